@@ -1,0 +1,113 @@
+import Glibc
+
+/// A spawned child process, known by pid; reaping goes through `ProcessRegistry`.
+struct ChildProcess: Sendable, Equatable {
+    let pid: pid_t
+
+    /// Starts `executable` with stdin from /dev/null and stdout and stderr appended to `outputPath`,
+    /// and registers it for the exit hook.
+    ///
+    /// The child gets an empty signal mask and default dispositions, because posix_spawn would
+    /// otherwise pass on whatever the spawning thread blocks or ignores (a blocked SIGTERM would
+    /// turn every stop into a SIGKILL after the grace period). It inherits no descriptor above 2,
+    /// because a copy of a test's client socket held by redis would keep that connection open
+    /// after the test closed it. It stays in our process group so a terminal's Ctrl-C reaches it too.
+    static func spawn(executable: String, arguments: [String], outputPath: String) throws(LocalRedisError) -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        SpawnCloseFrom.add(to: &actions, lowestDescriptor: 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaulted = sigset_t()
+        sigemptyset(&defaulted)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD] {
+            sigaddset(&defaulted, signal)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaulted)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard result == 0 else {
+            throw .spawnFailed(executable: executable, errno: result)
+        }
+        ProcessRegistry.register(pid: pid)
+        return ChildProcess(pid: pid)
+    }
+
+    /// Sends `signal`; false when the process no longer exists.
+    @discardableResult
+    func send(_ signal: Int32) -> Bool {
+        kill(pid, signal) == 0
+    }
+
+    /// The wait status if the child has exited (and is now reaped), nil while it runs.
+    func reapIfExited() -> Int32? {
+        ProcessRegistry.reapIfExited(pid)
+    }
+
+    /// Waits up to `timeout` for the child to exit on its own; returns its status if it did.
+    func waitForExit(timeout: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let status = reapIfExited() { return status }
+            if ContinuousClock.now >= deadline { return nil }
+            blockingSleep(.milliseconds(2))
+        }
+    }
+
+    /// SIGTERM, then SIGKILL once `gracePeriod` has passed, then reaps, so no zombie stays behind.
+    func terminate(gracePeriod: Duration) {
+        send(SIGTERM)
+        // A stopped process keeps SIGTERM pending until it is continued.
+        send(SIGCONT)
+        if waitForExit(timeout: gracePeriod) != nil { return }
+        send(SIGKILL)
+        // SIGKILL cannot be caught or blocked, so this wait ends as soon as the kernel tears it down.
+        while reapIfExited() == nil {
+            blockingSleep(.milliseconds(1))
+        }
+    }
+}
+
+/// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+) is not exported by the Glibc module
+/// map, so it is looked up at run time. Where it is missing, the descriptors open right now are
+/// closed one by one instead, which misses only descriptors opened concurrently.
+private enum SpawnCloseFrom {
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+    private static let addCloseFrom: AddCloseFrom? = {
+        // RTLD_DEFAULT is the null handle on glibc.
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+
+    static func add(to actions: inout posix_spawn_file_actions_t, lowestDescriptor: Int32) {
+        if let addCloseFrom, addCloseFrom(&actions, lowestDescriptor) == 0 { return }
+        for descriptor in openDescriptors() where descriptor >= lowestDescriptor {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+    }
+
+    private static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let descriptor = Int32(name) { descriptors.append(descriptor) }
+        }
+        return descriptors
+    }
+}

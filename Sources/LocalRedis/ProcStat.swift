@@ -1,0 +1,39 @@
+import Glibc
+
+/// Reads what the benchmark and `pause()` need from `/proc/<pid>/stat` (proc(5)).
+enum ProcStat {
+    /// The fields of one stat line that this module uses.
+    struct Sample: Equatable {
+        /// The one-letter state: R, S, D, T (stopped), Z, ...
+        var state: Character
+        /// Clock ticks spent in user mode.
+        var userTicks: UInt64
+        /// Clock ticks spent in kernel mode.
+        var systemTicks: UInt64
+    }
+
+    /// Parses a stat line. The command name (field 2) is in parentheses and may itself contain
+    /// spaces and parentheses, so fields are counted from the last ')'.
+    static func parse(_ line: String) -> Sample? {
+        guard let close = line.lastIndex(of: ")") else { return nil }
+        let fields = line[line.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        // After the name: state is field 3, utime field 14 and stime field 15 (1-based, proc(5)).
+        guard fields.count > 12, let state = fields[0].first,
+              let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
+        return Sample(state: state, userTicks: user, systemTicks: system)
+    }
+
+    /// The current sample for `pid`, nil when the process is gone.
+    static func sample(pid: pid_t) -> Sample? {
+        guard let bytes = FileIO.read("/proc/\(pid)/stat") else { return nil }
+        return parse(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// User plus system CPU time of `pid` in seconds.
+    static func cpuSeconds(pid: pid_t) -> Double? {
+        guard let sample = sample(pid: pid) else { return nil }
+        let ticksPerSecond = sysconf(Int32(_SC_CLK_TCK))
+        guard ticksPerSecond > 0 else { return nil }
+        return Double(sample.userTicks + sample.systemTicks) / Double(ticksPerSecond)
+    }
+}

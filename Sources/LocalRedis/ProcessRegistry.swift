@@ -1,0 +1,80 @@
+import Glibc
+import Synchronization
+
+/// Every redis child and temp directory this process owns, so that a normal exit of the test
+/// process kills and removes them even when a server object was leaked or never deinitialized
+/// (globals and objects captured by static state are never deinitialized at exit).
+///
+/// Reaping goes through here too: a pid leaves the registry in the same critical section that
+/// reaps it, so the exit hook can never signal a pid the kernel has already handed to someone else.
+enum ProcessRegistry {
+    private struct Entries {
+        var pids: Set<pid_t> = []
+        var directories: Set<String> = []
+    }
+
+    private static let entries = Mutex(Entries())
+
+    /// `atexit` is installed lazily, once, by the first registration: Swift runs a static
+    /// initializer exactly once even when several threads race to it.
+    private static let exitHook: Void = {
+        atexit { ProcessRegistry.killEverythingAtExit() }
+    }()
+
+    static func register(pid: pid_t) {
+        _ = exitHook
+        entries.withLock { _ = $0.pids.insert(pid) }
+    }
+
+    static func register(directory: String) {
+        _ = exitHook
+        entries.withLock { _ = $0.directories.insert(directory) }
+    }
+
+    static func unregister(directory: String) {
+        entries.withLock { _ = $0.directories.remove(directory) }
+    }
+
+    /// Reaps `pid` if it has exited and returns its wait status; nil while it still runs.
+    /// Never blocks.
+    static func reapIfExited(_ pid: pid_t) -> Int32? {
+        entries.withLock { entries in
+            var status: Int32 = 0
+            let result = retryingEINTR { waitpid(pid, &status, WNOHANG) }
+            if result == pid {
+                entries.pids.remove(pid)
+                return status
+            }
+            if result == -1 && lastErrno == ECHILD {
+                // Someone else reaped it (a waitpid(-1) elsewhere in the process); it is gone either way.
+                entries.pids.remove(pid)
+                return 0
+            }
+            return nil
+        }
+    }
+
+    /// Runs from `atexit`. Other threads may still be alive at that point, holding the lock only
+    /// for O(1) work, so a bounded wait for it is enough and cannot deadlock the exit.
+    private static func killEverythingAtExit() {
+        var taken: Entries?
+        for _ in 0..<1000 {
+            taken = entries.withLockIfAvailable { entries in
+                defer { entries = Entries() }
+                return entries
+            }
+            if taken != nil { break }
+            blockingSleep(.milliseconds(1))
+        }
+        guard let taken else { return }
+        for pid in taken.pids {
+            // SIGKILL also ends a SIGSTOPped server, which SIGTERM would not.
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = retryingEINTR { waitpid(pid, &status, 0) }
+        }
+        for directory in taken.directories {
+            TemporaryDirectory.remove(directory)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/// The redis.conf a private server runs with: loopback only, nothing persisted, everything in
+/// its own directory. Extra lines come last so they override any default here.
+struct RedisConfigFile: Equatable {
+    var port: Int
+    var directory: String
+    var logPath: String
+    var unixSocketPath: String?
+    var extraLines: [String]
+
+    var text: String {
+        var lines = [
+            "bind 127.0.0.1",
+            "port \(port)",
+            "daemonize no",
+            // Both persistence mechanisms off: a test server must not spend time or disk on dumps.
+            "save \"\"",
+            "appendonly no",
+            "dir \(Self.quoted(directory))",
+            "logfile \(Self.quoted(logPath))",
+        ]
+        if let unixSocketPath {
+            lines.append("unixsocket \(Self.quoted(unixSocketPath))")
+            lines.append("unixsocketperm 700")
+        }
+        lines.append(contentsOf: extraLines)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// redis.conf arguments are split on spaces unless double-quoted; `$TMPDIR` may contain spaces.
+    static func quoted(_ value: String) -> String {
+        var result = "\""
+        for character in value {
+            if character == "\"" || character == "\\" { result.append("\\") }
+            result.append(character)
+        }
+        return result + "\""
+    }
+}

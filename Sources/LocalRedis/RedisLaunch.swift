@@ -1,0 +1,64 @@
+/// One attempt to bring a redis-server up on a given port and see it answer: the piece that
+/// both the first start and `restart()` repeat.
+struct RedisLaunch: Sendable {
+    /// What a single attempt came to; anything else is thrown.
+    enum Outcome {
+        case ready(ChildProcess)
+        /// Another process holds the port; the caller picks a new one or waits.
+        case portInUse(logTail: String)
+    }
+
+    let executable: String
+    let directory: String
+    let host: String
+    let unixSocketPath: String?
+    let configuration: LocalRedisServer.Configuration
+
+    var configPath: String { "\(directory)/redis.conf" }
+    var logPath: String { "\(directory)/redis.log" }
+    /// stdout and stderr: redis reports config errors there, before it opens `logPath`.
+    var outputPath: String { "\(directory)/redis.stdout.log" }
+
+    func start(port: Int) throws(LocalRedisError) -> Outcome {
+        let config = RedisConfigFile(
+            port: port, directory: directory, logPath: logPath,
+            unixSocketPath: unixSocketPath, extraLines: configuration.extraConfig
+        )
+        if let errno = FileIO.write(config.text, to: configPath) {
+            throw .configWriteFailed(path: configPath, errno: errno)
+        }
+        // Logs are appended across restarts; only this attempt's part explains this attempt.
+        let logOffset = FileIO.size(logPath)
+        let outputOffset = FileIO.size(outputPath)
+        func logTail() -> String {
+            [FileIO.tail(outputPath, from: outputOffset), FileIO.tail(logPath, from: logOffset)]
+                .filter { !$0.isEmpty }
+                .joined(separator: "\n")
+        }
+
+        let child = try ChildProcess.spawn(executable: executable, arguments: [configPath], outputPath: outputPath)
+        let deadline = ContinuousClock.now + configuration.startTimeout
+        while true {
+            if let status = child.reapIfExited() {
+                let tail = logTail()
+                if tail.contains("Address already in use") { return .portInUse(logTail: tail) }
+                throw .startFailed(reason: describeWaitStatus(status), logTail: tail)
+            }
+            let outcome = LoopbackProbe.exchange("PING\r\n", with: .tcp(host: host, port: port), timeout: .milliseconds(250))
+            if case let .replied(lines) = outcome, Self.isAnswer(lines[0]) {
+                return .ready(child)
+            }
+            if ContinuousClock.now >= deadline {
+                child.terminate(gracePeriod: .zero)
+                throw .startTimedOut(after: configuration.startTimeout, logTail: logTail())
+            }
+            blockingSleep(.milliseconds(10))
+        }
+    }
+
+    /// `+PONG`, but also any error reply: with `requirepass` or ACL users configured the server
+    /// answers `-NOAUTH`, and that is still a server that is up and parsing commands.
+    static func isAnswer(_ line: String) -> Bool {
+        line == "+PONG" || line.hasPrefix("-")
+    }
+}

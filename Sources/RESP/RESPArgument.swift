@@ -1,0 +1,144 @@
+/// A value that can be one argument of a Redis command, sent as a RESP bulk string.
+///
+/// The encoder asks for the exact size first, reserves the whole command once, then lets each
+/// argument append its bytes: no `String` or array is built per argument.
+/// Conformances: `String`, `Substring`, `[UInt8]`, `ArraySlice<UInt8>`, `Int`, `Int64`, `UInt`,
+/// `Double`, and ``RESPBytesArgument`` for any other collection of bytes (e.g. Foundation's `Data`).
+public protocol RESPArgument {
+    /// The exact number of payload bytes ``appendRESPPayload(to:)`` will append.
+    var respPayloadCount: Int { get }
+    /// Appends exactly ``respPayloadCount`` bytes (the bulk payload, without header or `\r\n`).
+    func appendRESPPayload(to buffer: inout [UInt8])
+}
+
+extension String: RESPArgument {
+    /// The UTF-8 length (O(1) for native strings).
+    @inlinable public var respPayloadCount: Int { utf8.count }
+    /// Appends the UTF-8 bytes.
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+}
+
+extension Substring: RESPArgument {
+    /// The UTF-8 length.
+    @inlinable public var respPayloadCount: Int { utf8.count }
+    /// Appends the UTF-8 bytes.
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+}
+
+extension Array: RESPArgument where Element == UInt8 {
+    /// The byte count.
+    @inlinable public var respPayloadCount: Int { count }
+    /// Appends the bytes unchanged.
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+}
+
+extension ArraySlice: RESPArgument where Element == UInt8 {
+    /// The byte count.
+    @inlinable public var respPayloadCount: Int { count }
+    /// Appends the bytes unchanged.
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+}
+
+extension Int: RESPArgument {
+    /// The length of the decimal text, sign included.
+    @inlinable public var respPayloadCount: Int { RESPDecimal.count(Int64(self)) }
+    /// Appends the decimal text, as Redis expects numbers.
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { RESPDecimal.append(Int64(self), to: &buffer) }
+}
+
+extension Int64: RESPArgument {
+    /// The length of the decimal text, sign included.
+    @inlinable public var respPayloadCount: Int { RESPDecimal.count(self) }
+    /// Appends the decimal text.
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { RESPDecimal.append(self, to: &buffer) }
+}
+
+extension UInt: RESPArgument {
+    /// The length of the decimal text.
+    @inlinable public var respPayloadCount: Int { RESPDecimal.count(magnitude: UInt64(self)) }
+    /// Appends the decimal text.
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) {
+        RESPDecimal.append(magnitude: UInt64(self), negative: false, to: &buffer)
+    }
+}
+
+extension Double: RESPArgument {
+    /// The length of Swift's shortest round-tripping text (`1.5`, `1e-10`, `inf`, `-inf`, `nan`),
+    /// all of which Redis accepts for scores and increments.
+    public var respPayloadCount: Int { description.utf8.count }
+    /// Appends that text; short texts are small strings, so this does not allocate.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: description.utf8) }
+}
+
+/// Wraps any collection of bytes, such as Foundation's `Data` or a `ByteBuffer` view, as a
+/// command argument: `RESPEncoder.encodeCommand(into: &out, "SET", "k", RESPBytesArgument(data))`.
+public struct RESPBytesArgument<Bytes: Collection>: RESPArgument where Bytes.Element == UInt8 {
+    /// The wrapped bytes.
+    public var bytes: Bytes
+
+    /// Wraps `bytes`.
+    public init(_ bytes: Bytes) {
+        self.bytes = bytes
+    }
+
+    /// The byte count.
+    public var respPayloadCount: Int { bytes.count }
+
+    /// Appends the bytes (one copy when the collection is contiguous).
+    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: bytes) }
+}
+
+extension RESPBytesArgument: Sendable where Bytes: Sendable {}
+
+/// Decimal text of integers written straight into a byte buffer (no `String` in between).
+public enum RESPDecimal {
+    /// Number of characters of `value` in decimal, sign included.
+    @inlinable
+    public static func count(_ value: Int64) -> Int {
+        count(magnitude: value.magnitude) + (value < 0 ? 1 : 0)
+    }
+
+    /// Number of decimal digits of `magnitude`.
+    @inlinable
+    public static func count(magnitude: UInt64) -> Int {
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
+    }
+
+    /// Appends `value` in decimal.
+    @inlinable
+    public static func append(_ value: Int64, to buffer: inout [UInt8]) {
+        append(magnitude: value.magnitude, negative: value < 0, to: &buffer)
+    }
+
+    /// Appends `magnitude` in decimal, after a `-` if `negative`.
+    @inlinable
+    public static func append(magnitude: UInt64, negative: Bool, to buffer: inout [UInt8]) {
+        if negative { buffer.append(0x2D) }
+        if magnitude < 10 {
+            buffer.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude))
+            return
+        }
+        if magnitude < 100 {
+            buffer.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude / 10))
+            buffer.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude % 10))
+            return
+        }
+        // Digits come out least significant first: make room, then fill from the right.
+        let digits = count(magnitude: magnitude)
+        let first = buffer.count
+        buffer.append(contentsOf: repeatElement(0x30, count: digits))
+        var rest = magnitude
+        var index = first + digits - 1
+        while rest > 0 {
+            buffer[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+            index -= 1
+        }
+    }
+}

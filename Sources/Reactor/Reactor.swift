@@ -1,0 +1,319 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CLibevent
+import Synchronization
+
+/// An event loop: one OS thread running one libevent `event_base`.
+///
+/// Everything a reactor owns (its libevent events, fd watchers, end-of-iteration
+/// callbacks) is touched only on its own thread. Other threads reach it through
+/// ``execute(_:)``, ``schedule(after:repeating:_:)`` and ``shutdown()``, which are
+/// documented as safe from any thread; every other method must be called on the
+/// reactor's thread and checks that it is.
+///
+/// ```swift
+/// let reactor = try Reactor(name: "io-0")
+/// try reactor.start()
+/// reactor.execute { print("on the reactor thread") }
+/// reactor.shutdown()
+/// ```
+///
+/// One iteration of the loop is: wait for readiness or a timer (libevent), run the
+/// callbacks that became active, run the work submitted from other threads, then
+/// run the end-of-iteration callbacks. Connections use the last step to write
+/// everything submitted during the iteration with a single system call.
+public final class Reactor: @unchecked Sendable {
+    // @unchecked Sendable: the stored properties fall in three groups.
+    // 1. Immutable after init (`name`, `base`, `wakeup`).
+    // 2. Shared across threads, each atomic or behind `Mutex` (`submissions` is a
+    //    lock-free queue whose consumer side only the loop thread uses; `admission`,
+    //    `sleeping`, `lifecycle`, `threadID`).
+    // 3. Confined to the reactor thread (`endOfIteration`, `runningEndOfIteration`,
+    //    `resources`, `wakeupEvent`, `timers`, `timerEvent`): every access is inside the loop thread's own code
+    //    path or in a method that begins with `preconditionInReactor()`; before
+    //    `start()` and after the thread is joined no other thread can be running that
+    //    code, and `pthread_create`/`pthread_join` order the memory accesses.
+
+    /// A label for the thread and for diagnostics.
+    public let name: String
+
+    let base: OpaquePointer
+    private let wakeup: Wakeup
+    private let submissions = MPSCQueue<WorkItem>()
+    /// Bit 0: shutdown requested. Bits 1…: twice the number of other-thread producers
+    /// between their admission check and their enqueue; shutdown waits for them, so
+    /// an accepted submission is never stranded.
+    private let admission = Atomic<Int>(0)
+    /// Set by the loop just before it may block; the producer that clears it signals
+    /// the eventfd. One wakeup per sleep, however many producers.
+    private let sleeping = Atomic<Bool>(false)
+    private let lifecycle = Mutex(Lifecycle.idle)
+    private let threadID = Atomic<UInt>(0)
+
+    private var endOfIteration: [() -> Void] = []
+    private var runningEndOfIteration: [() -> Void] = []
+    private var resources: [ObjectIdentifier: any ReactorResource] = [:]
+    private var wakeupEvent: WakeupEvent?
+    var timers = TimerQueue()
+    var timerEvent: TimerWakeEvent?
+
+    /// Creates a reactor; its thread begins with ``start()``.
+    public init(name: String = "reactor") throws(ReactorError) {
+        self.name = name
+        self.wakeup = try Wakeup()
+        guard let config = event_config_new() else { throw ReactorError("event_config_new") }
+        defer { event_config_free(config) }
+        // No libevent locking: only the reactor thread ever calls into this base.
+        // The changelist folds several interest changes on one fd within an iteration
+        // into a single epoll_ctl.
+        event_config_set_flag(config, Int32(EVENT_BASE_FLAG_NOLOCK.rawValue))
+        event_config_set_flag(config, Int32(EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST.rawValue))
+        guard let base = event_base_new_with_config(config) else { throw ReactorError("event_base_new") }
+        self.base = base
+        let wakeupEvent = WakeupEvent(base: base, fd: wakeup.fd, wakeup: { [unowned self] in self.wakeup.consume() })
+        wakeupEvent.add()
+        self.wakeupEvent = wakeupEvent
+        self.timerEvent = TimerWakeEvent(base: base, fired: { [unowned self] in self.runDueTimers() })
+    }
+
+    deinit {
+        wakeupEvent?.free()
+        timerEvent?.free()
+        for resource in resources.values { resource.releaseOnShutdown() }
+        event_base_free(base)
+    }
+
+    /// Whether the calling thread is this reactor's thread. Any thread.
+    public var inReactor: Bool {
+        threadID.load(ordering: .acquiring) == UInt(pthread_self())
+    }
+
+    /// Traps with a clear message when called off the reactor thread.
+    @inlinable
+    public func preconditionInReactor(_ function: StaticString = #function) {
+        precondition(inReactor, "Reactor.\(function) must be called on the reactor's own thread")
+    }
+
+    // MARK: Lifecycle
+
+    /// Starts the reactor's thread. Idempotent; any thread.
+    public func start() throws(ReactorError) {
+        let shouldSpawn = lifecycle.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .starting
+            return true
+        }
+        guard shouldSpawn else { return }
+        let thread: pthread_t
+        do {
+            thread = try spawnThread(name: name) { [self] in runLoop() }
+        } catch {
+            lifecycle.withLock { $0 = .idle }
+            throw error
+        }
+        threadID.store(UInt(thread), ordering: .releasing)
+        lifecycle.withLock { $0 = .running(thread) }
+    }
+
+    /// Stops the reactor gracefully: work already submitted runs (and the work it
+    /// submits in turn), pending timers are dropped, registered fds are released,
+    /// then the thread is joined. Idempotent; any thread except the reactor's own,
+    /// where waiting for itself would deadlock.
+    public func shutdown() {
+        precondition(!inReactor, "Reactor.shutdown() called on the reactor's own thread: it would wait for itself. Call it from another thread.")
+        enum Step { case join(pthread_t), waitForOtherCaller, done, startFirst }
+        while true {
+            let step = lifecycle.withLock { state -> Step in
+                switch state {
+                case .idle: return .startFirst
+                case .starting: return .waitForOtherCaller
+                case .running(let thread):
+                    state = .stopping
+                    return .join(thread)
+                case .stopping: return .waitForOtherCaller
+                case .stopped: return .done
+                }
+            }
+            switch step {
+            case .startFirst:
+                // A never-started reactor may hold submitted work; running it is the
+                // only way to honour "submitted work runs".
+                do { try start() } catch {
+                    lifecycle.withLock { $0 = .stopped }
+                    return
+                }
+            case .waitForOtherCaller:
+                usleep(1_000)
+            case .done:
+                return
+            case .join(let thread):
+                admission.bitwiseOr(1, ordering: .sequentiallyConsistent)
+                wakeup.signal()
+                pthread_join(thread, nil)
+                lifecycle.withLock { $0 = .stopped }
+                return
+            }
+        }
+    }
+
+    // MARK: Cross-thread submission
+
+    /// Runs `work` on the reactor thread, in submission order per submitting thread. Any thread.
+    ///
+    /// Work submitted from the reactor's own thread runs after the current step, never inline.
+    /// Submitting to a reactor that has shut down is a programming error and traps;
+    /// code that can race with shutdown uses ``executeIfRunning(_:)``.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        guard submit(.closure(work)) else {
+            preconditionFailure("Reactor.execute(_:) on reactor '\(name)' after it shut down")
+        }
+    }
+
+    /// Like ``execute(_:)`` but returns `false` instead of trapping when the reactor
+    /// no longer accepts work (the work is then not run). Any thread.
+    @discardableResult
+    public func executeIfRunning(_ work: @escaping @Sendable () -> Void) -> Bool {
+        submit(.closure(work))
+    }
+
+    func submit(_ item: WorkItem) -> Bool {
+        if inReactor {
+            // The loop drains the queue before it blocks, so no wakeup is needed; and
+            // during a graceful shutdown work spawned by accepted work must still run.
+            submissions.enqueue(item)
+            return true
+        }
+        let state = admission.add(2, ordering: .sequentiallyConsistent).newValue
+        defer { admission.subtract(2, ordering: .sequentiallyConsistent) }
+        guard state & 1 == 0 else { return false }
+        submissions.enqueue(item)
+        if sleeping.load(ordering: .sequentiallyConsistent) && sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            wakeup.signal()
+        }
+        return true
+    }
+
+    // MARK: Reactor-thread API
+
+    /// Runs `body` on the reactor thread once the current loop iteration's events and
+    /// submitted work have been handled. Reactor thread only.
+    ///
+    /// This is where connections flush: everything queued during an iteration leaves
+    /// in one write.
+    public func atEndOfIteration(_ body: @escaping () -> Void) {
+        preconditionInReactor()
+        endOfIteration.append(body)
+    }
+
+    /// Keeps `resource` alive while libevent may call it, and releases it at shutdown.
+    func register(_ resource: any ReactorResource, key: ObjectIdentifier) {
+        resources[key] = resource
+    }
+
+    @discardableResult
+    func unregister(key: ObjectIdentifier) -> (any ReactorResource)? {
+        resources.removeValue(forKey: key)
+    }
+
+    // MARK: The loop
+
+    private func runLoop() {
+        threadID.store(UInt(pthread_self()), ordering: .releasing)
+        var moreWork = false
+        while true {
+            let stopping = admission.load(ordering: .sequentiallyConsistent) & 1 != 0
+            if !moreWork && !stopping {
+                // Dekker with `submit`: either a producer sees `sleeping` and signals,
+                // or this check sees its element.
+                sleeping.store(true, ordering: .sequentiallyConsistent)
+                if !submissions.isEmpty {
+                    sleeping.store(false, ordering: .relaxed)
+                    moreWork = true
+                }
+            }
+            // While stopping the loop never blocks: a producer refused by admission
+            // does not signal, and the loop must notice it has left.
+            let flags = moreWork || stopping ? EVLOOP_ONCE | EVLOOP_NONBLOCK : EVLOOP_ONCE
+            if event_base_loop(base, Int32(flags)) < 0 {
+                preconditionFailure("event_base_loop failed on reactor '\(name)'")
+            }
+            sleeping.store(false, ordering: .relaxed)
+            let moreSubmitted = drainSubmissions()
+            let moreAtEnd = runEndOfIteration()
+            moreWork = moreSubmitted || moreAtEnd
+            // Exit only once shutdown was requested, no producer is mid-submission,
+            // and nothing is queued: everything accepted has run.
+            if !moreWork && admission.load(ordering: .sequentiallyConsistent) == 1 && submissions.isEmpty { break }
+        }
+        for resource in resources.values { resource.releaseOnShutdown() }
+        resources.removeAll()
+        wakeupEvent?.free()
+        wakeupEvent = nil
+        timerEvent?.free()
+        timerEvent = nil
+        // Pending timers are dropped, not run: their bodies may expect a live reactor.
+        timers = TimerQueue()
+    }
+
+    /// Runs submitted work in FIFO order; bounded so that work which keeps
+    /// resubmitting itself cannot starve I/O. Returns whether work remains.
+    private func drainSubmissions() -> Bool {
+        for _ in 0..<4096 {
+            switch submissions.dequeue() {
+            case .element(let item): run(item)
+            case .empty: return false
+            case .inProgress: return true
+            }
+        }
+        return true
+    }
+
+    private func runEndOfIteration() -> Bool {
+        for _ in 0..<4 {
+            if endOfIteration.isEmpty { return false }
+            swap(&endOfIteration, &runningEndOfIteration)
+            for body in runningEndOfIteration { body() }
+            runningEndOfIteration.removeAll(keepingCapacity: true)
+        }
+        return !endOfIteration.isEmpty
+    }
+
+    private func run(_ item: WorkItem) {
+        switch item {
+        case .closure(let work):
+            work()
+        case .job(let job):
+            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        }
+    }
+}
+
+/// What other threads hand to the reactor.
+enum WorkItem: Sendable {
+    case closure(@Sendable () -> Void)
+    case job(UnownedJob)
+}
+
+enum Lifecycle {
+    case idle, starting, running(pthread_t), stopping, stopped
+}
+
+/// Something the reactor must release when it stops (timers, fd watchers).
+protocol ReactorResource: AnyObject {
+    func releaseOnShutdown()
+}
+
+/// The eventfd's persistent read event.
+private final class WakeupEvent: LibeventEvent {
+    private let wakeup: () -> Void
+
+    init(base: OpaquePointer, fd: Int32, wakeup: @escaping () -> Void) {
+        self.wakeup = wakeup
+        super.init(base: base, fd: fd, what: Int16(EV_READ | EV_PERSIST))
+    }
+
+    override func fire(_ what: Int16) { wakeup() }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Reactor
+import Synchronization
+import Testing
+
+@Suite("Reactor lifecycle, end of iteration, executors, groups")
+struct LifecycleTests {
+    @Test("shutdown runs queued work, and the work that work submits, before joining")
+    func shutdownCompletesQueuedWork() throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        let count = Atomic<Int>(0)
+        for _ in 0..<10_000 {
+            reactor.execute {
+                count.add(1, ordering: .relaxed)
+                reactor.execute { count.add(1, ordering: .relaxed) }
+            }
+        }
+        reactor.shutdown()
+        let ran = count.load(ordering: .relaxed)
+        #expect(ran == 20_000)
+        reactor.shutdown()
+        #expect(!reactor.executeIfRunning {})
+    }
+
+    @Test("shutting down a reactor that never started still runs its submitted work")
+    func shutdownNeverStarted() throws {
+        let reactor = try Reactor()
+        let ran = Atomic<Bool>(false)
+        reactor.execute { ran.store(true, ordering: .relaxed) }
+        reactor.shutdown()
+        let didRun = ran.load(ordering: .relaxed)
+        #expect(didRun)
+    }
+
+    @Test("concurrent shutdown calls all return after the thread is gone")
+    func concurrentShutdown() async throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { reactor.shutdown() } }
+        }
+        #expect(!reactor.executeIfRunning {})
+    }
+
+    @Test("an end-of-iteration callback runs after every event of its iteration")
+    func endOfIteration() async throws {
+        let (a1, b1) = try nonBlockingSocketPair()
+        let (a2, b2) = try nonBlockingSocketPair()
+        defer { [a1, b1, a2, b2].forEach { close($0) } }
+        // Both fds are readable before the watchers exist, so one epoll_wait reports both.
+        _ = "x".withCString { write(b1, $0, 1) }
+        _ = "y".withCString { write(b2, $0, 1) }
+        try await withReactor { reactor in
+            let log = Recorder<String>()
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                reactor.execute {
+                    final class Watchers { var all: [FDWatcher] = [] }
+                    let watchers = Watchers()
+                    var scheduled = false
+                    for (name, fd) in [("read1", a1), ("read2", a2)] {
+                        watchers.all.append(reactor.watch(fd: fd, onReadable: {
+                            var byte: UInt8 = 0
+                            _ = read(fd, &byte, 1)
+                            log.append(name)
+                            guard !scheduled else { return }
+                            scheduled = true
+                            reactor.atEndOfIteration {
+                                log.append("end")
+                                watchers.all.forEach { $0.cancel() }
+                                done.resume()
+                            }
+                        }))
+                    }
+                }
+            }
+            #expect(log.values.count == 3)
+            #expect(Set(log.values.prefix(2)) == ["read1", "read2"])
+            #expect(log.values.last == "end")
+        }
+    }
+
+    @Test("end-of-iteration callbacks registered by submitted work run after that batch")
+    func endOfIterationAfterBatch() async throws {
+        try await withReactor { reactor in
+            let log = Recorder<String>()
+            let gate = Mutex<Void>(())
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                gate.withLock { _ in
+                    reactor.execute {
+                        reactor.atEndOfIteration {
+                            log.append("flush")
+                            done.resume()
+                        }
+                        log.append("first")
+                    }
+                    reactor.execute { log.append("second") }
+                }
+            }
+            #expect(log.values == ["first", "second", "flush"])
+        }
+    }
+
+    @Test("a task preferring the reactor as task executor runs on its thread")
+    func taskExecutorPreference() async throws {
+        try await withReactor { reactor in
+            let observed = await withTaskExecutorPreference(reactor) { reactor.inReactor }
+            #expect(observed)
+            let inChild = await withTaskExecutorPreference(reactor) {
+                await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { reactor.inReactor }
+                    return await group.next()!
+                }
+            }
+            #expect(inChild)
+        }
+    }
+
+    @Test("an actor whose executor is the reactor runs on the reactor thread")
+    func actorOnReactor() async throws {
+        actor Pinned {
+            let reactor: Reactor
+            init(reactor: Reactor) { self.reactor = reactor }
+            nonisolated var unownedExecutor: UnownedSerialExecutor { reactor.asUnownedSerialExecutor() }
+            func check() -> Bool {
+                reactor.checkIsolated()
+                return reactor.inReactor
+            }
+        }
+        try await withReactor { reactor in
+            #expect(await Pinned(reactor: reactor).check())
+        }
+    }
+
+    @Test("a group hands out its reactors round robin and shuts them all down")
+    func group() throws {
+        let group = try ReactorGroup(count: 3)
+        let picks = (0..<6).map { _ in ObjectIdentifier(group.next()) }
+        #expect(Array(picks[0..<3]) == Array(picks[3..<6]))
+        #expect(Set(picks).count == 3)
+        #expect(ReactorGroup.activeProcessorCount >= 1)
+        group.shutdown()
+        #expect(group.reactors.allSatisfy { !$0.executeIfRunning {} })
+    }
+
+    @Test("shutdown from the reactor's own thread traps with a clear message")
+    func shutdownFromOwnThreadTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let reactor = try Reactor()
+            try reactor.start()
+            reactor.execute { reactor.shutdown() }
+            sleep(5)
+        }
+    }
+}

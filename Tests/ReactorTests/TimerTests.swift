@@ -1,0 +1,117 @@
+import Foundation
+import Reactor
+import Synchronization
+import Testing
+
+@Suite("Reactor timers")
+struct TimerTests {
+    @Test("timers fire in deadline order; cancelled ones never fire")
+    func deadlineOrder() async throws {
+        try await withReactor { reactor in
+            let fired = Recorder<Int>()
+            // Shuffled deadlines 4 ms apart: far more than scheduling 40 timers takes.
+            var delays = Array(1...40)
+            var generator = SeededGenerator(seed: 7)
+            delays.shuffle(using: &generator)
+            var handles: [Int: ScheduledTimer] = [:]
+            // The reactor takes the deadline when `schedule` is called; record the same,
+            // so a test thread preempted between two calls cannot make the test wrong.
+            var deadlines: [Int: ContinuousClock.Instant] = [:]
+            for step in delays {
+                deadlines[step] = ContinuousClock.now + .milliseconds(4 * step)
+                handles[step] = reactor.schedule(after: .milliseconds(4 * step)) { fired.append(step) }
+            }
+            let cancelled = Set(delays.filter { $0 % 3 == 0 })
+            for step in cancelled { handles[step]!.cancel() }
+            #expect(handles[3]!.isCancelled)
+
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                reactor.schedule(after: .milliseconds(4 * 41 + 20)) { done.resume() }
+            }
+            let expected = (1...40).filter { !cancelled.contains($0) }.sorted { deadlines[$0]! < deadlines[$1]! }
+            #expect(fired.values == expected)
+        }
+    }
+
+    @Test("timers that come due together, behind a busy reactor, still fire in deadline order")
+    func overdueTogether() async throws {
+        try await withReactor { reactor in
+            let fired = Recorder<Int>()
+            let busy = Atomic<Bool>(false)
+            // Occupy the reactor so every timer below is overdue when it next looks.
+            reactor.execute {
+                busy.store(true, ordering: .releasing)
+                usleep(60_000)
+            }
+            while !busy.load(ordering: .acquiring) { usleep(100) }
+            var steps = Array(1...20)
+            var generator = SeededGenerator(seed: 11)
+            steps.shuffle(using: &generator)
+            for step in steps {
+                reactor.schedule(after: .microseconds(1_000 * step)) { fired.append(step) }
+            }
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                reactor.schedule(after: .milliseconds(80)) { done.resume() }
+            }
+            #expect(fired.values == Array(1...20))
+        }
+    }
+
+    @Test("a repeating timer fires until cancelled, then never again")
+    func repeating() async throws {
+        try await withReactor { reactor in
+            let count = Atomic<Int>(0)
+            let handle = reactor.schedule(after: .milliseconds(1), repeating: .milliseconds(2)) {
+                count.add(1, ordering: .relaxed)
+            }
+            while count.load(ordering: .relaxed) < 5 { try await Task.sleep(for: .milliseconds(2)) }
+            handle.cancel()
+            await drain(reactor)
+            let atCancel = count.load(ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(30))
+            let later = count.load(ordering: .relaxed)
+            #expect(later == atCancel)
+            #expect(atCancel >= 5)
+        }
+    }
+
+    @Test("a timer cancelled from another thread while pending does not fire")
+    func cancelFromAnotherThread() async throws {
+        try await withReactor { reactor in
+            let fired = Atomic<Bool>(false)
+            let handle = reactor.schedule(after: .milliseconds(20)) { fired.store(true, ordering: .relaxed) }
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread {
+                    handle.cancel()
+                    handle.cancel()
+                    done.resume()
+                }
+            }
+            try await Task.sleep(for: .milliseconds(60))
+            let didFire = fired.load(ordering: .relaxed)
+            #expect(!didFire)
+        }
+    }
+
+    @Test("a zero delay timer runs on the reactor thread")
+    func zeroDelay() async throws {
+        try await withReactor { reactor in
+            let onReactor = await withCheckedContinuation { continuation in
+                reactor.schedule(after: .zero) { continuation.resume(returning: reactor.inReactor) }
+            }
+            #expect(onReactor)
+        }
+    }
+}
+
+/// xorshift64*: deterministic test data from a fixed seed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+    mutating func next() -> UInt64 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 2_685_821_657_736_338_717
+    }
+}
