@@ -10,16 +10,24 @@ import Synchronization
 ///
 /// Producers: `enqueue` from any thread. Consumer: `dequeue` and `isEmpty` only from
 /// the one consumer thread (the reactor's).
+///
+/// The links live in a non-generic base class, and everything is `@inlinable`:
+/// with a generic node class, every node's deinit looked up the metadata of
+/// `Atomic<Unmanaged<Node<Element>>?>` at run time, which callgrind showed as half
+/// the instructions of an async command round trip.
 public final class MPSCQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `head` is atomic; `tail` is touched only by the single
     // consumer; a node's `element` is written before the node is published by the
     // releasing exchange in `link` and read by the consumer after the acquiring load
     // of the link that reached it; the `stub` reference is immutable.
 
-    private final class Node {
-        var element: Element?
-        let next = Atomic<Unmanaged<Node>?>(nil)
-        init(_ element: Element?) { self.element = element }
+    @usableFromInline
+    final class Node: MPSCLink {
+        @usableFromInline var element: Element?
+        @inlinable init(_ element: Element?) {
+            self.element = element
+            super.init()
+        }
     }
 
     /// Result of one consumer poll.
@@ -32,56 +40,61 @@ public final class MPSCQueue<Element: Sendable>: @unchecked Sendable {
         case inProgress
     }
 
-    private let stub = Node(nil)
-    private let head: Atomic<Unmanaged<Node>>
-    private var tail: Unmanaged<Node>
+    @usableFromInline let stub = MPSCLink()
+    @usableFromInline let head: Atomic<UnsafeMutableRawPointer>
+    @usableFromInline var tail: UnsafeMutableRawPointer
 
     /// An empty queue.
+    @inlinable
     public init() {
-        let stub = Unmanaged.passUnretained(self.stub)
+        let stub = Unmanaged.passUnretained(self.stub).toOpaque()
         head = Atomic(stub)
         tail = stub
     }
 
+    @inlinable
     deinit {
         while case .element = dequeue() {}
     }
 
     /// Appends `element`. Any thread; never blocks.
+    @inlinable
     public func enqueue(_ element: Element) {
         // The queue owns one retain of every node but the stub, taken here and
         // returned in `take`.
-        link(Unmanaged.passRetained(Node(element)))
+        link(Unmanaged<MPSCLink>.passRetained(Node(element)).toOpaque())
     }
 
-    private func link(_ node: Unmanaged<Node>) {
-        node._withUnsafeGuaranteedRef { $0.next.store(nil, ordering: .relaxed) }
+    @inlinable
+    func link(_ node: UnsafeMutableRawPointer) {
+        MPSCLink.at(node).next.store(nil, ordering: .relaxed)
         let previous = head.exchange(node, ordering: .sequentiallyConsistent)
-        previous._withUnsafeGuaranteedRef { $0.next.store(node, ordering: .releasing) }
+        MPSCLink.at(previous).next.store(node, ordering: .releasing)
     }
 
     /// Whether nothing is queued or in progress. Consumer thread only.
     ///
     /// Sequentially consistent, so that together with a sequentially consistent flag
     /// this forms the Dekker pattern the reactor's wakeup relies on.
+    @inlinable
     public var isEmpty: Bool {
-        let stub = Unmanaged.passUnretained(self.stub)
-        return tail.toOpaque() == stub.toOpaque()
-            && head.load(ordering: .sequentiallyConsistent).toOpaque() == stub.toOpaque()
+        let stub = Unmanaged.passUnretained(self.stub).toOpaque()
+        return tail == stub && head.load(ordering: .sequentiallyConsistent) == stub
     }
 
     /// Removes the oldest element. Consumer thread only.
+    @inlinable
     public func dequeue() -> Poll {
-        let stub = Unmanaged.passUnretained(self.stub)
+        let stub = Unmanaged.passUnretained(self.stub).toOpaque()
         var first = tail
-        var next = first._withUnsafeGuaranteedRef { $0.next.load(ordering: .acquiring) }
-        if first.toOpaque() == stub.toOpaque() {
+        var next = MPSCLink.at(first).next.load(ordering: .acquiring)
+        if first == stub {
             guard let afterStub = next else {
-                return head.load(ordering: .sequentiallyConsistent).toOpaque() == stub.toOpaque() ? .empty : .inProgress
+                return head.load(ordering: .sequentiallyConsistent) == stub ? .empty : .inProgress
             }
             tail = afterStub
             first = afterStub
-            next = afterStub._withUnsafeGuaranteedRef { $0.next.load(ordering: .acquiring) }
+            next = MPSCLink.at(afterStub).next.load(ordering: .acquiring)
         }
         if let next {
             tail = next
@@ -89,19 +102,34 @@ public final class MPSCQueue<Element: Sendable>: @unchecked Sendable {
         }
         // `first` is the last linked node: only hand it out once something follows
         // it, or a producer linking behind it would write into a freed node.
-        guard head.load(ordering: .sequentiallyConsistent).toOpaque() == first.toOpaque() else { return .inProgress }
+        guard head.load(ordering: .sequentiallyConsistent) == first else { return .inProgress }
         link(stub)
-        guard let afterFirst = first._withUnsafeGuaranteedRef({ $0.next.load(ordering: .acquiring) }) else {
+        guard let afterFirst = MPSCLink.at(first).next.load(ordering: .acquiring) else {
             return .inProgress
         }
         tail = afterFirst
         return .element(take(first))
     }
 
-    private func take(_ node: Unmanaged<Node>) -> Element {
-        let node = node.takeRetainedValue()
+    @inlinable
+    func take(_ pointer: UnsafeMutableRawPointer) -> Element {
+        let node = unsafeDowncast(Unmanaged<MPSCLink>.fromOpaque(pointer).takeRetainedValue(), to: Node.self)
         let element = node.element!
         node.element = nil
         return element
+    }
+}
+
+/// The link part of a queue node, deliberately not generic (see ``MPSCQueue``).
+@usableFromInline
+class MPSCLink {
+    @usableFromInline let next = Atomic<UnsafeMutableRawPointer?>(nil)
+
+    @inlinable init() {}
+
+    /// The node at `pointer`, without retaining it: the queue holds the retain.
+    @inlinable
+    static func at(_ pointer: UnsafeMutableRawPointer) -> MPSCLink {
+        Unmanaged<MPSCLink>.fromOpaque(pointer).takeUnretainedValue()
     }
 }

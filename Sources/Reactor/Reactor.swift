@@ -57,6 +57,8 @@ public final class Reactor: @unchecked Sendable {
     private var runningEndOfIteration: [() -> Void] = []
     private var resources: [ObjectIdentifier: any ReactorResource] = [:]
     private var wakeupEvent: WakeupEvent?
+    /// The serial-executor role (see `Reactor+Executor.swift`); immutable after init.
+    private(set) var serialExecutorFacet: ReactorSerialExecutor!
     var timers = TimerQueue()
     var timerEvent: TimerWakeEvent?
 
@@ -76,6 +78,7 @@ public final class Reactor: @unchecked Sendable {
         let wakeupEvent = WakeupEvent(base: base, fd: wakeup.fd, wakeup: { [unowned self] in self.wakeup.consume() })
         wakeupEvent.add()
         self.wakeupEvent = wakeupEvent
+        self.serialExecutorFacet = ReactorSerialExecutor(reactor: self)
         self.timerEvent = TimerWakeEvent(base: base, fired: { [unowned self] in self.runDueTimers() })
     }
 
@@ -222,6 +225,7 @@ public final class Reactor: @unchecked Sendable {
 
     private func runLoop() {
         threadID.store(UInt(pthread_self()), ordering: .releasing)
+        markCurrentThread()
         var moreWork = false
         while true {
             let stopping = admission.load(ordering: .sequentiallyConsistent) & 1 != 0
@@ -285,8 +289,10 @@ public final class Reactor: @unchecked Sendable {
         switch item {
         case .closure(let work):
             work()
-        case .job(let job):
-            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        case .actorJob(let job):
+            job.runSynchronously(on: asUnownedSerialExecutor())
+        case .taskJob(let job):
+            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
 }
@@ -294,7 +300,10 @@ public final class Reactor: @unchecked Sendable {
 /// What other threads hand to the reactor.
 enum WorkItem: Sendable {
     case closure(@Sendable () -> Void)
-    case job(UnownedJob)
+    /// A job of an actor whose serial executor is the reactor.
+    case actorJob(UnownedJob)
+    /// A job of a task that prefers the reactor as its task executor.
+    case taskJob(UnownedJob)
 }
 
 enum Lifecycle {

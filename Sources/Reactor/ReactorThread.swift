@@ -23,7 +23,6 @@ func spawnThread(name: String, _ body: @escaping () -> Void) throws(ReactorError
     let result = pthread_create(&thread, nil, { context in
         let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
         setCurrentThreadName(start.name)
-        pthread_setspecific(reactorThreadKey, UnsafeRawPointer(bitPattern: 1))
         start.body()
         return nil
     }, start)
@@ -40,7 +39,8 @@ private func setCurrentThreadName(_ name: String) {
     _ = clibevent_set_thread_name(String(decoding: name.utf8.prefix(15), as: UTF8.self))
 }
 
-/// Marks reactor threads, so that blocking wrappers can refuse to run on one.
+/// Points from a reactor's thread to its reactor (unretained: the thread's body holds
+/// the reactor for as long as the thread runs).
 private let reactorThreadKey: pthread_key_t = {
     var key = pthread_key_t()
     pthread_key_create(&key, nil)
@@ -48,6 +48,18 @@ private let reactorThreadKey: pthread_key_t = {
 }()
 
 extension Reactor {
+    /// Records `self` as the calling thread's reactor. Called first thing on the loop thread.
+    func markCurrentThread() {
+        pthread_setspecific(reactorThreadKey, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// The reactor whose thread is calling, if any. Lets a client prefer a connection
+    /// on the caller's own reactor, so that neither the command nor its reply crosses threads.
+    public static var current: Reactor? {
+        guard let pointer = pthread_getspecific(reactorThreadKey) else { return nil }
+        return Unmanaged<Reactor>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
     /// Whether the calling thread is any reactor's thread. Blocking APIs check it to
     /// fail loudly instead of deadlocking.
     public static var isReactorThread: Bool {

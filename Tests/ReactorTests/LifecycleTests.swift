@@ -116,6 +116,28 @@ struct LifecycleTests {
         }
     }
 
+    @Test("200 child tasks preferring the reactor stay on it across 100 awaits each, and end cleanly")
+    func manyTasksWithPreference() async throws {
+        try await withReactor { reactor in
+            final class Tally: Sendable { let count = Atomic<Int>(0) }
+            let offReactor = Tally()
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<200 {
+                    group.addTask(executorPreference: reactor) {
+                        for _ in 0..<100 {
+                            await withCheckedContinuation { (resumed: CheckedContinuation<Void, Never>) in
+                                reactor.execute { resumed.resume() }
+                            }
+                            if !reactor.inReactor { offReactor.count.add(1, ordering: .relaxed) }
+                        }
+                    }
+                }
+            }
+            let off = offReactor.count.load(ordering: .relaxed)
+            #expect(off == 0)
+        }
+    }
+
     @Test("an actor whose executor is the reactor runs on the reactor thread")
     func actorOnReactor() async throws {
         actor Pinned {
