@@ -4,10 +4,18 @@ import PackageDescription
 let package = Package(
     name: "RedisUtil",
     products: [
+        .library(name: "RedisUtil", targets: ["RedisUtil"]),
         .library(name: "Reactor", targets: ["Reactor"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "LocalRedis", targets: ["LocalRedis"]),
         .executable(name: "resp-bench", targets: ["RESPBench"]),
+        .executable(name: "redis-bench", targets: ["RedisBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // libevent is used for readiness notification and timers only; all reads and writes are ours.
@@ -21,15 +29,37 @@ let package = Package(
             dependencies: ["CLibevent"]
         ),
         .target(name: "RESP"),
+        .target(
+            name: "RedisUtil",
+            dependencies: [
+                "Reactor",
+                "RESP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .target(name: "LocalRedis"),
         .executableTarget(
             name: "RESPBench",
             dependencies: ["RESP"],
             path: "Benchmarks/RESPBench"
         ),
+        .executableTarget(
+            name: "RedisBench",
+            dependencies: [
+                "RedisUtil",
+                "Reactor",
+                "LocalRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/RedisBench"
+        ),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "LocalRedis"]),
         .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis"]),
+        .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis"]),
+        .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,152 @@
+import Reactor
+import RedisUtil
+import Synchronization
+
+/// A benchmark message: a send timestamp (for end-to-end latency), a sequence number,
+/// and padding up to `--size` bytes of JSON.
+struct BenchMessage: Codable, Sendable {
+    var t: UInt64
+    var seq: Int
+    var data: String
+
+    /// `{"data": "xxx…", "seq": N, "t": N}` is about 40 bytes plus the padding.
+    static func make(seq: Int, size: Int) -> BenchMessage {
+        BenchMessage(t: monotonicNanoseconds(), seq: seq, data: String(repeating: "x", count: max(0, size - 40)))
+    }
+}
+
+/// The channel workloads, on `RedisChannel` (RPUSH/LPOP/BLPOP of JSON underneath).
+enum ChannelOperations {
+    static func defaultPlans(_ plan: (Workload, Int, Int, Int) -> RunPlan) -> [RunPlan] {
+        [
+            plan(.channelSend, 4, 128, 500_000),
+            plan(.channelRecv, 4, 128, 500_000),
+            plan(.channelPingpong, 1, 1, 20_000),
+            plan(.channelPipe, 1, 1, 200_000),
+        ]
+    }
+
+    static func prepare(_ plan: RunPlan, client: RedisClient, group: ReactorGroup) async throws -> Runner.Prepared {
+        let name = "/bench/\(plan.workload.rawValue)"
+        let client_ = RedisChannel(client: client, name, peer: .client)
+        let server = RedisChannel(client: client, name, peer: .server)
+        try await client.send("DEL", "\(name)/client", "\(name)/server")
+        let size = plan.size
+        switch plan.workload {
+        case .channelSend:
+            return Runner.Prepared(operation: Operation(
+                callback: { index, done in client_.send(BenchMessage.make(seq: index, size: size)) { done((try? $0.get()) != nil) } },
+                async: { index in (try? await client_.send(BenchMessage.make(seq: index, size: size))) != nil }
+            ))
+        case .channelRecv:
+            let total = plan.warmup + (plan.duration == nil ? plan.messages : 5_000_000)
+            var sent = 0
+            while sent < total {
+                let batch = min(1000, total - sent)
+                try await server.send(contentsOf: (sent..<(sent + batch)).map { BenchMessage.make(seq: $0, size: size) })
+                sent += batch
+            }
+            return Runner.Prepared(operation: Operation(
+                callback: { _, done in client_.recv(as: BenchMessage.self) { done(((try? $0.get()) ?? nil) != nil) } },
+                async: { _ in ((try? await client_.recv(as: BenchMessage.self)) ?? nil) != nil }
+            ))
+        case .channelPingpong:
+            return pingPong(plan, requester: client_, responder: server)
+        case .channelPipe:
+            return pipe(plan, producer: server, consumer: client_)
+        default:
+            throw BenchError("\(plan.workload.rawValue) is not a channel workload")
+        }
+    }
+
+    /// Requests from the client peer, answered by `--consumers` responder tasks on the
+    /// server peer, as a worker pool does. An operation is one full round trip.
+    private static func pingPong(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel) -> Runner.Prepared {
+        let size = plan.size
+        let request = Operation(
+            callback: { index, done in
+                requester.send(BenchMessage.make(seq: index, size: size)) { sent in
+                    guard (try? sent.get()) != nil else { return done(false) }
+                    requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { done(((try? $0.get()) ?? nil) != nil) }
+                }
+            },
+            async: { index in
+                guard (try? await requester.send(BenchMessage.make(seq: index, size: size))) != nil else { return false }
+                return ((try? await requester.brecv(as: BenchMessage.self, timeout: .seconds(5))) ?? nil) != nil
+            }
+        )
+        let responders = plan.consumers
+        let lanes = plan.connections * plan.pipeline
+        return Runner.Prepared(operation: request, custom: { counters, log in
+            let stop = Stop()
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<responders {
+                    group.addTask {
+                        while !stop.requested {
+                            guard let message = try? await responder.brecv(as: BenchMessage.self, timeout: .milliseconds(200)) else { continue }
+                            try? await responder.send(message)
+                        }
+                    }
+                }
+                group.addTask {
+                    switch plan.api {
+                    case .async: await Driver.runAsync(lanes: lanes, reactors: [], counters: counters, log: log, operation: request)
+                    default: await Driver.runCallbacks(lanes: lanes, counters: counters, log: log, operation: request)
+                    }
+                    stop.request()
+                }
+            }
+        })
+    }
+
+    /// `--producers` tasks send into the channel, `--consumers` tasks block-receive from
+    /// it; latency is from the timestamp inside each message to its receipt.
+    private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel) -> Runner.Prepared {
+        let size = plan.size
+        let noop = Operation(callback: { _, done in done(true) }, async: { _ in true })
+        return Runner.Prepared(operation: noop, custom: { counters, log in
+            let stop = Stop()
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<plan.producers {
+                    group.addTask {
+                        while let index = counters.claim() {
+                            if (try? await producer.send(BenchMessage.make(seq: index, size: size))) == nil {
+                                counters.errors.add(1, ordering: .relaxed)
+                            }
+                        }
+                    }
+                }
+                for _ in 0..<plan.consumers {
+                    group.addTask {
+                        while !stop.requested {
+                            // As a worker pool would: take what is waiting in one round
+                            // trip, and block only when the channel is empty.
+                            var messages = (try? await consumer.recv(as: BenchMessage.self, max: 64)) ?? []
+                            if messages.isEmpty {
+                                guard let message = try? await consumer.brecv(as: BenchMessage.self, timeout: .milliseconds(200)) else { continue }
+                                messages = [message]
+                            }
+                            let now = monotonicNanoseconds()
+                            for message in messages { log.record(index: message.seq, nanoseconds: now &- message.t) }
+                            let done = counters.completed.add(messages.count, ordering: .relaxed).newValue
+                            if done >= counters.sent { stop.request() }
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// A stop flag shared by a run's tasks.
+final class Stop: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var requested: Bool { flag.load(ordering: .relaxed) }
+    func request() { flag.store(true, ordering: .relaxed) }
+}
+
+/// A benchmark failure with a message for the user.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,83 @@
+import Reactor
+import RedisUtil
+import Synchronization
+
+/// One benchmark operation, in both facades. `index` numbers the operation within the run.
+struct Operation: Sendable {
+    var callback: @Sendable (_ index: Int, _ done: @escaping @Sendable (Bool) -> Void) -> Void
+    var async: @Sendable (_ index: Int) async -> Bool
+}
+
+/// Shared counters of one measured run.
+final class RunCounters: Sendable {
+    let next = Atomic<Int>(0)
+    let completed = Atomic<Int>(0)
+    let errors = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// How many operations were handed out (at most `limit`), once claiming has ended.
+    var sent: Int {
+        let handed = next.load(ordering: .relaxed)
+        return stop.load(ordering: .relaxed) || handed >= limit ? min(handed, limit) : Int.max
+    }
+
+    /// The next operation index, or `nil` when the run is over.
+    func claim() -> Int? {
+        guard !stop.load(ordering: .relaxed) else { return nil }
+        let index = next.add(1, ordering: .relaxed).oldValue
+        return index < limit ? index : nil
+    }
+}
+
+/// Keeps `lanes` operations in flight (connections × pipeline depth): each lane issues
+/// its next operation when the previous one completes, as redis-benchmark's `-P` does.
+enum Driver {
+    static func runCallbacks(lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            let remaining = Atomic<Int>(lanes)
+            @Sendable func laneDone() {
+                if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { finished.resume() }
+            }
+            @Sendable func step() {
+                guard let index = counters.claim() else {
+                    laneDone()
+                    return
+                }
+                let start = monotonicNanoseconds()
+                operation.callback(index) { ok in
+                    log.record(index: index, nanoseconds: monotonicNanoseconds() &- start)
+                    counters.completed.add(1, ordering: .relaxed)
+                    if !ok {
+                        // A failing server would otherwise turn the run into an error storm.
+                        if counters.errors.add(1, ordering: .relaxed).newValue > 1000 { counters.stop.store(true, ordering: .relaxed) }
+                    }
+                    step()
+                }
+            }
+            for _ in 0..<lanes { step() }
+        }
+    }
+
+    /// The async facade: one task per lane, each preferring a reactor as its executor so
+    /// that awaiting a reply costs no thread hop.
+    static func runAsync(lanes: Int, reactors: [Reactor], counters: RunCounters, log: LatencyLog, operation: Operation) async {
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<lanes {
+                group.addTask(executorPreference: reactors.isEmpty ? nil : reactors[lane % reactors.count]) {
+                    while let index = counters.claim() {
+                        let start = monotonicNanoseconds()
+                        let ok = await operation.async(index)
+                        log.record(index: index, nanoseconds: monotonicNanoseconds() &- start)
+                        counters.completed.add(1, ordering: .relaxed)
+                        if !ok, counters.errors.add(1, ordering: .relaxed).newValue > 1000 {
+                            counters.stop.store(true, ordering: .relaxed)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

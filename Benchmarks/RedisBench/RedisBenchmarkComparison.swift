@@ -1,0 +1,40 @@
+import Foundation
+
+/// Runs Debian's `redis-benchmark` against the same server with the same
+/// connections, pipeline depth, payload size and request count.
+enum RedisBenchmarkComparison {
+    /// The path of `redis-benchmark`, if installed.
+    static var executable: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/redis-benchmark"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// redis-benchmark's requests per second for `test`, or `nil` when it could not run.
+    static func opsPerSecond(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int) -> Double? {
+        guard let executable else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "-h", host, "-p", String(port), "-c", String(connections), "-P", String(pipeline),
+            "-n", String(requests), "-d", String(size), "-t", test, "--csv",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        // `-t ping` runs PING_INLINE and PING_MBULK; ours sends the multi-bulk form.
+        let row = test == "ping" ? "PING_MBULK" : test.uppercased()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            if fields.count >= 2, fields[0] == row, let rps = Double(fields[1]) { return rps }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// One workload run's figures; the JSON keys are a contract with scripts.
+struct RunResult: Encodable, Sendable {
+    var workload: String
+    var api: String
+    var connections: Int
+    var pipeline: Int
+    var size: Int
+    var messages: Int
+    var seconds: Double
+    var opsPerSec: Double
+    var mbPerSec: Double
+    var latencyUs: LatencySummary
+    var clientCpuUsPerOp: Double
+    var serverCpuSeconds: Double?
+    var redisBenchmarkOpsPerSec: Double?
+    var ratioVsRedisBenchmark: Double?
+    var errors: Int
+
+    enum CodingKeys: String, CodingKey {
+        case workload, api, connections, pipeline, size, messages, seconds
+        case opsPerSec = "ops_per_sec"
+        case mbPerSec = "mb_per_sec"
+        case latencyUs = "latency_us"
+        case clientCpuUsPerOp = "client_cpu_us_per_op"
+        case serverCpuSeconds = "server_cpu_seconds"
+        case redisBenchmarkOpsPerSec = "redis_benchmark_ops_per_sec"
+        case ratioVsRedisBenchmark = "ratio_vs_redis_benchmark"
+        case errors
+    }
+
+    // Nulls are written explicitly: a missing figure is "not measurable", not "forgotten".
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(workload, forKey: .workload)
+        try c.encode(api, forKey: .api)
+        try c.encode(connections, forKey: .connections)
+        try c.encode(pipeline, forKey: .pipeline)
+        try c.encode(size, forKey: .size)
+        try c.encode(messages, forKey: .messages)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(opsPerSec, forKey: .opsPerSec)
+        try c.encode(mbPerSec, forKey: .mbPerSec)
+        try c.encode(latencyUs, forKey: .latencyUs)
+        try c.encode(clientCpuUsPerOp, forKey: .clientCpuUsPerOp)
+        try c.encode(serverCpuSeconds, forKey: .serverCpuSeconds)
+        try c.encode(redisBenchmarkOpsPerSec, forKey: .redisBenchmarkOpsPerSec)
+        try c.encode(ratioVsRedisBenchmark, forKey: .ratioVsRedisBenchmark)
+        try c.encode(errors, forKey: .errors)
+    }
+}
+
+enum Report {
+    static func json(_ results: [RunResult]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(results)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func table(_ results: [RunResult]) -> String {
+        let header = ["workload", "api", "conn", "pipe", "size", "messages", "ops/s", "MB/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs",
+                      "cpu µs/op", "server cpu s", "redis-benchmark ops/s", "ratio", "errors"]
+        var rows = [header]
+        for r in results {
+            rows.append([
+                r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", "\(r.messages)",
+                grouped(r.opsPerSec), String(format: "%.1f", r.mbPerSec),
+                String(format: "%.0f", r.latencyUs.p50), String(format: "%.0f", r.latencyUs.p90),
+                String(format: "%.0f", r.latencyUs.p99), String(format: "%.0f", r.latencyUs.p999),
+                String(format: "%.0f", r.latencyUs.max), String(format: "%.2f", r.clientCpuUsPerOp),
+                r.serverCpuSeconds.map { String(format: "%.2f", $0) } ?? "–",
+                r.redisBenchmarkOpsPerSec.map(grouped) ?? "–",
+                r.ratioVsRedisBenchmark.map { String(format: "%.2f", $0) } ?? "–",
+                "\(r.errors)",
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.indices.map { column in
+                let cell = row[column]
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return column < 2 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func grouped(_ value: Double) -> String {
+        let digits = String(Int(value.rounded()))
+        var out = ""
+        for (offset, character) in digits.reversed().enumerated() {
+            if offset > 0 && offset % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return String(out.reversed())
+    }
+}

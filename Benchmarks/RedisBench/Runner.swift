@@ -1,0 +1,126 @@
+import Foundation
+import Reactor
+import RedisUtil
+import RESP
+import Synchronization
+
+/// Runs one plan: a fresh client, warm-up, the measured run, the figures.
+struct Runner: Sendable {
+    let endpoint: RedisEndpoint
+    let group: ReactorGroup
+    let progress: Bool
+
+    func run(_ plan: RunPlan) async throws -> RunResult {
+        // Every ping-pong lane and pipe consumer holds a blocking connection while it waits.
+        let blockingUsers = plan.connections * plan.pipeline + plan.consumers + plan.producers
+        let configuration = RedisConfiguration(
+            connections: plan.connections, maxBlockingConnections: max(32, blockingUsers),
+            maxPendingCommands: max(65_536, plan.pipeline * 4))
+        let client = try RedisClient(endpoint, configuration: configuration, group: group)
+        defer { Task { await client.close() } }
+        let payload = Array(repeating: UInt8(ascii: "x"), count: plan.size)
+        try await client.send("DEL", RawOperations.listKey)
+
+        let workload = try await prepare(plan, client: client, payload: payload)
+        let lanes = plan.connections * plan.pipeline
+        if plan.warmup > 0 {
+            let warm = RunCounters(limit: plan.warmup)
+            let warmLog = LatencyLog(capacity: plan.warmup)
+            // Workloads with their own driver (peers that answer) warm up through it too.
+            if let custom = workload.custom {
+                await custom(warm, warmLog)
+            } else {
+                await drive(plan, lanes: lanes, counters: warm, log: warmLog, operation: workload.operation)
+            }
+        }
+
+        let limit = plan.duration == nil ? plan.messages : Int.max
+        let counters = RunCounters(limit: limit)
+        let log = LatencyLog(capacity: min(plan.messages, 4_000_000))
+        let serverBefore = try? await serverCPUSeconds(client)
+        let cpuBefore = processCPUSeconds()
+        let start = monotonicSeconds()
+        let ticker = startProgress(plan, counters: counters, start: start)
+        if let duration = plan.duration {
+            group.next().schedule(after: duration) { counters.stop.store(true, ordering: .relaxed) }
+        }
+        if let custom = workload.custom {
+            await custom(counters, log)
+        } else {
+            await drive(plan, lanes: lanes, counters: counters, log: log, operation: workload.operation)
+        }
+        let seconds = monotonicSeconds() - start
+        let cpu = processCPUSeconds() - cpuBefore
+        ticker?.cancel()
+        if ticker != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let serverAfter = try? await serverCPUSeconds(client)
+        let completed = counters.completed.load(ordering: .relaxed)
+        let ops = Double(completed) / seconds
+        return RunResult(
+            workload: plan.workload.rawValue, api: plan.api.rawValue, connections: plan.connections, pipeline: plan.pipeline,
+            size: plan.size, messages: completed, seconds: seconds, opsPerSec: ops,
+            mbPerSec: ops * Double(plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram()),
+            clientCpuUsPerOp: completed > 0 ? cpu * 1e6 / Double(completed) : 0,
+            serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },
+            redisBenchmarkOpsPerSec: nil, ratioVsRedisBenchmark: nil,
+            errors: counters.errors.load(ordering: .relaxed))
+    }
+
+    private func drive(_ plan: RunPlan, lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
+        switch plan.api {
+        case .callback, .both: await Driver.runCallbacks(lanes: lanes, counters: counters, log: log, operation: operation)
+        case .async: await Driver.runAsync(lanes: lanes, reactors: group.reactors, counters: counters, log: log, operation: operation)
+        }
+    }
+
+    /// How a workload is run: a plain operation driven by lanes, or its own driver.
+    struct Prepared: Sendable {
+        var operation: Operation
+        var custom: (@Sendable (RunCounters, LatencyLog) async -> Void)? = nil
+    }
+
+    private func prepare(_ plan: RunPlan, client: RedisClient, payload: [UInt8]) async throws -> Prepared {
+        if let raw = RawOperations.operation(for: plan.workload, client: client, payload: payload) {
+            if plan.workload == .lpop {
+                // Enough elements for warm-up and run, so that every LPOP pops something.
+                let needed = plan.warmup + (plan.duration == nil ? plan.messages : 20_000_000)
+                try await RawOperations.fill(RawOperations.listKey, count: min(needed, 20_000_000), payload: payload, client: client)
+            }
+            return Prepared(operation: raw)
+        }
+        return try await ChannelOperations.prepare(plan, client: client, group: group)
+    }
+
+    /// Fills redis-benchmark's own list so its LPOP pops as ours did.
+    func fillForRedisBenchmark(_ plan: RunPlan) async throws {
+        let client = try RedisClient(endpoint, configuration: .init(connections: 1), group: group)
+        defer { Task { await client.close() } }
+        try await client.send("DEL", "mylist")
+        try await RawOperations.fill("mylist", count: plan.messages, payload: Array(repeating: UInt8(ascii: "x"), count: plan.size), client: client)
+    }
+
+    /// The server's own CPU seconds (user + sys) from `INFO cpu`.
+    private func serverCPUSeconds(_ client: RedisClient) async throws -> Double {
+        let info = try await client.send("INFO", "cpu").string ?? ""
+        var total = 0.0
+        for line in info.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: ":")
+            if parts.count == 2, parts[0] == "used_cpu_sys" || parts[0] == "used_cpu_user", let value = Double(parts[1]) {
+                total += value
+            }
+        }
+        return total
+    }
+
+    private func startProgress(_ plan: RunPlan, counters: RunCounters, start: Double) -> ScheduledTimer? {
+        guard progress else { return nil }
+        let total = plan.duration == nil ? plan.messages : nil
+        // Only for runs long enough to need it: the first line appears after 2 s.
+        return group.next().schedule(after: .seconds(2), repeating: .seconds(1)) {
+            let done = counters.completed.load(ordering: .relaxed)
+            let rate = Double(done) / (monotonicSeconds() - start)
+            let of = total.map { "/\($0)" } ?? ""
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(plan.workload.rawValue) \(plan.api.rawValue): \(done)\(of) ops, \(Report.grouped(rate)) ops/s".utf8))
+        }
+    }
+}

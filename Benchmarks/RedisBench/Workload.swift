@@ -1,0 +1,50 @@
+import ArgumentParser
+
+/// What one benchmark run does.
+enum Workload: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// `RPUSH bench:list <payload>`, as redis-benchmark's `rpush` test.
+    case rpush
+    /// `LPOP bench:list` on a list filled beforehand, as redis-benchmark's `lpop`.
+    case lpop
+    /// `PING`, as redis-benchmark's `ping_mbulk`.
+    case ping
+    /// `RedisChannel.send` of a JSON message (RPUSH underneath).
+    case channelSend = "channel-send"
+    /// `RedisChannel.recv` of messages sent beforehand (LPOP underneath).
+    case channelRecv = "channel-recv"
+    /// A client peer sends a request and awaits the server peer's reply, as a worker pool does.
+    case channelPingpong = "channel-pingpong"
+    /// P producers → one channel → C consumers; latency from a timestamp inside the message.
+    case channelPipe = "channel-pipe"
+
+    /// The name redis-benchmark's `-t` uses, for the raw workloads it also runs.
+    var redisBenchmarkTest: String? {
+        switch self {
+        case .rpush: "rpush"
+        case .lpop: "lpop"
+        case .ping: "ping"
+        default: nil
+        }
+    }
+}
+
+/// Which facade drives the commands.
+enum API: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case callback, async, both
+
+    var concrete: [API] { self == .both ? [.callback, .async] : [self] }
+}
+
+/// One run's parameters.
+struct RunPlan: Sendable {
+    var workload: Workload
+    var api: API
+    var connections: Int
+    var pipeline: Int
+    var messages: Int
+    var size: Int
+    var duration: Duration?
+    var warmup: Int
+    var producers: Int
+    var consumers: Int
+}

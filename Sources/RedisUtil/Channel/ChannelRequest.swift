@@ -1,0 +1,103 @@
+import RESP
+
+/// One round trip of a channel operation: the commands to send and how to read their
+/// replies. Each operation is defined once here and run by both facades
+/// (``run(on:)`` for async/await, ``run(on:completion:)`` for callbacks), so the two
+/// cannot drift apart on the wire.
+struct ChannelRequest<Output>: Sendable {
+    enum Commands: Sendable {
+        /// One command, sent as is; blocking ones (`BLPOP`) go to a dedicated connection.
+        case single([UInt8])
+        /// Commands run as one `MULTI … EXEC`: atomic, and one round trip.
+        case transaction(RedisPipeline)
+    }
+
+    let commands: Commands
+    /// Reads the reply of the single command, or the `EXEC` items of a transaction.
+    let read: @Sendable ([RESPValue]) throws -> Output
+
+    static func single(_ arguments: [any RESPArgument], read: @escaping @Sendable (RESPValue) throws -> Output) -> ChannelRequest {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
+        return ChannelRequest(commands: .single(bytes)) { replies in try read(replies[0]) }
+    }
+
+    static func transaction(_ build: (inout RedisPipeline) -> Void, read: @escaping @Sendable ([RESPValue]) throws -> Output) -> ChannelRequest {
+        var inner = RedisPipeline()
+        build(&inner)
+        var pipeline = RedisPipeline()
+        pipeline.send("MULTI")
+        pipeline.append(contentsOf: inner)
+        pipeline.send("EXEC")
+        return ChannelRequest(commands: .transaction(pipeline), read: read)
+    }
+
+    func run(on client: RedisClient) async throws -> Output {
+        switch commands {
+        case .single(let bytes):
+            return try read([try await client.send(encoded: bytes)])
+        case .transaction(let pipeline):
+            let connection = try await client.connectionWithCapacity()
+            let replies = try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
+            return try read(try Self.execItems(replies))
+        }
+    }
+
+    func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, any Error>) -> Void) {
+        switch commands {
+        case .single(let bytes):
+            client.send(encoded: bytes) { reply in
+                completion(Result { try read([try reply.get()]) })
+            }
+        case .transaction(let pipeline):
+            client.pipeline(pipeline) { replies in
+                completion(Result { try read(try Self.execItems(try replies.get())) })
+            }
+        }
+    }
+
+    /// The `EXEC` items, each an error reply turned into a thrown ``RedisError``
+    /// (e.g. `WRONGTYPE` when the key holds something other than a list).
+    private static func execItems(_ replies: [Result<RESPValue, RedisError>]) throws -> [RESPValue] {
+        try RedisClient.transactionResults(replies).map { try $0.get() }
+    }
+}
+
+/// The replies every channel operation reads.
+enum ChannelReply {
+    /// A bulk string's bytes; `nil` for a null (empty list, out of range).
+    static func optionalBytes(_ value: RESPValue) throws -> [UInt8]? {
+        if value.isNull { return nil }
+        if let message = value.errorMessage { throw RedisError.server(message: message) }
+        guard let bytes = value.bytes else { throw unexpected(value, expected: "a bulk string or null") }
+        return bytes
+    }
+
+    /// Every element of an array of bulk strings; `[]` for a null (`LPOP key count` on an empty list).
+    static func bytesArray(_ value: RESPValue) throws -> [[UInt8]] {
+        if value.isNull { return [] }
+        guard let items = value.array else { throw unexpected(value, expected: "an array of bulk strings") }
+        return try items.map { item in
+            guard let bytes = item.bytes else { throw unexpected(item, expected: "a bulk string") }
+            return bytes
+        }
+    }
+
+    /// The element of a `BLPOP` reply (`[key, element]`); `nil` on timeout.
+    static func poppedElement(_ value: RESPValue) throws -> [UInt8]? {
+        if value.isNull { return nil }
+        guard let pair = value.array, pair.count == 2, let bytes = pair[1].bytes else {
+            throw unexpected(value, expected: "[key, element] or null")
+        }
+        return bytes
+    }
+
+    /// Any reply but an error.
+    static func ignore(_ value: RESPValue) throws {
+        if let message = value.errorMessage { throw RedisError.server(message: message) }
+    }
+
+    private static func unexpected(_ value: RESPValue, expected: String) -> RedisError {
+        .unexpectedReply(RESPConversionError(expected: expected, received: value.kind))
+    }
+}

@@ -1,0 +1,35 @@
+import RESP
+
+/// Durations as the channel's Redis commands take them.
+enum ChannelTimeout {
+    /// Whole seconds use `EXPIRE key seconds`, exactly what the Python side sends;
+    /// anything finer uses `PEXPIRE` (rounded up to a millisecond, since `PEXPIRE 0`
+    /// would delete the list at once).
+    static func expireArguments(key: String, timeout: Duration) throws(RedisChannelError) -> [any RESPArgument] {
+        guard timeout > .zero else {
+            throw .invalidArgument("a channel timeout must be positive, got \(timeout); EXPIRE with it would delete the list at once")
+        }
+        let (seconds, attoseconds) = timeout.components
+        if attoseconds == 0 { return ["EXPIRE", key, Int(seconds)] }
+        return ["PEXPIRE", key, milliseconds(roundingUp: timeout)]
+    }
+
+    /// The `BLPOP` timeout: `0` (forever) for `.zero`, whole seconds as an integer, finer
+    /// ones as decimal seconds with millisecond precision, rounded up: Redis truncates to
+    /// milliseconds, so `0.0004` would become `0`, which means forever.
+    static func blockingArgument(_ timeout: Duration) throws(RedisChannelError) -> any RESPArgument {
+        guard timeout >= .zero else {
+            throw .invalidArgument("a blocking timeout must not be negative, got \(timeout)")
+        }
+        let (seconds, attoseconds) = timeout.components
+        if attoseconds == 0 { return Int(seconds) }
+        return Double(milliseconds(roundingUp: timeout)) / 1000
+    }
+
+    private static func milliseconds(roundingUp duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        let perMillisecond: Int64 = 1_000_000_000_000_000
+        let (whole, rest) = attoseconds.quotientAndRemainder(dividingBy: perMillisecond)
+        return Int(seconds) * 1000 + Int(whole) + (rest > 0 ? 1 : 0)
+    }
+}

@@ -1,0 +1,230 @@
+/// Reads JSON as Python's `json.loads` does: standard JSON plus the `NaN`, `Infinity`
+/// and `-Infinity` that `json.dumps` writes for non-finite floats; a repeated object key
+/// keeps its last value. Works on the raw bytes of a Redis list element, without
+/// copying them into a `String` first.
+struct JSONReader {
+    typealias SyntaxError = JSONSyntaxError
+
+    /// Nesting beyond this is refused rather than risking the stack on hostile input
+    /// (Python's own limit, from its recursion limit, is about 1000).
+    static let maxDepth = 512
+
+    private let bytes: [UInt8]
+    private var position = 0
+
+    private init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Parses exactly one document, surrounded by optional whitespace.
+    static func read(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+        var reader = JSONReader(bytes)
+        reader.skipWhitespace()
+        let value = try reader.readValue(depth: 0)
+        reader.skipWhitespace()
+        guard reader.position == bytes.count else { throw reader.error("extra data after the document") }
+        return value
+    }
+
+    private func error(_ message: String) -> SyntaxError {
+        SyntaxError(offset: position, message: message)
+    }
+
+    private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    private mutating func skipWhitespace() {
+        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+            position += 1
+        }
+    }
+
+    private mutating func consume(_ literal: String) -> Bool {
+        let utf8 = Array(literal.utf8)
+        guard bytes.count - position >= utf8.count, bytes[position..<position + utf8.count].elementsEqual(utf8) else { return false }
+        position += utf8.count
+        return true
+    }
+
+    private mutating func readValue(depth: Int) throws(SyntaxError) -> JSONValue {
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+        guard let byte = current else { throw error("expected a value, found the end") }
+        switch byte {
+        case UInt8(ascii: "{"): return try readObject(depth: depth)
+        case UInt8(ascii: "["): return try readArray(depth: depth)
+        case UInt8(ascii: "\""): return .string(try readString())
+        case UInt8(ascii: "t") where consume("true"): return .bool(true)
+        case UInt8(ascii: "f") where consume("false"): return .bool(false)
+        case UInt8(ascii: "n") where consume("null"): return .null
+        case UInt8(ascii: "N") where consume("NaN"): return .double(.nan)
+        case UInt8(ascii: "I") where consume("Infinity"): return .double(.infinity)
+        case UInt8(ascii: "-") where consume("-Infinity"): return .double(-.infinity)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try readNumber()
+        default: throw error("expected a value, found byte 0x\(String(byte, radix: 16))")
+        }
+    }
+
+    private mutating func readArray(depth: Int) throws(SyntaxError) -> JSONValue {
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try readValue(depth: depth + 1))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
+            default: throw error("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    private mutating func readObject(depth: Int) throws(SyntaxError) -> JSONValue {
+        position += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a string key in an object") }
+            let key = try readString()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':' after an object key") }
+            position += 1
+            skipWhitespace()
+            members[key] = try readValue(depth: depth + 1)
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(members)
+            default: throw error("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    private mutating func readNumber() throws(SyntaxError) -> JSONValue {
+        let start = position
+        var isInteger = true
+        if current == UInt8(ascii: "-") { position += 1 }
+        guard let first = current, first >= 0x30, first <= 0x39 else { throw error("expected a digit") }
+        // JSON forbids leading zeros: "01" is two tokens, and the second is extra data.
+        if first == 0x30 {
+            position += 1
+        } else {
+            skipDigits()
+        }
+        if current == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard skipDigits() > 0 else { throw error("expected a digit after '.'") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            guard skipDigits() > 0 else { throw error("expected a digit in the exponent") }
+        }
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        if isInteger, let integer = Int64(text) { return .integer(integer) }
+        guard let double = Double(text) else { throw SyntaxError(offset: start, message: "unreadable number \(text)") }
+        return .double(double)
+    }
+
+    @discardableResult
+    private mutating func skipDigits() -> Int {
+        let start = position
+        while let byte = current, byte >= 0x30, byte <= 0x39 { position += 1 }
+        return position - start
+    }
+
+    private mutating func readString() throws(SyntaxError) -> String {
+        position += 1
+        var utf8: [UInt8] = []
+        while true {
+            guard let byte = current else { throw error("unterminated string") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                guard let text = String(validating: utf8, as: UTF8.self) else {
+                    throw error("string is not valid UTF-8")
+                }
+                return text
+            case UInt8(ascii: "\\"):
+                position += 1
+                try readEscape(into: &utf8)
+            case 0..<0x20:
+                throw error("control character 0x\(String(byte, radix: 16)) inside a string")
+            default:
+                utf8.append(byte)
+                position += 1
+            }
+        }
+    }
+
+    private mutating func readEscape(into utf8: inout [UInt8]) throws(SyntaxError) {
+        guard let byte = current else { throw error("unterminated escape") }
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try readHex4()
+            if (0xD800..<0xDC00).contains(scalar) {
+                // A high surrogate must pair with an escaped low one; a lone surrogate
+                // has no UTF-8 form, and dropping it would alter the message silently.
+                guard consume("\\u") else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
+                let low = try readHex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let unicode = Unicode.Scalar(scalar) else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
+            UTF8.encode(unicode) { utf8.append($0) }
+        default:
+            throw error("invalid escape \\\(Character(Unicode.Scalar(byte)))")
+        }
+    }
+
+    private mutating func readHex4() throws(SyntaxError) -> UInt32 {
+        guard bytes.count - position >= 4 else { throw error("expected 4 hex digits after \\u") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            default: throw error("expected a hex digit")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+}
+
+/// Why bytes are not one JSON document, and where.
+public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The byte offset of the problem.
+    public let offset: Int
+    /// What was expected there.
+    public let message: String
+
+    /// "invalid JSON at byte N: what was expected".
+    public var description: String { "invalid JSON at byte \(offset): \(message)" }
+}

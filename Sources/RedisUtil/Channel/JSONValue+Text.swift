@@ -1,0 +1,23 @@
+extension JSONValue {
+    /// Parses JSON as a Python peer's `json.loads` would (plus `NaN`/`Infinity`), e.g. the
+    /// raw bytes of a ``RedisChannelError/undecodable(raw:type:underlying:)`` message.
+    ///
+    /// ```swift
+    /// let value = try JSONValue(json: Array(#"{"id": 1, "ok": true}"#.utf8))
+    /// ```
+    /// - Throws: ``JSONSyntaxError`` with the byte offset of the problem.
+    public init(json bytes: [UInt8]) throws(JSONSyntaxError) {
+        self = try JSONReader.read(bytes)
+    }
+
+    /// The JSON text exactly as a channel sends it, the bytes Python's
+    /// `json.dumps(value, ensure_ascii=False)` produces (object keys sorted).
+    public var jsonBytes: [UInt8] {
+        JSONWriter.write(self)
+    }
+
+    /// Any `Encodable` value as the `JSONValue` a channel would send for it.
+    public init<T: Encodable>(encoding value: T) throws {
+        self = try JSONValueEncoder.encode(value)
+    }
+}

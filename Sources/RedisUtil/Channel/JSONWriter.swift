@@ -1,0 +1,85 @@
+import RESP
+
+/// Writes JSON exactly as Python's `json.dumps(obj, ensure_ascii=False)` does, so a
+/// message from Swift is byte-for-byte what a Python peer would have sent:
+/// `", "` and `": "` separators, non-ASCII characters unescaped, `repr`-style floats
+/// (`1.0`, `1e-05`, `1e+16`), and `NaN` / `Infinity` / `-Infinity` for non-finite floats.
+enum JSONWriter {
+    static func write(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        write(value, into: &out)
+        return out
+    }
+
+    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null:
+            out.append(contentsOf: "null".utf8)
+        case .bool(let flag):
+            out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .integer(let number):
+            RESPDecimal.append(number, to: &out)
+        case .double(let number):
+            writeDouble(number, into: &out)
+        case .string(let text):
+            writeString(text, into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                write(element, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            // Sorted by UTF-8 bytes, as Python's sort_keys orders str keys (by code point).
+            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                writeString(key, into: &out)
+                out.append(contentsOf: ": ".utf8)
+                write(members[key]!, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Python's `float.__repr__` and Swift's `description` are both the shortest text
+    /// that round-trips, with the same switch to exponent form (below 1e-4, from 1e16)
+    /// and the same `e-05` exponent spelling; only the non-finite names differ.
+    static func writeDouble(_ number: Double, into out: inout [UInt8]) {
+        if number.isNaN {
+            out.append(contentsOf: "NaN".utf8)
+        } else if number.isInfinite {
+            out.append(contentsOf: (number < 0 ? "-Infinity" : "Infinity").utf8)
+        } else {
+            out.append(contentsOf: number.description.utf8)
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Escapes what `ensure_ascii=False` escapes: quote, backslash and C0 controls
+    /// (short forms where JSON has one, else `\u00XX` in lowercase hex as Python writes it).
+    static func writeString(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0x08: out.append(contentsOf: #"\b"#.utf8)
+            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
+            case 0..<0x20:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0xF)])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

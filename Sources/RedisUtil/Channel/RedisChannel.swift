@@ -1,0 +1,228 @@
+import RESP
+
+/// A duplex message channel between processes on two Redis lists, wire-compatible with
+/// the Python `redisutil.RedisChannel` (PyPI `k3redisutil`).
+///
+/// The client side pushes to `<channel>/client` and pops from `<channel>/server`; the
+/// server side does the opposite. Messages are UTF-8 JSON, written as Python's
+/// `json.dumps(obj, ensure_ascii=False)` writes them, so either side may be Python.
+///
+/// ```swift
+/// let jobs = RedisChannel(6379, "/asyncworker/image-process", peer: .client, timeout: .seconds(60))
+/// try await jobs.send(["op": "resize", "id": 42] as JSONValue)
+/// let reply: JSONValue? = try await jobs.brecv(timeout: .seconds(5))
+/// ```
+///
+/// Creating a channel opens no socket and writes nothing. The first operation of a channel
+/// made from an endpoint uses the process-wide ``RedisClient/shared(_:)`` client, as the
+/// Python `get_client` does. Every operation exists in an async form (here) and a
+/// completion-handler form (`RedisChannel+Callbacks.swift`); both send the same commands.
+/// Errors are ``RedisError`` (Redis or connection) or ``RedisChannelError`` (encoding,
+/// decoding, arguments).
+public struct RedisChannel: Sendable {
+    /// Which end of the channel this is.
+    public enum Peer: String, Sendable, CaseIterable {
+        /// Sends on `<channel>/client`, receives from `<channel>/server`.
+        case client
+        /// Sends on `<channel>/server`, receives from `<channel>/client`.
+        case server
+
+        /// The other end.
+        public var other: Peer { self == .client ? .server : .client }
+    }
+
+    private enum ClientSource: Sendable {
+        case endpoint(RedisEndpoint)
+        case client(RedisClient)
+    }
+
+    /// The channel path, e.g. `/asyncworker/image-process`.
+    public let channel: String
+    /// This end.
+    public let peer: Peer
+    /// How long the sending list lives after each send (`EXPIRE`, or `PEXPIRE` below a
+    /// whole second); `nil` keeps it until it is emptied.
+    public let timeout: Duration?
+    /// The list this peer pushes to: `<channel>/<peer>`.
+    public let sendKey: String
+    /// The list this peer pops from: `<channel>/<other peer>`.
+    public let receiveKey: String
+    private let source: ClientSource
+
+    /// A channel on the shared client of `endpoint` (an integer literal is a port on
+    /// 127.0.0.1). Opens nothing until the first operation.
+    public init(_ endpoint: RedisEndpoint, _ channel: String, peer: Peer, timeout: Duration? = nil) {
+        self.init(source: .endpoint(endpoint), channel: channel, peer: peer, timeout: timeout)
+    }
+
+    /// A channel named by its components: `["asyncworker", "image-process"]` is
+    /// `/asyncworker/image-process`.
+    public init(_ endpoint: RedisEndpoint, _ components: [String], peer: Peer, timeout: Duration? = nil) {
+        self.init(endpoint, ChannelPath.join(components), peer: peer, timeout: timeout)
+    }
+
+    /// A channel on an existing client (its configuration, its connections).
+    public init(client: RedisClient, _ channel: String, peer: Peer, timeout: Duration? = nil) {
+        self.init(source: .client(client), channel: channel, peer: peer, timeout: timeout)
+    }
+
+    /// A channel on an existing client, named by its components.
+    public init(client: RedisClient, _ components: [String], peer: Peer, timeout: Duration? = nil) {
+        self.init(client: client, ChannelPath.join(components), peer: peer, timeout: timeout)
+    }
+
+    private init(source: ClientSource, channel: String, peer: Peer, timeout: Duration?) {
+        self.source = source
+        self.channel = channel
+        self.peer = peer
+        self.timeout = timeout
+        sendKey = ChannelPath.key(channel: channel, peer: peer)
+        receiveKey = ChannelPath.key(channel: channel, peer: peer.other)
+    }
+
+    /// The server this channel talks to.
+    public var endpoint: RedisEndpoint {
+        switch source {
+        case .endpoint(let endpoint): endpoint
+        case .client(let client): client.endpoint
+        }
+    }
+
+    /// The client operations run on; resolving the shared one starts its reactors, so
+    /// this happens on first use, not in `init`.
+    func client() throws(RedisError) -> RedisClient {
+        switch source {
+        case .endpoint(let endpoint): try RedisClient.shared(endpoint)
+        case .client(let client): client
+        }
+    }
+
+    // MARK: Sending
+
+    /// Sends one message (Python `send_msg`): `RPUSH` to ``sendKey`` and, with a
+    /// ``timeout``, a refresh of its expiry in the same `MULTI … EXEC`, so one round trip
+    /// and never a list left without its expiry.
+    public func send<T: Encodable>(_ message: T) async throws {
+        try await sendRequest([try MessageCodec.encode(message)]).run(on: client())
+    }
+
+    /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
+    /// what one `send` per message would have produced. An empty sequence sends nothing.
+    public func send<S: Sequence>(contentsOf messages: S) async throws where S.Element: Encodable {
+        let encoded = try messages.map { message throws(RedisChannelError) in try MessageCodec.encode(message) }
+        guard !encoded.isEmpty else { return }
+        try await sendRequest(encoded).run(on: client())
+    }
+
+    // MARK: Receiving
+
+    /// The next message (Python `recv_msg`), removed from the channel; `nil` when there is none.
+    ///
+    /// A message that does not decode as `T` is thrown as
+    /// ``RedisChannelError/undecodable(raw:type:underlying:)`` with its raw bytes: it has
+    /// left Redis, and the error is its only copy.
+    public func recv<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+        try decodeIfPresent(T.self, try await popRequest().run(on: client()))
+    }
+
+    /// Up to `max` messages at once with `LPOP key count` (one round trip); `[]` when
+    /// there is none. When one does not decode, every popped message is handed back in
+    /// ``RedisChannelError/undecodableBatch(raw:index:type:underlying:)``.
+    public func recv<T: Decodable>(as type: T.Type = T.self, max: Int) async throws -> [T] {
+        guard max >= 0 else { throw RedisChannelError.invalidArgument("max must not be negative, got \(max)") }
+        guard max > 0 else { return [] }
+        return try decodeAll(T.self, try await popRequest(count: max).run(on: client()))
+    }
+
+    /// The next message, waiting up to `timeout` for one (Python `brecv_msg`); `.zero`
+    /// waits forever. `nil` on timeout. Sub-second timeouts work (Redis has millisecond
+    /// resolution; shorter ones round up to 1 ms). Runs on a dedicated connection, so it
+    /// never delays other commands.
+    public func brecv<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
+        try decodeIfPresent(T.self, try await blockingPopRequest(timeout: timeout).run(on: client()))
+    }
+
+    /// The last message, removing it and every earlier one (Python `recv_last_msg`);
+    /// `nil` when there is none. One atomic round trip (`MULTI`, `LINDEX -1`, `DEL`):
+    /// a message pushed concurrently lands either before (and is returned) or after
+    /// (and stays), never removed unseen.
+    public func recvLast<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+        try decodeIfPresent(T.self, try await popLastRequest().run(on: client()))
+    }
+
+    /// As ``recvLast(as:)``, waiting up to `timeout` (`.zero`: forever) when the channel
+    /// is empty (Python `brecv_last_msg`); `nil` on timeout.
+    public func brecvLast<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
+        let client = try client()
+        guard let first = try await blockingPopRequest(timeout: timeout).run(on: client) else { return nil }
+        let later = try await popLastRequest().run(on: client)
+        return try MessageCodec.decode(T.self, from: later ?? first)
+    }
+
+    /// The next message without removing it (Python `peek_msg`); `nil` when there is none.
+    public func peek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+        try decodeIfPresent(T.self, try await indexRequest(0).run(on: client()))
+    }
+
+    /// The last message without removing it (Python `rpeek_msg`); `nil` when there is none.
+    public func rpeek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+        try decodeIfPresent(T.self, try await indexRequest(-1).run(on: client()))
+    }
+}
+
+// MARK: Requests shared by both facades
+
+extension RedisChannel {
+    func sendRequest(_ encoded: [[UInt8]]) throws -> ChannelRequest<Void> {
+        guard let timeout else {
+            return .single(["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }) { try ChannelReply.ignore($0) }
+        }
+        let expiry = try ChannelTimeout.expireArguments(key: sendKey, timeout: timeout)
+        return .transaction({ pipeline in
+            pipeline.send(arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument })
+            pipeline.send(arguments: expiry)
+        }, read: { _ in })
+    }
+
+    func popRequest() -> ChannelRequest<[UInt8]?> {
+        .single(["LPOP", receiveKey], read: ChannelReply.optionalBytes)
+    }
+
+    func popRequest(count: Int) -> ChannelRequest<[[UInt8]]> {
+        .single(["LPOP", receiveKey, count], read: ChannelReply.bytesArray)
+    }
+
+    func blockingPopRequest(timeout: Duration) throws -> ChannelRequest<[UInt8]?> {
+        .single(["BLPOP", receiveKey, try ChannelTimeout.blockingArgument(timeout)], read: ChannelReply.poppedElement)
+    }
+
+    func popLastRequest() -> ChannelRequest<[UInt8]?> {
+        .transaction({ pipeline in
+            pipeline.send("LINDEX", receiveKey, -1)
+            pipeline.send("DEL", receiveKey)
+        }, read: { items in try ChannelReply.optionalBytes(items[0]) })
+    }
+
+    func indexRequest(_ index: Int) -> ChannelRequest<[UInt8]?> {
+        .single(["LINDEX", receiveKey, index], read: ChannelReply.optionalBytes)
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, _ raw: [UInt8]?) throws(RedisChannelError) -> T? {
+        guard let raw else { return nil }
+        return try MessageCodec.decode(T.self, from: raw)
+    }
+
+    func decodeAll<T: Decodable>(_ type: T.Type, _ raws: [[UInt8]]) throws(RedisChannelError) -> [T] {
+        var messages: [T] = []
+        messages.reserveCapacity(raws.count)
+        for (index, raw) in raws.enumerated() {
+            do throws(RedisChannelError) {
+                messages.append(try MessageCodec.decode(T.self, from: raw))
+            } catch {
+                guard case .undecodable(_, let typeName, let underlying) = error else { throw error }
+                throw .undecodableBatch(raw: raws, index: index, type: typeName, underlying: underlying)
+            }
+        }
+        return messages
+    }
+}

@@ -1,0 +1,175 @@
+import Reactor
+import RESP
+import Synchronization
+
+/// Dedicated connections for blocking commands (`BLPOP` and friends), which would
+/// otherwise stall every command pipelined behind them. Created lazily, reused,
+/// bounded by ``RedisConfiguration/maxBlockingConnections``.
+final class BlockingConnectionPool: Sendable {
+    /// A leased connection and the server's id for it, for `CLIENT UNBLOCK`.
+    struct Lease: Sendable {
+        let connection: RedisConnection
+        let clientID: Int
+    }
+
+    private struct State {
+        var idle: [Lease] = []
+        /// Every connection created and not yet closed, leased or idle, so that closing
+        /// the client also closes the ones in use.
+        var open: [ObjectIdentifier: RedisConnection] = [:]
+        /// Connections being created (counted against the bound before they exist).
+        var creating = 0
+        /// Leases whose cancelled or timed-out command is being unblocked; each comes
+        /// back (or is dropped) within the settle window.
+        var settling = 0
+        var drained = false
+    }
+
+    private let endpoint: RedisEndpoint
+    private let configuration: RedisConfiguration
+    private let group: ReactorGroup
+    private let state = Mutex(State())
+
+    init(endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup) {
+        self.endpoint = endpoint
+        self.configuration = configuration
+        self.group = group
+    }
+
+    /// An idle connection, one about to come back from settling, a new one, or (at the
+    /// bound) a wait for one to come back.
+    func lease() async throws -> Lease {
+        var pause = Duration.microseconds(100)
+        while true {
+            enum Step { case reuse(Lease), create, wait, closed }
+            let step = state.withLock { state -> Step in
+                if state.drained { return .closed }
+                if let lease = state.idle.popLast() { return .reuse(lease) }
+                // A settling connection is back within milliseconds: waiting for it costs
+                // less than a new socket and keeps a cancel-then-retry loop on one connection.
+                if state.settling > 0 { return .wait }
+                if state.open.count + state.creating < configuration.maxBlockingConnections {
+                    state.creating += 1
+                    return .create
+                }
+                return .wait
+            }
+            switch step {
+            case .reuse(let lease):
+                if lease.connection.isDefunct.load(ordering: .relaxed) {
+                    // Lost while idle (e.g. a server restart): its client id is stale.
+                    discard(lease)
+                    continue
+                }
+                return lease
+            case .closed:
+                throw RedisError.closed
+            case .create:
+                let connection = RedisConnection(reactor: group.next(), endpoint: endpoint, configuration: configuration, isBlocking: true)
+                do {
+                    var bytes: [UInt8] = []
+                    RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "ID")
+                    let id = try await connection.perform(bytes).asInt()
+                    let lease = Lease(connection: connection, clientID: id)
+                    let kept = state.withLock { state -> Bool in
+                        state.creating -= 1
+                        guard !state.drained else { return false }
+                        state.open[ObjectIdentifier(connection)] = connection
+                        return true
+                    }
+                    guard kept else {
+                        Self.close(connection)
+                        throw RedisError.closed
+                    }
+                    return lease
+                } catch {
+                    state.withLock { $0.creating -= 1 }
+                    Self.close(connection)
+                    throw error
+                }
+            case .wait:
+                do { try await Task.sleep(for: pause) } catch { throw RedisError.cancelled }
+                pause = min(pause * 2, .milliseconds(20))
+            }
+        }
+    }
+
+    /// Returns a connection after its blocking command was answered.
+    func release(_ lease: Lease) {
+        let keep = state.withLock { state -> Bool in
+            guard !state.drained, state.open[ObjectIdentifier(lease.connection)] != nil else { return false }
+            state.idle.append(lease)
+            return true
+        }
+        if !keep { Self.close(lease.connection) }
+    }
+
+    /// Drops a connection whose state is unknown (e.g. its command failed with the connection).
+    func discard(_ lease: Lease) {
+        let owned = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(lease.connection)) != nil }
+        if owned { Self.close(lease.connection) }
+    }
+
+    /// A leased connection's command was cancelled or timed out; ``endSettling(_:reusable:)`` follows.
+    func beginSettling() {
+        state.withLock { $0.settling += 1 }
+    }
+
+    /// The settling connection's reply slot drained (`reusable`) or the server did not let go.
+    func endSettling(_ lease: Lease, reusable: Bool) {
+        state.withLock { $0.settling -= 1 }
+        if reusable { release(lease) } else { discard(lease) }
+    }
+
+    /// Stops leasing and hands back every open connection, idle or leased, for closing.
+    func drainAll() -> [RedisConnection] {
+        state.withLock { state in
+            state.drained = true
+            defer {
+                state.idle.removeAll()
+                state.open.removeAll()
+            }
+            return Array(state.open.values)
+        }
+    }
+
+    private static func close(_ connection: RedisConnection) {
+        connection.reactor.executeIfRunning { connection.close(gracePeriod: .zero) {} }
+    }
+}
+
+/// Which commands block, and for how long the server may hold them.
+enum BlockingCommand {
+    /// Extra time past the server-side timeout before the client gives up, so that a
+    /// 5 s `BLPOP` is never cut at 5 s by the client.
+    static let grace = Duration.seconds(2)
+
+    /// For a blocking command, its client-side deadline (`nil` inside means "wait
+    /// forever": server timeout 0). `nil` for other commands.
+    static func deadline(arguments: [[UInt8]]) -> Duration?? {
+        guard let name = arguments.first.map({ String(decoding: $0, as: UTF8.self).uppercased() }) else { return nil }
+        func seconds(at index: Int) -> Duration? {
+            guard arguments.indices.contains(index),
+                  let value = Double(String(decoding: arguments[index], as: UTF8.self)), value > 0 else { return nil }
+            return .milliseconds(Int64(value * 1000)) + grace
+        }
+        func milliseconds(at index: Int) -> Duration? {
+            guard arguments.indices.contains(index),
+                  let value = Int64(String(decoding: arguments[index], as: UTF8.self)), value > 0 else { return nil }
+            return .milliseconds(value) + grace
+        }
+        switch name {
+        case "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BZPOPMIN", "BZPOPMAX":
+            return .some(seconds(at: arguments.count - 1))
+        case "BLMPOP", "BZMPOP":
+            return .some(seconds(at: 1))
+        case "WAIT":
+            return .some(milliseconds(at: arguments.count - 1))
+        case "XREAD", "XREADGROUP":
+            guard let block = arguments.firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }) else { return nil }
+            return .some(milliseconds(at: block + 1))
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Reactor
+import Synchronization
+
+extension RedisClient {
+    /// Returns once the server at `endpoint` answers `PING` (the Python
+    /// `redisutil.wait_serve`); throws ``RedisError/connectionFailed(endpoint:reason:)``
+    /// naming the endpoint and the last error once `timeout` has passed.
+    public static func waitServe(_ endpoint: RedisEndpoint, timeout: Duration = .seconds(5)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var configuration = RedisConfiguration(connectTimeout: min(timeout, .seconds(1)), connections: 1)
+        configuration.backoff = .init(initial: .milliseconds(10), maximum: .milliseconds(100))
+        let client = try RedisClient(endpoint, configuration: configuration)
+        defer { Task { await client.close(gracePeriod: .zero) } }
+        var lastError = "no attempt made"
+        while true {
+            do {
+                try await client.ping()
+                return
+            } catch let error as RedisError {
+                switch error {
+                case .server(let message) where !message.hasPrefix("LOADING"):
+                    // It answers (perhaps NOAUTH to an anonymous client): it is serving.
+                    return
+                case .handshakeFailed(_, let message) where !message.hasPrefix("LOADING"):
+                    // HELLO refused (NOAUTH without credentials, WRONGPASS): an answer all the same.
+                    return
+                default:
+                    lastError = error.description
+                }
+            }
+            guard ContinuousClock.now < deadline else {
+                throw RedisError.connectionFailed(endpoint: endpoint.description, reason: "not serving after \(timeout): \(lastError)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The blocking form of ``waitServe(_:timeout:)``, for scripts and threads outside
+    /// Swift concurrency. Traps when called on a reactor thread, where waiting would deadlock.
+    public static func waitServeBlocking(_ endpoint: RedisEndpoint, timeout: Duration = .seconds(5)) throws {
+        precondition(!Reactor.isReactorThread, "RedisClient.waitServeBlocking called on a reactor thread: it would wait for itself; use the async waitServe")
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await waitServe(endpoint, timeout: timeout); outcome.withLock { $0 = .success(()) } }
+            catch { outcome.withLock { $0 = .failure(error) } }
+            done.signal()
+        }
+        done.wait()
+        try outcome.withLock { $0! }.get()
+    }
+}

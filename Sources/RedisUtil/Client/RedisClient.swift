@@ -1,0 +1,182 @@
+import Foundation
+import Logging
+import Reactor
+import RESP
+import Synchronization
+
+/// What users hold: N multiplexed, pipelined connections to one server, spread over
+/// a group of reactors, plus a bounded pool of dedicated connections for blocking
+/// commands.
+///
+/// Every command goes to the least-loaded connection; the commands of one
+/// ``pipeline(_:)`` or ``transaction(_:)`` stay together, contiguous, on one
+/// connection. Thread safe; share one client per server and process (see
+/// ``shared(_:)``).
+///
+/// ```swift
+/// let client = try RedisClient(6379)
+/// try await client.send("RPUSH", "jobs", "resize 42")
+/// let job = try await client.lpop("jobs")
+/// ```
+///
+/// Callback variants call their completion on a reactor thread, in reply order per
+/// connection: never block inside one.
+public final class RedisClient: Sendable {
+    /// The server.
+    public let endpoint: RedisEndpoint
+    /// The effective configuration (URL credentials applied).
+    public let configuration: RedisConfiguration
+
+    let group: ReactorGroup
+    private let ownsGroup: Bool
+    let connections: [RedisConnection]
+    /// The same connections grouped by their reactor.
+    private let connectionsByReactor: [(Reactor, [RedisConnection])]
+    let blocking: BlockingConnectionPool
+    private let closed = Atomic<Bool>(false)
+    private let cursor = Atomic<UInt>(0)
+
+    /// Connects lazily: no socket is opened until the first command.
+    ///
+    /// - Parameters:
+    ///   - endpoint: the server; an integer literal is a port on 127.0.0.1.
+    ///   - configuration: connection and queueing settings.
+    ///   - group: reactors to run on; by default the client creates (and on ``close()``
+    ///     stops) one reactor per core.
+    public init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration = .init(), group: ReactorGroup? = nil) throws(RedisError) {
+        self.endpoint = endpoint
+        let configuration = configuration.applying(endpoint)
+        self.configuration = configuration
+        if let group {
+            self.group = group
+            ownsGroup = false
+        } else {
+            do {
+                self.group = try ReactorGroup(name: "redis")
+            } catch {
+                throw RedisError.invalidArgument("cannot start reactors: \(error)")
+            }
+            ownsGroup = true
+        }
+        let count = max(1, configuration.connections ?? self.group.reactors.count)
+        let reactors = self.group.reactors
+        connections = (0..<count).map {
+            RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration)
+        }
+        let built = connections
+        connectionsByReactor = reactors.compactMap { reactor in
+            let local = built.filter { $0.reactor === reactor }
+            return local.isEmpty ? nil : (reactor, local)
+        }
+        blocking = BlockingConnectionPool(endpoint: endpoint, configuration: configuration, group: self.group)
+    }
+
+    /// Whether ``close()`` has been called.
+    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    // MARK: Choosing a connection
+
+    /// The connection with the fewest pending commands (ties broken round robin),
+    /// among those on the caller's own reactor when it runs on one: then neither the
+    /// command nor the reply crosses threads (a task preferring a reactor as its
+    /// executor, or a callback chaining its next command).
+    func pickConnection() -> RedisConnection {
+        if let current = Reactor.current {
+            // A linear scan: a handful of reactors, and hashing cost more than this per command.
+            for (reactor, local) in connectionsByReactor where reactor === current {
+                return leastLoaded(local)
+            }
+        }
+        return leastLoaded(connections)
+    }
+
+    private func leastLoaded(_ connections: [RedisConnection]) -> RedisConnection {
+        if connections.count == 1 { return connections[0] }
+        let start = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(connections.count))
+        var best = connections[start]
+        var bestLoad = best.load.load(ordering: .relaxed)
+        if bestLoad == 0 { return best }
+        for offset in 1..<connections.count {
+            let candidate = connections[(start + offset) % connections.count]
+            let load = candidate.load.load(ordering: .relaxed)
+            if load < bestLoad {
+                best = candidate
+                bestLoad = load
+                if load == 0 { break }
+            }
+        }
+        return best
+    }
+
+    private func isOverloaded(_ connection: RedisConnection, factor: Int) -> Bool {
+        connection.load.load(ordering: .relaxed) >= configuration.maxPendingCommands * factor
+            || connection.unsentBytes.load(ordering: .relaxed) >= configuration.maxUnsentBytes * factor
+    }
+
+    private func overloadedError(_ connection: RedisConnection) -> RedisError {
+        .overloaded(pending: connection.load.load(ordering: .relaxed), unsentBytes: connection.unsentBytes.load(ordering: .relaxed))
+    }
+
+    /// A connection with room for more, for async callers: suspends (without holding a
+    /// thread) while every connection is at its limit, so memory stays bounded when
+    /// the server stalls.
+    func connectionWithCapacity() async throws -> RedisConnection {
+        var pause = Duration.microseconds(50)
+        while true {
+            guard !isClosed else { throw RedisError.closed }
+            let connection = pickConnection()
+            if !isOverloaded(connection, factor: 1) { return connection }
+            // Cancellation is reported as the package's own error, as for a command in flight.
+            guard !Task.isCancelled else { throw RedisError.cancelled }
+            do { try await Task.sleep(for: pause) } catch { throw RedisError.cancelled }
+            pause = min(pause * 2, .milliseconds(10))
+        }
+    }
+
+    /// A connection for a callback submission, or the error to complete it with:
+    /// callbacks cannot wait, so past twice the limits they fail fast.
+    func connectionForCallback() -> Result<RedisConnection, RedisError> {
+        guard !isClosed else { return .failure(.closed) }
+        let connection = pickConnection()
+        if isOverloaded(connection, factor: 2) { return .failure(overloadedError(connection)) }
+        return .success(connection)
+    }
+
+    // MARK: Closing
+
+    /// Closes the client: new commands fail with ``RedisError/closed``, commands in
+    /// flight get up to `gracePeriod` to be answered, then sockets close and owned
+    /// reactors stop. Idempotent. Must not be called from a reactor thread.
+    public func close(gracePeriod: Duration = .seconds(5)) async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for connection in connections + blocking.drainAll() {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        let accepted = connection.reactor.executeIfRunning {
+                            connection.close(gracePeriod: gracePeriod) { done.resume() }
+                        }
+                        if !accepted { done.resume() }
+                    }
+                }
+            }
+        }
+        if ownsGroup {
+            // The group's threads are joined from a thread that is none of them.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread { [group] in
+                    group.shutdown()
+                    done.resume()
+                }
+            }
+        }
+    }
+
+    deinit {
+        if ownsGroup && !closed.load(ordering: .acquiring) {
+            // Nothing can reach the connections any more; stop the threads we own.
+            let group = self.group
+            Thread.detachNewThread { group.shutdown() }
+        }
+    }
+}

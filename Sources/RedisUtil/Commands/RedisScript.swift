@@ -1,0 +1,56 @@
+import RESP
+import Synchronization
+
+/// A Lua script run with `EVALSHA`, loaded into the server's script cache on first
+/// use and again whenever the server answers `NOSCRIPT` (after a restart or
+/// `SCRIPT FLUSH`). Create one per script and reuse it.
+///
+/// ```swift
+/// let popAll = RedisScript("local v = redis.call('LRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) return v")
+/// let items = try await client.eval(popAll, keys: ["jobs"])
+/// ```
+public final class RedisScript: Sendable {
+    /// The Lua source.
+    public let source: String
+    private let sha = Mutex<String?>(nil)
+
+    /// A script from its Lua source.
+    public init(_ source: String) {
+        self.source = source
+    }
+
+    func cachedSHA() -> String? { sha.withLock { $0 } }
+    func remember(_ digest: String) { sha.withLock { $0 = digest } }
+}
+
+extension RedisClient {
+    /// Runs `script` with `EVALSHA`, loading it first when the server does not know it.
+    @discardableResult
+    public func eval(_ script: RedisScript, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
+        for _ in 0..<2 {
+            let digest: String
+            if let cached = script.cachedSHA() {
+                digest = cached
+            } else {
+                digest = try await send("SCRIPT", "LOAD", script.source).asString()
+                script.remember(digest)
+            }
+            do {
+                return try await send(arguments: ["EVALSHA", digest, keys.count] + keys + arguments)
+            } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
+                script.forget()
+            }
+        }
+        throw RedisError.server(message: "NOSCRIPT persisted after SCRIPT LOAD")
+    }
+
+    /// `EVAL script numkeys key… arg…`: sends the whole source every time; prefer ``eval(_:keys:arguments:)``.
+    @discardableResult
+    public func eval(source: String, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
+        try await send(arguments: ["EVAL", source, keys.count] + keys + arguments)
+    }
+}
+
+extension RedisScript {
+    func forget() { sha.withLock { $0 = nil } }
+}

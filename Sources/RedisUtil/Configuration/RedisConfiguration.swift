@@ -1,0 +1,133 @@
+import Logging
+
+/// How a ``RedisClient`` connects and behaves.
+///
+/// The defaults suit a local or LAN server: RESP3 with fallback to RESP2, one
+/// multiplexed connection per reactor, no command timeout, bounded queues.
+/// Secrets never appear in ``description``.
+public struct RedisConfiguration: Sendable, CustomStringConvertible {
+    /// The RESP version to ask for.
+    public enum ProtocolVersion: Sendable, Equatable {
+        /// `HELLO 3`; servers without HELLO (before Redis 6) fall back to RESP2.
+        case resp3
+        /// RESP2, no HELLO.
+        case resp2
+    }
+
+    /// Reconnect delays: exponential from `initial` to `maximum`, each multiplied by a
+    /// random factor in `1 - jitter … 1 + jitter` so that many clients do not reconnect in step.
+    public struct Backoff: Sendable, Equatable {
+        /// The first delay after a failure.
+        public var initial: Duration
+        /// The ceiling of the delay.
+        public var maximum: Duration
+        /// The relative jitter, 0…1.
+        public var jitter: Double
+
+        /// A backoff policy. The default ceiling is short on purpose: a restarted server
+        /// is served again within `maximum × (1 + jitter)` of its return (600 ms), and an
+        /// attempt every half second per connection is no burden on a server that is down.
+        public init(initial: Duration = .milliseconds(20), maximum: Duration = .milliseconds(500), jitter: Double = 0.2) {
+            self.initial = initial
+            self.maximum = maximum
+            self.jitter = min(max(jitter, 0), 1)
+        }
+
+        /// The delay before reconnect attempt `attempt` (0 for the first).
+        func delay(attempt: Int, random: Double) -> Duration {
+            let factor = Double(1 << min(attempt, 20))
+            let base = min(initial * factor, maximum)
+            return base * (1 - jitter + 2 * jitter * random)
+        }
+    }
+
+    /// ACL user name for `AUTH user password`; `nil` with a password means legacy `AUTH password`.
+    public var username: String?
+    /// The password. Never logged or printed.
+    public var password: String?
+    /// The database to `SELECT` after connecting.
+    public var database: Int
+    /// A name for `CLIENT SETNAME`, shown by `CLIENT LIST`.
+    public var clientName: String?
+    /// The RESP version to negotiate.
+    public var protocolVersion: ProtocolVersion
+    /// How long connecting plus the handshake may take.
+    public var connectTimeout: Duration
+    /// How long a command may wait for its reply; `nil` waits forever. A timed-out
+    /// command fails alone: the connection is kept and the late reply discarded.
+    public var commandTimeout: Duration?
+    /// A connection whose oldest pending reply is this overdue is considered dead,
+    /// closed and reconnected. `nil` never closes a connection for slowness.
+    public var livenessTimeout: Duration?
+    /// Multiplexed connections for ordinary commands; `nil` means one per reactor.
+    public var connections: Int?
+    /// The most dedicated connections for blocking commands (`BLPOP` …) at once.
+    public var maxBlockingConnections: Int
+    /// Reconnect policy.
+    public var backoff: Backoff
+    /// Commands pending on one connection before new ones wait (async) or fail with
+    /// ``RedisError/overloaded(pending:unsentBytes:)`` (callbacks, past twice this).
+    /// A timed-out or cancelled command counts until its late reply has arrived, so a
+    /// stalled server cannot make the client queue without bound.
+    public var maxPendingCommands: Int
+    /// Encoded bytes not yet written on one connection before new commands wait or fail.
+    public var maxUnsentBytes: Int
+    /// Where the client logs connection events (never per command, never secrets).
+    public var logger: Logger
+
+    /// A configuration; every parameter has a default.
+    public init(
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        clientName: String? = nil,
+        protocolVersion: ProtocolVersion = .resp3,
+        connectTimeout: Duration = .seconds(5),
+        commandTimeout: Duration? = nil,
+        livenessTimeout: Duration? = .seconds(30),
+        connections: Int? = nil,
+        maxBlockingConnections: Int = 32,
+        backoff: Backoff = Backoff(),
+        maxPendingCommands: Int = 65_536,
+        maxUnsentBytes: Int = 64 << 20,
+        logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.username = username
+        self.password = password
+        self.database = database
+        self.clientName = clientName
+        self.protocolVersion = protocolVersion
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.livenessTimeout = livenessTimeout
+        self.connections = connections
+        self.maxBlockingConnections = maxBlockingConnections
+        self.backoff = backoff
+        self.maxPendingCommands = maxPendingCommands
+        self.maxUnsentBytes = maxUnsentBytes
+        self.logger = logger
+    }
+
+    /// The settings, with the password shown as `***`.
+    public var description: String {
+        var parts = ["database: \(database)", "protocol: \(protocolVersion)"]
+        if let username { parts.append("username: \(username)") }
+        if password != nil { parts.append("password: ***") }
+        if let clientName { parts.append("clientName: \(clientName)") }
+        parts.append("connectTimeout: \(connectTimeout)")
+        if let commandTimeout { parts.append("commandTimeout: \(commandTimeout)") }
+        parts.append("connections: \(connections.map(String.init) ?? "one per reactor")")
+        parts.append("maxPendingCommands: \(maxPendingCommands)")
+        parts.append("maxUnsentBytes: \(maxUnsentBytes)")
+        return "RedisConfiguration(" + parts.joined(separator: ", ") + ")"
+    }
+
+    /// This configuration with the URL credentials and database of `endpoint` applied.
+    func applying(_ endpoint: RedisEndpoint) -> RedisConfiguration {
+        var copy = self
+        if let username = endpoint.username { copy.username = username }
+        if let password = endpoint.password { copy.password = password }
+        if let database = endpoint.database { copy.database = database }
+        return copy
+    }
+}

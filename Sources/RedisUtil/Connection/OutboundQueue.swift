@@ -1,0 +1,160 @@
+import DequeModule
+import RESP
+
+/// The bytes waiting to be written and the replies waiting to arrive on one
+/// connection. Pure: no I/O, so the sent/unsent bookkeeping is tested without sockets.
+///
+/// Offsets are positions in the byte stream written since the current socket
+/// connected. A pending command whose first byte lies before `written` may have
+/// reached the server; any other was never sent.
+struct OutboundQueue {
+    /// A reply slot. It stays in the FIFO after a timeout or cancellation (handler
+    /// `nil`) so that the late reply is swallowed instead of going to the next command.
+    struct Pending {
+        var handler: ReplyHandler?
+        /// Stream offset of the command's first byte.
+        var start: UInt64
+        /// Monotonic nanoseconds after which the command times out (`.max`: never).
+        var deadline: UInt64
+    }
+
+    private(set) var pending = Deque<Pending>()
+    /// Bytes not yet written; `unsent[head...]` starts at stream offset `written`.
+    private var unsent: [UInt8] = []
+    private var head = 0
+    /// Stream offset just past the last byte handed to the kernel.
+    private(set) var written: UInt64 = 0
+    /// Stream offset just past the last byte queued.
+    private(set) var queued: UInt64 = 0
+    /// Pending slots whose handler is still waiting (not timed out or cancelled).
+    private(set) var liveCount = 0
+    /// Index into `pending` before which every deadline has been checked.
+    private var timeoutCursor = 0
+
+    var unsentByteCount: Int { unsent.count - head }
+    var hasUnsent: Bool { head < unsent.count }
+
+    /// Queues encoded commands and their handlers.
+    mutating func append(_ bytes: [UInt8], handlers: [ReplyHandler], deadline: UInt64) {
+        // Handlers of a batch share the batch's first byte: if any of it was written,
+        // the whole batch is "outcome unknown", which is the safe answer.
+        for handler in handlers {
+            pending.append(Pending(handler: handler, start: queued, deadline: deadline))
+        }
+        liveCount += handlers.count
+        if head == unsent.count && head > 0 {
+            unsent.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        unsent.append(contentsOf: bytes)
+        queued += UInt64(bytes.count)
+    }
+
+    /// Queues one encoded command written by `encode` straight into the buffer.
+    mutating func append(handler: ReplyHandler, deadline: UInt64, encode: (inout [UInt8]) -> Void) {
+        pending.append(Pending(handler: handler, start: queued, deadline: deadline))
+        liveCount += 1
+        if head == unsent.count && head > 0 {
+            unsent.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        let before = unsent.count
+        encode(&unsent)
+        queued += UInt64(unsent.count - before)
+    }
+
+    /// Lets `write` send the unsent bytes; it returns how many the kernel took.
+    mutating func withUnsentBytes(_ write: (UnsafeRawBufferPointer) -> Int) {
+        guard hasUnsent else { return }
+        let count = unsent.withUnsafeBytes { all in
+            write(UnsafeRawBufferPointer(rebasing: all[head...]))
+        }
+        precondition(count >= 0 && count <= unsentByteCount, "write reported \(count) of \(unsentByteCount) bytes")
+        head += count
+        written += UInt64(count)
+        if head == unsent.count {
+            unsent.removeAll(keepingCapacity: unsent.capacity <= 1 << 20)
+            head = 0
+        } else if head > 1 << 20 && head * 2 > unsent.count {
+            // Compact a large partially written buffer so it cannot grow without bound.
+            unsent.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Takes the oldest slot for an arriving reply. `nil` when no reply was expected,
+    /// which means the stream is out of step and the connection must close.
+    mutating func popForReply() -> ReplyHandler?? {
+        guard let first = pending.popFirst() else { return nil }
+        if timeoutCursor > 0 { timeoutCursor -= 1 }
+        if first.handler != nil { liveCount -= 1 }
+        return .some(first.handler)
+    }
+
+    /// Completes every live command whose deadline has passed with `error` (the slots
+    /// stay, to swallow late replies). Returns the handlers to call.
+    mutating func expire(now: UInt64) -> [ReplyHandler] {
+        var expired: [ReplyHandler] = []
+        while timeoutCursor < pending.count {
+            let deadline = pending[timeoutCursor].deadline
+            // Deadlines only increase along the FIFO for one timeout; a shorter blocking
+            // timeout never shares a connection with ordinary commands.
+            guard deadline <= now else { break }
+            if let handler = pending[timeoutCursor].handler {
+                expired.append(handler)
+                pending[timeoutCursor].handler = nil
+                liveCount -= 1
+            }
+            timeoutCursor += 1
+        }
+        return expired
+    }
+
+    /// The oldest pending slot's deadline for liveness: its first byte went out long ago and still no reply.
+    var oldestWrittenStart: UInt64? {
+        guard let first = pending.first, first.start < written else { return nil }
+        return first.start
+    }
+
+    /// The connection broke: returns the handlers of commands that may have reached
+    /// the server (to fail with "outcome unknown") and keeps the never-sent ones, with
+    /// their bytes, rebased for the next connection.
+    mutating func connectionLost() -> [ReplyHandler] {
+        var maybeExecuted: [ReplyHandler] = []
+        while let first = pending.first, first.start < written {
+            pending.removeFirst()
+            if let handler = first.handler {
+                maybeExecuted.append(handler)
+                liveCount -= 1
+            }
+        }
+        // Drop the unwritten tail of a partially written command, then restart offsets at 0.
+        let keepFrom = pending.first?.start ?? queued
+        let skip = Int(keepFrom - written)
+        head += skip
+        if head > 0 {
+            unsent.removeFirst(head)
+            head = 0
+        }
+        for index in pending.indices { pending[index].start -= keepFrom }
+        queued -= keepFrom
+        written = 0
+        timeoutCursor = 0
+        // Placeholders of never-sent commands have no reply coming: drop them and their bytes
+        // would still go out, so keep them as slots that swallow the reply.
+        return maybeExecuted
+    }
+
+    /// Removes everything, returning the live handlers (for shutdown or a hard failure).
+    mutating func removeAll() -> [ReplyHandler] {
+        let handlers = pending.compactMap(\.handler)
+        pending.removeAll()
+        unsent.removeAll()
+        head = 0
+        written = 0
+        queued = 0
+        liveCount = 0
+        timeoutCursor = 0
+        return handlers
+    }
+}

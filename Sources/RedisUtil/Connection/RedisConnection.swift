@@ -1,0 +1,576 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Reactor
+import RESP
+import Synchronization
+
+/// One socket to one server, driven by one reactor: the thin I/O shell around
+/// ``ConnectionStateMachine`` and ``OutboundQueue``.
+///
+/// Callers on any thread hand over ``Submission``s through a lock-free inbox; the
+/// reactor moves them into the output buffer in batches and writes everything a loop
+/// iteration produced with one `send`. Replies are parsed in place and matched to
+/// handlers in FIFO order. The object outlives its sockets: after a failure it
+/// reconnects with backoff and re-sends the commands that were never written.
+final class RedisConnection: @unchecked Sendable {
+    // @unchecked Sendable: `reactor`, `endpoint`, `configuration`, `settings` and
+    // `logger` are immutable; `inbox`, `drainScheduled`, `load` and `unsentBytes` are
+    // atomic or lock-free and used from any thread; every other stored property is
+    // confined to `reactor`'s thread (all paths into them start in a reactor callback,
+    // in `reactor.execute`, or in a method guarded by `reactor.preconditionInReactor()`).
+
+    let reactor: Reactor
+    let endpoint: RedisEndpoint
+    let configuration: RedisConfiguration
+    private let logger: Logger
+
+    private let inbox = MPSCQueue<Submission>()
+    private let drainScheduled = Atomic<Bool>(false)
+    /// Reply slots taken: commands accepted whose reply has neither arrived nor been
+    /// written off with the socket. A timed-out or cancelled command keeps its slot
+    /// (and its share of the load) until its late reply is swallowed, so that a stalled
+    /// server whose commands all time out still pushes back on callers instead of
+    /// letting placeholders pile up; and so that `load == 0` means "no reply owed",
+    /// which the blocking pool relies on before it reuses a connection.
+    /// Any thread reads it for load balancing and backpressure.
+    let load = Atomic<Int>(0)
+    /// A blocking connection that lost its socket after serving: it never reconnects,
+    /// because the pool's `CLIENT ID` for it would go stale and `CLIENT UNBLOCK` could
+    /// then release another client's command. Any thread reads it.
+    let isDefunct = Atomic<Bool>(false)
+    /// Encoded bytes accepted and not yet written. Any thread reads it for backpressure.
+    let unsentBytes = Atomic<Int>(0)
+
+    private var machine: ConnectionStateMachine
+    private var outbound = OutboundQueue()
+    private var parser: RESPParser
+    private var handshakeBytes: [UInt8] = []
+    private var fd: Int32 = -1
+    private var watcher: FDWatcher?
+    private var addresses: [SocketAddress] = []
+    private var nextAddress = 0
+    private var connectTimer: ScheduledTimer?
+    private var reconnectTimer: ScheduledTimer?
+    private var sweepTimer: ScheduledTimer?
+    private var flushScheduled = false
+    /// When the connection was last lost with commands still queued (monotonic ns).
+    private var disconnectedSince: UInt64?
+    private var lastError = "not connected yet"
+    /// When a reply last arrived, or the pending FIFO last became non-empty (monotonic ns).
+    private var lastProgress: UInt64 = 0
+    /// Whether a handshake has ever completed on this connection.
+    private var hasBeenReady = false
+    /// A connection leased for blocking commands: replies may legitimately take forever.
+    let isBlocking: Bool
+    /// Where RESP3 push frames go (reactor thread).
+    var onPush: ((RESPValue) -> Void)?
+
+    /// Early flush threshold: past this much unsent data, write without waiting for the iteration's end.
+    private static let earlyFlushBytes = 64 * 1024
+    /// Reads per readiness callback before yielding to other connections on the reactor.
+    private static let readsPerWakeup = 16
+
+    init(reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, isBlocking: Bool = false) {
+        self.isBlocking = isBlocking
+        self.reactor = reactor
+        self.endpoint = endpoint
+        self.configuration = configuration
+        self.logger = configuration.logger
+        self.machine = ConnectionStateMachine(settings: .init(configuration))
+        self.parser = RESPParser()
+    }
+
+    // MARK: Submission (any thread)
+
+    /// Hands commands to the connection. Any thread; never blocks.
+    func submit(_ submission: Submission) {
+        load.add(submission.handlers.count, ordering: .relaxed)
+        unsentBytes.add(submission.bytes.count, ordering: .relaxed)
+        if reactor.inReactor {
+            accept(submission, now: monotonicNanoseconds())
+            return
+        }
+        inbox.enqueue(submission)
+        // One reactor task per burst of submissions, not one per command.
+        if !drainScheduled.exchange(true, ordering: .acquiringAndReleasing) {
+            if !reactor.executeIfRunning({ self.drainInbox() }) {
+                drainScheduled.store(false, ordering: .releasing)
+                failInbox(.closed)
+            }
+        }
+    }
+
+    /// Encodes one command straight into the output buffer. Reactor thread only: the
+    /// zero-copy path for callers already there (callback chains).
+    func submitOnReactor(handler: ReplyHandler, encode: (inout [UInt8]) -> Void) {
+        reactor.preconditionInReactor()
+        load.add(1, ordering: .relaxed)
+        guard machine.state != .closed else {
+            releaseSlots(1)
+            complete(handler, .failure(.closed))
+            return
+        }
+        let before = outbound.unsentByteCount
+        let now = monotonicNanoseconds()
+        if outbound.pending.isEmpty { lastProgress = now }
+        outbound.append(handler: handler, deadline: deadline(timeout: configuration.commandTimeout, now: now), encode: encode)
+        unsentBytes.add(outbound.unsentByteCount - before, ordering: .relaxed)
+        afterAppend()
+    }
+
+    private func drainInbox() {
+        drainScheduled.store(false, ordering: .releasing)
+        let now = monotonicNanoseconds()
+        while true {
+            switch inbox.dequeue() {
+            case .element(let submission):
+                accept(submission, now: now)
+            case .empty:
+                return
+            case .inProgress:
+                // A producer is mid-enqueue; it saw the flag set and will not schedule us.
+                if !drainScheduled.exchange(true, ordering: .acquiringAndReleasing) {
+                    reactor.execute { self.drainInbox() }
+                }
+                return
+            }
+        }
+    }
+
+    private func failInbox(_ error: RedisError) {
+        while case .element(let submission) = inbox.dequeue() {
+            unsentBytes.subtract(submission.bytes.count, ordering: .relaxed)
+            releaseSlots(submission.handlers.count)
+            for handler in submission.handlers { complete(handler, .failure(error)) }
+        }
+    }
+
+    private func accept(_ submission: Submission, now: UInt64) {
+        guard machine.state != .closed else {
+            unsentBytes.subtract(submission.bytes.count, ordering: .relaxed)
+            releaseSlots(submission.handlers.count)
+            for handler in submission.handlers { complete(handler, .failure(.closed)) }
+            return
+        }
+        let timeout: Duration? = switch submission.timeout {
+        case .configured: configuration.commandTimeout
+        case .never: nil
+        case .after(let duration): duration
+        }
+        if outbound.pending.isEmpty { lastProgress = now }
+        outbound.append(submission.bytes, handlers: submission.handlers, deadline: deadline(timeout: timeout, now: now))
+        afterAppend()
+    }
+
+    private func afterAppend() {
+        if sweepTimer == nil { startSweep() }
+        switch machine.state {
+        case .ready:
+            if outbound.unsentByteCount >= Self.earlyFlushBytes { flush() } else { scheduleFlush() }
+        case .disconnected:
+            if isDefunct.load(ordering: .relaxed) {
+                failQueued(.connectionLost(endpoint: endpoint.description, reason: "this blocking connection was lost earlier: \(lastError)", delivery: .notSent))
+            } else if reconnectTimer == nil {
+                connect()
+            }
+        case .connecting, .handshaking, .closed:
+            break
+        }
+    }
+
+    private func deadline(timeout: Duration?, now: UInt64) -> UInt64 {
+        guard let timeout else { return .max }
+        return now &+ timeout.nanosecondsClamped
+    }
+
+    /// Completes one handler; every path that calls it has removed the handler from
+    /// `outbound` or the inbox first, which is what makes "exactly once" hold.
+    private func complete(_ handler: ReplyHandler, _ result: Result<RESPValue, RedisError>) {
+        handler.complete(result)
+    }
+
+    /// Gives back the load of reply slots that left the FIFO (answered, written off, or never queued).
+    private func releaseSlots(_ count: Int) {
+        if count > 0 { load.subtract(count, ordering: .relaxed) }
+    }
+
+    // MARK: Connecting
+
+    private func connect() {
+        guard machine.connectStarted() else { return }
+        connectTimer = reactor.scheduleOnReactor(after: configuration.connectTimeout) { [self] in
+            connectTimer = nil
+            connectionLost("connect and handshake took longer than \(configuration.connectTimeout)")
+        }
+        AddressResolver.resolve(endpoint) { [self] result in
+            if reactor.inReactor {
+                resolved(result)
+            } else if !reactor.executeIfRunning({ self.resolved(result) }) {
+                return
+            }
+        }
+    }
+
+    private func resolved(_ result: Result<[SocketAddress], RedisError>) {
+        guard machine.state == .connecting, fd < 0 else { return }
+        switch result {
+        case .failure(let error):
+            connectionLost(error.description)
+        case .success(let resolved):
+            addresses = resolved
+            nextAddress = 0
+            tryNextAddress(previousError: nil)
+        }
+    }
+
+    private func tryNextAddress(previousError: String?) {
+        guard nextAddress < addresses.count else {
+            connectionLost(previousError ?? "no address to connect to")
+            return
+        }
+        let address = addresses[nextAddress]
+        nextAddress += 1
+        switch Socket.startConnect(to: address) {
+        case .failure(let error):
+            tryNextAddress(previousError: errnoDescription(error.code))
+        case .success(let (socket, inProgress)):
+            fd = socket
+            watcher = reactor.watch(
+                fd: socket,
+                interest: inProgress ? .write : .read,
+                onReadable: { [unowned self] in readable() },
+                onWritable: { [unowned self] in writable() }
+            )
+            if !inProgress { socketConnected() }
+        }
+    }
+
+    private func socketConnected() {
+        guard let bytes = machine.connected() else {
+            becameReady()
+            return
+        }
+        handshakeBytes = bytes
+        flush()
+    }
+
+    private func becameReady() {
+        connectTimer?.cancel()
+        connectTimer = nil
+        disconnectedSince = nil
+        hasBeenReady = true
+        // Commands queued while disconnected have waited for the socket, not for the
+        // server: the liveness clock starts when they can first be written.
+        lastProgress = monotonicNanoseconds()
+        logger.debug("connected", metadata: ["endpoint": "\(endpoint)", "protocol": "\(machine.negotiated)"])
+        flush()
+    }
+
+    // MARK: I/O
+
+    private func writable() {
+        if machine.state == .connecting {
+            let code = Socket.connectResult(fd)
+            guard code == 0 else {
+                closeSocket()
+                tryNextAddress(previousError: errnoDescription(code))
+                return
+            }
+            watcher?.setInterest(.read)
+            socketConnected()
+            return
+        }
+        flush()
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        reactor.atEndOfIteration { [self] in
+            flushScheduled = false
+            flush()
+        }
+    }
+
+    /// Writes the handshake, or once ready the queued commands, until done or the kernel pushes back.
+    private func flush() {
+        guard fd >= 0 else { return }
+        if !handshakeBytes.isEmpty {
+            let result = handshakeBytes.withUnsafeBytes { Socket.send(fd, $0) }
+            switch result {
+            case .transferred(let count): handshakeBytes.removeFirst(count)
+            case .wouldBlock, .endOfFile: break
+            case .failed(let code):
+                connectionLost("write failed: \(errnoDescription(code))")
+                return
+            }
+            watcher?.setInterest(handshakeBytes.isEmpty ? .read : [.read, .write])
+            return
+        }
+        guard machine.state == .ready else { return }
+        while outbound.hasUnsent {
+            var result = IOResult.wouldBlock
+            outbound.withUnsentBytes { bytes in
+                result = Socket.send(fd, bytes)
+                if case .transferred(let count) = result { return count }
+                return 0
+            }
+            switch result {
+            case .transferred(let count):
+                unsentBytes.subtract(count, ordering: .relaxed)
+            case .wouldBlock, .endOfFile:
+                watcher?.setInterest([.read, .write])
+                return
+            case .failed(let code):
+                connectionLost("write failed: \(errnoDescription(code))")
+                return
+            }
+        }
+        watcher?.setInterest(.read)
+    }
+
+    private func readable() {
+        for _ in 0..<Self.readsPerWakeup {
+            guard fd >= 0 else { return }
+            var result = IOResult.wouldBlock
+            var capacity = 0
+            parser.withUnsafeWritableTail(minimumCapacity: 64 * 1024) { buffer in
+                capacity = buffer.count
+                result = Socket.receive(fd, into: buffer)
+                if case .transferred(let count) = result { return count }
+                return 0
+            }
+            switch result {
+            case .transferred(let count):
+                lastProgress = monotonicNanoseconds()
+                processReplies()
+                // A short read means the socket is drained; skip the EAGAIN round trip.
+                if count < capacity { return }
+            case .wouldBlock:
+                return
+            case .endOfFile:
+                processReplies()
+                connectionLost("the server closed the connection")
+                return
+            case .failed(let code):
+                connectionLost("read failed: \(errnoDescription(code))")
+                return
+            }
+        }
+    }
+
+    private func processReplies() {
+        while fd >= 0 {
+            let reply: RESPValue
+            do {
+                guard let next = try parser.next() else { return }
+                reply = next
+            } catch {
+                logger.error("protocol error, closing", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+                if machine.state == .handshaking {
+                    // No user command has been written yet, so none would learn of the
+                    // error; a server that answers the handshake with garbage will do so
+                    // again, so fail what waits now rather than after the connect timeout.
+                    failQueued(.protocolError(error))
+                }
+                connectionLost("protocol error: \(error)", protocolError: error)
+                return
+            }
+            if case .push = reply {
+                onPush?(reply)
+                continue
+            }
+            switch machine.state {
+            case .handshaking:
+                handshakeReply(reply)
+            case .ready:
+                guard let slot = outbound.popForReply() else {
+                    connectionLost("the server sent a reply with no command pending")
+                    return
+                }
+                releaseSlots(1)
+                if let handler = slot {
+                    if let message = reply.errorMessage {
+                        complete(handler, .failure(.server(message: message)))
+                    } else {
+                        complete(handler, .success(reply))
+                    }
+                } else {
+                    // A timed-out or cancelled command's late reply: its load was already released.
+                }
+            case .connecting, .disconnected, .closed:
+                return
+            }
+        }
+    }
+
+    private func handshakeReply(_ reply: RESPValue) {
+        switch machine.handshakeReply(reply) {
+        case .wait:
+            break
+        case .write(let bytes):
+            handshakeBytes += bytes
+            flush()
+        case .ready:
+            becameReady()
+        case .fail(let error):
+            logger.warning("handshake failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            lastError = error.description
+            // A refused handshake will be refused again: fail what is queued now
+            // rather than after the connect timeout.
+            failQueued(error)
+            connectionLost(error.description)
+        }
+    }
+
+    // MARK: Failure and reconnect
+
+    private func closeSocket() {
+        watcher?.cancel()
+        watcher = nil
+        if fd >= 0 {
+            Glibc.close(fd)
+            fd = -1
+        }
+        parser = RESPParser()
+        handshakeBytes.removeAll()
+    }
+
+    /// The socket is unusable: fail what may have executed, keep what was never sent,
+    /// and reconnect with backoff while commands are waiting.
+    private func connectionLost(_ reason: String, protocolError: RESPError? = nil) {
+        let wasReady = machine.state == .ready
+        closeSocket()
+        connectTimer?.cancel()
+        connectTimer = nil
+        lastError = reason
+        guard machine.connectionLost(duringConnect: !wasReady) else { return }
+        if wasReady {
+            logger.info("connection lost", metadata: ["endpoint": "\(endpoint)", "reason": "\(reason)"])
+        }
+        let slotsBefore = outbound.pending.count
+        let unsentBefore = outbound.unsentByteCount
+        let written = outbound.connectionLost()
+        releaseSlots(slotsBefore - outbound.pending.count)
+        // Subtract rather than store: submissions still in the inbox are already counted.
+        unsentBytes.subtract(unsentBefore - outbound.unsentByteCount, ordering: .relaxed)
+        let lostError: RedisError = protocolError.map { .protocolError($0) }
+            ?? .connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)
+        for handler in written { complete(handler, .failure(lostError)) }
+
+        if isBlocking && hasBeenReady {
+            isDefunct.store(true, ordering: .relaxed)
+            failQueued(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .notSent))
+            return
+        }
+
+        let now = monotonicNanoseconds()
+        // The connect timeout counts from when commands started waiting for a socket: a
+        // connection lost while idle must not make the next command's first failed
+        // attempt look hours overdue.
+        if outbound.pending.isEmpty {
+            disconnectedSince = nil
+        } else if disconnectedSince == nil {
+            disconnectedSince = now
+        }
+        if let since = disconnectedSince, now &- since >= configuration.connectTimeout.nanosecondsClamped {
+            failQueued(.connectionFailed(endpoint: endpoint.description, reason: reason))
+        }
+        scheduleReconnect()
+    }
+
+    private func failQueued(_ error: RedisError) {
+        let slots = outbound.pending.count
+        unsentBytes.subtract(outbound.unsentByteCount, ordering: .relaxed)
+        let handlers = outbound.removeAll()
+        releaseSlots(slots)
+        for handler in handlers { complete(handler, .failure(error)) }
+        disconnectedSince = nil
+    }
+
+    /// Reconnects only while commands wait; an idle client reconnects on its next command.
+    private func scheduleReconnect() {
+        guard outbound.liveCount > 0 || !outbound.pending.isEmpty, reconnectTimer == nil else { return }
+        let delay = configuration.backoff.delay(attempt: max(machine.failedAttempts - 1, 0), random: Double.random(in: 0...1))
+        reconnectTimer = reactor.scheduleOnReactor(after: delay) { [self] in
+            reconnectTimer = nil
+            connect()
+        }
+    }
+
+    // MARK: Timeouts
+
+    /// Checks deadlines while commands wait, connected or not (a server that accepts
+    /// connections but never answers the handshake must not stop command timeouts).
+    /// The granularity is a tenth of the command timeout, at most 100 ms; one timer per
+    /// connection rather than one per command. It stops when the connection goes idle
+    /// while disconnected and restarts with the next command.
+    private func startSweep() {
+        let timeout = configuration.commandTimeout.map { $0 / 10 } ?? .milliseconds(100)
+        let interval = min(max(timeout, .milliseconds(5)), .milliseconds(100))
+        sweepTimer = reactor.scheduleOnReactor(after: interval, repeating: interval) { [unowned self] in sweep() }
+    }
+
+    private func sweep() {
+        guard !outbound.pending.isEmpty else {
+            if machine.state != .ready {
+                sweepTimer?.cancel()
+                sweepTimer = nil
+            }
+            return
+        }
+        let now = monotonicNanoseconds()
+        for handler in outbound.expire(now: now) {
+            complete(handler, .failure(.timeout(command: "command", after: configuration.commandTimeout ?? .zero)))
+        }
+        // Timed-out commands keep their slots; only a server silent for the liveness
+        // threshold is declared dead. Blocking connections wait as long as their command says.
+        if !isBlocking, machine.state == .ready, let liveness = configuration.livenessTimeout,
+           outbound.oldestWrittenStart != nil, now &- lastProgress > liveness.nanosecondsClamped {
+            connectionLost("no reply for \(liveness)")
+        }
+    }
+
+    // MARK: Closing
+
+    /// Stops the connection for good: waits up to `gracePeriod` for replies to commands
+    /// already accepted, then closes and fails whatever is left. Reactor thread; calls
+    /// `completion` there.
+    func close(gracePeriod: Duration, completion: @escaping () -> Void) {
+        reactor.preconditionInReactor()
+        drainInbox()
+        let deadline = monotonicNanoseconds() &+ gracePeriod.nanosecondsClamped
+        func finish() {
+            machine.close()
+            closeSocket()
+            connectTimer?.cancel()
+            reconnectTimer?.cancel()
+            sweepTimer?.cancel()
+            connectTimer = nil
+            reconnectTimer = nil
+            sweepTimer = nil
+            let slotsBefore = outbound.pending.count
+            let written = outbound.connectionLost()
+            releaseSlots(slotsBefore - outbound.pending.count)
+            for handler in written {
+                complete(handler, .failure(.connectionLost(endpoint: endpoint.description, reason: "the client was closed", delivery: .written)))
+            }
+            failQueued(.closed)
+            failInbox(.closed)
+            completion()
+        }
+        func poll() {
+            // Placeholders of timed-out commands owe nobody an answer: wait only for live
+            // handlers, and whatever the state, since a reconnect in progress may still
+            // deliver the never-sent ones within the grace period.
+            if outbound.liveCount == 0 || monotonicNanoseconds() >= deadline {
+                finish()
+            } else {
+                reactor.scheduleOnReactor(after: .milliseconds(1)) { poll() }
+            }
+        }
+        poll()
+    }
+}

@@ -1,0 +1,69 @@
+import RESP
+import Synchronization
+
+/// What receives a command's reply. Called exactly once, on the connection's reactor thread.
+typealias ReplyCallback = @Sendable (Result<RESPValue, RedisError>) -> Void
+
+/// Where one pending reply goes.
+enum ReplyHandler: Sendable {
+    /// One command, one callback.
+    case single(ReplyCallback)
+    /// One command of an explicit pipeline; the collector completes the batch.
+    case batch(PipelineCollector, index: Int)
+
+    func complete(_ result: Result<RESPValue, RedisError>) {
+        switch self {
+        case .single(let callback): callback(result)
+        case .batch(let collector, let index): collector.deliver(result, at: index)
+        }
+    }
+}
+
+/// Gathers the replies of an explicit pipeline and completes once, with all of them in order.
+final class PipelineCollector: Sendable {
+    // Replies arrive on one reactor thread, but a batch may be failed from the
+    // submitting thread when it is refused before reaching the reactor; the lock is
+    // taken once per reply of a pipeline, never on the single-command path.
+    private let state: Mutex<(results: [Result<RESPValue, RedisError>?], remaining: Int)>
+    private let completion: @Sendable ([Result<RESPValue, RedisError>]) -> Void
+
+    init(count: Int, completion: @escaping @Sendable ([Result<RESPValue, RedisError>]) -> Void) {
+        state = Mutex((Array(repeating: nil, count: count), count))
+        self.completion = completion
+    }
+
+    func deliver(_ result: Result<RESPValue, RedisError>, at index: Int) {
+        let finished: [Result<RESPValue, RedisError>]? = state.withLock { state in
+            guard state.results[index] == nil else { return nil }
+            state.results[index] = result
+            state.remaining -= 1
+            return state.remaining == 0 ? state.results.map { $0! } : nil
+        }
+        if let finished { completion(finished) }
+    }
+
+    /// Handlers for each command of the batch.
+    func handlers(count: Int) -> [ReplyHandler] {
+        (0..<count).map { .batch(self, index: $0) }
+    }
+}
+
+/// A command (or explicit pipeline) on its way from a caller's thread to the connection.
+struct Submission: Sendable {
+    /// The encoded command(s).
+    var bytes: [UInt8]
+    /// One handler per command in `bytes`, in order.
+    var handlers: [ReplyHandler]
+    /// When the caller stops waiting for the replies.
+    var timeout: CommandTimeout
+}
+
+/// How long a submitted command may wait for its reply.
+enum CommandTimeout: Sendable, Equatable {
+    /// The configuration's ``RedisConfiguration/commandTimeout``.
+    case configured
+    /// Never: a blocking command with server-side timeout 0 waits as long as the server does.
+    case never
+    /// This long: blocking commands carry their server-side timeout plus a grace period.
+    case after(Duration)
+}

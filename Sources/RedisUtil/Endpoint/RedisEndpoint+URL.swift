@@ -1,0 +1,148 @@
+extension RedisEndpoint {
+    /// Parses `redis://[user[:password]@]host[:port][/db]` or `unix:///path[?db=N]`.
+    ///
+    /// User and password may be percent-encoded; an IPv6 host goes in brackets
+    /// (`redis://[::1]:6379`). A password alone (`redis://:secret@host`) uses legacy
+    /// `AUTH password`. Throws ``RedisError/invalidArgument(_:)`` naming what is wrong.
+    public init(url: String) throws(RedisError) {
+        func fail(_ why: String) -> RedisError {
+            .invalidArgument("bad Redis URL \"\(RedisEndpoint.redactingPassword(in: url))\": \(why)")
+        }
+        guard let schemeEnd = url.firstRange(of: "://") else {
+            throw fail("expected redis://host[:port][/db] or unix:///path")
+        }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        var rest = Substring(url[schemeEnd.upperBound...])
+
+        var query: [String: String] = [:]
+        // Like the path, the query starts after the credentials, so a "?" in a password stays in it.
+        let credentialsEnd = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
+        if let q = rest[credentialsEnd...].firstIndex(of: "?") {
+            for pair in rest[rest.index(after: q)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { throw fail("query item \"\(pair)\" is not name=value") }
+                query[String(parts[0])] = try RedisEndpoint.percentDecoded(parts[1], field: "query", fail: fail)
+            }
+            rest = rest[..<q]
+        }
+        func databaseFromQuery() throws(RedisError) -> Int? {
+            guard let db = query["db"] else { return nil }
+            guard let n = Int(db), n >= 0 else { throw fail("db must be a non-negative integer, got \"\(db)\"") }
+            return n
+        }
+
+        switch scheme {
+        case "unix":
+            var credentials: (String?, String?) = (nil, nil)
+            if let at = rest.lastIndex(of: "@"), !rest.hasPrefix("/") {
+                credentials = try RedisEndpoint.parseUserInfo(rest[..<at], fail: fail)
+                rest = rest[rest.index(after: at)...]
+            }
+            guard rest.hasPrefix("/"), rest.count > 1 else { throw fail("a unix URL needs an absolute socket path, as in unix:///run/redis.sock") }
+            self.init(.unix(path: String(rest)))
+            (username, password) = credentials
+            database = try databaseFromQuery()
+        case "redis":
+            var authority = rest
+            var path: Substring = ""
+            // The path starts at the first "/" after the credentials: an unescaped "/"
+            // in a password must not cut the authority there and leak the password's
+            // tail into a "bad port" message.
+            let hostStart = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
+            if let slash = rest[hostStart...].firstIndex(of: "/") {
+                authority = rest[..<slash]
+                path = rest[rest.index(after: slash)...]
+            }
+            var credentials: (String?, String?) = (nil, nil)
+            if let at = authority.lastIndex(of: "@") {
+                credentials = try RedisEndpoint.parseUserInfo(authority[..<at], fail: fail)
+                authority = authority[authority.index(after: at)...]
+            }
+            let (host, port) = try RedisEndpoint.parseHostPort(authority, fail: fail)
+            self.init(.tcp(host: host, port: port))
+            (username, password) = credentials
+            if !path.isEmpty {
+                guard let n = Int(path), n >= 0 else { throw fail("the path must be a database number, got \"/\(path)\"") }
+                database = n
+            }
+            if let db = try databaseFromQuery() { database = db }
+        case "rediss":
+            throw fail("TLS (rediss://) is not supported by this client")
+        default:
+            throw fail("unknown scheme \"\(scheme)\"; expected redis:// or unix://")
+        }
+    }
+
+    private static func parseHostPort(_ authority: Substring, fail: (String) -> RedisError) throws(RedisError) -> (String, Int) {
+        var host: Substring
+        var portText: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw fail("unterminated [IPv6] host") }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw fail("expected :port after ]") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            guard !host.contains(":") else {
+                throw fail("an IPv6 host goes in brackets, as in redis://[::1]:6379")
+            }
+            portText = authority[authority.index(after: colon)...]
+        } else {
+            host = authority
+        }
+        guard !host.isEmpty else { throw fail("missing host") }
+        var port = 6379
+        if let portText {
+            guard let p = Int(portText), (1...65535).contains(p) else {
+                throw fail("port must be 1…65535, got \"\(portText)\"")
+            }
+            port = p
+        }
+        return (String(host), port)
+    }
+
+    private static func parseUserInfo(_ info: Substring, fail: (String) -> RedisError) throws(RedisError) -> (String?, String?) {
+        if let colon = info.firstIndex(of: ":") {
+            let user = try percentDecoded(info[..<colon], field: "user", fail: fail)
+            let password = try percentDecoded(info[info.index(after: colon)...], field: "password", fail: fail)
+            return (user.isEmpty ? nil : user, password)
+        }
+        let user = try percentDecoded(info, field: "user", fail: fail)
+        return (user.isEmpty ? nil : user, nil)
+    }
+
+    private static func percentDecoded(_ text: Substring, field: String, fail: (String) -> RedisError) throws(RedisError) -> String {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                throw fail("bad percent-escape in the \(field)")
+            }
+            bytes.append(high << 4 | low)
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw fail("the \(field) is not UTF-8 after percent-decoding") }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// The URL with any password replaced by `***`, for error messages.
+    static func redactingPassword(in url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://"),
+              let at = url[schemeEnd.upperBound...].lastIndex(of: "@") else { return url }
+        let info = url[schemeEnd.upperBound..<at]
+        guard let colon = info.firstIndex(of: ":") else { return url }
+        return String(url[..<info.index(after: colon)]) + "***" + String(url[at...])
+    }
+}

@@ -1,0 +1,57 @@
+/// Where a Redis server listens.
+///
+/// An integer literal is a port on 127.0.0.1, as an `ip_port` int is in the Python
+/// `redisutil`:
+/// ```swift
+/// let local: RedisEndpoint = 6379
+/// let remote = RedisEndpoint.tcp(host: "cache.internal", port: 6380)
+/// let fromURL = try RedisEndpoint(url: "redis://alice:secret@10.0.0.5:6379/2")
+/// ```
+public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    /// The transport and address.
+    public enum Address: Sendable, Hashable {
+        /// A host name, IPv4 or IPv6 literal, and port. Names are resolved off the reactor threads.
+        case tcp(host: String, port: Int)
+        /// A Unix domain socket path.
+        case unix(path: String)
+    }
+
+    /// The address to connect to.
+    public var address: Address
+    /// Credentials and database given in a URL; they override the configuration's when set.
+    public var username: String?
+    /// The password from a URL. Never printed.
+    public var password: String?
+    /// The database from a URL path (`/2`) or `?db=2`.
+    public var database: Int?
+
+    /// An endpoint for `address`, without credentials.
+    public init(_ address: Address) {
+        self.address = address
+    }
+
+    /// A TCP endpoint.
+    public static func tcp(host: String, port: Int = 6379) -> RedisEndpoint {
+        RedisEndpoint(.tcp(host: host, port: port))
+    }
+
+    /// A Unix domain socket endpoint.
+    public static func unix(path: String) -> RedisEndpoint {
+        RedisEndpoint(.unix(path: path))
+    }
+
+    /// A port on 127.0.0.1.
+    public init(integerLiteral port: Int) {
+        self.init(.tcp(host: "127.0.0.1", port: port))
+    }
+
+    /// `host:port` or `unix:path`, without credentials: safe for logs and errors.
+    public var description: String {
+        switch address {
+        case .tcp(let host, let port):
+            host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .unix(let path):
+            "unix:\(path)"
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import RESP
+
+/// Every failure the client reports.
+///
+/// Connection failures say whether the command concerned reached the socket:
+/// ``CommandDelivery/notSent`` is always safe to retry, ``CommandDelivery/written``
+/// means the server may or may not have executed it.
+public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Whether a failed command had been written to the server.
+    public enum CommandDelivery: Sendable, Equatable, CustomStringConvertible {
+        /// Never written: the server cannot have executed it; retrying is safe.
+        case notSent
+        /// Written but unanswered: the outcome is unknown.
+        case written
+
+        public var description: String {
+            switch self {
+            case .notSent: "the command was never sent, so retrying is safe"
+            case .written: "the command was written, its outcome is unknown"
+            }
+        }
+    }
+
+    /// The server could not be reached (refused, unreachable, name not resolved).
+    case connectionFailed(endpoint: String, reason: String)
+    /// The connection broke (EOF, reset, protocol error, liveness timeout) before the reply arrived.
+    case connectionLost(endpoint: String, reason: String, delivery: CommandDelivery)
+    /// No reply within the command timeout; the connection stays in use and the late
+    /// reply is discarded when it arrives.
+    case timeout(command: String, after: Duration)
+    /// The server answered with an error reply, e.g. `WRONGTYPE Operation against a key…`.
+    case server(message: String)
+    /// The server sent bytes that are not valid RESP; the connection was closed.
+    case protocolError(RESPError)
+    /// A reply could not be converted to the requested Swift type.
+    case unexpectedReply(RESPConversionError)
+    /// A message could not be decoded as the requested type; it was already removed
+    /// from `list`, so its raw bytes are handed back rather than lost.
+    case undecodable(raw: [UInt8], list: String, reason: String)
+    /// The handshake (HELLO, AUTH, SELECT, CLIENT SETNAME) was refused.
+    case handshakeFailed(step: String, message: String)
+    /// An argument was rejected before anything was sent.
+    case invalidArgument(String)
+    /// Too many commands are pending or too many bytes unsent; nothing was sent.
+    case overloaded(pending: Int, unsentBytes: Int)
+    /// The task awaiting the reply was cancelled; the connection stays in use.
+    case cancelled
+    /// The client was closed; nothing was sent.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .connectionFailed(let endpoint, let reason):
+            "cannot connect to \(endpoint): \(reason)"
+        case .connectionLost(let endpoint, let reason, let delivery):
+            "connection to \(endpoint) lost (\(reason)); \(delivery)"
+        case .timeout(let command, let after):
+            "\(command) got no reply within \(after); the connection stays open and the late reply will be discarded"
+        case .server(let message):
+            "server error: \(message)"
+        case .protocolError(let error):
+            "protocol error: \(error)"
+        case .unexpectedReply(let error):
+            "unexpected reply: \(error)"
+        case .undecodable(let raw, let list, let reason):
+            "undecodable message (\(raw.count) bytes) from \(list): \(reason)"
+        case .handshakeFailed(let step, let message):
+            "connection handshake failed at \(step): \(message)"
+        case .invalidArgument(let message):
+            "invalid argument: \(message)"
+        case .overloaded(let pending, let unsentBytes):
+            "overloaded: \(pending) commands pending and \(unsentBytes) bytes unsent on the connection; nothing was sent"
+        case .cancelled:
+            "cancelled while waiting for the reply"
+        case .closed:
+            "the client is closed"
+        }
+    }
+
+    /// Whether the command certainly did not reach the server, so that retrying cannot duplicate it.
+    public var isSafeToRetry: Bool {
+        switch self {
+        case .connectionFailed, .overloaded, .closed, .invalidArgument: true
+        case .connectionLost(_, _, let delivery): delivery == .notSent
+        default: false
+        }
+    }
+}

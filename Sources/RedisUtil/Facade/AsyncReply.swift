@@ -1,0 +1,80 @@
+import RESP
+import Synchronization
+
+/// Bridges one reply (or one pipeline) to an awaiting task, with cancellation.
+///
+/// Three parties may race to finish it: the reply (reactor thread), the task's
+/// cancellation handler (any thread) and the submitting code itself (when
+/// cancellation came first). An atomic state decides the single winner, so the
+/// continuation is resumed exactly once and a late reply is dropped.
+final class AsyncReply<Value: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `continuation` is written once in `arm`, before the
+    // releasing compare-exchange that publishes it, and read only by the party that
+    // wins the acquiring compare-exchange from `armed` to `finished`.
+
+    private enum Phase: UInt8, AtomicRepresentable {
+        case initial, armed, finished, cancelledBeforeArmed
+    }
+
+    private let phase = Atomic<Phase>(.initial)
+    private var continuation: UnsafeContinuation<Value, any Error>?
+
+    /// Stores the continuation. Returns `false` when the task was cancelled first; the
+    /// continuation has then been resumed with ``RedisError/cancelled`` and nothing must be sent.
+    func arm(_ continuation: UnsafeContinuation<Value, any Error>) -> Bool {
+        self.continuation = continuation
+        if phase.compareExchange(expected: .initial, desired: .armed, ordering: .acquiringAndReleasing).exchanged {
+            return true
+        }
+        continuation.resume(throwing: RedisError.cancelled)
+        return false
+    }
+
+    /// Delivers the outcome unless cancellation won. Returns whether it was delivered.
+    @discardableResult
+    func finish(_ result: Result<Value, RedisError>) -> Bool {
+        guard phase.compareExchange(expected: .armed, desired: .finished, ordering: .acquiringAndReleasing).exchanged else {
+            return false
+        }
+        continuation!.resume(with: result.mapError { $0 as any Error })
+        return true
+    }
+
+    /// From the task's cancellation handler. Returns whether this cancelled a waiting call.
+    @discardableResult
+    func cancel() -> Bool {
+        if finish(.failure(.cancelled)) { return true }
+        _ = phase.compareExchange(expected: .initial, desired: .cancelledBeforeArmed, ordering: .acquiringAndReleasing)
+        return false
+    }
+}
+
+extension RedisConnection {
+    /// Submits and awaits, with task cancellation failing only this caller: the
+    /// command's reply slot stays in the FIFO and swallows the late reply.
+    func perform(_ bytes: [UInt8], timeout: CommandTimeout = .configured, onCancel: (@Sendable () -> Void)? = nil) async throws -> RESPValue {
+        let reply = AsyncReply<RESPValue>()
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                guard reply.arm(continuation) else { return }
+                submit(Submission(bytes: bytes, handlers: [.single { reply.finish($0) }], timeout: timeout))
+            }
+        } onCancel: {
+            if reply.cancel() { onCancel?() }
+        }
+    }
+
+    /// Submits a pipeline and awaits all its replies with one continuation.
+    func perform(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
+        let reply = AsyncReply<[Result<RESPValue, RedisError>]>()
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                guard reply.arm(continuation) else { return }
+                let collector = PipelineCollector(count: count) { reply.finish(.success($0)) }
+                submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
+            }
+        } onCancel: {
+            reply.cancel()
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import RESP
+
+extension RedisClient {
+    // MARK: async/await
+
+    /// Sends one command and returns its reply.
+    ///
+    /// ```swift
+    /// let length = try await client.send("RPUSH", "jobs", payload)
+    /// ```
+    /// Throws ``RedisError``: ``RedisError/server(message:)`` for an error reply (the
+    /// connection stays usable), ``RedisError/cancelled`` when the task is cancelled
+    /// (only this command fails; its late reply is discarded). Blocking commands
+    /// (`BLPOP` …) run on a dedicated connection and never delay other commands.
+    // @inlinable: specialised in the caller's module, the argument pack needs no
+    // run-time tuple metadata (a measured cost on every command).
+    @inlinable @discardableResult
+    public func send<each Argument: RESPArgument>(_ arguments: repeat each Argument) async throws -> RESPValue {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
+        return try await send(encoded: bytes)
+    }
+
+    /// Sends one command built at run time.
+    @discardableResult
+    public func send(arguments: [any RESPArgument]) async throws -> RESPValue {
+        guard !arguments.isEmpty else { throw RedisError.invalidArgument("a command needs at least its name") }
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
+        return try await send(encoded: bytes)
+    }
+
+    @usableFromInline
+    func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil) async throws -> RESPValue {
+        if let deadline = blockingDeadline ?? self.blockingDeadline(of: bytes) {
+            return try await sendBlocking(bytes, deadline: deadline)
+        }
+        let connection = try await connectionWithCapacity()
+        return try await connection.perform(bytes)
+    }
+
+    private func blockingDeadline(of bytes: [UInt8]) -> Duration?? {
+        guard EncodedCommand.mayBlock(bytes), let arguments = EncodedCommand.arguments(bytes) else { return nil }
+        return BlockingCommand.deadline(arguments: arguments)
+    }
+
+    /// Runs a blocking command on a leased connection. On cancellation the server is
+    /// told `CLIENT UNBLOCK` from another connection, and the leased connection goes
+    /// back to the pool once its reply slot has drained.
+    private func sendBlocking(_ bytes: [UInt8], deadline: Duration?) async throws -> RESPValue {
+        // A pooled connection can die while idle and be found out only when the command
+        // reaches it; that failure is `.notSent`, so one retry on a fresh lease is safe.
+        for attempt in 0..<2 {
+            guard !isClosed else { throw RedisError.closed }
+            let lease = try await blocking.lease()
+            do {
+                let reply = try await lease.connection.perform(bytes, timeout: deadline.map { .after($0) } ?? .never) { [self] in
+                    unblock(lease.clientID)
+                }
+                blocking.release(lease)
+                return reply
+            } catch let error as RedisError {
+                settle(lease, after: error)
+                if attempt == 0, case .connectionLost(_, _, .notSent) = error { continue }
+                throw error
+            }
+        }
+        preconditionFailure("the loop returns or throws")
+    }
+
+    private func unblock(_ clientID: Int) {
+        send("CLIENT", "UNBLOCK", clientID) { _ in }
+    }
+
+    /// After a failed blocking call: a cancelled or timed-out command may still own the
+    /// connection's reply slot (`load` counts it until the reply is swallowed); unblock
+    /// until it is answered, then reuse the connection, or drop it if the server does
+    /// not let go. The pool makes new leases wait for a settling connection rather than
+    /// open another socket.
+    private func settle(_ lease: BlockingConnectionPool.Lease, after error: RedisError) {
+        switch error {
+        case .cancelled, .timeout, .server:
+            if lease.connection.load.load(ordering: .acquiring) == 0 {
+                blocking.release(lease)
+                return
+            }
+            blocking.beginSettling()
+            let isTimeout = if case .timeout = error { true } else { false }
+            Task {
+                // A cancellation already sent one CLIENT UNBLOCK; a timeout has not. Either
+                // may have reached the server before the command did, hence the repeats.
+                for attempt in 0..<40 {
+                    if lease.connection.load.load(ordering: .acquiring) == 0 {
+                        blocking.endSettling(lease, reusable: true)
+                        return
+                    }
+                    if attempt % 5 == (isTimeout ? 0 : 4) { unblock(lease.clientID) }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                blocking.endSettling(lease, reusable: false)
+            }
+        default:
+            blocking.discard(lease)
+        }
+    }
+
+    // MARK: Callbacks
+
+    /// Sends one command; `completion` runs on a reactor thread once the reply
+    /// arrives (never block in it). Fails fast with ``RedisError/overloaded(pending:unsentBytes:)``
+    /// when the connection is far past its limits.
+    @inlinable
+    public func send<each Argument: RESPArgument>(
+        _ arguments: repeat each Argument,
+        completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void
+    ) {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
+        send(encoded: bytes, completion: completion)
+    }
+
+    /// Sends one command built at run time, with a completion handler.
+    public func send(arguments: [any RESPArgument], completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        guard !arguments.isEmpty else {
+            completion(.failure(.invalidArgument("a command needs at least its name")))
+            return
+        }
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
+        send(encoded: bytes, completion: completion)
+    }
+
+    @usableFromInline
+    func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        if let deadline = blockingDeadline ?? self.blockingDeadline(of: bytes) {
+            // Leasing may wait; blocking commands are not the hot path.
+            Task {
+                do { completion(.success(try await sendBlocking(bytes, deadline: deadline))) }
+                catch let error as RedisError { completion(.failure(error)) }
+                catch { completion(.failure(.cancelled)) }
+            }
+            return
+        }
+        switch connectionForCallback() {
+        case .success(let connection):
+            connection.submit(Submission(bytes: bytes, handlers: [.single(completion)], timeout: .configured))
+        case .failure(let error):
+            completion(.failure(error))
+        }
+    }
+}

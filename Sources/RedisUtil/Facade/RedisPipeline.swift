@@ -1,0 +1,110 @@
+import RESP
+
+/// Commands collected to be sent together, contiguous on one connection, with one
+/// continuation (or one completion) for all their replies.
+///
+/// ```swift
+/// let replies = try await client.pipeline { p in
+///     p.send("RPUSH", "jobs", "a")
+///     p.send("EXPIRE", "jobs", 60)
+/// }
+/// ```
+public struct RedisPipeline: Sendable {
+    var bytes: [UInt8] = []
+    /// The number of commands added so far.
+    public private(set) var count = 0
+
+    /// An empty pipeline.
+    public init() {}
+
+    /// Appends every command of `other`.
+    mutating func append(contentsOf other: RedisPipeline) {
+        bytes += other.bytes
+        count += other.count
+    }
+
+    /// Adds a command.
+    public mutating func send<each Argument: RESPArgument>(_ arguments: repeat each Argument) {
+        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
+        count += 1
+    }
+
+    /// Adds a command built at run time; an empty argument list is ignored.
+    public mutating func send(arguments: [any RESPArgument]) {
+        guard !arguments.isEmpty else { return }
+        RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
+        count += 1
+    }
+}
+
+extension RedisClient {
+    /// Sends every command of `build` in one batch and returns each command's outcome
+    /// in order; one command's error reply does not fail the others.
+    public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
+        var pipeline = RedisPipeline()
+        try build(&pipeline)
+        guard pipeline.count > 0 else { return [] }
+        let connection = try await connectionWithCapacity()
+        return try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
+    }
+
+    /// The callback form of ``pipeline(_:)``: `completion` runs once, on a reactor thread.
+    public func pipeline(
+        _ pipeline: RedisPipeline,
+        completion: @escaping @Sendable (Result<[Result<RESPValue, RedisError>], RedisError>) -> Void
+    ) {
+        guard pipeline.count > 0 else {
+            completion(.success([]))
+            return
+        }
+        switch connectionForCallback() {
+        case .success(let connection):
+            let collector = PipelineCollector(count: pipeline.count) { completion(.success($0)) }
+            connection.submit(Submission(bytes: pipeline.bytes, handlers: collector.handlers(count: pipeline.count), timeout: .configured))
+        case .failure(let error):
+            completion(.failure(error))
+        }
+    }
+
+    /// Runs the commands of `build` as one `MULTI … EXEC` transaction and returns the
+    /// outcome of each. The batch is appended to one connection in one reactor step,
+    /// so no other caller's command can land inside it.
+    ///
+    /// Throws ``RedisError/server(message:)`` when the server discards the transaction
+    /// (`EXECABORT`, because a command was rejected while queueing) or a `WATCH`ed key
+    /// changed (EXEC answered null).
+    public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
+        var inner = RedisPipeline()
+        try build(&inner)
+        var pipeline = RedisPipeline()
+        pipeline.send("MULTI")
+        pipeline.append(contentsOf: inner)
+        pipeline.send("EXEC")
+        let connection = try await connectionWithCapacity()
+        let replies = try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
+        return try Self.transactionResults(replies)
+    }
+
+    static func transactionResults(_ replies: [Result<RESPValue, RedisError>]) throws -> [Result<RESPValue, RedisError>] {
+        guard let exec = replies.last else { return [] }
+        switch exec {
+        case .failure(let error):
+            // EXECABORT: report the first command the server refused while queueing.
+            let refused = replies.dropFirst().dropLast().compactMap { result -> String? in
+                if case .failure(.server(let message)) = result { return message }
+                return nil
+            }
+            if let first = refused.first { throw RedisError.server(message: "transaction discarded: \(first)") }
+            throw error
+        case .success(let value):
+            if value.isNull { throw RedisError.server(message: "transaction aborted: a WATCHed key changed (EXEC returned null)") }
+            guard let items = value.array else {
+                throw RedisError.unexpectedReply(RESPConversionError(expected: "EXEC array", received: value.kind))
+            }
+            return items.map { item in
+                if let message = item.errorMessage { return .failure(.server(message: message)) }
+                return .success(item)
+            }
+        }
+    }
+}

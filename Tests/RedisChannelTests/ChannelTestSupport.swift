@@ -1,0 +1,53 @@
+import LocalRedis
+import RESP
+import RedisUtil
+import Testing
+
+/// One private redis-server per test, and a client on it closed afterwards.
+func withRedis<T>(_ body: (LocalRedisServer, RedisClient) async throws -> T) async throws -> T {
+    let server = try LocalRedisServer()
+    defer { server.stop() }
+    let client = try RedisClient(.tcp(host: server.host, port: server.port))
+    do {
+        let result = try await body(server, client)
+        await client.close()
+        return result
+    } catch {
+        await client.close()
+        throw error
+    }
+}
+
+/// Both ends of one channel on `client`.
+func channelPair(_ client: RedisClient, _ name: String = "/test/jobs", timeout: Duration? = nil) -> (client: RedisChannel, server: RedisChannel) {
+    (RedisChannel(client: client, name, peer: .client, timeout: timeout),
+     RedisChannel(client: client, name, peer: .server, timeout: timeout))
+}
+
+/// The raw elements of a list, head first.
+func rawList(_ client: RedisClient, _ key: String) async throws -> [[UInt8]] {
+    try await client.send("LRANGE", key, 0, -1).array?.compactMap(\.bytes) ?? []
+}
+
+/// Bridges a completion-handler call to async, for testing the callback facade.
+func callback<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        start { continuation.resume(with: $0) }
+    }
+}
+
+/// `connected_clients` from `INFO clients`.
+func connectedClients(_ client: RedisClient) async throws -> Int {
+    let info = try await client.send("INFO", "clients").string ?? ""
+    let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("connected_clients:") }
+    return Int(line?.split(separator: ":").last ?? "") ?? -1
+}
+
+/// A message type for typed round trips.
+struct Job: Codable, Equatable, Sendable {
+    var id: Int
+    var name: String
+    var ratio: Double
+    var tags: [String]
+    var parent: Int?
+}

@@ -1,0 +1,105 @@
+import LocalRedis
+import RESP
+import RedisUtil
+import Testing
+
+/// What a channel does to Redis: sockets, expiry, atomicity, raw bytes on failure.
+@Suite struct RedisChannelWireTests {
+    @Test func creatingAChannelOpensNoSocket() async throws {
+        let server = try LocalRedisServer()
+        defer { server.stop() }
+        // One connection, so the probe's own commands never open another socket.
+        var single = RedisConfiguration()
+        single.connections = 1
+        let probe = try RedisClient(.tcp(host: server.host, port: server.port), configuration: single)
+        let baseline = try await connectedClients(probe)
+        #expect(baseline == 1)
+
+        let idle = try RedisClient(.tcp(host: server.host, port: server.port))
+        let onClient = RedisChannel(client: idle, "/x", peer: .client, timeout: .seconds(5))
+        let onEndpoint = RedisChannel(RedisEndpoint(integerLiteral: server.port), ["x"], peer: .server)
+        #expect(try await connectedClients(probe) == baseline)
+        #expect(try await probe.send("DBSIZE").int == 0, "creating a channel writes nothing")
+
+        try await onClient.send(1)
+        #expect(try await connectedClients(probe) > baseline)
+        #expect(try await onEndpoint.recv(as: Int.self) == 1)
+        await idle.close()
+        await probe.close()
+    }
+
+    @Test func sendRefreshesExpiryOfTheSendingList() async throws {
+        try await withRedis { _, client in
+            let (c, _) = channelPair(client, timeout: .seconds(100))
+            try await c.send(1)
+            #expect((90...100).contains(try await client.send("TTL", "/test/jobs/client").int ?? -9))
+            try await client.send("EXPIRE", "/test/jobs/client", 5)
+            try await c.send(2)
+            #expect((90...100).contains(try await client.send("TTL", "/test/jobs/client").int ?? -9), "each send refreshes")
+            #expect(try await client.send("TTL", "/test/jobs/server").int == -2, "the other list is untouched")
+
+            let (noExpiry, _) = channelPair(client, "/test/forever")
+            try await noExpiry.send(1)
+            #expect(try await client.send("TTL", "/test/forever/client").int == -1)
+
+            let (subSecond, _) = channelPair(client, "/test/short", timeout: .milliseconds(1500))
+            try await subSecond.send(1)
+            let pttl = try await client.send("PTTL", "/test/short/client").int ?? -9
+            #expect(pttl > 1000 && pttl <= 1500)
+
+            let (zero, _) = channelPair(client, "/test/zero", timeout: .zero)
+            await #expect(throws: RedisChannelError.self) { try await zero.send(1) }
+        }
+    }
+
+    @Test func decodeFailureHandsBackTheRawBytes() async throws {
+        try await withRedis { _, client in
+            let (_, s) = channelPair(client)
+            let garbage: [UInt8] = Array("{not json".utf8)
+            try await client.send("RPUSH", "/test/jobs/client", garbage)
+            do {
+                _ = try await s.recv(as: JSONValue.self)
+                Issue.record("invalid JSON must not decode")
+            } catch let error as RedisChannelError {
+                guard case .undecodable(let raw, _, _) = error else { Issue.record("\(error)"); return }
+                #expect(raw == garbage)
+            }
+            try await client.send("RPUSH", "/test/jobs/client", "1", "\"two\"", "3")
+            do {
+                _ = try await s.recv(as: Int.self, max: 10)
+                Issue.record("a string is not an Int")
+            } catch let error as RedisChannelError {
+                guard case .undecodableBatch(let raw, let index, _, _) = error else { Issue.record("\(error)"); return }
+                #expect(raw.map { String(decoding: $0, as: UTF8.self) } == ["1", "\"two\"", "3"])
+                #expect(index == 1)
+            }
+        }
+    }
+
+    @Test func recvLastNeverRemovesAMessageItDidNotSee() async throws {
+        try await withRedis { _, client in
+            let (c, s) = channelPair(client)
+            let total = 2000
+            async let sending: Void = {
+                for chunk in stride(from: 0, to: total, by: 50) {
+                    try await c.send(contentsOf: chunk..<(chunk + 50))
+                }
+            }()
+            var seenLast = -1
+            var received = 0
+            // A message removed unseen would keep `seenLast` below the end for ever.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while seenLast < total - 1, ContinuousClock.now < deadline {
+                if let last = try await s.recvLast(as: Int.self) {
+                    #expect(last > seenLast, "messages arrive in order")
+                    seenLast = last
+                    received += 1
+                }
+            }
+            try await sending
+            #expect(seenLast == total - 1)
+            #expect(try await s.recv(as: Int.self) == nil)
+            #expect(received > 0)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import LocalRedis
+import RedisUtil
+import RESP
+import Synchronization
+import Testing
+
+@Suite("Blocking commands run on leased connections")
+struct BlockingTests {
+    @Test("cancelling a BLPOP unblocks it with CLIENT UNBLOCK and the next BLPOP reuses its connection")
+    func cancelFreesConnection() async throws {
+        try await withServer { server async throws in
+            try await withProbe(server) { probe async throws in
+                // A command timeout far below the wait: a BLPOP with timeout 0 must ignore it.
+                // One multiplexed connection, connected before counting: CLIENT UNBLOCK goes out on it.
+                try await withClient(server, configuration: .init(commandTimeout: .milliseconds(200), connections: 1)) { client async throws in
+                    try await client.ping()
+                    func blockedIDs() async throws -> [String] {
+                        try await probe.clientList().filter { ($0["flags"] ?? "").contains("b") }.compactMap { $0["id"] }
+                    }
+                    // Timeout 0 waits forever: only CLIENT UNBLOCK can free it.
+                    let first = Task { try await client.blpop("queue", timeout: .zero) }
+                    #expect(try await probe.eventually { try await blockedIDs().count == 1 })
+                    let blockedID = try await blockedIDs().first
+                    let connectionsWhileBlocked = try await probe.connectedClients()
+
+                    // Well past the command timeout, it is still waiting.
+                    try await Task.sleep(for: .milliseconds(500))
+                    #expect(try await blockedIDs() == [blockedID].compactMap { $0 })
+
+                    first.cancel()
+                    await #expect(throws: RedisError.cancelled) { try await first.value }
+                    #expect(try await probe.eventually { try await probe.infoClients("blocked_clients") == 0 })
+
+                    let second = Task { try await client.blpop("queue", timeout: .zero) }
+                    #expect(try await probe.eventually { try await blockedIDs().count == 1 })
+                    #expect(try await blockedIDs().first == blockedID, "the settled connection is reused")
+                    #expect(try await probe.connectedClients() == connectionsWhileBlocked, "no extra connection")
+
+                    try await client.rpush("queue", "job")
+                    let popped = try await second.value
+                    #expect(popped?.value == "job")
+                    // The connection is healthy for plain commands too.
+                    #expect(try await client.lpop("queue") == nil)
+                }
+            }
+        }
+    }
+
+    @Test("a short BLPOP times out server-side with nil; callback BLPOP and BLMOVE work")
+    func timeoutsAndCallbacks() async throws {
+        try await withServer { server async throws in
+            try await withClient(server) { client async throws in
+                #expect(try await client.blpop("empty", timeout: .milliseconds(50)) == nil)
+                try await client.rpush("src", "a", "b")
+                #expect(try await client.blmove("src", "dst", from: .left, to: .right, timeout: .seconds(1)) == "a")
+                let popped: (key: String, value: String)? = try await withCheckedThrowingContinuation { continuation in
+                    client.execute(.brpop(["src"], timeout: .seconds(1))) { continuation.resume(with: $0) }
+                }
+                #expect(popped?.value == "b")
+                #expect(try await client.lrange("dst", 0, -1) == ["a"])
+            }
+        }
+    }
+
+    @Test("many concurrent BLPOPs are each answered once")
+    func concurrentBlpops() async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: .init(maxBlockingConnections: 4)) { client async throws in
+                let waiters = 8
+                let values = try await withThrowingTaskGroup(of: String?.self) { group in
+                    for _ in 0..<waiters {
+                        group.addTask { try await client.blpop("work", timeout: .seconds(10))?.value }
+                    }
+                    for index in 0..<waiters {
+                        try await client.rpush("work", "job\(index)")
+                    }
+                    var values: [String] = []
+                    for try await value in group { if let value { values.append(value) } }
+                    return values
+                }
+                #expect(Set(values) == Set((0..<waiters).map { "job\($0)" }))
+            }
+        }
+    }
+
+    @Test("after a server restart the pool drops its dead idle connection, so CLIENT UNBLOCK targets the live one")
+    func poolAfterRestart() async throws {
+        try await withServer { server in
+            try await withClient(server, configuration: .init(connections: 1)) { client async throws in
+                try await client.ping()
+                #expect(try await client.blpop("q", timeout: .milliseconds(10)) == nil)
+                try server.restart()
+                try await withProbe(server) { probe async throws in
+                    func blockedIDs() async throws -> [String] {
+                        try await probe.clientList().filter { ($0["flags"] ?? "").contains("b") }.compactMap { $0["id"] }
+                    }
+                    let first = Task { try await client.blpop("q", timeout: .zero) }
+                    #expect(try await probe.eventually { try await blockedIDs().count == 1 })
+                    let blockedID = try await blockedIDs().first
+                    first.cancel()
+                    await #expect(throws: RedisError.cancelled) { try await first.value }
+                    // Unblocked by id, so the connection settles and is reused (a stale id
+                    // would leave it blocked until the pool gave up and closed it).
+                    let second = Task { try await client.blpop("q", timeout: .zero) }
+                    #expect(try await probe.eventually { try await blockedIDs().count == 1 })
+                    #expect(try await blockedIDs().first == blockedID)
+                    try await client.rpush("q", "x")
+                    #expect(try await second.value?.value == "x")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import LocalRedis
+import RedisUtil
+import RESP
+import Synchronization
+import Testing
+
+/// Per-command completion bookkeeping for the fault tests: how often each handler ran
+/// and with what, in completion order.
+final class Completions: Sendable {
+    private let state = Locked<(counts: [Int], outcomes: [(index: Int, result: Result<RESPValue, RedisError>)])>(([], []))
+
+    /// Registers a command and returns its index.
+    func register() -> Int {
+        state.withLock { state in
+            state.counts.append(0)
+            return state.counts.count - 1
+        }
+    }
+
+    func completed(_ index: Int, _ result: Result<RESPValue, RedisError>) {
+        state.withLock { state in
+            state.counts[index] += 1
+            state.outcomes.append((index, result))
+        }
+    }
+
+    var snapshot: (counts: [Int], outcomes: [(index: Int, result: Result<RESPValue, RedisError>)]) {
+        state.withLock { $0 }
+    }
+
+    var allCompleted: Bool { state.withLock { $0.counts.allSatisfy { $0 > 0 } } }
+}
+
+@Suite("Faults: restarts, stalls, garbage")
+struct FaultTests {
+    @Test("server paused: command timeouts fire, memory stays bounded (async waits, callbacks fail fast), resume recovers")
+    func pausedServer() async throws {
+        try await withServer { server async throws in
+            let configuration = RedisConfiguration(commandTimeout: .milliseconds(300), connections: 1, maxPendingCommands: 100)
+            try await withClient(server, configuration: configuration) { client async throws in
+                try await client.ping()
+                try server.pause()
+                var resumed = false
+                defer { if !resumed { try? server.resume() } }
+
+                await #expect(throws: RedisError.timeout(command: "command", after: .milliseconds(300))) {
+                    try await client.send("ECHO", "lost")
+                }
+                // The timed-out command keeps its reply slot (its late reply must be swallowed),
+                // so 199 more fill the callback limit of 2 × 100 and the rest fail at once.
+                let outcomes = Locked<(timeouts: Int, overloaded: Int, other: [RedisError])>((0, 0, []))
+                let attempts = 300
+                for index in 0..<attempts {
+                    client.send("ECHO", "cb\(index)") { result in
+                        outcomes.withLock { state in
+                            switch result {
+                            case .failure(.timeout): state.timeouts += 1
+                            case .failure(.overloaded): state.overloaded += 1
+                            case .failure(let error): state.other.append(error)
+                            case .success: state.other.append(.invalidArgument("a reply from a paused server"))
+                            }
+                        }
+                    }
+                }
+                #expect(outcomes.withLock { $0.overloaded } == attempts - 199)
+                let probe = ServerProbe(client: client)
+                #expect(try await probe.eventually { outcomes.withLock { $0.timeouts } == 199 })
+                #expect(outcomes.withLock { $0.other }.isEmpty)
+
+                // An async caller now waits for room instead of queueing without bound.
+                let finished = Counter()
+                let waiting = Task {
+                    defer { finished.add() }
+                    return try await client.send("ECHO", "after resume").string
+                }
+                try await Task.sleep(for: .milliseconds(400))
+                let finishedEarly = finished.value > 0
+                #expect(!finishedEarly, "an async caller got through a full, stalled connection")
+
+                // A waiting caller that is cancelled gets the package's own error.
+                let cancelledWaiter = Task { try await client.send("ECHO", "never") }
+                try await Task.sleep(for: .milliseconds(20))
+                cancelledWaiter.cancel()
+                await #expect(throws: RedisError.cancelled) { try await cancelledWaiter.value }
+
+                try server.resume()
+                resumed = true
+                #expect(try await waiting.value == "after resume")
+                for index in 0..<50 {
+                    #expect(try await client.send("ECHO", "v\(index)").string == "v\(index)")
+                }
+            }
+        }
+    }
+
+    @Test("garbage from the server fails the pending command with a protocol error, then the client reconnects", arguments: [
+        "?garbage\r\n", "$-5\r\n", ":12x\r\n", "*-2\r\n",
+    ])
+    func protocolError(garbage: String) async throws {
+        let fake = try FakeServer(scripts: [[garbage], ["+PONG\r\n"]])
+        defer { fake.stop() }
+        let configuration = RedisConfiguration(protocolVersion: .resp2, connections: 1)
+        try await withClient(.tcp(host: "127.0.0.1", port: fake.port), configuration: configuration) { client async throws in
+            do {
+                let reply = try await client.send("PING")
+                Issue.record("garbage \(garbage.debugDescription) parsed as \(reply)")
+            } catch RedisError.protocolError {
+            }
+            #expect(try await client.send("PING").string == "PONG")
+            #expect(fake.acceptedConnections == 2)
+        }
+    }
+
+    @Test("garbage in answer to HELLO fails the waiting command at once with a protocol error")
+    func protocolErrorInHandshake() async throws {
+        let fake = try FakeServer(scripts: [["?garbage\r\n"]])
+        defer { fake.stop() }
+        try await withClient(.tcp(host: "127.0.0.1", port: fake.port), configuration: .init(connections: 1)) { client async throws in
+            do {
+                let reply = try await client.send("PING")
+                Issue.record("garbage handshake reply, yet PING got \(reply)")
+            } catch RedisError.protocolError {
+            }
+        }
+    }
+
+    @Test("a server without HELLO is spoken to in RESP2")
+    func helloFallbackOnTheWire() async throws {
+        let fake = try FakeServer(scripts: [["-ERR unknown command 'HELLO'\r\n", "+PONG\r\n"]])
+        defer { fake.stop() }
+        try await withClient(.tcp(host: "127.0.0.1", port: fake.port), configuration: .init(connections: 1)) { client async throws in
+            #expect(try await client.ping() == "PONG")
+        }
+    }
+
+    @Test("a dead port fails commands with connectionFailed naming the endpoint")
+    func refused() async throws {
+        let fake = try FakeServer(scripts: [["+PONG\r\n"]])
+        let port = fake.port
+        fake.stop()
+        let configuration = RedisConfiguration(connectTimeout: .milliseconds(200), connections: 1)
+        try await withClient(.tcp(host: "127.0.0.1", port: port), configuration: configuration) { client async throws in
+            do {
+                try await client.ping()
+                Issue.record("PING to a closed port succeeded")
+            } catch RedisError.connectionFailed(let endpoint, _) {
+                #expect(endpoint == "127.0.0.1:\(port)")
+            }
+        }
+    }
+
+    @Test("a server paused before the first connect: the command timeout still fires during the handshake")
+    func timeoutWhileConnecting() async throws {
+        try await withServer { server in
+            try server.pause()
+            defer { try? server.resume() }
+            let configuration = RedisConfiguration(connectTimeout: .seconds(20), commandTimeout: .milliseconds(200), connections: 1)
+            try await withClient(server, configuration: configuration) { client async throws in
+                await #expect(throws: RedisError.timeout(command: "command", after: .milliseconds(200))) {
+                    try await client.ping()
+                }
+                try server.resume()
+                #expect(try await client.send("ECHO", "back").string == "back")
+            }
+        }
+    }
+
+    @Test("the liveness timeout declares a silent server dead: written commands fail as .written, then the client reconnects")
+    func liveness() async throws {
+        try await withServer { server in
+            let configuration = RedisConfiguration(livenessTimeout: .milliseconds(300), connections: 1)
+            try await withClient(server, configuration: configuration) { client async throws in
+                try await client.ping()
+                try server.pause()
+                do {
+                    try await client.ping()
+                    Issue.record("PING answered by a paused server")
+                } catch let error as RedisError {
+                    #expect(error.isLostAfterWrite, "\(error)")
+                    #expect(error.description.contains("no reply"), "\(error)")
+                }
+                try server.resume()
+                #expect(try await client.send("ECHO", "alive").string == "alive")
+            }
+        }
+    }
+}
