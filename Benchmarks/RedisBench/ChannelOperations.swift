@@ -19,10 +19,10 @@ struct BenchMessage: Codable, Sendable {
 enum ChannelOperations {
     static func defaultPlans(_ plan: (Workload, Int, Int, Int) -> RunPlan) -> [RunPlan] {
         [
-            plan(.channelSend, 4, 128, 500_000),
-            plan(.channelRecv, 4, 128, 500_000),
-            plan(.channelPingpong, 1, 1, 20_000),
-            plan(.channelPipe, 1, 1, 200_000),
+            plan(.channelSend, 4, 128, 200_000),
+            plan(.channelRecv, 4, 128, 200_000),
+            plan(.channelPingpong, 1, 1, 5_000),
+            plan(.channelPipe, 1, 1, 50_000),
         ]
     }
 

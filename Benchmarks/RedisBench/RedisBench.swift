@@ -151,11 +151,12 @@ struct RedisBench: AsyncParsableCommand {
         if !workloads.isEmpty {
             return workloads.map { plan($0, connections: connections, pipeline: pipeline, messages: defaultMessages($0)) }
         }
+        // Sized so that the whole set, redis-benchmark's runs included, takes about a minute here.
         return [
-            plan(.rpush, connections: 4, pipeline: 128, messages: 1_000_000),
-            plan(.rpush, connections: 1, pipeline: 1, messages: 40_000),
-            plan(.lpop, connections: 4, pipeline: 128, messages: 1_000_000),
-            plan(.ping, connections: 4, pipeline: 128, messages: 1_000_000),
+            plan(.rpush, connections: 4, pipeline: 128, messages: 500_000),
+            plan(.rpush, connections: 1, pipeline: 1, messages: 20_000),
+            plan(.lpop, connections: 4, pipeline: 128, messages: 500_000),
+            plan(.ping, connections: 4, pipeline: 128, messages: 500_000),
         ] + ChannelOperations.defaultPlans(plan)
     }
 

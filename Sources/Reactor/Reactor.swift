@@ -254,6 +254,9 @@ public final class Reactor: @unchecked Sendable {
         }
         for resource in resources.values { resource.releaseOnShutdown() }
         resources.removeAll()
+        // pthread_t values are reused once a thread is joined: a later thread with this
+        // id must not pass for the reactor (it would have work accepted that never runs).
+        threadID.store(0, ordering: .releasing)
         wakeupEvent?.free()
         wakeupEvent = nil
         timerEvent?.free()

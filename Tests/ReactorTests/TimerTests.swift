@@ -9,7 +9,9 @@ struct TimerTests {
     func deadlineOrder() async throws {
         try await withReactor { reactor in
             let fired = Recorder<Int>()
-            // Shuffled deadlines 4 ms apart: far more than scheduling 40 timers takes.
+            // Shuffled deadlines 10 ms apart, the first 200 ms out: cancellation happens
+            // before any is due, and clock reads a few ms apart cannot swap two deadlines,
+            // even under the thread sanitizer.
             var delays = Array(1...40)
             var generator = SeededGenerator(seed: 7)
             delays.shuffle(using: &generator)
@@ -18,15 +20,15 @@ struct TimerTests {
             // so a test thread preempted between two calls cannot make the test wrong.
             var deadlines: [Int: ContinuousClock.Instant] = [:]
             for step in delays {
-                deadlines[step] = ContinuousClock.now + .milliseconds(4 * step)
-                handles[step] = reactor.schedule(after: .milliseconds(4 * step)) { fired.append(step) }
+                deadlines[step] = ContinuousClock.now + .milliseconds(200 + 10 * step)
+                handles[step] = reactor.schedule(after: .milliseconds(200 + 10 * step)) { fired.append(step) }
             }
             let cancelled = Set(delays.filter { $0 % 3 == 0 })
             for step in cancelled { handles[step]!.cancel() }
             #expect(handles[3]!.isCancelled)
 
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                reactor.schedule(after: .milliseconds(4 * 41 + 20)) { done.resume() }
+                reactor.schedule(after: .milliseconds(200 + 10 * 41 + 20)) { done.resume() }
             }
             let expected = (1...40).filter { !cancelled.contains($0) }.sorted { deadlines[$0]! < deadlines[$1]! }
             #expect(fired.values == expected)
@@ -37,21 +39,30 @@ struct TimerTests {
     func overdueTogether() async throws {
         try await withReactor { reactor in
             let fired = Recorder<Int>()
-            let busy = Atomic<Bool>(false)
-            // Occupy the reactor so every timer below is overdue when it next looks.
-            reactor.execute {
-                busy.store(true, ordering: .releasing)
-                usleep(60_000)
+            final class Flags: Sendable {
+                let busy = Atomic<Bool>(false)
+                let scheduled = Atomic<Bool>(false)
             }
-            while !busy.load(ordering: .acquiring) { usleep(100) }
+            let flags = Flags()
+            // Occupy the reactor until every timer below is scheduled and overdue, however
+            // slow this thread is (the thread sanitizer slows it a lot).
+            reactor.execute {
+                flags.busy.store(true, ordering: .releasing)
+                while !flags.scheduled.load(ordering: .acquiring) { usleep(1_000) }
+                usleep(230_000)
+            }
+            while !flags.busy.load(ordering: .acquiring) { usleep(100) }
             var steps = Array(1...20)
             var generator = SeededGenerator(seed: 11)
             steps.shuffle(using: &generator)
+            // 10 ms apart: the clock reads of two `schedule` calls on a slow thread cannot
+            // swap their deadlines.
             for step in steps {
-                reactor.schedule(after: .microseconds(1_000 * step)) { fired.append(step) }
+                reactor.schedule(after: .milliseconds(10 * step)) { fired.append(step) }
             }
+            flags.scheduled.store(true, ordering: .releasing)
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                reactor.schedule(after: .milliseconds(80)) { done.resume() }
+                reactor.schedule(after: .milliseconds(40)) { done.resume() }
             }
             #expect(fired.values == Array(1...20))
         }

@@ -29,10 +29,16 @@ func rawList(_ client: RedisClient, _ key: String) async throws -> [[UInt8]] {
     try await client.send("LRANGE", key, 0, -1).array?.compactMap(\.bytes) ?? []
 }
 
-/// Bridges a completion-handler call to async, for testing the callback facade.
-func callback<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        start { continuation.resume(with: $0) }
+/// Bridges a completion-handler call to async, for testing the callback facade; the
+/// error it throws is the `RedisError` the completion received.
+func callback<T: Sendable>(_ start: (@escaping @Sendable (Result<T, RedisError>) -> Void) -> Void) async throws(RedisError) -> T {
+    try await callbackResult(start).get()
+}
+
+/// The result a completion handler received.
+func callbackResult<T: Sendable>(_ start: (@escaping @Sendable (Result<T, RedisError>) -> Void) -> Void) async -> Result<T, RedisError> {
+    await withCheckedContinuation { continuation in
+        start { continuation.resume(returning: $0) }
     }
 }
 

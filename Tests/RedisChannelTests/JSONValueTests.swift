@@ -1,3 +1,4 @@
+import Foundation
 import RedisUtil
 import Testing
 
@@ -5,8 +6,10 @@ import Testing
 @Suite struct JSONValueTests {
     @Test(arguments: [
         (JSONValue.null, "null"), (true, "true"), (false, "false"), (0, "0"), (-42, "-42"),
-        (1.0, "1.0"), (0.1, "0.1"), (1e16, "1e+16"), (1e-5, "1e-05"), (-0.0, "-0.0"),
-        (.double(.nan), "NaN"), (.double(.infinity), "Infinity"), (.double(-.infinity), "-Infinity"),
+        (1.0, "1"), (0.1, "0.1"), (2.5, "2.5"), (1e15, "1000000000000000"), (1e16, "1e+16"), (1e-5, "1e-05"), (-0.0, "-0.0"),
+        (9_007_199_254_740_992, "9007199254740992"), (-9_007_199_254_740_992, "-9007199254740992"),
+        (9_007_199_254_740_994.0, "9007199254740994.0"),
+        (.number(.nan), "NaN"), (.number(.infinity), "Infinity"), (.number(-.infinity), "-Infinity"),
         ("héllo 我", #""héllo 我""#), ("q\"b\\n\n\t\u{01}\u{7f}", #""q\"b\\n\n\t\u0001\#u{7f}""#),
         ([1, [2, 3], [:]], "[1, [2, 3], {}]"), (["b": 1, "a": [nil, true]], #"{"a": [null, true], "b": 1}"#),
     ] as [(JSONValue, String)])
@@ -16,9 +19,11 @@ import Testing
 
     @Test(arguments: [
         (#" {"a" : [1, 2.5, -3e2, "x\u00e9\ud83d\ude00"], "b": null} "#, ["a": [1, 2.5, -300.0, "xé😀"], "b": nil] as JSONValue),
-        ("[NaN, Infinity, -Infinity]", [.double(.nan), .double(.infinity), .double(-.infinity)]),
+        ("[NaN, Infinity, -Infinity]", [.number(.nan), .number(.infinity), .number(-.infinity)]),
         (#"{"k": 1, "k": 2}"#, ["k": 2]),
-        ("123456789012345678901234567890", .double(123456789012345678901234567890.0)),
+        ("123456789012345678901234567890", .number(123456789012345678901234567890.0)),
+        // A Python float with an integral value reads as that number: the documented loss.
+        ("[1.0, -2.0, 1e2, -0]", [1, -2, 100, 0]),
     ] as [(String, JSONValue)])
     func readsAsPythonJsonLoads(text: String, expected: JSONValue) throws {
         let value = try JSONValue(json: Array(text.utf8))
@@ -31,11 +36,37 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try JSONValue(json: Array(text.utf8)) }
     }
 
-    @Test func encodesCodableTypesKeepingFloatsFloats() throws {
+    @Test func encodesCodableTypesAsJSONValue() throws {
         let job = Job(id: 7, name: "résumé", ratio: 2.0, tags: ["a"], parent: nil)
         let value = try JSONValue(encoding: job)
-        // Synthesized Codable skips a nil optional (encodeIfPresent), as JSONEncoder does.
-        #expect(String(decoding: value.jsonBytes, as: UTF8.self) == #"{"id": 7, "name": "résumé", "ratio": 2.0, "tags": ["a"]}"#)
+        // Synthesized Codable skips a nil optional (encodeIfPresent), as JSONEncoder does;
+        // in a JSONValue the whole float 2.0 is the number 2.
+        #expect(String(decoding: value.jsonBytes, as: UTF8.self) == #"{"id": 7, "name": "résumé", "ratio": 2, "tags": ["a"]}"#)
+        #expect(value == ["id": 7, "name": "résumé", "ratio": 2, "tags": ["a"]])
+    }
+
+    @Test(arguments: [0, 1, -1, 42, 123_456_789_012_345, 9_007_199_254_740_991, 9_007_199_254_740_992, -9_007_199_254_740_992] as [Int])
+    func integersRoundTripExactlyUpTo2To53(integer: Int) throws {
+        let text = String(integer)
+        let value = try JSONValue(json: Array(text.utf8))
+        #expect(value == .number(Double(integer)))
+        #expect(value.intValue == integer)
+        #expect(String(decoding: value.jsonBytes, as: UTF8.self) == text)
+        #expect(JSONValue(integerLiteral: integer).jsonBytes == Array(text.utf8))
+    }
+
+    @Test func integersBeyond2To53AreRoundedAndWrittenAsFloats() throws {
+        // 2^53 + 1 has no Double: it reads as 2^53, as in most JSON readers.
+        #expect(try JSONValue(json: Array("9007199254740993".utf8)) == .number(9_007_199_254_740_992))
+        #expect(String(decoding: JSONValue.number(1e17).jsonBytes, as: UTF8.self) == "1e+17")
+    }
+
+    @Test func jsonValueThroughFoundationCodable() throws {
+        let value: JSONValue = ["n": 3, "f": 0.5, "a": [true, nil, "s"]]
+        let data = try JSONEncoder().encode(value)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: data) == value)
+        // Integral numbers are encoded as integers, so no encoder writes "3.0".
+        #expect(String(decoding: data, as: UTF8.self).contains(#""n":3"#))
     }
 
     @Test func literalsAndAccessors() {
@@ -45,6 +76,9 @@ import Testing
         #expect(value["ok"]?.boolValue == true)
         #expect(value["r"]?.doubleValue == 1.5)
         #expect(value["missing"] == nil)
-        #expect(JSONValue.double(2.0).intValue == 2)
+        #expect(JSONValue.number(2.0).intValue == 2)
+        #expect(JSONValue.number(2.5).intValue == nil)
+        #expect(JSONValue.number(.nan).intValue == nil)
+        #expect(JSONValue.string("2").intValue == nil)
     }
 }

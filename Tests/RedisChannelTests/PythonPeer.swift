@@ -5,47 +5,45 @@ import Synchronization
 /// The real Python `redisutil.RedisChannel` (PyPI `k3redisutil`), run in child processes
 /// against the same LocalRedis, for interop tests.
 ///
-/// `k3redisutil` is installed once per machine into a venv under the temp directory
-/// (`python3 -m venv` + `pip install k3redisutil`); later runs reuse it. Tests are
-/// skipped, with this message, only when `python3` itself is missing; a failed install
-/// is a test failure.
+/// The interpreter is the project-local venv `<repo root>/.venv-interop`, which
+/// `scripts/bootstrap` creates (`python3 -m venv`, then `pip install k3redisutil`).
+/// Tests do not install it themselves (a network install is not a test step): when the
+/// venv or the package is missing, the interop suite is skipped with ``skipMessage``,
+/// which names the cause, and is never reported as passed.
 enum PythonPeer {
-    static let venv = FileManager.default.temporaryDirectory.appendingPathComponent("redischannel-tests-k3redisutil-venv").path
-    static var python: String { venv + "/bin/python" }
+    /// The package root: this file is `<root>/Tests/RedisChannelTests/PythonPeer.swift`.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let venv = repositoryRoot + "/.venv-interop"
+    static let python = venv + "/bin/python"
 
-    /// Whether a `python3` is on PATH.
-    static let isAvailable: Bool = findPython3() != nil
-
-    static let skipMessage = "python3 not found on PATH: interop tests with k3redisutil need Python 3"
-
-    private static func findPython3() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// One installation per test process, shared by the tests that run in parallel.
-    private static let installation = Mutex<Task<Void, any Error>?>(nil)
-
-    static func ensureInstalled() async throws {
-        let task = installation.withLock { task -> Task<Void, any Error> in
-            if let task { return task }
-            let created = Task { try await install() }
-            task = created
-            return created
+    /// Why the peer cannot run, or `nil` when it can; checked once per test process.
+    static let unavailableReason: String? = {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            return "\(python) not found: run scripts/bootstrap to create the venv with k3redisutil"
         }
-        try await task.value
-    }
-
-    private static func install() async throws {
-        if FileManager.default.isExecutableFile(atPath: python),
-           try await run(executable: python, arguments: ["-c", "import k3redisutil"], input: Data(), allowFailure: true).status == 0 {
-            return
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import k3redisutil"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            return "cannot run \(python): \(error)"
         }
-        guard let python3 = findPython3() else { throw PeerError(message: skipMessage) }
-        try? FileManager.default.removeItem(atPath: venv)
-        _ = try await run(executable: python3, arguments: ["-m", "venv", venv], input: Data())
-        _ = try await run(executable: venv + "/bin/pip", arguments: ["install", "--quiet", "k3redisutil"], input: Data())
-    }
+        guard process.terminationStatus == 0 else {
+            return "k3redisutil does not import in \(venv): run scripts/bootstrap (or \(venv)/bin/pip install k3redisutil)"
+        }
+        return nil
+    }()
+
+    /// Whether the Python peer can run.
+    static var isAvailable: Bool { unavailableReason == nil }
+
+    /// Shown for each skipped interop test.
+    static var skipMessage: String { "Python interop skipped: \(unavailableReason ?? "")" }
 
     struct PeerError: Error, CustomStringConvertible {
         let message: String
@@ -57,13 +55,12 @@ enum PythonPeer {
     static func call(
         port: Int, channel: String, peer: String, timeout: Int? = nil, op: String, args: [JSONValue] = []
     ) async throws -> JSONValue {
-        try await ensureInstalled()
         let request: JSONValue = [
-            "port": .integer(Int64(port)), "channel": .string(channel), "peer": .string(peer),
-            "timeout": timeout.map { .integer(Int64($0)) } ?? .null, "op": .string(op), "args": .array(args),
+            "port": .number(Double(port)), "channel": .string(channel), "peer": .string(peer),
+            "timeout": timeout.map { .number(Double($0)) } ?? .null, "op": .string(op), "args": .array(args),
         ]
         let output = try await run(executable: python, arguments: ["-c", script], input: Data(request.description.utf8))
-        // Read with the channel's own reader: it keeps 1 and 1.0 apart.
+        // Read with the channel's own reader, which reads Python's NaN and Infinity.
         guard let reply = try? JSONValue(json: Array(output.stdout)), let result = reply["result"] else {
             throw PeerError(message: "python peer gave no result: \(String(decoding: output.stdout, as: UTF8.self))")
         }

@@ -37,6 +37,12 @@ import Testing
             try await c.send(job)
             let received: Job? = try await s.recv()
             #expect(received == job)
+            // Typed messages keep integers exact beyond 2^53 and whole floats as floats.
+            let big = Job(id: Int.max, name: "", ratio: 2.0, tags: [], parent: Int.min)
+            try await c.send(big)
+            let raw = String(decoding: try await rawList(client, "/test/jobs/client")[0], as: UTF8.self)
+            #expect(raw == #"{"id": 9223372036854775807, "name": "", "parent": -9223372036854775808, "ratio": 2.0, "tags": []}"#)
+            #expect(try await s.recv(as: Job.self) == big)
         }
     }
 

@@ -28,22 +28,52 @@ import Testing
             try await c.send(8)
             #expect(try await callback { s.listChannels(prefix: "/test/", completion: $0) } == ["/test/jobs"])
             #expect(try await callback { s.listChannels(prefix: ["test"], completion: $0) } == ["/test/jobs"])
-            await #expect(throws: RedisChannelError.self) {
+            await #expect(throws: RedisError.self) {
                 try await callback { s.listChannels(prefix: "/test", completion: $0) }
             }
         }
     }
 
-    @Test func callbackDecodeFailureCarriesRawBytes() async throws {
+    @Test func callbackDecodeFailureIsRedisErrorWithRawBytesAndList() async throws {
         try await withRedis { _, client in
             let (c, s) = channelPair(client)
             try await c.send("text")
-            do {
-                _ = try await callback { s.recv(as: Int.self, completion: $0) }
-                Issue.record("decoding a string as Int must fail")
-            } catch let error as RedisChannelError {
-                #expect(error.rawMessage == Array(#""text""#.utf8))
+            let single = await callbackResult { s.recv(as: Int.self, completion: $0) }
+            guard case .failure(.undecodable(let raw, let list, let reason)) = single else {
+                Issue.record("decoding a string as Int must fail with .undecodable, got \(single)")
+                return
             }
+            #expect(raw == Array(#""text""#.utf8))
+            #expect(list == "/test/jobs/client")
+            #expect(reason.contains("Int"))
+
+            try await client.send("RPUSH", "/test/jobs/client", "1", "{bad", "3")
+            let batch = await callbackResult { s.recv(as: Int.self, max: 5, completion: $0) }
+            guard case .failure(.undecodable(let raw, let list, _)) = batch else {
+                Issue.record("an undecodable batch must fail with .undecodable, got \(batch)")
+                return
+            }
+            #expect(raw == Array("{bad".utf8))
+            #expect(list == "/test/jobs/client")
         }
+    }
+
+    @Test func channelFailuresAreInvalidArgument() async throws {
+        try await withRedis { _, client in
+            let (c, s) = channelPair(client, timeout: .zero)
+            expectInvalidArgument(await callbackResult { c.send(1, completion: $0) })
+            expectInvalidArgument(await callbackResult { s.recv(as: Int.self, max: -1, completion: $0) })
+            expectInvalidArgument(await callbackResult { s.listChannels(prefix: "nope", completion: $0) })
+            let keys = try await client.send("DBSIZE").int
+            #expect(keys == 0, "nothing was sent")
+        }
+    }
+}
+
+/// Records an issue unless `result` is a ``RedisError/invalidArgument(_:)`` failure.
+func expectInvalidArgument<T>(_ result: Result<T, RedisError>, sourceLocation: SourceLocation = #_sourceLocation) {
+    guard case .failure(.invalidArgument) = result else {
+        Issue.record("expected .invalidArgument, got \(result)", sourceLocation: sourceLocation)
+        return
     }
 }

@@ -61,17 +61,43 @@ import Testing
                 _ = try await s.recv(as: JSONValue.self)
                 Issue.record("invalid JSON must not decode")
             } catch let error as RedisChannelError {
-                guard case .undecodable(let raw, _, _) = error else { Issue.record("\(error)"); return }
+                guard case .undecodable(let raw, let list, _, _) = error else { Issue.record("\(error)"); return }
                 #expect(raw == garbage)
+                #expect(list == "/test/jobs/client")
+                #expect(error.list == "/test/jobs/client")
+                #expect("\(error)".contains("/test/jobs/client"))
             }
             try await client.send("RPUSH", "/test/jobs/client", "1", "\"two\"", "3")
             do {
                 _ = try await s.recv(as: Int.self, max: 10)
                 Issue.record("a string is not an Int")
             } catch let error as RedisChannelError {
-                guard case .undecodableBatch(let raw, let index, _, _) = error else { Issue.record("\(error)"); return }
+                guard case .undecodableBatch(let raw, let list, let index, _, _) = error else { Issue.record("\(error)"); return }
                 #expect(raw.map { String(decoding: $0, as: UTF8.self) } == ["1", "\"two\"", "3"])
                 #expect(index == 1)
+                #expect(list == "/test/jobs/client")
+                #expect(error.rawMessage == Array("\"two\"".utf8))
+            }
+        }
+    }
+
+    @Test func decodeFailuresOfEveryReceiveNameTheirList() async throws {
+        try await withRedis { _, client in
+            let (c, _) = channelPair(client)
+            try await client.send("RPUSH", "/test/jobs/server", "{x")
+            // peek, rpeek and recvLast read the client's receive list, /test/jobs/server.
+            for attempt in [
+                { () async throws in _ = try await c.peek(as: JSONValue.self) },
+                { () async throws in _ = try await c.rpeek(as: JSONValue.self) },
+                { () async throws in _ = try await c.brecv(as: JSONValue.self, timeout: .seconds(1)) },
+            ] {
+                do {
+                    try await attempt()
+                    Issue.record("invalid JSON must not decode")
+                } catch let error as RedisChannelError {
+                    #expect(error.list == "/test/jobs/server")
+                    #expect(error.rawMessage == Array("{x".utf8))
+                }
             }
         }
     }

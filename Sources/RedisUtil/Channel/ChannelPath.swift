@@ -7,6 +7,26 @@ enum ChannelPath {
         "/" + components.joined(separator: "/")
     }
 
+    /// Why a channel name given as a string cannot be used, or `nil`. Only the empty
+    /// name is refused: Python accepts any string, and a `/` there is the separator.
+    static func problem(name: String) -> String? {
+        name.isEmpty ? "a channel name must not be empty (its lists would be \"/client\" and \"/server\")" : nil
+    }
+
+    /// Why channel components cannot be used, or `nil`: there must be at least one,
+    /// none empty, and none containing `/`, which would silently add a level
+    /// (`["a/b"]` would name the same lists as `["a", "b"]`).
+    static func problem(components: [String], what: String = "channel name") -> String? {
+        if components.isEmpty { return "a \(what) needs at least one component" }
+        for (index, component) in components.enumerated() {
+            if component.isEmpty { return "\(what) component \(index) is empty in \(components)" }
+            if component.contains("/") {
+                return "\(what) component \(index) \(component.debugDescription) contains \"/\", which separates components; pass the parts as separate components"
+            }
+        }
+        return nil
+    }
+
     /// The list a peer pushes to: `<channel>/<peer>`.
     static func key(channel: String, peer: RedisChannel.Peer) -> String {
         "\(channel)/\(peer.rawValue)"

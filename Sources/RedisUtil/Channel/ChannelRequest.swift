@@ -14,15 +14,15 @@ struct ChannelRequest<Output>: Sendable {
 
     let commands: Commands
     /// Reads the reply of the single command, or the `EXEC` items of a transaction.
-    let read: @Sendable ([RESPValue]) throws -> Output
+    let read: @Sendable ([RESPValue]) throws(RedisError) -> Output
 
-    static func single(_ arguments: [any RESPArgument], read: @escaping @Sendable (RESPValue) throws -> Output) -> ChannelRequest {
+    static func single(_ arguments: [any RESPArgument], read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
         var bytes: [UInt8] = []
         RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
-        return ChannelRequest(commands: .single(bytes)) { replies in try read(replies[0]) }
+        return ChannelRequest(commands: .single(bytes)) { replies throws(RedisError) in try read(replies[0]) }
     }
 
-    static func transaction(_ build: (inout RedisPipeline) -> Void, read: @escaping @Sendable ([RESPValue]) throws -> Output) -> ChannelRequest {
+    static func transaction(_ build: (inout RedisPipeline) -> Void, read: @escaping @Sendable ([RESPValue]) throws(RedisError) -> Output) -> ChannelRequest {
         var inner = RedisPipeline()
         build(&inner)
         var pipeline = RedisPipeline()
@@ -43,30 +43,41 @@ struct ChannelRequest<Output>: Sendable {
         }
     }
 
-    func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, any Error>) -> Void) {
+    func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {
         switch commands {
         case .single(let bytes):
             client.send(encoded: bytes) { reply in
-                completion(Result { try read([try reply.get()]) })
+                completion(Result { () throws(RedisError) in try read([try reply.get()]) })
             }
         case .transaction(let pipeline):
             client.pipeline(pipeline) { replies in
-                completion(Result { try read(try Self.execItems(try replies.get())) })
+                completion(Result { () throws(RedisError) in try read(try Self.execItems(try replies.get())) })
             }
         }
     }
 
     /// The `EXEC` items, each an error reply turned into a thrown ``RedisError``
     /// (e.g. `WRONGTYPE` when the key holds something other than a list).
-    private static func execItems(_ replies: [Result<RESPValue, RedisError>]) throws -> [RESPValue] {
-        try RedisClient.transactionResults(replies).map { try $0.get() }
+    private static func execItems(_ replies: [Result<RESPValue, RedisError>]) throws(RedisError) -> [RESPValue] {
+        let items: [Result<RESPValue, RedisError>]
+        do {
+            items = try RedisClient.transactionResults(replies)
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            // transactionResults throws only RedisError; its signature is untyped, so
+            // anything else is kept, as text, rather than dropped.
+            assertionFailure("transactionResults threw a non-RedisError: \(error)")
+            throw .unexpectedReply(RESPConversionError(expected: "EXEC array", received: .null, detail: "\(error)"))
+        }
+        return try items.map { result throws(RedisError) in try result.get() }
     }
 }
 
 /// The replies every channel operation reads.
 enum ChannelReply {
     /// A bulk string's bytes; `nil` for a null (empty list, out of range).
-    static func optionalBytes(_ value: RESPValue) throws -> [UInt8]? {
+    static func optionalBytes(_ value: RESPValue) throws(RedisError) -> [UInt8]? {
         if value.isNull { return nil }
         if let message = value.errorMessage { throw RedisError.server(message: message) }
         guard let bytes = value.bytes else { throw unexpected(value, expected: "a bulk string or null") }
@@ -74,17 +85,17 @@ enum ChannelReply {
     }
 
     /// Every element of an array of bulk strings; `[]` for a null (`LPOP key count` on an empty list).
-    static func bytesArray(_ value: RESPValue) throws -> [[UInt8]] {
+    static func bytesArray(_ value: RESPValue) throws(RedisError) -> [[UInt8]] {
         if value.isNull { return [] }
         guard let items = value.array else { throw unexpected(value, expected: "an array of bulk strings") }
-        return try items.map { item in
+        return try items.map { item throws(RedisError) in
             guard let bytes = item.bytes else { throw unexpected(item, expected: "a bulk string") }
             return bytes
         }
     }
 
     /// The element of a `BLPOP` reply (`[key, element]`); `nil` on timeout.
-    static func poppedElement(_ value: RESPValue) throws -> [UInt8]? {
+    static func poppedElement(_ value: RESPValue) throws(RedisError) -> [UInt8]? {
         if value.isNull { return nil }
         guard let pair = value.array, pair.count == 2, let bytes = pair[1].bytes else {
             throw unexpected(value, expected: "[key, element] or null")
@@ -93,7 +104,7 @@ enum ChannelReply {
     }
 
     /// Any reply but an error.
-    static func ignore(_ value: RESPValue) throws {
+    static func ignore(_ value: RESPValue) throws(RedisError) {
         if let message = value.errorMessage { throw RedisError.server(message: message) }
     }
 

@@ -55,9 +55,9 @@ struct JSONReader {
         case UInt8(ascii: "t") where consume("true"): return .bool(true)
         case UInt8(ascii: "f") where consume("false"): return .bool(false)
         case UInt8(ascii: "n") where consume("null"): return .null
-        case UInt8(ascii: "N") where consume("NaN"): return .double(.nan)
-        case UInt8(ascii: "I") where consume("Infinity"): return .double(.infinity)
-        case UInt8(ascii: "-") where consume("-Infinity"): return .double(-.infinity)
+        case UInt8(ascii: "N") where consume("NaN"): return .number(.nan)
+        case UInt8(ascii: "I") where consume("Infinity"): return .number(.infinity)
+        case UInt8(ascii: "-") where consume("-Infinity"): return .number(-.infinity)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try readNumber()
         default: throw error("expected a value, found byte 0x\(String(byte, radix: 16))")
         }
@@ -135,10 +135,18 @@ struct JSONReader {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
             guard skipDigits() > 0 else { throw error("expected a digit in the exponent") }
         }
+        // Up to 15 digits an integer is exact in a Double and needs no text conversion,
+        // the common case (ids, counts, sizes).
+        if isInteger, position - start <= 15 {
+            var magnitude: Int64 = 0
+            for byte in bytes[start..<position] where byte != UInt8(ascii: "-") {
+                magnitude = magnitude * 10 + Int64(byte - 0x30)
+            }
+            return .number(Double(bytes[start] == UInt8(ascii: "-") ? -magnitude : magnitude))
+        }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        if isInteger, let integer = Int64(text) { return .integer(integer) }
         guard let double = Double(text) else { throw SyntaxError(offset: start, message: "unreadable number \(text)") }
-        return .double(double)
+        return .number(double)
     }
 
     @discardableResult

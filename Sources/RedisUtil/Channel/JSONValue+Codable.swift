@@ -1,21 +1,15 @@
-extension JSONValue: Codable {
+extension JSONValue {
     /// Reads any JSON value from any decoder, so a `JSONValue` can be a field of a
-    /// typed message.
-    ///
-    /// Through a decoder that does not keep the integer/float distinction (Foundation's
-    /// `JSONDecoder` reads `1.0` as the integer `1`), a whole float nested in a typed
-    /// message becomes ``integer(_:)``; a top-level `JSONValue` read from a channel
-    /// never goes through such a decoder and keeps it.
+    /// typed message. Numbers become ``number(_:)`` (through Foundation's `JSONDecoder`,
+    /// integers beyond 2^53 are rounded, as when a channel reads a `JSONValue`).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
         } else if let flag = try? container.decode(Bool.self) {
             self = .bool(flag)
-        } else if let integer = try? container.decode(Int64.self) {
-            self = .integer(integer)
         } else if let number = try? container.decode(Double.self) {
-            self = .double(number)
+            self = .number(number)
         } else if let text = try? container.decode(String.self) {
             self = .string(text)
         } else if let elements = try? container.decode([JSONValue].self) {
@@ -27,14 +21,19 @@ extension JSONValue: Codable {
         }
     }
 
-    /// Writes the value through any encoder.
+    /// Writes the value through any encoder; a number with an exact integer value within
+    /// ±2^53 is encoded as an `Int64`, so no encoder writes it with a fraction.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
         case .bool(let flag): try container.encode(flag)
-        case .integer(let number): try container.encode(number)
-        case .double(let number): try container.encode(number)
+        case .number(let number):
+            if let integer = JSONWriter.exactInteger(number) {
+                try container.encode(integer)
+            } else {
+                try container.encode(number)
+            }
         case .string(let text): try container.encode(text)
         case .array(let elements): try container.encode(elements)
         case .object(let members): try container.encode(members)

@@ -1,6 +1,6 @@
 extension JSONValue {
     /// Parses JSON as a Python peer's `json.loads` would (plus `NaN`/`Infinity`), e.g. the
-    /// raw bytes of a ``RedisChannelError/undecodable(raw:type:underlying:)`` message.
+    /// raw bytes of a ``RedisChannelError/undecodable(raw:list:type:underlying:)`` message.
     ///
     /// ```swift
     /// let value = try JSONValue(json: Array(#"{"id": 1, "ok": true}"#.utf8))

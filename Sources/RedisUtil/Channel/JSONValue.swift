@@ -6,20 +6,26 @@
 /// if let width = job?["size"]?[0]?.intValue { … }
 /// try await channel.send(["op": "resize", "size": [640, 480], "urgent": true] as JSONValue)
 /// ```
-/// Integers and floats stay apart (`.integer(1)` is written `1`, `.double(1)` is written
-/// `1.0`), as Python's `int` and `float` do, so values survive a round trip through a
-/// Python peer unchanged.
-public enum JSONValue: Sendable, Hashable {
+/// Every number is one ``number(_:)`` holding a `Double`, as in JavaScript:
+/// - Integers round-trip exactly up to 2^53 in magnitude, and an integral value in
+///   that range is written without a fraction (`1`, as Python writes its `int` 1).
+/// - So a Python `float` with an integral value, `1.0`, is read as `.number(1)` and
+///   written back as `1`: the peer then sees an `int`. This loss of the int/float
+///   distinction is the specified behaviour; send a typed message (a `Double` field is
+///   written `1.0`) when the peer must receive a `float`.
+/// - Integers beyond 2^53 (Python has no limit) arrive rounded to the nearest `Double`,
+///   as in most JSON readers, and are written in float form (`9007199254740994.0`).
+///   Typed messages (an `Int64` field) keep them exact in both directions.
+/// - `-0.0` keeps its sign and is written `-0.0`; `NaN`, `Infinity` and `-Infinity`
+///   are read and written as Python's `json` does.
+public enum JSONValue: Codable, Equatable, Hashable, Sendable {
     /// `null` (Python `None`).
     case null
     /// `true` / `false`.
     case bool(Bool)
-    /// A number without fraction or exponent that fits in 64 bits (Python `int`).
-    /// Larger integers from a Python peer arrive as ``double(_:)``, as in most JSON readers.
-    case integer(Int64)
-    /// A number with a fraction or an exponent (Python `float`), including the
-    /// non-standard `NaN`, `Infinity` and `-Infinity` that Python writes by default.
-    case double(Double)
+    /// Any number (Python `int` or `float`), including the non-standard `NaN`,
+    /// `Infinity` and `-Infinity` that Python writes by default.
+    case number(Double)
     /// A string.
     case string(String)
     /// An array (Python `list`).
@@ -42,22 +48,17 @@ extension JSONValue {
         return nil
     }
 
-    /// The integer, also for a float with an exact integer value (Python `2.0 == 2`).
+    /// The number as an `Int` when it has an exact integer value (`2.0` too, as
+    /// Python's `2.0 == 2`); `nil` for a fraction, a non-finite number or any other kind.
     public var intValue: Int? {
-        switch self {
-        case .integer(let value): return Int(exactly: value)
-        case .double(let value): return Int(exactly: value)
-        default: return nil
-        }
+        if case .number(let value) = self { return Int(exactly: value) }
+        return nil
     }
 
-    /// The number as a `Double` (integers converted), or `nil` for any other kind.
+    /// The number, or `nil` for any other kind.
     public var doubleValue: Double? {
-        switch self {
-        case .integer(let value): return Double(value)
-        case .double(let value): return value
-        default: return nil
-        }
+        if case .number(let value) = self { return value }
+        return nil
     }
 
     /// The string, or `nil` for any other kind.
@@ -97,10 +98,10 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     public init(nilLiteral: ()) { self = .null }
     /// A boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
-    /// An integer.
-    public init(integerLiteral value: Int64) { self = .integer(value) }
-    /// A float, written with a fraction or exponent even when whole (`1.0`).
-    public init(floatLiteral value: Double) { self = .double(value) }
+    /// An integer; exact up to 2^53 in magnitude.
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// A number; a whole one is written without a fraction (`1.0` as `1`).
+    public init(floatLiteral value: Double) { self = .number(value) }
     /// A string.
     public init(stringLiteral value: String) { self = .string(value) }
     /// An array.

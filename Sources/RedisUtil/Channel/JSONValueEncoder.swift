@@ -1,18 +1,38 @@
-/// Turns any `Encodable` into a ``JSONValue`` (then ``JSONWriter`` writes it as Python
-/// would). Foundation's `JSONEncoder` is not used because it writes the float `1.0` as
-/// `1`, which a Python peer reads back as an `int`, and it refuses `NaN`.
+import RESP
+
+/// Turns any `Encodable` into the JSON a Python peer would send for it. Foundation's
+/// `JSONEncoder` is not used because it writes the float `1.0` as `1`, which a Python
+/// peer reads back as an `int`, and it refuses `NaN`.
 ///
-/// Containers are reference boxes filled while `encode(to:)` runs and frozen into
-/// values at the end, the usual shape of a `Codable` encoder.
+/// Containers are reference boxes filled while `encode(to:)` runs, then written out
+/// (``encodeJSON(_:)``, what a channel sends) or frozen into a ``JSONValue``
+/// (``encode(_:)``), the usual shape of a `Codable` encoder. Integers and floats are
+/// kept apart in the boxes, so a typed message's integers are written exactly at any
+/// size and its whole floats as `2.0`, while a ``JSONValue``, which holds every number
+/// as a `Double`, rounds integers beyond 2^53 and writes a whole float as `2`.
 struct JSONValueEncoder {
+    /// `value` as a ``JSONValue``.
     static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
         if let json = value as? JSONValue { return json }
+        return try root(value).value
+    }
+
+    /// The bytes a channel sends for `value`, as ``JSONWriter`` writes them.
+    static func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let json = value as? JSONValue { return JSONWriter.write(json) }
+        var out: [UInt8] = []
+        try root(value).write(into: &out)
+        return out
+    }
+
+    private static func root<T: Encodable>(_ value: T) throws -> Slot {
+        if let leaf = try leafSlot(value, path: []) { return leaf }
         let encoder = ValueEncoder(codingPath: [])
         try value.encode(to: encoder)
         guard let slot = encoder.slot else {
             throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(T.self) encoded nothing"))
         }
-        return slot.value
+        return slot
     }
 }
 
@@ -21,16 +41,24 @@ struct JSONValueEncoder {
 /// payload would be copied on every append, quadratic for big arrays).
 private final class Slot {
     var leaf: JSONValue?
+    /// An integer leaf, exact beyond the 2^53 a `JSONValue` number holds.
+    var integer: Int64?
+    /// A `Double` or `Float` leaf, written as a Python `float` even when whole (`2.0`).
+    var float: Double?
     var elements: [Slot]?
     var members: [String: Slot]?
 
     init(leaf: JSONValue) { self.leaf = leaf }
+    init(integer: Int64) { self.integer = integer }
+    init(float: Double) { self.float = float }
     init(elements: [Slot]) { self.elements = elements }
     init(members: [String: Slot]) { self.members = members }
 
     func becomeObject() {
         guard members == nil else { return }
         leaf = nil
+        integer = nil
+        float = nil
         elements = nil
         members = [:]
     }
@@ -38,6 +66,8 @@ private final class Slot {
     func becomeArray() {
         guard elements == nil else { return }
         leaf = nil
+        integer = nil
+        float = nil
         members = nil
         elements = []
     }
@@ -45,7 +75,37 @@ private final class Slot {
     var value: JSONValue {
         if let elements { return .array(elements.map(\.value)) }
         if let members { return .object(members.mapValues(\.value)) }
+        if let integer { return .number(Double(integer)) }
+        if let float { return .number(float) }
         return leaf ?? .null
+    }
+
+    /// Writes as ``JSONWriter`` writes the equivalent ``JSONValue``, integers exact.
+    func write(into out: inout [UInt8]) {
+        if let elements {
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                element.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        } else if let members {
+            out.append(UInt8(ascii: "{"))
+            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                JSONWriter.writeString(key, into: &out)
+                out.append(contentsOf: ": ".utf8)
+                members[key]!.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        } else if let integer {
+            RESPDecimal.append(integer, to: &out)
+        } else if let float {
+            JSONWriter.writeDouble(float, into: &out)
+        } else {
+            JSONWriter.write(leaf ?? .null, into: &out)
+        }
     }
 }
 
@@ -78,40 +138,42 @@ private final class ValueEncoder: Encoder {
 
 /// Encodes one value at `path` into a new slot; leaves bypass the nested encoder.
 private func encodeValue<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> Slot {
-    if let leaf = try leafValue(value, path: path) { return Slot(leaf: leaf) }
+    if let leaf = try leafSlot(value, path: path) { return leaf }
     let encoder = ValueEncoder(codingPath: path)
     try value.encode(to: encoder)
     // A type that encodes nothing (an empty struct with a custom encode) is an empty object.
     return encoder.slot ?? Slot(members: [:])
 }
 
-/// The JSON for values that are JSON scalars (or already JSON), without the encoder.
-private func leafValue<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> JSONValue? {
+/// The slot for values that are JSON scalars (or already JSON), without the encoder.
+/// Swift's static types say what Python's would be: an `Int` is an `int`, a `Double` a
+/// `float` (`2.0`); only inside a ``JSONValue`` is that distinction gone.
+private func leafSlot<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> Slot? {
     switch value {
-    case let json as JSONValue: return json
-    case let text as String: return .string(text)
-    case let flag as Bool: return .bool(flag)
-    case let number as Double: return .double(number)
-    case let number as Float: return .double(Double(number))
-    case let number as Int: return .integer(Int64(number))
-    case let number as Int8: return .integer(Int64(number))
-    case let number as Int16: return .integer(Int64(number))
-    case let number as Int32: return .integer(Int64(number))
-    case let number as Int64: return .integer(number)
-    case let number as UInt8: return .integer(Int64(number))
-    case let number as UInt16: return .integer(Int64(number))
-    case let number as UInt32: return .integer(Int64(number))
+    case let json as JSONValue: return Slot(leaf: json)
+    case let text as String: return Slot(leaf: .string(text))
+    case let flag as Bool: return Slot(leaf: .bool(flag))
+    case let number as Double: return Slot(float: number)
+    case let number as Float: return Slot(float: Double(number))
+    case let number as Int: return Slot(integer: Int64(number))
+    case let number as Int8: return Slot(integer: Int64(number))
+    case let number as Int16: return Slot(integer: Int64(number))
+    case let number as Int32: return Slot(integer: Int64(number))
+    case let number as Int64: return Slot(integer: number)
+    case let number as UInt8: return Slot(integer: Int64(number))
+    case let number as UInt16: return Slot(integer: Int64(number))
+    case let number as UInt32: return Slot(integer: Int64(number))
     case let number as UInt: return try integer(number, path: path)
     case let number as UInt64: return try integer(number, path: path)
     default: return nil
     }
 }
 
-private func integer<T: BinaryInteger>(_ number: T, path: [any CodingKey]) throws -> JSONValue {
+private func integer<T: BinaryInteger>(_ number: T, path: [any CodingKey]) throws -> Slot {
     guard let exact = Int64(exactly: number) else {
         throw EncodingError.invalidValue(number, .init(codingPath: path, debugDescription: "\(number) does not fit in a 64-bit signed JSON integer"))
     }
-    return .integer(exact)
+    return Slot(integer: exact)
 }
 
 private struct IndexKey: CodingKey {

@@ -2,8 +2,9 @@ import RESP
 
 /// Writes JSON exactly as Python's `json.dumps(obj, ensure_ascii=False)` does, so a
 /// message from Swift is byte-for-byte what a Python peer would have sent:
-/// `", "` and `": "` separators, non-ASCII characters unescaped, `repr`-style floats
-/// (`1.0`, `1e-05`, `1e+16`), and `NaN` / `Infinity` / `-Infinity` for non-finite floats.
+/// `", "` and `": "` separators, non-ASCII characters unescaped, integral numbers within
+/// ±2^53 as integers (`1`), other numbers `repr`-style (`0.5`, `1e-05`, `1e+16`), and
+/// `NaN` / `Infinity` / `-Infinity` for non-finite ones.
 enum JSONWriter {
     static func write(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
@@ -17,10 +18,8 @@ enum JSONWriter {
             out.append(contentsOf: "null".utf8)
         case .bool(let flag):
             out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .integer(let number):
-            RESPDecimal.append(number, to: &out)
-        case .double(let number):
-            writeDouble(number, into: &out)
+        case .number(let number):
+            writeNumber(number, into: &out)
         case .string(let text):
             writeString(text, into: &out)
         case .array(let elements):
@@ -44,14 +43,40 @@ enum JSONWriter {
         }
     }
 
+    /// The largest magnitude up to which every integer is a `Double`: 2^53.
+    static let maxExactInteger: Double = 9_007_199_254_740_992
+
+    /// The integer a number stands for when it is integral and within ±2^53, else `nil`
+    /// (`-0.0` too, so that its sign is written).
+    static func exactInteger(_ number: Double) -> Int64? {
+        guard number.magnitude <= maxExactInteger, number.rounded(.towardZero) == number,
+              !(number == 0 && number.sign == .minus) else { return nil }
+        return Int64(number)
+    }
+
+    /// Integral numbers within ±2^53 as Python writes an `int`, the rest as a `float`.
+    static func writeNumber(_ number: Double, into out: inout [UInt8]) {
+        if let integer = exactInteger(number) {
+            RESPDecimal.append(integer, to: &out)
+        } else {
+            writeDouble(number, into: &out)
+        }
+    }
+
     /// Python's `float.__repr__` and Swift's `description` are both the shortest text
-    /// that round-trips, with the same switch to exponent form (below 1e-4, from 1e16)
-    /// and the same `e-05` exponent spelling; only the non-finite names differ.
+    /// that round-trips, with the same switch to exponent form below 1e-4 and the same
+    /// `e-05` exponent spelling; they differ in the non-finite names and between 2^53
+    /// and 1e16, where Python still writes digits.
     static func writeDouble(_ number: Double, into out: inout [UInt8]) {
         if number.isNaN {
             out.append(contentsOf: "NaN".utf8)
         } else if number.isInfinite {
             out.append(contentsOf: (number < 0 ? "-Infinity" : "Infinity").utf8)
+        } else if number.magnitude >= maxExactInteger, number.magnitude < 1e16 {
+            // Swift's description switches to exponent form at 2^53, Python's repr only
+            // at 1e16; every Double in between is a whole number.
+            RESPDecimal.append(Int64(number), to: &out)
+            out.append(contentsOf: ".0".utf8)
         } else {
             out.append(contentsOf: number.description.utf8)
         }

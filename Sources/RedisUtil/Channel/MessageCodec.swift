@@ -7,17 +7,19 @@ enum MessageCodec {
     /// The wire bytes of `message`.
     static func encode<T: Encodable>(_ message: T) throws(RedisChannelError) -> [UInt8] {
         do {
-            return JSONWriter.write(try JSONValueEncoder.encode(message))
+            return try JSONValueEncoder.encodeJSON(message)
         } catch {
             throw .unencodable(type: String(describing: T.self), underlying: error)
         }
     }
 
-    /// Decodes one message; on failure the error carries the raw bytes, which have
-    /// already left Redis, so the caller can still log, re-queue or repair them.
-    static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8]) throws(RedisChannelError) -> T {
+    /// Decodes one message popped from `list`; on failure the error carries the raw
+    /// bytes, which have already left Redis, and the list, so the caller can still log,
+    /// re-queue or repair them.
+    static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8], list: String) throws(RedisChannelError) -> T {
         do {
-            // JSONValue is read by our own reader, which keeps `1` and `1.0` apart.
+            // JSONValue is read by our own reader, which reads Python's NaN and Infinity
+            // and never copies the bytes into Data.
             if T.self == JSONValue.self {
                 return try JSONReader.read(raw) as! T
             }
@@ -26,7 +28,7 @@ enum MessageCodec {
             }
             return try decoder.decode(T.self, from: Data(raw))
         } catch {
-            throw .undecodable(raw: raw, type: String(describing: T.self), underlying: error)
+            throw .undecodable(raw: raw, list: list, type: String(describing: T.self), underlying: error)
         }
     }
 

@@ -1,99 +1,134 @@
 /// The completion-handler facade: the same operations, the same commands on the wire.
 ///
 /// Completions run on a reactor thread (blocking receives: on a task of the cooperative
-/// pool), once per call; never block inside one. The error is a ``RedisError`` or a
-/// ``RedisChannelError``, as the async forms throw. The message type must be
-/// `SendableMetatype` (any type not isolated to a global actor is), because decoding
-/// happens on the thread that runs the completion.
+/// pool), once per call; never block inside one. Every failure is a ``RedisError``:
+/// Redis and connection failures as the async forms throw them, the channel's own
+/// failures mapped by ``RedisChannelError/redisError`` (a message that does not decode is
+/// ``RedisError/undecodable(raw:list:reason:)``, with its bytes and the list it came
+/// from; a bad argument, name or prefix is ``RedisError/invalidArgument(_:)``).
+/// The message type must be `SendableMetatype` (any type not isolated to a global
+/// actor is), because decoding happens on the thread that runs the completion.
+///
+/// ```swift
+/// jobs.recv(as: Job.self) { result in
+///     if case .failure(.undecodable(let raw, let list, _)) = result { quarantine(raw, from: list) }
+/// }
+/// ```
 extension RedisChannel {
     /// What every completion receives.
-    public typealias Completion<Value> = @Sendable (Result<Value, any Error>) -> Void
+    public typealias Completion<Value> = @Sendable (Result<Value, RedisError>) -> Void
 
     /// Sends one message; see ``send(_:)``.
     public func send<T: Encodable>(_ message: T, completion: @escaping Completion<Void>) {
-        run(completion) { () throws in try sendRequest([try MessageCodec.encode(message)]) }
+        run(completion) { () throws(RedisChannelError) in try sendRequest([try MessageCodec.encode(message)]) }
     }
 
     /// Sends messages with one `RPUSH`; see ``send(contentsOf:)``.
     public func send<S: Sequence>(contentsOf messages: S, completion: @escaping Completion<Void>) where S.Element: Encodable {
         let encoded: [[UInt8]]
-        do {
+        do throws(RedisChannelError) {
+            try validateName()
             encoded = try messages.map { message throws(RedisChannelError) in try MessageCodec.encode(message) }
         } catch {
-            completion(.failure(error))
+            completion(.failure(error.redisError))
             return
         }
         guard !encoded.isEmpty else {
             completion(.success(()))
             return
         }
-        run(completion) { () throws in try sendRequest(encoded) }
+        run(completion) { () throws(RedisChannelError) in try sendRequest(encoded) }
     }
 
     /// The next message or `nil`; see ``recv(as:)``.
     public func recv<T: Decodable & SendableMetatype>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
-        run({ completion($0.flatMap { raw in Result { try decodeIfPresent(T.self, raw) } }) }) { popRequest() }
+        run(decoding(completion) { raw throws(RedisChannelError) in try decodeIfPresent(T.self, raw) }) { popRequest() }
     }
 
-    /// Up to `max` messages; see ``recv(as:max:)``.
+    /// Up to `max` messages; see ``recv(as:max:)``. When one does not decode, the failure
+    /// carries that message's bytes (see ``RedisChannelError/redisError``).
     public func recv<T: Decodable & SendableMetatype>(as type: T.Type = T.self, max: Int, completion: @escaping Completion<[T]>) {
         guard max >= 0 else {
-            completion(.failure(RedisChannelError.invalidArgument("max must not be negative, got \(max)")))
+            completion(.failure(.invalidArgument("max must not be negative, got \(max)")))
             return
         }
         guard max > 0 else {
-            completion(.success([]))
+            do throws(RedisChannelError) {
+                try validateName()
+                completion(.success([]))
+            } catch {
+                completion(.failure(error.redisError))
+            }
             return
         }
-        run({ completion($0.flatMap { raws in Result { try decodeAll(T.self, raws) } }) }) { popRequest(count: max) }
+        run(decoding(completion) { raws throws(RedisChannelError) in try decodeAll(T.self, raws) }) { popRequest(count: max) }
     }
 
     /// The next message, waiting up to `timeout` (`.zero`: forever); see ``brecv(as:timeout:)``.
     public func brecv<T: Decodable & SendableMetatype>(as type: T.Type = T.self, timeout: Duration = .zero, completion: @escaping Completion<T?>) {
-        run({ completion($0.flatMap { raw in Result { try decodeIfPresent(T.self, raw) } }) }) { () throws in
+        run(decoding(completion) { raw throws(RedisChannelError) in try decodeIfPresent(T.self, raw) }) { () throws(RedisChannelError) in
             try blockingPopRequest(timeout: timeout)
         }
     }
 
     /// The last message, removing it and every earlier one; see ``recvLast(as:)``.
     public func recvLast<T: Decodable & SendableMetatype>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
-        run({ completion($0.flatMap { raw in Result { try decodeIfPresent(T.self, raw) } }) }) { popLastRequest() }
+        run(decoding(completion) { raw throws(RedisChannelError) in try decodeIfPresent(T.self, raw) }) { popLastRequest() }
     }
 
     /// As ``recvLast(as:completion:)``, waiting up to `timeout` when empty; see ``brecvLast(as:timeout:)``.
     public func brecvLast<T: Decodable & SendableMetatype>(as type: T.Type = T.self, timeout: Duration = .zero, completion: @escaping Completion<T?>) {
         let channel = self
-        run({ (first: Result<[UInt8]?, any Error>) in
+        run({ (first: Result<[UInt8]?, RedisError>) in
             switch first {
             case .failure(let error):
                 completion(.failure(error))
             case .success(nil):
                 completion(.success(nil))
             case .success(let first?):
-                channel.run({ later in
-                    completion(later.flatMap { later in Result { try MessageCodec.decode(T.self, from: later ?? first) } })
+                channel.run(channel.decoding(completion) { later throws(RedisChannelError) in
+                    try channel.decodeIfPresent(T.self, later ?? first)
                 }) { channel.popLastRequest() }
             }
-        }) { () throws in try blockingPopRequest(timeout: timeout) }
+        }) { () throws(RedisChannelError) in try blockingPopRequest(timeout: timeout) }
     }
 
     /// The next message without removing it; see ``peek(as:)``.
     public func peek<T: Decodable & SendableMetatype>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
-        run({ completion($0.flatMap { raw in Result { try decodeIfPresent(T.self, raw) } }) }) { indexRequest(0) }
+        run(decoding(completion) { raw throws(RedisChannelError) in try decodeIfPresent(T.self, raw) }) { indexRequest(0) }
     }
 
     /// The last message without removing it; see ``rpeek(as:)``.
     public func rpeek<T: Decodable & SendableMetatype>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
-        run({ completion($0.flatMap { raw in Result { try decodeIfPresent(T.self, raw) } }) }) { indexRequest(-1) }
+        run(decoding(completion) { raw throws(RedisChannelError) in try decodeIfPresent(T.self, raw) }) { indexRequest(-1) }
     }
 
-    /// Builds a request and runs it; a failure to build (bad argument, unencodable
-    /// message, no client) completes at once, on the caller's thread, with nothing sent.
-    func run<Output>(_ completion: @escaping Completion<Output>, _ build: () throws -> ChannelRequest<Output>) {
+    /// A completion for the raw reply that decodes it and hands the outcome to `completion`.
+    func decoding<Raw, Value>(
+        _ completion: @escaping Completion<Value>,
+        _ decode: @escaping @Sendable (Raw) throws(RedisChannelError) -> Value
+    ) -> Completion<Raw> {
+        { raw in
+            completion(raw.flatMap { raw in
+                Result { () throws(RedisChannelError) in try decode(raw) }.mapError(\.redisError)
+            })
+        }
+    }
+
+    /// Builds a request and runs it; a failure to build (invalid name, bad argument,
+    /// unencodable message, no client) completes at once, on the caller's thread, with
+    /// nothing sent.
+    func run<Output>(_ completion: @escaping Completion<Output>, _ build: () throws(RedisChannelError) -> ChannelRequest<Output>) {
         let request: ChannelRequest<Output>
-        let client: RedisClient
-        do {
+        do throws(RedisChannelError) {
+            try validateName()
             request = try build()
+        } catch {
+            completion(.failure(error.redisError))
+            return
+        }
+        let client: RedisClient
+        do throws(RedisError) {
             client = try self.client()
         } catch {
             completion(.failure(error))

@@ -6,7 +6,8 @@
 /// // ["/asyncworker/image-process", "/asyncworker/video"]
 /// ```
 /// The prefix must start and end with `/` and must not end with `*` (checked before
-/// anything is sent, as Python checks it). Keys are found with `SCAN`, never `KEYS`,
+/// anything is sent, as Python checks it); given as components, none may be empty or
+/// contain `/`. Keys are found with `SCAN`, never `KEYS`,
 /// so a large keyspace never stalls the server; glob characters in the prefix are
 /// escaped and match only themselves. As with any `SCAN`, a channel created or removed
 /// during the listing may or may not appear.
@@ -17,12 +18,12 @@ extension RedisChannel {
 
     /// The channels under `prefix` (e.g. `"/asyncworker/"`), on this channel's server.
     public func listChannels(prefix: String) async throws -> [String] {
-        try await Self.listChannels(client: client(), prefix: prefix)
+        try await Self.listChannels(client: checkedClient(), prefix: prefix)
     }
 
     /// The channels under a prefix given as components: `["asyncworker"]` is `"/asyncworker/"`.
     public func listChannels(prefix components: [String]) async throws -> [String] {
-        try await listChannels(prefix: ChannelPath.prefix(components))
+        try await listChannels(prefix: try Self.prefix(components))
     }
 
     /// The channels under `prefix` on `client`'s server.
@@ -37,7 +38,16 @@ extension RedisChannel {
 
     /// The channels under a components prefix on `client`'s server.
     public static func listChannels(client: RedisClient, prefix components: [String]) async throws -> [String] {
-        try await listChannels(client: client, prefix: ChannelPath.prefix(components))
+        try await listChannels(client: client, prefix: try prefix(components))
+    }
+
+    /// The string prefix for components, refused as Python cannot list it correctly either.
+    private static func prefix(_ components: [String]) throws(RedisChannelError) -> String {
+        let prefix = ChannelPath.prefix(components)
+        if let problem = ChannelPath.problem(components: components, what: "prefix") {
+            throw .invalidPrefix(prefix, reason: problem)
+        }
+        return prefix
     }
 
     // MARK: Callbacks
@@ -45,7 +55,13 @@ extension RedisChannel {
     /// The callback form of ``listChannels(prefix:)``; `completion` runs once,
     /// on a reactor thread (or at once, on the caller's thread, for a refused prefix).
     public func listChannels(prefix: String, completion: @escaping Completion<[String]>) {
-        do {
+        do throws(RedisChannelError) {
+            try validateName()
+        } catch {
+            completion(.failure(error.redisError))
+            return
+        }
+        do throws(RedisError) {
             Self.listChannels(client: try client(), prefix: prefix, completion: completion)
         } catch {
             completion(.failure(error))
@@ -54,15 +70,20 @@ extension RedisChannel {
 
     /// The callback form of ``listChannels(prefix:)``, with components.
     public func listChannels(prefix components: [String], completion: @escaping Completion<[String]>) {
-        listChannels(prefix: ChannelPath.prefix(components), completion: completion)
+        do throws(RedisChannelError) {
+            listChannels(prefix: try Self.prefix(components), completion: completion)
+        } catch {
+            completion(.failure(error.redisError))
+        }
     }
 
-    /// The callback form of ``listChannels(client:prefix:)``.
+    /// The callback form of ``listChannels(client:prefix:)``; a refused prefix is
+    /// ``RedisError/invalidArgument(_:)``.
     public static func listChannels(client: RedisClient, prefix: String, completion: @escaping Completion<[String]>) {
-        do {
+        do throws(RedisChannelError) {
             try ChannelPath.validate(prefix: prefix)
         } catch {
-            completion(.failure(error))
+            completion(.failure(error.redisError))
             return
         }
         scanStep(client: client, pattern: ChannelPath.scanPattern(prefix: prefix), cursor: "0", found: [], completion: completion)

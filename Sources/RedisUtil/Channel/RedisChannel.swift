@@ -17,8 +17,12 @@ import RESP
 /// made from an endpoint uses the process-wide ``RedisClient/shared(_:)`` client, as the
 /// Python `get_client` does. Every operation exists in an async form (here) and a
 /// completion-handler form (`RedisChannel+Callbacks.swift`); both send the same commands.
-/// Errors are ``RedisError`` (Redis or connection) or ``RedisChannelError`` (encoding,
-/// decoding, arguments).
+/// The async forms throw ``RedisError`` (Redis or connection) or ``RedisChannelError``
+/// (encoding, decoding, arguments); the completion forms report both as ``RedisError``.
+///
+/// A name is checked on each operation, not in `init` (which cannot fail): an empty
+/// name, no components, or a component that is empty or contains `/` fails every
+/// operation with ``RedisChannelError/invalidArgument(_:)`` before anything is sent.
 public struct RedisChannel: Sendable {
     /// Which end of the channel this is.
     public enum Peer: String, Sendable, CaseIterable {
@@ -48,31 +52,38 @@ public struct RedisChannel: Sendable {
     /// The list this peer pops from: `<channel>/<other peer>`.
     public let receiveKey: String
     private let source: ClientSource
+    /// Why the name cannot be used, found in `init` and reported by every operation.
+    private let nameProblem: String?
 
     /// A channel on the shared client of `endpoint` (an integer literal is a port on
     /// 127.0.0.1). Opens nothing until the first operation.
     public init(_ endpoint: RedisEndpoint, _ channel: String, peer: Peer, timeout: Duration? = nil) {
-        self.init(source: .endpoint(endpoint), channel: channel, peer: peer, timeout: timeout)
+        self.init(source: .endpoint(endpoint), channel: channel, nameProblem: ChannelPath.problem(name: channel), peer: peer, timeout: timeout)
     }
 
     /// A channel named by its components: `["asyncworker", "image-process"]` is
     /// `/asyncworker/image-process`.
     public init(_ endpoint: RedisEndpoint, _ components: [String], peer: Peer, timeout: Duration? = nil) {
-        self.init(endpoint, ChannelPath.join(components), peer: peer, timeout: timeout)
+        self.init(
+            source: .endpoint(endpoint), channel: ChannelPath.join(components),
+            nameProblem: ChannelPath.problem(components: components), peer: peer, timeout: timeout)
     }
 
     /// A channel on an existing client (its configuration, its connections).
     public init(client: RedisClient, _ channel: String, peer: Peer, timeout: Duration? = nil) {
-        self.init(source: .client(client), channel: channel, peer: peer, timeout: timeout)
+        self.init(source: .client(client), channel: channel, nameProblem: ChannelPath.problem(name: channel), peer: peer, timeout: timeout)
     }
 
     /// A channel on an existing client, named by its components.
     public init(client: RedisClient, _ components: [String], peer: Peer, timeout: Duration? = nil) {
-        self.init(client: client, ChannelPath.join(components), peer: peer, timeout: timeout)
+        self.init(
+            source: .client(client), channel: ChannelPath.join(components),
+            nameProblem: ChannelPath.problem(components: components), peer: peer, timeout: timeout)
     }
 
-    private init(source: ClientSource, channel: String, peer: Peer, timeout: Duration?) {
+    private init(source: ClientSource, channel: String, nameProblem: String?, peer: Peer, timeout: Duration?) {
         self.source = source
+        self.nameProblem = nameProblem
         self.channel = channel
         self.peer = peer
         self.timeout = timeout
@@ -97,21 +108,33 @@ public struct RedisChannel: Sendable {
         }
     }
 
+    /// Fails when the name given to `init` cannot be used (see the type's documentation).
+    func validateName() throws(RedisChannelError) {
+        if let nameProblem { throw .invalidArgument(nameProblem) }
+    }
+
+    /// The client, once the name has been checked: what every async operation starts with.
+    func checkedClient() throws -> RedisClient {
+        try validateName()
+        return try client()
+    }
+
     // MARK: Sending
 
     /// Sends one message (Python `send_msg`): `RPUSH` to ``sendKey`` and, with a
     /// ``timeout``, a refresh of its expiry in the same `MULTI … EXEC`, so one round trip
     /// and never a list left without its expiry.
     public func send<T: Encodable>(_ message: T) async throws {
-        try await sendRequest([try MessageCodec.encode(message)]).run(on: client())
+        try await sendRequest([try MessageCodec.encode(message)]).run(on: checkedClient())
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
     /// what one `send` per message would have produced. An empty sequence sends nothing.
     public func send<S: Sequence>(contentsOf messages: S) async throws where S.Element: Encodable {
+        try validateName()
         let encoded = try messages.map { message throws(RedisChannelError) in try MessageCodec.encode(message) }
         guard !encoded.isEmpty else { return }
-        try await sendRequest(encoded).run(on: client())
+        try await sendRequest(encoded).run(on: checkedClient())
     }
 
     // MARK: Receiving
@@ -119,19 +142,20 @@ public struct RedisChannel: Sendable {
     /// The next message (Python `recv_msg`), removed from the channel; `nil` when there is none.
     ///
     /// A message that does not decode as `T` is thrown as
-    /// ``RedisChannelError/undecodable(raw:type:underlying:)`` with its raw bytes: it has
-    /// left Redis, and the error is its only copy.
+    /// ``RedisChannelError/undecodable(raw:list:type:underlying:)`` with its raw bytes and
+    /// ``receiveKey``: it has left Redis, and the error is its only copy.
     public func recv<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
-        try decodeIfPresent(T.self, try await popRequest().run(on: client()))
+        try decodeIfPresent(T.self, try await popRequest().run(on: checkedClient()))
     }
 
     /// Up to `max` messages at once with `LPOP key count` (one round trip); `[]` when
     /// there is none. When one does not decode, every popped message is handed back in
-    /// ``RedisChannelError/undecodableBatch(raw:index:type:underlying:)``.
+    /// ``RedisChannelError/undecodableBatch(raw:list:index:type:underlying:)``.
     public func recv<T: Decodable>(as type: T.Type = T.self, max: Int) async throws -> [T] {
         guard max >= 0 else { throw RedisChannelError.invalidArgument("max must not be negative, got \(max)") }
+        try validateName()
         guard max > 0 else { return [] }
-        return try decodeAll(T.self, try await popRequest(count: max).run(on: client()))
+        return try decodeAll(T.self, try await popRequest(count: max).run(on: checkedClient()))
     }
 
     /// The next message, waiting up to `timeout` for one (Python `brecv_msg`); `.zero`
@@ -139,7 +163,7 @@ public struct RedisChannel: Sendable {
     /// resolution; shorter ones round up to 1 ms). Runs on a dedicated connection, so it
     /// never delays other commands.
     public func brecv<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
-        try decodeIfPresent(T.self, try await blockingPopRequest(timeout: timeout).run(on: client()))
+        try decodeIfPresent(T.self, try await blockingPopRequest(timeout: timeout).run(on: checkedClient()))
     }
 
     /// The last message, removing it and every earlier one (Python `recv_last_msg`);
@@ -147,35 +171,35 @@ public struct RedisChannel: Sendable {
     /// a message pushed concurrently lands either before (and is returned) or after
     /// (and stays), never removed unseen.
     public func recvLast<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
-        try decodeIfPresent(T.self, try await popLastRequest().run(on: client()))
+        try decodeIfPresent(T.self, try await popLastRequest().run(on: checkedClient()))
     }
 
     /// As ``recvLast(as:)``, waiting up to `timeout` (`.zero`: forever) when the channel
     /// is empty (Python `brecv_last_msg`); `nil` on timeout.
     public func brecvLast<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
-        let client = try client()
+        let client = try checkedClient()
         guard let first = try await blockingPopRequest(timeout: timeout).run(on: client) else { return nil }
         let later = try await popLastRequest().run(on: client)
-        return try MessageCodec.decode(T.self, from: later ?? first)
+        return try MessageCodec.decode(T.self, from: later ?? first, list: receiveKey)
     }
 
     /// The next message without removing it (Python `peek_msg`); `nil` when there is none.
     public func peek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
-        try decodeIfPresent(T.self, try await indexRequest(0).run(on: client()))
+        try decodeIfPresent(T.self, try await indexRequest(0).run(on: checkedClient()))
     }
 
     /// The last message without removing it (Python `rpeek_msg`); `nil` when there is none.
     public func rpeek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
-        try decodeIfPresent(T.self, try await indexRequest(-1).run(on: client()))
+        try decodeIfPresent(T.self, try await indexRequest(-1).run(on: checkedClient()))
     }
 }
 
 // MARK: Requests shared by both facades
 
 extension RedisChannel {
-    func sendRequest(_ encoded: [[UInt8]]) throws -> ChannelRequest<Void> {
+    func sendRequest(_ encoded: [[UInt8]]) throws(RedisChannelError) -> ChannelRequest<Void> {
         guard let timeout else {
-            return .single(["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }) { try ChannelReply.ignore($0) }
+            return .single(["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }) { reply throws(RedisError) in try ChannelReply.ignore(reply) }
         }
         let expiry = try ChannelTimeout.expireArguments(key: sendKey, timeout: timeout)
         return .transaction({ pipeline in
@@ -192,7 +216,7 @@ extension RedisChannel {
         .single(["LPOP", receiveKey, count], read: ChannelReply.bytesArray)
     }
 
-    func blockingPopRequest(timeout: Duration) throws -> ChannelRequest<[UInt8]?> {
+    func blockingPopRequest(timeout: Duration) throws(RedisChannelError) -> ChannelRequest<[UInt8]?> {
         .single(["BLPOP", receiveKey, try ChannelTimeout.blockingArgument(timeout)], read: ChannelReply.poppedElement)
     }
 
@@ -200,7 +224,7 @@ extension RedisChannel {
         .transaction({ pipeline in
             pipeline.send("LINDEX", receiveKey, -1)
             pipeline.send("DEL", receiveKey)
-        }, read: { items in try ChannelReply.optionalBytes(items[0]) })
+        }, read: { items throws(RedisError) in try ChannelReply.optionalBytes(items[0]) })
     }
 
     func indexRequest(_ index: Int) -> ChannelRequest<[UInt8]?> {
@@ -209,7 +233,7 @@ extension RedisChannel {
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, _ raw: [UInt8]?) throws(RedisChannelError) -> T? {
         guard let raw else { return nil }
-        return try MessageCodec.decode(T.self, from: raw)
+        return try MessageCodec.decode(T.self, from: raw, list: receiveKey)
     }
 
     func decodeAll<T: Decodable>(_ type: T.Type, _ raws: [[UInt8]]) throws(RedisChannelError) -> [T] {
@@ -217,10 +241,10 @@ extension RedisChannel {
         messages.reserveCapacity(raws.count)
         for (index, raw) in raws.enumerated() {
             do throws(RedisChannelError) {
-                messages.append(try MessageCodec.decode(T.self, from: raw))
+                messages.append(try MessageCodec.decode(T.self, from: raw, list: receiveKey))
             } catch {
-                guard case .undecodable(_, let typeName, let underlying) = error else { throw error }
-                throw .undecodableBatch(raw: raws, index: index, type: typeName, underlying: underlying)
+                guard case .undecodable(_, let list, let typeName, let underlying) = error else { throw error }
+                throw .undecodableBatch(raw: raws, list: list, index: index, type: typeName, underlying: underlying)
             }
         }
         return messages
