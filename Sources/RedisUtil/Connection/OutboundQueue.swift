@@ -35,7 +35,7 @@ struct OutboundQueue {
     var hasUnsent: Bool { head < unsent.count }
 
     /// Queues encoded commands and their handlers.
-    mutating func append(_ bytes: [UInt8], handlers: [ReplyHandler], deadline: UInt64) {
+    mutating func append<Handlers: Collection<ReplyHandler>>(_ bytes: [UInt8], handlers: Handlers, deadline: UInt64) {
         // Handlers of a batch share the batch's first byte: if any of it was written,
         // the whole batch is "outcome unknown", which is the safe answer.
         for handler in handlers {

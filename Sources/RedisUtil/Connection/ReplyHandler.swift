@@ -43,8 +43,31 @@ final class PipelineCollector: Sendable {
     }
 
     /// Handlers for each command of the batch.
-    func handlers(count: Int) -> [ReplyHandler] {
-        (0..<count).map { .batch(self, index: $0) }
+    func handlers(count: Int) -> ReplyHandlers {
+        .batch(self, count: count)
+    }
+}
+
+/// One handler per command of a submission. Not an array: a single command (the hot
+/// path) then costs no extra allocation, and a pipeline's handlers are made on demand.
+enum ReplyHandlers: RandomAccessCollection, Sendable {
+    case one(ReplyHandler)
+    case batch(PipelineCollector, count: Int)
+
+    var startIndex: Int { 0 }
+
+    var endIndex: Int {
+        switch self {
+        case .one: 1
+        case .batch(_, let count): count
+        }
+    }
+
+    subscript(position: Int) -> ReplyHandler {
+        switch self {
+        case .one(let handler): handler
+        case .batch(let collector, _): .batch(collector, index: position)
+        }
     }
 }
 
@@ -53,7 +76,7 @@ struct Submission: Sendable {
     /// The encoded command(s).
     var bytes: [UInt8]
     /// One handler per command in `bytes`, in order.
-    var handlers: [ReplyHandler]
+    var handlers: ReplyHandlers
     /// When the caller stops waiting for the replies.
     var timeout: CommandTimeout
 }

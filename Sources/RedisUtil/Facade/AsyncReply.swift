@@ -12,18 +12,22 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
     // releasing compare-exchange that publishes it, and read only by the party that
     // wins the acquiring compare-exchange from `armed` to `finished`.
 
-    private enum Phase: UInt8, AtomicRepresentable {
-        case initial, armed, finished, cancelledBeforeArmed
-    }
+    // Plain UInt8 states, not an enum nested in this generic class: an `Atomic` of a
+    // type that depends on `Value` had its metadata looked up at run time on every
+    // allocation, a measured cost on each async command.
+    private static var initial: UInt8 { 0 }
+    private static var armed: UInt8 { 1 }
+    private static var finished: UInt8 { 2 }
+    private static var cancelledBeforeArmed: UInt8 { 3 }
 
-    private let phase = Atomic<Phase>(.initial)
+    private let phase = Atomic<UInt8>(0)
     private var continuation: UnsafeContinuation<Value, any Error>?
 
     /// Stores the continuation. Returns `false` when the task was cancelled first; the
     /// continuation has then been resumed with ``RedisError/cancelled`` and nothing must be sent.
     func arm(_ continuation: UnsafeContinuation<Value, any Error>) -> Bool {
         self.continuation = continuation
-        if phase.compareExchange(expected: .initial, desired: .armed, ordering: .acquiringAndReleasing).exchanged {
+        if phase.compareExchange(expected: Self.initial, desired: Self.armed, ordering: .acquiringAndReleasing).exchanged {
             return true
         }
         continuation.resume(throwing: RedisError.cancelled)
@@ -33,7 +37,7 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
     /// Delivers the outcome unless cancellation won. Returns whether it was delivered.
     @discardableResult
     func finish(_ result: Result<Value, RedisError>) -> Bool {
-        guard phase.compareExchange(expected: .armed, desired: .finished, ordering: .acquiringAndReleasing).exchanged else {
+        guard phase.compareExchange(expected: Self.armed, desired: Self.finished, ordering: .acquiringAndReleasing).exchanged else {
             return false
         }
         continuation!.resume(with: result.mapError { $0 as any Error })
@@ -44,7 +48,7 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
     @discardableResult
     func cancel() -> Bool {
         if finish(.failure(.cancelled)) { return true }
-        _ = phase.compareExchange(expected: .initial, desired: .cancelledBeforeArmed, ordering: .acquiringAndReleasing)
+        _ = phase.compareExchange(expected: Self.initial, desired: Self.cancelledBeforeArmed, ordering: .acquiringAndReleasing)
         return false
     }
 }
@@ -57,7 +61,7 @@ extension RedisConnection {
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 guard reply.arm(continuation) else { return }
-                submit(Submission(bytes: bytes, handlers: [.single { reply.finish($0) }], timeout: timeout))
+                submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
             }
         } onCancel: {
             if reply.cancel() { onCancel?() }

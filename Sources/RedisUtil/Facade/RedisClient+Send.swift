@@ -143,7 +143,7 @@ extension RedisClient {
         }
         switch connectionForCallback() {
         case .success(let connection):
-            connection.submit(Submission(bytes: bytes, handlers: [.single(completion)], timeout: .configured))
+            connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))
         case .failure(let error):
             completion(.failure(error))
         }
