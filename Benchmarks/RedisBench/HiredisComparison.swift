@@ -20,13 +20,13 @@ enum HiredisComparison {
         guard let source else { return nil }
         let binary = FileManager.default.temporaryDirectory.appendingPathComponent("redisutil-hiredis-bench").path
         let command = "gcc -O2 -o '\(binary)' '\(source)' $(pkg-config --cflags --libs hiredis libevent) 2>&1"
-        guard run("/bin/sh", ["-c", command]) != nil, FileManager.default.isExecutableFile(atPath: binary) else { return nil }
+        guard runToCompletion("/bin/sh", ["-c", command]) != nil, FileManager.default.isExecutableFile(atPath: binary) else { return nil }
         return binary
     }
 
     /// hiredis' figures for `requests` RPUSH of 64-byte values with `connections` × `pipeline` in flight.
     static func rpush(binary: String, port: Int, connections: Int, pipeline: Int, requests: Int) -> Figures? {
-        guard let output = run(binary, [String(connections), String(pipeline), String(requests), String(port), "argv"]),
+        guard let output = runToCompletion(binary, [String(connections), String(pipeline), String(requests), String(port), "argv"]),
               let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESULT") }) else { return nil }
         var fields: [String: Double] = [:]
         for pair in line.split(separator: " ") {
@@ -35,18 +35,5 @@ enum HiredisComparison {
         }
         guard let ops = fields["ops_s"], let cpu = fields["cpu_us_op"] else { return nil }
         return Figures(opsPerSecond: ops, cpuMicrosecondsPerOp: cpu)
-    }
-
-    private static func run(_ executable: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
     }
 }

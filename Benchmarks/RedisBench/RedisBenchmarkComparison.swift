@@ -16,22 +16,14 @@ enum RedisBenchmarkComparison {
     /// redis-benchmark's requests per second for `test`, or `nil` when it could not run.
     static func opsPerSecond(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int) -> Double? {
         guard let executable else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
+        let arguments = [
             "-h", host, "-p", String(port), "-c", String(connections), "-P", String(pipeline),
             "-n", String(requests), "-d", String(size), "-t", test, "--csv",
         ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard let output = runToCompletion(executable, arguments) else { return nil }
         // `-t ping` runs PING_INLINE and PING_MBULK; ours sends the multi-bulk form.
         let row = test == "ping" ? "PING_MBULK" : test.uppercased()
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in output.split(separator: "\n") {
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             if fields.count >= 2, fields[0] == row, let rps = Double(fields[1]) { return rps }
         }
