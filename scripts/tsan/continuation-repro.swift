@@ -1,7 +1,7 @@
 // Evidence for a thread-sanitizer report that RedisUtil's concurrency tests show and
 // that does not involve RedisUtil: a plain thread resumes `UnsafeContinuation`s handed
 // over under an NSLock, and TSan (Swift 6.3.1, Linux) reports a data race between
-// `resume(returning:)` and the resumed task's own frame. See `run-continuation-repro`.
+// `resume(returning:)` and the resumed task's own frame. See `run-repros`.
 import Foundation
 
 final class Handoff: @unchecked Sendable {
