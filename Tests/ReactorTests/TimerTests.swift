@@ -18,10 +18,11 @@ struct TimerTests {
             var handles: [Int: ScheduledTimer] = [:]
             // The reactor takes the deadline when `schedule` is called; record the same,
             // so a test thread preempted between two calls cannot make the test wrong.
-            var deadlines: [Int: ContinuousClock.Instant] = [:]
+            var windows: [Int: ClosedRange<ContinuousClock.Instant>] = [:]
             for step in delays {
-                deadlines[step] = ContinuousClock.now + .milliseconds(200 + 10 * step)
+                let before = ContinuousClock.now
                 handles[step] = reactor.schedule(after: .milliseconds(200 + 10 * step)) { fired.append(step) }
+                windows[step] = (before + .milliseconds(200 + 10 * step))...(ContinuousClock.now + .milliseconds(200 + 10 * step))
             }
             let cancelled = Set(delays.filter { $0 % 3 == 0 })
             for step in cancelled { handles[step]!.cancel() }
@@ -30,8 +31,9 @@ struct TimerTests {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 reactor.schedule(after: .milliseconds(200 + 10 * 41 + 20)) { done.resume() }
             }
-            let expected = (1...40).filter { !cancelled.contains($0) }.sorted { deadlines[$0]! < deadlines[$1]! }
-            #expect(fired.values == expected)
+            #expect(Set(fired.values) == Set((1...40).filter { !cancelled.contains($0) }))
+            #expect(fired.values.count == 40 - cancelled.count)
+            expectDeadlineOrder(fired.values, windows)
         }
     }
 
@@ -55,16 +57,20 @@ struct TimerTests {
             var steps = Array(1...20)
             var generator = SeededGenerator(seed: 11)
             steps.shuffle(using: &generator)
-            // 10 ms apart: the clock reads of two `schedule` calls on a slow thread cannot
-            // swap their deadlines.
+            // The reactor takes each deadline inside `schedule`; this thread can be preempted
+            // around any call, so it records the window the deadline must lie in.
+            var windows: [Int: ClosedRange<ContinuousClock.Instant>] = [:]
             for step in steps {
+                let before = ContinuousClock.now
                 reactor.schedule(after: .milliseconds(10 * step)) { fired.append(step) }
+                windows[step] = (before + .milliseconds(10 * step))...(ContinuousClock.now + .milliseconds(10 * step))
             }
             flags.scheduled.store(true, ordering: .releasing)
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 reactor.schedule(after: .milliseconds(40)) { done.resume() }
             }
-            #expect(fired.values == Array(1...20))
+            #expect(fired.values.count == 20)
+            expectDeadlineOrder(fired.values, windows)
         }
     }
 
@@ -112,6 +118,15 @@ struct TimerTests {
             }
             #expect(onReactor)
         }
+    }
+}
+
+/// Each timer fired no earlier than the one before it could have been due: `a` then `b` is
+/// wrong only if `a`'s earliest possible deadline lies after `b`'s latest possible one.
+func expectDeadlineOrder(_ fired: [Int], _ windows: [Int: ClosedRange<ContinuousClock.Instant>],
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+    for (a, b) in zip(fired, fired.dropFirst()) {
+        #expect(windows[a]!.lowerBound <= windows[b]!.upperBound, "timer \(a) fired before \(b)", sourceLocation: sourceLocation)
     }
 }
 
