@@ -102,24 +102,6 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Encodes one command straight into the output buffer. Reactor thread only: the
-    /// zero-copy path for callers already there (callback chains).
-    func submitOnReactor(handler: ReplyHandler, encode: (inout [UInt8]) -> Void) {
-        reactor.preconditionInReactor()
-        load.add(1, ordering: .relaxed)
-        guard machine.state != .closed else {
-            releaseSlots(1)
-            complete(handler, .failure(.closed))
-            return
-        }
-        let before = outbound.unsentByteCount
-        let now = monotonicNanoseconds()
-        if outbound.pending.isEmpty { lastProgress = now }
-        outbound.append(handler: handler, deadline: deadline(timeout: configuration.commandTimeout, now: now), encode: encode)
-        unsentBytes.add(outbound.unsentByteCount - before, ordering: .relaxed)
-        afterAppend()
-    }
-
     private func drainInbox() {
         drainScheduled.store(false, ordering: .releasing)
         let now = monotonicNanoseconds()
