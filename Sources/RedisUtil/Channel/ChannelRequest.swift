@@ -6,20 +6,26 @@ import RESP
 /// cannot drift apart on the wire.
 struct ChannelRequest<Output>: Sendable {
     enum Commands: Sendable {
-        /// One command, sent as is; blocking ones (`BLPOP`) go to a dedicated connection.
-        case single([UInt8])
-        /// Commands run as one `MULTI … EXEC`: atomic, and one round trip.
-        case transaction(RedisPipeline)
+        /// One command, sent as is, and how to read its reply; blocking ones (`BLPOP`) go
+        /// to a dedicated connection.
+        case single([UInt8], read: @Sendable (RESPValue) throws(RedisError) -> Output)
+        /// Commands run as one `MULTI … EXEC` (atomic, and one round trip), and how to
+        /// read the `EXEC` items.
+        case transaction(RedisPipeline, read: @Sendable ([RESPValue]) throws(RedisError) -> Output)
     }
 
     let commands: Commands
-    /// Reads the reply of the single command, or the `EXEC` items of a transaction.
-    let read: @Sendable ([RESPValue]) throws(RedisError) -> Output
 
     static func single(_ arguments: [any RESPArgument], read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
         var bytes: [UInt8] = []
         RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
-        return ChannelRequest(commands: .single(bytes)) { replies throws(RedisError) in try read(replies[0]) }
+        return ChannelRequest(commands: .single(bytes, read: read))
+    }
+
+    /// A command already encoded, e.g. by the variadic encoder, which needs no array of
+    /// existentials.
+    static func single(encoded bytes: [UInt8], read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
+        ChannelRequest(commands: .single(bytes, read: read))
     }
 
     static func transaction(_ build: (inout RedisPipeline) -> Void, read: @escaping @Sendable ([RESPValue]) throws(RedisError) -> Output) -> ChannelRequest {
@@ -29,14 +35,14 @@ struct ChannelRequest<Output>: Sendable {
         pipeline.send("MULTI")
         pipeline.append(contentsOf: inner)
         pipeline.send("EXEC")
-        return ChannelRequest(commands: .transaction(pipeline), read: read)
+        return ChannelRequest(commands: .transaction(pipeline, read: read))
     }
 
     func run(on client: RedisClient) async throws -> Output {
         switch commands {
-        case .single(let bytes):
-            return try read([try await client.send(encoded: bytes)])
-        case .transaction(let pipeline):
+        case .single(let bytes, let read):
+            return try read(try await client.send(encoded: bytes))
+        case .transaction(let pipeline, let read):
             let connection = try await client.connectionWithCapacity()
             let replies = try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
             return try read(try Self.execItems(replies))
@@ -45,11 +51,11 @@ struct ChannelRequest<Output>: Sendable {
 
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {
         switch commands {
-        case .single(let bytes):
+        case .single(let bytes, let read):
             client.send(encoded: bytes) { reply in
-                completion(Result { () throws(RedisError) in try read([try reply.get()]) })
+                completion(Result { () throws(RedisError) in try read(try reply.get()) })
             }
-        case .transaction(let pipeline):
+        case .transaction(let pipeline, let read):
             client.pipeline(pipeline) { replies in
                 completion(Result { () throws(RedisError) in try read(try Self.execItems(try replies.get())) })
             }

@@ -17,9 +17,16 @@ struct JSONValueEncoder {
         return try root(value).value
     }
 
-    /// The bytes a channel sends for `value`, as ``JSONWriter`` writes them.
+    /// The bytes a channel sends for `value`, as ``JSONWriter`` writes them: streamed
+    /// when the value allows it (``JSONStreamEncoder``), else through the tree.
     static func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
-        if let json = value as? JSONValue { return JSONWriter.write(json) }
+        if let bytes = try JSONStreamEncoder.encode(value) { return bytes }
+        return try encodeJSONTree(value)
+    }
+
+    /// The bytes of `value` through the tree of boxes: every shape of `encode(to:)`.
+    static func encodeJSONTree<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if T.self == JSONValue.self { return JSONWriter.write(value as! JSONValue) }
         var out: [UInt8] = []
         try root(value).write(into: &out)
         return out
@@ -176,6 +183,15 @@ private func integer<T: BinaryInteger>(_ number: T, path: [any CodingKey]) throw
     return Slot(integer: exact)
 }
 
+/// A key that is only a name, for `superEncoder()`.
+private struct NameKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
 private struct IndexKey: CodingKey {
     let intValue: Int?
     var stringValue: String { "Index \(intValue!)" }
@@ -210,13 +226,16 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return UnkeyedContainer(slot: child, codingPath: codingPath + [key])
     }
 
-    mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+    /// Under the key `"super"`, as `JSONEncoder` does; `Key` need not have such a case.
+    mutating func superEncoder() -> any Encoder { superEncoder(forKey: NameKey("super")) }
 
-    mutating func superEncoder(forKey key: Key) -> any Encoder {
+    mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(forKey: key as any CodingKey) }
+
+    private func superEncoder(forKey key: any CodingKey) -> any Encoder {
         let encoder = ValueEncoder(codingPath: codingPath + [key])
         let child = Slot(members: [:])
         encoder.slot = child
-        set(child, for: key)
+        slot.members?[key.stringValue] = child
         return encoder
     }
 }

@@ -199,7 +199,13 @@ public struct RedisChannel: Sendable {
 extension RedisChannel {
     func sendRequest(_ encoded: [[UInt8]]) throws(RedisChannelError) -> ChannelRequest<Void> {
         guard let timeout else {
-            return .single(["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }) { reply throws(RedisError) in try ChannelReply.ignore(reply) }
+            if encoded.count == 1 {
+                // The common case, one message: encoded without an array of arguments.
+                var bytes: [UInt8] = []
+                RESPEncoder.encodeCommand(into: &bytes, "RPUSH", sendKey, encoded[0])
+                return .single(encoded: bytes, read: ChannelReply.ignore)
+            }
+            return .single(["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }, read: ChannelReply.ignore)
         }
         let expiry = try ChannelTimeout.expireArguments(key: sendKey, timeout: timeout)
         return .transaction({ pipeline in

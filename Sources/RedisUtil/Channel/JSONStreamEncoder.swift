@@ -1,0 +1,352 @@
+import RESP
+
+/// Writes an `Encodable` straight into JSON bytes as `encode(to:)` runs: the channel's
+/// send path. The output is byte-for-byte what the tree encoder (``JSONValueEncoder``)
+/// writes, object members sorted and a repeated key's last value kept, without a box
+/// per value, a dictionary per object or a dynamic cast per field.
+///
+/// Streaming needs each value written in one go. What breaks that (a nested container
+/// or `superEncoder`, two kinds of container for one value, a container used after its
+/// value ended, an error a type catches and goes on from) sets ``needsTree``;
+/// ``encode(_:)`` then returns `nil` and the caller uses the tree encoder, which handles
+/// every shape. Synthesized `Codable` for structs, arrays, dictionaries and optionals
+/// streams; enums with associated values (which use nested containers) do not.
+final class JSONStreamEncoder: Encoder {
+    /// The bytes of `value`, or `nil` when it must go through the tree encoder.
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8]? {
+        let encoder = JSONStreamEncoder()
+        do {
+            try encoder.writeRoot(value)
+        } catch {
+            // The tree encoder reports the error with its full coding path.
+            if encoder.needsTree { return nil }
+            throw error
+        }
+        return encoder.needsTree ? nil : encoder.out
+    }
+
+    private enum Shape {
+        case empty, object, array, single
+    }
+
+    // The encoder's state is touched only by the thread running `encode(_:)`, and no
+    // access to it spans a call that reaches it again, so the run-time exclusivity
+    // checks (a third of the instructions of a small message) are turned off.
+    @exclusivity(unchecked) private var out: [UInt8] = []
+    /// Keys of the non-leaf values being written; leaves add theirs only to errors.
+    @exclusivity(unchecked) var codingPath: [any CodingKey] = []
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    /// Set when the value cannot be streamed; see the type's comment.
+    @exclusivity(unchecked) private(set) var needsTree = false
+
+    /// The value being written: a serial number that containers check, its shape and
+    /// its member or element count.
+    @exclusivity(unchecked) private var level = 0
+    @exclusivity(unchecked) private var lastLevel = 0
+    @exclusivity(unchecked) private var shape = Shape.empty
+    @exclusivity(unchecked) private var count = 0
+    /// Where this level's object starts (just after `{`) and its first entry in `members`.
+    @exclusivity(unchecked) private var objectStart = 0
+    @exclusivity(unchecked) private var membersBase = 0
+    /// The key and byte range of every member of the objects being written; a member's
+    /// end is set when the next one starts or its object ends.
+    @exclusivity(unchecked) private var members: [Member] = []
+
+    private struct Member {
+        let key: String
+        let start: Int
+        var end: Int
+    }
+
+    private func writeRoot<T: Encodable>(_ value: T) throws {
+        if try writeLeaf(value, key: nil) { return }
+        try writeNested(value, key: nil)
+    }
+
+    /// Writes one value in place: a leaf directly, anything else through its `encode(to:)`.
+    /// Inlined so that a caller with a concrete type writes its leaf without a check.
+    @inline(__always)
+    fileprivate func write<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
+        if try writeLeaf(value, key: key) { return }
+        try writeNested(value, key: key)
+    }
+
+    private func writeNested<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
+        let saved = (level, shape, count, objectStart, membersBase)
+        lastLevel += 1
+        level = lastLevel
+        shape = .empty
+        count = 0
+        membersBase = members.count
+        if let key { codingPath.append(key) }
+        defer {
+            if key != nil { codingPath.removeLast() }
+            (level, shape, count, objectStart, membersBase) = saved
+        }
+        do {
+            try value.encode(to: self)
+        } catch {
+            needsTree = true
+            throw error
+        }
+        switch shape {
+        case .empty:
+            // A value that encodes nothing is an error at the top (the tree encoder
+            // reports it) and `{}` inside, as in the tree encoder.
+            if saved.0 == 0 { needsTree = true } else { out.append(contentsOf: "{}".utf8) }
+        case .object: finishObject()
+        case .array: out.append(UInt8(ascii: "]"))
+        case .single: break
+        }
+    }
+
+    /// Writes JSON scalars (and a ``JSONValue``) without their `encode(to:)`. The checks
+    /// compare metadata pointers; in a specialized caller they fold away.
+    @inline(__always)
+    private func writeLeaf<T: Encodable>(_ value: T, key: (any CodingKey)?) throws -> Bool {
+        if T.self == String.self {
+            JSONWriter.writeString(value as! String, into: &out)
+        } else if T.self == Int.self {
+            RESPDecimal.append(Int64(value as! Int), to: &out)
+        } else if T.self == Double.self {
+            JSONWriter.writeDouble(value as! Double, into: &out)
+        } else if T.self == Bool.self {
+            out.append(contentsOf: (value as! Bool ? "true" : "false").utf8)
+        } else if T.self == Int64.self {
+            RESPDecimal.append(value as! Int64, to: &out)
+        } else if T.self == JSONValue.self {
+            JSONWriter.write(value as! JSONValue, into: &out)
+        } else if T.self == Float.self {
+            JSONWriter.writeDouble(Double(value as! Float), into: &out)
+        } else if T.self == Int32.self {
+            RESPDecimal.append(Int64(value as! Int32), to: &out)
+        } else if T.self == Int16.self {
+            RESPDecimal.append(Int64(value as! Int16), to: &out)
+        } else if T.self == Int8.self {
+            RESPDecimal.append(Int64(value as! Int8), to: &out)
+        } else if T.self == UInt8.self {
+            RESPDecimal.append(Int64(value as! UInt8), to: &out)
+        } else if T.self == UInt16.self {
+            RESPDecimal.append(Int64(value as! UInt16), to: &out)
+        } else if T.self == UInt32.self {
+            RESPDecimal.append(Int64(value as! UInt32), to: &out)
+        } else if T.self == UInt.self {
+            try writeUnsigned(UInt64(value as! UInt), key: key)
+        } else if T.self == UInt64.self {
+            try writeUnsigned(value as! UInt64, key: key)
+        } else {
+            return false
+        }
+        return true
+    }
+
+    private func writeUnsigned(_ number: UInt64, key: (any CodingKey)?) throws {
+        guard let exact = Int64(exactly: number) else {
+            // The tree encoder throws the same error with the full path.
+            needsTree = true
+            throw EncodingError.invalidValue(number, .init(codingPath: codingPath + (key.map { [$0] } ?? []), debugDescription: "\(number) does not fit in a 64-bit signed JSON integer"))
+        }
+        RESPDecimal.append(exact, to: &out)
+    }
+
+    /// Sorts the members written since `{`, keeping the last of a repeated key, then
+    /// closes the object: the tree encoder's dictionary order, with no dictionary.
+    private func finishObject() {
+        defer {
+            members.removeSubrange(membersBase...)
+            out.append(UInt8(ascii: "}"))
+        }
+        guard members.count > membersBase else { return }
+        members[members.count - 1].end = out.count
+        var ordered = true
+        for index in (membersBase + 1)..<members.count
+        where !members[index - 1].key.utf8.lexicographicallyPrecedes(members[index].key.utf8) {
+            ordered = false
+            break
+        }
+        if ordered { return }
+        // Starts are unique and in writing order, so they break ties between equal keys
+        // and the sort is stable; one copy of the members' bytes, then each in order.
+        members[membersBase...].sort { a, b in
+            a.key == b.key ? a.start < b.start : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+        }
+        let written = Array(out[objectStart...])
+        out.removeSubrange(objectStart...)
+        var first = true
+        for index in membersBase..<members.count where index + 1 == members.count || members[index + 1].key != members[index].key {
+            if !first { out.append(contentsOf: ", ".utf8) }
+            out.append(contentsOf: written[(members[index].start - objectStart)..<(members[index].end - objectStart)])
+            first = false
+        }
+    }
+
+    // MARK: Entry points for the containers
+
+    /// Starts a member of the object `level` and writes its key; `false` (and the tree
+    /// encoder) when that object is no longer the one being written.
+    fileprivate func beginMember(_ key: String, level: Int) -> Bool {
+        guard level == self.level, shape == .object, !needsTree else { return fallBack() }
+        if count > 0 {
+            members[members.count - 1].end = out.count
+            out.append(contentsOf: ", ".utf8)
+        }
+        count += 1
+        members.append(Member(key: key, start: out.count, end: out.count))
+        JSONWriter.writeString(key, into: &out)
+        out.append(contentsOf: ": ".utf8)
+        return true
+    }
+
+    /// Starts an element of the array `level`.
+    fileprivate func beginElement(level: Int) -> Bool {
+        guard level == self.level, shape == .array, !needsTree else { return fallBack() }
+        if count > 0 { out.append(contentsOf: ", ".utf8) }
+        count += 1
+        return true
+    }
+
+    /// Claims the single value of `level`.
+    fileprivate func beginSingle(level: Int) -> Bool {
+        guard level == self.level, shape == .empty, !needsTree else { return fallBack() }
+        shape = .single
+        return true
+    }
+
+    fileprivate func writeNull() {
+        out.append(contentsOf: "null".utf8)
+    }
+
+    fileprivate func elementCount(level: Int) -> Int {
+        level == self.level ? count : 0
+    }
+
+    private func fallBack() -> Bool {
+        needsTree = true
+        return false
+    }
+
+    /// Marks the value as needing the tree encoder and hands out a container that writes
+    /// nothing: what nested containers and `superEncoder` get.
+    fileprivate func unsupported<Key: CodingKey>(keyedBy: Key.Type) -> KeyedEncodingContainer<Key> {
+        needsTree = true
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self, level: -1, codingPath: codingPath))
+    }
+
+    fileprivate func unsupportedUnkeyed() -> any UnkeyedEncodingContainer {
+        needsTree = true
+        return StreamUnkeyedContainer(encoder: self, level: -1, codingPath: codingPath)
+    }
+
+    fileprivate func unsupportedEncoder() -> any Encoder {
+        needsTree = true
+        return JSONStreamEncoder()
+    }
+
+    // MARK: Encoder
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        switch shape {
+        case .empty:
+            shape = .object
+            out.append(UInt8(ascii: "{"))
+            objectStart = out.count
+        case .object:
+            // Asked again for the same value (a subclass and its superclass): same object.
+            break
+        case .array, .single:
+            return unsupported(keyedBy: Key.self)
+        }
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self, level: level, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        switch shape {
+        case .empty:
+            shape = .array
+            out.append(UInt8(ascii: "["))
+        case .array:
+            break
+        case .object, .single:
+            return unsupportedUnkeyed()
+        }
+        return StreamUnkeyedContainer(encoder: self, level: level, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        StreamSingleContainer(encoder: self, level: level, codingPath: codingPath)
+    }
+}
+
+private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let encoder: JSONStreamEncoder
+    let level: Int
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil(forKey key: Key) throws {
+        if encoder.beginMember(key.stringValue, level: level) { encoder.writeNull() }
+    }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try put(value, key) }
+
+    // The scalar overloads synthesized `Codable` calls: each specializes the generic
+    // write, so its type check folds to a direct write.
+    mutating func encode(_ value: String, forKey key: Key) throws { try put(value, key) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try put(value, key) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try put(value, key) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try put(value, key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try put(value, key) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try put(value, key) }
+
+    @inline(__always)
+    private func put<T: Encodable>(_ value: T, _ key: Key) throws {
+        if encoder.beginMember(key.stringValue, level: level) { try encoder.write(value, key: key) }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        encoder.unsupported(keyedBy: NestedKey.self)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        encoder.unsupportedUnkeyed()
+    }
+
+    mutating func superEncoder() -> any Encoder { encoder.unsupportedEncoder() }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { encoder.unsupportedEncoder() }
+}
+
+private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
+    let encoder: JSONStreamEncoder
+    let level: Int
+    let codingPath: [any CodingKey]
+
+    var count: Int { encoder.elementCount(level: level) }
+
+    mutating func encodeNil() throws {
+        if encoder.beginElement(level: level) { encoder.writeNull() }
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        if encoder.beginElement(level: level) { try encoder.write(value, key: nil) }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        encoder.unsupported(keyedBy: NestedKey.self)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { encoder.unsupportedUnkeyed() }
+    mutating func superEncoder() -> any Encoder { encoder.unsupportedEncoder() }
+}
+
+private struct StreamSingleContainer: SingleValueEncodingContainer {
+    let encoder: JSONStreamEncoder
+    let level: Int
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil() throws {
+        if encoder.beginSingle(level: level) { encoder.writeNull() }
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        if encoder.beginSingle(level: level) { try encoder.write(value, key: nil) }
+    }
+}

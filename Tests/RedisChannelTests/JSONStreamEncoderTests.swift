@@ -1,0 +1,133 @@
+import Testing
+@testable import RedisUtil
+
+/// The streaming encoder against the tree encoder: same bytes for every shape, and
+/// streaming for the shapes messages usually have.
+@Suite struct JSONStreamEncoderTests {
+    struct Nested: Codable {
+        var job: Job
+        var jobs: [Job]
+        var byName: [String: Int]
+        var byNumber: [Int: String]
+        var missing: Int?
+        var present: Int?
+        var any: JSONValue
+        var flags: [Bool]
+        var big: UInt64
+        var small: Int8
+        var single: Float
+        var whole: Double
+        var unicodeKeys: [String: [Int]]
+        var empty: Empty
+        var emptyList: [Int]
+    }
+
+    struct Empty: Codable {}
+
+    enum Shape: Codable {
+        case circle(radius: Double)
+        case square(Int)
+        case none
+    }
+
+    class Base: Codable {
+        var id = 1
+        var name = "base"
+    }
+
+    /// Writes into its superclass's container again, one key repeated: the last value wins.
+    final class Derived: Base {
+        var extra = [1, 2]
+        enum Keys: String, CodingKey { case extra, id }
+        override func encode(to encoder: any Encoder) throws {
+            try super.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(extra, forKey: .extra)
+            try container.encode(99, forKey: .id)
+        }
+    }
+
+    /// Uses `superEncoder`, which only the tree encoder supports.
+    final class WithSuper: Base {
+        enum Keys: String, CodingKey { case own }
+        override func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode("o", forKey: .own)
+            try super.encode(to: container.superEncoder())
+        }
+    }
+
+    /// Encodes nothing at all.
+    struct Silent: Encodable {
+        func encode(to encoder: any Encoder) throws {}
+    }
+
+    /// Swallows a member's error and goes on.
+    struct Forgiving: Encodable {
+        enum Keys: String, CodingKey { case a, b, c }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(1, forKey: .a)
+            try? container.encode(UInt64.max, forKey: .b)
+            try container.encode(3, forKey: .c)
+        }
+    }
+
+    static let nested = Nested(
+        job: Job(id: 1, name: "q\"\n", ratio: 0.5, tags: ["t"], parent: 2),
+        jobs: [Job(id: 2, name: "b", ratio: 2.0, tags: [], parent: nil), Job(id: 3, name: "c", ratio: -1e-7, tags: ["x", "y"], parent: -4)],
+        byName: ["zeta": 1, "alpha": 2, "mid": 3, "Alpha": 4, "": 5],
+        byNumber: [10: "ten", 2: "two", -1: "minus"],
+        missing: nil, present: 0,
+        any: ["k": [1, 2.5, nil, "s"], "a": true],
+        flags: [true, false], big: UInt64(Int64.max), small: -8, single: 1.5, whole: 3.0,
+        unicodeKeys: ["é": [1], "z": [2], "我": [], "E": [3]],
+        empty: Empty(), emptyList: []
+    )
+
+    func expectSameBytes<T: Encodable>(_ value: T, streams: Bool, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let tree = try JSONValueEncoder.encodeJSONTree(value)
+        let streamed = try JSONStreamEncoder.encode(value)
+        #expect((streamed != nil) == streams, "streamed: \(streamed != nil)", sourceLocation: sourceLocation)
+        if let streamed {
+            #expect(String(decoding: streamed, as: UTF8.self) == String(decoding: tree, as: UTF8.self), sourceLocation: sourceLocation)
+        }
+        #expect(try JSONValueEncoder.encodeJSON(value) == tree, sourceLocation: sourceLocation)
+    }
+
+    @Test func structsArraysDictionariesAndScalarsStream() throws {
+        try expectSameBytes(Self.nested, streams: true)
+        try expectSameBytes(Job(id: 7, name: "résumé", ratio: 2.0, tags: ["a"], parent: nil), streams: true)
+        try expectSameBytes([Self.nested, Self.nested], streams: true)
+        try expectSameBytes(42, streams: true)
+        try expectSameBytes("text", streams: true)
+        try expectSameBytes(2.0, streams: true)
+        try expectSameBytes([1, 2, 3], streams: true)
+        try expectSameBytes(Int?.none, streams: true)
+        try expectSameBytes(Empty(), streams: true)
+        try expectSameBytes([String: Int](), streams: true)
+        try expectSameBytes(JSONValue.object(["b": 1, "a": [.null]]), streams: true)
+    }
+
+    @Test func membersAreSortedAndARepeatedKeyKeepsItsLastValue() throws {
+        try expectSameBytes(Derived(), streams: true)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(Derived()), as: UTF8.self) == #"{"extra": [1, 2], "id": 99, "name": "base"}"#)
+    }
+
+    @Test func nestedContainersAndSuperEncodersGoThroughTheTree() throws {
+        try expectSameBytes(Shape.circle(radius: 1.5), streams: false)
+        try expectSameBytes([Shape.square(2), .none], streams: false)
+        try expectSameBytes(WithSuper(), streams: false)
+        // The fallback is per message: a later message streams again.
+        try expectSameBytes(Self.nested, streams: true)
+    }
+
+    @Test func errorsAreTheTreeEncodersErrors() throws {
+        #expect(throws: EncodingError.self) { try JSONValueEncoder.encodeJSON(UInt64.max) }
+        #expect(throws: EncodingError.self) { try JSONValueEncoder.encodeJSON(["n": UInt64.max]) }
+        #expect(throws: EncodingError.self) { try JSONValueEncoder.encodeJSON(Silent()) }
+        #expect(try JSONStreamEncoder.encode(Silent()) == nil)
+        try expectSameBytes([Silent()], streams: true)
+        try expectSameBytes(Forgiving(), streams: false)
+    }
+}
