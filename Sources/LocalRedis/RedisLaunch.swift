@@ -15,6 +15,12 @@ struct RedisLaunch: Sendable {
     let configuration: LocalRedisServer.Configuration
 
     var configPath: String { "\(directory)/redis.conf" }
+    /// The server always listens here too, whether or not the user asked for a Unix
+    /// socket: a PING answered on this private path can only come from this process.
+    /// Over TCP, a parallel test that picked the same "unused" port could answer for a
+    /// child that is about to exit with "Address already in use"; redis opens its Unix
+    /// socket only after binding TCP, so an answer here also proves the TCP port is ours.
+    var probeSocketPath: String { unixSocketPath ?? "\(directory)/probe.sock" }
     var logPath: String { "\(directory)/redis.log" }
     /// stdout and stderr: redis reports config errors there, before it opens `logPath`.
     var outputPath: String { "\(directory)/redis.stdout.log" }
@@ -22,7 +28,7 @@ struct RedisLaunch: Sendable {
     func start(port: Int) throws(LocalRedisError) -> Outcome {
         let config = RedisConfigFile(
             port: port, directory: directory, logPath: logPath,
-            unixSocketPath: unixSocketPath, extraLines: configuration.extraConfig
+            unixSocketPath: probeSocketPath, extraLines: configuration.extraConfig
         )
         if let errno = FileIO.write(config.text, to: configPath) {
             throw .configWriteFailed(path: configPath, errno: errno)
@@ -44,7 +50,7 @@ struct RedisLaunch: Sendable {
                 if tail.contains("Address already in use") { return .portInUse(logTail: tail) }
                 throw .startFailed(reason: describeWaitStatus(status), logTail: tail)
             }
-            let outcome = LoopbackProbe.exchange("PING\r\n", with: .tcp(host: host, port: port), timeout: .milliseconds(250))
+            let outcome = LoopbackProbe.exchange("PING\r\n", with: .unix(path: probeSocketPath), timeout: .milliseconds(250))
             if case let .replied(lines) = outcome, Self.isAnswer(lines[0]) {
                 return .ready(child)
             }

@@ -32,6 +32,22 @@ struct LocalRedisServerLifecycleTests {
         #expect(FileManager.default.fileExists(atPath: "\(server.directory)/redis.log"))
     }
 
+    /// Two parallel tests can pick the same "unused" port. The second launch must see
+    /// that its own child failed, not take the first server's PONG as its own.
+    @Test func aLaunchOnAPortAnotherServerHoldsIsPortInUse() throws {
+        let holder = try LocalRedisServer()
+        defer { holder.stop() }
+        let directory = try TemporaryDirectory.create()
+        defer { TemporaryDirectory.remove(directory) }
+        let launch = RedisLaunch(executable: holder.executablePath, directory: directory, host: holder.host, unixSocketPath: nil, configuration: .init())
+        switch try launch.start(port: holder.port) {
+        case .portInUse: break
+        case .ready(let child):
+            child.terminate(gracePeriod: .zero)
+            Issue.record("the launch took the other server's answer for its own")
+        }
+    }
+
     @Test func restartKeepsThePortAndReplacesTheProcess() throws {
         let server = try LocalRedisServer()
         defer { server.stop() }
