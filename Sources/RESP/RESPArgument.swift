@@ -9,6 +9,20 @@ public protocol RESPArgument {
     var respPayloadCount: Int { get }
     /// Appends exactly ``respPayloadCount`` bytes (the bulk payload, without header or `\r\n`).
     func appendRESPPayload(to buffer: inout [UInt8])
+    /// Writes exactly ``respPayloadCount`` bytes into a command being encoded. The
+    /// default goes through ``appendRESPPayload(to:)`` and a temporary array; the
+    /// package's own conformances write directly.
+    func writeRESPPayload(to writer: inout RESPWriter)
+}
+
+extension RESPArgument {
+    /// Through ``appendRESPPayload(to:)`` and a temporary array.
+    @inlinable
+    public func writeRESPPayload(to writer: inout RESPWriter) {
+        var bytes: [UInt8] = []
+        appendRESPPayload(to: &bytes)
+        writer.write(contentsOf: bytes)
+    }
 }
 
 extension String: RESPArgument {
@@ -16,6 +30,8 @@ extension String: RESPArgument {
     @inlinable public var respPayloadCount: Int { utf8.count }
     /// Appends the UTF-8 bytes.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    /// Writes the same bytes straight into the command.
+    @inlinable public func writeRESPPayload(to writer: inout RESPWriter) { writer.write(contentsOf: utf8) }
 }
 
 extension Substring: RESPArgument {
@@ -23,6 +39,8 @@ extension Substring: RESPArgument {
     @inlinable public var respPayloadCount: Int { utf8.count }
     /// Appends the UTF-8 bytes.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    /// Writes the same bytes straight into the command.
+    @inlinable public func writeRESPPayload(to writer: inout RESPWriter) { writer.write(contentsOf: utf8) }
 }
 
 extension Array: RESPArgument where Element == UInt8 {
@@ -30,6 +48,8 @@ extension Array: RESPArgument where Element == UInt8 {
     @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes unchanged.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    /// Writes the same bytes straight into the command.
+    @inlinable public func writeRESPPayload(to writer: inout RESPWriter) { writer.write(contentsOf: self) }
 }
 
 extension ArraySlice: RESPArgument where Element == UInt8 {
@@ -37,6 +57,8 @@ extension ArraySlice: RESPArgument where Element == UInt8 {
     @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes unchanged.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    /// Writes the same bytes straight into the command.
+    @inlinable public func writeRESPPayload(to writer: inout RESPWriter) { writer.write(contentsOf: self) }
 }
 
 extension Int: RESPArgument {
@@ -44,6 +66,8 @@ extension Int: RESPArgument {
     @inlinable public var respPayloadCount: Int { RESPDecimal.count(Int64(self)) }
     /// Appends the decimal text, as Redis expects numbers.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { RESPDecimal.append(Int64(self), to: &buffer) }
+    /// Writes the same bytes straight into the command.
+    @inlinable public func writeRESPPayload(to writer: inout RESPWriter) { writer.writeDecimal(Int64(self)) }
 }
 
 extension Int64: RESPArgument {
@@ -51,6 +75,8 @@ extension Int64: RESPArgument {
     @inlinable public var respPayloadCount: Int { RESPDecimal.count(self) }
     /// Appends the decimal text.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { RESPDecimal.append(self, to: &buffer) }
+    /// Writes the same bytes straight into the command.
+    @inlinable public func writeRESPPayload(to writer: inout RESPWriter) { writer.writeDecimal(self) }
 }
 
 extension UInt: RESPArgument {

@@ -14,10 +14,14 @@ public enum RESPEncoder {
             count += 1
             size += bulkSize(payload: argument.respPayloadCount)
         }
-        buffer.reserveCapacity(buffer.count + headerSize(count) + size)
-        appendHeader(UInt8(ascii: "*"), count, to: &buffer)
-        for argument in repeat each arguments {
-            appendBulk(argument, to: &buffer)
+        RESPWriter.append(count: headerSize(count) + size, to: &buffer) { writer in
+            writeHeader(UInt8(ascii: "*"), count, to: &writer)
+            for argument in repeat each arguments {
+                writeHeader(UInt8(ascii: "$"), argument.respPayloadCount, to: &writer)
+                argument.writeRESPPayload(to: &writer)
+                writer.write(0x0D)
+                writer.write(0x0A)
+            }
         }
     }
 
@@ -27,10 +31,14 @@ public enum RESPEncoder {
         for argument in arguments {
             size += bulkSize(payload: argument.respPayloadCount)
         }
-        buffer.reserveCapacity(buffer.count + size)
-        appendHeader(UInt8(ascii: "*"), arguments.count, to: &buffer)
-        for argument in arguments {
-            appendBulk(argument, to: &buffer)
+        RESPWriter.append(count: size, to: &buffer) { writer in
+            writeHeader(UInt8(ascii: "*"), arguments.count, to: &writer)
+            for argument in arguments {
+                writeHeader(UInt8(ascii: "$"), argument.respPayloadCount, to: &writer)
+                argument.writeRESPPayload(to: &writer)
+                writer.write(0x0D)
+                writer.write(0x0A)
+            }
         }
     }
 
@@ -47,17 +55,17 @@ public enum RESPEncoder {
     }
 
     @inlinable
-    static func appendHeader(_ type: UInt8, _ n: Int, to buffer: inout [UInt8]) {
-        buffer.append(type)
-        RESPDecimal.append(Int64(n), to: &buffer)
-        buffer.append(0x0D)
-        buffer.append(0x0A)
+    static func writeHeader(_ type: UInt8, _ n: Int, to writer: inout RESPWriter) {
+        writer.write(type)
+        writer.writeDecimal(Int64(n))
+        writer.write(0x0D)
+        writer.write(0x0A)
     }
 
     @inlinable
-    static func appendBulk(_ argument: some RESPArgument, to buffer: inout [UInt8]) {
-        appendHeader(UInt8(ascii: "$"), argument.respPayloadCount, to: &buffer)
-        argument.appendRESPPayload(to: &buffer)
+    static func appendHeader(_ type: UInt8, _ n: Int, to buffer: inout [UInt8]) {
+        buffer.append(type)
+        RESPDecimal.append(Int64(n), to: &buffer)
         buffer.append(0x0D)
         buffer.append(0x0A)
     }

@@ -27,6 +27,11 @@ enum EncodedCommand {
     }
 
     private static func firstArgumentStart(_ bytes: [UInt8]) -> Int? {
+        // `*N\r\n$L\r\n` with one-digit N and L: nearly every command, at a fixed offset.
+        if bytes.count > 8, bytes[0] == UInt8(ascii: "*"), bytes[2] == 0x0D, bytes[3] == 0x0A,
+           bytes[4] == UInt8(ascii: "$"), bytes[6] == 0x0D, bytes[7] == 0x0A {
+            return 8
+        }
         var index = 0
         guard number(after: UInt8(ascii: "*"), in: bytes, at: &index) != nil,
               number(after: UInt8(ascii: "$"), in: bytes, at: &index) != nil else { return nil }

@@ -1,0 +1,95 @@
+/// Writes bytes into a region of exactly known size: how the encoder fills a command
+/// after computing its length, without growing an array byte by byte.
+///
+/// This is the package's one unsafe write path for outgoing bytes, so it is small and
+/// every write is bounds-checked against the region (one compare, even in release).
+/// Writing past the end is a programming error in an argument's ``RESPArgument``
+/// conformance (a ``RESPArgument/respPayloadCount`` smaller than what it writes) and
+/// stops the process rather than corrupt memory; so does writing less than announced,
+/// which would desynchronise the connection.
+public struct RESPWriter: ~Copyable {
+    @usableFromInline let storage: UnsafeMutableBufferPointer<UInt8>
+    @usableFromInline var position = 0
+
+    @inlinable
+    init(_ storage: UnsafeMutableBufferPointer<UInt8>) {
+        self.storage = storage
+    }
+
+    /// Bytes written so far.
+    @inlinable public var count: Int { position }
+
+    /// Writes one byte.
+    @inlinable
+    public mutating func write(_ byte: UInt8) {
+        precondition(position < storage.count, "RESPWriter: write past the announced size")
+        storage[position] = byte
+        position &+= 1
+    }
+
+    /// Writes raw bytes in one copy.
+    @inlinable
+    public mutating func write(bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count <= storage.count &- position, "RESPWriter: write past the announced size")
+        guard let source = bytes.baseAddress, let target = storage.baseAddress else { return }
+        (target + position).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        position &+= bytes.count
+    }
+
+    /// Writes a collection of bytes: one copy when it is contiguous.
+    @inlinable
+    public mutating func write<Bytes: Collection>(contentsOf bytes: Bytes) where Bytes.Element == UInt8 {
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { contiguous in
+            write(bytes: UnsafeRawBufferPointer(contiguous))
+        }
+        if copied == nil {
+            for byte in bytes { write(byte) }
+        }
+    }
+
+    /// Writes `value` in decimal, sign included, as ``RESPDecimal`` counts it.
+    @inlinable
+    public mutating func writeDecimal(_ value: Int64) {
+        if value < 0 { write(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        let digits = RESPDecimal.count(magnitude: rest)
+        precondition(digits <= storage.count &- position, "RESPWriter: write past the announced size")
+        // Digits come out least significant first: fill from the right.
+        var index = position &+ digits
+        repeat {
+            index &-= 1
+            storage[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        } while rest > 0
+        position &+= digits
+    }
+
+    /// Appends exactly `size` bytes to `buffer`, written by `body`: the buffer grows once,
+    /// by a copy of zeros, then the new bytes are written in place. (Both
+    /// `Array(unsafeUninitializedCapacity:)` and `Array(repeating:count:)` look up the
+    /// storage's generic metadata on every call, and appending `repeatElement` fills byte
+    /// by byte; each costs more than this copy.)
+    @inlinable
+    public static func append(count size: Int, to buffer: inout [UInt8], _ body: (inout RESPWriter) -> Void) {
+        let start = buffer.count
+        buffer.reserveCapacity(start + size)
+        var missing = size
+        while missing > 0 {
+            let chunk = Swift.min(missing, zeros.count)
+            buffer.append(contentsOf: zeros[..<chunk])
+            missing -= chunk
+        }
+        buffer.withUnsafeMutableBufferPointer { all in
+            var writer = RESPWriter(UnsafeMutableBufferPointer(rebasing: all[start...]))
+            body(&writer)
+            writer.finish()
+        }
+    }
+
+    @usableFromInline static let zeros = [UInt8](repeating: 0, count: 4096)
+
+    @inlinable
+    consuming func finish() {
+        precondition(position == storage.count, "RESPWriter: wrote \(position) of the \(storage.count) bytes announced (a respPayloadCount that does not match its payload)")
+    }
+}

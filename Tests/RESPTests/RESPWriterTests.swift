@@ -1,0 +1,76 @@
+@testable import RESP
+import Testing
+
+/// The bounds-checked pointer writer under the command encoder.
+@Suite("RESPWriter")
+struct RESPWriterTests {
+    /// A conformance with only `appendRESPPayload`: it takes the default write path.
+    struct Appending: RESPArgument {
+        var text: String
+        var respPayloadCount: Int { text.utf8.count }
+        func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: text.utf8) }
+    }
+
+    /// Announces fewer (or more) bytes than it writes.
+    struct Lying: RESPArgument {
+        var announced: Int
+        var respPayloadCount: Int { announced }
+        func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: [1, 2, 3]) }
+    }
+
+    static func written(_ size: Int, _ body: (inout RESPWriter) -> Void) -> [UInt8] {
+        var out: [UInt8] = []
+        RESPWriter.append(count: size, to: &out, body)
+        return out
+    }
+
+    @Test("each argument writes what it appends", arguments: [
+        "", "PING", "héllo 我", String(repeating: "x", count: 300),
+    ])
+    func strings(text: String) {
+        let arguments: [any RESPArgument] = [text, text[...], Array(text.utf8), Array(text.utf8)[...], Appending(text: text)]
+        for argument in arguments {
+            var appended: [UInt8] = []
+            argument.appendRESPPayload(to: &appended)
+            #expect(Self.written(argument.respPayloadCount) { argument.writeRESPPayload(to: &$0) } == appended)
+        }
+    }
+
+    @Test("decimals at every digit boundary", arguments: [
+        0, 9, 10, 99, 100, 999, 1000, 123_456_789, Int64.max, Int64.min, -1, -10, -100,
+    ] as [Int64])
+    func decimals(value: Int64) {
+        #expect(Self.written(RESPDecimal.count(value)) { $0.writeDecimal(value) } == Array(String(value).utf8))
+        #expect(Self.written(RESPDecimal.count(value)) { Int(value).writeRESPPayload(to: &$0) } == Array(String(value).utf8))
+    }
+
+    @Test("a non-contiguous collection is written byte by byte")
+    func nonContiguous() {
+        let bytes = (0..<10).lazy.map { UInt8($0) }
+        #expect(Self.written(10) { $0.write(contentsOf: bytes) } == Array(0..<10))
+    }
+
+    @Test("appending writes after what the buffer holds")
+    func appendsAfterExistingBytes() {
+        var out: [UInt8] = [7, 7]
+        RESPWriter.append(count: 3, to: &out) { $0.write(contentsOf: [1, 2, 3]) }
+        RESPWriter.append(count: 0, to: &out) { _ in }
+        #expect(out == [7, 7, 1, 2, 3])
+    }
+
+    @Test("an argument that writes more than it announced stops the process, not memory")
+    func overrunTraps() async {
+        await #expect(processExitsWith: .failure) {
+            var out: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &out, "SET", Lying(announced: 2))
+        }
+    }
+
+    @Test("an argument that writes less than it announced stops the process, not the connection")
+    func underrunTraps() async {
+        await #expect(processExitsWith: .failure) {
+            var out: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &out, "SET", Lying(announced: 5))
+        }
+    }
+}
