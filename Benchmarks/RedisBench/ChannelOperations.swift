@@ -21,7 +21,7 @@ enum ChannelOperations {
         [
             plan(.channelSend, 4, 128, 200_000),
             plan(.channelRecv, 4, 128, 200_000),
-            plan(.channelPingpong, 1, 1, 5_000),
+            plan(.channelPingpong, 1, 8, 20_000),
             plan(.channelPipe, 1, 1, 50_000),
         ]
     }
@@ -51,9 +51,9 @@ enum ChannelOperations {
                 async: { _ in ((try? await client_.recv(as: BenchMessage.self)) ?? nil) != nil }
             ))
         case .channelPingpong:
-            return pingPong(plan, requester: client_, responder: server)
+            return pingPong(plan, requester: client_, responder: server, reactors: group.reactors)
         case .channelPipe:
-            return pipe(plan, producer: server, consumer: client_)
+            return pipe(plan, producer: server, consumer: client_, reactors: group.reactors)
         default:
             throw BenchError("\(plan.workload.rawValue) is not a channel workload")
         }
@@ -61,7 +61,9 @@ enum ChannelOperations {
 
     /// Requests from the client peer, answered by `--consumers` responder tasks on the
     /// server peer, as a worker pool does. An operation is one full round trip.
-    private static func pingPong(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel) -> Runner.Prepared {
+    /// Every task prefers a reactor as its executor, as a worker pool on this library
+    /// should: a reply then resumes its task on the thread that read it.
+    private static func pingPong(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
         let size = plan.size
         let request = Operation(
             callback: { index, done in
@@ -80,8 +82,8 @@ enum ChannelOperations {
         return Runner.Prepared(operation: request, custom: { counters, log in
             let stop = Stop()
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<responders {
-                    group.addTask {
+                for index in 0..<responders {
+                    group.addTask(executorPreference: reactors[index % reactors.count]) {
                         while !stop.requested {
                             guard let message = try? await responder.brecv(as: BenchMessage.self, timeout: .milliseconds(200)) else { continue }
                             try? await responder.send(message)
@@ -90,7 +92,7 @@ enum ChannelOperations {
                 }
                 group.addTask {
                     switch plan.api {
-                    case .async: await Driver.runAsync(lanes: lanes, reactors: [], counters: counters, log: log, operation: request)
+                    case .async: await Driver.runAsync(lanes: lanes, reactors: reactors, counters: counters, log: log, operation: request)
                     default: await Driver.runCallbacks(lanes: lanes, counters: counters, log: log, operation: request)
                     }
                     stop.request()
@@ -101,14 +103,14 @@ enum ChannelOperations {
 
     /// `--producers` tasks send into the channel, `--consumers` tasks block-receive from
     /// it; latency is from the timestamp inside each message to its receipt.
-    private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel) -> Runner.Prepared {
+    private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
         let size = plan.size
         let noop = Operation(callback: { _, done in done(true) }, async: { _ in true })
         return Runner.Prepared(operation: noop, custom: { counters, log in
             let stop = Stop()
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<plan.producers {
-                    group.addTask {
+                for index in 0..<plan.producers {
+                    group.addTask(executorPreference: reactors[index % reactors.count]) {
                         while let index = counters.claim() {
                             if (try? await producer.send(BenchMessage.make(seq: index, size: size))) == nil {
                                 counters.errors.add(1, ordering: .relaxed)
@@ -116,8 +118,8 @@ enum ChannelOperations {
                         }
                     }
                 }
-                for _ in 0..<plan.consumers {
-                    group.addTask {
+                for index in 0..<plan.consumers {
+                    group.addTask(executorPreference: reactors[(plan.producers + index) % reactors.count]) {
                         while !stop.requested {
                             // As a worker pool would: take what is waiting in one round
                             // trip, and block only when the channel is empty.

@@ -62,6 +62,32 @@ struct BlockingTests {
         }
     }
 
+    @Test("callback BLPOPs reuse the idle leased connection, and one that died idle is replaced")
+    func callbackBlockingReusesAndRetries() async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: .init(connections: 1)) { client async throws in
+                @Sendable func blpop(_ key: String) async throws -> RESPValue {
+                    try await withCheckedThrowingContinuation { continuation in
+                        client.send("BLPOP", key, "0.05") { continuation.resume(with: $0) }
+                    }
+                }
+                try await client.ping()
+                #expect(try await blpop("q").isNull)
+                let connections = try await withProbe(server) { probe in try await probe.infoClients("connected_clients") }
+                for _ in 0..<20 { #expect(try await blpop("q").isNull) }
+                try await withProbe(server) { probe async throws in
+                    #expect(try await probe.infoClients("connected_clients") == connections, "no connection per command")
+                }
+                // The idle blocking connection dies with the server; the next callback
+                // BLPOP finds out on it (nothing sent) and retries on a fresh one.
+                try server.restart()
+                try await client.rpush("q", "x")
+                let reply = try await blpop("q")
+                #expect(reply.array?.last?.string == "x")
+            }
+        }
+    }
+
     @Test("many concurrent BLPOPs are each answered once")
     func concurrentBlpops() async throws {
         try await withServer { server async throws in

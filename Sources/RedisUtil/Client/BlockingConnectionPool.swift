@@ -57,7 +57,6 @@ final class BlockingConnectionPool: Sendable {
             switch step {
             case .reuse(let lease):
                 if lease.connection.isDefunct.load(ordering: .relaxed) {
-                    // Lost while idle (e.g. a server restart): its client id is stale.
                     discard(lease)
                     continue
                 }
@@ -91,6 +90,21 @@ final class BlockingConnectionPool: Sendable {
                 do { try await Task.sleep(for: pause) } catch { throw RedisError.cancelled }
                 pause = min(pause * 2, .milliseconds(20))
             }
+        }
+    }
+
+    /// An idle connection, without waiting or connecting; `nil` when none is idle (or a
+    /// settling one is about to come back, which ``lease()`` waits for).
+    func leaseIdle() -> Lease? {
+        while true {
+            let idle = state.withLock { state -> Lease? in
+                guard !state.drained, state.settling == 0 else { return nil }
+                return state.idle.popLast()
+            }
+            guard let lease = idle else { return nil }
+            // Lost while idle (e.g. a server restart): its client id is stale.
+            guard lease.connection.isDefunct.load(ordering: .relaxed) else { return lease }
+            discard(lease)
         }
     }
 

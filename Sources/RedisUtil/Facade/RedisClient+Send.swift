@@ -133,12 +133,7 @@ extension RedisClient {
     @usableFromInline
     func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         if let deadline = blockingDeadline ?? self.blockingDeadline(of: bytes) {
-            // Leasing may wait; blocking commands are not the hot path.
-            Task {
-                do { completion(.success(try await sendBlocking(bytes, deadline: deadline))) }
-                catch let error as RedisError { completion(.failure(error)) }
-                catch { completion(.failure(.cancelled)) }
-            }
+            sendBlocking(bytes, deadline: deadline, completion: completion)
             return
         }
         switch connectionForCallback() {
@@ -146,6 +141,41 @@ extension RedisClient {
             connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))
         case .failure(let error):
             completion(.failure(error))
+        }
+    }
+
+    /// A blocking command from the callback facade: straight onto an idle leased
+    /// connection when there is one (no task, no thread hop), else through the async
+    /// path, which may open a connection or wait for one.
+    private func sendBlocking(_ bytes: [UInt8], deadline: Duration?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        guard !isClosed, let lease = blocking.leaseIdle() else {
+            sendBlockingInTask(bytes, deadline: deadline, completion: completion)
+            return
+        }
+        let handler: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self] result in
+            switch result {
+            case .success:
+                blocking.release(lease)
+                completion(result)
+            case .failure(let error):
+                settle(lease, after: error)
+                if case .connectionLost(_, _, .notSent) = error {
+                    // The idle connection had died unnoticed; as in the async path, one
+                    // retry on a fresh lease is safe because nothing was sent.
+                    sendBlockingInTask(bytes, deadline: deadline, completion: completion)
+                } else {
+                    completion(result)
+                }
+            }
+        }
+        lease.connection.submit(Submission(bytes: bytes, handlers: .one(.single(handler)), timeout: deadline.map { .after($0) } ?? .never))
+    }
+
+    private func sendBlockingInTask(_ bytes: [UInt8], deadline: Duration?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        Task {
+            do { completion(.success(try await sendBlocking(bytes, deadline: deadline))) }
+            catch let error as RedisError { completion(.failure(error)) }
+            catch { completion(.failure(.cancelled)) }
         }
     }
 }
