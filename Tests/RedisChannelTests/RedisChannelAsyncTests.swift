@@ -138,7 +138,9 @@ import Testing
     @Test func redisErrorsPassThrough() async throws {
         try await withRedis { _, client in
             try await client.send("SET", "/test/jobs/client", "not a list")
-            let (c, s) = channelPair(client, timeout: .seconds(10))
+            // A channel timeout, so that the send is a MULTI … EXEC; long, because its
+            // EXPIRE applies to the string too, which must outlive any stall of the test.
+            let (c, s) = channelPair(client, timeout: .seconds(3600))
             await #expect(throws: RedisError.self) { try await c.send(1) }
             await #expect(throws: RedisError.self) { try await s.recv(as: Int.self) }
         }
