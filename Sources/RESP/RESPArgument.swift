@@ -155,16 +155,17 @@ public enum RESPDecimal {
             buffer.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude % 10))
             return
         }
-        // Digits come out least significant first: make room, then fill from the right.
-        let digits = count(magnitude: magnitude)
-        let first = buffer.count
-        buffer.append(contentsOf: repeatElement(0x30, count: digits))
-        var rest = magnitude
-        var index = first + digits - 1
-        while rest > 0 {
-            buffer[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-            index -= 1
+        // Digits come out least significant first: fill a stack buffer from the right
+        // (20 bytes hold UInt64.max), then append them in one copy.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = magnitude
+            var index = 20
+            while rest > 0 {
+                index -= 1
+                digits[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index...]))
         }
     }
 }

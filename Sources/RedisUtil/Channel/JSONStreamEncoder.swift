@@ -15,6 +15,9 @@ final class JSONStreamEncoder: Encoder {
     /// The bytes of `value`, or `nil` when it must go through the tree encoder.
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8]? {
         let encoder = JSONStreamEncoder()
+        // Room for a typical small message and its members: no growth on the way.
+        encoder.out.reserveCapacity(256)
+        encoder.members.reserveCapacity(8)
         do {
             try encoder.writeRoot(value)
         } catch {
