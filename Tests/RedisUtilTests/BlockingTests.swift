@@ -88,6 +88,39 @@ struct BlockingTests {
         }
     }
 
+    @Test("at the pool's bound, a waiter gets the connection that comes back; a cancelled waiter strands no one")
+    func waitersAtTheBound() async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: .init(maxBlockingConnections: 1)) { client async throws in
+                let holder = Task { try await client.blpop("a", timeout: .zero) }
+                // Both wait for the one connection; neither has reached the server.
+                let cancelled = Task { try await client.blpop("b", timeout: .seconds(30)) }
+                let next = Task { try await client.blpop("c", timeout: .seconds(30)) }
+                try await Task.sleep(for: .milliseconds(100))
+                cancelled.cancel()
+                await #expect(throws: RedisError.cancelled) { try await cancelled.value }
+                try await client.rpush("c", "for next")
+                try await client.rpush("a", "for holder")
+                #expect(try await holder.value?.value == "for holder")
+                // The connection came back once: the cancelled waiter must not have kept it.
+                #expect(try await next.value?.value == "for next")
+            }
+        }
+    }
+
+    @Test("closing the client ends a wait for a blocking connection")
+    func closeEndsWaiters() async throws {
+        try await withServer { server async throws in
+            let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: .init(maxBlockingConnections: 1))
+            let holder = Task { try await client.blpop("a", timeout: .zero) }
+            let waiter = Task { try await client.blpop("b", timeout: .zero) }
+            try await Task.sleep(for: .milliseconds(100))
+            await client.close(gracePeriod: .milliseconds(100))
+            await #expect(throws: RedisError.self) { try await waiter.value }
+            await #expect(throws: RedisError.self) { try await holder.value }
+        }
+    }
+
     @Test("many concurrent BLPOPs are each answered once")
     func concurrentBlpops() async throws {
         try await withServer { server async throws in
@@ -126,7 +159,9 @@ struct BlockingTests {
                     first.cancel()
                     await #expect(throws: RedisError.cancelled) { try await first.value }
                     // Unblocked by id, so the connection settles and is reused (a stale id
-                    // would leave it blocked until the pool gave up and closed it).
+                    // would leave it blocked until the pool gave up and closed it). Until
+                    // CLIENT UNBLOCK lands, the first BLPOP still counts as blocked.
+                    #expect(try await probe.eventually { try await blockedIDs().isEmpty })
                     let second = Task { try await client.blpop("q", timeout: .zero) }
                     #expect(try await probe.eventually { try await blockedIDs().count == 1 })
                     #expect(try await blockedIDs().first == blockedID)

@@ -23,6 +23,19 @@ final class BlockingConnectionPool: Sendable {
         /// back (or is dropped) within the settle window.
         var settling = 0
         var drained = false
+        /// Callers waiting for a connection to come back or a slot to free, oldest
+        /// first; each is woken once, and then looks again.
+        var waiters: [(id: UInt64, wake: CheckedContinuation<Void, Never>)] = []
+        var nextWaiterID: UInt64 = 0
+        /// Bumped by every event that can end a wait, so that a caller that decided to
+        /// wait can tell, when it registers, whether it has already missed one.
+        var generation: UInt64 = 0
+
+        /// Something came back or a slot freed: the oldest waiter looks again.
+        mutating func wakeOne() -> CheckedContinuation<Void, Never>? {
+            generation &+= 1
+            return waiters.isEmpty ? nil : waiters.removeFirst().wake
+        }
     }
 
     private let endpoint: RedisEndpoint
@@ -39,20 +52,19 @@ final class BlockingConnectionPool: Sendable {
     /// An idle connection, one about to come back from settling, a new one, or (at the
     /// bound) a wait for one to come back.
     func lease() async throws -> Lease {
-        var pause = Duration.microseconds(100)
         while true {
-            enum Step { case reuse(Lease), create, wait, closed }
+            enum Step { case reuse(Lease), create, wait(generation: UInt64), closed }
             let step = state.withLock { state -> Step in
                 if state.drained { return .closed }
                 if let lease = state.idle.popLast() { return .reuse(lease) }
                 // A settling connection is back within milliseconds: waiting for it costs
                 // less than a new socket and keeps a cancel-then-retry loop on one connection.
-                if state.settling > 0 { return .wait }
+                if state.settling > 0 { return .wait(generation: state.generation) }
                 if state.open.count + state.creating < configuration.maxBlockingConnections {
                     state.creating += 1
                     return .create
                 }
-                return .wait
+                return .wait(generation: state.generation)
             }
             switch step {
             case .reuse(let lease):
@@ -82,14 +94,43 @@ final class BlockingConnectionPool: Sendable {
                     }
                     return lease
                 } catch {
-                    state.withLock { $0.creating -= 1 }
+                    state.withLock { $0.creating -= 1; return $0.wakeOne() }?.resume()
                     Self.close(connection)
                     throw error
                 }
-            case .wait:
-                do { try await Task.sleep(for: pause) } catch { throw RedisError.cancelled }
-                pause = min(pause * 2, .milliseconds(20))
+            case .wait(let generation):
+                try await waitForChange(since: generation)
             }
+        }
+    }
+
+    /// Suspends until a connection comes back, a slot frees, the pool drains or the task
+    /// is cancelled; returns at once if one of those happened since `generation`.
+    private func waitForChange(since generation: UInt64) async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID &+= 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
+                let missed = state.withLock { state -> Bool in
+                    if state.generation != generation || state.drained || Task.isCancelled { return true }
+                    state.waiters.append((id, wake))
+                    return false
+                }
+                if missed { wake.resume() }
+            }
+        } onCancel: {
+            state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index).wake
+            }?.resume()
+        }
+        if Task.isCancelled {
+            // A wake this caller took but will not use goes to the next waiter, so that
+            // a connection coming back is never left idle while someone waits.
+            state.withLock { $0.wakeOne() }?.resume()
+            throw RedisError.cancelled
         }
     }
 
@@ -110,17 +151,22 @@ final class BlockingConnectionPool: Sendable {
 
     /// Returns a connection after its blocking command was answered.
     func release(_ lease: Lease) {
-        let keep = state.withLock { state -> Bool in
-            guard !state.drained, state.open[ObjectIdentifier(lease.connection)] != nil else { return false }
+        let (keep, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.drained, state.open[ObjectIdentifier(lease.connection)] != nil else { return (false, nil) }
             state.idle.append(lease)
-            return true
+            return (true, state.wakeOne())
         }
+        waiter?.resume()
         if !keep { Self.close(lease.connection) }
     }
 
     /// Drops a connection whose state is unknown (e.g. its command failed with the connection).
     func discard(_ lease: Lease) {
-        let owned = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(lease.connection)) != nil }
+        let (owned, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            let owned = state.open.removeValue(forKey: ObjectIdentifier(lease.connection)) != nil
+            return (owned, owned ? state.wakeOne() : nil)
+        }
+        waiter?.resume()
         if owned { Self.close(lease.connection) }
     }
 
@@ -131,20 +177,26 @@ final class BlockingConnectionPool: Sendable {
 
     /// The settling connection's reply slot drained (`reusable`) or the server did not let go.
     func endSettling(_ lease: Lease, reusable: Bool) {
+        // No wake here: the release or discard that follows wakes a waiter.
         state.withLock { $0.settling -= 1 }
         if reusable { release(lease) } else { discard(lease) }
     }
 
     /// Stops leasing and hands back every open connection, idle or leased, for closing.
     func drainAll() -> [RedisConnection] {
-        state.withLock { state in
+        let (connections, waiters) = state.withLock { state in
             state.drained = true
+            state.generation &+= 1
             defer {
                 state.idle.removeAll()
                 state.open.removeAll()
+                state.waiters.removeAll()
             }
-            return Array(state.open.values)
+            return (Array(state.open.values), state.waiters.map(\.wake))
         }
+        // Each looks again and finds the pool closed.
+        for waiter in waiters { waiter.resume() }
+        return connections
     }
 
     private static func close(_ connection: RedisConnection) {
