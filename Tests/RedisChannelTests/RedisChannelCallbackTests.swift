@@ -5,7 +5,7 @@ import Testing
 @Suite struct RedisChannelCallbackTests {
     @Test func everyOperation() async throws {
         try await withRedis { _, client in
-            let (c, s) = channelPair(client, timeout: .seconds(30))
+            let (c, s) = channelPair(client, timeout: .seconds(3600))
             try await callback { c.send(["k": "v"] as JSONValue, completion: $0) }
             try await callback { c.send(contentsOf: [1, 2, 3], completion: $0) }
             #expect(try await client.send("TTL", "/test/jobs/client").int ?? 0 > 0)

@@ -16,7 +16,9 @@ import Testing
         #expect(baseline == 1)
 
         let idle = try RedisClient(.tcp(host: server.host, port: server.port))
-        let onClient = RedisChannel(client: idle, "/x", peer: .client, timeout: .seconds(5))
+        // A timeout makes the send a MULTI … EXEC; long, so that a stall of the parallel
+        // test pass cannot expire the list before it is read.
+        let onClient = RedisChannel(client: idle, "/x", peer: .client, timeout: .seconds(3600))
         let onEndpoint = RedisChannel(RedisEndpoint(integerLiteral: server.port), ["x"], peer: .server)
         #expect(try await connectedClients(probe) == baseline)
         #expect(try await probe.send("DBSIZE").int == 0, "creating a channel writes nothing")

@@ -94,6 +94,37 @@ struct FaultTests {
         }
     }
 
+    @Test("async callers held back by a stalled server all go through once it answers; close ends the wait", .timeLimit(.minutes(1)))
+    func backpressureWaitersResumeAndClose() async throws {
+        try await withServer { server async throws in
+            let configuration = RedisConfiguration(commandTimeout: .seconds(30), connections: 1, maxPendingCommands: 10)
+            let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: configuration)
+            try await client.ping()
+            try server.pause()
+            var resumed = false
+            defer { if !resumed { try? server.resume() } }
+            // 10 go out, 190 wait for room; every one gets its own reply after the resume.
+            let callers = (0..<200).map { index in
+                Task { try await client.send("ECHO", "w\(index)").string }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            try server.resume()
+            resumed = true
+            for (index, caller) in callers.enumerated() {
+                #expect(try await caller.value == "w\(index)")
+            }
+            // Stalled again with waiters: closing the client ends every wait.
+            try server.pause()
+            resumed = false
+            let stuck = (0..<50).map { _ in Task { try await client.send("PING") } }
+            try await Task.sleep(for: .milliseconds(200))
+            await client.close(gracePeriod: .milliseconds(100))
+            for caller in stuck {
+                await #expect(throws: RedisError.self) { try await caller.value }
+            }
+        }
+    }
+
     @Test("garbage from the server fails the pending command with a protocol error, then the client reconnects", arguments: [
         "?garbage\r\n", "$-5\r\n", ":12x\r\n", "*-2\r\n",
     ])

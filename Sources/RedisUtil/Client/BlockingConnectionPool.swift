@@ -23,18 +23,16 @@ final class BlockingConnectionPool: Sendable {
         /// back (or is dropped) within the settle window.
         var settling = 0
         var drained = false
-        /// Callers waiting for a connection to come back or a slot to free, oldest
-        /// first; each is woken once, and then looks again.
-        var waiters: [(id: UInt64, wake: CheckedContinuation<Void, Never>)] = []
-        var nextWaiterID: UInt64 = 0
+        /// Callers waiting for a connection to come back or a slot to free.
+        var waiters = WaiterList()
         /// Bumped by every event that can end a wait, so that a caller that decided to
         /// wait can tell, when it registers, whether it has already missed one.
         var generation: UInt64 = 0
 
         /// Something came back or a slot freed: the oldest waiter looks again.
-        mutating func wakeOne() -> CheckedContinuation<Void, Never>? {
+        mutating func wakeOne() -> [WaiterList.Wake] {
             generation &+= 1
-            return waiters.isEmpty ? nil : waiters.removeFirst().wake
+            return waiters.removeFirst(1)
         }
     }
 
@@ -94,7 +92,7 @@ final class BlockingConnectionPool: Sendable {
                     }
                     return lease
                 } catch {
-                    state.withLock { $0.creating -= 1; return $0.wakeOne() }?.resume()
+                    for wake in state.withLock({ $0.creating -= 1; return $0.wakeOne() }) { wake.resume() }
                     Self.close(connection)
                     throw error
                 }
@@ -107,31 +105,10 @@ final class BlockingConnectionPool: Sendable {
     /// Suspends until a connection comes back, a slot frees, the pool drains or the task
     /// is cancelled; returns at once if one of those happened since `generation`.
     private func waitForChange(since generation: UInt64) async throws {
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiterID &+= 1
-            return state.nextWaiterID
+        await WaiterList.wait(in: state, list: \.waiters) { state in
+            state.generation == generation && !state.drained
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
-                let missed = state.withLock { state -> Bool in
-                    if state.generation != generation || state.drained || Task.isCancelled { return true }
-                    state.waiters.append((id, wake))
-                    return false
-                }
-                if missed { wake.resume() }
-            }
-        } onCancel: {
-            state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index).wake
-            }?.resume()
-        }
-        if Task.isCancelled {
-            // A wake this caller took but will not use goes to the next waiter, so that
-            // a connection coming back is never left idle while someone waits.
-            state.withLock { $0.wakeOne() }?.resume()
-            throw RedisError.cancelled
-        }
+        if Task.isCancelled { throw RedisError.cancelled }
     }
 
     /// An idle connection, without waiting or connecting; `nil` when none is idle (or a
@@ -151,22 +128,22 @@ final class BlockingConnectionPool: Sendable {
 
     /// Returns a connection after its blocking command was answered.
     func release(_ lease: Lease) {
-        let (keep, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.drained, state.open[ObjectIdentifier(lease.connection)] != nil else { return (false, nil) }
+        let (keep, woken) = state.withLock { state -> (Bool, [WaiterList.Wake]) in
+            guard !state.drained, state.open[ObjectIdentifier(lease.connection)] != nil else { return (false, []) }
             state.idle.append(lease)
             return (true, state.wakeOne())
         }
-        waiter?.resume()
+        for wake in woken { wake.resume() }
         if !keep { Self.close(lease.connection) }
     }
 
     /// Drops a connection whose state is unknown (e.g. its command failed with the connection).
     func discard(_ lease: Lease) {
-        let (owned, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+        let (owned, woken) = state.withLock { state -> (Bool, [WaiterList.Wake]) in
             let owned = state.open.removeValue(forKey: ObjectIdentifier(lease.connection)) != nil
-            return (owned, owned ? state.wakeOne() : nil)
+            return (owned, owned ? state.wakeOne() : [])
         }
-        waiter?.resume()
+        for wake in woken { wake.resume() }
         if owned { Self.close(lease.connection) }
     }
 
@@ -184,18 +161,17 @@ final class BlockingConnectionPool: Sendable {
 
     /// Stops leasing and hands back every open connection, idle or leased, for closing.
     func drainAll() -> [RedisConnection] {
-        let (connections, waiters) = state.withLock { state in
+        let (connections, woken) = state.withLock { state in
             state.drained = true
             state.generation &+= 1
             defer {
                 state.idle.removeAll()
                 state.open.removeAll()
-                state.waiters.removeAll()
             }
-            return (Array(state.open.values), state.waiters.map(\.wake))
+            return (Array(state.open.values), state.waiters.removeAll())
         }
         // Each looks again and finds the pool closed.
-        for waiter in waiters { waiter.resume() }
+        for wake in woken { wake.resume() }
         return connections
     }
 

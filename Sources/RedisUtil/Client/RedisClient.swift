@@ -33,6 +33,8 @@ public final class RedisClient: Sendable {
     /// The same connections grouped by their reactor.
     private let connectionsByReactor: [(Reactor, [RedisConnection])]
     let blocking: BlockingConnectionPool
+    /// Async callers waiting for room while every connection is at its limits.
+    private let capacityWaiters = CapacityWaiters()
     private let closed = Atomic<Bool>(false)
     private let cursor = Atomic<UInt>(0)
 
@@ -60,8 +62,9 @@ public final class RedisClient: Sendable {
         }
         let count = max(1, configuration.connections ?? self.group.reactors.count)
         let reactors = self.group.reactors
+        let waiters = capacityWaiters
         connections = (0..<count).map {
-            RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration)
+            RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration, capacityWaiters: waiters)
         }
         let built = connections
         connectionsByReactor = reactors.compactMap { reactor in
@@ -121,15 +124,13 @@ public final class RedisClient: Sendable {
     /// thread) while every connection is at its limit, so memory stays bounded when
     /// the server stalls.
     func connectionWithCapacity() async throws -> RedisConnection {
-        var pause = Duration.microseconds(50)
         while true {
             guard !isClosed else { throw RedisError.closed }
             let connection = pickConnection()
             if !isOverloaded(connection, factor: 1) { return connection }
             // Cancellation is reported as the package's own error, as for a command in flight.
             guard !Task.isCancelled else { throw RedisError.cancelled }
-            do { try await Task.sleep(for: pause) } catch { throw RedisError.cancelled }
-            pause = min(pause * 2, .milliseconds(10))
+            await capacityWaiters.wait { [self] in isClosed || !isOverloaded(pickConnection(), factor: 1) }
         }
     }
 
@@ -149,6 +150,7 @@ public final class RedisClient: Sendable {
     /// reactors stop. Idempotent. Must not be called from a reactor thread.
     public func close(gracePeriod: Duration = .seconds(5)) async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        capacityWaiters.close()
         await withTaskGroup(of: Void.self) { group in
             for connection in connections + blocking.drainAll() {
                 group.addTask {

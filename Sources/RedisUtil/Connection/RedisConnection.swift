@@ -70,6 +70,8 @@ final class RedisConnection: @unchecked Sendable {
     private var hasBeenReady = false
     /// A connection leased for blocking commands: replies may legitimately take forever.
     let isBlocking: Bool
+    /// The client's callers waiting for room; told whenever slots or bytes free up.
+    private let capacityWaiters: CapacityWaiters?
     /// Where RESP3 push frames go (reactor thread).
     var onPush: ((RESPValue) -> Void)?
 
@@ -78,8 +80,9 @@ final class RedisConnection: @unchecked Sendable {
     /// Reads per readiness callback before yielding to other connections on the reactor.
     private static let readsPerWakeup = 16
 
-    init(reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, isBlocking: Bool = false) {
+    init(reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, isBlocking: Bool = false, capacityWaiters: CapacityWaiters? = nil) {
         self.isBlocking = isBlocking
+        self.capacityWaiters = capacityWaiters
         self.reactor = reactor
         self.endpoint = endpoint
         self.configuration = configuration
@@ -181,7 +184,11 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Gives back the load of reply slots that left the FIFO (answered, written off, or never queued).
     private func releaseSlots(_ count: Int) {
-        if count > 0 { load.subtract(count, ordering: .relaxed) }
+        guard count > 0 else { return }
+        // Sequentially consistent, as CapacityWaiters requires (the same instruction as
+        // relaxed on x86 and ARM's LSE).
+        load.subtract(count, ordering: .sequentiallyConsistent)
+        capacityWaiters?.roomFreed(count)
     }
 
     // MARK: Connecting
@@ -307,7 +314,8 @@ final class RedisConnection: @unchecked Sendable {
             }
             switch result {
             case .transferred(let count):
-                unsentBytes.subtract(count, ordering: .relaxed)
+                unsentBytes.subtract(count, ordering: .sequentiallyConsistent)
+                capacityWaiters?.roomFreed(.max)
             case .wouldBlock, .endOfFile:
                 watcher?.setInterest([.read, .write])
                 return
