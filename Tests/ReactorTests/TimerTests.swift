@@ -66,8 +66,11 @@ struct TimerTests {
                 windows[step] = (before + .milliseconds(10 * step))...(ContinuousClock.now + .milliseconds(10 * step))
             }
             flags.scheduled.store(true, ordering: .releasing)
+            // Due after every timer above (the last is due 200 ms after its own call, which
+            // came before this one), so it fires after them: the count cannot race the
+            // reactor still working through the overdue ones.
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                reactor.schedule(after: .milliseconds(40)) { done.resume() }
+                reactor.schedule(after: .milliseconds(250)) { done.resume() }
             }
             #expect(fired.values.count == 20)
             expectDeadlineOrder(fired.values, windows)
