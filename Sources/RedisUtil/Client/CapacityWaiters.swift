@@ -22,6 +22,9 @@ final class CapacityWaiters: Sendable {
     func wait(until hasRoom: @Sendable () -> Bool) async {
         waiting.add(1, ordering: .sequentiallyConsistent)
         defer { waiting.subtract(1, ordering: .sequentiallyConsistent) }
+        // `hasRoom` reads the connections' counters with relaxed loads; the fence keeps
+        // them after the announcement above, as the handshake needs.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
         await WaiterList.wait(in: state, list: \.waiters) { state in !state.closed && !hasRoom() }
     }
 
