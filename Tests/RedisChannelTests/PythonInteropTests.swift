@@ -110,7 +110,7 @@ struct PythonInteropTests {
             #expect(try await pythonWaiting == ["late": true])
 
             // Swift blocks, Python sends later; brecvLast drains what came with it.
-            async let swiftWaiting = swift.brecvLast(as: Int.self, timeout: .seconds(10))
+            async let swiftWaiting = swift.brecvLast(as: Int.self, timeout: .seconds(60))
             try await Task.sleep(for: .milliseconds(200))
             _ = try await PythonPeer.call(port: server.port, channel: "/last", peer: "client", op: "send_many", args: [[7, 8]])
             let last = try await swiftWaiting
@@ -180,7 +180,7 @@ struct PythonInteropTests {
             #expect(try await callback { swift.brecv(as: JSONValue.self, timeout: .seconds(1), completion: $0) } == ["k": "値"])
 
             // Swift blocks first; Python sends while it waits.
-            async let waiting = swift.brecv(as: String.self, timeout: .seconds(10))
+            async let waiting = swift.brecv(as: String.self, timeout: .seconds(60))
             try await Task.sleep(for: .milliseconds(200))
             _ = try await PythonPeer.call(port: server.port, channel: "/interop/peek-p2s", peer: "client", op: "send_msg", args: ["遅い 🐢"])
             #expect(try await waiting == "遅い 🐢")

@@ -62,7 +62,7 @@ import Testing
     @Test func brecvReturnsAMessageThatArrivesLater() async throws {
         try await withRedis { _, client in
             let (c, s) = channelPair(client)
-            async let waiting = s.brecv(as: String.self, timeout: .seconds(5))
+            async let waiting = s.brecv(as: String.self, timeout: .seconds(60))
             try await Task.sleep(for: .milliseconds(200))
             try await c.send("late")
             #expect(try await waiting == "late")
@@ -94,7 +94,7 @@ import Testing
             #expect(try await s.brecvLast(as: Int.self, timeout: .milliseconds(150)) == nil)
             try await c.send(contentsOf: [1, 2, 3])
             #expect(try await s.brecvLast(as: Int.self, timeout: .seconds(1)) == 3)
-            async let waiting = s.brecvLast(as: Int.self, timeout: .seconds(5))
+            async let waiting = s.brecvLast(as: Int.self, timeout: .seconds(60))
             try await Task.sleep(for: .milliseconds(150))
             try await c.send(9)
             #expect(try await waiting == 9)

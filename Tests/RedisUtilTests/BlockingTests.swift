@@ -128,7 +128,7 @@ struct BlockingTests {
                 let waiters = 8
                 let values = try await withThrowingTaskGroup(of: String?.self) { group in
                     for _ in 0..<waiters {
-                        group.addTask { try await client.blpop("work", timeout: .seconds(10))?.value }
+                        group.addTask { try await client.blpop("work", timeout: .seconds(60))?.value }
                     }
                     for index in 0..<waiters {
                         try await client.rpush("work", "job\(index)")

@@ -223,8 +223,8 @@ struct FeatureTests {
     @Test("waitServe returns for a live server and names the endpoint when a dead port times out")
     func waitServe() async throws {
         try await withServer { server async throws in
-            try await RedisClient.waitServe(.tcp(host: server.host, port: server.port), timeout: .seconds(5))
-            try RedisClient.waitServeBlocking(.tcp(host: server.host, port: server.port), timeout: .seconds(5))
+            try await RedisClient.waitServe(.tcp(host: server.host, port: server.port), timeout: .seconds(60))
+            try RedisClient.waitServeBlocking(.tcp(host: server.host, port: server.port), timeout: .seconds(60))
         }
         let fake = try FakeServer(scripts: [["+PONG\r\n"]])
         let deadPort = fake.port

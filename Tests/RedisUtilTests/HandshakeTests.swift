@@ -64,7 +64,7 @@ struct HandshakeTests {
                 await #expect(throws: RedisError.self) { try await client.ping() }
             }
             // waitServe counts a NOAUTH answer as serving.
-            try await RedisClient.waitServe(.tcp(host: server.host, port: server.port), timeout: .seconds(5))
+            try await RedisClient.waitServe(.tcp(host: server.host, port: server.port), timeout: .seconds(60))
         }
     }
 

@@ -90,8 +90,9 @@ struct ServerProbe {
     }
 
     /// Polls `condition` every 5 ms until it holds or `limit` passes; returns whether it held.
-    /// Used to wait for server-side effects, never to assert on timing.
-    func eventually(limit: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    /// Used to wait for server-side effects, never to assert on timing. The limit is only a
+    /// hang guard: the parallel test pass can keep a task from running for 10–20 s at a time.
+    func eventually(limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
