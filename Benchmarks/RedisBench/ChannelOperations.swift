@@ -10,8 +10,14 @@ struct BenchMessage: Codable, Sendable {
     var data: String
 
     /// `{"data": "xxx…", "seq": N, "t": N}` is about 40 bytes plus the padding.
-    static func make(seq: Int, size: Int) -> BenchMessage {
-        BenchMessage(t: monotonicNanoseconds(), seq: seq, data: String(repeating: "x", count: max(0, size - 40)))
+    static func make(seq: Int, padding: String) -> BenchMessage {
+        BenchMessage(t: monotonicNanoseconds(), seq: seq, data: padding)
+    }
+
+    /// The padding that brings a message to `size` bytes of JSON. Built once per run: a
+    /// copy is a retain, so the benchmark measures the channel, not string building.
+    static func padding(size: Int) -> String {
+        String(repeating: "x", count: max(0, size - 40))
     }
 }
 
@@ -31,19 +37,19 @@ enum ChannelOperations {
         let client_ = RedisChannel(client: client, name, peer: .client)
         let server = RedisChannel(client: client, name, peer: .server)
         try await client.send("DEL", "\(name)/client", "\(name)/server")
-        let size = plan.size
+        let padding = BenchMessage.padding(size: plan.size)
         switch plan.workload {
         case .channelSend:
             return Runner.Prepared(operation: Operation(
-                callback: { index, done in client_.send(BenchMessage.make(seq: index, size: size)) { done((try? $0.get()) != nil) } },
-                async: { index in (try? await client_.send(BenchMessage.make(seq: index, size: size))) != nil }
+                callback: { index, done in client_.send(BenchMessage.make(seq: index, padding: padding)) { done((try? $0.get()) != nil) } },
+                async: { index in (try? await client_.send(BenchMessage.make(seq: index, padding: padding))) != nil }
             ))
         case .channelRecv:
             let total = plan.warmup + (plan.duration == nil ? plan.messages : 5_000_000)
             var sent = 0
             while sent < total {
                 let batch = min(1000, total - sent)
-                try await server.send(contentsOf: (sent..<(sent + batch)).map { BenchMessage.make(seq: $0, size: size) })
+                try await server.send(contentsOf: (sent..<(sent + batch)).map { BenchMessage.make(seq: $0, padding: padding) })
                 sent += batch
             }
             return Runner.Prepared(operation: Operation(
@@ -64,16 +70,16 @@ enum ChannelOperations {
     /// Every task prefers a reactor as its executor, as a worker pool on this library
     /// should: a reply then resumes its task on the thread that read it.
     private static func pingPong(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
-        let size = plan.size
+        let padding = BenchMessage.padding(size: plan.size)
         let request = Operation(
             callback: { index, done in
-                requester.send(BenchMessage.make(seq: index, size: size)) { sent in
+                requester.send(BenchMessage.make(seq: index, padding: padding)) { sent in
                     guard (try? sent.get()) != nil else { return done(false) }
                     requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { done(((try? $0.get()) ?? nil) != nil) }
                 }
             },
             async: { index in
-                guard (try? await requester.send(BenchMessage.make(seq: index, size: size))) != nil else { return false }
+                guard (try? await requester.send(BenchMessage.make(seq: index, padding: padding))) != nil else { return false }
                 return ((try? await requester.brecv(as: BenchMessage.self, timeout: .seconds(5))) ?? nil) != nil
             }
         )
@@ -104,7 +110,7 @@ enum ChannelOperations {
     /// `--producers` tasks send into the channel, `--consumers` tasks block-receive from
     /// it; latency is from the timestamp inside each message to its receipt.
     private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
-        let size = plan.size
+        let padding = BenchMessage.padding(size: plan.size)
         let noop = Operation(callback: { _, done in done(true) }, async: { _ in true })
         return Runner.Prepared(operation: noop, custom: { counters, log in
             let stop = Stop()
@@ -112,7 +118,7 @@ enum ChannelOperations {
                 for index in 0..<plan.producers {
                     group.addTask(executorPreference: reactors[index % reactors.count]) {
                         while let index = counters.claim() {
-                            if (try? await producer.send(BenchMessage.make(seq: index, size: size))) == nil {
+                            if (try? await producer.send(BenchMessage.make(seq: index, padding: padding))) == nil {
                                 counters.errors.add(1, ordering: .relaxed)
                             }
                         }

@@ -163,7 +163,7 @@ final class JSONStreamEncoder: Encoder {
         members[members.count - 1].end = out.count
         var ordered = true
         for index in (membersBase + 1)..<members.count
-        where !members[index - 1].key.utf8.lexicographicallyPrecedes(members[index].key.utf8) {
+        where !Self.utf8Precedes(members[index - 1].key, members[index].key) {
             ordered = false
             break
         }
@@ -171,7 +171,7 @@ final class JSONStreamEncoder: Encoder {
         // Starts are unique and in writing order, so they break ties between equal keys
         // and the sort is stable; one copy of the members' bytes, then each in order.
         members[membersBase...].sort { a, b in
-            a.key == b.key ? a.start < b.start : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+            a.key == b.key ? a.start < b.start : Self.utf8Precedes(a.key, b.key)
         }
         let written = Array(out[objectStart...])
         out.removeSubrange(objectStart...)
@@ -180,6 +180,21 @@ final class JSONStreamEncoder: Encoder {
             if !first { out.append(contentsOf: ", ".utf8) }
             out.append(contentsOf: written[(members[index].start - objectStart)..<(members[index].end - objectStart)])
             first = false
+        }
+    }
+
+    /// `a.utf8.lexicographicallyPrecedes(b.utf8)` over contiguous bytes: the generic
+    /// form walked the UTF-8 views one index at a time, about a fifth of an object's cost.
+    private static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in 0..<min(x.count, y.count) where x[index] != y[index] {
+                    return x[index] < y[index]
+                }
+                return x.count < y.count
+            }
         }
     }
 
