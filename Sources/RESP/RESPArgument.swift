@@ -86,6 +86,8 @@ extension UInt: RESPArgument {
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) {
         RESPDecimal.append(magnitude: UInt64(self), negative: false, to: &buffer)
     }
+    /// Writes the same bytes straight into the command.
+    @inlinable public func writeRESPPayload(to writer: inout RESPWriter) { writer.writeDecimal(magnitude: UInt64(self)) }
 }
 
 extension Double: RESPArgument {
@@ -155,17 +157,7 @@ public enum RESPDecimal {
             buffer.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude % 10))
             return
         }
-        // Digits come out least significant first: fill a stack buffer from the right
-        // (20 bytes hold UInt64.max), then append them in one copy.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var rest = magnitude
-            var index = 20
-            while rest > 0 {
-                index -= 1
-                digits[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index...]))
-        }
+        // The buffer grows once, then the digits are written in place.
+        RESPWriter.append(count: count(magnitude: magnitude), to: &buffer) { $0.writeDecimal(magnitude: magnitude) }
     }
 }

@@ -17,10 +17,7 @@ public enum RESPEncoder {
         RESPWriter.append(count: headerSize(count) + size, to: &buffer) { writer in
             writeHeader(UInt8(ascii: "*"), count, to: &writer)
             for argument in repeat each arguments {
-                writeHeader(UInt8(ascii: "$"), argument.respPayloadCount, to: &writer)
-                argument.writeRESPPayload(to: &writer)
-                writer.write(0x0D)
-                writer.write(0x0A)
+                writeBulk(argument, to: &writer)
             }
         }
     }
@@ -34,10 +31,7 @@ public enum RESPEncoder {
         RESPWriter.append(count: size, to: &buffer) { writer in
             writeHeader(UInt8(ascii: "*"), arguments.count, to: &writer)
             for argument in arguments {
-                writeHeader(UInt8(ascii: "$"), argument.respPayloadCount, to: &writer)
-                argument.writeRESPPayload(to: &writer)
-                writer.write(0x0D)
-                writer.write(0x0A)
+                writeBulk(argument, to: &writer)
             }
         }
     }
@@ -58,6 +52,15 @@ public enum RESPEncoder {
     static func writeHeader(_ type: UInt8, _ n: Int, to writer: inout RESPWriter) {
         writer.write(type)
         writer.writeDecimal(Int64(n))
+        writer.write(0x0D)
+        writer.write(0x0A)
+    }
+
+    /// Writes `$<n>\r\n<payload>\r\n`.
+    @inlinable
+    static func writeBulk(_ argument: some RESPArgument, to writer: inout RESPWriter) {
+        writeHeader(UInt8(ascii: "$"), argument.respPayloadCount, to: &writer)
+        argument.writeRESPPayload(to: &writer)
         writer.write(0x0D)
         writer.write(0x0A)
     }

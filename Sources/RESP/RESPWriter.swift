@@ -51,7 +51,13 @@ public struct RESPWriter: ~Copyable {
     @inlinable
     public mutating func writeDecimal(_ value: Int64) {
         if value < 0 { write(UInt8(ascii: "-")) }
-        var rest = value.magnitude
+        writeDecimal(magnitude: value.magnitude)
+    }
+
+    /// Writes the digits of `magnitude`, as ``RESPDecimal/count(magnitude:)`` counts them.
+    @inlinable
+    public mutating func writeDecimal(magnitude: UInt64) {
+        var rest = magnitude
         let digits = RESPDecimal.count(magnitude: rest)
         precondition(digits <= storage.count &- position, "RESPWriter: write past the announced size")
         // Digits come out least significant first: fill from the right.
