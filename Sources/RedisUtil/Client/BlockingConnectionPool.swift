@@ -66,11 +66,7 @@ final class BlockingConnectionPool: Sendable {
             }
             switch step {
             case .reuse(let lease):
-                if lease.connection.isDefunct.load(ordering: .relaxed) {
-                    discard(lease)
-                    continue
-                }
-                return lease
+                if let alive = keepIfAlive(lease) { return alive }
             case .closed:
                 throw RedisError.closed
             case .create:
@@ -111,19 +107,20 @@ final class BlockingConnectionPool: Sendable {
         if Task.isCancelled { throw RedisError.cancelled }
     }
 
-    /// An idle connection, without waiting or connecting; `nil` when none is idle (or a
-    /// settling one is about to come back, which ``lease()`` waits for).
+    /// An idle connection, without waiting or connecting; `nil` when none is idle.
     func leaseIdle() -> Lease? {
-        while true {
-            let idle = state.withLock { state -> Lease? in
-                guard !state.drained, state.settling == 0 else { return nil }
-                return state.idle.popLast()
-            }
-            guard let lease = idle else { return nil }
-            // Lost while idle (e.g. a server restart): its client id is stale.
-            guard lease.connection.isDefunct.load(ordering: .relaxed) else { return lease }
-            discard(lease)
+        while let idle = state.withLock({ $0.drained ? nil : $0.idle.popLast() }) {
+            if let alive = keepIfAlive(idle) { return alive }
         }
+        return nil
+    }
+
+    /// `lease`, or `nil` after discarding it when it was lost while idle (e.g. a server
+    /// restart): its client id is stale.
+    private func keepIfAlive(_ lease: Lease) -> Lease? {
+        guard lease.connection.isDefunct.load(ordering: .relaxed) else { return lease }
+        discard(lease)
+        return nil
     }
 
     /// Returns a connection after its blocking command was answered.
