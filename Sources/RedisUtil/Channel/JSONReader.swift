@@ -183,44 +183,57 @@ struct JSONReader {
     private mutating func readEscape(into utf8: inout [UInt8]) throws(SyntaxError) {
         guard let byte = current else { throw error("unterminated escape") }
         position += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(0x0A)
-        case UInt8(ascii: "r"): utf8.append(0x0D)
-        case UInt8(ascii: "t"): utf8.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try readHex4()
-            if (0xD800..<0xDC00).contains(scalar) {
-                // A high surrogate must pair with an escaped low one; a lone surrogate
-                // has no UTF-8 form, and dropping it would alter the message silently.
-                guard consume("\\u") else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
-                let low = try readHex4()
-                guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
-            UTF8.encode(unicode) { utf8.append($0) }
-        default:
-            throw error("invalid escape \\\(Character(Unicode.Scalar(byte)))")
+        if let unescaped = Self.unescaped(byte) {
+            utf8.append(unescaped)
+            return
         }
+        guard byte == UInt8(ascii: "u") else { throw error("invalid escape \\\(Character(Unicode.Scalar(byte)))") }
+        var scalar = try readHex4()
+        if (0xD800..<0xDC00).contains(scalar) {
+            // A high surrogate must pair with an escaped low one; a lone surrogate
+            // has no UTF-8 form, and dropping it would alter the message silently.
+            guard consume("\\u") else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
+            let low = try readHex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { throw error("unpaired surrogate \\u\(String(scalar, radix: 16))") }
+        UTF8.encode(unicode) { utf8.append($0) }
     }
 
     private mutating func readHex4() throws(SyntaxError) -> UInt32 {
-        guard bytes.count - position >= 4 else { throw error("expected 4 hex digits after \\u") }
+        guard let value = Self.hex4(bytes, at: position) else { throw error("expected 4 hex digits after \\u") }
+        position += 4
+        return value
+    }
+
+    /// The byte a one-character escape (`\n`, `\"` …) stands for; `nil` for `u` and
+    /// for what is no escape at all.
+    static func unescaped(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): byte
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: nil
+        }
+    }
+
+    /// The four hex digits at `index` (of a `\uXXXX` escape), or `nil`.
+    static func hex4(_ bytes: [UInt8], at index: Int) -> UInt32? {
+        guard index >= 0, bytes.count - index >= 4 else { return nil }
         var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[position]
+        for byte in bytes[index..<index + 4] {
             let digit: UInt8
             switch byte {
             case 0x30...0x39: digit = byte - 0x30
             case 0x61...0x66: digit = byte - 0x61 + 10
             case 0x41...0x46: digit = byte - 0x41 + 10
-            default: throw error("expected a hex digit")
+            default: return nil
             }
             value = value << 4 | UInt32(digit)
-            position += 1
         }
         return value
     }

@@ -26,17 +26,77 @@ enum MessageCodec {
             if T.self == Optional<JSONValue>.self {
                 return Optional(try JSONReader.read(raw)) as! T
             }
-            return try decoder.decode(T.self, from: Data(raw))
+            // The usual flat message without Foundation's decoder, which costs about ten
+            // times as much; everything else, and every error, is Foundation's.
+            if let message = FlatJSONDecoder.decode(T.self, from: raw) {
+                return message
+            }
+            // What is JSON is decided as Python's json.loads decides it, by our reader;
+            // Foundation then maps the document onto `T`, in strict mode. Not in JSON5
+            // mode, which reads NaN and Infinity but traps on some numbers (`1e+`, and
+            // valid ones it converts to integers), refuses `\u0000`, and would let one
+            // message kill a consumer.
+            _ = try JSONReader.read(raw)
+            if let quoted = quotingNonFiniteLiterals(raw) {
+                return try nonFiniteDecoder.decode(T.self, from: Data(quoted))
+            }
+            return try strictDecoder.decode(T.self, from: Data(raw))
         } catch {
             throw .undecodable(raw: raw, list: list, type: String(describing: T.self), underlying: error)
         }
     }
 
-    /// JSON5 mode accepts the `NaN` and `Infinity` a Python peer writes for
-    /// non-finite floats, which strict JSON (and so strict `JSONDecoder`) rejects.
-    private static var decoder: JSONDecoder {
+    private static let strictDecoder = JSONDecoder()
+
+    /// Reads the strings ``quotingNonFiniteLiterals(_:)`` makes of Python's bare
+    /// non-finite floats back as floats. (A `String` field would also take them as
+    /// text: a peer sending `NaN` where text belongs gets `"NaN"`, not an error.)
+    private static let nonFiniteDecoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return decoder
+    }()
+
+    /// `document` (valid for ``JSONReader``) with each bare `NaN`, `Infinity` and
+    /// `-Infinity` in quotes, so that strict JSON can carry them; `nil` when it has none.
+    /// Outside strings, a valid document has no other capital `N` or `I`, and a `-`
+    /// before an `I` belongs to `-Infinity`.
+    static func quotingNonFiniteLiterals(_ document: [UInt8]) -> [UInt8]? {
+        var quoted: [UInt8] = []
+        var copied = 0
+        var inString = false
+        var index = 0
+        while index < document.count {
+            let byte = document[index]
+            if inString {
+                if byte == UInt8(ascii: "\\") {
+                    index += 2
+                    continue
+                }
+                if byte == UInt8(ascii: "\"") { inString = false }
+                index += 1
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                index += 1
+            case UInt8(ascii: "N"), UInt8(ascii: "I"):
+                let start = byte == UInt8(ascii: "I") && index > 0 && document[index - 1] == UInt8(ascii: "-") ? index - 1 : index
+                let end = index + (byte == UInt8(ascii: "N") ? 3 : 8)
+                if quoted.isEmpty { quoted.reserveCapacity(document.count + 16) }
+                quoted.append(contentsOf: document[copied..<start])
+                quoted.append(UInt8(ascii: "\""))
+                quoted.append(contentsOf: document[start..<end])
+                quoted.append(UInt8(ascii: "\""))
+                copied = end
+                index = end
+            default:
+                index += 1
+            }
+        }
+        guard copied > 0 else { return nil }
+        quoted.append(contentsOf: document[copied...])
+        return quoted
     }
 }

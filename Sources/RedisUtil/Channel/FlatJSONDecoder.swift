@@ -1,0 +1,193 @@
+import Foundation
+
+/// Decodes the usual channel message (a flat object of strings, numbers, booleans and
+/// nulls, or one such scalar) straight from its bytes, at a fraction of the cost of
+/// Foundation's `JSONDecoder`, which builds a map of the document and boxes every
+/// value on the way.
+///
+/// It answers only where its answer is certainly Foundation's: anything else (nesting,
+/// a number Foundation converts by its own rules, a type Foundation special-cases, any
+/// error, even one the type catches) returns `nil`, and ``MessageCodec`` decodes with
+/// Foundation. A type's `init(from:)` may therefore run twice; decoding has no side
+/// effects in any sane type.
+enum FlatJSONDecoder {
+    /// `type` read from `bytes`, or `nil` when Foundation must decide.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+        guard !isSpecialCased(T.self), let document = FlatJSONDocument(bytes) else { return nil }
+        let session = FlatDecodingSession(document)
+        guard let value = try? T(from: FlatDecoder(session: session, scalar: document.root, key: nil)),
+              !session.failed else { return nil }
+        return value
+    }
+
+    /// Types `JSONDecoder` decodes by its own strategies rather than their `init(from:)`.
+    static func isSpecialCased(_ type: Any.Type) -> Bool {
+        type == Date.self || type == Data.self || type == URL.self || type == Decimal.self
+    }
+}
+
+/// The document being decoded, and whether the fast path gave up anywhere: a type may
+/// swallow the error (`try?`) and go on with a value Foundation would not produce.
+private final class FlatDecodingSession {
+    let document: FlatJSONDocument
+    var failed = false
+    /// Where the last key was found: the next one is usually the member after it.
+    var hint = 0
+
+    init(_ document: FlatJSONDocument) { self.document = document }
+
+    /// Marks the decode as Foundation's to do and returns the error to throw.
+    func giveUp() -> any Error {
+        failed = true
+        return FallBack()
+    }
+
+    struct FallBack: Error {}
+
+    func read<Value>(_ scalar: FlatJSONDocument.Scalar, _ reader: (FlatJSONDocument.Scalar) -> Value?) throws -> Value {
+        guard let value = reader(scalar) else { throw giveUp() }
+        return value
+    }
+
+    func integer<Integer: FixedWidthInteger>(_ scalar: FlatJSONDocument.Scalar) throws -> Integer {
+        try read(scalar) { document.integer($0, as: Integer.self) }
+    }
+
+    /// `T` from one scalar, through its own `init(from:)`.
+    func decode<T: Decodable>(_ type: T.Type, from scalar: FlatJSONDocument.Scalar, key: (any CodingKey)?) throws -> T {
+        guard !FlatJSONDecoder.isSpecialCased(T.self) else { throw giveUp() }
+        return try T(from: FlatDecoder(session: self, scalar: scalar, key: key))
+    }
+}
+
+/// The decoder for the root (`scalar == nil`: the root object) or for one member's value.
+private struct FlatDecoder: Decoder {
+    let session: FlatDecodingSession
+    let scalar: FlatJSONDocument.Scalar?
+    let key: (any CodingKey)?
+
+    var codingPath: [any CodingKey] { key.map { [$0] } ?? [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard scalar == nil, key == nil else { throw session.giveUp() }
+        return KeyedDecodingContainer(FlatKeyedContainer<Key>(session: session))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        throw session.giveUp()
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        guard let scalar else { throw session.giveUp() }
+        return FlatSingleValueContainer(session: session, scalar: scalar, codingPath: codingPath)
+    }
+}
+
+private struct FlatKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let session: FlatDecodingSession
+
+    var codingPath: [any CodingKey] { [] }
+
+    var allKeys: [Key] {
+        session.document.members.indices.compactMap { Key(stringValue: session.document.key(at: $0)) }
+    }
+
+    func contains(_ key: Key) -> Bool {
+        session.document.member(named: key.stringValue, from: session.hint) != nil
+    }
+
+    /// The value of `key`; a missing key is Foundation's to report.
+    private func value(_ key: Key) throws -> FlatJSONDocument.Scalar {
+        guard let index = session.document.member(named: key.stringValue, from: session.hint) else { throw session.giveUp() }
+        session.hint = index + 1
+        return session.document.members[index].value
+    }
+
+    /// The value of `key`, or `nil` when it is missing or `null`.
+    private func presentValue(_ key: Key) -> FlatJSONDocument.Scalar? {
+        guard let index = session.document.member(named: key.stringValue, from: session.hint) else { return nil }
+        session.hint = index + 1
+        let scalar = session.document.members[index].value
+        return scalar.kind == .null ? nil : scalar
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { try value(key).kind == .null }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try session.read(value(key), session.document.bool) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try session.read(value(key), session.document.string) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try session.read(value(key), session.document.double) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { throw session.giveUp() }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try session.integer(value(key)) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try session.integer(value(key)) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try session.integer(value(key)) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try session.integer(value(key)) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try session.integer(value(key)) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try session.integer(value(key)) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try session.integer(value(key)) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try session.integer(value(key)) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try session.integer(value(key)) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try session.integer(value(key)) }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try session.decode(T.self, from: value(key), key: key)
+    }
+
+    // Optional fields: one lookup rather than the default's three.
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        try presentValue(key).map { try session.read($0, session.document.string) }
+    }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+        try presentValue(key).map { try session.integer($0) }
+    }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
+        try presentValue(key).map { try session.integer($0) }
+    }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? {
+        try presentValue(key).map { try session.integer($0) }
+    }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+        try presentValue(key).map { try session.read($0, session.document.double) }
+    }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+        try presentValue(key).map { try session.read($0, session.document.bool) }
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        throw session.giveUp()
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        throw session.giveUp()
+    }
+
+    func superDecoder() throws -> any Decoder { throw session.giveUp() }
+    func superDecoder(forKey key: Key) throws -> any Decoder { throw session.giveUp() }
+}
+
+private struct FlatSingleValueContainer: SingleValueDecodingContainer {
+    let session: FlatDecodingSession
+    let scalar: FlatJSONDocument.Scalar
+    let codingPath: [any CodingKey]
+
+    func decodeNil() -> Bool { scalar.kind == .null }
+
+    func decode(_ type: Bool.Type) throws -> Bool { try session.read(scalar, session.document.bool) }
+    func decode(_ type: String.Type) throws -> String { try session.read(scalar, session.document.string) }
+    func decode(_ type: Double.Type) throws -> Double { try session.read(scalar, session.document.double) }
+    func decode(_ type: Float.Type) throws -> Float { throw session.giveUp() }
+    func decode(_ type: Int.Type) throws -> Int { try session.integer(scalar) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try session.integer(scalar) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try session.integer(scalar) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try session.integer(scalar) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try session.integer(scalar) }
+    func decode(_ type: UInt.Type) throws -> UInt { try session.integer(scalar) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try session.integer(scalar) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try session.integer(scalar) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try session.integer(scalar) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try session.integer(scalar) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try session.decode(T.self, from: scalar, key: codingPath.last)
+    }
+}
