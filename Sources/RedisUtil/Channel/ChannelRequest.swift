@@ -15,17 +15,42 @@ struct ChannelRequest<Output>: Sendable {
     }
 
     let commands: Commands
+    /// For a blocking command, its client-side deadline (`.some(nil)`: none); `nil` lets
+    /// the client find out from the command itself.
+    var blockingDeadline: Duration?? = nil
 
-    static func single(_ arguments: [any RESPArgument], read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
+    /// One command, encoded by the variadic encoder (no array of existentials).
+    static func single<each Argument: RESPArgument>(
+        _ arguments: repeat each Argument,
+        read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output
+    ) -> ChannelRequest {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
+        return ChannelRequest(commands: .single(bytes, read: read))
+    }
+
+    /// One command whose arguments are known only at run time.
+    static func single(arguments: [any RESPArgument], read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
         var bytes: [UInt8] = []
         RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
         return ChannelRequest(commands: .single(bytes, read: read))
     }
 
-    /// A command already encoded, e.g. by the variadic encoder, which needs no array of
-    /// existentials.
+    /// A command already encoded.
     static func single(encoded bytes: [UInt8], read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
         ChannelRequest(commands: .single(bytes, read: read))
+    }
+
+    /// A `BLPOP`, whose client-side deadline the channel knows: the client need not read
+    /// it back out of the encoded command.
+    static func blocking<each Argument: RESPArgument>(
+        _ arguments: repeat each Argument,
+        deadline: Duration?,
+        read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output
+    ) -> ChannelRequest {
+        var request = single(repeat each arguments, read: read)
+        request.blockingDeadline = .some(deadline)
+        return request
     }
 
     static func transaction(_ build: (inout RedisPipeline) -> Void, read: @escaping @Sendable ([RESPValue]) throws(RedisError) -> Output) -> ChannelRequest {
@@ -41,7 +66,7 @@ struct ChannelRequest<Output>: Sendable {
     func run(on client: RedisClient) async throws -> Output {
         switch commands {
         case .single(let bytes, let read):
-            return try read(try await client.send(encoded: bytes))
+            return try read(try await client.send(encoded: bytes, blockingDeadline: blockingDeadline))
         case .transaction(let pipeline, let read):
             let connection = try await client.connectionWithCapacity()
             let replies = try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
@@ -52,7 +77,7 @@ struct ChannelRequest<Output>: Sendable {
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {
         switch commands {
         case .single(let bytes, let read):
-            client.send(encoded: bytes) { reply in
+            client.send(encoded: bytes, blockingDeadline: blockingDeadline) { reply in
                 completion(Result { () throws(RedisError) in try read(try reply.get()) })
             }
         case .transaction(let pipeline, let read):

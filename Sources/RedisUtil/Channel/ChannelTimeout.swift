@@ -14,16 +14,20 @@ enum ChannelTimeout {
         return ["PEXPIRE", key, milliseconds(roundingUp: timeout)]
     }
 
-    /// The `BLPOP` timeout: `0` (forever) for `.zero`, whole seconds as an integer, finer
-    /// ones as decimal seconds with millisecond precision, rounded up: Redis truncates to
-    /// milliseconds, so `0.0004` would become `0`, which means forever.
-    static func blockingArgument(_ timeout: Duration) throws(RedisChannelError) -> any RESPArgument {
+    /// The `BLPOP` timeout argument: `0` (forever) for `.zero`, whole seconds as an
+    /// integer, finer ones as decimal seconds with millisecond precision, rounded up:
+    /// Redis truncates to milliseconds, so `0.0004` would become `0`, which means
+    /// forever. With it, the client-side deadline (``BlockingCommand/grace`` past the
+    /// server's; `nil` for forever), as the client would read it from the command.
+    static func blocking(_ timeout: Duration) throws(RedisChannelError) -> (argument: String, deadline: Duration?) {
         guard timeout >= .zero else {
             throw .invalidArgument("a blocking timeout must not be negative, got \(timeout)")
         }
+        guard timeout > .zero else { return ("0", nil) }
         let (seconds, attoseconds) = timeout.components
-        if attoseconds == 0 { return Int(seconds) }
-        return Double(milliseconds(roundingUp: timeout)) / 1000
+        if attoseconds == 0 { return (String(seconds), timeout + BlockingCommand.grace) }
+        let milliseconds = milliseconds(roundingUp: timeout)
+        return ((Double(milliseconds) / 1000).description, .milliseconds(milliseconds) + BlockingCommand.grace)
     }
 
     private static func milliseconds(roundingUp duration: Duration) -> Int {

@@ -205,7 +205,7 @@ extension RedisChannel {
                 RESPEncoder.encodeCommand(into: &bytes, "RPUSH", sendKey, encoded[0])
                 return .single(encoded: bytes, read: ChannelReply.ignore)
             }
-            return .single(["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }, read: ChannelReply.ignore)
+            return .single(arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }, read: ChannelReply.ignore)
         }
         let expiry = try ChannelTimeout.expireArguments(key: sendKey, timeout: timeout)
         return .transaction({ pipeline in
@@ -215,15 +215,16 @@ extension RedisChannel {
     }
 
     func popRequest() -> ChannelRequest<[UInt8]?> {
-        .single(["LPOP", receiveKey], read: ChannelReply.optionalBytes)
+        .single("LPOP", receiveKey, read: ChannelReply.optionalBytes)
     }
 
     func popRequest(count: Int) -> ChannelRequest<[[UInt8]]> {
-        .single(["LPOP", receiveKey, count], read: ChannelReply.bytesArray)
+        .single("LPOP", receiveKey, count, read: ChannelReply.bytesArray)
     }
 
     func blockingPopRequest(timeout: Duration) throws(RedisChannelError) -> ChannelRequest<[UInt8]?> {
-        .single(["BLPOP", receiveKey, try ChannelTimeout.blockingArgument(timeout)], read: ChannelReply.poppedElement)
+        let (argument, deadline) = try ChannelTimeout.blocking(timeout)
+        return .blocking("BLPOP", receiveKey, argument, deadline: deadline, read: ChannelReply.poppedElement)
     }
 
     func popLastRequest() -> ChannelRequest<[UInt8]?> {
@@ -234,7 +235,7 @@ extension RedisChannel {
     }
 
     func indexRequest(_ index: Int) -> ChannelRequest<[UInt8]?> {
-        .single(["LINDEX", receiveKey, index], read: ChannelReply.optionalBytes)
+        .single("LINDEX", receiveKey, index, read: ChannelReply.optionalBytes)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, _ raw: [UInt8]?) throws(RedisChannelError) -> T? {
