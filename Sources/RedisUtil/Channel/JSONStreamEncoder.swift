@@ -168,18 +168,29 @@ final class JSONStreamEncoder: Encoder {
             break
         }
         if ordered { return }
-        // Starts are unique and in writing order, so they break ties between equal keys
-        // and the sort is stable; one copy of the members' bytes, then each in order.
-        members[membersBase...].sort { a, b in
-            a.key == b.key ? a.start < b.start : Self.utf8Precedes(a.key, b.key)
+        // An insertion sort: objects are small, and it is stable, so a repeated key's
+        // writes stay in writing order and the last one is kept below. The stdlib's
+        // sort allocated scratch space and cost more than the rest of the object.
+        for index in (membersBase + 1)..<members.count {
+            var slot = index
+            while slot > membersBase && Self.utf8Precedes(members[slot].key, members[slot - 1].key) {
+                members.swapAt(slot, slot - 1)
+                slot -= 1
+            }
         }
-        let written = Array(out[objectStart...])
-        out.removeSubrange(objectStart...)
-        var first = true
-        for index in membersBase..<members.count where index + 1 == members.count || members[index + 1].key != members[index].key {
-            if !first { out.append(contentsOf: ", ".utf8) }
-            out.append(contentsOf: written[(members[index].start - objectStart)..<(members[index].end - objectStart)])
-            first = false
+        let length = out.count - objectStart
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { written in
+            // One copy of the members' bytes (on the stack when small), then each in order.
+            _ = out.withUnsafeBufferPointer { all in
+                written.initialize(fromContentsOf: UnsafeBufferPointer(rebasing: all[objectStart...]))
+            }
+            out.removeSubrange(objectStart...)
+            var first = true
+            for index in membersBase..<members.count where index + 1 == members.count || members[index + 1].key != members[index].key {
+                if !first { out.append(contentsOf: ", ".utf8) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: written[(members[index].start - objectStart)..<(members[index].end - objectStart)]))
+                first = false
+            }
         }
     }
 
