@@ -46,6 +46,9 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Consumers for channel-pipe.")
     var consumers: Int = 2
 
+    @Option(help: "Reactor threads of the client (default: one per core).")
+    var reactors: Int?
+
     @Option(help: "Run each workload for this many seconds instead of a message count.")
     var duration: Double?
 
@@ -72,6 +75,7 @@ struct RedisBench: AsyncParsableCommand {
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         guard producers > 0, consumers > 0 else { throw ValidationError("--producers and --consumers must be at least 1") }
         if let warmup, warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+        if let reactors, reactors <= 0 { throw ValidationError("--reactors must be at least 1") }
         if endpoint != nil && port != nil { throw ValidationError("give --endpoint or --port, not both") }
     }
 
@@ -97,7 +101,7 @@ struct RedisBench: AsyncParsableCommand {
         } catch {
             throw CleanExit.message("redis-bench: \(error)")
         }
-        let group = try ReactorGroup(name: "bench")
+        let group = try ReactorGroup(count: reactors ?? ReactorGroup.activeProcessorCount, name: "bench")
         defer { group.shutdown() }
 
         let runner = Runner(endpoint: target, group: group, progress: !quiet && isatty(2) == 1 && !json)
