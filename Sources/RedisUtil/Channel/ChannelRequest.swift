@@ -63,7 +63,7 @@ struct ChannelRequest<Output>: Sendable {
         return ChannelRequest(commands: .transaction(pipeline, read: read))
     }
 
-    func run(on client: RedisClient) async throws -> Output {
+    nonisolated(nonsending) func run(on client: RedisClient) async throws -> Output {
         switch commands {
         case .single(let bytes, let read):
             return try read(try await client.send(encoded: bytes, blockingDeadline: blockingDeadline))

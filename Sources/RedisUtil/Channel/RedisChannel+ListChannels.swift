@@ -17,17 +17,17 @@ extension RedisChannel {
     static let scanCount = 1000
 
     /// The channels under `prefix` (e.g. `"/asyncworker/"`), on this channel's server.
-    public func listChannels(prefix: String) async throws -> [String] {
+    nonisolated(nonsending) public func listChannels(prefix: String) async throws -> [String] {
         try await Self.listChannels(client: checkedClient(), prefix: prefix)
     }
 
     /// The channels under a prefix given as components: `["asyncworker"]` is `"/asyncworker/"`.
-    public func listChannels(prefix components: [String]) async throws -> [String] {
+    nonisolated(nonsending) public func listChannels(prefix components: [String]) async throws -> [String] {
         try await listChannels(prefix: try Self.prefix(components))
     }
 
     /// The channels under `prefix` on `client`'s server.
-    public static func listChannels(client: RedisClient, prefix: String) async throws -> [String] {
+    nonisolated(nonsending) public static func listChannels(client: RedisClient, prefix: String) async throws -> [String] {
         try ChannelPath.validate(prefix: prefix)
         var keys: [String] = []
         for try await key in client.scan(match: ChannelPath.scanPattern(prefix: prefix), count: scanCount) {
@@ -37,7 +37,7 @@ extension RedisChannel {
     }
 
     /// The channels under a components prefix on `client`'s server.
-    public static func listChannels(client: RedisClient, prefix components: [String]) async throws -> [String] {
+    nonisolated(nonsending) public static func listChannels(client: RedisClient, prefix components: [String]) async throws -> [String] {
         try await listChannels(client: client, prefix: try prefix(components))
     }
 

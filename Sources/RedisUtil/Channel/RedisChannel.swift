@@ -124,13 +124,13 @@ public struct RedisChannel: Sendable {
     /// Sends one message (Python `send_msg`): `RPUSH` to ``sendKey`` and, with a
     /// ``timeout``, a refresh of its expiry in the same `MULTI … EXEC`, so one round trip
     /// and never a list left without its expiry.
-    public func send<T: Encodable>(_ message: T) async throws {
+    nonisolated(nonsending) public func send<T: Encodable>(_ message: T) async throws {
         try await sendRequest([try MessageCodec.encode(message)]).run(on: checkedClient())
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
     /// what one `send` per message would have produced. An empty sequence sends nothing.
-    public func send<S: Sequence>(contentsOf messages: S) async throws where S.Element: Encodable {
+    nonisolated(nonsending) public func send<S: Sequence>(contentsOf messages: S) async throws where S.Element: Encodable {
         try validateName()
         let encoded = try messages.map { message throws(RedisChannelError) in try MessageCodec.encode(message) }
         guard !encoded.isEmpty else { return }
@@ -144,14 +144,14 @@ public struct RedisChannel: Sendable {
     /// A message that does not decode as `T` is thrown as
     /// ``RedisChannelError/undecodable(raw:list:type:underlying:)`` with its raw bytes and
     /// ``receiveKey``: it has left Redis, and the error is its only copy.
-    public func recv<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+    nonisolated(nonsending) public func recv<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
         try decodeIfPresent(T.self, try await popRequest().run(on: checkedClient()))
     }
 
     /// Up to `max` messages at once with `LPOP key count` (one round trip); `[]` when
     /// there is none. When one does not decode, every popped message is handed back in
     /// ``RedisChannelError/undecodableBatch(raw:list:index:type:underlying:)``.
-    public func recv<T: Decodable>(as type: T.Type = T.self, max: Int) async throws -> [T] {
+    nonisolated(nonsending) public func recv<T: Decodable>(as type: T.Type = T.self, max: Int) async throws -> [T] {
         guard max >= 0 else { throw RedisChannelError.invalidArgument("max must not be negative, got \(max)") }
         try validateName()
         guard max > 0 else { return [] }
@@ -162,7 +162,7 @@ public struct RedisChannel: Sendable {
     /// waits forever. `nil` on timeout. Sub-second timeouts work (Redis has millisecond
     /// resolution; shorter ones round up to 1 ms). Runs on a dedicated connection, so it
     /// never delays other commands.
-    public func brecv<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
+    nonisolated(nonsending) public func brecv<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
         try decodeIfPresent(T.self, try await blockingPopRequest(timeout: timeout).run(on: checkedClient()))
     }
 
@@ -170,13 +170,13 @@ public struct RedisChannel: Sendable {
     /// `nil` when there is none. One atomic round trip (`MULTI`, `LINDEX -1`, `DEL`):
     /// a message pushed concurrently lands either before (and is returned) or after
     /// (and stays), never removed unseen.
-    public func recvLast<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+    nonisolated(nonsending) public func recvLast<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
         try decodeIfPresent(T.self, try await popLastRequest().run(on: checkedClient()))
     }
 
     /// As ``recvLast(as:)``, waiting up to `timeout` (`.zero`: forever) when the channel
     /// is empty (Python `brecv_last_msg`); `nil` on timeout.
-    public func brecvLast<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
+    nonisolated(nonsending) public func brecvLast<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
         let client = try checkedClient()
         guard let first = try await blockingPopRequest(timeout: timeout).run(on: client) else { return nil }
         let later = try await popLastRequest().run(on: client)
@@ -184,12 +184,12 @@ public struct RedisChannel: Sendable {
     }
 
     /// The next message without removing it (Python `peek_msg`); `nil` when there is none.
-    public func peek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+    nonisolated(nonsending) public func peek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
         try decodeIfPresent(T.self, try await indexRequest(0).run(on: checkedClient()))
     }
 
     /// The last message without removing it (Python `rpeek_msg`); `nil` when there is none.
-    public func rpeek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
+    nonisolated(nonsending) public func rpeek<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
         try decodeIfPresent(T.self, try await indexRequest(-1).run(on: checkedClient()))
     }
 }

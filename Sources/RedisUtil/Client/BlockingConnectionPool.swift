@@ -49,7 +49,7 @@ final class BlockingConnectionPool: Sendable {
 
     /// An idle connection, one about to come back from settling, a new one, or (at the
     /// bound) a wait for one to come back.
-    func lease() async throws -> Lease {
+    nonisolated(nonsending) func lease() async throws -> Lease {
         while true {
             enum Step { case reuse(Lease), create, wait(generation: UInt64), closed }
             let step = state.withLock { state -> Step in
@@ -100,7 +100,7 @@ final class BlockingConnectionPool: Sendable {
 
     /// Suspends until a connection comes back, a slot frees, the pool drains or the task
     /// is cancelled; returns at once if one of those happened since `generation`.
-    private func waitForChange(since generation: UInt64) async throws {
+    nonisolated(nonsending) private func waitForChange(since generation: UInt64) async throws {
         await WaiterList.wait(in: state, list: \.waiters) { state in
             state.generation == generation && !state.drained
         }

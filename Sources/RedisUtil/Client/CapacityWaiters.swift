@@ -19,7 +19,7 @@ final class CapacityWaiters: Sendable {
 
     /// Suspends until a connection may have room (a wake), the client closes, or the task
     /// is cancelled; returns at once if `hasRoom` already holds. The caller checks again.
-    func wait(until hasRoom: @Sendable () -> Bool) async {
+    nonisolated(nonsending) func wait(until hasRoom: @Sendable () -> Bool) async {
         waiting.add(1, ordering: .sequentiallyConsistent)
         defer { waiting.subtract(1, ordering: .sequentiallyConsistent) }
         // `hasRoom` reads the connections' counters with relaxed loads; the fence keeps

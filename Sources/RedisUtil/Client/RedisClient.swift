@@ -123,7 +123,7 @@ public final class RedisClient: Sendable {
     /// A connection with room for more, for async callers: suspends (without holding a
     /// thread) while every connection is at its limit, so memory stays bounded when
     /// the server stalls.
-    func connectionWithCapacity() async throws -> RedisConnection {
+    nonisolated(nonsending) func connectionWithCapacity() async throws -> RedisConnection {
         while true {
             guard !isClosed else { throw RedisError.closed }
             let connection = pickConnection()

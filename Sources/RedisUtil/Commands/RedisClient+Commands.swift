@@ -4,67 +4,67 @@ import RESP
 /// Callback users call `execute(.name(…)) { result in … }`.
 extension RedisClient {
     /// `PING`.
-    @discardableResult public func ping() async throws -> String { try await execute(.ping()) }
+    @discardableResult nonisolated(nonsending) public func ping() async throws -> String { try await execute(.ping()) }
     /// `GET key`.
-    public func get(_ key: some RESPArgument) async throws -> String? { try await execute(.get(key)) }
+    nonisolated(nonsending) public func get(_ key: some RESPArgument) async throws -> String? { try await execute(.get(key)) }
     /// `SET key value [PX]`.
-    public func set(_ key: some RESPArgument, _ value: some RESPArgument, expiration: Duration? = nil) async throws {
+    nonisolated(nonsending) public func set(_ key: some RESPArgument, _ value: some RESPArgument, expiration: Duration? = nil) async throws {
         try await execute(.set(key, value, expiration: expiration))
     }
     /// `DEL key…`.
-    @discardableResult public func del(_ keys: any RESPArgument...) async throws -> Int { try await execute(.del(keys)) }
+    @discardableResult nonisolated(nonsending) public func del(_ keys: any RESPArgument...) async throws -> Int { try await execute(.del(keys)) }
     /// `EXISTS key…`.
-    public func exists(_ keys: any RESPArgument...) async throws -> Int { try await execute(.exists(keys)) }
+    nonisolated(nonsending) public func exists(_ keys: any RESPArgument...) async throws -> Int { try await execute(.exists(keys)) }
     /// `EXPIRE key seconds`.
-    @discardableResult public func expire(_ key: some RESPArgument, seconds: Int) async throws -> Bool { try await execute(.expire(key, seconds: seconds)) }
+    @discardableResult nonisolated(nonsending) public func expire(_ key: some RESPArgument, seconds: Int) async throws -> Bool { try await execute(.expire(key, seconds: seconds)) }
     /// `PEXPIRE key milliseconds`.
-    @discardableResult public func pexpire(_ key: some RESPArgument, milliseconds: Int) async throws -> Bool { try await execute(.pexpire(key, milliseconds: milliseconds)) }
+    @discardableResult nonisolated(nonsending) public func pexpire(_ key: some RESPArgument, milliseconds: Int) async throws -> Bool { try await execute(.pexpire(key, milliseconds: milliseconds)) }
     /// `TTL key`.
-    public func ttl(_ key: some RESPArgument) async throws -> Int { try await execute(.ttl(key)) }
+    nonisolated(nonsending) public func ttl(_ key: some RESPArgument) async throws -> Int { try await execute(.ttl(key)) }
     /// `RPUSH key value…`.
-    @discardableResult public func rpush(_ key: some RESPArgument, _ values: any RESPArgument...) async throws -> Int { try await execute(.rpush(key, values)) }
+    @discardableResult nonisolated(nonsending) public func rpush(_ key: some RESPArgument, _ values: any RESPArgument...) async throws -> Int { try await execute(.rpush(key, values)) }
     /// `LPUSH key value…`.
-    @discardableResult public func lpush(_ key: some RESPArgument, _ values: any RESPArgument...) async throws -> Int { try await execute(.lpush(key, values)) }
+    @discardableResult nonisolated(nonsending) public func lpush(_ key: some RESPArgument, _ values: any RESPArgument...) async throws -> Int { try await execute(.lpush(key, values)) }
     /// `LPOP key`.
-    public func lpop(_ key: some RESPArgument) async throws -> String? { try await execute(.lpop(key)) }
+    nonisolated(nonsending) public func lpop(_ key: some RESPArgument) async throws -> String? { try await execute(.lpop(key)) }
     /// `LPOP key count`.
-    public func lpop(_ key: some RESPArgument, count: Int) async throws -> [String] { try await execute(.lpop(key, count: count)) }
+    nonisolated(nonsending) public func lpop(_ key: some RESPArgument, count: Int) async throws -> [String] { try await execute(.lpop(key, count: count)) }
     /// `RPOP key`.
-    public func rpop(_ key: some RESPArgument) async throws -> String? { try await execute(.rpop(key)) }
+    nonisolated(nonsending) public func rpop(_ key: some RESPArgument) async throws -> String? { try await execute(.rpop(key)) }
     /// `RPOP key count`.
-    public func rpop(_ key: some RESPArgument, count: Int) async throws -> [String] { try await execute(.rpop(key, count: count)) }
+    nonisolated(nonsending) public func rpop(_ key: some RESPArgument, count: Int) async throws -> [String] { try await execute(.rpop(key, count: count)) }
     /// `LINDEX key index`.
-    public func lindex(_ key: some RESPArgument, _ index: Int) async throws -> String? { try await execute(.lindex(key, index)) }
+    nonisolated(nonsending) public func lindex(_ key: some RESPArgument, _ index: Int) async throws -> String? { try await execute(.lindex(key, index)) }
     /// `LLEN key`.
-    public func llen(_ key: some RESPArgument) async throws -> Int { try await execute(.llen(key)) }
+    nonisolated(nonsending) public func llen(_ key: some RESPArgument) async throws -> Int { try await execute(.llen(key)) }
     /// `LRANGE key start stop`.
-    public func lrange(_ key: some RESPArgument, _ start: Int, _ stop: Int) async throws -> [String] { try await execute(.lrange(key, start, stop)) }
+    nonisolated(nonsending) public func lrange(_ key: some RESPArgument, _ start: Int, _ stop: Int) async throws -> [String] { try await execute(.lrange(key, start, stop)) }
     /// `LMOVE`.
-    public func lmove(_ source: some RESPArgument, _ destination: some RESPArgument, from: RedisListEnd, to: RedisListEnd) async throws -> String? {
+    nonisolated(nonsending) public func lmove(_ source: some RESPArgument, _ destination: some RESPArgument, from: RedisListEnd, to: RedisListEnd) async throws -> String? {
         try await execute(.lmove(source, destination, from: from, to: to))
     }
     /// `BLPOP key… timeout` on a dedicated connection; `nil` on timeout.
-    public func blpop(_ keys: any RESPArgument..., timeout: Duration) async throws -> (key: String, value: String)? {
+    nonisolated(nonsending) public func blpop(_ keys: any RESPArgument..., timeout: Duration) async throws -> (key: String, value: String)? {
         try await execute(.blpop(keys, timeout: timeout))
     }
     /// `BRPOP key… timeout` on a dedicated connection; `nil` on timeout.
-    public func brpop(_ keys: any RESPArgument..., timeout: Duration) async throws -> (key: String, value: String)? {
+    nonisolated(nonsending) public func brpop(_ keys: any RESPArgument..., timeout: Duration) async throws -> (key: String, value: String)? {
         try await execute(.brpop(keys, timeout: timeout))
     }
     /// `BLMOVE` on a dedicated connection; `nil` on timeout.
-    public func blmove(_ source: some RESPArgument, _ destination: some RESPArgument, from: RedisListEnd, to: RedisListEnd, timeout: Duration) async throws -> String? {
+    nonisolated(nonsending) public func blmove(_ source: some RESPArgument, _ destination: some RESPArgument, from: RedisListEnd, to: RedisListEnd, timeout: Duration) async throws -> String? {
         try await execute(.blmove(source, destination, from: from, to: to, timeout: timeout))
     }
     /// `HGET key field`.
-    public func hget(_ key: some RESPArgument, _ field: some RESPArgument) async throws -> String? { try await execute(.hget(key, field)) }
+    nonisolated(nonsending) public func hget(_ key: some RESPArgument, _ field: some RESPArgument) async throws -> String? { try await execute(.hget(key, field)) }
     /// `HSET key field value …`.
-    @discardableResult public func hset(_ key: some RESPArgument, _ fields: [(String, any RESPArgument)]) async throws -> Int { try await execute(.hset(key, fields)) }
+    @discardableResult nonisolated(nonsending) public func hset(_ key: some RESPArgument, _ fields: [(String, any RESPArgument)]) async throws -> Int { try await execute(.hset(key, fields)) }
     /// `HDEL key field…`.
-    @discardableResult public func hdel(_ key: some RESPArgument, _ fields: any RESPArgument...) async throws -> Int { try await execute(.hdel(key, fields)) }
+    @discardableResult nonisolated(nonsending) public func hdel(_ key: some RESPArgument, _ fields: any RESPArgument...) async throws -> Int { try await execute(.hdel(key, fields)) }
     /// `HGETALL key`.
-    public func hgetall(_ key: some RESPArgument) async throws -> [String: String] { try await execute(.hgetall(key)) }
+    nonisolated(nonsending) public func hgetall(_ key: some RESPArgument) async throws -> [String: String] { try await execute(.hgetall(key)) }
     /// `CLIENT UNBLOCK id`.
-    @discardableResult public func clientUnblock(_ clientID: Int) async throws -> Bool { try await execute(.clientUnblock(clientID)) }
+    @discardableResult nonisolated(nonsending) public func clientUnblock(_ clientID: Int) async throws -> Bool { try await execute(.clientUnblock(clientID)) }
 
     /// Every key matching `pattern`, page by page with `SCAN` (never `KEYS`, which
     /// blocks the server). Keys added or removed during the scan may or may not appear;

@@ -42,7 +42,7 @@ public struct RedisCommand<Response: Sendable>: Sendable {
 extension RedisClient {
     /// Runs a typed command and decodes its reply.
     @discardableResult
-    public func execute<Response>(_ command: RedisCommand<Response>) async throws -> Response {
+    nonisolated(nonsending) public func execute<Response>(_ command: RedisCommand<Response>) async throws -> Response {
         try command.result(.success(try await send(encoded: command.bytes))).get()
     }
 

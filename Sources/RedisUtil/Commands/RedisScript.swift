@@ -26,7 +26,7 @@ public final class RedisScript: Sendable {
 extension RedisClient {
     /// Runs `script` with `EVALSHA`, loading it first when the server does not know it.
     @discardableResult
-    public func eval(_ script: RedisScript, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
+    nonisolated(nonsending) public func eval(_ script: RedisScript, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
         for _ in 0..<2 {
             let digest: String
             if let cached = script.cachedSHA() {
@@ -46,7 +46,7 @@ extension RedisClient {
 
     /// `EVAL script numkeys key… arg…`: sends the whole source every time; prefer ``eval(_:keys:arguments:)``.
     @discardableResult
-    public func eval(source: String, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
+    nonisolated(nonsending) public func eval(source: String, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
         try await send(arguments: ["EVAL", source, keys.count] + keys + arguments)
     }
 }

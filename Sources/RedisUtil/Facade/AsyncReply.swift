@@ -56,7 +56,7 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
 extension RedisConnection {
     /// Submits and awaits, with task cancellation failing only this caller: the
     /// command's reply slot stays in the FIFO and swallows the late reply.
-    func perform(_ bytes: [UInt8], timeout: CommandTimeout = .configured, onCancel: (@Sendable () -> Void)? = nil) async throws -> RESPValue {
+    nonisolated(nonsending) func perform(_ bytes: [UInt8], timeout: CommandTimeout = .configured, onCancel: (@Sendable () -> Void)? = nil) async throws -> RESPValue {
         let reply = AsyncReply<RESPValue>()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
@@ -69,7 +69,7 @@ extension RedisConnection {
     }
 
     /// Submits a pipeline and awaits all its replies with one continuation.
-    func perform(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
+    nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
         let reply = AsyncReply<[Result<RESPValue, RedisError>]>()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in

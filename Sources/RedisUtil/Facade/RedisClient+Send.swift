@@ -15,7 +15,7 @@ extension RedisClient {
     // @inlinable: specialised in the caller's module, the argument pack needs no
     // run-time tuple metadata (a measured cost on every command).
     @inlinable @discardableResult
-    public func send<each Argument: RESPArgument>(_ arguments: repeat each Argument) async throws -> RESPValue {
+    nonisolated(nonsending) public func send<each Argument: RESPArgument>(_ arguments: repeat each Argument) async throws -> RESPValue {
         var bytes: [UInt8] = []
         RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
         return try await send(encoded: bytes)
@@ -23,7 +23,7 @@ extension RedisClient {
 
     /// Sends one command built at run time.
     @discardableResult
-    public func send(arguments: [any RESPArgument]) async throws -> RESPValue {
+    nonisolated(nonsending) public func send(arguments: [any RESPArgument]) async throws -> RESPValue {
         guard !arguments.isEmpty else { throw RedisError.invalidArgument("a command needs at least its name") }
         var bytes: [UInt8] = []
         RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
@@ -31,7 +31,7 @@ extension RedisClient {
     }
 
     @usableFromInline
-    func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil) async throws -> RESPValue {
+    nonisolated(nonsending) func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil) async throws -> RESPValue {
         if let deadline = blockingDeadline ?? self.blockingDeadline(of: bytes) {
             return try await sendBlocking(bytes, deadline: deadline)
         }
@@ -47,7 +47,7 @@ extension RedisClient {
     /// Runs a blocking command on a leased connection. On cancellation the server is
     /// told `CLIENT UNBLOCK` from another connection, and the leased connection goes
     /// back to the pool once its reply slot has drained.
-    private func sendBlocking(_ bytes: [UInt8], deadline: Duration?) async throws -> RESPValue {
+    nonisolated(nonsending) private func sendBlocking(_ bytes: [UInt8], deadline: Duration?) async throws -> RESPValue {
         // A pooled connection can die while idle and be found out only when the command
         // reaches it; that failure is `.notSent`, so one retry on a fresh lease is safe.
         for attempt in 0..<2 {

@@ -40,7 +40,7 @@ public struct RedisPipeline: Sendable {
 extension RedisClient {
     /// Sends every command of `build` in one batch and returns each command's outcome
     /// in order; one command's error reply does not fail the others.
-    public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
+    nonisolated(nonsending) public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         var pipeline = RedisPipeline()
         try build(&pipeline)
         guard pipeline.count > 0 else { return [] }
@@ -73,7 +73,7 @@ extension RedisClient {
     /// Throws ``RedisError/server(message:)`` when the server discards the transaction
     /// (`EXECABORT`, because a command was rejected while queueing) or a `WATCH`ed key
     /// changed (EXEC answered null).
-    public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
+    nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         var inner = RedisPipeline()
         try build(&inner)
         var pipeline = RedisPipeline()
