@@ -46,6 +46,9 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Consumers for channel-pipe.")
     var consumers: Int = 2
 
+    @Option(help: "Runs of each workload, each followed by its comparisons; the median round is reported (steadier ratios on a noisy machine).")
+    var rounds: Int = 1
+
     @Option(help: "Reactor threads of the client (default: one per core).")
     var reactors: Int?
 
@@ -75,6 +78,7 @@ struct RedisBench: AsyncParsableCommand {
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         guard producers > 0, consumers > 0 else { throw ValidationError("--producers and --consumers must be at least 1") }
         if let warmup, warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+        guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
         if let reactors, reactors <= 0 { throw ValidationError("--reactors must be at least 1") }
         if endpoint != nil && port != nil { throw ValidationError("give --endpoint or --port, not both") }
     }
@@ -115,18 +119,33 @@ struct RedisBench: AsyncParsableCommand {
             for concrete in plan.api.concrete {
                 var single = plan
                 single.api = concrete
-                var result = try await runner.run(single)
-                if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, case .tcp(let host, let port) = target.address {
-                    if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single) }
-                    let theirs = RedisBenchmarkComparison.opsPerSecond(
-                        test: test, host: host, port: port, connections: single.connections,
-                        pipeline: single.pipeline, requests: result.messages, size: single.size)
-                    result.redisBenchmarkOpsPerSec = theirs
-                    result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0 }
+                let withHiredis = concrete == plan.api.concrete.first && plan.workload == .rpush ? hiredis : nil
+                var measured: [(result: RunResult, hiredis: HiredisComparison.Figures?)] = []
+                for _ in 0..<rounds {
+                    // Ours and theirs back to back within each round, so that a drift of the
+                    // machine's speed moves both sides of a ratio together.
+                    var result = try await runner.run(single)
+                    if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, case .tcp(let host, let port) = target.address {
+                        if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single) }
+                        let theirs = RedisBenchmarkComparison.opsPerSecond(
+                            test: test, host: host, port: port, connections: single.connections,
+                            pipeline: single.pipeline, requests: result.messages, size: single.size)
+                        result.redisBenchmarkOpsPerSec = theirs
+                        result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0 }
+                    }
+                    var figures: HiredisComparison.Figures?
+                    if let withHiredis, case .tcp(_, let port) = target.address {
+                        figures = HiredisComparison.rpush(binary: withHiredis, port: port, connections: single.connections,
+                                                          pipeline: single.pipeline, requests: result.messages)
+                    }
+                    measured.append((result, figures))
                 }
-                if concrete == plan.api.concrete.first, plan.workload == .rpush, let hiredis, case .tcp(_, let port) = target.address,
-                   let figures = HiredisComparison.rpush(binary: hiredis, port: port, connections: single.connections,
-                                                         pipeline: single.pipeline, requests: result.messages) {
+                // The median round by ratio when there is one, else by throughput: one real
+                // run's figures, not a mix of several.
+                let result = measured.map(\.result).sorted { ($0.ratioVsRedisBenchmark ?? $0.opsPerSec) < ($1.ratioVsRedisBenchmark ?? $1.opsPerSec) }[rounds / 2]
+                let hiredisFigures = measured.compactMap(\.hiredis).sorted { $0.cpuMicrosecondsPerOp < $1.cpuMicrosecondsPerOp }
+                if !hiredisFigures.isEmpty {
+                    let figures = hiredisFigures[hiredisFigures.count / 2]
                     hiredisLines.append(String(
                         format: "hiredis (C, async + libevent) rpush %d×%d: %@ ops/s, %.2f client cpu µs/op",
                         single.connections, single.pipeline, Report.grouped(figures.opsPerSecond), figures.cpuMicrosecondsPerOp))
@@ -139,7 +158,8 @@ struct RedisBench: AsyncParsableCommand {
             print(Report.json(results))
         } else {
             let version = server?.redisVersion ?? "external"
-            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, redis-server \(version), endpoint \(target)")
+            let roundsNote = rounds > 1 ? ", median of \(rounds) rounds" : ""
+            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, redis-server \(version), endpoint \(target)\(roundsNote)")
             print(Report.table(results))
             for line in hiredisLines { print(line) }
         }
