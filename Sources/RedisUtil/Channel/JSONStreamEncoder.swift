@@ -187,7 +187,7 @@ final class JSONStreamEncoder: Encoder {
             out.removeSubrange(objectStart...)
             var first = true
             for index in membersBase..<members.count where index + 1 == members.count || members[index + 1].key != members[index].key {
-                if !first { out.append(contentsOf: ", ".utf8) }
+                if !first { JSONWriter.writeComma(into: &out) }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: written[(members[index].start - objectStart)..<(members[index].end - objectStart)]))
                 first = false
             }
@@ -217,19 +217,19 @@ final class JSONStreamEncoder: Encoder {
         guard level == self.level, shape == .object, !needsTree else { return fallBack() }
         if count > 0 {
             members[members.count - 1].end = out.count
-            out.append(contentsOf: ", ".utf8)
+            JSONWriter.writeComma(into: &out)
         }
         count += 1
         members.append(Member(key: key, start: out.count, end: out.count))
         JSONWriter.writeString(key, into: &out)
-        out.append(contentsOf: ": ".utf8)
+        JSONWriter.writeColon(into: &out)
         return true
     }
 
     /// Starts an element of the array `level`.
     fileprivate func beginElement(level: Int) -> Bool {
         guard level == self.level, shape == .array, !needsTree else { return fallBack() }
-        if count > 0 { out.append(contentsOf: ", ".utf8) }
+        if count > 0 { JSONWriter.writeComma(into: &out) }
         count += 1
         return true
     }

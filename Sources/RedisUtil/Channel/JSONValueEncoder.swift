@@ -92,7 +92,7 @@ private final class Slot {
         if let elements {
             out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if index > 0 { JSONWriter.writeComma(into: &out) }
                 element.write(into: &out)
             }
             out.append(UInt8(ascii: "]"))
@@ -100,9 +100,9 @@ private final class Slot {
             out.append(UInt8(ascii: "{"))
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (index, key) in keys.enumerated() {
-                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if index > 0 { JSONWriter.writeComma(into: &out) }
                 JSONWriter.writeString(key, into: &out)
-                out.append(contentsOf: ": ".utf8)
+                JSONWriter.writeColon(into: &out)
                 members[key]!.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))

@@ -6,6 +6,21 @@ import RESP
 /// ±2^53 as integers (`1`), other numbers `repr`-style (`0.5`, `1e-05`, `1e+16`), and
 /// `NaN` / `Infinity` / `-Infinity` for non-finite ones.
 enum JSONWriter {
+    /// `", "` between members and elements. Two byte appends: appending a literal's
+    /// `utf8` view went through the generic sequence path, about 180 instructions.
+    @inline(__always)
+    static func writeComma(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: ","))
+        out.append(UInt8(ascii: " "))
+    }
+
+    /// `": "` between a key and its value.
+    @inline(__always)
+    static func writeColon(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: ":"))
+        out.append(UInt8(ascii: " "))
+    }
+
     static func write(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         write(value, into: &out)
@@ -25,7 +40,7 @@ enum JSONWriter {
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if index > 0 { writeComma(into: &out) }
                 write(element, into: &out)
             }
             out.append(UInt8(ascii: "]"))
@@ -34,9 +49,9 @@ enum JSONWriter {
             // Sorted by UTF-8 bytes, as Python's sort_keys orders str keys (by code point).
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (index, key) in keys.enumerated() {
-                if index > 0 { out.append(contentsOf: ", ".utf8) }
+                if index > 0 { writeComma(into: &out) }
                 writeString(key, into: &out)
-                out.append(contentsOf: ": ".utf8)
+                writeColon(into: &out)
                 write(members[key]!, into: &out)
             }
             out.append(UInt8(ascii: "}"))
