@@ -44,7 +44,7 @@ struct FaultTests {
                 var resumed = false
                 defer { if !resumed { try? server.resume() } }
 
-                await #expect(throws: RedisError.timeout(command: "command", after: .milliseconds(300))) {
+                await #expect(throws: RedisError.timeout(command: "ECHO", after: .milliseconds(300))) {
                     try await client.send("ECHO", "lost")
                 }
                 // The timed-out command keeps its reply slot (its late reply must be swallowed),
@@ -188,7 +188,7 @@ struct FaultTests {
             defer { try? server.resume() }
             let configuration = RedisConfiguration(connectTimeout: .seconds(20), commandTimeout: .milliseconds(200), connections: 1)
             try await withClient(server, configuration: configuration) { client async throws in
-                await #expect(throws: RedisError.timeout(command: "command", after: .milliseconds(200))) {
+                await #expect(throws: RedisError.timeout(command: "PING", after: .milliseconds(200))) {
                     try await client.ping()
                 }
                 try server.resume()

@@ -123,9 +123,9 @@ struct OutboundQueueTests {
         append(&queue, log, tag: 3, deadline: 300)
         write(&queue, 30)
         #expect(queue.expire(now: 50).isEmpty)
-        #expect(log.tags(of: queue.expire(now: 250)) == [1, 2])
+        #expect(log.tags(of: queue.expire(now: 250).map(\.handler)) == [1, 2])
         // Expiring again returns nothing twice.
-        #expect(queue.expire(now: 250).isEmpty)
+        #expect(queue.expire(now: 250).map(\.handler).isEmpty)
         #expect(queue.liveCount == 1)
         #expect(queue.pending.count == 3)
         // The late replies of 1 and 2 land on placeholders, the third on its handler.
@@ -136,17 +136,35 @@ struct OutboundQueueTests {
         #expect(queue.expire(now: 1000).isEmpty)
     }
 
+    @Test("a timed-out command's error names it and its timeout; each command of a pipeline by its own name")
+    func expiredNamesAndTimeouts() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        var pipeline: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &pipeline, "get", "k")
+        RESPEncoder.encodeCommand(into: &pipeline, "SET", "k", "a value with $3\r\n inside")
+        queue.append(pipeline, handlers: [log.handler(1), log.handler(2)], deadline: 100, timeout: .milliseconds(250))
+        var blocking: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &blocking, "BLPOP", "jobs", 5)
+        queue.append(blocking, handlers: [log.handler(3)], deadline: 200, timeout: .seconds(7))
+        // Garbage (not RESP) still expires, under a generic name.
+        queue.append(Array("nonsense".utf8), handlers: [log.handler(4)], deadline: 300, timeout: .seconds(1))
+        let expired = queue.expire(now: 300)
+        #expect(expired.map(\.name) == ["GET", "SET", "BLPOP", "command"])
+        #expect(expired.map(\.timeout) == [.milliseconds(250), .milliseconds(250), .seconds(7), .seconds(1)])
+    }
+
     @Test("the timeout cursor follows pops, so a command appended later still expires")
     func expireAfterPops() {
         let log = CompletionLog()
         var queue = OutboundQueue()
         append(&queue, log, tag: 1, deadline: 100)
         write(&queue, 10)
-        #expect(log.tags(of: queue.expire(now: 100)) == [1])
+        #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [1])
         _ = queue.popForReply()
         append(&queue, log, tag: 2, deadline: 300)
         write(&queue, 10)
-        #expect(log.tags(of: queue.expire(now: 300)) == [2])
+        #expect(log.tags(of: queue.expire(now: 300).map(\.handler)) == [2])
     }
 
     @Test("connectionLost rebases placeholders too: a never-sent timed-out command keeps a slot for its reply")
@@ -157,7 +175,7 @@ struct OutboundQueueTests {
         append(&queue, log, tag: 2, deadline: 100)
         append(&queue, log, tag: 3, deadline: 500)
         write(&queue, 10)
-        #expect(log.tags(of: queue.expire(now: 100)) == [1, 2])
+        #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [1, 2])
         // 1 was written (placeholder dropped, its handler already completed); 2 is a
         // never-sent placeholder whose bytes still go out, so its slot must stay.
         #expect(queue.connectionLost().isEmpty)

@@ -16,6 +16,17 @@ struct OutboundQueue {
         var start: UInt64
         /// Monotonic nanoseconds after which the command times out (`.max`: never).
         var deadline: UInt64
+        /// For a command that can time out, its name and timeout, for the error: the
+        /// bytes are gone once written. Empty (no work) for one that cannot.
+        var name = ""
+        var timeout: Duration = .zero
+    }
+
+    /// A command that timed out, with what its error reports.
+    struct Expired {
+        var handler: ReplyHandler
+        var name: String
+        var timeout: Duration
     }
 
     private(set) var pending = Deque<Pending>()
@@ -34,12 +45,21 @@ struct OutboundQueue {
     var unsentByteCount: Int { unsent.count - head }
     var hasUnsent: Bool { head < unsent.count }
 
-    /// Queues encoded commands and their handlers.
-    mutating func append<Handlers: Collection<ReplyHandler>>(_ bytes: [UInt8], handlers: Handlers, deadline: UInt64) {
+    /// Queues encoded commands and their handlers; `timeout` is what `deadline` came
+    /// from, for the error of a command that runs out of it.
+    mutating func append<Handlers: Collection<ReplyHandler>>(_ bytes: [UInt8], handlers: Handlers, deadline: UInt64, timeout: Duration = .zero) {
         // Handlers of a batch share the batch's first byte: if any of it was written,
         // the whole batch is "outcome unknown", which is the safe answer.
-        for handler in handlers {
-            pending.append(Pending(handler: handler, start: queued, deadline: deadline))
+        if deadline == .max {
+            for handler in handlers {
+                pending.append(Pending(handler: handler, start: queued, deadline: deadline))
+            }
+        } else {
+            let names = EncodedCommand.names(bytes, count: handlers.count)
+            for (index, handler) in handlers.enumerated() {
+                let name = index < names.count ? names[index] : "command"
+                pending.append(Pending(handler: handler, start: queued, deadline: deadline, name: name, timeout: timeout))
+            }
         }
         liveCount += handlers.count
         if head == unsent.count && head > 0 {
@@ -91,17 +111,17 @@ struct OutboundQueue {
         return .some(first.handler)
     }
 
-    /// Completes every live command whose deadline has passed with `error` (the slots
-    /// stay, to swallow late replies). Returns the handlers to call.
-    mutating func expire(now: UInt64) -> [ReplyHandler] {
-        var expired: [ReplyHandler] = []
+    /// Takes every live command whose deadline has passed (the slots stay, to swallow
+    /// late replies), for the caller to fail.
+    mutating func expire(now: UInt64) -> [Expired] {
+        var expired: [Expired] = []
         while timeoutCursor < pending.count {
-            let deadline = pending[timeoutCursor].deadline
+            let slot = pending[timeoutCursor]
             // Deadlines only increase along the FIFO for one timeout; a shorter blocking
             // timeout never shares a connection with ordinary commands.
-            guard deadline <= now else { break }
-            if let handler = pending[timeoutCursor].handler {
-                expired.append(handler)
+            guard slot.deadline <= now else { break }
+            if let handler = slot.handler {
+                expired.append(Expired(handler: handler, name: slot.name, timeout: slot.timeout))
                 pending[timeoutCursor].handler = nil
                 liveCount -= 1
             }

@@ -151,7 +151,7 @@ final class RedisConnection: @unchecked Sendable {
         case .after(let duration): duration
         }
         if outbound.pending.isEmpty { lastProgress = now }
-        outbound.append(submission.bytes, handlers: submission.handlers, deadline: deadline(timeout: timeout, now: now))
+        outbound.append(submission.bytes, handlers: submission.handlers, deadline: deadline(timeout: timeout, now: now), timeout: timeout ?? .zero)
         afterAppend()
     }
 
@@ -518,8 +518,8 @@ final class RedisConnection: @unchecked Sendable {
             return
         }
         let now = monotonicNanoseconds()
-        for handler in outbound.expire(now: now) {
-            complete(handler, .failure(.timeout(command: "command", after: configuration.commandTimeout ?? .zero)))
+        for expired in outbound.expire(now: now) {
+            complete(expired.handler, .failure(.timeout(command: expired.name, after: expired.timeout)))
         }
         // Timed-out commands keep their slots; only a server silent for the liveness
         // threshold is declared dead. Blocking connections wait as long as their command says.

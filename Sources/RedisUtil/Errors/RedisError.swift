@@ -25,8 +25,10 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case connectionFailed(endpoint: String, reason: String)
     /// The connection broke (EOF, reset, protocol error, liveness timeout) before the reply arrived.
     case connectionLost(endpoint: String, reason: String, delivery: CommandDelivery)
-    /// No reply within the command timeout; the connection stays in use and the late
-    /// reply is discarded when it arrives.
+    /// No reply within the command's timeout (the configured one, or a blocking
+    /// command's own plus a grace period): `command` is its name (`"BLPOP"`), `after`
+    /// that timeout. The connection stays in use and the late reply is discarded when
+    /// it arrives.
     case timeout(command: String, after: Duration)
     /// The server answered with an error reply, e.g. `WRONGTYPE Operation against a key…`.
     case server(message: String)

@@ -26,6 +26,22 @@ enum EncodedCommand {
         return arguments
     }
 
+    /// The names (first arguments, upper-cased) of the first `count` commands in
+    /// `bytes`, for error messages; fewer when the bytes end or are not RESP commands.
+    static func names(_ bytes: [UInt8], count: Int) -> [String] {
+        var names: [String] = []
+        var index = 0
+        while names.count < count, let arguments = number(after: UInt8(ascii: "*"), in: bytes, at: &index) {
+            for argument in 0..<arguments {
+                guard let length = number(after: UInt8(ascii: "$"), in: bytes, at: &index),
+                      index + length + 2 <= bytes.count else { return names }
+                if argument == 0 { names.append(String(decoding: bytes[index..<(index + length)], as: UTF8.self).uppercased()) }
+                index += length + 2
+            }
+        }
+        return names
+    }
+
     private static func firstArgumentStart(_ bytes: [UInt8]) -> Int? {
         // `*N\r\n$L\r\n` with one-digit N and L: nearly every command, at a fixed offset.
         if bytes.count > 8, bytes[0] == UInt8(ascii: "*"), bytes[2] == 0x0D, bytes[3] == 0x0A,
