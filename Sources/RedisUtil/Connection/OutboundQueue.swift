@@ -16,10 +16,11 @@ struct OutboundQueue {
         var start: UInt64
         /// Monotonic nanoseconds after which the command times out (`.max`: never).
         var deadline: UInt64
-        /// For a command that can time out, its name and timeout, for the error: the
-        /// bytes are gone once written. Empty (no work) for one that cannot.
-        var name = ""
-        var timeout: Duration = .zero
+        /// For a command that can time out, its timeout and name (an index into
+        /// `names`), for the error: the bytes are gone once written. Plain integers, so
+        /// that slots stay cheap to move for the commands that cannot time out.
+        var timeoutNanoseconds: UInt64 = 0
+        var nameIndex: Int32 = -1
     }
 
     /// A command that timed out, with what its error reports.
@@ -30,6 +31,10 @@ struct OutboundQueue {
     }
 
     private(set) var pending = Deque<Pending>()
+    /// The names of commands that could time out, each kept once (at most
+    /// `maxNames`; beyond that a name is reported as "command").
+    private var names: [String] = []
+    private static let maxNames = 256
     /// Bytes not yet written; `unsent[head...]` starts at stream offset `written`.
     private var unsent: [UInt8] = []
     private var head = 0
@@ -55,10 +60,11 @@ struct OutboundQueue {
                 pending.append(Pending(handler: handler, start: queued, deadline: deadline))
             }
         } else {
-            let names = EncodedCommand.names(bytes, count: handlers.count)
+            let commandNames = EncodedCommand.names(bytes, count: handlers.count)
+            let nanoseconds = UInt64(timeout.nanosecondsClamped)
             for (index, handler) in handlers.enumerated() {
-                let name = index < names.count ? names[index] : "command"
-                pending.append(Pending(handler: handler, start: queued, deadline: deadline, name: name, timeout: timeout))
+                let nameIndex = index < commandNames.count ? intern(commandNames[index]) : -1
+                pending.append(Pending(handler: handler, start: queued, deadline: deadline, timeoutNanoseconds: nanoseconds, nameIndex: nameIndex))
             }
         }
         liveCount += handlers.count
@@ -68,6 +74,13 @@ struct OutboundQueue {
         }
         unsent.append(contentsOf: bytes)
         queued += UInt64(bytes.count)
+    }
+
+    private mutating func intern(_ name: String) -> Int32 {
+        if let index = names.firstIndex(of: name) { return Int32(index) }
+        guard names.count < Self.maxNames else { return -1 }
+        names.append(name)
+        return Int32(names.count - 1)
     }
 
     /// Queues one encoded command written by `encode` straight into the buffer.
@@ -121,7 +134,8 @@ struct OutboundQueue {
             // timeout never shares a connection with ordinary commands.
             guard slot.deadline <= now else { break }
             if let handler = slot.handler {
-                expired.append(Expired(handler: handler, name: slot.name, timeout: slot.timeout))
+                let name = slot.nameIndex >= 0 ? names[Int(slot.nameIndex)] : "command"
+                expired.append(Expired(handler: handler, name: name, timeout: .nanoseconds(Int64(clamping: slot.timeoutNanoseconds))))
                 pending[timeoutCursor].handler = nil
                 liveCount -= 1
             }
