@@ -99,7 +99,10 @@ struct TimerTests {
     func cancelFromAnotherThread() async throws {
         try await withReactor { reactor in
             let fired = Atomic<Bool>(false)
-            let handle = reactor.schedule(after: .milliseconds(20)) { fired.store(true, ordering: .relaxed) }
+            // Far enough ahead that starting a thread under a loaded parallel test run
+            // cannot take longer (20 ms once did); a later timer, which the reactor
+            // fires after the cancelled one's deadline, tells when to look.
+            let handle = reactor.schedule(after: .milliseconds(500)) { fired.store(true, ordering: .relaxed) }
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 Thread.detachNewThread {
                     handle.cancel()
@@ -107,7 +110,9 @@ struct TimerTests {
                     done.resume()
                 }
             }
-            try await Task.sleep(for: .milliseconds(60))
+            await withCheckedContinuation { (later: CheckedContinuation<Void, Never>) in
+                reactor.schedule(after: .milliseconds(510)) { later.resume() }
+            }
             let didFire = fired.load(ordering: .relaxed)
             #expect(!didFire)
         }
