@@ -29,6 +29,18 @@ final class BlockingConnectionPool: Sendable {
         /// wait can tell, when it registers, whether it has already missed one.
         var generation: UInt64 = 0
 
+        /// An idle connection, preferably one on the caller's reactor: its command and
+        /// reply then cost no cross-thread wakeup. Looks at the most recently returned
+        /// few only, so that a large pool costs no long scan under the lock.
+        mutating func takeIdle(preferring reactor: Reactor?) -> Lease? {
+            if let reactor {
+                for index in idle.indices.reversed().prefix(8) where idle[index].connection.reactor === reactor {
+                    return idle.remove(at: index)
+                }
+            }
+            return idle.popLast()
+        }
+
         /// Something came back or a slot freed: the oldest waiter looks again.
         mutating func wakeOne() -> [WaiterList.Wake] {
             generation &+= 1
@@ -52,9 +64,10 @@ final class BlockingConnectionPool: Sendable {
     nonisolated(nonsending) func lease() async throws -> Lease {
         while true {
             enum Step { case reuse(Lease), create, wait(generation: UInt64), closed }
+            let current = Reactor.current
             let step = state.withLock { state -> Step in
                 if state.drained { return .closed }
-                if let lease = state.idle.popLast() { return .reuse(lease) }
+                if let lease = state.takeIdle(preferring: current) { return .reuse(lease) }
                 // A settling connection is back within milliseconds: waiting for it costs
                 // less than a new socket and keeps a cancel-then-retry loop on one connection.
                 if state.settling > 0 { return .wait(generation: state.generation) }
@@ -70,7 +83,7 @@ final class BlockingConnectionPool: Sendable {
             case .closed:
                 throw RedisError.closed
             case .create:
-                let connection = RedisConnection(reactor: group.next(), endpoint: endpoint, configuration: configuration, isBlocking: true)
+                let connection = RedisConnection(reactor: current ?? group.next(), endpoint: endpoint, configuration: configuration, isBlocking: true)
                 do {
                     var bytes: [UInt8] = []
                     RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "ID")
@@ -109,7 +122,8 @@ final class BlockingConnectionPool: Sendable {
 
     /// An idle connection, without waiting or connecting; `nil` when none is idle.
     func leaseIdle() -> Lease? {
-        while let idle = state.withLock({ $0.drained ? nil : $0.idle.popLast() }) {
+        let current = Reactor.current
+        while let idle = state.withLock({ $0.drained ? nil : $0.takeIdle(preferring: current) }) {
             if let alive = keepIfAlive(idle) { return alive }
         }
         return nil
