@@ -31,7 +31,8 @@ public final class Reactor: @unchecked Sendable {
     // 2. Shared across threads, each atomic or behind `Mutex` (`submissions` is a
     //    lock-free queue whose consumer side only the loop thread uses; `admission`,
     //    `sleeping`, `lifecycle`, `threadID`).
-    // 3. Confined to the reactor thread (`endOfIteration`, `runningEndOfIteration`,
+    // 3. Confined to the reactor thread (`localSubmissions`, `runningLocalSubmissions`,
+    //    `endOfIteration`, `runningEndOfIteration`,
     //    `resources`, `wakeupEvent`, `timers`, `timerEvent`): every access is inside the loop thread's own code
     //    path or in a method that begins with `preconditionInReactor()`; before
     //    `start()` and after the thread is joined no other thread can be running that
@@ -53,6 +54,13 @@ public final class Reactor: @unchecked Sendable {
     private let lifecycle = Mutex(Lifecycle.idle)
     private let threadID = Atomic<UInt>(0)
 
+    /// Work the reactor's own thread submitted (a task resumed by a reply it read, a
+    /// callback's follow-up): no lock-free queue node, no atomics. Unchecked for
+    /// exclusivity: only the reactor thread touches these, each access is a single
+    /// append, swap or element read, and the work run in between reaches only
+    /// `localSubmissions` through `submit`, never the array being run.
+    @exclusivity(unchecked) private var localSubmissions: [WorkItem] = []
+    @exclusivity(unchecked) private var runningLocalSubmissions: [WorkItem] = []
     private var endOfIteration: [() -> Void] = []
     private var runningEndOfIteration: [() -> Void] = []
     private var resources: [ObjectIdentifier: any ReactorResource] = [:]
@@ -184,9 +192,9 @@ public final class Reactor: @unchecked Sendable {
 
     func submit(_ item: WorkItem) -> Bool {
         if inReactor {
-            // The loop drains the queue before it blocks, so no wakeup is needed; and
-            // during a graceful shutdown work spawned by accepted work must still run.
-            submissions.enqueue(item)
+            // The loop drains this before it blocks, so no wakeup is needed; and during
+            // a graceful shutdown work spawned by accepted work must still run.
+            localSubmissions.append(item)
             return true
         }
         let state = admission.add(2, ordering: .sequentiallyConsistent).newValue
@@ -233,7 +241,7 @@ public final class Reactor: @unchecked Sendable {
                 // Dekker with `submit`: either a producer sees `sleeping` and signals,
                 // or this check sees its element.
                 sleeping.store(true, ordering: .sequentiallyConsistent)
-                if !submissions.isEmpty {
+                if !submissions.isEmpty || !localSubmissions.isEmpty {
                     sleeping.store(false, ordering: .relaxed)
                     moreWork = true
                 }
@@ -250,7 +258,7 @@ public final class Reactor: @unchecked Sendable {
             moreWork = moreSubmitted || moreAtEnd
             // Exit only once shutdown was requested, no producer is mid-submission,
             // and nothing is queued: everything accepted has run.
-            if !moreWork && admission.load(ordering: .sequentiallyConsistent) == 1 && submissions.isEmpty { break }
+            if !moreWork && admission.load(ordering: .sequentiallyConsistent) == 1 && submissions.isEmpty && localSubmissions.isEmpty { break }
         }
         for resource in resources.values { resource.releaseOnShutdown() }
         resources.removeAll()
@@ -265,17 +273,27 @@ public final class Reactor: @unchecked Sendable {
         timers = TimerQueue()
     }
 
-    /// Runs submitted work in FIFO order; bounded so that work which keeps
-    /// resubmitting itself cannot starve I/O. Returns whether work remains.
+    /// Runs submitted work, other threads' and then the reactor's own, each in FIFO
+    /// order; bounded so that work which keeps resubmitting itself cannot starve I/O
+    /// (what the reactor's own work submits runs in the next round). Returns whether
+    /// work remains.
     private func drainSubmissions() -> Bool {
-        for _ in 0..<4096 {
+        var more = true
+        drain: for _ in 0..<4096 {
             switch submissions.dequeue() {
             case .element(let item): run(item)
-            case .empty: return false
-            case .inProgress: return true
+            case .empty:
+                more = false
+                break drain
+            case .inProgress: break drain
             }
         }
-        return true
+        if !localSubmissions.isEmpty {
+            swap(&localSubmissions, &runningLocalSubmissions)
+            for index in runningLocalSubmissions.indices { run(runningLocalSubmissions[index]) }
+            runningLocalSubmissions.removeAll(keepingCapacity: true)
+        }
+        return more || !localSubmissions.isEmpty
     }
 
     private func runEndOfIteration() -> Bool {
