@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A strict-JSON document that is one scalar, or one object whose members are all
 /// scalars: the shape channel messages almost always have. Scanning validates the
 /// whole document (so that a value no field reads cannot hide an error Foundation
@@ -63,17 +59,18 @@ struct FlatJSONDocument {
     /// The index of the member whose key is `key`, searching from `hint` (members are
     /// usually read in the order they were written).
     func member(named key: String, from hint: Int) -> Int? {
-        var key = key
-        return key.withUTF8 { wanted -> Int? in
-            let count = members.count
-            guard count > 0 else { return nil }
-            var index = hint < count ? hint : 0
-            for _ in 0..<count {
-                if keyEquals(members[index], wanted) { return index }
-                index = index + 1 == count ? 0 : index + 1
+        let count = members.count
+        guard count > 0 else { return nil }
+        let wanted = key.utf8
+        var index = hint < count ? hint : 0
+        for _ in 0..<count {
+            let member = members[index]
+            if member.keyEnd - member.keyStart == wanted.count, bytes[member.keyStart..<member.keyEnd].elementsEqual(wanted) {
+                return index
             }
-            return nil
+            index = index + 1 == count ? 0 : index + 1
         }
+        return nil
     }
 
     /// The key of member `index` as a `String` (valid UTF-8: checked when scanning).
@@ -81,27 +78,18 @@ struct FlatJSONDocument {
         String(decoding: bytes[members[index].keyStart..<members[index].keyEnd], as: UTF8.self)
     }
 
-    private func keyEquals(_ member: Member, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard member.keyEnd - member.keyStart == wanted.count else { return false }
-        return bytes.withUnsafeBufferPointer { all in
-            wanted.isEmpty || memcmp(all.baseAddress! + member.keyStart, wanted.baseAddress!, wanted.count) == 0
-        }
-    }
-
     private func hasRepeatedKey() -> Bool {
-        bytes.withUnsafeBufferPointer { all in
-            for later in 1..<members.count {
-                let b = members[later]
-                for earlier in 0..<later {
-                    let a = members[earlier]
-                    if a.keyEnd - a.keyStart == b.keyEnd - b.keyStart,
-                       a.keyEnd == a.keyStart || memcmp(all.baseAddress! + a.keyStart, all.baseAddress! + b.keyStart, a.keyEnd - a.keyStart) == 0 {
-                        return true
-                    }
+        for later in 1..<members.count {
+            let b = members[later]
+            for earlier in 0..<later {
+                let a = members[earlier]
+                if a.keyEnd - a.keyStart == b.keyEnd - b.keyStart,
+                   bytes[a.keyStart..<a.keyEnd].elementsEqual(bytes[b.keyStart..<b.keyEnd]) {
+                    return true
                 }
             }
-            return false
         }
+        return false
     }
 
     /// Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
@@ -191,11 +179,10 @@ extension FlatJSONDocument {
             }
         }
 
-        private mutating func literal(_ text: StaticString, _ kind: Scalar.Kind) -> Scalar? {
+        private mutating func literal(_ text: String, _ kind: Scalar.Kind) -> Scalar? {
             let start = position
-            let length = text.utf8CodeUnitCount
-            guard bytes.count - position >= length else { return nil }
-            for offset in 0..<length where bytes[position + offset] != text.utf8Start[offset] { return nil }
+            let length = text.utf8.count
+            guard bytes.count - position >= length, bytes[position..<position + length].elementsEqual(text.utf8) else { return nil }
             position += length
             return Scalar(kind: kind, start: start, end: position)
         }
