@@ -62,6 +62,7 @@ final class BlockingConnectionPool: Sendable {
     /// An idle connection, one about to come back from settling, a new one, or (at the
     /// bound) a wait for one to come back.
     nonisolated(nonsending) func lease() async throws -> Lease {
+        var ticket: WaiterList.Ticket?
         while true {
             enum Step { case reuse(Lease), create, wait(generation: UInt64), closed }
             let current = Reactor.current
@@ -106,15 +107,16 @@ final class BlockingConnectionPool: Sendable {
                     throw error
                 }
             case .wait(let generation):
-                try await waitForChange(since: generation)
+                try await waitForChange(since: generation, ticket: &ticket)
             }
         }
     }
 
     /// Suspends until a connection comes back, a slot frees, the pool drains or the task
-    /// is cancelled; returns at once if one of those happened since `generation`.
-    nonisolated(nonsending) private func waitForChange(since generation: UInt64) async throws {
-        await WaiterList.wait(in: state, list: \.waiters) { state in
+    /// is cancelled; returns at once if one of those happened since `generation`. The
+    /// caller keeps `ticket` across its waits, so it keeps its place in line.
+    nonisolated(nonsending) private func waitForChange(since generation: UInt64, ticket: inout WaiterList.Ticket?) async throws {
+        await WaiterList.wait(in: state, list: \.waiters, ticket: &ticket) { state in
             state.generation == generation && !state.drained
         }
         if Task.isCancelled { throw RedisError.cancelled }

@@ -18,14 +18,15 @@ final class CapacityWaiters: Sendable {
     private let state = Mutex(State())
 
     /// Suspends until a connection may have room (a wake), the client closes, or the task
-    /// is cancelled; returns at once if `hasRoom` already holds. The caller checks again.
-    nonisolated(nonsending) func wait(until hasRoom: @Sendable () -> Bool) async {
+    /// is cancelled; returns at once if `hasRoom` already holds. The caller checks again,
+    /// and keeps `ticket` for its next wait (see ``WaiterList``).
+    nonisolated(nonsending) func wait(ticket: inout WaiterList.Ticket?, until hasRoom: @Sendable () -> Bool) async {
         waiting.add(1, ordering: .sequentiallyConsistent)
         defer { waiting.subtract(1, ordering: .sequentiallyConsistent) }
         // `hasRoom` reads the connections' counters with relaxed loads; the fence keeps
         // them after the announcement above, as the handshake needs.
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        await WaiterList.wait(in: state, list: \.waiters) { state in !state.closed && !hasRoom() }
+        await WaiterList.wait(in: state, list: \.waiters, ticket: &ticket) { state in !state.closed && !hasRoom() }
     }
 
     /// A connection freed `count` reply slots (or wrote bytes: `Int.max`): wakes up to
