@@ -55,11 +55,13 @@ let package = Package(
             ],
             path: "Benchmarks/RedisBench"
         ),
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "RESPTests", dependencies: ["RESP", "LocalRedis"]),
+        // Helpers shared by the test targets (a seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "LocalRedis", "TestSupport"]),
         .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis"]),
         .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis"]),
-        .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis"]),
+        .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

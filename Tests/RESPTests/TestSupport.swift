@@ -1,3 +1,4 @@
+import TestSupport
 @testable import RESP
 import Testing
 
@@ -56,19 +57,6 @@ func parse(chunks: [ArraySlice<UInt8>], limits: RESPLimits = .default) -> ParseO
 
 func parse(_ stream: [UInt8], limits: RESPLimits = .default) -> ParseOutcome {
     parse(chunks: [stream[...]], limits: limits)
-}
-
-/// SplitMix64: a tiny deterministic generator, so property tests replay exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Random RESP values of every type, nested, with binary payloads full of `\r`, `\n` and NUL.

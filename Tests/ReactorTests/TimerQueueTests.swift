@@ -1,4 +1,5 @@
 @testable import Reactor
+import TestSupport
 import Testing
 
 @Suite("TimerQueue (the reactor's timer heap)")

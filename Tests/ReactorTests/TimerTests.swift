@@ -1,6 +1,7 @@
 import Foundation
 import Reactor
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Reactor timers")
@@ -138,14 +139,3 @@ func expectDeadlineOrder(_ fired: [Int], _ windows: [Int: ClosedRange<Continuous
     }
 }
 
-/// xorshift64*: deterministic test data from a fixed seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 2_685_821_657_736_338_717
-    }
-}

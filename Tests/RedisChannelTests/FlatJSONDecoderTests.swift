@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import RedisUtil
 
@@ -79,7 +80,7 @@ import Testing
     /// fields, and random scalars decoded at the top level as each leaf type. The
     /// generator is seeded, so a failure prints the JSON and replays identically.
     @Test func randomFlatObjectsAgreeWithFoundation() {
-        var gen = RandomJSON(rng: SplitMix64(seed: 0x5EED_F1A7_0001))
+        var gen = RandomJSON(rng: SeededGenerator(seed: 0x5EED_F1A7_0001))
         for _ in 0..<2000 {
             let object = gen.object()
             Self.differential(R.self, object)
@@ -881,26 +882,12 @@ extension FlatJSONDecoderTests {
 
 // MARK: - Random input
 
-/// SplitMix64: a tiny deterministic generator, so the randomized test replays exactly
-/// (the system generator would give a different, unreproducible corpus each run).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random flat JSON objects and scalars, biased toward the inputs where a hand-written
 /// parser and Foundation are most likely to part: integer bounds, doubles that need
 /// correct rounding, every string escape, surrogates, multibyte characters, and now and
 /// then something that is not strict JSON at all.
 struct RandomJSON {
-    var rng: SplitMix64
+    var rng: SeededGenerator
 
     /// Keys `a`…`e` are the fields of `R` and `RStrict`; `f` and `g` are unknown to both.
     static let fields: [String] = ["a", "b", "c", "d", "e"]
