@@ -61,6 +61,49 @@ struct ExecuteTests {
         }
     }
 
+    @Test("work the reactor thread submits runs in FIFO order, and endless resubmission starves neither timers nor other threads")
+    func reactorThreadWorkIsFairAndOrdered() async throws {
+        try await withReactor { reactor in
+            // Touched only on the reactor thread.
+            final class Spinner: @unchecked Sendable {
+                var order: [Int] = []
+                var spins = 0
+                var stop = false
+            }
+            let spinner = Spinner()
+            // Ten submissions from the reactor thread keep their order.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                reactor.execute {
+                    for index in 0..<10 {
+                        reactor.execute {
+                            spinner.order.append(index)
+                            if index == 9 { done.resume() }
+                        }
+                    }
+                }
+            }
+            // A job that resubmits itself forever from the reactor thread; a timer and
+            // work from this thread must still get their turn.
+            @Sendable func spin() {
+                guard !spinner.stop else { return }
+                spinner.spins += 1
+                reactor.execute { spin() }
+            }
+            reactor.execute { spin() }
+            await withCheckedContinuation { (fired: CheckedContinuation<Void, Never>) in
+                reactor.schedule(after: .milliseconds(20)) { fired.resume() }
+            }
+            let (order, spins) = await withCheckedContinuation { continuation in
+                reactor.execute {
+                    spinner.stop = true
+                    continuation.resume(returning: (spinner.order, spinner.spins))
+                }
+            }
+            #expect(order == Array(0..<10))
+            #expect(spins > 0)
+        }
+    }
+
     @Test("inReactor is false off the reactor thread")
     func inReactorOffThread() async throws {
         try await withReactor { reactor in
