@@ -8,17 +8,16 @@ public enum RESPEncoder {
     /// `RESPEncoder.encodeCommand(into: &out, "RPUSH", key, value)` → `*3\r\n$5\r\nRPUSH\r\n…`.
     @inlinable
     public static func encodeCommand<each A: RESPArgument>(into buffer: inout [UInt8], _ arguments: repeat each A) {
+        // `repeat` expressions, not `for … in repeat each`, which binds a copy of every
+        // argument in each loop. (Capturing the pack in the writer's closure still copies
+        // each argument once, through its value witness even when specialized.)
         var count = 0
         var size = 0
-        for argument in repeat each arguments {
-            count += 1
-            size += bulkSize(payload: argument.respPayloadCount)
-        }
+        repeat count += one(each arguments)
+        repeat size += bulkSize(payload: (each arguments).respPayloadCount)
         RESPWriter.append(count: headerSize(count) + size, to: &buffer) { writer in
             writeHeader(UInt8(ascii: "*"), count, to: &writer)
-            for argument in repeat each arguments {
-                writeBulk(argument, to: &writer)
-            }
+            repeat writeBulk(each arguments, to: &writer)
         }
     }
 
@@ -35,6 +34,10 @@ public enum RESPEncoder {
             }
         }
     }
+
+    /// 1, to count the elements of a pack without copying them.
+    @inlinable
+    static func one(_ argument: borrowing some RESPArgument) -> Int { 1 }
 
     /// Bytes of `$<n>\r\n<payload>\r\n` for an `n`-byte payload.
     @inlinable
