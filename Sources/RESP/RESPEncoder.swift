@@ -6,6 +6,8 @@
 public enum RESPEncoder {
     /// Appends a command, every argument a bulk string:
     /// `RESPEncoder.encodeCommand(into: &out, "RPUSH", key, value)` → `*3\r\n$5\r\nRPUSH\r\n…`.
+    /// A call with one to five arguments resolves to a fixed-arity overload
+    /// (`RESPEncoder+FixedArity.swift`), which is faster; this form serves the rest.
     @inlinable
     public static func encodeCommand<each A: RESPArgument>(into buffer: inout [UInt8], _ arguments: repeat each A) {
         // `repeat` expressions, not `for … in repeat each`, which binds a copy of every

@@ -24,6 +24,34 @@ struct RESPEncoderTests {
         #expect(parse(pack).values == [.array([.bulk("RPUSH"), .bulk("list"), .bulk("héllo"), .bulk("-9223372036854775808"), .bulk("-0.0")])])
     }
 
+    @Test("the fixed-arity overloads (one to five arguments) encode exactly like the pack form")
+    func fixedArityMatchesPack() {
+        // A generic forwarder always takes the pack form; a direct call with one to five
+        // arguments takes a fixed-arity overload.
+        func viaPack<each A: RESPArgument>(_ arguments: repeat each A) -> [UInt8] {
+            var out: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &out, repeat each arguments)
+            return out
+        }
+        let payload = [UInt8]([0x00, 0x0D, 0x0A, 0xFF])
+        var out: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &out, "PING")
+        #expect(out == viaPack("PING"))
+        out = []
+        RESPEncoder.encodeCommand(into: &out, "GET", "héllo"[...])
+        #expect(out == viaPack("GET", "héllo"[...]))
+        out = []
+        RESPEncoder.encodeCommand(into: &out, "RPUSH", "jobs", payload)
+        #expect(out == viaPack("RPUSH", "jobs", payload))
+        out = []
+        RESPEncoder.encodeCommand(into: &out, "HSET", "h", "f", -1.5)
+        #expect(out == viaPack("HSET", "h", "f", -1.5))
+        out = []
+        RESPEncoder.encodeCommand(into: &out, "SET", "k", payload[1...], "EX", Int.max)
+        #expect(out == viaPack("SET", "k", payload[1...], "EX", Int.max))
+        #expect(parse(out).values == [.array([.bulk("SET"), .bulk("k"), .bulkString([0x0D, 0x0A, 0xFF]), .bulk("EX"), .bulk("9223372036854775807")])])
+    }
+
     @Test("commands append to a buffer that already holds earlier commands")
     func appends() {
         var out: [UInt8] = []

@@ -19,13 +19,20 @@ struct ChannelRequest<Output>: Sendable {
     /// the client find out from the command itself.
     var blockingDeadline: Duration?? = nil
 
-    /// One command, encoded by the variadic encoder (no array of existentials).
-    static func single<each Argument: RESPArgument>(
-        _ arguments: repeat each Argument,
+    /// One command of two or three arguments (the fixed-arity encoder: no array of
+    /// existentials, no parameter pack).
+    static func single(_ a0: some RESPArgument, _ a1: some RESPArgument, read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, a0, a1)
+        return ChannelRequest(commands: .single(bytes, read: read))
+    }
+
+    static func single(
+        _ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument,
         read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output
     ) -> ChannelRequest {
         var bytes: [UInt8] = []
-        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
+        RESPEncoder.encodeCommand(into: &bytes, a0, a1, a2)
         return ChannelRequest(commands: .single(bytes, read: read))
     }
 
@@ -43,12 +50,12 @@ struct ChannelRequest<Output>: Sendable {
 
     /// A `BLPOP`, whose client-side deadline the channel knows: the client need not read
     /// it back out of the encoded command.
-    static func blocking<each Argument: RESPArgument>(
-        _ arguments: repeat each Argument,
+    static func blocking(
+        _ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument,
         deadline: Duration?,
         read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output
     ) -> ChannelRequest {
-        var request = single(repeat each arguments, read: read)
+        var request = single(a0, a1, a2, read: read)
         request.blockingDeadline = .some(deadline)
         return request
     }

@@ -12,6 +12,13 @@ public struct RedisCommand<Response: Sendable>: Sendable {
     let bytes: [UInt8]
     let decode: @Sendable (RESPValue) throws(RESPConversionError) -> Response
 
+    /// A command already encoded.
+    @usableFromInline
+    init(encoded bytes: [UInt8], decode: @escaping @Sendable (RESPValue) throws(RESPConversionError) -> Response) {
+        self.bytes = bytes
+        self.decode = decode
+    }
+
     /// A command from its arguments and a reply decoder.
     public init<each Argument: RESPArgument>(
         _ arguments: repeat each Argument,

@@ -8,6 +8,9 @@ extension RedisClient {
     /// ```swift
     /// let length = try await client.send("RPUSH", "jobs", payload)
     /// ```
+    /// Calls with one to five arguments resolve to fixed-arity overloads
+    /// (`FixedArityCommands.swift`), which cost less per command; the behaviour is the same.
+    ///
     /// Throws ``RedisError``: ``RedisError/server(message:)`` for an error reply (the
     /// connection stays usable), ``RedisError/cancelled`` when the task is cancelled
     /// (only this command fails; its late reply is discarded). Blocking commands

@@ -10,7 +10,7 @@ import RESP
 /// }
 /// ```
 public struct RedisPipeline: Sendable {
-    var bytes: [UInt8] = []
+    @usableFromInline var bytes: [UInt8] = []
     /// The number of commands added so far.
     public private(set) var count = 0
 
@@ -25,7 +25,13 @@ public struct RedisPipeline: Sendable {
 
     /// Adds a command.
     public mutating func send<each Argument: RESPArgument>(_ arguments: repeat each Argument) {
-        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
+        appendCommand { RESPEncoder.encodeCommand(into: &$0, repeat each arguments) }
+    }
+
+    /// Adds the command `encode` appends to the pipeline's bytes.
+    @usableFromInline
+    mutating func appendCommand(_ encode: (inout [UInt8]) -> Void) {
+        encode(&bytes)
         count += 1
     }
 
