@@ -5,13 +5,13 @@ enum ChannelTimeout {
     /// Whole seconds use `EXPIRE key seconds`, exactly what the Python side sends;
     /// anything finer uses `PEXPIRE` (rounded up to a millisecond, since `PEXPIRE 0`
     /// would delete the list at once).
-    static func expireArguments(key: String, timeout: Duration) throws(RedisChannelError) -> [any RESPArgument] {
+    static func expiry(_ timeout: Duration) throws(RedisChannelError) -> (command: String, amount: Int) {
         guard timeout > .zero else {
             throw .invalidArgument("a channel timeout must be positive, got \(timeout); EXPIRE with it would delete the list at once")
         }
         let (seconds, attoseconds) = timeout.components
-        if attoseconds == 0 { return ["EXPIRE", key, Int(seconds)] }
-        return ["PEXPIRE", key, milliseconds(roundingUp: timeout)]
+        if attoseconds == 0 { return ("EXPIRE", Int(seconds)) }
+        return ("PEXPIRE", milliseconds(roundingUp: timeout))
     }
 
     /// The `BLPOP` timeout argument: `0` (forever) for `.zero`, whole seconds as an

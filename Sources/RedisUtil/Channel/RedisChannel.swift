@@ -199,18 +199,18 @@ public struct RedisChannel: Sendable {
 extension RedisChannel {
     func sendRequest(_ encoded: [[UInt8]]) throws(RedisChannelError) -> ChannelRequest<Void> {
         guard let timeout else {
-            if encoded.count == 1 {
-                // The common case, one message: encoded without an array of arguments.
-                var bytes: [UInt8] = []
-                RESPEncoder.encodeCommand(into: &bytes, "RPUSH", sendKey, encoded[0])
-                return .single(encoded: bytes, read: ChannelReply.ignore)
-            }
+            // The common case, one message: the fixed-arity encoder, no array of arguments.
+            if encoded.count == 1 { return .single("RPUSH", sendKey, encoded[0], read: ChannelReply.ignore) }
             return .single(arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }, read: ChannelReply.ignore)
         }
-        let expiry = try ChannelTimeout.expireArguments(key: sendKey, timeout: timeout)
+        let expiry = try ChannelTimeout.expiry(timeout)
         return .transaction({ pipeline in
-            pipeline.send(arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument })
-            pipeline.send(arguments: expiry)
+            if encoded.count == 1 {
+                pipeline.send("RPUSH", sendKey, encoded[0])
+            } else {
+                pipeline.send(arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument })
+            }
+            pipeline.send(expiry.command, sendKey, expiry.amount)
         }, read: { _ in })
     }
 
