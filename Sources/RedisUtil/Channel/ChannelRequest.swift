@@ -43,11 +43,6 @@ struct ChannelRequest<Output>: Sendable {
         return ChannelRequest(commands: .single(bytes, read: read))
     }
 
-    /// A command already encoded.
-    static func single(encoded bytes: [UInt8], read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
-        ChannelRequest(commands: .single(bytes, read: read))
-    }
-
     /// A `BLPOP`, whose client-side deadline the channel knows: the client need not read
     /// it back out of the encoded command.
     static func blocking(
