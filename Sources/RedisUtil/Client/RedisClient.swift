@@ -120,6 +120,15 @@ public final class RedisClient: Sendable {
         .overloaded(pending: connection.load.load(ordering: .relaxed), unsentBytes: connection.unsentBytes.load(ordering: .relaxed))
     }
 
+    /// A connection with room for more, or `nil` when the one picked has none (or the
+    /// client is closed): the synchronous common case of ``connectionWithCapacity()``,
+    /// which spares async callers an async call level per command.
+    func connectionIfRoom() -> RedisConnection? {
+        guard !isClosed else { return nil }
+        let connection = pickConnection()
+        return isOverloaded(connection, factor: 1) ? nil : connection
+    }
+
     /// A connection with room for more, for async callers: suspends (without holding a
     /// thread) while every connection is at its limit, so memory stays bounded when
     /// the server stalls.

@@ -38,7 +38,7 @@ extension RedisClient {
         if let deadline = blockingDeadline ?? self.blockingDeadline(of: bytes) {
             return try await sendBlocking(bytes, deadline: deadline)
         }
-        let connection = try await connectionWithCapacity()
+        let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
         return try await connection.perform(bytes)
     }
 
