@@ -1,9 +1,13 @@
 import RESP
 
-/// `send` with one to five arguments, for both facades: what a call with that many
-/// arguments resolves to. The variadic forms pay for Swift 6.3's partial parameter-pack
-/// specialization (about 1,000 instructions and a dozen reference-count operations per
-/// command); these are fully specialized in the caller's module.
+// Fixed-arity forms (one to five arguments) of every entry point that takes a command's
+// arguments: `send` in both facades, `RedisPipeline.send` and `RedisCommand.init`. A call
+// with that many arguments resolves to them rather than to the variadic forms, which pay
+// for Swift 6.3's partial parameter-pack specialization (about 1,000 instructions and a
+// dozen reference-count operations per command); these are fully specialized in the
+// caller's module. The behaviour is the variadic form's.
+
+/// `send` with one to five arguments, for both facades.
 extension RedisClient {
     /// Sends a command of one argument and returns its reply; see the variadic form.
     @inlinable @discardableResult
@@ -86,6 +90,7 @@ extension RedisClient {
     }
 }
 
+/// `RedisPipeline.send` with one to five arguments.
 extension RedisPipeline {
     /// Adds a command of one argument; see the variadic form.
     @inlinable
@@ -118,6 +123,7 @@ extension RedisPipeline {
     }
 }
 
+/// `RedisCommand.init` with one to five arguments.
 extension RedisCommand {
     /// A command of one argument and its reply decoder; see the variadic form.
     @inlinable
