@@ -114,6 +114,15 @@ import Testing
         #expect(String(decoding: try JSONValueEncoder.encodeJSON(Derived()), as: UTF8.self) == #"{"extra": [1, 2], "id": 99, "name": "base"}"#)
     }
 
+    /// Members sort by the keys' own bytes; a key that needs escapes (which lengthen it)
+    /// sends the message to the tree encoder, which sorts the unescaped keys.
+    @Test func keysThatNeedEscapesGoThroughTheTree() throws {
+        try expectSameBytes(["q\"uote": 1, "back\\slash": 2, "tab\t": 3, "plain": 4, "a": 5], streams: false)
+        try expectSameBytes(["\u{01}": 1, "b": 2], streams: false)
+        // Unescaped non-ASCII keys stream, sorted by UTF-8 bytes.
+        try expectSameBytes(["é": 1, "e": 2, "z": 3, "我": 4, "E": 5, "": 6], streams: true)
+    }
+
     @Test func nestedContainersAndSuperEncodersGoThroughTheTree() throws {
         try expectSameBytes(Shape.circle(radius: 1.5), streams: false)
         try expectSameBytes([Shape.square(2), .none], streams: false)
