@@ -135,12 +135,11 @@ public final class RedisClient: Sendable {
     nonisolated(nonsending) func connectionWithCapacity() async throws -> RedisConnection {
         var ticket: WaiterList.Ticket?
         while true {
+            if let connection = connectionIfRoom() { return connection }
             guard !isClosed else { throw RedisError.closed }
-            let connection = pickConnection()
-            if !isOverloaded(connection, factor: 1) { return connection }
             // Cancellation is reported as the package's own error, as for a command in flight.
             guard !Task.isCancelled else { throw RedisError.cancelled }
-            await capacityWaiters.wait(ticket: &ticket) { [self] in isClosed || !isOverloaded(pickConnection(), factor: 1) }
+            await capacityWaiters.wait(ticket: &ticket) { [self] in isClosed || connectionIfRoom() != nil }
         }
     }
 
