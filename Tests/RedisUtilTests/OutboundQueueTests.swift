@@ -199,12 +199,15 @@ struct OutboundQueueTests {
         #expect(queue.pending.isEmpty && !queue.hasUnsent && queue.liveCount == 0)
     }
 
-    @Test("the encode-in-place append and partial writes agree on offsets")
-    func encodeInPlace() {
+    @Test("appends of encoded commands and partial writes agree on offsets")
+    func encodedCommands() {
         let log = CompletionLog()
         var queue = OutboundQueue()
-        queue.append(handler: log.handler(1), deadline: .max) { RESPEncoder.encodeCommand(into: &$0, "PING") }
-        queue.append(handler: log.handler(2), deadline: .max) { RESPEncoder.encodeCommand(into: &$0, "ECHO", "x") }
+        for (tag, command) in [(1, ["PING"]), (2, ["ECHO", "x"])] {
+            var bytes: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &bytes, arguments: command)
+            queue.append(bytes, handlers: [log.handler(tag)], deadline: .max)
+        }
         let ping = Array("*1\r\n$4\r\nPING\r\n".utf8)
         #expect(queue.pending.map(\.start) == [0, UInt64(ping.count)])
         write(&queue, ping.count - 1)

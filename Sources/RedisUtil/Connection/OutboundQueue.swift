@@ -83,19 +83,6 @@ struct OutboundQueue {
         return Int32(names.count - 1)
     }
 
-    /// Queues one encoded command written by `encode` straight into the buffer.
-    mutating func append(handler: ReplyHandler, deadline: UInt64, encode: (inout [UInt8]) -> Void) {
-        pending.append(Pending(handler: handler, start: queued, deadline: deadline))
-        liveCount += 1
-        if head == unsent.count && head > 0 {
-            unsent.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        let before = unsent.count
-        encode(&unsent)
-        queued += UInt64(unsent.count - before)
-    }
-
     /// Lets `write` send the unsent bytes; it returns how many the kernel took.
     mutating func withUnsentBytes(_ write: (UnsafeRawBufferPointer) -> Int) {
         guard hasUnsent else { return }
