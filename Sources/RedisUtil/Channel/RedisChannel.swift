@@ -199,19 +199,25 @@ public struct RedisChannel: Sendable {
 extension RedisChannel {
     func sendRequest(_ encoded: [[UInt8]]) throws(RedisChannelError) -> ChannelRequest<Void> {
         guard let timeout else {
-            // The common case, one message: the fixed-arity encoder, no array of arguments.
-            if encoded.count == 1 { return .single("RPUSH", sendKey, encoded[0], read: ChannelReply.ignore) }
-            return .single(arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument }, read: ChannelReply.ignore)
+            var bytes: [UInt8] = []
+            encodePush(encoded, into: &bytes)
+            return ChannelRequest(commands: .single(bytes, read: ChannelReply.ignore))
         }
         let expiry = try ChannelTimeout.expiry(timeout)
         return .transaction({ pipeline in
-            if encoded.count == 1 {
-                pipeline.send("RPUSH", sendKey, encoded[0])
-            } else {
-                pipeline.send(arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument })
-            }
+            pipeline.appendCommand { encodePush(encoded, into: &$0) }
             pipeline.send(expiry.command, sendKey, expiry.amount)
         }, read: { _ in })
+    }
+
+    /// `RPUSH` of the encoded messages to ``sendKey``; the usual single message through
+    /// the fixed-arity encoder, with no array of arguments.
+    private func encodePush(_ encoded: [[UInt8]], into bytes: inout [UInt8]) {
+        if encoded.count == 1 {
+            RESPEncoder.encodeCommand(into: &bytes, "RPUSH", sendKey, encoded[0])
+        } else {
+            RESPEncoder.encodeCommand(into: &bytes, arguments: ["RPUSH", sendKey] + encoded.map { $0 as any RESPArgument })
+        }
     }
 
     func popRequest() -> ChannelRequest<[UInt8]?> {
