@@ -19,7 +19,7 @@ final class JSONStreamEncoder: Encoder {
         encoder.out.reserveCapacity(256)
         encoder.members.reserveCapacity(8)
         do {
-            try encoder.writeRoot(value)
+            try encoder.write(value, key: nil)
         } catch {
             // The tree encoder reports the error with its full coding path.
             if encoder.needsTree { return nil }
@@ -65,11 +65,6 @@ final class JSONStreamEncoder: Encoder {
         /// From the opening quote of the key; `-1` marks a repeated key's earlier value.
         var start: Int
         var end: Int
-    }
-
-    private func writeRoot<T: Encodable>(_ value: T) throws {
-        if try writeLeaf(value, key: nil) { return }
-        try writeNested(value, key: nil)
     }
 
     /// Writes one value in place: a leaf directly, anything else through its `encode(to:)`.
