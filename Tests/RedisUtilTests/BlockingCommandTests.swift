@@ -9,9 +9,8 @@ private func encoded(_ arguments: [any RESPArgument]) -> [UInt8] {
 }
 
 private func deadline(_ arguments: [any RESPArgument]) -> Duration?? {
-    let bytes = encoded(arguments)
-    guard EncodedCommand.mayBlock(bytes), let parsed = EncodedCommand.arguments(bytes) else { return nil }
-    return BlockingCommand.deadline(arguments: parsed)
+    guard case .blocking(let deadline) = CommandRoute.of(encoded(arguments)) else { return nil }
+    return .some(deadline)
 }
 
 @Suite("Recognising blocking commands from their encoded bytes")

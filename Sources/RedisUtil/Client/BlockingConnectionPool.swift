@@ -218,7 +218,7 @@ enum BlockingCommand {
             return .some(seconds(at: arguments.count - 1))
         case "BLMPOP", "BZMPOP":
             return .some(seconds(at: 1))
-        case "WAIT":
+        case "WAIT", "WAITAOF":
             return .some(milliseconds(at: arguments.count - 1))
         case "XREAD", "XREADGROUP":
             guard let block = arguments.firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }) else { return nil }

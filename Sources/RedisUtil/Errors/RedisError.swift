@@ -43,6 +43,13 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case handshakeFailed(step: String, message: String)
     /// An argument was rejected before anything was sent.
     case invalidArgument(String)
+    /// The command cannot run on the client's shared, multiplexed connections, and was
+    /// not sent: `reason` says why and what to use instead. These are the commands that
+    /// change a connection's state for every caller on it (`SELECT`, `AUTH`, `HELLO`,
+    /// `CLIENT REPLY`, `RESET`, `QUIT`, `WATCH`, a `MULTI` not closed in the same
+    /// batch), or turn it into a stream of unsolicited replies (`SUBSCRIBE` and its
+    /// kin, `MONITOR`, `SYNC`), and blocking commands inside a pipeline.
+    case unsupportedCommand(command: String, reason: String)
     /// Too many commands are pending or too many bytes unsent; nothing was sent.
     case overloaded(pending: Int, unsentBytes: Int)
     /// The task awaiting the reply was cancelled; the connection stays in use.
@@ -70,6 +77,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             "connection handshake failed at \(step): \(message)"
         case .invalidArgument(let message):
             "invalid argument: \(message)"
+        case .unsupportedCommand(let command, let reason):
+            "\(command) was not sent: \(reason)"
         case .overloaded(let pending, let unsentBytes):
             "overloaded: \(pending) commands pending and \(unsentBytes) bytes unsent on the connection; nothing was sent"
         case .cancelled:
@@ -82,7 +91,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the command certainly did not reach the server, so that retrying cannot duplicate it.
     public var isSafeToRetry: Bool {
         switch self {
-        case .connectionFailed, .overloaded, .closed, .invalidArgument: true
+        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand: true
         case .connectionLost(_, _, let delivery): delivery == .notSent
         default: false
         }

@@ -1,13 +1,44 @@
 /// Reading back the arguments of a command this package encoded (`*N\r\n$len\r\n…`),
-/// to recognise blocking commands without a second representation of every call.
+/// to route commands (``CommandRoute``) without a second representation of every call.
 enum EncodedCommand {
-    /// Whether the first argument could name a blocking command: they all begin with
-    /// B, W or X, so most commands are dismissed by one byte.
-    static func mayBlock(_ bytes: [UInt8]) -> Bool {
-        guard let first = firstArgumentStart(bytes), first < bytes.count else { return false }
-        switch bytes[first] | 0x20 {
-        case UInt8(ascii: "b"), UInt8(ascii: "w"), UInt8(ascii: "x"): return true
-        default: return false
+    /// Where the first command's name lies in `bytes`.
+    static func firstName(_ bytes: [UInt8]) -> Range<Int>? {
+        // `*N\r\n$L\r\n` with one-digit N and L: most commands, at a fixed offset.
+        if bytes.count > 8, bytes[0] == UInt8(ascii: "*"), bytes[2] == 0x0D, bytes[3] == 0x0A,
+           bytes[4] == UInt8(ascii: "$"), bytes[6] == 0x0D, bytes[7] == 0x0A {
+            let length = Int(bytes[5]) &- 48
+            guard (0...9).contains(length), 8 + length <= bytes.count else { return nil }
+            return 8..<(8 + length)
+        }
+        return layout(bytes, at: 0)?.name
+    }
+
+    /// The layout of the command that starts at `start`, or `nil` if the bytes there
+    /// are not a whole command this package encoded.
+    static func layout(_ bytes: [UInt8], at start: Int) -> CommandLayout? {
+        var index = start
+        guard let count = number(after: UInt8(ascii: "*"), in: bytes, at: &index), count > 0 else { return nil }
+        var name = 0..<0
+        var second: Range<Int>?
+        for argument in 0..<count {
+            guard let length = number(after: UInt8(ascii: "$"), in: bytes, at: &index),
+                  length <= bytes.count - index - 2 else { return nil }
+            if argument == 0 { name = index..<(index + length) }
+            if argument == 1 { second = index..<(index + length) }
+            index += length + 2
+        }
+        return CommandLayout(name: name, second: second, start: start, end: index)
+    }
+
+    /// Whether `bytes[range]` spells `candidate` (upper-case ASCII letters), in any case.
+    static func equalsIgnoringCase(_ bytes: [UInt8], _ range: Range<Int>, _ candidate: StaticString) -> Bool {
+        guard range.count == candidate.utf8CodeUnitCount else { return false }
+        return candidate.withUTF8Buffer { letters in
+            // Clearing bit 5 upper-cases a letter; no other byte becomes a letter by it.
+            for offset in 0..<letters.count where bytes[range.lowerBound + offset] & 0xDF != letters[offset] {
+                return false
+            }
+            return true
         }
     }
 
@@ -40,18 +71,6 @@ enum EncodedCommand {
             }
         }
         return names
-    }
-
-    private static func firstArgumentStart(_ bytes: [UInt8]) -> Int? {
-        // `*N\r\n$L\r\n` with one-digit N and L: nearly every command, at a fixed offset.
-        if bytes.count > 8, bytes[0] == UInt8(ascii: "*"), bytes[2] == 0x0D, bytes[3] == 0x0A,
-           bytes[4] == UInt8(ascii: "$"), bytes[6] == 0x0D, bytes[7] == 0x0A {
-            return 8
-        }
-        var index = 0
-        guard number(after: UInt8(ascii: "*"), in: bytes, at: &index) != nil,
-              number(after: UInt8(ascii: "$"), in: bytes, at: &index) != nil else { return nil }
-        return index
     }
 
     /// Reads `<marker><digits>\r\n` at `index` and moves past it.

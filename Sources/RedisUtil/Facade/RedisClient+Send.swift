@@ -13,8 +13,12 @@ extension RedisClient {
     ///
     /// Throws ``RedisError``: ``RedisError/server(message:)`` for an error reply (the
     /// connection stays usable), ``RedisError/cancelled`` when the task is cancelled
-    /// (only this command fails; its late reply is discarded). Blocking commands
-    /// (`BLPOP` …) run on a dedicated connection and never delay other commands.
+    /// (only this command fails; its late reply is discarded),
+    /// ``RedisError/unsupportedCommand(command:reason:)`` without sending anything for a
+    /// command that would change the shared connection's state for every caller
+    /// (`SELECT`, `SUBSCRIBE`, `MULTI` …; the error names what to use instead).
+    /// Blocking commands (`BLPOP` …) run on a dedicated connection and never delay
+    /// other commands.
     // @inlinable: specialised in the caller's module, the argument pack needs no
     // run-time tuple metadata (a measured cost on every command).
     @inlinable @discardableResult
@@ -35,16 +39,15 @@ extension RedisClient {
 
     @usableFromInline
     nonisolated(nonsending) func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil) async throws -> RESPValue {
-        if let deadline = blockingDeadline ?? self.blockingDeadline(of: bytes) {
+        switch blockingDeadline.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
+        case .shared:
+            let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
+            return try await connection.perform(bytes)
+        case .blocking(let deadline):
             return try await sendBlocking(bytes, deadline: deadline)
+        case .refused(let error):
+            throw error
         }
-        let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
-        return try await connection.perform(bytes)
-    }
-
-    private func blockingDeadline(of bytes: [UInt8]) -> Duration?? {
-        guard EncodedCommand.mayBlock(bytes), let arguments = EncodedCommand.arguments(bytes) else { return nil }
-        return BlockingCommand.deadline(arguments: arguments)
     }
 
     /// Runs a blocking command on a leased connection. On cancellation the server is
@@ -135,14 +138,17 @@ extension RedisClient {
 
     @usableFromInline
     func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        if let deadline = blockingDeadline ?? self.blockingDeadline(of: bytes) {
+        switch blockingDeadline.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
+        case .shared:
+            switch connectionForCallback() {
+            case .success(let connection):
+                connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))
+            case .failure(let error):
+                completion(.failure(error))
+            }
+        case .blocking(let deadline):
             sendBlocking(bytes, deadline: deadline, completion: completion)
-            return
-        }
-        switch connectionForCallback() {
-        case .success(let connection):
-            connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))
-        case .failure(let error):
+        case .refused(let error):
             completion(.failure(error))
         }
     }

@@ -46,10 +46,17 @@ public struct RedisPipeline: Sendable {
 extension RedisClient {
     /// Sends every command of `build` in one batch and returns each command's outcome
     /// in order; one command's error reply does not fail the others.
+    ///
+    /// The batch may hold a whole `MULTI … EXEC`. It throws
+    /// ``RedisError/unsupportedCommand(command:reason:)``, and sends nothing, when a
+    /// command would leave the shared connection changed for other callers (see
+    /// ``RedisClient/send(_:)``), or is a blocking command outside `MULTI … EXEC`:
+    /// it would hold the shared connection for its whole timeout.
     nonisolated(nonsending) public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         var pipeline = RedisPipeline()
         try build(&pipeline)
         guard pipeline.count > 0 else { return [] }
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) { throw refusal }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
     }
@@ -61,6 +68,10 @@ extension RedisClient {
     ) {
         guard pipeline.count > 0 else {
             completion(.success([]))
+            return
+        }
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) {
+            completion(.failure(refusal))
             return
         }
         switch connectionForCallback() {
@@ -77,11 +88,15 @@ extension RedisClient {
     /// so no other caller's command can land inside it.
     ///
     /// Throws ``RedisError/server(message:)`` when the server discards the transaction
-    /// (`EXECABORT`, because a command was rejected while queueing) or a `WATCH`ed key
-    /// changed (EXEC answered null).
+    /// (`EXECABORT`, because a command was rejected while queueing), and
+    /// ``RedisError/unsupportedCommand(command:reason:)``, sending nothing, for a
+    /// `MULTI`, `EXEC`, `DISCARD` or `WATCH` inside it, or a command refused on shared
+    /// connections (see ``RedisClient/send(_:)``). Blocking commands are fine here: the
+    /// server does not block inside a transaction.
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         var inner = RedisPipeline()
         try build(&inner)
+        if let refusal = CommandRoute.refusal(batch: inner.bytes, transaction: true) { throw refusal }
         var pipeline = RedisPipeline()
         pipeline.send("MULTI")
         pipeline.append(contentsOf: inner)

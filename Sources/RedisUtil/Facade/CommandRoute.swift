@@ -1,0 +1,202 @@
+/// Where a command may run, decided from its encoded bytes before anything is sent.
+///
+/// Every caller shares the client's multiplexed connections, so a command that changes
+/// a connection's state for everybody (`SELECT`, `HELLO`, `CLIENT REPLY OFF`, a `MULTI`
+/// left open), or turns it into a stream of unsolicited replies (`SUBSCRIBE`,
+/// `MONITOR`), would hand other callers wrong replies or none. Those are refused with
+/// ``RedisError/unsupportedCommand(command:reason:)``, and nothing is sent. Blocking
+/// commands go to a dedicated connection.
+@usableFromInline
+enum CommandRoute: Sendable {
+    /// Any of the multiplexed connections.
+    case shared
+    /// A dedicated connection; the client-side deadline (`nil`: the server waits forever).
+    case blocking(Duration?)
+    /// Not sent; the caller gets this error.
+    case refused(RedisError)
+
+    /// The route of the first command in `bytes`. Costs a few comparisons for an
+    /// ordinary command: a switch on the name's length and first letter.
+    static func of(_ bytes: [UInt8]) -> CommandRoute {
+        guard let name = EncodedCommand.firstName(bytes),
+              let special = SpecialCommand(bytes, name: name) else { return .shared }
+        guard let layout = EncodedCommand.layout(bytes, at: 0) else { return .shared }
+        switch special.rule(layout, in: bytes, insideTransaction: false) {
+        case .allowed: return .shared
+        case .refused(let error): return .refused(error)
+        case .blocking:
+            guard let arguments = EncodedCommand.arguments(bytes),
+                  let deadline = BlockingCommand.deadline(arguments: arguments) else { return .shared }
+            return .blocking(deadline)
+        }
+    }
+
+    /// `nil` when every command of a pipeline batch may run on a shared connection,
+    /// else the error for the first that may not. A batch is contiguous on its
+    /// connection, so a `MULTI` closed by `EXEC` or `DISCARD` in the same batch is
+    /// fine, and so is a blocking command inside it (the server does not block there).
+    /// `transaction` is true for the commands that ``RedisClient/transaction(_:)`` wraps
+    /// in its own `MULTI … EXEC`.
+    static func refusal(batch bytes: [UInt8], transaction: Bool = false) -> RedisError? {
+        var index = 0
+        var openMulti: CommandLayout?
+        while index < bytes.count, let layout = EncodedCommand.layout(bytes, at: index) {
+            index = layout.end
+            guard let special = SpecialCommand(bytes, name: layout.name) else { continue }
+            switch special {
+            case .multi where !transaction:
+                if openMulti != nil { return refused(layout, in: bytes, "MULTI calls cannot be nested") }
+                openMulti = layout
+            case .exec where !transaction, .discard where !transaction:
+                openMulti = nil
+            default:
+                switch special.rule(layout, in: bytes, insideTransaction: transaction || openMulti != nil) {
+                case .allowed: continue
+                case .refused(let error): return error
+                case .blocking:
+                    // Only the arguments say whether XREAD blocks.
+                    guard let arguments = EncodedCommand.arguments(Array(bytes[layout.start..<layout.end])),
+                          BlockingCommand.deadline(arguments: arguments) != nil else { continue }
+                    return refused(layout, in: bytes, "in a pipeline it would hold the shared connection, and every command queued behind it; send it on its own, which runs it on a dedicated connection")
+                }
+            }
+        }
+        if let openMulti {
+            return refused(openMulti, in: bytes, "without its EXEC or DISCARD in the same batch it would leave the shared connection inside a transaction")
+        }
+        return nil
+    }
+
+    static func refused(_ layout: CommandLayout, in bytes: [UInt8], _ reason: String) -> RedisError {
+        .unsupportedCommand(command: String(decoding: bytes[layout.name], as: UTF8.self).uppercased(), reason: reason)
+    }
+}
+
+/// The commands that need more than a shared connection, recognised by name.
+enum SpecialCommand {
+    case blocking
+    case subscription
+    case stream
+    case select, auth, hello, reset, quit
+    case client
+    case multi, exec, discard, watch
+
+    /// What a shared connection can do with this command.
+    enum Rule {
+        case allowed
+        case blocking
+        case refused(RedisError)
+    }
+
+    /// Recognises the name at `name` (case-insensitively), or `nil` for an ordinary
+    /// command. The switch on length and first letter dismisses nearly every ordinary
+    /// command without comparing a name (`RPUSH` costs one failed comparison).
+    init?(_ bytes: [UInt8], name: Range<Int>) {
+        guard !name.isEmpty else { return nil }
+        func named(_ candidate: StaticString) -> Bool {
+            EncodedCommand.equalsIgnoringCase(bytes, name, candidate)
+        }
+        let special: SpecialCommand?
+        // Nested switches on small integers compile to jump tables.
+        switch name.count {
+        case 4:
+            switch bytes[name.lowerBound] & 0xDF {
+            case UInt8(ascii: "A"): special = named("AUTH") ? .auth : nil
+            case UInt8(ascii: "E"): special = named("EXEC") ? .exec : nil
+            case UInt8(ascii: "Q"): special = named("QUIT") ? .quit : nil
+            case UInt8(ascii: "S"): special = named("SYNC") ? .stream : nil
+            case UInt8(ascii: "W"): special = named("WAIT") ? .blocking : nil
+            default: special = nil
+            }
+        case 5:
+            switch bytes[name.lowerBound] & 0xDF {
+            case UInt8(ascii: "B"): special = named("BLPOP") || named("BRPOP") ? .blocking : nil
+            case UInt8(ascii: "H"): special = named("HELLO") ? .hello : nil
+            case UInt8(ascii: "M"): special = named("MULTI") ? .multi : nil
+            case UInt8(ascii: "P"): special = named("PSYNC") ? .stream : nil
+            case UInt8(ascii: "R"): special = named("RESET") ? .reset : nil
+            case UInt8(ascii: "W"): special = named("WATCH") ? .watch : nil
+            case UInt8(ascii: "X"): special = named("XREAD") ? .blocking : nil
+            default: special = nil
+            }
+        case 6:
+            switch bytes[name.lowerBound] & 0xDF {
+            case UInt8(ascii: "B"): special = named("BLMOVE") || named("BLMPOP") || named("BZMPOP") ? .blocking : nil
+            case UInt8(ascii: "C"): special = named("CLIENT") ? .client : nil
+            case UInt8(ascii: "S"): special = named("SELECT") ? .select : nil
+            default: special = nil
+            }
+        case 7:
+            switch bytes[name.lowerBound] & 0xDF {
+            case UInt8(ascii: "D"): special = named("DISCARD") ? .discard : nil
+            case UInt8(ascii: "M"): special = named("MONITOR") ? .stream : nil
+            case UInt8(ascii: "W"): special = named("WAITAOF") ? .blocking : nil
+            default: special = nil
+            }
+        case 8:
+            switch bytes[name.lowerBound] & 0xDF {
+            case UInt8(ascii: "B"): special = named("BZPOPMIN") || named("BZPOPMAX") ? .blocking : nil
+            case UInt8(ascii: "R"): special = named("REPLCONF") ? .stream : nil
+            default: special = nil
+            }
+        case 9:
+            special = named("SUBSCRIBE") ? .subscription : nil
+        case 10:
+            switch bytes[name.lowerBound] & 0xDF {
+            case UInt8(ascii: "B"): special = named("BRPOPLPUSH") ? .blocking : nil
+            case UInt8(ascii: "P"): special = named("PSUBSCRIBE") ? .subscription : nil
+            case UInt8(ascii: "S"): special = named("SSUBSCRIBE") ? .subscription : nil
+            case UInt8(ascii: "X"): special = named("XREADGROUP") ? .blocking : nil
+            default: special = nil
+            }
+        case 11:
+            special = named("UNSUBSCRIBE") ? .subscription : nil
+        case 12:
+            special = named("PUNSUBSCRIBE") || named("SUNSUBSCRIBE") ? .subscription : nil
+        default:
+            special = nil
+        }
+        guard let special else { return nil }
+        self = special
+    }
+
+    /// The rule for one command (`layout`) outside a batch's own `MULTI` handling.
+    func rule(_ layout: CommandLayout, in bytes: [UInt8], insideTransaction: Bool) -> Rule {
+        func refuse(_ reason: String) -> Rule { .refused(CommandRoute.refused(layout, in: bytes, reason)) }
+        switch self {
+        case .blocking:
+            return insideTransaction ? .allowed : .blocking
+        case .subscription:
+            return refuse("publish/subscribe is answered with pushed messages, which a shared connection does not deliver as replies; this client has no publish/subscribe API yet (PUBLISH works)")
+        case .stream:
+            return refuse("the server would answer it with an endless stream on the shared connection")
+        case .select:
+            return refuse("it would switch the database of one shared connection only; set RedisConfiguration.database (or the URL's /db), which every connection selects when it connects")
+        case .auth:
+            return refuse("it would authenticate one shared connection only; set RedisConfiguration.username and .password (or the URL's user:password@), which every connection sends when it connects")
+        case .hello:
+            return refuse("the client negotiates the protocol itself; set RedisConfiguration.protocolVersion")
+        case .reset, .quit:
+            return refuse("it would reset or end one shared connection under every caller's commands; call close() to end the client")
+        case .client:
+            guard let subcommand = layout.second, EncodedCommand.equalsIgnoringCase(bytes, subcommand, "REPLY") else { return .allowed }
+            return refuse("with replies switched off or skipped, the shared connection's replies would no longer match their commands")
+        case .multi, .exec, .discard:
+            if insideTransaction { return refuse("transaction() sends its own MULTI and EXEC; they cannot be nested") }
+            return refuse("a transaction must reach the shared connection in one piece; use transaction { … }, or a pipeline holding MULTI … EXEC")
+        case .watch:
+            return refuse("WATCH holds for one connection until its next EXEC, which on a shared connection may be another caller's; for a check-and-set, run a Lua script (RedisScript), which the server executes atomically")
+        }
+    }
+}
+
+/// Where one encoded command's parts lie in a buffer.
+struct CommandLayout {
+    /// The command's name (its first argument).
+    var name: Range<Int>
+    /// The second argument, if any (a subcommand such as `CLIENT REPLY`).
+    var second: Range<Int>?
+    /// The command's first byte, and the index just past its last.
+    var start: Int
+    var end: Int
+}
