@@ -97,10 +97,26 @@ struct CommandRouteTests {
         for command in refusedCommands where !["MULTI", "EXEC", "DISCARD"].contains(String(describing: command[0])) {
             #expect(refusedName(CommandRoute.refusal(batch: batch([["PING"], command]))) != nil, "\(command)")
         }
-        // Inside transaction(), which adds its own MULTI and EXEC.
-        #expect(CommandRoute.refusal(batch: batch([["BLPOP", "k", 0], ["INCR", "n"]]), transaction: true) == nil)
+        // On a dedicated connection the transaction commands go one by one, and a batch
+        // may leave a MULTI open; the rest is refused as on a shared one.
         for name in ["MULTI", "EXEC", "DISCARD", "WATCH"] {
-            #expect(refusedName(CommandRoute.refusal(batch: batch([[name]]), transaction: true)) == name)
+            guard case .shared = CommandRoute.of(encoded([name]), in: .dedicated) else {
+                Issue.record("\(name) refused on a dedicated connection")
+                continue
+            }
+        }
+        #expect(CommandRoute.refusal(batch: batch([["WATCH", "k"], ["MULTI"], ["INCR", "n"]]), in: .dedicated) == nil)
+        #expect(refusedName(CommandRoute.refusal(batch: batch([["GET", "k"], ["BLPOP", "k", 1]]), in: .dedicated)) == "BLPOP")
+        #expect(refusedName(CommandRoute.of(encoded(["SELECT", 1]), in: .dedicated)) == "SELECT")
+        #expect(refusedName(CommandRoute.of(encoded(["SUBSCRIBE", "c"]), in: .dedicated)) == "SUBSCRIBE")
+        #expect(CommandRoute.opensTransactionState(batch([["GET", "k"], ["watch", "k"]])))
+        #expect(CommandRoute.opensTransactionState(encoded(["MULTI"])))
+        #expect(!CommandRoute.opensTransactionState(batch([["EXEC"], ["UNWATCH"], ["GET", "k"]])))
+
+        // Inside transaction(), which adds its own MULTI and EXEC.
+        #expect(CommandRoute.refusal(batch: batch([["BLPOP", "k", 0], ["INCR", "n"]]), in: .transaction) == nil)
+        for name in ["MULTI", "EXEC", "DISCARD", "WATCH"] {
+            #expect(refusedName(CommandRoute.refusal(batch: batch([[name]]), in: .transaction)) == name)
         }
     }
 

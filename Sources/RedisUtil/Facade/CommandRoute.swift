@@ -5,7 +5,8 @@
 /// left open), or turns it into a stream of unsolicited replies (`SUBSCRIBE`,
 /// `MONITOR`), would hand other callers wrong replies or none. Those are refused with
 /// ``RedisError/unsupportedCommand(command:reason:)``, and nothing is sent. Blocking
-/// commands go to a dedicated connection.
+/// commands go to a dedicated connection. ``RedisDedicatedConnection`` allows the
+/// transaction commands one by one, and nothing else more.
 @usableFromInline
 enum CommandRoute: Sendable {
     /// Any of the multiplexed connections.
@@ -15,13 +16,24 @@ enum CommandRoute: Sendable {
     /// Not sent; the caller gets this error.
     case refused(RedisError)
 
+    /// Where a command is being sent.
+    enum Context {
+        /// The client's multiplexed connections, shared by every caller.
+        case shared
+        /// A connection of one caller's own (``RedisDedicatedConnection``): `WATCH`,
+        /// `MULTI`, `EXEC` and `DISCARD` are fine there, one by one.
+        case dedicated
+        /// Inside ``RedisClient/transaction(_:)``, which adds its own `MULTI … EXEC`.
+        case transaction
+    }
+
     /// The route of the first command in `bytes`. Costs a few comparisons for an
     /// ordinary command: a switch on the name's length and first letter.
-    static func of(_ bytes: [UInt8]) -> CommandRoute {
+    static func of(_ bytes: [UInt8], in context: Context = .shared) -> CommandRoute {
         guard let name = EncodedCommand.firstName(bytes),
               let special = SpecialCommand(bytes, name: name) else { return .shared }
         guard let layout = EncodedCommand.layout(bytes, at: 0) else { return .shared }
-        switch special.rule(layout, in: bytes, insideTransaction: false) {
+        switch special.rule(layout, in: bytes, context: context, insideMulti: false) {
         case .allowed: return .shared
         case .refused(let error): return .refused(error)
         case .blocking:
@@ -31,40 +43,52 @@ enum CommandRoute: Sendable {
         }
     }
 
-    /// `nil` when every command of a pipeline batch may run on a shared connection,
-    /// else the error for the first that may not. A batch is contiguous on its
-    /// connection, so a `MULTI` closed by `EXEC` or `DISCARD` in the same batch is
+    /// `nil` when every command of a pipeline batch may be sent in `context`, else the
+    /// error for the first that may not. A batch is contiguous on its connection, so
+    /// on a shared one a `MULTI` closed by `EXEC` or `DISCARD` in the same batch is
     /// fine, and so is a blocking command inside it (the server does not block there).
-    /// `transaction` is true for the commands that ``RedisClient/transaction(_:)`` wraps
-    /// in its own `MULTI … EXEC`.
-    static func refusal(batch bytes: [UInt8], transaction: Bool = false) -> RedisError? {
+    static func refusal(batch bytes: [UInt8], in context: Context = .shared) -> RedisError? {
         var index = 0
         var openMulti: CommandLayout?
         while index < bytes.count, let layout = EncodedCommand.layout(bytes, at: index) {
             index = layout.end
             guard let special = SpecialCommand(bytes, name: layout.name) else { continue }
-            switch special {
-            case .multi where !transaction:
+            switch (special, context) {
+            case (.multi, .shared), (.multi, .dedicated):
                 if openMulti != nil { return refused(layout, in: bytes, "MULTI calls cannot be nested") }
                 openMulti = layout
-            case .exec where !transaction, .discard where !transaction:
+            case (.exec, .shared), (.discard, .shared), (.exec, .dedicated), (.discard, .dedicated):
                 openMulti = nil
             default:
-                switch special.rule(layout, in: bytes, insideTransaction: transaction || openMulti != nil) {
+                switch special.rule(layout, in: bytes, context: context, insideMulti: openMulti != nil) {
                 case .allowed: continue
                 case .refused(let error): return error
                 case .blocking:
                     // Only the arguments say whether XREAD blocks.
                     guard let arguments = EncodedCommand.arguments(Array(bytes[layout.start..<layout.end])),
                           BlockingCommand.deadline(arguments: arguments) != nil else { continue }
-                    return refused(layout, in: bytes, "in a pipeline it would hold the shared connection, and every command queued behind it; send it on its own, which runs it on a dedicated connection")
+                    return refused(layout, in: bytes, "in a pipeline it would hold the connection, and every command queued behind it, for its whole timeout; send it on its own, which runs it on a dedicated connection")
                 }
             }
         }
-        if let openMulti {
+        if let openMulti, context == .shared {
             return refused(openMulti, in: bytes, "without its EXEC or DISCARD in the same batch it would leave the shared connection inside a transaction")
         }
         return nil
+    }
+
+    /// Whether `bytes` hold a `MULTI` or a `WATCH`, which leave state on the connection
+    /// until an `EXEC`, `DISCARD` or `UNWATCH`.
+    static func opensTransactionState(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        while index < bytes.count, let layout = EncodedCommand.layout(bytes, at: index) {
+            index = layout.end
+            switch SpecialCommand(bytes, name: layout.name) {
+            case .multi?, .watch?: return true
+            default: continue
+            }
+        }
+        return false
     }
 
     static func refused(_ layout: CommandLayout, in bytes: [UInt8], _ reason: String) -> RedisError {
@@ -160,32 +184,38 @@ enum SpecialCommand {
         self = special
     }
 
-    /// The rule for one command (`layout`) outside a batch's own `MULTI` handling.
-    func rule(_ layout: CommandLayout, in bytes: [UInt8], insideTransaction: Bool) -> Rule {
+    /// The rule for one command (`layout`), outside a batch's own `MULTI` bookkeeping.
+    func rule(_ layout: CommandLayout, in bytes: [UInt8], context: CommandRoute.Context, insideMulti: Bool) -> Rule {
         func refuse(_ reason: String) -> Rule { .refused(CommandRoute.refused(layout, in: bytes, reason)) }
         switch self {
         case .blocking:
-            return insideTransaction ? .allowed : .blocking
+            return insideMulti || context == .transaction ? .allowed : .blocking
         case .subscription:
-            return refuse("publish/subscribe is answered with pushed messages, which a shared connection does not deliver as replies; this client has no publish/subscribe API yet (PUBLISH works)")
+            return refuse("publish/subscribe is answered with pushed messages, which the client does not deliver as replies; this client has no publish/subscribe API yet (PUBLISH works)")
         case .stream:
-            return refuse("the server would answer it with an endless stream on the shared connection")
+            return refuse("the server would answer it with an endless stream of replies")
         case .select:
-            return refuse("it would switch the database of one shared connection only; set RedisConfiguration.database (or the URL's /db), which every connection selects when it connects")
+            return refuse("it would switch the database of one of the client's connections only; set RedisConfiguration.database (or the URL's /db), which every connection selects when it connects")
         case .auth:
-            return refuse("it would authenticate one shared connection only; set RedisConfiguration.username and .password (or the URL's user:password@), which every connection sends when it connects")
+            return refuse("it would authenticate one of the client's connections only; set RedisConfiguration.username and .password (or the URL's user:password@), which every connection sends when it connects")
         case .hello:
             return refuse("the client negotiates the protocol itself; set RedisConfiguration.protocolVersion")
         case .reset, .quit:
-            return refuse("it would reset or end one shared connection under every caller's commands; call close() to end the client")
+            return refuse("it would reset or end a connection under the client's feet; call close() to end the client")
         case .client:
             guard let subcommand = layout.second, EncodedCommand.equalsIgnoringCase(bytes, subcommand, "REPLY") else { return .allowed }
-            return refuse("with replies switched off or skipped, the shared connection's replies would no longer match their commands")
-        case .multi, .exec, .discard:
-            if insideTransaction { return refuse("transaction() sends its own MULTI and EXEC; they cannot be nested") }
-            return refuse("a transaction must reach the shared connection in one piece; use transaction { … }, or a pipeline holding MULTI … EXEC")
-        case .watch:
-            return refuse("WATCH holds for one connection until its next EXEC, which on a shared connection may be another caller's; for a check-and-set, run a Lua script (RedisScript), which the server executes atomically")
+            return refuse("with replies switched off or skipped, the connection's replies would no longer match their commands")
+        case .multi, .exec, .discard, .watch:
+            switch context {
+            case .dedicated:
+                return .allowed
+            case .transaction:
+                return refuse("transaction() sends its own MULTI and EXEC, and WATCH must come before MULTI; use withDedicatedConnection for WATCH")
+            case .shared where self == .watch:
+                return refuse("WATCH holds for one connection until its next EXEC, which on a shared connection may be another caller's; use withDedicatedConnection { … } to WATCH, then run transaction { … } on that connection")
+            case .shared:
+                return refuse("a transaction must reach the shared connection in one piece; use transaction { … }, or a pipeline holding MULTI … EXEC (or withDedicatedConnection, to send them one by one)")
+            }
         }
     }
 }

@@ -1,6 +1,16 @@
+import RESP
+
 /// Reading back the arguments of a command this package encoded (`*N\r\n$len\r\n…`),
 /// to route commands (``CommandRoute``) without a second representation of every call.
 enum EncodedCommand {
+    /// A command built at run time, encoded; an empty list is an error, not a command.
+    static func encode(_ arguments: [any RESPArgument]) -> Result<[UInt8], RedisError> {
+        guard !arguments.isEmpty else { return .failure(.invalidArgument("a command needs at least its name")) }
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
+        return .success(bytes)
+    }
+
     /// Where the first command's name lies in `bytes`.
     static func firstName(_ bytes: [UInt8]) -> Range<Int>? {
         // `*N\r\n$L\r\n` with one-digit N and L: most commands, at a fixed offset.

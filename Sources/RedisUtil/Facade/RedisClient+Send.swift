@@ -31,10 +31,7 @@ extension RedisClient {
     /// Sends one command built at run time.
     @discardableResult
     nonisolated(nonsending) public func send(arguments: [any RESPArgument]) async throws -> RESPValue {
-        guard !arguments.isEmpty else { throw RedisError.invalidArgument("a command needs at least its name") }
-        var bytes: [UInt8] = []
-        RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
-        return try await send(encoded: bytes)
+        try await send(encoded: EncodedCommand.encode(arguments).get())
     }
 
     @usableFromInline
@@ -74,7 +71,7 @@ extension RedisClient {
         preconditionFailure("the loop returns or throws")
     }
 
-    private func unblock(_ clientID: Int) {
+    func unblock(_ clientID: Int) {
         send("CLIENT", "UNBLOCK", clientID) { _ in }
     }
 
@@ -127,13 +124,10 @@ extension RedisClient {
 
     /// Sends one command built at run time, with a completion handler.
     public func send(arguments: [any RESPArgument], completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        guard !arguments.isEmpty else {
-            completion(.failure(.invalidArgument("a command needs at least its name")))
-            return
+        switch EncodedCommand.encode(arguments) {
+        case .success(let bytes): send(encoded: bytes, completion: completion)
+        case .failure(let error): completion(.failure(error))
         }
-        var bytes: [UInt8] = []
-        RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
-        send(encoded: bytes, completion: completion)
     }
 
     @usableFromInline

@@ -43,6 +43,26 @@ public struct RedisPipeline: Sendable {
     }
 }
 
+extension RedisPipeline {
+    /// The commands of `build`, checked for `context` (``CommandRoute``).
+    static func checked(_ build: (inout RedisPipeline) throws -> Void, in context: CommandRoute.Context) throws -> RedisPipeline {
+        var pipeline = RedisPipeline()
+        try build(&pipeline)
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes, in: context) { throw refusal }
+        return pipeline
+    }
+
+    /// The commands of `build`, checked, between `MULTI` and `EXEC`.
+    static func transaction(_ build: (inout RedisPipeline) throws -> Void) throws -> RedisPipeline {
+        let inner = try checked(build, in: .transaction)
+        var pipeline = RedisPipeline()
+        pipeline.send("MULTI")
+        pipeline.append(contentsOf: inner)
+        pipeline.send("EXEC")
+        return pipeline
+    }
+}
+
 extension RedisClient {
     /// Sends every command of `build` in one batch and returns each command's outcome
     /// in order; one command's error reply does not fail the others.
@@ -53,10 +73,8 @@ extension RedisClient {
     /// ``RedisClient/send(_:)``), or is a blocking command outside `MULTI … EXEC`:
     /// it would hold the shared connection for its whole timeout.
     nonisolated(nonsending) public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
-        var pipeline = RedisPipeline()
-        try build(&pipeline)
+        let pipeline = try RedisPipeline.checked(build, in: .shared)
         guard pipeline.count > 0 else { return [] }
-        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) { throw refusal }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
     }
@@ -94,13 +112,7 @@ extension RedisClient {
     /// connections (see ``RedisClient/send(_:)``). Blocking commands are fine here: the
     /// server does not block inside a transaction.
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
-        var inner = RedisPipeline()
-        try build(&inner)
-        if let refusal = CommandRoute.refusal(batch: inner.bytes, transaction: true) { throw refusal }
-        var pipeline = RedisPipeline()
-        pipeline.send("MULTI")
-        pipeline.append(contentsOf: inner)
-        pipeline.send("EXEC")
+        let pipeline = try RedisPipeline.transaction(build)
         let connection = try await connectionWithCapacity()
         let replies = try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
         return try Self.transactionResults(replies)
