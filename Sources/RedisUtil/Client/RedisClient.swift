@@ -33,6 +33,8 @@ public final class RedisClient: Sendable {
     /// The same connections grouped by their reactor.
     private let connectionsByReactor: [(Reactor, [RedisConnection])]
     let blocking: BlockingConnectionPool
+    /// Open ``RedisSubscription``s, each on a connection of its own.
+    let subscriptions = SubscriptionRegistry()
     /// Async callers waiting for room while every connection is at its limits.
     private let capacityWaiters = CapacityWaiters()
     private let closed = Atomic<Bool>(false)
@@ -155,13 +157,15 @@ public final class RedisClient: Sendable {
     // MARK: Closing
 
     /// Closes the client: new commands fail with ``RedisError/closed``, commands in
-    /// flight get up to `gracePeriod` to be answered, then sockets close and owned
-    /// reactors stop. Idempotent. Must not be called from a reactor thread.
+    /// flight get up to `gracePeriod` to be answered, subscriptions end with
+    /// ``RedisError/closed``, then sockets close and owned reactors stop. Idempotent. Must not be called from a reactor thread.
     public func close(gracePeriod: Duration = .seconds(5)) async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         capacityWaiters.close()
+        let subscribed = subscriptions.closeAll()
+        for subscription in subscribed { subscription.end(throwing: .closed) }
         await withTaskGroup(of: Void.self) { group in
-            for connection in connections + blocking.drainAll() {
+            for connection in connections + blocking.drainAll() + subscribed.map(\.connection) {
                 group.addTask {
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                         let accepted = connection.reactor.executeIfRunning {

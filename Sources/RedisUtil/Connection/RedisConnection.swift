@@ -73,15 +73,24 @@ final class RedisConnection: @unchecked Sendable {
     /// The client's callers waiting for room; told whenever slots or bytes free up.
     private let capacityWaiters: CapacityWaiters?
     /// Where RESP3 push frames go (reactor thread).
-    var onPush: ((RESPValue) -> Void)?
+    private let onPush: (@Sendable (RESPValue) -> Void)?
+    /// Told when a blocking connection is lost for good (reactor thread): a
+    /// subscriber's only way to learn of it while no command is pending.
+    private let onDefunct: (@Sendable (RedisError) -> Void)?
 
     /// Early flush threshold: past this much unsent data, write without waiting for the iteration's end.
     private static let earlyFlushBytes = 64 * 1024
     /// Reads per readiness callback before yielding to other connections on the reactor.
     private static let readsPerWakeup = 16
 
-    init(reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, isBlocking: Bool = false, capacityWaiters: CapacityWaiters? = nil) {
+    init(
+        reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, isBlocking: Bool = false,
+        capacityWaiters: CapacityWaiters? = nil,
+        onPush: (@Sendable (RESPValue) -> Void)? = nil, onDefunct: (@Sendable (RedisError) -> Void)? = nil
+    ) {
         self.isBlocking = isBlocking
+        self.onPush = onPush
+        self.onDefunct = onDefunct
         self.capacityWaiters = capacityWaiters
         self.reactor = reactor
         self.endpoint = endpoint
@@ -459,6 +468,7 @@ final class RedisConnection: @unchecked Sendable {
         if isBlocking && hasBeenReady {
             isDefunct.store(true, ordering: .relaxed)
             failQueued(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .notSent))
+            onDefunct?(lostError)
             return
         }
 

@@ -50,6 +50,10 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// batch), or turn it into a stream of unsolicited replies (`SUBSCRIBE` and its
     /// kin, `MONITOR`, `SYNC`), and blocking commands inside a pipeline.
     case unsupportedCommand(command: String, reason: String)
+    /// A ``RedisSubscription`` ended without being closed: its connection was lost or
+    /// stopped answering, or its reader fell too far behind. Messages published after
+    /// that are not received (publish/subscribe delivers at most once); subscribe again.
+    case subscriptionEnded(reason: String)
     /// Too many commands are pending or too many bytes unsent; nothing was sent.
     case overloaded(pending: Int, unsentBytes: Int)
     /// The task awaiting the reply was cancelled; the connection stays in use.
@@ -79,6 +83,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             "invalid argument: \(message)"
         case .unsupportedCommand(let command, let reason):
             "\(command) was not sent: \(reason)"
+        case .subscriptionEnded(let reason):
+            "the subscription ended: \(reason); messages published since are not received"
         case .overloaded(let pending, let unsentBytes):
             "overloaded: \(pending) commands pending and \(unsentBytes) bytes unsent on the connection; nothing was sent"
         case .cancelled:
