@@ -58,11 +58,7 @@ struct ChannelRequest<Output>: Sendable {
     static func transaction(_ build: (inout RedisPipeline) -> Void, read: @escaping @Sendable ([RESPValue]) throws(RedisError) -> Output) -> ChannelRequest {
         var inner = RedisPipeline()
         build(&inner)
-        var pipeline = RedisPipeline()
-        pipeline.send("MULTI")
-        pipeline.append(contentsOf: inner)
-        pipeline.send("EXEC")
-        return ChannelRequest(commands: .transaction(pipeline, read: read))
+        return ChannelRequest(commands: .transaction(RedisPipeline(transactionOf: inner), read: read))
     }
 
     nonisolated(nonsending) func run(on client: RedisClient) async throws -> Output {

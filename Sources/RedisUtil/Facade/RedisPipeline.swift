@@ -54,12 +54,14 @@ extension RedisPipeline {
 
     /// The commands of `build`, checked, between `MULTI` and `EXEC`.
     static func transaction(_ build: (inout RedisPipeline) throws -> Void) throws -> RedisPipeline {
-        let inner = try checked(build, in: .transaction)
-        var pipeline = RedisPipeline()
-        pipeline.send("MULTI")
-        pipeline.append(contentsOf: inner)
-        pipeline.send("EXEC")
-        return pipeline
+        RedisPipeline(transactionOf: try checked(build, in: .transaction))
+    }
+
+    /// `inner` between `MULTI` and `EXEC`.
+    init(transactionOf inner: RedisPipeline) {
+        send("MULTI")
+        append(contentsOf: inner)
+        send("EXEC")
     }
 }
 
