@@ -16,7 +16,7 @@ private func eventually(_ condition: () async throws -> Bool) async throws {
 
 @Suite("subscribe: publish/subscribe on a connection of its own", .timeLimit(.minutes(1)))
 struct SubscriptionTests {
-    @Test("channels and patterns: every message after subscribe returns, in order, bytes intact")
+    @Test("channels, patterns and shard channels: every message after subscribe returns, in order, bytes intact")
     func messages() async throws {
         try await withServer { server async throws in
             try await withClient(server) { client async throws in
@@ -26,6 +26,10 @@ struct SubscriptionTests {
                 #expect(try await client.send("PUBLISH", "alert.fire", payload).int == 1)
                 #expect(try await client.send("PUBLISH", "elsewhere", "unseen").int == 0)
                 #expect(try await client.send("PUBLISH", "sport", "last").int == 1)
+                let sharded = try await client.subscribe(shardChannels: ["orders"])
+                #expect(try await client.send("SPUBLISH", "orders", "o-1").int == 1)
+                var shardIterator = sharded.makeAsyncIterator()
+                #expect(try await shardIterator.next() == RedisPubSubMessage(channel: "orders", pattern: nil, payload: Array("o-1".utf8)))
                 var iterator = subscription.makeAsyncIterator()
                 #expect(try await iterator.next() == RedisPubSubMessage(channel: "news", pattern: nil, payload: Array("first".utf8)))
                 #expect(try await iterator.next() == RedisPubSubMessage(channel: "alert.fire", pattern: "alert.*", payload: payload))

@@ -191,7 +191,7 @@ enum SpecialCommand {
         case .blocking:
             return insideMulti || context == .transaction ? .allowed : .blocking
         case .subscription:
-            return refuse("a subscription needs a connection of its own, whose messages are pushed rather than replied; use client.subscribe(channels:patterns:), and close() the subscription to unsubscribe")
+            return refuse("a subscription needs a connection of its own, whose messages are pushed rather than replied; use client.subscribe(channels:patterns:shardChannels:), and close() the subscription to unsubscribe")
         case .stream:
             return refuse("the server would answer it with an endless stream of replies")
         case .select:

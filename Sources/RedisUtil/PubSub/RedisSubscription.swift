@@ -39,7 +39,7 @@ public struct RedisPubSubMessage: Sendable, Hashable {
 }
 
 /// The messages published to some channels and patterns, on a connection of the
-/// subscription's own, from ``RedisClient/subscribe(channels:patterns:maxBufferedMessages:)``.
+/// subscription's own, from ``RedisClient/subscribe(channels:patterns:shardChannels:maxBufferedMessages:)``.
 ///
 /// ```swift
 /// let news = try await client.subscribe(channels: ["news"])
@@ -109,9 +109,10 @@ public final class RedisSubscription: AsyncSequence, Sendable {
 }
 
 extension RedisClient {
-    /// Subscribes to `channels` (`SUBSCRIBE`) and `patterns` (`PSUBSCRIBE`, glob-style) on a
-    /// connection of the subscription's own, and returns once the server has confirmed
-    /// them: every message published from then on is delivered.
+    /// Subscribes to `channels` (`SUBSCRIBE`), `patterns` (`PSUBSCRIBE`, glob-style) and
+    /// `shardChannels` (`SSUBSCRIBE`, for `SPUBLISH`) on a connection of the
+    /// subscription's own, and returns once the server has confirmed them: every message
+    /// published from then on is delivered.
     ///
     /// - Parameter maxBufferedMessages: how far the reader may fall behind. Past it the
     ///   subscription ends with ``RedisError/subscriptionEnded(reason:)`` rather than
@@ -120,8 +121,12 @@ extension RedisClient {
     /// Needs RESP3 (Redis 6 or later, the default ``RedisConfiguration/protocolVersion``).
     /// Throws ``RedisError/server(message:)`` when the server refuses (an ACL without
     /// access to a channel), and the connection errors of any command.
-    nonisolated(nonsending) public func subscribe(channels: [String] = [], patterns: [String] = [], maxBufferedMessages: Int = 65_536) async throws -> RedisSubscription {
-        guard !channels.isEmpty || !patterns.isEmpty else { throw RedisError.invalidArgument("subscribe needs at least one channel or pattern") }
+    nonisolated(nonsending) public func subscribe(
+        channels: [String] = [], patterns: [String] = [], shardChannels: [String] = [], maxBufferedMessages: Int = 65_536
+    ) async throws -> RedisSubscription {
+        guard !channels.isEmpty || !patterns.isEmpty || !shardChannels.isEmpty else {
+            throw RedisError.invalidArgument("subscribe needs at least one channel or pattern")
+        }
         guard maxBufferedMessages > 0 else { throw RedisError.invalidArgument("maxBufferedMessages must be at least 1") }
         guard configuration.protocolVersion == .resp3 else {
             throw RedisError.unsupportedCommand(command: "SUBSCRIBE", reason: "subscriptions need RESP3 (RedisConfiguration.protocolVersion .resp3, Redis 6 or later)")
@@ -160,6 +165,7 @@ extension RedisClient {
         var bytes: [UInt8] = []
         if !channels.isEmpty { RESPEncoder.encodeCommand(into: &bytes, arguments: ["SUBSCRIBE"] + channels) }
         if !patterns.isEmpty { RESPEncoder.encodeCommand(into: &bytes, arguments: ["PSUBSCRIBE"] + patterns) }
+        if !shardChannels.isEmpty { RESPEncoder.encodeCommand(into: &bytes, arguments: ["SSUBSCRIBE"] + shardChannels) }
         RESPEncoder.encodeCommand(into: &bytes, "PING")
         do {
             let reply = try await connection.perform(bytes)
