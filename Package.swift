@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "LocalRedis", "TestSupport"]),
         .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis"]),
-        .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis"]),
+        .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
         .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -221,8 +221,19 @@ enum BlockingCommand {
         case "WAIT", "WAITAOF":
             return .some(milliseconds(at: arguments.count - 1))
         case "XREAD", "XREADGROUP":
-            guard let block = arguments.firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }) else { return nil }
-            return .some(milliseconds(at: block + 1))
+            // Options come before STREAMS, and only there is BLOCK an option: a stream
+            // key, ID, group or consumer may be called "block" too.
+            var index = 1
+            while index < arguments.count {
+                switch String(decoding: arguments[index], as: UTF8.self).uppercased() {
+                case "BLOCK": return .some(milliseconds(at: index + 1))
+                case "STREAMS": return nil
+                case "GROUP" where name == "XREADGROUP": index += 3
+                case "COUNT": index += 2
+                default: index += 1
+                }
+            }
+            return nil
         default:
             return nil
         }

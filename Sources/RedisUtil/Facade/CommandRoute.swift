@@ -30,9 +30,11 @@ enum CommandRoute: Sendable {
     /// The route of the first command in `bytes`. Costs a few comparisons for an
     /// ordinary command: a switch on the name's length and first letter.
     static func of(_ bytes: [UInt8], in context: Context = .shared) -> CommandRoute {
-        guard let name = EncodedCommand.firstName(bytes),
-              let special = SpecialCommand(bytes, name: name) else { return .shared }
-        guard let layout = EncodedCommand.layout(bytes, at: 0) else { return .shared }
+        // A command without a name (`send()` with no arguments encodes `*0`) gets no
+        // reply from the server, so its handler would take the next command's.
+        guard let name = EncodedCommand.firstName(bytes) else { return .refused(nameless) }
+        guard let special = SpecialCommand(bytes, name: name) else { return .shared }
+        guard let layout = EncodedCommand.layout(bytes, at: 0) else { return .refused(nameless) }
         switch special.rule(layout, in: bytes, context: context, insideMulti: false) {
         case .allowed: return .shared
         case .refused(let error): return .refused(error)
@@ -50,7 +52,8 @@ enum CommandRoute: Sendable {
     static func refusal(batch bytes: [UInt8], in context: Context = .shared) -> RedisError? {
         var index = 0
         var openMulti: CommandLayout?
-        while index < bytes.count, let layout = EncodedCommand.layout(bytes, at: index) {
+        while index < bytes.count {
+            guard let layout = EncodedCommand.layout(bytes, at: index) else { return nameless }
             index = layout.end
             guard let special = SpecialCommand(bytes, name: layout.name) else { continue }
             switch (special, context) {
@@ -76,6 +79,8 @@ enum CommandRoute: Sendable {
         }
         return nil
     }
+
+    static let nameless = RedisError.invalidArgument("a command needs at least its name")
 
     /// Whether `bytes` hold a `MULTI` or a `WATCH`, which leave state on the connection
     /// until an `EXEC`, `DISCARD` or `UNWATCH`.

@@ -5,7 +5,7 @@ import RESP
 enum EncodedCommand {
     /// A command built at run time, encoded; an empty list is an error, not a command.
     static func encode(_ arguments: [any RESPArgument]) -> Result<[UInt8], RedisError> {
-        guard !arguments.isEmpty else { return .failure(.invalidArgument("a command needs at least its name")) }
+        guard !arguments.isEmpty else { return .failure(CommandRoute.nameless) }
         var bytes: [UInt8] = []
         RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
         return .success(bytes)

@@ -62,15 +62,20 @@ public final class RedisSubscription: AsyncSequence, Sendable {
     private let stream: AsyncThrowingStream<RedisPubSubMessage, any Error>
     private let continuation: AsyncThrowingStream<RedisPubSubMessage, any Error>.Continuation
     let connection: RedisConnection
+    /// Held so that a client released without `close()` keeps its reactors, which run
+    /// this subscription's connection, for as long as the subscription lives.
+    private let client: RedisClient
 
     init(
         stream: AsyncThrowingStream<RedisPubSubMessage, any Error>,
         continuation: AsyncThrowingStream<RedisPubSubMessage, any Error>.Continuation,
-        connection: RedisConnection
+        connection: RedisConnection,
+        client: RedisClient
     ) {
         self.stream = stream
         self.continuation = continuation
         self.connection = connection
+        self.client = client
     }
 
     /// Ends the subscription: reading finishes after the messages already received, and
@@ -148,12 +153,12 @@ extension RedisClient {
         )
         let heartbeat = HeartbeatHandle()
         continuation.onTermination = { [subscriptions] _ in
-            heartbeat.task.withLock { $0?.cancel() }
+            heartbeat.end()
             subscriptions.remove(connection)
             // May run on the reactor thread, inside the push handler: close afterwards.
             _ = connection.reactor.executeIfRunning { connection.close(gracePeriod: .zero) {} }
         }
-        let subscription = RedisSubscription(stream: stream, continuation: continuation, connection: connection)
+        let subscription = RedisSubscription(stream: stream, continuation: continuation, connection: connection, client: self)
         guard subscriptions.add(subscription) else {
             continuation.finish()
             throw RedisError.closed
@@ -161,14 +166,17 @@ extension RedisClient {
 
         // In RESP3 SUBSCRIBE has no reply (its confirmations are pushes), but the PING
         // after it has one, which comes after them: so this waits for the confirmations.
-        // A refusal is SUBSCRIBE's error reply, which arrives in the PING's place.
+        // A refusal is SUBSCRIBE's error reply, which arrives in the PING's place. The
+        // connection has no liveness sweep (it is meant to be quiet), so this exchange
+        // carries its own timeout: a server that goes silent fails it, not hangs it.
         var bytes: [UInt8] = []
         if !channels.isEmpty { RESPEncoder.encodeCommand(into: &bytes, arguments: ["SUBSCRIBE"] + channels) }
         if !patterns.isEmpty { RESPEncoder.encodeCommand(into: &bytes, arguments: ["PSUBSCRIBE"] + patterns) }
         if !shardChannels.isEmpty { RESPEncoder.encodeCommand(into: &bytes, arguments: ["SSUBSCRIBE"] + shardChannels) }
         RESPEncoder.encodeCommand(into: &bytes, "PING")
         do {
-            let reply = try await connection.perform(bytes)
+            let limit = configuration.commandTimeout ?? configuration.livenessTimeout ?? configuration.connectTimeout
+            let reply = try await connection.perform(bytes, timeout: .after(limit))
             guard reply.string == "PONG" else {
                 throw RedisError.unsupportedCommand(command: "SUBSCRIBE", reason: "the server answered in RESP2 (\(reply)); subscriptions need RESP3 (Redis 6 or later)")
             }
@@ -177,7 +185,7 @@ extension RedisClient {
             throw error
         }
         if let liveness = configuration.livenessTimeout {
-            heartbeat.task.withLock { $0 = Self.heartbeat(connection, every: liveness, ending: continuation) }
+            heartbeat.start(Self.heartbeat(connection, every: liveness, ending: continuation))
         }
         return subscription
     }
@@ -207,9 +215,25 @@ extension RedisClient {
     }
 }
 
-/// The liveness `PING` loop of a subscription, cancelled when the subscription ends.
+/// The liveness `PING` loop of a subscription, cancelled when the subscription ends,
+/// even when that happens before the loop starts.
 final class HeartbeatHandle: Sendable {
-    let task = Mutex<Task<Void, Never>?>(nil)
+    private let state = Mutex<(task: Task<Void, Never>?, ended: Bool)>((nil, false))
+
+    func start(_ task: Task<Void, Never>) {
+        let ended = state.withLock { state in
+            if !state.ended { state.task = task }
+            return state.ended
+        }
+        if ended { task.cancel() }
+    }
+
+    func end() {
+        state.withLock { state in
+            state.ended = true
+            return state.task
+        }?.cancel()
+    }
 }
 
 /// The client's open subscriptions, so that closing the client ends them.
