@@ -85,30 +85,44 @@ final class BlockingConnectionPool: Sendable {
                 throw RedisError.closed
             case .create:
                 let connection = RedisConnection(reactor: current ?? group.next(), endpoint: endpoint, configuration: configuration, isBlocking: true)
+                let id: Int
                 do {
                     var bytes: [UInt8] = []
                     RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "ID")
-                    let id = try await connection.perform(bytes).asInt()
-                    let lease = Lease(connection: connection, clientID: id)
-                    let kept = state.withLock { state -> Bool in
-                        state.creating -= 1
-                        guard !state.drained else { return false }
-                        state.open[ObjectIdentifier(connection)] = connection
-                        return true
-                    }
-                    guard kept else {
-                        Self.close(connection)
-                        throw RedisError.closed
-                    }
-                    return lease
+                    // Bounded: a blocking connection has no liveness sweep, and a stalled
+                    // server would otherwise hold this lease, and its caller, forever.
+                    id = try await connection.perform(bytes, timeout: .after(configuration.connectTimeout)).asInt()
                 } catch {
                     for wake in state.withLock({ $0.creating -= 1; return $0.wakeOne() }) { wake.resume() }
                     Self.close(connection)
-                    throw error
+                    throw openingFailure(error)
                 }
+                let kept = state.withLock { state -> Bool in
+                    state.creating -= 1
+                    guard !state.drained else { return false }
+                    state.open[ObjectIdentifier(connection)] = connection
+                    return true
+                }
+                guard kept else {
+                    Self.close(connection)
+                    throw RedisError.closed
+                }
+                return Lease(connection: connection, clientID: id)
             case .wait(let generation):
                 try await waitForChange(since: generation, ticket: &ticket)
             }
+        }
+    }
+
+    /// Why a connection for a blocking command could not be opened. That command was
+    /// never sent, whatever became of the `CLIENT ID` before it, so a lost connection or
+    /// a timeout is reported as a failure to connect (safe to retry), not as `.written`.
+    private func openingFailure(_ error: any Error) -> RedisError {
+        switch error as? RedisError {
+        case let known? where [.closed, .cancelled].contains(known): known
+        case .connectionFailed(let endpoint, let reason)?: .connectionFailed(endpoint: endpoint, reason: reason)
+        case .handshakeFailed(let step, let message)?: .handshakeFailed(step: step, message: message)
+        default: .connectionFailed(endpoint: endpoint.description, reason: "opening a connection for a blocking command: \(error)")
         }
     }
 

@@ -188,10 +188,24 @@ public final class RedisClient: Sendable {
     }
 
     deinit {
-        if ownsGroup && !closed.load(ordering: .acquiring) {
-            // Nothing can reach the connections any more; stop the threads we own.
-            let group = self.group
-            Thread.detachNewThread { group.shutdown() }
+        guard !closed.load(ordering: .acquiring) else { return }
+        // Nothing can reach the client any more, but its connections live on their
+        // reactors: sockets, timers (which hold them unowned) and commands in flight.
+        // Close each there, so that every pending command completes with an error and
+        // nothing fires into a freed connection, then stop the threads we own. From a
+        // thread of its own: this deinit may run on a reactor thread.
+        capacityWaiters.close()
+        let connections = self.connections + blocking.drainAll()
+        let group = self.group
+        let ownsGroup = self.ownsGroup
+        Thread.detachNewThread {
+            for connection in connections {
+                let done = DispatchSemaphore(value: 0)
+                if connection.reactor.executeIfRunning({ connection.close(gracePeriod: .zero) { done.signal() } }) {
+                    done.wait()
+                }
+            }
+            if ownsGroup { group.shutdown() }
         }
     }
 }

@@ -46,6 +46,11 @@ struct OutboundQueue {
     private(set) var liveCount = 0
     /// Index into `pending` before which every deadline has been checked.
     private var timeoutCursor = 0
+    /// The latest deadline queued, and whether an earlier one was queued after it: on
+    /// a dedicated connection a command with the configured timeout can follow a
+    /// `BLPOP` that waits forever, and the sweep must then look past it.
+    private var latestDeadline: UInt64 = 0
+    private var deadlinesOutOfOrder = false
 
     var unsentByteCount: Int { unsent.count - head }
     var hasUnsent: Bool { head < unsent.count }
@@ -55,6 +60,8 @@ struct OutboundQueue {
     mutating func append<Handlers: Collection<ReplyHandler>>(_ bytes: [UInt8], handlers: Handlers, deadline: UInt64, timeout: Duration = .zero) {
         // Handlers of a batch share the batch's first byte: if any of it was written,
         // the whole batch is "outcome unknown", which is the safe answer.
+        if deadline < latestDeadline { deadlinesOutOfOrder = true }
+        latestDeadline = max(latestDeadline, deadline)
         if deadline == .max {
             for handler in handlers {
                 pending.append(Pending(handler: handler, start: queued, deadline: deadline))
@@ -108,27 +115,42 @@ struct OutboundQueue {
         guard let first = pending.popFirst() else { return nil }
         if timeoutCursor > 0 { timeoutCursor -= 1 }
         if first.handler != nil { liveCount -= 1 }
+        if pending.isEmpty { resetDeadlineOrder() }
         return .some(first.handler)
+    }
+
+    private mutating func resetDeadlineOrder() {
+        latestDeadline = 0
+        deadlinesOutOfOrder = false
     }
 
     /// Takes every live command whose deadline has passed (the slots stay, to swallow
     /// late replies), for the caller to fail.
     mutating func expire(now: UInt64) -> [Expired] {
         var expired: [Expired] = []
-        while timeoutCursor < pending.count {
-            let slot = pending[timeoutCursor]
-            // Deadlines only increase along the FIFO for one timeout; a shorter blocking
-            // timeout never shares a connection with ordinary commands.
-            guard slot.deadline <= now else { break }
-            if let handler = slot.handler {
-                let name = slot.nameIndex >= 0 ? names[Int(slot.nameIndex)] : "command"
-                expired.append(Expired(handler: handler, name: name, timeout: .nanoseconds(Int64(clamping: slot.timeoutNanoseconds))))
-                pending[timeoutCursor].handler = nil
-                liveCount -= 1
+        if deadlinesOutOfOrder {
+            // Rare and short (a dedicated connection): look at every slot.
+            for index in pending.indices where pending[index].deadline <= now && pending[index].handler != nil {
+                expired.append(take(at: index))
             }
+            return expired
+        }
+        while timeoutCursor < pending.count {
+            // Deadlines only increase along the FIFO while they are queued in order.
+            guard pending[timeoutCursor].deadline <= now else { break }
+            if pending[timeoutCursor].handler != nil { expired.append(take(at: timeoutCursor)) }
             timeoutCursor += 1
         }
         return expired
+    }
+
+    /// Empties the slot at `index` (it stays, to swallow the late reply) for its handler to fail.
+    private mutating func take(at index: Int) -> Expired {
+        let slot = pending[index]
+        let name = slot.nameIndex >= 0 ? names[Int(slot.nameIndex)] : "command"
+        pending[index].handler = nil
+        liveCount -= 1
+        return Expired(handler: slot.handler!, name: name, timeout: .nanoseconds(Int64(clamping: slot.timeoutNanoseconds)))
     }
 
     /// The oldest pending slot's deadline for liveness: its first byte went out long ago and still no reply.
@@ -161,6 +183,7 @@ struct OutboundQueue {
         queued -= keepFrom
         written = 0
         timeoutCursor = 0
+        if pending.isEmpty { resetDeadlineOrder() }
         // Placeholders of never-sent commands have no reply coming: drop them and their bytes
         // would still go out, so keep them as slots that swallow the reply.
         return maybeExecuted
@@ -176,6 +199,7 @@ struct OutboundQueue {
         queued = 0
         liveCount = 0
         timeoutCursor = 0
+        resetDeadlineOrder()
         return handlers
     }
 }

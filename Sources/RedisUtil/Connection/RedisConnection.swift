@@ -204,6 +204,9 @@ final class RedisConnection: @unchecked Sendable {
 
     private func connect() {
         guard machine.connectStarted() else { return }
+        // Commands waiting from the first attempt on: its time counts against the
+        // connect timeout, so a stalled first attempt is not followed by a second.
+        if disconnectedSince == nil && !outbound.pending.isEmpty { disconnectedSince = monotonicNanoseconds() }
         connectTimer = reactor.scheduleOnReactor(after: configuration.connectTimeout) { [self] in
             connectTimer = nil
             connectionLost("connect and handshake took longer than \(configuration.connectTimeout)")

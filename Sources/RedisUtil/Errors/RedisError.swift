@@ -39,7 +39,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A message could not be decoded as the requested type; it was already removed
     /// from `list`, so its raw bytes are handed back rather than lost.
     case undecodable(raw: [UInt8], list: String, reason: String)
-    /// The handshake (HELLO, AUTH, SELECT, CLIENT SETNAME) was refused.
+    /// The handshake (HELLO, AUTH, SELECT, CLIENT SETNAME) was refused (a wrong
+    /// password, `max number of clients reached` …); the command was never sent.
     case handshakeFailed(step: String, message: String)
     /// An argument was rejected before anything was sent.
     case invalidArgument(String)
@@ -97,7 +98,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the command certainly did not reach the server, so that retrying cannot duplicate it.
     public var isSafeToRetry: Bool {
         switch self {
-        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand: true
+        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed: true
         case .connectionLost(_, _, let delivery): delivery == .notSent
         default: false
         }

@@ -1,3 +1,4 @@
+import Reactor
 import RESP
 
 extension RedisClient {
@@ -126,7 +127,7 @@ extension RedisClient {
     public func send(arguments: [any RESPArgument], completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         switch EncodedCommand.encode(arguments) {
         case .success(let bytes): send(encoded: bytes, completion: completion)
-        case .failure(let error): completion(.failure(error))
+        case .failure(let error): completeLater(completion, .failure(error))
         }
     }
 
@@ -138,13 +139,23 @@ extension RedisClient {
             case .success(let connection):
                 connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))
             case .failure(let error):
-                completion(.failure(error))
+                completeLater(completion, .failure(error))
             }
         case .blocking(let deadline):
             sendBlocking(bytes, deadline: deadline, completion: completion)
         case .refused(let error):
-            completion(.failure(error))
+            completeLater(completion, .failure(error))
         }
+    }
+
+    /// Completes a callback that failed before reaching a connection (overloaded, closed,
+    /// refused) on a reactor thread, as every other completion runs: never inline in
+    /// the caller's `send`, where a completion taking a lock the caller holds would
+    /// deadlock and one that retries would recurse. Inline only once the client's own
+    /// reactors have stopped (after ``close()``), when there is no other thread to use.
+    func completeLater<Value: Sendable>(_ completion: @escaping @Sendable (Result<Value, RedisError>) -> Void, _ result: Result<Value, RedisError>) {
+        let reactor = Reactor.current ?? group.next()
+        if !reactor.executeIfRunning({ completion(result) }) { completion(result) }
     }
 
     /// A blocking command from the callback facade: straight onto an idle leased

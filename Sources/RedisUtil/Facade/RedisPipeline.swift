@@ -87,11 +87,11 @@ extension RedisClient {
         completion: @escaping @Sendable (Result<[Result<RESPValue, RedisError>], RedisError>) -> Void
     ) {
         guard pipeline.count > 0 else {
-            completion(.success([]))
+            completeLater(completion, .success([]))
             return
         }
         if let refusal = CommandRoute.refusal(batch: pipeline.bytes) {
-            completion(.failure(refusal))
+            completeLater(completion, .failure(refusal))
             return
         }
         switch connectionForCallback() {
@@ -99,7 +99,7 @@ extension RedisClient {
             let collector = PipelineCollector(count: pipeline.count) { completion(.success($0)) }
             connection.submit(Submission(bytes: pipeline.bytes, handlers: collector.handlers(count: pipeline.count), timeout: .configured))
         case .failure(let error):
-            completion(.failure(error))
+            completeLater(completion, .failure(error))
         }
     }
 
