@@ -49,11 +49,11 @@ import Testing
 
             try await client.send("RPUSH", "/test/jobs/client", "1", "{bad", "3")
             let batch = await callbackResult { s.recv(as: Int.self, max: 5, completion: $0) }
-            guard case .failure(.undecodable(let raw, let list, _)) = batch else {
-                Issue.record("an undecodable batch must fail with .undecodable, got \(batch)")
+            guard case .failure(.undecodableBatch(let raw, let list, let index, _)) = batch else {
+                Issue.record("an undecodable batch must fail with .undecodableBatch, got \(batch)")
                 return
             }
-            #expect(raw == Array("{bad".utf8))
+            #expect(raw[index] == Array("{bad".utf8))
             #expect(list == "/test/jobs/client")
         }
     }

@@ -55,12 +55,14 @@ enum ChannelPath {
     /// and matches only itself, which is what a prefix means. For prefixes without glob
     /// characters (all the Python side can list correctly) the two agree.
     static func scanPattern(prefix: String) -> String {
-        var pattern = ""
-        for character in prefix {
-            if "*?[]\\".contains(character) { pattern.append("\\") }
-            pattern.append(character)
+        // By Unicode scalar, not by Character: a `*` followed by a combining mark is one
+        // Character, and would otherwise go unescaped.
+        var pattern = String.UnicodeScalarView()
+        for scalar in prefix.unicodeScalars {
+            if "*?[]\\".unicodeScalars.contains(scalar) { pattern.append("\\") }
+            pattern.append(scalar)
         }
-        return pattern + "*"
+        return String(pattern) + "*"
     }
 
     /// The channel a listed key belongs to: the key without its `/client` or `/server`

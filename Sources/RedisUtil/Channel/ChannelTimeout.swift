@@ -11,7 +11,7 @@ enum ChannelTimeout {
         }
         let (seconds, attoseconds) = timeout.components
         if attoseconds == 0 { return ("EXPIRE", Int(seconds)) }
-        return ("PEXPIRE", milliseconds(roundingUp: timeout))
+        return ("PEXPIRE", try milliseconds(roundingUp: timeout))
     }
 
     /// The `BLPOP` timeout argument: `0` (forever) for `.zero`, whole seconds as an
@@ -26,14 +26,19 @@ enum ChannelTimeout {
         guard timeout > .zero else { return ("0", nil) }
         let (seconds, attoseconds) = timeout.components
         if attoseconds == 0 { return (String(seconds), timeout + BlockingCommand.grace) }
-        let milliseconds = milliseconds(roundingUp: timeout)
+        let milliseconds = try milliseconds(roundingUp: timeout)
         return ((Double(milliseconds) / 1000).description, .milliseconds(milliseconds) + BlockingCommand.grace)
     }
 
-    private static func milliseconds(roundingUp duration: Duration) -> Int {
+    private static func milliseconds(roundingUp duration: Duration) throws(RedisChannelError) -> Int {
         let (seconds, attoseconds) = duration.components
         let perMillisecond: Int64 = 1_000_000_000_000_000
         let (whole, rest) = attoseconds.quotientAndRemainder(dividingBy: perMillisecond)
-        return Int(seconds) * 1000 + Int(whole) + (rest > 0 ? 1 : 0)
+        let (scaled, overflowed) = Int(seconds).multipliedReportingOverflow(by: 1000)
+        let (total, overflowedAgain) = scaled.addingReportingOverflow(Int(whole) + (rest > 0 ? 1 : 0))
+        guard !overflowed, !overflowedAgain else {
+            throw .invalidArgument("a timeout of \(duration) does not fit in milliseconds")
+        }
+        return total
     }
 }

@@ -5,9 +5,10 @@
 struct JSONReader {
     typealias SyntaxError = JSONSyntaxError
 
-    /// Nesting beyond this is refused rather than risking the stack on hostile input
-    /// (Python's own limit, from its recursion limit, is about 1000).
-    static let maxDepth = 512
+    /// Nesting beyond this is refused rather than risking the stack on hostile input.
+    /// Python's own limit comes from its recursion limit, about 1000; 1000 here, so that
+    /// what either side can send, this side can read.
+    static let maxDepth = 1000
 
     private let bytes: [UInt8]
     private var position = 0

@@ -86,8 +86,10 @@ extension RedisChannel {
             case .success(nil):
                 completion(.success(nil))
             case .success(let first?):
-                channel.run(channel.decoding(completion) { later throws(RedisChannelError) in
-                    try channel.decodeIfPresent(T.self, later ?? first)
+                let decode = channel.decoding(completion) { raw throws(RedisChannelError) in try channel.decodeIfPresent(T.self, raw) }
+                channel.run({ (later: Result<[UInt8]?, RedisError>) in
+                    // `first` has left Redis: when the second step fails, it is still the answer.
+                    decode(.success(((try? later.get()) ?? nil) ?? first))
                 }) { channel.popLastRequest() }
             }
         }) { () throws(RedisChannelError) in try blockingPopRequest(timeout: timeout) }

@@ -122,8 +122,9 @@ public struct RedisChannel: Sendable {
     // MARK: Sending
 
     /// Sends one message (Python `send_msg`): `RPUSH` to ``sendKey`` and, with a
-    /// ``timeout``, a refresh of its expiry in the same `MULTI … EXEC`, so one round trip
-    /// and never a list left without its expiry.
+    /// ``timeout``, a refresh of its expiry in the same atomic step (a Lua script run
+    /// with `EVAL`, so the server must allow scripting), so one round trip, never a list
+    /// left without its expiry, and no expiry when the push fails.
     nonisolated(nonsending) public func send<T: Encodable>(_ message: T) async throws {
         try await sendRequest([try MessageCodec.encode(message)]).run(on: checkedClient())
     }
@@ -167,7 +168,7 @@ public struct RedisChannel: Sendable {
     }
 
     /// The last message, removing it and every earlier one (Python `recv_last_msg`);
-    /// `nil` when there is none. One atomic round trip (`MULTI`, `LINDEX -1`, `DEL`):
+    /// `nil` when there is none. One atomic round trip (`MULTI`, `LINDEX -1`, `LTRIM 1 0`):
     /// a message pushed concurrently lands either before (and is returned) or after
     /// (and stays), never removed unseen.
     nonisolated(nonsending) public func recvLast<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
@@ -175,12 +176,17 @@ public struct RedisChannel: Sendable {
     }
 
     /// As ``recvLast(as:)``, waiting up to `timeout` (`.zero`: forever) when the channel
-    /// is empty (Python `brecv_last_msg`); `nil` on timeout.
+    /// is empty (Python `brecv_last_msg`); `nil` on timeout. Once a message has been
+    /// popped, a cancellation or a failure of the second step still returns a message.
     nonisolated(nonsending) public func brecvLast<T: Decodable>(as type: T.Type = T.self, timeout: Duration = .zero) async throws -> T? {
         let client = try checkedClient()
         guard let first = try await blockingPopRequest(timeout: timeout).run(on: client) else { return nil }
-        let later = try await popLastRequest().run(on: client)
-        return try MessageCodec.decode(T.self, from: later ?? first, list: receiveKey)
+        // `first` has left Redis, so the second step must not be abandoned to the caller's
+        // cancellation (an unstructured task does not inherit it), and when it fails,
+        // `first` is still the answer rather than lost.
+        let request = popLastRequest()
+        let later = try? await Task { try await request.run(on: client) }.value
+        return try MessageCodec.decode(T.self, from: (later ?? nil) ?? first, list: receiveKey)
     }
 
     /// The next message without removing it (Python `peek_msg`); `nil` when there is none.
@@ -204,11 +210,26 @@ extension RedisChannel {
             return ChannelRequest(commands: .single(bytes, read: ChannelReply.ignore))
         }
         let expiry = try ChannelTimeout.expiry(timeout)
-        return .transaction({ pipeline in
-            pipeline.appendCommand { encodePush(encoded, into: &$0) }
-            pipeline.send(expiry.command, sendKey, expiry.amount)
-        }, read: { _ in })
+        // One script: atomic and one round trip, as MULTI … EXEC would be, but the expiry
+        // is set only once the push succeeded. In a transaction it would run even after
+        // RPUSH failed on a key of another type, and put an expiry on someone else's data.
+        var arguments: [any RESPArgument] = ["EVAL", Self.pushThenExpire, 1, sendKey, expiry.command, expiry.amount]
+        arguments.reserveCapacity(arguments.count + encoded.count)
+        for message in encoded { arguments.append(message) }
+        return .single(arguments: arguments, read: ChannelReply.ignore)
     }
+
+    /// RPUSH of ARGV[3…] to KEYS[1] (in slices, since `unpack` is limited to a few
+    /// thousand values), then ARGV[1] (EXPIRE or PEXPIRE) with ARGV[2]. A failed push
+    /// raises, so the expiry is never reached.
+    static let pushThenExpire = """
+        local length
+        for first = 3, #ARGV, 1000 do
+          length = redis.call('RPUSH', KEYS[1], unpack(ARGV, first, math.min(first + 999, #ARGV)))
+        end
+        redis.call(ARGV[1], KEYS[1], ARGV[2])
+        return length
+        """
 
     /// `RPUSH` of the encoded messages to ``sendKey``; the usual single message through
     /// the fixed-arity encoder, with no array of arguments.
@@ -236,7 +257,9 @@ extension RedisChannel {
     func popLastRequest() -> ChannelRequest<[UInt8]?> {
         .transaction({ pipeline in
             pipeline.send("LINDEX", receiveKey, -1)
-            pipeline.send("DEL", receiveKey)
+            // LTRIM to nothing empties (and so removes) a list, and fails harmlessly on
+            // a key of another type, which DEL would destroy.
+            pipeline.send("LTRIM", receiveKey, 1, 0)
         }, read: { items throws(RedisError) in try ChannelReply.optionalBytes(items[0]) })
     }
 

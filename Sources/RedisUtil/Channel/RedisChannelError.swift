@@ -60,20 +60,16 @@ public enum RedisChannelError: Error, Sendable, CustomStringConvertible {
 
 extension RedisChannelError {
     /// This failure as the completion-handler API reports it: a decode failure becomes
-    /// ``RedisError/undecodable(raw:list:reason:)`` with the raw bytes and the list, every
-    /// other case ``RedisError/invalidArgument(_:)`` (nothing was sent for those).
-    ///
-    /// A batch has one `raw` slot there: it holds the message that failed, and `reason`
-    /// says how many others the same `LPOP` took; only the async
-    /// ``RedisChannel/recv(as:max:)`` hands all of them back.
+    /// ``RedisError/undecodable(raw:list:reason:)`` (or, for a batch,
+    /// ``RedisError/undecodableBatch(raw:list:index:reason:)`` with every popped message)
+    /// with the raw bytes and the list, every other case
+    /// ``RedisError/invalidArgument(_:)`` (nothing was sent for those).
     public var redisError: RedisError {
         switch self {
         case .undecodable(let raw, let list, let type, let underlying):
             return .undecodable(raw: raw, list: list, reason: "cannot decode as \(type): \(underlying)")
         case .undecodableBatch(let raw, let list, let index, let type, let underlying):
-            return .undecodable(
-                raw: raw[index], list: list,
-                reason: "message \(index) of a batch of \(raw.count) cannot be decoded as \(type): \(underlying); the batch was popped as a whole")
+            return .undecodableBatch(raw: raw, list: list, index: index, reason: "cannot decode as \(type): \(underlying)")
         case .invalidArgument(let message):
             return .invalidArgument(message)
         case .unencodable, .invalidPrefix:

@@ -83,9 +83,12 @@ public final class RedisDedicatedConnection: Sendable {
         if case .refused(let error) = route { throw error }
         try markSending(bytes)
         if case .blocking(let deadline) = route {
-            return try await lease.connection.perform(bytes, timeout: deadline.map { .after($0) } ?? .never) { [client, lease] in
+            let reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [client, lease] in
                 client.unblock(lease.clientID)
             }
+            // As on the client: what a cancelled blocking command took is returned, not lost.
+            if reply.isNull && Task.isCancelled { throw RedisError.cancelled }
+            return reply
         }
         return try await lease.connection.perform(bytes)
     }

@@ -39,6 +39,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A message could not be decoded as the requested type; it was already removed
     /// from `list`, so its raw bytes are handed back rather than lost.
     case undecodable(raw: [UInt8], list: String, reason: String)
+    /// Messages popped together (a batch receive) include one at `index` that cannot be
+    /// decoded; every one of them was removed from `list`, so all are handed back.
+    case undecodableBatch(raw: [[UInt8]], list: String, index: Int, reason: String)
     /// The handshake (HELLO, AUTH, SELECT, CLIENT SETNAME) was refused (a wrong
     /// password, `max number of clients reached` …); the command was never sent.
     case handshakeFailed(step: String, message: String)
@@ -78,6 +81,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             "unexpected reply: \(error)"
         case .undecodable(let raw, let list, let reason):
             "undecodable message (\(raw.count) bytes) from \(list): \(reason)"
+        case .undecodableBatch(let raw, let list, let index, let reason):
+            "message \(index) of \(raw.count) popped together from \(list) is undecodable: \(reason); all \(raw.count) are in this error"
         case .handshakeFailed(let step, let message):
             "connection handshake failed at \(step): \(message)"
         case .invalidArgument(let message):

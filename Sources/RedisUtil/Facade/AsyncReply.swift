@@ -44,6 +44,9 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Whether the outcome was delivered (or the call cancelled).
+    var isFinished: Bool { phase.load(ordering: .acquiring) == Self.finished }
+
     /// From the task's cancellation handler. Returns whether this cancelled a waiting call.
     @discardableResult
     func cancel() -> Bool {
@@ -65,6 +68,41 @@ extension RedisConnection {
             }
         } onCancel: {
             if reply.cancel() { onCancel?() }
+        }
+    }
+
+    /// Submits a blocking command and awaits its reply, which a cancellation does not
+    /// cut short: by then the command may have taken effect (a `BLPOP` popped an element,
+    /// whose only copy is the reply). Cancelling calls `unblock` (`CLIENT UNBLOCK`, from
+    /// another connection) until the reply comes: null if nothing happened, else what
+    /// the command did (a large element may take a while to arrive). Only a server that
+    /// does not answer within the liveness timeout (30 s without one) makes the call end
+    /// with ``RedisError/cancelled`` anyway, its late reply then swallowed by the slot.
+    nonisolated(nonsending) func performUntilAnswered(_ bytes: [UInt8], timeout: CommandTimeout, unblock: @escaping @Sendable () -> Void) async throws -> RESPValue {
+        let reply = AsyncReply<RESPValue>()
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
+                guard reply.arm(continuation) else { return }
+                submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
+            }
+        } onCancel: { [configuration] in
+            let patience = configuration.livenessTimeout ?? .seconds(30)
+            Task {
+                let start = ContinuousClock.now
+                var polls = 0
+                while !reply.isFinished {
+                    let waited = ContinuousClock.now - start
+                    if waited >= patience {
+                        reply.cancel()
+                        return
+                    }
+                    // Again for a while: the UNBLOCK may reach the server before the command.
+                    if polls % 5 == 0 && waited < .milliseconds(400) { unblock() }
+                    polls += 1
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
         }
     }
 

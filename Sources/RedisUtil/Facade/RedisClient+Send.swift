@@ -58,10 +58,13 @@ extension RedisClient {
             guard !isClosed else { throw RedisError.closed }
             let lease = try await blocking.lease()
             do {
-                let reply = try await lease.connection.perform(bytes, timeout: deadline.map { .after($0) } ?? .never) { [self] in
+                let reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [self] in
                     unblock(lease.clientID)
                 }
                 blocking.release(lease)
+                // Cancelled and unblocked before it took effect; a reply with something in
+                // it (a popped element) is returned, since it is the only copy.
+                if reply.isNull && Task.isCancelled { throw RedisError.cancelled }
                 return reply
             } catch let error as RedisError {
                 settle(lease, after: error)
