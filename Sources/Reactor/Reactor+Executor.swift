@@ -15,10 +15,13 @@
 /// executors through the identity it is given, while serial executors stay unowned.)
 extension Reactor: SerialExecutor, TaskExecutor {
     /// Enqueues a job of a task that prefers this reactor. Any thread.
+    /// Once the reactor has shut down, the job runs on the global concurrent executor:
+    /// a preference is not a promise, and dropping the job would leave its task
+    /// suspended for ever.
     public func enqueue(_ job: consuming ExecutorJob) {
-        guard submit(.taskJob(UnownedJob(job))) else {
-            // Dropping the job would leave its task suspended forever.
-            preconditionFailure("Swift concurrency job enqueued on reactor '\(name)' after it shut down")
+        let job = UnownedJob(job)
+        if !submit(.taskJob(job)) {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
         }
     }
 

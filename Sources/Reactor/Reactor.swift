@@ -91,10 +91,32 @@ public final class Reactor: @unchecked Sendable {
     }
 
     deinit {
+        // Released without ever running its thread (a running one is kept alive by it),
+        // yet holding work it accepted: run that here, as the reactor (nothing else can
+        // reach an object being deinitialised), rather than drop it.
+        threadID.store(UInt(pthread_self()), ordering: .relaxed)
+        while case .element(let item) = submissions.dequeue() { runOrphaned(item) }
+        while !localSubmissions.isEmpty {
+            let items = localSubmissions
+            localSubmissions.removeAll()
+            for item in items { runOrphaned(item) }
+        }
+        threadID.store(0, ordering: .relaxed)
         wakeupEvent?.free()
         timerEvent?.free()
         for resource in resources.values { resource.releaseOnShutdown() }
         event_base_free(base)
+    }
+
+    /// Runs work accepted by a reactor being deinitialised. A task's job goes to the
+    /// global executor (its preference cannot be honoured by a dying reactor); an
+    /// actor's job cannot run anywhere else.
+    private func runOrphaned(_ item: WorkItem) {
+        switch item {
+        case .closure(let work): work()
+        case .taskJob(let job): globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        case .actorJob: preconditionFailure("reactor '\(name)' released with a job of an actor it serves still queued")
+        }
     }
 
     /// Whether the calling thread is this reactor's thread. Any thread.
@@ -260,8 +282,19 @@ public final class Reactor: @unchecked Sendable {
             // and nothing is queued: everything accepted has run.
             if !moreWork && admission.load(ordering: .sequentiallyConsistent) == 1 && submissions.isEmpty && localSubmissions.isEmpty { break }
         }
-        for resource in resources.values { resource.releaseOnShutdown() }
-        resources.removeAll()
+        // Teardown, still as the reactor thread: releasing fd watchers and dropping
+        // pending timers (not run: their bodies may expect a live reactor) ends objects
+        // whose deinit may submit work, which lands in `localSubmissions`. Run it, and
+        // what it submits in turn, before this thread stops passing for the reactor.
+        // Bounded, against work that resubmits itself for ever.
+        for _ in 0..<64 {
+            for resource in resources.values { resource.releaseOnShutdown() }
+            resources.removeAll()
+            timers = TimerQueue()
+            let moreSubmitted = drainSubmissions()
+            let more = runEndOfIteration() || moreSubmitted
+            if !more && resources.isEmpty && localSubmissions.isEmpty && endOfIteration.isEmpty && timers.earliestDeadline == nil { break }
+        }
         // pthread_t values are reused once a thread is joined: a later thread with this
         // id must not pass for the reactor (it would have work accepted that never runs).
         threadID.store(0, ordering: .releasing)
@@ -269,8 +302,6 @@ public final class Reactor: @unchecked Sendable {
         wakeupEvent = nil
         timerEvent?.free()
         timerEvent = nil
-        // Pending timers are dropped, not run: their bodies may expect a live reactor.
-        timers = TimerQueue()
     }
 
     /// Runs submitted work, other threads' and then the reactor's own, each in FIFO

@@ -44,6 +44,19 @@ public final class ReactorGroup: Sendable {
         for reactor in reactors { reactor.shutdown() }
     }
 
+    /// A group released without ``shutdown()`` stops its reactors (their threads keep
+    /// them alive, so nothing else would). From a thread of its own, since the last
+    /// reference may be dropped on one of those reactors' threads.
+    deinit {
+        let reactors = self.reactors
+        let stop = { for reactor in reactors { reactor.shutdown() } }
+        if let thread = try? spawnThread(name: "group-stop", stop) {
+            pthread_detach(thread)
+        } else if !reactors.contains(where: \.inReactor) {
+            stop()
+        }
+    }
+
     /// The number of online CPUs, at least 1.
     public static var activeProcessorCount: Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -3,8 +3,10 @@ import Synchronization
 
 /// A handle to a timer created by ``Reactor/schedule(after:repeating:_:)``.
 ///
-/// Cancelling is safe from any thread: once ``cancel()`` has returned, the timer's
-/// body does not start again.
+/// Cancelling is safe from any thread. On the reactor thread, once ``cancel()`` has
+/// returned the timer's body does not start again. From another thread the cancel is
+/// not synchronous with the reactor: a body that is starting at that very moment may
+/// still run once, and never again after it.
 public struct ScheduledTimer: Sendable {
     let state: TimerState
     let reactor: Reactor
