@@ -22,7 +22,7 @@ struct EndpointURLTests {
         Valid(url: "redis://h?db=4", address: .tcp(host: "h", port: 6379), database: 4),
         Valid(url: "redis://[::1]", address: .tcp(host: "::1", port: 6379)),
         Valid(url: "redis://[::1]:6390/3", address: .tcp(host: "::1", port: 6390), database: 3),
-        Valid(url: "redis://[fe80::1%25eth0]:6379", address: .tcp(host: "fe80::1%25eth0", port: 6379)),
+        Valid(url: "redis://[fe80::1%25eth0]:6379", address: .tcp(host: "fe80::1%eth0", port: 6379)),
         Valid(url: "redis://alice:secret@h:1234/1", address: .tcp(host: "h", port: 1234), username: "alice", password: "secret", database: 1),
         Valid(url: "redis://:secret@h", address: .tcp(host: "h", port: 6379), password: "secret"),
         Valid(url: "redis://alice@h", address: .tcp(host: "h", port: 6379), username: "alice"),

@@ -8,7 +8,10 @@ extension RedisClient {
     /// naming the endpoint and the last error once `timeout` has passed.
     public static func waitServe(_ endpoint: RedisEndpoint, timeout: Duration = .seconds(5)) async throws {
         let deadline = ContinuousClock.now + timeout
-        var configuration = RedisConfiguration(connectTimeout: min(timeout, .seconds(1)), connections: 1)
+        // Every step bounded by a second at most: a server that accepts and then stalls
+        // must not hold a PING past the caller's timeout.
+        let step = min(timeout, .seconds(1))
+        var configuration = RedisConfiguration(connectTimeout: step, commandTimeout: step, livenessTimeout: step, connections: 1)
         configuration.backoff = .init(initial: .milliseconds(10), maximum: .milliseconds(100))
         let client = try RedisClient(endpoint, configuration: configuration)
         defer { Task { await client.close(gracePeriod: .zero) } }

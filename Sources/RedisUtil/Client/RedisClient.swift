@@ -48,6 +48,9 @@ public final class RedisClient: Sendable {
     ///   - group: reactors to run on; by default the client creates (and on ``close()``
     ///     stops) one reactor per core.
     public init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration = .init(), group: ReactorGroup? = nil) throws(RedisError) {
+        if case .tcp(_, let port) = endpoint.address, !(1...65535).contains(port) {
+            throw RedisError.invalidArgument("port \(port) is outside 1…65535")
+        }
         self.endpoint = endpoint
         let configuration = configuration.applying(endpoint)
         self.configuration = configuration

@@ -116,7 +116,10 @@ struct ConnectionStateMachine {
                 let bytes = resp2Handshake(includingSelect: true)
                 return awaiting.isEmpty ? becomeReady() : .write(bytes)
             }
-            return .fail(.handshakeFailed(step: step.description, message: message))
+            // The client name is a label for CLIENT LIST. An ACL may refuse CLIENT (RESP3's
+            // HELLO … SETNAME is not checked against it): the connection works without one.
+            guard step == .setName else { return .fail(.handshakeFailed(step: step.description, message: message)) }
+            return awaiting.isEmpty ? becomeReady() : .wait
         }
         if step == .hello {
             negotiated = .resp3

@@ -87,6 +87,10 @@ enum AddressResolver {
             }
             completion(.success([address]))
         case .tcp(let host, let port):
+            guard (1...65535).contains(port) else {
+                completion(.failure(.invalidArgument("port \(port) is outside 1…65535")))
+                return
+            }
             if let address = SocketAddress.numeric(host: host, port: port) {
                 completion(.success([address]))
                 return

@@ -39,7 +39,8 @@ extension RedisEndpoint {
                 rest = rest[rest.index(after: at)...]
             }
             guard rest.hasPrefix("/"), rest.count > 1 else { throw fail("a unix URL needs an absolute socket path, as in unix:///run/redis.sock") }
-            self.init(.unix(path: String(rest)))
+            // Percent-decoded, as redis-py's from_url does.
+            self.init(.unix(path: try RedisEndpoint.percentDecoded(rest, field: "path", fail: fail)))
             (username, password) = credentials
             database = try databaseFromQuery()
         case "redis":
@@ -78,7 +79,8 @@ extension RedisEndpoint {
         var portText: Substring?
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { throw fail("unterminated [IPv6] host") }
-            host = authority[authority.index(after: authority.startIndex)..<close]
+            // RFC 6874 writes a zone's "%" as "%25" (fe80::1%25eth0).
+            host = Substring(try percentDecoded(authority[authority.index(after: authority.startIndex)..<close], field: "host", fail: fail))
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
                 guard after.hasPrefix(":") else { throw fail("expected :port after ]") }
@@ -137,10 +139,14 @@ extension RedisEndpoint {
         }
     }
 
-    /// The URL with any password replaced by `***`, for error messages.
+    /// The URL with any password replaced by `***`, for error messages. Without a
+    /// well-formed `scheme://`, everything before the last `@` is hidden: where the
+    /// credentials start cannot be told.
     static func redactingPassword(in url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://"),
-              let at = url[schemeEnd.upperBound...].lastIndex(of: "@") else { return url }
+        guard let at = url.lastIndex(of: "@") else { return url }
+        guard let schemeEnd = url.firstRange(of: "://"), schemeEnd.upperBound <= at else {
+            return "***" + String(url[at...])
+        }
         let info = url[schemeEnd.upperBound..<at]
         guard let colon = info.firstIndex(of: ":") else { return url }
         return String(url[..<info.index(after: colon)]) + "***" + String(url[at...])
