@@ -32,8 +32,27 @@ enum ChannelOperations {
         ]
     }
 
+    /// The channel a workload uses.
+    static func channelName(_ workload: Workload) -> String { "/bench/\(workload.rawValue)" }
+
     static func prepare(_ plan: RunPlan, client: RedisClient, group: ReactorGroup) async throws -> Runner.Prepared {
-        let name = "/bench/\(plan.workload.rawValue)"
+        var prepared = try await prepareOperation(plan, client: client, group: group)
+        prepared.bytesPerOperation = try await messageBytes(plan, client: client)
+        return prepared
+    }
+
+    /// The JSON size of one benchmark message, as stored: `--size` is a target, and a
+    /// small one is exceeded by the timestamp and sequence number.
+    private static func messageBytes(_ plan: RunPlan, client: RedisClient) async throws -> Int {
+        let probe = "/bench/size-probe"
+        try await RedisChannel(client: client, probe, peer: .client).send(BenchMessage.make(seq: 0, padding: BenchMessage.padding(size: plan.size)))
+        let bytes = try await client.send("LINDEX", "\(probe)/client", 0).bytes?.count ?? plan.size
+        try await client.send("DEL", "\(probe)/client")
+        return bytes
+    }
+
+    private static func prepareOperation(_ plan: RunPlan, client: RedisClient, group: ReactorGroup) async throws -> Runner.Prepared {
+        let name = channelName(plan.workload)
         let client_ = RedisChannel(client: client, name, peer: .client)
         let server = RedisChannel(client: client, name, peer: .server)
         try await client.send("DEL", "\(name)/client", "\(name)/server")
@@ -45,7 +64,8 @@ enum ChannelOperations {
                 async: { index in (try? await client_.send(BenchMessage.make(seq: index, padding: padding))) != nil }
             ))
         case .channelRecv:
-            let total = plan.warmup + (plan.duration == nil ? plan.messages : 5_000_000)
+            // 1M a second for a --duration run: above what a client receives here.
+            let total = Runner.prefill(plan, perSecond: 1_000_000)
             var sent = 0
             while sent < total {
                 let batch = min(1000, total - sent)
@@ -107,42 +127,92 @@ enum ChannelOperations {
         })
     }
 
-    /// `--producers` tasks send into the channel, `--consumers` tasks block-receive from
-    /// it; latency is from the timestamp inside each message to its receipt.
+    /// `--producers` send into the channel (through `--api`'s facade), `--consumers`
+    /// tasks block-receive from it; latency is from the timestamp inside each message to
+    /// its receipt. A send that fails is an error and counts as delivered, so that the
+    /// consumers do not wait for it; consumers give up on a server that fails them.
     private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
         let padding = BenchMessage.padding(size: plan.size)
         let noop = Operation(callback: { _, done in done(true) }, async: { _ in true })
         return Runner.Prepared(operation: noop, custom: { counters, log in
             let stop = Stop()
+            let producersLeft = Countdown(plan.producers)
+            @Sendable func sendFailed(_ error: any Error) {
+                counters.completed(at: monotonicNanoseconds(), ok: false)
+                // A lost server ends the run; each further send would wait out a connect timeout.
+                if isConnectionFailure(error) { counters.stop.store(true, ordering: .relaxed) }
+                if counters.completed.load(ordering: .relaxed) >= counters.sent { stop.request() }
+            }
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<plan.producers {
                     group.addTask(executorPreference: reactors[index % reactors.count]) {
+                        defer { producersLeft.decrement() }
+                        if plan.api == .callback {
+                            await produceWithCallbacks(producer, counters: counters, padding: padding, failed: sendFailed)
+                            return
+                        }
                         while let index = counters.claim() {
-                            if (try? await producer.send(BenchMessage.make(seq: index, padding: padding))) == nil {
-                                counters.errors.add(1, ordering: .relaxed)
-                            }
+                            do { try await producer.send(BenchMessage.make(seq: index, padding: padding)) } catch { sendFailed(error) }
                         }
                     }
                 }
                 for index in 0..<plan.consumers {
                     group.addTask(executorPreference: reactors[(plan.producers + index) % reactors.count]) {
+                        var idleSince: UInt64?
                         while !stop.requested {
                             // As a worker pool would: take what is waiting in one round
                             // trip, and block only when the channel is empty.
-                            var messages = (try? await consumer.recv(as: BenchMessage.self, max: 64)) ?? []
-                            if messages.isEmpty {
-                                guard let message = try? await consumer.brecv(as: BenchMessage.self, timeout: .milliseconds(200)) else { continue }
-                                messages = [message]
+                            var messages: [BenchMessage]
+                            do {
+                                messages = try await consumer.recv(as: BenchMessage.self, max: 64)
+                                if messages.isEmpty, let message = try await consumer.brecv(as: BenchMessage.self, timeout: .milliseconds(200)) {
+                                    messages = [message]
+                                }
+                            } catch {
+                                if counters.errors.add(1, ordering: .relaxed).newValue > 1000 || isConnectionFailure(error) {
+                                    counters.stop.store(true, ordering: .relaxed)
+                                    stop.request()
+                                }
+                                continue
                             }
                             let now = monotonicNanoseconds()
+                            guard !messages.isEmpty else {
+                                // Producers done and nothing arriving for a second: what is
+                                // missing was lost (a server that died): count it and stop.
+                                if producersLeft.isZero {
+                                    if now &- (idleSince ?? now) > 1_000_000_000 {
+                                        let missing = counters.sent - counters.completed.load(ordering: .relaxed)
+                                        if missing > 0 { counters.errors.add(missing, ordering: .relaxed) }
+                                        stop.request()
+                                    }
+                                    idleSince = idleSince ?? now
+                                }
+                                continue
+                            }
+                            idleSince = nil
                             for message in messages { log.record(index: message.seq, nanoseconds: now &- message.t) }
                             let done = counters.completed.add(messages.count, ordering: .relaxed).newValue
+                            if now > counters.lastCompletion.load(ordering: .relaxed) { counters.lastCompletion.store(now, ordering: .relaxed) }
                             if done >= counters.sent { stop.request() }
                         }
                     }
                 }
             }
         })
+    }
+
+    /// One producer on the callback facade: each send's completion sends the next.
+    private static func produceWithCallbacks(_ producer: RedisChannel, counters: RunCounters, padding: String, failed: @escaping @Sendable (any Error) -> Void) async {
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            @Sendable func next() {
+                guard let index = counters.claim() else { return finished.resume() }
+                producer.send(BenchMessage.make(seq: index, padding: padding)) { result in
+                    if case .failure(let error) = result { failed(error) }
+                    next()
+                }
+            }
+            next()
+        }
     }
 }
 
@@ -151,6 +221,22 @@ final class Stop: Sendable {
     private let flag = Atomic<Bool>(false)
     var requested: Bool { flag.load(ordering: .relaxed) }
     func request() { flag.store(true, ordering: .relaxed) }
+}
+
+/// Whether `error` means the server is gone (rather than one command refused).
+func isConnectionFailure(_ error: any Error) -> Bool {
+    switch error as? RedisError {
+    case .connectionFailed?, .connectionLost?, .closed?: true
+    default: false
+    }
+}
+
+/// How many of a run's tasks are still going.
+final class Countdown: Sendable {
+    private let left: Atomic<Int>
+    init(_ count: Int) { left = Atomic(count) }
+    func decrement() { left.subtract(1, ordering: .relaxed) }
+    var isZero: Bool { left.load(ordering: .relaxed) == 0 }
 }
 
 /// A benchmark failure with a message for the user.

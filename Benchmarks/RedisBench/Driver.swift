@@ -14,6 +14,9 @@ final class RunCounters: Sendable {
     let completed = Atomic<Int>(0)
     let errors = Atomic<Int>(0)
     let stop = Atomic<Bool>(false)
+    /// When the latest operation completed (monotonic ns): the measured phase ends
+    /// there, not when idle peers notice the end (a 200 ms blocking receive).
+    let lastCompletion = Atomic<UInt64>(0)
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
@@ -22,6 +25,14 @@ final class RunCounters: Sendable {
     var sent: Int {
         let handed = next.load(ordering: .relaxed)
         return stop.load(ordering: .relaxed) || handed >= limit ? min(handed, limit) : Int.max
+    }
+
+    /// Notes an operation that completed at `nanoseconds`.
+    func completed(at nanoseconds: UInt64, ok: Bool) {
+        completed.add(1, ordering: .relaxed)
+        if nanoseconds > lastCompletion.load(ordering: .relaxed) { lastCompletion.store(nanoseconds, ordering: .relaxed) }
+        // A failing server would otherwise turn the run into an error storm.
+        if !ok, errors.add(1, ordering: .relaxed).newValue > 1000 { stop.store(true, ordering: .relaxed) }
     }
 
     /// The next operation index, or `nil` when the run is over.
@@ -48,12 +59,9 @@ enum Driver {
                 }
                 let start = monotonicNanoseconds()
                 operation.callback(index) { ok in
-                    log.record(index: index, nanoseconds: monotonicNanoseconds() &- start)
-                    counters.completed.add(1, ordering: .relaxed)
-                    if !ok {
-                        // A failing server would otherwise turn the run into an error storm.
-                        if counters.errors.add(1, ordering: .relaxed).newValue > 1000 { counters.stop.store(true, ordering: .relaxed) }
-                    }
+                    let end = monotonicNanoseconds()
+                    log.record(index: index, nanoseconds: end &- start)
+                    counters.completed(at: end, ok: ok)
                     step()
                 }
             }
@@ -70,11 +78,9 @@ enum Driver {
                     while let index = counters.claim() {
                         let start = monotonicNanoseconds()
                         let ok = await operation.async(index)
-                        log.record(index: index, nanoseconds: monotonicNanoseconds() &- start)
-                        counters.completed.add(1, ordering: .relaxed)
-                        if !ok, counters.errors.add(1, ordering: .relaxed).newValue > 1000 {
-                            counters.stop.store(true, ordering: .relaxed)
-                        }
+                        let end = monotonicNanoseconds()
+                        log.record(index: index, nanoseconds: end &- start)
+                        counters.completed(at: end, ok: ok)
                     }
                 }
             }

@@ -13,9 +13,10 @@ enum RawOperations {
                 async: { _ in (try? await client.send("RPUSH", listKey, payload)) != nil }
             )
         case .lpop:
+            // An empty pop (null) popped nothing: an error, not an operation.
             return Operation(
-                callback: { _, done in client.send("LPOP", listKey) { done(isSuccess($0)) } },
-                async: { _ in (try? await client.send("LPOP", listKey)) != nil }
+                callback: { _, done in client.send("LPOP", listKey) { done(((try? $0.get())?.isNull) == false) } },
+                async: { _ in ((try? await client.send("LPOP", listKey))?.isNull) == false }
             )
         case .ping:
             return Operation(

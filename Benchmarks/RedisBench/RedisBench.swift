@@ -25,7 +25,7 @@ struct RedisBench: AsyncParsableCommand {
     @Option(name: .customLong("workload"), help: "Workload to run (repeatable): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads: [Workload] = []
 
-    @Option(help: "Connections (redis-benchmark -c).")
+    @Option(help: "Multiplexed connections (redis-benchmark -c). Blocking receives use dedicated connections besides these.")
     var connections: Int = 4
 
     @Option(help: "Commands in flight per connection (redis-benchmark -P).")
@@ -34,10 +34,10 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Operations per run (default depends on the workload).")
     var messages: Int?
 
-    @Option(help: "Payload bytes per message.")
+    @Option(help: "Payload bytes per message (a channel message's JSON is at least about 43 bytes; MB/s counts what is stored).")
     var size: Int = 64
 
-    @Option(help: "Facade: callback, async or both.")
+    @Option(help: "Facade: callback, async or both (for channel-pipe: the producers' facade).")
     var api: API = .both
 
     @Option(help: "Producers for channel-pipe.")
@@ -52,7 +52,7 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Reactor threads of the client (default: one per core).")
     var reactors: Int?
 
-    @Option(help: "Run each workload for this many seconds instead of a message count.")
+    @Option(help: "Run each workload for this many seconds instead of a message count (latency from the last 4M operations).")
     var duration: Double?
 
     @Option(help: "Unmeasured operations before each run (default: a tenth of the messages, at most 10,000).")
@@ -73,7 +73,11 @@ struct RedisBench: AsyncParsableCommand {
     func validate() throws {
         guard connections > 0 else { throw ValidationError("--connections must be at least 1") }
         guard pipeline > 0 else { throw ValidationError("--pipeline must be at least 1") }
-        guard size >= 16 else { throw ValidationError("--size must be at least 16 bytes (channel messages carry a timestamp)") }
+        // Channel messages carry a timestamp and a sequence number; raw payloads may be empty.
+        let runsChannels = workloads.isEmpty || workloads.contains { $0.redisBenchmarkTest == nil }
+        guard size >= (runsChannels ? 16 : 0) else {
+            throw ValidationError(runsChannels ? "--size must be at least 16 bytes for channel workloads (their messages carry a timestamp)" : "--size cannot be negative")
+        }
         if let messages, messages <= 0 { throw ValidationError("--messages must be positive") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         guard producers > 0, consumers > 0 else { throw ValidationError("--producers and --consumers must be at least 1") }
@@ -94,7 +98,7 @@ struct RedisBench: AsyncParsableCommand {
             do {
                 server = try LocalRedisServer()
             } catch {
-                throw CleanExit.message("redis-bench: cannot start a private redis-server: \(error)")
+                throw Self.failure("cannot start a private redis-server: \(error)")
             }
             target = .tcp(host: server!.host, port: server!.port)
         }
@@ -103,17 +107,24 @@ struct RedisBench: AsyncParsableCommand {
         do {
             try await RedisClient.waitServe(target, timeout: .seconds(3))
         } catch {
-            throw CleanExit.message("redis-bench: \(error)")
+            throw Self.failure("\(error)")
         }
         let group = try ReactorGroup(count: reactors ?? ReactorGroup.activeProcessorCount, name: "bench")
         defer { group.shutdown() }
 
-        let runner = Runner(endpoint: target, group: group, progress: !quiet && isatty(2) == 1 && !json)
+        let interactive = !quiet && !json && isatty(2) == 1
+        let runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil)
         var results: [RunResult] = []
         var hiredisLines: [String] = []
-        let hiredis = compareHiredis ? HiredisComparison.build() : nil
-        if compareHiredis && hiredis == nil && !json {
-            FileHandle.standardError.write(Data("redis-bench: cannot build the hiredis reference (needs gcc, libhiredis-dev, libevent-dev)\n".utf8))
+        // The C harness pushes 64-byte values only.
+        let hiredis = compareHiredis && size == 64 ? HiredisComparison.build() : nil
+        if compareHiredis && size != 64 {
+            Self.warn("the hiredis reference pushes 64-byte values; not run with --size \(size)")
+        } else if compareHiredis && hiredis == nil {
+            Self.warn("cannot build the hiredis reference (needs gcc, libhiredis-dev, libevent-dev)")
+        }
+        if compareRedisBenchmark && RedisBenchmarkComparison.executable == nil {
+            Self.warn("redis-benchmark is not installed (apt-get install redis-tools); its columns stay empty")
         }
         for plan in plans() {
             for concrete in plan.api.concrete {
@@ -126,7 +137,7 @@ struct RedisBench: AsyncParsableCommand {
                     // machine's speed moves both sides of a ratio together.
                     var result = try await runner.run(single)
                     if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, case .tcp(let host, let port) = target.address {
-                        if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single) }
+                        if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single, count: result.messages) }
                         let theirs = RedisBenchmarkComparison.opsPerSecond(
                             test: test, host: host, port: port, connections: single.connections,
                             pipeline: single.pipeline, requests: result.messages, size: single.size)
@@ -151,11 +162,11 @@ struct RedisBench: AsyncParsableCommand {
                         single.connections, single.pipeline, Report.grouped(figures.opsPerSecond), figures.cpuMicrosecondsPerOp))
                 }
                 results.append(result)
-                if !json && !quiet { FileHandle.standardError.write(Data("done: \(result.workload) \(result.api) \(Report.grouped(result.opsPerSec)) ops/s\n".utf8)) }
+                if interactive { FileHandle.standardError.write(Data("done: \(result.workload) \(result.api) \(Report.grouped(result.opsPerSec)) ops/s\n".utf8)) }
             }
         }
         if json {
-            print(Report.json(results))
+            print(try Report.json(results))
         } else {
             let version = server?.redisVersion ?? "external"
             let roundsNote = rounds > 1 ? ", median of \(rounds) rounds" : ""
@@ -163,6 +174,17 @@ struct RedisBench: AsyncParsableCommand {
             print(Report.table(results))
             for line in hiredisLines { print(line) }
         }
+    }
+
+    /// A failure that ends the run: its message on stderr (never on stdout, where
+    /// --json output goes), and a non-zero exit status.
+    static func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("redis-bench: \(message)\n".utf8))
+        return ExitCode.failure
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("redis-bench: \(message)\n".utf8))
     }
 
     /// The runs: the user's workloads with the user's knobs, or the representative default set.

@@ -25,7 +25,8 @@ enum RedisBenchmarkComparison {
         let row = test == "ping" ? "PING_MBULK" : test.uppercased()
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-            if fields.count >= 2, fields[0] == row, let rps = Double(fields[1]) { return rps }
+            // A run too short to time reports "inf": not a figure to compare against.
+            if fields.count >= 2, fields[0] == row, let rps = Double(fields[1]) { return rps.isFinite && rps > 0 ? rps : nil }
         }
         return nil
     }

@@ -52,10 +52,12 @@ struct RunResult: Encodable, Sendable {
 }
 
 enum Report {
-    static func json(_ results: [RunResult]) -> String {
+    /// Throws rather than print an empty array: a script must not mistake a figure JSON
+    /// cannot hold (an infinity) for "no runs".
+    static func json(_ results: [RunResult]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: (try? encoder.encode(results)) ?? Data("[]".utf8), as: UTF8.self)
+        return String(decoding: try encoder.encode(results), as: UTF8.self)
     }
 
     static func table(_ results: [RunResult]) -> String {
@@ -86,6 +88,7 @@ enum Report {
     }
 
     static func grouped(_ value: Double) -> String {
+        guard value.isFinite else { return "–" }
         let digits = String(Int(value.rounded()))
         var out = ""
         for (offset, character) in digits.reversed().enumerated() {

@@ -9,6 +9,9 @@ struct Runner: Sendable {
     let endpoint: RedisEndpoint
     let group: ReactorGroup
     let progress: Bool
+    /// Whether the server is our private process, whose CPU time is its own; an
+    /// external server's `INFO cpu` counts every other client too.
+    let measuresServerCPU: Bool
 
     func run(_ plan: RunPlan) async throws -> RunResult {
         // Every ping-pong lane and pipe consumer holds a blocking connection while it waits.
@@ -36,9 +39,11 @@ struct Runner: Sendable {
 
         let limit = plan.duration == nil ? plan.messages : Int.max
         let counters = RunCounters(limit: limit)
-        let log = LatencyLog(capacity: min(plan.messages, 4_000_000))
-        let serverBefore = try? await serverCPUSeconds(client)
+        // The latest 4M samples of a --duration run (the log keeps the most recent ones).
+        let log = LatencyLog(capacity: plan.duration == nil ? min(plan.messages, 4_000_000) : 4_000_000)
+        let serverBefore = measuresServerCPU ? try? await serverCPUSeconds(client) : nil
         let cpuBefore = processCPUSeconds()
+        let startNanoseconds = monotonicNanoseconds()
         let start = monotonicSeconds()
         let ticker = startProgress(plan, counters: counters, start: start)
         if let duration = plan.duration {
@@ -49,21 +54,35 @@ struct Runner: Sendable {
         } else {
             await drive(plan, lanes: lanes, counters: counters, log: log, operation: workload.operation)
         }
-        let seconds = monotonicSeconds() - start
+        // Up to the last completion: peers that answer notice the end only at their next
+        // blocking-receive timeout, which is not part of the work measured.
+        let lastCompletion = counters.lastCompletion.load(ordering: .relaxed)
+        let seconds = lastCompletion > startNanoseconds ? Double(lastCompletion - startNanoseconds) / 1e9 : monotonicSeconds() - start
         let cpu = processCPUSeconds() - cpuBefore
         ticker?.cancel()
         if ticker != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        let serverAfter = try? await serverCPUSeconds(client)
+        let serverAfter = measuresServerCPU ? try? await serverCPUSeconds(client) : nil
+        try? await cleanUp(plan, client: client)
         let completed = counters.completed.load(ordering: .relaxed)
-        let ops = Double(completed) / seconds
+        let errors = counters.errors.load(ordering: .relaxed)
+        // A failed operation is an error, not an operation done.
+        let succeeded = max(0, completed - errors)
+        let ops = Double(succeeded) / seconds
         return RunResult(
             workload: plan.workload.rawValue, api: plan.api.rawValue, connections: plan.connections, pipeline: plan.pipeline,
-            size: plan.size, messages: completed, seconds: seconds, opsPerSec: ops,
-            mbPerSec: ops * Double(plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram()),
+            size: plan.size, messages: succeeded, seconds: seconds, opsPerSec: ops,
+            mbPerSec: ops * Double(workload.bytesPerOperation ?? plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram()),
             clientCpuUsPerOp: completed > 0 ? cpu * 1e6 / Double(completed) : 0,
             serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },
             redisBenchmarkOpsPerSec: nil, ratioVsRedisBenchmark: nil,
-            errors: counters.errors.load(ordering: .relaxed))
+            errors: errors)
+    }
+
+    /// Removes the keys the run wrote, so that a run against an external server leaves
+    /// nothing behind (a channel run can leave hundreds of MB).
+    private func cleanUp(_ plan: RunPlan, client: RedisClient) async throws {
+        let name = ChannelOperations.channelName(plan.workload)
+        try await client.send("UNLINK", RawOperations.listKey, "\(name)/client", "\(name)/server")
     }
 
     private func drive(_ plan: RunPlan, lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
@@ -77,26 +96,39 @@ struct Runner: Sendable {
     struct Prepared: Sendable {
         var operation: Operation
         var custom: (@Sendable (RunCounters, LatencyLog) async -> Void)? = nil
+        /// Bytes each operation moves, when it is not `--size` (a channel message's JSON,
+        /// a PING's nothing).
+        var bytesPerOperation: Int? = nil
     }
 
     private func prepare(_ plan: RunPlan, client: RedisClient, payload: [UInt8]) async throws -> Prepared {
         if let raw = RawOperations.operation(for: plan.workload, client: client, payload: payload) {
             if plan.workload == .lpop {
-                // Enough elements for warm-up and run, so that every LPOP pops something.
-                let needed = plan.warmup + (plan.duration == nil ? plan.messages : 20_000_000)
-                try await RawOperations.fill(RawOperations.listKey, count: min(needed, 20_000_000), payload: payload, client: client)
+                // Enough elements for warm-up and run, so that every LPOP pops something
+                // (an empty pop counts as an error). A --duration run gets 2M per second,
+                // above what a client pops here, rather than a fixed 20M.
+                try await RawOperations.fill(RawOperations.listKey, count: Self.prefill(plan, perSecond: 2_000_000), payload: payload, client: client)
             }
-            return Prepared(operation: raw)
+            return Prepared(operation: raw, bytesPerOperation: plan.workload == .ping ? 0 : nil)
         }
         return try await ChannelOperations.prepare(plan, client: client, group: group)
     }
 
-    /// Fills redis-benchmark's own list so its LPOP pops as ours did.
-    func fillForRedisBenchmark(_ plan: RunPlan) async throws {
+    /// Elements to put in a list before a run that pops: warm-up and run, or for a
+    /// --duration run `perSecond` per second (at most 20M).
+    static func prefill(_ plan: RunPlan, perSecond: Int) -> Int {
+        guard let duration = plan.duration else { return plan.warmup + plan.messages }
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return plan.warmup + min(20_000_000, Int(seconds * Double(perSecond)) + 10_000)
+    }
+
+    /// Fills redis-benchmark's own list with `count` elements, the requests it will make,
+    /// so that its LPOP pops as ours did.
+    func fillForRedisBenchmark(_ plan: RunPlan, count: Int) async throws {
         let client = try RedisClient(endpoint, configuration: .init(connections: 1), group: group)
         defer { Task { await client.close() } }
         try await client.send("DEL", "mylist")
-        try await RawOperations.fill("mylist", count: plan.messages, payload: Array(repeating: UInt8(ascii: "x"), count: plan.size), client: client)
+        try await RawOperations.fill("mylist", count: count, payload: Array(repeating: UInt8(ascii: "x"), count: plan.size), client: client)
     }
 
     /// The server's own CPU seconds (user + sys) from `INFO cpu`.
