@@ -97,23 +97,28 @@ struct ClientFeatureEdgeCaseTests {
         }
     }
 
-    @Test("SCAN can get past a key that is not UTF-8")
+    @Test("SCAN and keys that are not UTF-8: scanBytes reads them, scan says which method to use, listChannels skips them")
     func scanWithBinaryKey() async throws {
         try await withServer { server async throws in
             try await withClient(server) { client async throws in
-                try await client.send("SET", RESPBytesArgument([0x6B, 0xFF, 0xFE]), "binary")
+                let binary: [UInt8] = [0x6B, 0xFF, 0xFE]
+                try await client.send("SET", RESPBytesArgument(binary), "binary")
                 try await client.set("k:text", "text")
-                var seen: [String] = []
-                // Known and left open (see the stop's note): the String-typed SCAN throws
-                // on the page and cannot move past it. A byte-typed SCAN is the fix.
-                await withKnownIssue("SCAN yields Strings and stops at a page holding a non-UTF-8 key") {
-                    do {
-                        for try await key in client.scan(match: "k*") { seen.append(key) }
-                    } catch {
-                        Issue.record("SCAN aborted by a binary key: \(error)")
-                    }
-                    #expect(seen.contains("k:text"))
+                var bytes: [[UInt8]] = []
+                for try await key in client.scanBytes(match: "k*") { bytes.append(key) }
+                #expect(Set(bytes) == [binary, Array("k:text".utf8)])
+                // The String form cannot hold the key: a clear error naming the way out, not
+                // a lossy name that would address another key.
+                await #expect {
+                    for try await _ in client.scan(match: "k*") {}
+                } throws: { error in
+                    guard case RedisError.unexpectedReply(let conversion) = error else { return false }
+                    return "\(conversion)".contains("scanBytes")
                 }
+                // Before the fix, listChannels stopped at such a key.
+                try await client.send("RPUSH", RESPBytesArgument(Array("/jobs/".utf8) + [0xFF] + Array("/client".utf8)), "x")
+                try await client.send("RPUSH", "/jobs/a/client", "x")
+                #expect(try await RedisChannel.listChannels(client: client, prefix: "/jobs/") == ["/jobs/a"])
             }
         }
     }

@@ -29,9 +29,11 @@ extension RedisChannel {
     /// The channels under `prefix` on `client`'s server.
     nonisolated(nonsending) public static func listChannels(client: RedisClient, prefix: String) async throws -> [String] {
         try ChannelPath.validate(prefix: prefix)
+        // Bytes, not Strings: a key that is not UTF-8 cannot name a channel (either side
+        // writes UTF-8 names), and must not stop the listing.
         var keys: [String] = []
-        for try await key in client.scan(match: ChannelPath.scanPattern(prefix: prefix), count: scanCount) {
-            keys.append(key)
+        for try await key in client.scanBytes(match: ChannelPath.scanPattern(prefix: prefix), count: scanCount) {
+            if let key = String(validating: key, as: UTF8.self) { keys.append(key) }
         }
         return ChannelPath.sortedUnique(keys.compactMap(ChannelPath.channel(ofKey:)))
     }
@@ -91,12 +93,13 @@ extension RedisChannel {
 
     /// One `SCAN` page, then the next from its completion, until the cursor is back at 0.
     private static func scanStep(client: RedisClient, pattern: String, cursor: String, found: [String], completion: @escaping Completion<[String]>) {
-        client.execute(.scan(cursor: cursor, match: pattern, count: scanCount)) { result in
+        client.execute(.scanBytes(cursor: cursor, match: pattern, count: scanCount)) { result in
             switch result {
             case .failure(let error):
                 completion(.failure(error))
             case .success(let page):
-                let found = found + page.keys.compactMap(ChannelPath.channel(ofKey:))
+                let keys = page.keys.compactMap { String(validating: $0, as: UTF8.self) }
+                let found = found + keys.compactMap(ChannelPath.channel(ofKey:))
                 if page.cursor == "0" {
                     completion(.success(ChannelPath.sortedUnique(found)))
                 } else {

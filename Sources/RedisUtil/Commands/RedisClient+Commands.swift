@@ -68,21 +68,34 @@ extension RedisClient {
 
     /// Every key matching `pattern`, page by page with `SCAN` (never `KEYS`, which
     /// blocks the server). Keys added or removed during the scan may or may not appear;
-    /// a key may appear twice, as `SCAN` guarantees no more.
-    public func scan(match pattern: String? = nil, count: Int? = nil, type: String? = nil) -> RedisScanSequence {
-        RedisScanSequence(client: self, match: pattern, count: count, type: type)
+    /// a key may appear twice, as `SCAN` guarantees no more. A key that is not UTF-8
+    /// ends the iteration with an error; ``scanBytes(match:count:type:)`` reads any key.
+    public func scan(match pattern: String? = nil, count: Int? = nil, type: String? = nil) -> RedisScanSequence<String> {
+        RedisScanSequence(client: self, match: pattern, count: count, type: type) { bytes throws(RESPConversionError) in
+            guard let key = String(validating: bytes, as: UTF8.self) else {
+                throw RESPConversionError(expected: "String", received: .bulkString, detail: "a key is not valid UTF-8; use scanBytes")
+            }
+            return key
+        }
+    }
+
+    /// As ``scan(match:count:type:)``, each key as its bytes (keys are binary in Redis).
+    public func scanBytes(match pattern: String? = nil, count: Int? = nil, type: String? = nil) -> RedisScanSequence<[UInt8]> {
+        RedisScanSequence(client: self, match: pattern, count: count, type: type) { $0 }
     }
 }
 
-/// The keys of a `SCAN`, fetched one page at a time as they are iterated.
-public struct RedisScanSequence: AsyncSequence, Sendable {
+/// The keys of a `SCAN`, fetched one page at a time as they are iterated: `String`s from
+/// ``RedisClient/scan(match:count:type:)``, bytes from ``RedisClient/scanBytes(match:count:type:)``.
+public struct RedisScanSequence<Key: Sendable>: AsyncSequence, Sendable {
     /// A key.
-    public typealias Element = String
+    public typealias Element = Key
 
     let client: RedisClient
     let match: String?
     let count: Int?
     let type: String?
+    let decode: @Sendable ([UInt8]) throws(RESPConversionError) -> Key
 
     /// Starts a scan at cursor 0.
     public func makeAsyncIterator() -> Iterator {
@@ -93,17 +106,21 @@ public struct RedisScanSequence: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         let sequence: RedisScanSequence
         var cursor = "0"
-        var page: [String] = []
+        var page: [Key] = []
         var finished = false
 
         /// The next key, or `nil` once the server's cursor is back at 0.
-        public mutating func next() async throws -> String? {
+        public mutating func next() async throws -> Key? {
             while page.isEmpty {
                 if finished { return nil }
-                let result = try await sequence.client.execute(.scan(cursor: cursor, match: sequence.match, count: sequence.count, type: sequence.type))
+                let result = try await sequence.client.execute(.scanBytes(cursor: cursor, match: sequence.match, count: sequence.count, type: sequence.type))
                 cursor = result.cursor
-                page = result.keys.reversed()
                 finished = cursor == "0"
+                do {
+                    page = try result.keys.reversed().map { bytes throws(RESPConversionError) in try sequence.decode(bytes) }
+                } catch {
+                    throw RedisError.unexpectedReply(error)
+                }
             }
             return page.popLast()
         }

@@ -54,17 +54,37 @@ extension RedisCommand {
         RedisCommand<Bool>("CLIENT", "UNBLOCK", clientID) { v throws(RESPConversionError) in try v.asBool() }
     }
 
-    /// `SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]`: the next cursor and a page of keys.
+    /// `SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]`: the next cursor and a page of
+    /// keys. A key that is not UTF-8 fails the page; ``scanBytes(cursor:match:count:type:)``
+    /// reads any key.
     public static func scan(cursor: String, match: String? = nil, count: Int? = nil, type: String? = nil) -> RedisCommand<(cursor: String, keys: [String])> {
+        RedisCommand<(cursor: String, keys: [String])>(arguments: scanArguments(cursor, match, count, type)) { v throws(RESPConversionError) in
+            let page = try scanPage(v)
+            return (try page[0].asString(), try page[1].asStrings())
+        }
+    }
+
+    /// As ``scan(cursor:match:count:type:)``, each key as its bytes: keys are binary in Redis.
+    public static func scanBytes(cursor: String, match: String? = nil, count: Int? = nil, type: String? = nil) -> RedisCommand<(cursor: String, keys: [[UInt8]])> {
+        RedisCommand<(cursor: String, keys: [[UInt8]])>(arguments: scanArguments(cursor, match, count, type)) { v throws(RESPConversionError) in
+            let page = try scanPage(v)
+            guard let keys = page[1].withoutAttributes.array else { throw RESPConversionError(expected: "[key]", received: page[1].kind) }
+            return (try page[0].asString(), try keys.map { key throws(RESPConversionError) in try key.asBytes() })
+        }
+    }
+
+    private static func scanArguments(_ cursor: String, _ match: String?, _ count: Int?, _ type: String?) -> [any RESPArgument] {
         var arguments: [any RESPArgument] = ["SCAN", cursor]
         if let match { arguments += ["MATCH", match] }
         if let count { arguments += ["COUNT", count] }
         if let type { arguments += ["TYPE", type] }
-        return RedisCommand<(cursor: String, keys: [String])>(arguments: arguments) { v throws(RESPConversionError) in
-            guard let page = v.withoutAttributes.array, page.count == 2 else {
-                throw RESPConversionError(expected: "[cursor, keys]", received: v.kind)
-            }
-            return (try page[0].asString(), try page[1].asStrings())
+        return arguments
+    }
+
+    private static func scanPage(_ v: RESPValue) throws(RESPConversionError) -> [RESPValue] {
+        guard let page = v.withoutAttributes.array, page.count == 2 else {
+            throw RESPConversionError(expected: "[cursor, keys]", received: v.kind)
         }
+        return page
     }
 }
