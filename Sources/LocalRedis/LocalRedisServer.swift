@@ -165,12 +165,15 @@ public final class LocalRedisServer: Sendable {
                 throw .signalFailed(signal: signal, pid: child.pid, errno: lastErrno)
             }
             // kill(2) only queues the signal; tests that then expect a stall must not race it.
+            // A server that has exited (a zombie not yet reaped, or gone) is not running:
+            // saying so beats a pause that "succeeds" on nothing.
             let deadline = ContinuousClock.now + .seconds(2)
             while ContinuousClock.now < deadline {
-                guard let sample = ProcStat.sample(pid: child.pid) else { return }
+                guard let sample = ProcStat.sample(pid: child.pid), sample.state != "Z", sample.state != "X" else { throw .notRunning }
                 if isReached(sample.state) { return }
                 blockingSleep(.milliseconds(1))
             }
+            throw .signalFailed(signal: signal, pid: child.pid, errno: ETIMEDOUT)
         }
     }
 

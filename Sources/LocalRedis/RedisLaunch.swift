@@ -42,7 +42,9 @@ struct RedisLaunch: Sendable {
                 .joined(separator: "\n")
         }
 
-        let child = try ChildProcess.spawn(executable: executable, arguments: [configPath], outputPath: outputPath)
+        // A command-line option overrides the file: a `daemonize yes` in extraConfig would
+        // fork a server we could neither track nor stop.
+        let child = try ChildProcess.spawn(executable: executable, arguments: [configPath, "--daemonize", "no"], outputPath: outputPath)
         let deadline = ContinuousClock.now + configuration.startTimeout
         while true {
             if let status = child.reapIfExited() {

@@ -17,7 +17,13 @@ enum TemporaryDirectory {
         guard created != nil else {
             throw .temporaryDirectoryFailed(path: base, errno: lastErrno)
         }
-        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Absolute: redis changes into `dir` and then opens the log by the path given, so a
+        // relative $TMPDIR would point it somewhere else.
+        if let resolved = realpath(path, nil) {
+            path = String(cString: resolved)
+            free(resolved)
+        }
         ProcessRegistry.register(directory: path)
         return path
     }

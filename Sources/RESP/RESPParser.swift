@@ -89,16 +89,17 @@ public struct RESPParser: Sendable {
                 if frames.isEmpty { return value }
                 if let finished = deliver(value) { return finished }
             case .aggregate(let kind, let count, let after):
+                // An empty aggregate is a level too: checked before its shortcut.
+                if frames.count >= limits.maxDepth {
+                    return try fail(.depthExceeded, index: start,
+                                    reason: "aggregates nest deeper than the limit of \(limits.maxDepth)")
+                }
                 if count == 0 && kind != .attribute {
                     consume(upTo: after)
                     let value = RESPAggregateFrame.empty(kind)
                     if frames.isEmpty { return value }
                     if let finished = deliver(value) { return finished }
                     continue
-                }
-                if frames.count >= limits.maxDepth {
-                    return try fail(.depthExceeded, index: start,
-                                    reason: "aggregates nest deeper than the limit of \(limits.maxDepth)")
                 }
                 var frame = RESPAggregateFrame(kind: kind, count: count, reserveLimit: (end - after) / 3)
                 if kind == .array || kind == .set || kind == .push {

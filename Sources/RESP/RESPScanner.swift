@@ -300,9 +300,11 @@ enum RESPScanner {
         case .null(let after):
             return .value(.nullArray, end: after)
         case .length(let count, let after):
-            if count > limits.maxAggregateCount {
+            // Maps and attributes hold twice their count in elements (plus one): refused past
+            // what that doubling can hold, whatever limits the caller configured.
+            if count > limits.maxAggregateCount || count > Int.max / 4 {
                 return .failure(.tooManyElements, index: start + 1,
-                                reason: "aggregate of \(count) elements exceeds the limit of \(limits.maxAggregateCount)")
+                                reason: "aggregate of \(count) elements exceeds the limit of \(min(limits.maxAggregateCount, Int.max / 4))")
             }
             let kind: RESPAggregateKind
             switch type {

@@ -137,18 +137,22 @@ extension RESPValue {
         if case .boolean(let value) = self { value } else { nil }
     }
 
-    /// The elements of an array, set or push; nil for other types (including null arrays).
+    /// The elements of an array, set or push (attributes looked through, as every
+    /// conversion does); nil for other types (including null arrays).
     public var array: [RESPValue]? {
         switch self {
         case .array(let elements), .set(let elements), .push(let elements): elements
+        case .attribute: withoutAttributes.array
         default: nil
         }
     }
 
-    /// The pairs of a RESP3 map, or of a RESP2 flat array of even length (`HGETALL` in RESP2).
+    /// The pairs of a RESP3 map, or of a RESP2 flat array of even length (`HGETALL` in
+    /// RESP2), attributes looked through.
     public var map: [(key: RESPValue, value: RESPValue)]? {
         switch self {
         case .map(let pairs): return pairs
+        case .attribute: return withoutAttributes.map
         case .array(let elements) where elements.count % 2 == 0:
             return stride(from: 0, to: elements.count, by: 2).map { (elements[$0], elements[$0 + 1]) }
         default: return nil

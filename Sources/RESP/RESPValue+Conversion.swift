@@ -30,6 +30,12 @@ extension RESPValue {
                 throw value.mismatch("Int", "\(RESPValue.bulkString(b)) is not a decimal integer")
             }
             return i
+        case .bigNumber(let digits):
+            // A RESP3 big number (a Lua script can return one) that happens to fit.
+            guard let i = Int(String(decoding: digits, as: UTF8.self)) else {
+                throw value.mismatch("Int", "big number \(String(decoding: digits, as: UTF8.self)) does not fit in Int")
+            }
+            return i
         default:
             throw value.mismatch("Int")
         }
@@ -44,6 +50,10 @@ extension RESPValue {
         case .simpleString(let b), .bulkString(let b):
             let parsed = b.withUnsafeBufferPointer { RESPScanner.parseDouble($0) }
             guard let d = parsed else { throw value.mismatch("Double", "\(value) is not a number") }
+            return d
+        case .bigNumber(let digits):
+            // The scanner checked the digits; the nearest Double, as for any integer this large.
+            guard let d = Double(String(decoding: digits, as: UTF8.self)) else { throw value.mismatch("Double") }
             return d
         default:
             throw value.mismatch("Double")
