@@ -288,9 +288,16 @@ public final class Reactor: @unchecked Sendable {
         // what it submits in turn, before this thread stops passing for the reactor.
         // Bounded, against work that resubmits itself for ever.
         for _ in 0..<64 {
-            for resource in resources.values { resource.releaseOnShutdown() }
-            resources.removeAll()
-            timers = TimerQueue()
+            do {
+                // Moved out first, then released: a deinit that schedules a timer or
+                // watches an fd again must not find `timers` or `resources` mid-change.
+                let released = resources
+                resources.removeAll()
+                let dropped = timers
+                timers = TimerQueue()
+                for resource in released.values { resource.releaseOnShutdown() }
+                withExtendedLifetime((released, dropped)) {}
+            }
             let moreSubmitted = drainSubmissions()
             let more = runEndOfIteration() || moreSubmitted
             if !more && resources.isEmpty && localSubmissions.isEmpty && endOfIteration.isEmpty && timers.earliestDeadline == nil { break }

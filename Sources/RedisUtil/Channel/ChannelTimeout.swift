@@ -9,10 +9,18 @@ enum ChannelTimeout {
         guard timeout > .zero else {
             throw .invalidArgument("a channel timeout must be positive, got \(timeout); EXPIRE with it would delete the list at once")
         }
+        // Redis refuses expiries past about 9e15 s ("invalid expire time"), and would do so
+        // only after the push: refused here, before anything is sent.
+        guard timeout <= maxExpiry else {
+            throw .invalidArgument("a channel timeout of \(timeout) is beyond what Redis can expire (at most \(maxExpiry))")
+        }
         let (seconds, attoseconds) = timeout.components
         if attoseconds == 0 { return ("EXPIRE", Int(seconds)) }
         return ("PEXPIRE", try milliseconds(roundingUp: timeout))
     }
+
+    /// The longest channel timeout: about 31 million years, well inside Redis' range.
+    static let maxExpiry = Duration.seconds(1_000_000_000_000_000)
 
     /// The `BLPOP` timeout argument: `0` (forever) for `.zero`, whole seconds as an
     /// integer, finer ones as decimal seconds with millisecond precision, rounded up:

@@ -13,6 +13,28 @@ struct JSONReader {
     private let bytes: [UInt8]
     private var position = 0
 
+    /// Whether well-formed JSON `bytes` nest arrays and objects deeper than ``maxDepth``.
+    static func nestingExceedsLimit(_ bytes: [UInt8]) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maxDepth { return true }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return false
+    }
+
     private init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }

@@ -20,15 +20,24 @@ struct JSONValueEncoder {
     /// The bytes a channel sends for `value`, as ``JSONWriter`` writes them: streamed
     /// when the value allows it (``JSONStreamEncoder``), else through the tree.
     static func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
-        if let bytes = try JSONStreamEncoder.encode(value) { return bytes }
-        return try encodeJSONTree(value)
+        let bytes = try JSONStreamEncoder.encode(value) ?? encodeJSONTree(value)
+        // Refuse what no reader, ours or Python's, would read back. Each level takes at
+        // least two bytes, so only a long message can nest that deep: the usual message
+        // is not scanned.
+        if bytes.count > 2 * JSONReader.maxDepth && JSONReader.nestingExceedsLimit(bytes) {
+            throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "nested deeper than \(JSONReader.maxDepth) levels, which no receiver reads"))
+        }
+        return bytes
     }
 
     /// The bytes of `value` through the tree of boxes: every shape of `encode(to:)`.
     static func encodeJSONTree<T: Encodable>(_ value: T) throws -> [UInt8] {
-        if T.self == JSONValue.self { return JSONWriter.write(value as! JSONValue) }
         var out: [UInt8] = []
-        try root(value).write(into: &out)
+        if T.self == JSONValue.self {
+            JSONWriter.write(value as! JSONValue, into: &out)
+        } else {
+            try root(value).write(into: &out)
+        }
         return out
     }
 

@@ -83,11 +83,11 @@ public final class RedisDedicatedConnection: Sendable {
         if case .refused(let error) = route { throw error }
         try markSending(bytes)
         if case .blocking(let deadline) = route {
-            let reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [client, lease] in
-                client.unblock(lease.clientID)
+            let reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [client, lease] answered in
+                client.unblockIfOpen(lease.clientID, answered: answered)
             }
             // As on the client: what a cancelled blocking command took is returned, not lost.
-            if reply.isNull && Task.isCancelled { throw RedisError.cancelled }
+            if Task.isCancelled && CommandRoute.cancelledWithoutEffect(bytes, reply: reply) { throw RedisError.cancelled }
             return reply
         }
         return try await lease.connection.perform(bytes)

@@ -73,36 +73,40 @@ extension RedisConnection {
 
     /// Submits a blocking command and awaits its reply, which a cancellation does not
     /// cut short: by then the command may have taken effect (a `BLPOP` popped an element,
-    /// whose only copy is the reply). Cancelling calls `unblock` (`CLIENT UNBLOCK`, from
-    /// another connection) until the reply comes: null if nothing happened, else what
-    /// the command did (a large element may take a while to arrive). Only a server that
-    /// does not answer within the liveness timeout (30 s without one) makes the call end
-    /// with ``RedisError/cancelled`` anyway, its late reply then swallowed by the slot.
-    nonisolated(nonsending) func performUntilAnswered(_ bytes: [UInt8], timeout: CommandTimeout, unblock: @escaping @Sendable () -> Void) async throws -> RESPValue {
+    /// whose only copy is the reply). Once the task is cancelled and the command has been
+    /// submitted, `unblock` (`CLIENT UNBLOCK`, from another connection) is sent every
+    /// 50 ms until the reply comes: null if nothing happened, else what the command did
+    /// (a large element may take a while to arrive). The call ends with
+    /// ``RedisError/cancelled`` at once instead when `unblock` cannot be sent (it returns
+    /// `false`: the client is closing), and when the server has not answered within the
+    /// liveness timeout (30 s without one); the slot then swallows the late reply. A task
+    /// cancelled before the command was submitted sends nothing at all.
+    ///
+    /// It returns only once every `CLIENT UNBLOCK` it sent has been answered: `CLIENT
+    /// UNBLOCK` names a connection, not a command, so one still on its way would unblock
+    /// the next command the connection runs.
+    nonisolated(nonsending) func performUntilAnswered(
+        _ bytes: [UInt8], timeout: CommandTimeout,
+        unblock: @escaping @Sendable (_ answered: @escaping @Sendable () -> Void) -> Bool
+    ) async throws -> RESPValue {
         let reply = AsyncReply<RESPValue>()
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
-                guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
-                guard reply.arm(continuation) else { return }
-                submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
-            }
-        } onCancel: { [configuration] in
-            let patience = configuration.livenessTimeout ?? .seconds(30)
-            Task {
-                let start = ContinuousClock.now
-                var polls = 0
-                while !reply.isFinished {
-                    let waited = ContinuousClock.now - start
-                    if waited >= patience {
-                        reply.cancel()
-                        return
-                    }
-                    // Again for a while: the UNBLOCK may reach the server before the command.
-                    if polls % 5 == 0 && waited < .milliseconds(400) { unblock() }
-                    polls += 1
-                    try? await Task.sleep(for: .milliseconds(10))
+        let poller = UnblockPoller(reply: reply, patience: configuration.livenessTimeout ?? .seconds(30), unblock: unblock)
+        do {
+            let value = try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
+                    guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
+                    guard reply.arm(continuation) else { return }
+                    submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
+                    poller.submitted()
                 }
+            } onCancel: {
+                poller.cancelled()
             }
+            await poller.stop()
+            return value
+        } catch {
+            await poller.stop()
+            throw error
         }
     }
 
@@ -117,6 +121,102 @@ extension RedisConnection {
             }
         } onCancel: {
             reply.cancel()
+        }
+    }
+}
+
+/// Unblocks a cancelled blocking command until its reply arrives. Polling starts only
+/// when both have happened: the command was submitted and the task was cancelled. A
+/// command never submitted must not be unblocked: the connection's next command would be.
+final class UnblockPoller: Sendable {
+    private struct State {
+        var submitted = false
+        var cancelled = false
+        var started = false
+        var stopped = false
+        /// `CLIENT UNBLOCK`s sent and not yet answered.
+        var inFlight = 0
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+    private let reply: AsyncReply<RESPValue>
+    private let patience: Duration
+    private let unblock: @Sendable (@escaping @Sendable () -> Void) -> Bool
+
+    init(reply: AsyncReply<RESPValue>, patience: Duration, unblock: @escaping @Sendable (@escaping @Sendable () -> Void) -> Bool) {
+        self.reply = reply
+        self.patience = patience
+        self.unblock = unblock
+    }
+
+    func submitted() {
+        if state.withLock({ $0.submitted = true; return Self.startIfReady(&$0) }) { start() }
+    }
+
+    func cancelled() {
+        if state.withLock({ $0.cancelled = true; return Self.startIfReady(&$0) }) { start() }
+    }
+
+    /// Sends no more, and returns once every `CLIENT UNBLOCK` sent has been answered.
+    func stop() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                state.stopped = true
+                if state.inFlight == 0 { return true }
+                state.waiter = done
+                return false
+            }
+            if ready { done.resume() }
+        }
+    }
+
+    private static func startIfReady(_ state: inout State) -> Bool {
+        guard state.submitted && state.cancelled && !state.started && !state.stopped else { return false }
+        state.started = true
+        return true
+    }
+
+    /// One `CLIENT UNBLOCK`, unless stopped; `false` when it could not be sent.
+    private func sendUnblock() -> Bool {
+        guard state.withLock({ state -> Bool in
+            guard !state.stopped else { return false }
+            state.inFlight += 1
+            return true
+        }) else { return true }
+        let sent = unblock { [self] in answered() }
+        if !sent { answered() }
+        return sent
+    }
+
+    private func answered() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.inFlight -= 1
+            guard state.inFlight == 0, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    private func start() {
+        Task { [self] in
+            let start = ContinuousClock.now
+            var polls = 0
+            while !reply.isFinished {
+                if ContinuousClock.now - start >= patience {
+                    reply.cancel()
+                    return
+                }
+                // Repeated: an UNBLOCK that reaches the server before the command does
+                // nothing, and the command may be queued behind others for a while.
+                if polls % 5 == 0 && !sendUnblock() {
+                    reply.cancel()
+                    return
+                }
+                polls += 1
+                try? await Task.sleep(for: .milliseconds(10))
+            }
         }
     }
 }

@@ -1,3 +1,5 @@
+import RESP
+
 /// Where a command may run, decided from its encoded bytes before anything is sent.
 ///
 /// Every caller shares the client's multiplexed connections, so a command that changes
@@ -81,6 +83,15 @@ enum CommandRoute: Sendable {
     }
 
     static let nameless = RedisError.invalidArgument("a command needs at least its name")
+
+    /// Whether a blocking command that was cancelled and unblocked took nothing: its
+    /// reply is null (a pop, a move, a stream read), or it is `WAIT`/`WAITAOF`, which
+    /// answer a count when unblocked but take nothing in any case.
+    static func cancelledWithoutEffect(_ bytes: [UInt8], reply: RESPValue) -> Bool {
+        if reply.isNull { return true }
+        guard let name = EncodedCommand.firstName(bytes) else { return false }
+        return EncodedCommand.equalsIgnoringCase(bytes, name, "WAIT") || EncodedCommand.equalsIgnoringCase(bytes, name, "WAITAOF")
+    }
 
     /// Whether `bytes` hold a `MULTI` or a `WATCH`, which leave state on the connection
     /// until an `EXEC`, `DISCARD` or `UNWATCH`.

@@ -58,13 +58,11 @@ extension RedisClient {
             guard !isClosed else { throw RedisError.closed }
             let lease = try await blocking.lease()
             do {
-                let reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [self] in
-                    unblock(lease.clientID)
+                let reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [self] answered in
+                    unblockIfOpen(lease.clientID, answered: answered)
                 }
                 blocking.release(lease)
-                // Cancelled and unblocked before it took effect; a reply with something in
-                // it (a popped element) is returned, since it is the only copy.
-                if reply.isNull && Task.isCancelled { throw RedisError.cancelled }
+                if Task.isCancelled && CommandRoute.cancelledWithoutEffect(bytes, reply: reply) { throw RedisError.cancelled }
                 return reply
             } catch let error as RedisError {
                 settle(lease, after: error)
@@ -77,6 +75,14 @@ extension RedisClient {
 
     func unblock(_ clientID: Int) {
         send("CLIENT", "UNBLOCK", clientID) { _ in }
+    }
+
+    /// Sends `CLIENT UNBLOCK` unless the client is closed, when it could not go out;
+    /// `answered` runs once the server has answered it (or it failed).
+    func unblockIfOpen(_ clientID: Int, answered: @escaping @Sendable () -> Void) -> Bool {
+        guard !isClosed else { return false }
+        send("CLIENT", "UNBLOCK", clientID) { _ in answered() }
+        return true
     }
 
     /// After a failed blocking call: a cancelled or timed-out command may still own the
