@@ -160,6 +160,12 @@ final class UnblockPoller: Sendable {
 
     /// Sends no more, and returns once every `CLIENT UNBLOCK` sent has been answered.
     func stop() async {
+        // The usual case (never cancelled, or nothing in flight) costs no continuation.
+        let idle = state.withLock { state -> Bool in
+            state.stopped = true
+            return state.inFlight == 0
+        }
+        if idle { return }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { state -> Bool in
                 state.stopped = true
