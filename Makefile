@@ -14,8 +14,9 @@ build: bootstrap
 
 # Test suites run in parallel; each integration suite starts its own redis-server
 # on a free port, so they never share state. Suites named *TimingTests hold the few
-# wall-clock bounds the issues ask for; they run afterwards, alone, so that the
-# million-command tests cannot starve them of the two cores. Last comes a smoke run
+# wall-clock bounds the issues ask for, and scenarios that race a server-side timeout;
+# they run afterwards, alone, so that the million-command tests cannot starve them of
+# the two cores. Last comes a smoke run
 # of the benchmark (debug build, every workload, 20,000 messages) so that it cannot rot.
 test: bootstrap
 	$(SWIFT) build --build-tests

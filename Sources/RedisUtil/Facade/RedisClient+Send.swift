@@ -1,4 +1,5 @@
 import Reactor
+import Synchronization
 import RESP
 
 extension RedisClient {
@@ -57,31 +58,51 @@ extension RedisClient {
         for attempt in 0..<2 {
             guard !isClosed else { throw RedisError.closed }
             let lease = try await blocking.lease()
+            // The lease is handed back exactly once, outside the do/catch: a `throw` inside
+            // it would reach the catch and hand it back a second time.
+            let outcome: Result<RESPValue, RedisError>
             do {
-                let reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [self] answered in
+                outcome = .success(try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [self] answered in
                     unblockIfOpen(lease.clientID, answered: answered)
-                }
+                })
+            } catch let error as RedisError {
+                outcome = .failure(error)
+            } catch {
+                outcome = .failure(.cancelled)
+            }
+            switch outcome {
+            case .success(let reply):
                 blocking.release(lease)
                 if Task.isCancelled && CommandRoute.cancelledWithoutEffect(bytes, reply: reply) { throw RedisError.cancelled }
                 return reply
-            } catch let error as RedisError {
+            case .failure(let error):
                 settle(lease, after: error)
                 if attempt == 0, case .connectionLost(_, _, .notSent) = error { continue }
-                throw error
+                throw Self.cancellation(error)
             }
         }
         preconditionFailure("the loop returns or throws")
     }
 
-    func unblock(_ clientID: Int) {
-        send("CLIENT", "UNBLOCK", clientID) { _ in }
+    /// `CLIENT UNBLOCK … ERROR` answers the unblocked command with an `UNBLOCKED` error:
+    /// for a cancelled caller, that is its cancellation.
+    static func cancellation(_ error: RedisError) -> RedisError {
+        if Task.isCancelled, case .server(let message) = error, message.hasPrefix("UNBLOCKED") { return .cancelled }
+        return error
     }
 
-    /// Sends `CLIENT UNBLOCK` unless the client is closed, when it could not go out;
-    /// `answered` runs once the server has answered it (or it failed).
+    /// `CLIENT UNBLOCK id ERROR`, answered by `answered` (or its final failure); `false`
+    /// when it cannot go out (the client is closed or overloaded).
+    ///
+    /// ERROR rather than the default TIMEOUT: Redis 7.0 crashes when a client whose
+    /// command is postponed by `CLIENT PAUSE WRITE` (as during a failover) is unblocked
+    /// with TIMEOUT. No command timeout: a timed-out UNBLOCK still queued would go out
+    /// later and unblock the connection's next command.
     func unblockIfOpen(_ clientID: Int, answered: @escaping @Sendable () -> Void) -> Bool {
-        guard !isClosed else { return false }
-        send("CLIENT", "UNBLOCK", clientID) { _ in answered() }
+        guard !isClosed, case .success(let connection) = connectionForCallback() else { return false }
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "UNBLOCK", clientID, "ERROR")
+        connection.submit(Submission(bytes: bytes, handlers: .one(.single { _ in answered() }), timeout: .never))
         return true
     }
 
@@ -99,15 +120,22 @@ extension RedisClient {
             }
             blocking.beginSettling()
             let isTimeout = if case .timeout = error { true } else { false }
+            let unanswered = UnansweredCount()
             Task {
                 // A cancellation already sent one CLIENT UNBLOCK; a timeout has not. Either
                 // may have reached the server before the command did, hence the repeats.
                 for attempt in 0..<40 {
                     if lease.connection.load.load(ordering: .acquiring) == 0 {
-                        blocking.endSettling(lease, reusable: true)
+                        // Reused only once no UNBLOCK of ours is still on its way: it would
+                        // unblock the connection's next command.
+                        for _ in 0..<400 where unanswered.value > 0 { try? await Task.sleep(for: .milliseconds(1)) }
+                        blocking.endSettling(lease, reusable: unanswered.value == 0)
                         return
                     }
-                    if attempt % 5 == (isTimeout ? 0 : 4) { unblock(lease.clientID) }
+                    if attempt % 5 == (isTimeout ? 0 : 4) {
+                        unanswered.add()
+                        if !unblockIfOpen(lease.clientID, answered: { unanswered.remove() }) { unanswered.remove() }
+                    }
                     try? await Task.sleep(for: .milliseconds(10))
                 }
                 blocking.endSettling(lease, reusable: false)
@@ -201,4 +229,12 @@ extension RedisClient {
             catch { completion(.failure(.cancelled)) }
         }
     }
+}
+
+/// `CLIENT UNBLOCK`s sent and not yet answered, for a settling connection.
+final class UnansweredCount: Sendable {
+    private let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .acquiring) }
+    func add() { count.add(1, ordering: .relaxed) }
+    func remove() { count.subtract(1, ordering: .releasing) }
 }
