@@ -12,6 +12,8 @@ struct Operation: Sendable {
 final class RunCounters: Sendable {
     let next = Atomic<Int>(0)
     let completed = Atomic<Int>(0)
+    /// Operations that succeeded (messages received, for channel-pipe): what ops/s counts.
+    let succeeded = Atomic<Int>(0)
     let errors = Atomic<Int>(0)
     let stop = Atomic<Bool>(false)
     /// When the latest operation completed (monotonic ns): the measured phase ends
@@ -30,9 +32,19 @@ final class RunCounters: Sendable {
     /// Notes an operation that completed at `nanoseconds`.
     func completed(at nanoseconds: UInt64, ok: Bool) {
         completed.add(1, ordering: .relaxed)
+        guard ok else {
+            // A failing server would otherwise turn the run into an error storm.
+            if errors.add(1, ordering: .relaxed).newValue > 1000 { stop.store(true, ordering: .relaxed) }
+            return
+        }
+        succeeded(count: 1, at: nanoseconds)
+    }
+
+    /// Notes `count` successes at `nanoseconds`: the measured phase ends at the last one
+    /// (failures trailing a dead server are not part of the work measured).
+    func succeeded(count: Int, at nanoseconds: UInt64) {
+        succeeded.add(count, ordering: .relaxed)
         if nanoseconds > lastCompletion.load(ordering: .relaxed) { lastCompletion.store(nanoseconds, ordering: .relaxed) }
-        // A failing server would otherwise turn the run into an error storm.
-        if !ok, errors.add(1, ordering: .relaxed).newValue > 1000 { stop.store(true, ordering: .relaxed) }
     }
 
     /// The next operation index, or `nil` when the run is over.

@@ -143,6 +143,7 @@ struct RedisBench: AsyncParsableCommand {
                             pipeline: single.pipeline, requests: result.messages, size: single.size)
                         result.redisBenchmarkOpsPerSec = theirs
                         result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0 }
+                        try? await runner.removeRedisBenchmarkKeys()
                     }
                     var figures: HiredisComparison.Figures?
                     if let withHiredis, case .tcp(_, let port) = target.address {
