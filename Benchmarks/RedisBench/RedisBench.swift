@@ -180,7 +180,7 @@ struct RedisBench: AsyncParsableCommand {
     /// A failure that ends the run: its message on stderr (never on stdout, where
     /// --json output goes), and a non-zero exit status.
     static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("redis-bench: \(message)\n".utf8))
+        warn(message)
         return ExitCode.failure
     }
 

@@ -125,18 +125,23 @@ struct Runner: Sendable {
     /// Removes what redis-benchmark's rpush and lpop tests leave (`mylist`), so that a
     /// comparison against an external server leaves nothing behind.
     func removeRedisBenchmarkKeys() async throws {
+        try await withSideClient { try await $0.send("UNLINK", "mylist") }
+    }
+
+    /// A one-connection client for work beside a run (redis-benchmark's list).
+    private func withSideClient(_ body: (RedisClient) async throws -> Void) async throws {
         let client = try RedisClient(endpoint, configuration: .init(connections: 1), group: group)
         defer { Task { await client.close() } }
-        try await client.send("UNLINK", "mylist")
+        try await body(client)
     }
 
     /// Fills redis-benchmark's own list with `count` elements, the requests it will make,
     /// so that its LPOP pops as ours did.
     func fillForRedisBenchmark(_ plan: RunPlan, count: Int) async throws {
-        let client = try RedisClient(endpoint, configuration: .init(connections: 1), group: group)
-        defer { Task { await client.close() } }
-        try await client.send("DEL", "mylist")
-        try await RawOperations.fill("mylist", count: count, payload: Array(repeating: UInt8(ascii: "x"), count: plan.size), client: client)
+        try await withSideClient { client in
+            try await client.send("DEL", "mylist")
+            try await RawOperations.fill("mylist", count: count, payload: Array(repeating: UInt8(ascii: "x"), count: plan.size), client: client)
+        }
     }
 
     /// The server's own CPU seconds (user + sys) from `INFO cpu`.

@@ -203,7 +203,7 @@ final class BlockingConnectionPool: Sendable {
     }
 
     private static func close(_ connection: RedisConnection) {
-        connection.reactor.executeIfRunning { connection.close(gracePeriod: .zero) {} }
+        connection.closeOnReactor()
     }
 }
 

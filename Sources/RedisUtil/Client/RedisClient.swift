@@ -171,10 +171,7 @@ public final class RedisClient: Sendable {
             for connection in connections + blocking.drainAll() + subscribed.map(\.connection) {
                 group.addTask {
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        let accepted = connection.reactor.executeIfRunning {
-                            connection.close(gracePeriod: gracePeriod) { done.resume() }
-                        }
-                        if !accepted { done.resume() }
+                        if !connection.closeOnReactor(gracePeriod: gracePeriod, completion: { done.resume() }) { done.resume() }
                     }
                 }
             }
@@ -204,7 +201,7 @@ public final class RedisClient: Sendable {
         Thread.detachNewThread {
             for connection in connections {
                 let done = DispatchSemaphore(value: 0)
-                if connection.reactor.executeIfRunning({ connection.close(gracePeriod: .zero) { done.signal() } }) {
+                if connection.closeOnReactor(completion: { done.signal() }) {
                     done.wait()
                 }
             }

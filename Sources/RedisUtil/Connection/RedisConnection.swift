@@ -547,6 +547,13 @@ final class RedisConnection: @unchecked Sendable {
     /// Stops the connection for good: waits up to `gracePeriod` for replies to commands
     /// already accepted, then closes and fails whatever is left. Reactor thread; calls
     /// `completion` there.
+    /// ``close(gracePeriod:completion:)`` from any thread, on the connection's reactor
+    /// (later, when called on it). `false` when the reactor has stopped: nothing to close.
+    @discardableResult
+    func closeOnReactor(gracePeriod: Duration = .zero, completion: @escaping @Sendable () -> Void = {}) -> Bool {
+        reactor.executeIfRunning { self.close(gracePeriod: gracePeriod, completion: completion) }
+    }
+
     func close(gracePeriod: Duration, completion: @escaping () -> Void) {
         reactor.preconditionInReactor()
         drainInbox()

@@ -72,13 +72,9 @@ enum EncodedCommand {
     static func names(_ bytes: [UInt8], count: Int) -> [String] {
         var names: [String] = []
         var index = 0
-        while names.count < count, let arguments = number(after: UInt8(ascii: "*"), in: bytes, at: &index) {
-            for argument in 0..<arguments {
-                guard let length = number(after: UInt8(ascii: "$"), in: bytes, at: &index),
-                      index + length + 2 <= bytes.count else { return names }
-                if argument == 0 { names.append(String(decoding: bytes[index..<(index + length)], as: UTF8.self).uppercased()) }
-                index += length + 2
-            }
+        while names.count < count, let layout = layout(bytes, at: index) {
+            names.append(String(decoding: bytes[layout.name], as: UTF8.self).uppercased())
+            index = layout.end
         }
         return names
     }

@@ -156,7 +156,7 @@ extension RedisClient {
             heartbeat.end()
             subscriptions.remove(connection)
             // May run on the reactor thread, inside the push handler: close afterwards.
-            _ = connection.reactor.executeIfRunning { connection.close(gracePeriod: .zero) {} }
+            connection.closeOnReactor()
         }
         let subscription = RedisSubscription(stream: stream, continuation: continuation, connection: connection, client: self)
         guard subscriptions.add(subscription) else {
