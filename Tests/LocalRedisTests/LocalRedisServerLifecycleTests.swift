@@ -119,18 +119,6 @@ struct LocalRedisServerLifecycleTests {
         #expect(server.cpuSeconds() == nil)
     }
 
-    @Test func stopEndsAPausedServerToo() throws {
-        let server = try LocalRedisServer(configuration: .init(stopGracePeriod: .seconds(5)))
-        let pid = try #require(server.pid)
-        try server.pause()
-        let start = ContinuousClock.now
-        server.stop()
-        // SIGTERM stays pending on a stopped process unless it is continued; without the SIGCONT
-        // this would wait out the whole grace period.
-        #expect(ContinuousClock.now - start < .seconds(4))
-        #expect(processIsGone(pid))
-    }
-
     @Test func deinitStopsTheServer() throws {
         var pid: Int32 = 0
         var directory = ""

@@ -40,11 +40,7 @@ struct RESPIncrementalParsingTests {
         RESPValue.integer(1).encode(into: &stream)
 
         var parser = RESPParser()
-        let clock = ContinuousClock()
-        var values: [RESPValue] = []
-        let elapsed = try clock.measure {
-            values = try Self.feedInPattern(stream, pattern: [1, 7], parser: &parser)
-        }
+        let values = try Self.feedInPattern(stream, pattern: [1, 7], parser: &parser)
         try #require(values.count == 2)
         #expect(values[1] == .integer(1))
         guard case .bulkString(let received) = values[0] else {
@@ -59,8 +55,6 @@ struct RESPIncrementalParsingTests {
         // Structural proof of linearity: while the payload trickles in, nothing is re-scanned;
         // only the 10-byte header line and the trailing `:1` are ever searched.
         #expect(parser.scannedByteCount < 64, "scanned \(parser.scannedByteCount) bytes")
-        // Generous bound for debug builds on a loaded machine; quadratic behaviour takes minutes.
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
     }
 
     @Test("an aggregate of 100k elements arriving in 3-byte pieces scans each byte about once")

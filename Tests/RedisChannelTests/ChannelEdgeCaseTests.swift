@@ -8,7 +8,7 @@ import Testing
 /// Edge cases of RedisChannel found in a review. The tests whose comment starts
 /// "Before the fix" failed on the code as reviewed; those marked "Coverage" guard
 /// promises no other test covered.
-@Suite(.serialized, .timeLimit(.minutes(1)))
+@Suite(.serialized, .timeLimit(.minutes(4)))
 struct ChannelEdgeCaseTests {
     // MARK: Wrong-type keys
 

@@ -6,7 +6,7 @@ import Testing
 
 /// A review of the RedisChannel fixes in 73bcbbf. Tests whose comment starts "Before the fix"
 /// failed on the code as reviewed; "Coverage" ones guard a promise no other test checks.
-@Suite(.serialized, .timeLimit(.minutes(1)))
+@Suite(.serialized, .timeLimit(.minutes(4)))
 struct ChannelLimitTests {
     /// Coverage: the `pushThenExpire` script around its 1000-message slices (1, 999, 1000,
     /// 1001, 5000), with EXPIRE and with PEXPIRE: every message once, in order, the expiry

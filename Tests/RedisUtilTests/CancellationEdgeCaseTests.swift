@@ -9,7 +9,7 @@ import Testing
 /// A review of the fixes in e58557b, 73bcbbf, c46b2d5 and 86f771a. Tests whose comment
 /// starts "Before the fix" failed on the code as reviewed; "Coverage" ones guard a promise no
 /// other test checks.
-@Suite("Cancelled blocking commands, dropped clients, reactor teardown", .timeLimit(.minutes(1)))
+@Suite("Cancelled blocking commands, dropped clients, reactor teardown", .timeLimit(.minutes(4)))
 struct CancellationEdgeCaseTests {
     /// `calls` of `CLIENT UNBLOCK` in `INFO commandstats` (0 when never called).
     static func unblockCalls(_ probe: ServerProbe) async throws -> Int {

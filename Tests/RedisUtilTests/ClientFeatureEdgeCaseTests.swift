@@ -7,7 +7,7 @@ import RedisUtil
 import RESP
 import Testing
 
-@Suite("Client features: URL edge cases, handshake under ACLs, shared after close, waitServe bounds, typed helpers", .timeLimit(.minutes(1)))
+@Suite("Client features: URL edge cases, handshake under ACLs, shared after close, waitServe bounds, typed helpers", .timeLimit(.minutes(4)))
 struct ClientFeatureEdgeCaseTests {
     static let protocols: [RedisConfiguration.ProtocolVersion] = [.resp3, .resp2]
 

@@ -21,7 +21,7 @@ func finishes<T: Sendable>(within limit: Duration, _ task: Task<T, any Error>, d
     return done.value > 0
 }
 
-@Suite("Connection edge cases: dropped clients, mixed deadlines, stalled servers, refused handshakes", .timeLimit(.minutes(1)))
+@Suite("Connection edge cases: dropped clients, mixed deadlines, stalled servers, refused handshakes", .timeLimit(.minutes(4)))
 struct ConnectionEdgeCaseTests {
     // MARK: Faults fixed after a review (each failed before its fix)
 

@@ -95,7 +95,7 @@ struct FaultTests {
         }
     }
 
-    @Test("async callers held back by a stalled server all go through once it answers; close ends the wait", .timeLimit(.minutes(1)))
+    @Test("async callers held back by a stalled server all go through once it answers; close ends the wait", .timeLimit(.minutes(4)))
     func backpressureWaitersResumeAndClose() async throws {
         try await withServer { server async throws in
             let configuration = RedisConfiguration(commandTimeout: .seconds(30), connections: 1, maxPendingCommands: 10)

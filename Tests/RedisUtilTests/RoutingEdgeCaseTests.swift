@@ -24,7 +24,7 @@ private func subscriptionOfReleasedClient(_ server: LocalRedisServer, _ box: Wea
     return try await client.subscribe(channels: [channel])
 }
 
-@Suite("Edge cases of routing, dedicated connections and subscriptions", .timeLimit(.minutes(1)))
+@Suite("Edge cases of routing, dedicated connections and subscriptions", .timeLimit(.minutes(4)))
 struct RoutingEdgeCaseTests {
     // MARK: CommandRoute
 

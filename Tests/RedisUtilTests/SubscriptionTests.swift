@@ -14,7 +14,7 @@ private func eventually(_ condition: () async throws -> Bool) async throws {
     while !(try await condition()) { try await Task.sleep(for: .milliseconds(10)) }
 }
 
-@Suite("subscribe: publish/subscribe on a connection of its own", .timeLimit(.minutes(1)))
+@Suite("subscribe: publish/subscribe on a connection of its own", .timeLimit(.minutes(4)))
 struct SubscriptionTests {
     @Test("channels, patterns and shard channels: every message after subscribe returns, in order, bytes intact")
     func messages() async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// A review of `performUntilAnswered` / `UnblockPoller` (96bd38f, d49d651). Tests whose
 /// comment starts "Before the fix" failed on the code as reviewed.
-@Suite("UnblockPoller: a cancelled blocking command's CLIENT UNBLOCKs", .timeLimit(.minutes(1)))
+@Suite("UnblockPoller: a cancelled blocking command's CLIENT UNBLOCKs", .timeLimit(.minutes(4)))
 struct UnblockPollerTimingTests {
     /// The id of the one connection blocked in BLPOP.
     static func blockedID(_ probe: ServerProbe) async throws -> Int? {
