@@ -17,6 +17,21 @@ func drain(_ reactor: Reactor) async {
     }
 }
 
+/// The blocking form of ``drain(_:)``, for code on a thread of its own.
+func drainBlocking(_ reactor: Reactor) {
+    let drained = DispatchSemaphore(value: 0)
+    reactor.execute { drained.signal() }
+    drained.wait()
+}
+
+/// Runs `body` on a new thread, not on the cooperative pool, whose few threads a body
+/// that spins or blocks would take from every other test's tasks.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+        Thread.detachNewThread { continuation.resume(returning: body()) }
+    }
+}
+
 /// A Sendable list for recording what callbacks saw.
 final class Recorder<Element: Sendable>: Sendable {
     private let storage = Mutex<[Element]>([])

@@ -126,9 +126,9 @@ struct CancellationEdgeCaseTests {
                 let client = try RedisClient(.tcp(host: server.host, port: server.port))
                 try await client.ping()
                 let blpop = Task { try await client.send("BLPOP", "never", 0) }
-                #expect(try await probe.eventually(limit: .seconds(10)) { try await probe.infoClients("blocked_clients") == 1 })
+                #expect(try await probe.eventually { try await probe.infoClients("blocked_clients") == 1 })
                 let closing = Task { await client.close(gracePeriod: .seconds(25)) }
-                #expect(try await probe.eventually(limit: .seconds(10)) { client.isClosed })
+                #expect(try await probe.eventually { client.isClosed })
                 blpop.cancel()
                 let outcome = Locked<Result<RESPValue, any Error>?>(nil)
                 let watcher = Task {
@@ -158,7 +158,7 @@ struct CancellationEdgeCaseTests {
                 try await withClient(server) { client async throws in
                     try await client.send("SET", "k", "v")
                     let wait = Task { try await client.send("WAIT", 1, 0) }
-                    #expect(try await probe.eventually(limit: .seconds(10)) { try await probe.infoClients("blocked_clients") == 1 })
+                    #expect(try await probe.eventually { try await probe.infoClients("blocked_clients") == 1 })
                     wait.cancel()
                     await #expect(throws: RedisError.cancelled) { try await wait.value }
                 }
@@ -178,7 +178,7 @@ struct CancellationEdgeCaseTests {
                     for round in 0..<50 {
                         let key = "q\(round)"
                         let blpop = Task { try await client.send("BLPOP", key, 0) }
-                        #expect(try await probe.eventually(limit: .seconds(10)) { try await probe.infoClients("blocked_clients") == 1 })
+                        #expect(try await probe.eventually { try await probe.infoClients("blocked_clients") == 1 })
                         let push = Task { try await client.send("RPUSH", key, "e") }
                         blpop.cancel()
                         switch await blpop.result {
@@ -188,7 +188,7 @@ struct CancellationEdgeCaseTests {
                         _ = try await push.value
                         left += try await client.send("LLEN", key).int ?? 0
                     }
-                    #expect(try await probe.eventually(limit: .seconds(10)) { try await probe.infoClients("blocked_clients") == 0 })
+                    #expect(try await probe.eventually { try await probe.infoClients("blocked_clients") == 0 })
                     #expect(returned + left == 50, "returned \(returned), left \(left): lost \(50 - returned - left)")
                     #expect(try await probe.connectedClients() <= 3, "the pool's one connection was reused")
                 }

@@ -64,7 +64,7 @@ struct ConnectionEdgeCaseTests {
             try server.resume()
             resumed = true
             try await withProbe(server) { probe async throws in
-                let ran = try await probe.eventually(limit: .seconds(5)) { completed.value > 0 }
+                let ran = try await probe.eventually(limit: .seconds(30)) { completed.value > 0 }
                 #expect(ran, "the PING's completion never ran: the command was dropped silently")
                 #expect(completed.value <= 1)
             }
