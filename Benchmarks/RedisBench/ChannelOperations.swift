@@ -60,8 +60,8 @@ enum ChannelOperations {
         switch plan.workload {
         case .channelSend:
             return Runner.Prepared(operation: Operation(
-                callback: { index, done in client_.send(BenchMessage.make(seq: index, padding: padding)) { done((try? $0.get()) != nil) } },
-                async: { index in (try? await client_.send(BenchMessage.make(seq: index, padding: padding))) != nil }
+                callback: { index, done in client_.send(BenchMessage.make(seq: index, padding: padding)) { done(Outcome($0)) } },
+                async: { index in await Outcome { try await client_.send(BenchMessage.make(seq: index, padding: padding)); return true } }
             ))
         case .channelRecv:
             // 700k a second for a --duration run: about 1.5× what a client receives here.
@@ -73,8 +73,8 @@ enum ChannelOperations {
                 sent += batch
             }
             return Runner.Prepared(operation: Operation(
-                callback: { _, done in client_.recv(as: BenchMessage.self) { done(((try? $0.get()) ?? nil) != nil) } },
-                async: { _ in ((try? await client_.recv(as: BenchMessage.self)) ?? nil) != nil }
+                callback: { _, done in client_.recv(as: BenchMessage.self) { done(Outcome($0) { $0 != nil }) } },
+                async: { _ in await Outcome { try await client_.recv(as: BenchMessage.self) != nil } }
             ))
         case .channelPingpong:
             return pingPong(plan, requester: client_, responder: server, reactors: group.reactors)
@@ -94,13 +94,15 @@ enum ChannelOperations {
         let request = Operation(
             callback: { index, done in
                 requester.send(BenchMessage.make(seq: index, padding: padding)) { sent in
-                    guard (try? sent.get()) != nil else { return done(false) }
-                    requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { done(((try? $0.get()) ?? nil) != nil) }
+                    guard case .success = sent else { return done(Outcome(sent)) }
+                    requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { done(Outcome($0) { $0 != nil }) }
                 }
             },
             async: { index in
-                guard (try? await requester.send(BenchMessage.make(seq: index, padding: padding))) != nil else { return false }
-                return ((try? await requester.brecv(as: BenchMessage.self, timeout: .seconds(5))) ?? nil) != nil
+                await Outcome {
+                    try await requester.send(BenchMessage.make(seq: index, padding: padding))
+                    return try await requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) != nil
+                }
             }
         )
         let responders = plan.consumers
@@ -133,14 +135,12 @@ enum ChannelOperations {
     /// consumers do not wait for it; consumers give up on a server that fails them.
     private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
         let padding = BenchMessage.padding(size: plan.size)
-        let noop = Operation(callback: { _, done in done(true) }, async: { _ in true })
+        let noop = Operation(callback: { _, done in done(.succeeded) }, async: { _ in .succeeded })
         return Runner.Prepared(operation: noop, custom: { counters, log in
             let stop = Stop()
             let producersLeft = Countdown(plan.producers)
             @Sendable func sendFailed(_ error: any Error) {
-                counters.completed(at: monotonicNanoseconds(), ok: false)
-                // A lost server ends the run; each further send would wait out a connect timeout.
-                if isConnectionFailure(error) { counters.stop.store(true, ordering: .relaxed) }
+                counters.completed(at: monotonicNanoseconds(), Outcome(Result<Void, any Error>.failure(error)))
                 if counters.completed.load(ordering: .relaxed) >= counters.sent { stop.request() }
             }
             await withTaskGroup(of: Void.self) { group in
@@ -169,10 +169,10 @@ enum ChannelOperations {
                                     messages = [message]
                                 }
                             } catch {
-                                if counters.errors.add(1, ordering: .relaxed).newValue > 1000 || isConnectionFailure(error) {
-                                    counters.stop.store(true, ordering: .relaxed)
-                                    stop.request()
-                                }
+                                let tooMany = counters.errors.add(1, ordering: .relaxed).newValue > 1000
+                                if isConnectionFailure(error) { counters.stopForLostServer() }
+                                if tooMany { counters.stop.store(true, ordering: .relaxed) }
+                                if tooMany || counters.serverLost.load(ordering: .relaxed) { stop.request() }
                                 continue
                             }
                             let now = monotonicNanoseconds()
@@ -221,14 +221,6 @@ final class Stop: Sendable {
     private let flag = Atomic<Bool>(false)
     var requested: Bool { flag.load(ordering: .relaxed) }
     func request() { flag.store(true, ordering: .relaxed) }
-}
-
-/// Whether `error` means the server is gone (rather than one command refused).
-func isConnectionFailure(_ error: any Error) -> Bool {
-    switch error as? RedisError {
-    case .connectionFailed?, .connectionLost?, .closed?: true
-    default: false
-    }
 }
 
 /// How many of a run's tasks are still going.

@@ -4,8 +4,39 @@ import Synchronization
 
 /// One benchmark operation, in both facades. `index` numbers the operation within the run.
 struct Operation: Sendable {
-    var callback: @Sendable (_ index: Int, _ done: @escaping @Sendable (Bool) -> Void) -> Void
-    var async: @Sendable (_ index: Int) async -> Bool
+    var callback: @Sendable (_ index: Int, _ done: @escaping @Sendable (Outcome) -> Void) -> Void
+    var async: @Sendable (_ index: Int) async -> Outcome
+}
+
+/// How one operation ended.
+enum Outcome: Sendable {
+    case succeeded
+    /// The operation failed (an error reply, an empty pop); the run goes on.
+    case failed
+    /// The server is gone: the run stops at once, rather than each further operation
+    /// waiting out a reconnect (a run against a killed server took 15 s to give up).
+    case serverLost
+
+    /// `.succeeded` when `result` is a success that `isWork` accepts.
+    init<Value, Failure>(_ result: Result<Value, Failure>, isWork: (Value) -> Bool = { _ in true }) {
+        switch result {
+        case .success(let value): self = isWork(value) ? .succeeded : .failed
+        case .failure(let error): self = isConnectionFailure(error) ? .serverLost : .failed
+        }
+    }
+
+    /// The outcome of `body`, which returns whether it did its work.
+    init(_ body: () async throws -> Bool) async {
+        do { self = try await body() ? .succeeded : .failed } catch { self = isConnectionFailure(error) ? .serverLost : .failed }
+    }
+}
+
+/// Whether `error` means the server is gone (rather than one command refused).
+func isConnectionFailure(_ error: any Error) -> Bool {
+    switch error as? RedisError {
+    case .connectionFailed?, .connectionLost?, .closed?: true
+    default: false
+    }
 }
 
 /// Shared counters of one measured run.
@@ -16,6 +47,9 @@ final class RunCounters: Sendable {
     let succeeded = Atomic<Int>(0)
     let errors = Atomic<Int>(0)
     let stop = Atomic<Bool>(false)
+    /// Set with `stop` when an operation found the server gone: the run then ends with
+    /// an error at once, instead of its clean-up and the next run waiting out reconnects.
+    let serverLost = Atomic<Bool>(false)
     /// When the latest operation completed (monotonic ns): the measured phase ends
     /// there, not when idle peers notice the end (a 200 ms blocking receive).
     let lastCompletion = Atomic<UInt64>(0)
@@ -30,14 +64,24 @@ final class RunCounters: Sendable {
     }
 
     /// Notes an operation that completed at `nanoseconds`.
-    func completed(at nanoseconds: UInt64, ok: Bool) {
+    func completed(at nanoseconds: UInt64, _ outcome: Outcome) {
         completed.add(1, ordering: .relaxed)
-        guard ok else {
+        switch outcome {
+        case .succeeded:
+            succeeded(count: 1, at: nanoseconds)
+        case .failed:
             // A failing server would otherwise turn the run into an error storm.
             if errors.add(1, ordering: .relaxed).newValue > 1000 { stop.store(true, ordering: .relaxed) }
-            return
+        case .serverLost:
+            errors.add(1, ordering: .relaxed)
+            stopForLostServer()
         }
-        succeeded(count: 1, at: nanoseconds)
+    }
+
+    /// Ends the run because the server is gone.
+    func stopForLostServer() {
+        serverLost.store(true, ordering: .relaxed)
+        stop.store(true, ordering: .relaxed)
     }
 
     /// Notes `count` successes at `nanoseconds`: the measured phase ends at the last one
@@ -70,10 +114,10 @@ enum Driver {
                     return
                 }
                 let start = monotonicNanoseconds()
-                operation.callback(index) { ok in
+                operation.callback(index) { outcome in
                     let end = monotonicNanoseconds()
                     log.record(index: index, nanoseconds: end &- start)
-                    counters.completed(at: end, ok: ok)
+                    counters.completed(at: end, outcome)
                     step()
                 }
             }
@@ -89,10 +133,10 @@ enum Driver {
                 group.addTask(executorPreference: reactors.isEmpty ? nil : reactors[lane % reactors.count]) {
                     while let index = counters.claim() {
                         let start = monotonicNanoseconds()
-                        let ok = await operation.async(index)
+                        let outcome = await operation.async(index)
                         let end = monotonicNanoseconds()
                         log.record(index: index, nanoseconds: end &- start)
-                        counters.completed(at: end, ok: ok)
+                        counters.completed(at: end, outcome)
                     }
                 }
             }

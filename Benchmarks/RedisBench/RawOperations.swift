@@ -9,29 +9,23 @@ enum RawOperations {
         switch workload {
         case .rpush:
             return Operation(
-                callback: { _, done in client.send("RPUSH", listKey, payload) { done(isSuccess($0)) } },
-                async: { _ in (try? await client.send("RPUSH", listKey, payload)) != nil }
+                callback: { _, done in client.send("RPUSH", listKey, payload) { done(Outcome($0)) } },
+                async: { _ in await Outcome { _ = try await client.send("RPUSH", listKey, payload); return true } }
             )
         case .lpop:
             // An empty pop (null) popped nothing: an error, not an operation.
             return Operation(
-                callback: { _, done in client.send("LPOP", listKey) { done(((try? $0.get())?.isNull) == false) } },
-                async: { _ in ((try? await client.send("LPOP", listKey))?.isNull) == false }
+                callback: { _, done in client.send("LPOP", listKey) { done(Outcome($0) { !$0.isNull }) } },
+                async: { _ in await Outcome { try await !client.send("LPOP", listKey).isNull } }
             )
         case .ping:
             return Operation(
-                callback: { _, done in client.send("PING") { done(isSuccess($0)) } },
-                async: { _ in (try? await client.send("PING")) != nil }
+                callback: { _, done in client.send("PING") { done(Outcome($0)) } },
+                async: { _ in await Outcome { _ = try await client.send("PING"); return true } }
             )
         default:
             return nil
         }
-    }
-
-    @inline(__always)
-    static func isSuccess(_ result: Result<RESPValue, RedisError>) -> Bool {
-        if case .success = result { return true }
-        return false
     }
 
     /// Fills `key` with `count` elements of `payload` in large pipelines, so that LPOP

@@ -135,7 +135,8 @@ struct RedisBench: AsyncParsableCommand {
                 for _ in 0..<rounds {
                     // Ours and theirs back to back within each round, so that a drift of the
                     // machine's speed moves both sides of a ratio together.
-                    var result = try await runner.run(single)
+                    var result: RunResult
+                    do { result = try await runner.run(single) } catch { throw Self.failure("\(error)") }
                     if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, case .tcp(let host, let port) = target.address {
                         if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single, count: result.messages) }
                         let theirs = RedisBenchmarkComparison.opsPerSecond(

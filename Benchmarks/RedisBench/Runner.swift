@@ -35,6 +35,9 @@ struct Runner: Sendable {
             } else {
                 await drive(plan, lanes: lanes, counters: warm, log: warmLog, operation: workload.operation)
             }
+            if warm.serverLost.load(ordering: .relaxed) {
+                throw BenchError("lost the server during the warm-up of \(plan.workload.rawValue) (\(plan.api.rawValue))")
+            }
         }
 
         let limit = plan.duration == nil ? plan.messages : Int.max
@@ -56,11 +59,14 @@ struct Runner: Sendable {
         }
         // Up to the last completion: peers that answer notice the end only at their next
         // blocking-receive timeout, which is not part of the work measured.
+        ticker?.cancel()
+        if ticker != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if counters.serverLost.load(ordering: .relaxed) {
+            throw BenchError("lost the server during \(plan.workload.rawValue) (\(plan.api.rawValue)) after \(counters.succeeded.load(ordering: .relaxed)) operations")
+        }
         let lastCompletion = counters.lastCompletion.load(ordering: .relaxed)
         let seconds = lastCompletion > startNanoseconds ? Double(lastCompletion - startNanoseconds) / 1e9 : monotonicSeconds() - start
         let cpu = processCPUSeconds() - cpuBefore
-        ticker?.cancel()
-        if ticker != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let serverAfter = measuresServerCPU ? try? await serverCPUSeconds(client) : nil
         try? await cleanUp(plan, client: client)
         let completed = counters.completed.load(ordering: .relaxed)
