@@ -108,6 +108,64 @@ struct BlockingTests {
         }
     }
 
+    @Test("at the pool's bound, a BLPOP with a timeout ends with .timeout, never sent, rather than waiting for a connection forever",
+          .timeLimit(.minutes(4)))
+    func boundedWaitAtTheBound() async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: .init(maxBlockingConnections: 1)) { client async throws in
+                let holder = Task { try await client.blpop("a", timeout: .zero) }
+                try await Task.sleep(for: .milliseconds(100))
+                // Before: this waited for the holder's connection as long as the holder blocked.
+                await #expect {
+                    try await client.blpop("b", timeout: .milliseconds(200))
+                } throws: { error in
+                    guard case RedisError.timeout(let command, _) = error else { return false }
+                    return command == "BLPOP"
+                }
+                // Through the callback facade too.
+                let result = await withCheckedContinuation { (done: CheckedContinuation<Result<RESPValue, RedisError>, Never>) in
+                    client.send("BLPOP", "b", "0.2") { done.resume(returning: $0) }
+                }
+                guard case .failure(.timeout) = result else {
+                    Issue.record("callback BLPOP at the bound: \(result)")
+                    return
+                }
+                // Never sent: "b" was not popped by a BLPOP that came late, and the pool
+                // still serves the holder and the next caller.
+                try await client.rpush("b", "kept")
+                try await client.rpush("a", "for holder")
+                #expect(try await holder.value?.value == "for holder")
+                #expect(try await client.blpop("b", timeout: .seconds(30))?.value == "kept")
+            }
+        }
+    }
+
+    @Test("a BLPOP whose wait for a connection is cut by its deadline hands on a wake it took: the next waiter is not stranded",
+          .timeLimit(.minutes(4)))
+    func deadlineRacingRelease() async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: .init(maxBlockingConnections: 1)) { client async throws in
+                // The short BLPOP's deadline is its 50 ms plus the 2 s grace; the holder's
+                // connection comes back around then, a little before or after.
+                for round in 0..<4 {
+                    let holder = Task { try await client.blpop("h\(round)", timeout: .zero) }
+                    try await Task.sleep(for: .milliseconds(50))
+                    let short = Task { try await client.blpop("s\(round)", timeout: .milliseconds(50)) }
+                    try await Task.sleep(for: .milliseconds(10))
+                    let patient = Task { try await client.blpop("p\(round)", timeout: .seconds(60)) }
+                    try await Task.sleep(for: .milliseconds(1990 + round * 20))
+                    try await client.rpush("h\(round)", "x")
+                    _ = try await holder.value
+                    _ = await short.result
+                    try await client.rpush("p\(round)", "y")
+                    // A wake lost with the short one's timeout would leave this waiting
+                    // while the connection sits idle.
+                    #expect(try await patient.value?.value == "y", "round \(round)")
+                }
+            }
+        }
+    }
+
     @Test("closing the client ends a wait for a blocking connection")
     func closeEndsWaiters() async throws {
         try await withServer { server async throws in

@@ -60,9 +60,14 @@ final class BlockingConnectionPool: Sendable {
     }
 
     /// An idle connection, one about to come back from settling, a new one, or (at the
-    /// bound) a wait for one to come back.
-    nonisolated(nonsending) func lease() async throws -> Lease {
+    /// bound) a wait for one to come back. With a `deadline` (a blocking command's own
+    /// timeout plus its grace), neither the wait nor opening a connection outlasts it:
+    /// past it the call fails with ``RedisError/timeout(command:after:)``, `command`
+    /// never sent. Without one (a command that blocks forever) it waits as long as it takes.
+    nonisolated(nonsending) func lease(for command: @autoclosure () -> String = "", within deadline: Duration? = nil) async throws -> Lease {
         var ticket: WaiterList.Ticket?
+        let expiry = deadline.map { ContinuousClock.now + $0 }
+        func expired() -> RedisError { .timeout(command: command(), after: deadline ?? .zero) }
         while true {
             enum Step { case reuse(Lease), create, wait(generation: UInt64), closed }
             let current = Reactor.current
@@ -91,10 +96,13 @@ final class BlockingConnectionPool: Sendable {
                     RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "ID")
                     // Bounded: a blocking connection has no liveness sweep, and a stalled
                     // server would otherwise hold this lease, and its caller, forever.
-                    id = try await connection.perform(bytes, timeout: .after(configuration.connectTimeout)).asInt()
+                    var limit = configuration.connectTimeout
+                    if let expiry { limit = min(limit, max(expiry - .now, .milliseconds(1))) }
+                    id = try await connection.perform(bytes, timeout: .after(limit)).asInt()
                 } catch {
                     for wake in state.withLock({ $0.creating -= 1; return $0.wakeOne() }) { wake.resume() }
                     Self.close(connection)
+                    if let expiry, ContinuousClock.now >= expiry, case .timeout? = error as? RedisError { throw expired() }
                     throw openingFailure(error)
                 }
                 let kept = state.withLock { state -> Bool in
@@ -109,7 +117,26 @@ final class BlockingConnectionPool: Sendable {
                 }
                 return Lease(connection: connection, clientID: id)
             case .wait(let generation):
-                try await waitForChange(since: generation, ticket: &ticket)
+                guard let expiry else {
+                    try await waitForChange(since: generation, ticket: &ticket)
+                    continue
+                }
+                let remaining = expiry - .now
+                guard remaining > .zero else { throw expired() }
+                // A timer wakes this caller at its deadline. It sets the flag before it
+                // takes the lock, and the wait checks it under the lock before it
+                // registers: a timer that fires first is never missed. A caller woken
+                // by both a wake and its timer looks again before giving up, so the
+                // wake is not lost.
+                let id = ticket ?? WaiterList.ticket(in: state, list: \.waiters)
+                ticket = id
+                let late = LateFlag()
+                let timer = group.next().schedule(after: remaining) { [self] in
+                    late.value.store(true, ordering: .releasing)
+                    WaiterList.wake(id, in: state, list: \.waiters)
+                }
+                try await waitForChange(since: generation, ticket: &ticket, unless: late)
+                timer.cancel()
             }
         }
     }
@@ -129,9 +156,9 @@ final class BlockingConnectionPool: Sendable {
     /// Suspends until a connection comes back, a slot frees, the pool drains or the task
     /// is cancelled; returns at once if one of those happened since `generation`. The
     /// caller keeps `ticket` across its waits, so it keeps its place in line.
-    nonisolated(nonsending) private func waitForChange(since generation: UInt64, ticket: inout WaiterList.Ticket?) async throws {
+    nonisolated(nonsending) private func waitForChange(since generation: UInt64, ticket: inout WaiterList.Ticket?, unless late: LateFlag? = nil) async throws {
         await WaiterList.wait(in: state, list: \.waiters, ticket: &ticket) { state in
-            state.generation == generation && !state.drained
+            state.generation == generation && !state.drained && late?.value.load(ordering: .acquiring) != true
         }
         if Task.isCancelled { throw RedisError.cancelled }
     }
@@ -205,6 +232,11 @@ final class BlockingConnectionPool: Sendable {
     private static func close(_ connection: RedisConnection) {
         connection.closeOnReactor()
     }
+}
+
+/// Set by a waiter's deadline timer.
+final class LateFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
 
 /// Which commands block, and for how long the server may hold them.

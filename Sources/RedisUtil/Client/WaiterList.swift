@@ -53,10 +53,7 @@ struct WaiterList {
         ticket: inout Ticket?,
         while shouldWait: (inout State) -> Bool
     ) async {
-        let id = ticket ?? mutex.withLock { state in
-            state[keyPath: list].lastID &+= 1
-            return state[keyPath: list].lastID
-        }
+        let id = ticket ?? Self.ticket(in: mutex, list: list)
         ticket = id
         await withTaskCancellationHandler {
             await withCheckedContinuation { (wake: Wake) in
@@ -68,13 +65,28 @@ struct WaiterList {
                 if !waits { wake.resume() }
             }
         } onCancel: {
-            mutex.withLock { state -> Wake? in
-                guard let index = state[keyPath: list].waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state[keyPath: list].waiters.remove(at: index).wake
-            }?.resume()
+            wake(id, in: mutex, list: list)
         }
         if Task.isCancelled {
             for wake in mutex.withLock({ $0[keyPath: list].removeFirst(1) }) { wake.resume() }
         }
+    }
+
+    /// A place in line, for a caller that needs its ticket before it first waits (to
+    /// wake itself at a deadline).
+    static func ticket<State>(in mutex: borrowing Mutex<State>, list: WritableKeyPath<State, WaiterList> & Sendable) -> Ticket {
+        mutex.withLock { state in
+            state[keyPath: list].lastID &+= 1
+            return state[keyPath: list].lastID
+        }
+    }
+
+    /// Resumes the caller waiting with `ticket`, if it is waiting: its cancellation or
+    /// its deadline, not a change it waited for.
+    static func wake<State>(_ ticket: Ticket, in mutex: borrowing Mutex<State>, list: WritableKeyPath<State, WaiterList> & Sendable) {
+        mutex.withLock { state -> Wake? in
+            guard let index = state[keyPath: list].waiters.firstIndex(where: { $0.id == ticket }) else { return nil }
+            return state[keyPath: list].waiters.remove(at: index).wake
+        }?.resume()
     }
 }

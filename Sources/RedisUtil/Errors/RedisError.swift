@@ -28,7 +28,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No reply within the command's timeout (the configured one, or a blocking
     /// command's own plus a grace period): `command` is its name (`"BLPOP"`), `after`
     /// that timeout. The connection stays in use and the late reply is discarded when
-    /// it arrives.
+    /// it arrives. A blocking command also times out, never sent, when every blocking
+    /// connection stays busy (``RedisConfiguration/maxBlockingConnections``) past it.
     case timeout(command: String, after: Duration)
     /// The server answered with an error reply, e.g. `WRONGTYPE Operation against a key…`.
     case server(message: String)
@@ -72,7 +73,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .connectionLost(let endpoint, let reason, let delivery):
             "connection to \(endpoint) lost (\(reason)); \(delivery)"
         case .timeout(let command, let after):
-            "\(command) got no reply within \(after); the connection stays open and the late reply will be discarded"
+            "\(command) got no reply within \(after); a late reply, if any, will be discarded and the connection stays open"
         case .server(let message):
             "server error: \(message)"
         case .protocolError(let error):

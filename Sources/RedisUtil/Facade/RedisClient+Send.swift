@@ -57,7 +57,7 @@ extension RedisClient {
         // reaches it; that failure is `.notSent`, so one retry on a fresh lease is safe.
         for attempt in 0..<2 {
             guard !isClosed else { throw RedisError.closed }
-            let lease = try await blocking.lease()
+            let lease = try await blocking.lease(for: EncodedCommand.names(bytes, count: 1).first ?? "command", within: deadline)
             // The lease is handed back exactly once, outside the do/catch: a `throw` inside
             // it would reach the catch and hand it back a second time.
             let outcome: Result<RESPValue, RedisError>
