@@ -140,7 +140,7 @@ enum ChannelOperations {
             let stop = Stop()
             let producersLeft = Countdown(plan.producers)
             @Sendable func sendFailed(_ error: any Error) {
-                counters.completed(at: monotonicNanoseconds(), Outcome(Result<Void, any Error>.failure(error)))
+                counters.completed(at: monotonicNanoseconds(), Outcome(failure: error))
                 if counters.completed.load(ordering: .relaxed) >= counters.sent { stop.request() }
             }
             await withTaskGroup(of: Void.self) { group in

@@ -21,13 +21,18 @@ enum Outcome: Sendable {
     init<Value, Failure>(_ result: Result<Value, Failure>, isWork: (Value) -> Bool = { _ in true }) {
         switch result {
         case .success(let value): self = isWork(value) ? .succeeded : .failed
-        case .failure(let error): self = isConnectionFailure(error) ? .serverLost : .failed
+        case .failure(let error): self.init(failure: error)
         }
     }
 
     /// The outcome of `body`, which returns whether it did its work.
     init(_ body: () async throws -> Bool) async {
-        do { self = try await body() ? .succeeded : .failed } catch { self = isConnectionFailure(error) ? .serverLost : .failed }
+        do { self = try await body() ? .succeeded : .failed } catch { self.init(failure: error) }
+    }
+
+    /// A failed operation's outcome: `.serverLost` when `error` says the server is gone.
+    init(failure error: any Error) {
+        self = isConnectionFailure(error) ? .serverLost : .failed
     }
 }
 

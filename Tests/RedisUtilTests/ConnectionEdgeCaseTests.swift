@@ -9,18 +9,6 @@ import RESP
 import Synchronization
 import Testing
 
-/// Runs `operation` in a task and reports whether it finished within `limit` (a hang
-/// guard, not a speed bound: the limits below are many times the timeouts involved).
-/// The task keeps running either way; the caller unblocks and awaits it.
-func finishes<T: Sendable>(within limit: Duration, _ task: Task<T, any Error>, done: Counter) async throws -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if done.value > 0 { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return done.value > 0
-}
-
 @Suite("Connection edge cases: dropped clients, mixed deadlines, stalled servers, refused handshakes", .timeLimit(.minutes(4)))
 struct ConnectionEdgeCaseTests {
     // MARK: Faults fixed after a review (each failed before its fix)
@@ -86,7 +74,7 @@ struct ConnectionEdgeCaseTests {
                             return try await connection.send("PING")
                         }
                         // A hang guard, not a speed bound: before the fix the PING waited for the BLPOP.
-                        let timedOut = try await finishes(within: .seconds(60), ping, done: done)
+                        let timedOut = try await waitUntil(limit: .seconds(60)) { done.value > 0 }
                         #expect(timedOut, "a PING with a 300 ms command timeout was still waiting after 60 s")
                         // Release the BLPOP so the test can end either way.
                         try await client.send("RPUSH", "review:never", "x")
@@ -137,7 +125,7 @@ struct ConnectionEdgeCaseTests {
                 }
                 // It ends at the connect timeout (5 s) of the pool's CLIENT ID; the bound is
                 // a hang guard (before the fix it waited for the server), loose for a loaded machine.
-                let ended = try await finishes(within: .seconds(60), blpop, done: done)
+                let ended = try await waitUntil(limit: .seconds(60)) { done.value > 0 }
                 #expect(ended, "BLPOP with a 1 s timeout still waiting after 60 s on a stalled server")
                 try server.resume()
                 resumed = true

@@ -93,13 +93,19 @@ struct ServerProbe {
     /// Used to wait for server-side effects, never to assert on timing. The limit is only a
     /// hang guard: the parallel test pass can keep a task from running for 10–20 s at a time.
     func eventually(limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return try await condition()
+        try await waitUntil(limit: limit, condition)
     }
+}
+
+/// Polls `condition` every 5 ms until it holds or `limit` passes; returns whether it held.
+/// A hang guard, never a speed bound (see ``ServerProbe/eventually(limit:_:)``).
+func waitUntil(limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return try await condition()
 }
 
 struct ProbeError: Error, CustomStringConvertible {

@@ -135,8 +135,9 @@ final class BlockingConnectionPool: Sendable {
                     late.value.store(true, ordering: .releasing)
                     WaiterList.wake(id, in: state, list: \.waiters)
                 }
+                // Also when the wait throws (a cancelled task): the timer has nothing left to wake.
+                defer { timer.cancel() }
                 try await waitForChange(since: generation, ticket: &ticket, unless: late)
-                timer.cancel()
             }
         }
     }
