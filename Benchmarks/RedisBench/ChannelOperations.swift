@@ -125,6 +125,7 @@ enum ChannelOperations {
                     }
                     stop.request()
                 }
+                await stop.cancelWhenRequested(&group)
             }
         })
     }
@@ -169,6 +170,8 @@ enum ChannelOperations {
                                     messages = [message]
                                 }
                             } catch {
+                                // Cancelled at the end of the run: not an error.
+                                if stop.requested { break }
                                 let tooMany = counters.errors.add(1, ordering: .relaxed).newValue > 1000
                                 if isConnectionFailure(error) { counters.stopForLostServer() }
                                 if tooMany { counters.stop.store(true, ordering: .relaxed) }
@@ -197,6 +200,7 @@ enum ChannelOperations {
                         }
                     }
                 }
+                await stop.cancelWhenRequested(&group)
             }
         })
     }
@@ -221,6 +225,16 @@ final class Stop: Sendable {
     private let flag = Atomic<Bool>(false)
     var requested: Bool { flag.load(ordering: .relaxed) }
     func request() { flag.store(true, ordering: .relaxed) }
+
+    /// Waits for `group`'s tasks and, once the first one ends after a stop request,
+    /// cancels the rest: peers blocked in a receive then return at once (the library
+    /// unblocks a cancelled `BLPOP`) instead of at their receive timeout, which would
+    /// add 200 ms to every run and warm-up.
+    func cancelWhenRequested(_ group: inout TaskGroup<Void>) async {
+        while await group.next() != nil {
+            if requested { group.cancelAll() }
+        }
+    }
 }
 
 /// How many of a run's tasks are still going.

@@ -172,7 +172,7 @@ struct RedisBench: AsyncParsableCommand {
         } else {
             let version = server?.redisVersion ?? "external"
             let roundsNote = rounds > 1 ? ", median of \(rounds) rounds" : ""
-            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, redis-server \(version), endpoint \(target)\(roundsNote)")
+            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, \(group.reactors.count) reactor thread\(group.reactors.count == 1 ? "" : "s"), redis-server \(version), endpoint \(target)\(roundsNote)")
             print(Report.table(results))
             for line in hiredisLines { print(line) }
         }
