@@ -161,14 +161,11 @@ enum ChannelOperations {
                     group.addTask(executorPreference: reactors[(plan.producers + index) % reactors.count]) {
                         var idleSince: UInt64?
                         while !stop.requested {
-                            // As a worker pool would: take what is waiting in one round
-                            // trip, and block only when the channel is empty.
-                            var messages: [BenchMessage]
+                            // As a worker pool would: take what is waiting, up to 64, in
+                            // one round trip, blocking only when the channel is empty.
+                            let messages: [BenchMessage]
                             do {
-                                messages = try await consumer.recv(as: BenchMessage.self, max: 64)
-                                if messages.isEmpty, let message = try await consumer.brecv(as: BenchMessage.self, timeout: .milliseconds(200)) {
-                                    messages = [message]
-                                }
+                                messages = try await consumer.brecv(as: BenchMessage.self, max: 64, timeout: .milliseconds(200))
                             } catch {
                                 // Cancelled at the end of the run: not an error.
                                 if stop.requested { break }

@@ -256,10 +256,3 @@ private actor Gate {
         usleep(UInt32(milliseconds * 1000))
     }
 }
-
-/// `blocked_clients` from `INFO clients`.
-private func blockedClients(_ client: RedisClient) async throws -> Int {
-    let info = try await client.send("INFO", "clients").string ?? ""
-    let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("blocked_clients:") }
-    return Int(line?.split(separator: ":").last ?? "") ?? -1
-}

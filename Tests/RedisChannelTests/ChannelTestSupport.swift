@@ -44,8 +44,18 @@ func callbackResult<T: Sendable>(_ start: (@escaping @Sendable (Result<T, RedisE
 
 /// `connected_clients` from `INFO clients`.
 func connectedClients(_ client: RedisClient) async throws -> Int {
+    try await clientsInfo(client, "connected_clients")
+}
+
+/// `blocked_clients` from `INFO clients`: how many blocking pops the server holds.
+func blockedClients(_ client: RedisClient) async throws -> Int {
+    try await clientsInfo(client, "blocked_clients")
+}
+
+/// One counter of `INFO clients`; -1 when it is missing.
+private func clientsInfo(_ client: RedisClient, _ field: String) async throws -> Int {
     let info = try await client.send("INFO", "clients").string ?? ""
-    let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("connected_clients:") }
+    let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix(field + ":") }
     return Int(line?.split(separator: ":").last ?? "") ?? -1
 }
 

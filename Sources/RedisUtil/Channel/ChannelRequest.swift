@@ -55,6 +55,13 @@ struct ChannelRequest<Output>: Sendable {
         return request
     }
 
+    /// A blocking command of more arguments (`BLMPOP`), with its deadline.
+    static func blocking(arguments: [any RESPArgument], deadline: Duration?, read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
+        var request = single(arguments: arguments, read: read)
+        request.blockingDeadline = .some(deadline)
+        return request
+    }
+
     static func transaction(_ build: (inout RedisPipeline) -> Void, read: @escaping @Sendable ([RESPValue]) throws(RedisError) -> Output) -> ChannelRequest {
         var inner = RedisPipeline()
         build(&inner)
@@ -130,6 +137,16 @@ enum ChannelReply {
             throw unexpected(value, expected: "[key, element] or null")
         }
         return bytes
+    }
+
+    /// The elements of a `BLMPOP` reply (`[key, [element, …]]`); `[]` on timeout.
+    static func poppedElements(_ value: RESPValue) throws(RedisError) -> [[UInt8]] {
+        if value.isNull { return [] }
+        if let message = value.errorMessage { throw RedisError.server(message: message) }
+        guard let pair = value.array, pair.count == 2, pair[1].array != nil else {
+            throw unexpected(value, expected: "[key, [element, …]] or null")
+        }
+        return try bytesArray(pair[1])
     }
 
     /// Any reply but an error.

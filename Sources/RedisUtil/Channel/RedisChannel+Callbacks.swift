@@ -71,6 +71,26 @@ extension RedisChannel {
         }
     }
 
+    /// Up to `max` messages, waiting up to `timeout` for the first; see
+    /// ``brecv(as:max:timeout:)``.
+    public func brecv<T: Decodable & SendableMetatype>(as type: T.Type = T.self, max: Int, timeout: Duration = .zero, completion: @escaping Completion<[T]>) {
+        guard max > 0 else { return recv(as: T.self, max: max, completion: completion) }
+        let wait: ChannelRequest<[[UInt8]]>
+        do throws(RedisChannelError) {
+            // Built first, so that a bad timeout fails before anything is popped.
+            wait = try blockingPopRequest(count: max, timeout: timeout)
+        } catch {
+            completion(.failure(error.redisError))
+            return
+        }
+        let decode = decoding(completion) { raws throws(RedisChannelError) in try decodeAll(T.self, raws) }
+        let channel = self
+        run({ (waiting: Result<[[UInt8]], RedisError>) in
+            guard case .success(let raws) = waiting, raws.isEmpty else { return decode(waiting) }
+            channel.run(decode) { wait }
+        }) { popRequest(count: max) }
+    }
+
     /// The last message, removing it and every earlier one; see ``recvLast(as:)``.
     public func recvLast<T: Decodable & SendableMetatype>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
         run(decoding(completion) { raw throws(RedisChannelError) in try decodeIfPresent(T.self, raw) }) { popLastRequest() }
