@@ -182,6 +182,26 @@ struct FaultTests {
         }
     }
 
+    /// Before the fix: a command timeout shorter than the connect timeout failed a command
+    /// to a refused port with "PING got no reply within 0.3 seconds; … the connection stays
+    /// open", which sent `waitServe`'s callers looking for a stalled server.
+    @Test("a command that times out while connecting keeps failing says why it was not sent")
+    func commandTimeoutWhileRefused() async throws {
+        let fake = try FakeServer(scripts: [["+PONG\r\n"]])
+        let port = fake.port
+        fake.stop()
+        let configuration = RedisConfiguration(connectTimeout: .seconds(30), commandTimeout: .milliseconds(300), connections: 1)
+        try await withClient(.tcp(host: "127.0.0.1", port: port), configuration: configuration) { client async throws in
+            do {
+                try await client.ping()
+                Issue.record("PING to a closed port succeeded")
+            } catch RedisError.connectionFailed(let endpoint, let reason) {
+                #expect(endpoint == "127.0.0.1:\(port)")
+                #expect(reason.contains("refused") && reason.contains("PING not sent within its 0.3 seconds timeout"), "\(reason)")
+            }
+        }
+    }
+
     @Test("a server paused before the first connect: the command timeout still fires during the handshake")
     func timeoutWhileConnecting() async throws {
         try await withServer { server in

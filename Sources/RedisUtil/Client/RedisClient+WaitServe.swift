@@ -28,6 +28,9 @@ extension RedisClient {
                 case .handshakeFailed(_, let message) where !message.hasPrefix("LOADING"):
                     // HELLO refused (NOAUTH without credentials, WRONGPASS): an answer all the same.
                     return
+                case .connectionFailed(_, let reason):
+                    // The endpoint is named once, by the error thrown below.
+                    lastError = reason
                 default:
                     lastError = error.description
                 }

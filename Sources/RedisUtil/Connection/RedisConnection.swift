@@ -531,8 +531,15 @@ final class RedisConnection: @unchecked Sendable {
             return
         }
         let now = monotonicNanoseconds()
+        // Commands waiting while connecting keeps failing were never sent: the reason the
+        // connection fails says more than "no reply" (which would send a caller of a
+        // refused port looking for a stalled server).
+        let failing = machine.state != .ready && machine.failedAttempts > 0 ? lastError : nil
         for expired in outbound.expire(now: now) {
-            complete(expired.handler, .failure(.timeout(command: expired.name, after: expired.timeout)))
+            let error: RedisError = failing.map {
+                .connectionFailed(endpoint: endpoint.description, reason: "\($0) (\(expired.name) not sent within its \(expired.timeout) timeout)")
+            } ?? .timeout(command: expired.name, after: expired.timeout)
+            complete(expired.handler, .failure(error))
         }
         // Timed-out commands keep their slots; only a server silent for the liveness
         // threshold is declared dead. Blocking connections wait as long as their command says.

@@ -21,7 +21,10 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The server could not be reached (refused, unreachable, name not resolved).
+    /// The server could not be reached (refused, unreachable, name not resolved); the
+    /// command was not sent. Queued commands fail with it once connecting has failed for
+    /// ``RedisConfiguration/connectTimeout``, or earlier at their own timeout, which
+    /// `reason` then names.
     case connectionFailed(endpoint: String, reason: String)
     /// The connection broke (EOF, reset, protocol error, liveness timeout) before the reply arrived.
     case connectionLost(endpoint: String, reason: String, delivery: CommandDelivery)
