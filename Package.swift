@@ -62,6 +62,9 @@ let package = Package(
         .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis"]),
         .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
         .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
+        // Runs the built redis-bench as a subprocess; the dependency on the executable
+        // target makes `swift build --build-tests` build the binary next to the test bundle.
+        .testTarget(name: "RedisBenchTests", dependencies: ["RedisBench", "RedisUtil", "RESP", "LocalRedis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Reactor
 import Synchronization
+import TestSupport
 import Testing
 
 /// Calls `onDeinit` when released; used to run code from a deinit on whatever thread drops it.

@@ -24,14 +24,6 @@ func drainBlocking(_ reactor: Reactor) {
     drained.wait()
 }
 
-/// Runs `body` on a new thread, not on the cooperative pool, whose few threads a body
-/// that spins or blocks would take from every other test's tasks.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-        Thread.detachNewThread { continuation.resume(returning: body()) }
-    }
-}
-
 /// A Sendable list for recording what callbacks saw.
 final class Recorder<Element: Sendable>: Sendable {
     private let storage = Mutex<[Element]>([])

@@ -1,0 +1,137 @@
+import Foundation
+import Glibc
+import TestSupport
+
+/// The built `redis-bench`, run as a subprocess the way a user or a script runs it.
+///
+/// Its output goes to files in a private temporary directory rather than pipes: a pipe
+/// nobody drains while the test waits would stall the benchmark once it filled.
+final class BenchProcess: @unchecked Sendable {
+    // @unchecked Sendable: `process` is configured and started before the instance is
+    // shared; afterwards it is only asked whether it runs, waited on (once, by
+    // `waitBlocking`) and signalled, which Foundation's Process allows from any thread.
+    private let process: Process
+    private let directory: URL
+    private let exited: DispatchSemaphore
+    private let started = ContinuousClock.now
+
+    /// How a run ended.
+    struct Finished: Sendable, CustomStringConvertible {
+        /// The exit status, or the signal number when `exitedNormally` is false.
+        let status: Int32
+        let exitedNormally: Bool
+        let stdout: String
+        let stderr: String
+        /// Killed by the hang guard.
+        let hung: Bool
+        let seconds: Double
+
+        var description: String {
+            let ending = hung ? "killed by the hang guard" : exitedNormally ? "exit status \(status)" : "signal \(status)"
+            return "redis-bench: \(ending) after \(String(format: "%.1f", seconds)) s\n--- stdout:\n\(stdout.prefix(4000))\n--- stderr:\n\(stderr.prefix(4000))"
+        }
+    }
+
+    struct SetupFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// `redis-bench` beside the test executable, where `swift build --build-tests` puts it
+    /// (the test target depends on the executable target).
+    static func executable() throws -> URL {
+        // /proc/self/exe names the real file even when the build directory is reached
+        // through the `.build/debug` symlink.
+        let testExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? Bundle.main.executableURL?.path
+        guard let testExecutable else {
+            throw SetupFailure(description: "cannot tell where the test executable is (no /proc/self/exe, no Bundle.main.executableURL)")
+        }
+        let binary = URL(fileURLWithPath: testExecutable).deletingLastPathComponent().appendingPathComponent("redis-bench")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw SetupFailure(description: "no redis-bench executable at \(binary.path), beside the test executable \(testExecutable); build it with `swift build --build-tests`")
+        }
+        return binary
+    }
+
+    /// Starts `redis-bench arguments`, with stdin from /dev/null.
+    static func start(_ arguments: [String]) throws -> BenchProcess {
+        let executable = try executable()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-bench-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            let stdout = directory.appendingPathComponent("stdout")
+            let stderr = directory.appendingPathComponent("stderr")
+            guard FileManager.default.createFile(atPath: stdout.path, contents: nil),
+                  FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            else { throw SetupFailure(description: "cannot create output files in \(directory.path)") }
+            let stdoutHandle = try FileHandle(forWritingTo: stdout)
+            let stderrHandle = try FileHandle(forWritingTo: stderr)
+            defer {
+                try? stdoutHandle.close()
+                try? stderrHandle.close()
+            }
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = stdoutHandle
+            process.standardError = stderrHandle
+            let exited = DispatchSemaphore(value: 0)
+            process.terminationHandler = { _ in exited.signal() }
+            try process.run()
+            return BenchProcess(process: process, directory: directory, exited: exited)
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    /// Runs `redis-bench arguments` to its end; see ``waitBlocking(hangGuard:)``.
+    static func run(_ arguments: [String], hangGuard: Duration = .seconds(60)) async throws -> Finished {
+        try await start(arguments).finished(hangGuard: hangGuard)
+    }
+
+    private init(process: Process, directory: URL, exited: DispatchSemaphore) {
+        self.process = process
+        self.directory = directory
+        self.exited = exited
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits for the exit, blocking the calling thread; past `hangGuard` the process is
+    /// killed and the result says so. Call once.
+    func waitBlocking(hangGuard: Duration) -> Finished {
+        var hung = false
+        if exited.wait(timeout: .now() + .milliseconds(Int(hangGuard / .milliseconds(1)))) == .timedOut {
+            hung = true
+            kill()
+            exited.wait()
+        }
+        process.waitUntilExit()
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        func read(_ name: String) -> String {
+            (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
+        }
+        let finished = Finished(
+            status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
+            stdout: read("stdout"), stderr: read("stderr"), hung: hung, seconds: seconds)
+        try? FileManager.default.removeItem(at: directory)
+        return finished
+    }
+
+    /// ``waitBlocking(hangGuard:)`` on a thread of its own, so that a long wait holds no
+    /// thread of Swift Concurrency's small cooperative pool.
+    func finished(hangGuard: Duration = .seconds(60)) async -> Finished {
+        await onOwnThread { self.waitBlocking(hangGuard: hangGuard) }
+    }
+
+    /// SIGKILL to the benchmark's process group (Foundation starts it in a group of its
+    /// own), so that a private redis-server it started goes too.
+    func kill() {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        Glibc.kill(-pid, SIGKILL)
+        Glibc.kill(pid, SIGKILL)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import LocalRedis
+import RESP
+import RedisUtil
+import Synchronization
+import TestSupport
+import Testing
+
+/// Guards how redis-bench fails: bad arguments are refused before anything runs, with
+/// ArgumentParser's usage status and the problem named on stderr; a server that is
+/// unreachable or dies mid-run ends the run with status 1 and a message, never a hang
+/// and never output on stdout, where a script expects figures.
+@Suite("redis-bench failures: bad arguments, no server, a lost server", .timeLimit(.minutes(4)))
+struct RedisBenchErrorTests {
+    /// ArgumentParser's exit status for a validation error (EX_USAGE).
+    static let usageStatus: Int32 = 64
+
+    struct BadArguments: Sendable, CustomTestStringConvertible {
+        let arguments: [String]
+        /// What the `Error:` line must mention, naming the problem.
+        let named: String
+        var testDescription: String { arguments.joined(separator: " ") }
+    }
+
+    @Test(arguments: [
+        BadArguments(arguments: ["--connections", "0"], named: "--connections"),
+        BadArguments(arguments: ["--workload", "nosuch"], named: "nosuch"),
+        BadArguments(arguments: ["--port", "1", "--endpoint", "redis://127.0.0.1:1"], named: "--endpoint or --port"),
+        BadArguments(arguments: ["--size", "4", "--workload", "channel-send"], named: "--size"),
+    ])
+    func badArgumentsAreRefused(_ bad: BadArguments) async throws {
+        let finished = try await BenchProcess.run(bad.arguments)
+        #expect(finished.exitedNormally && finished.status == Self.usageStatus && !finished.hung, "\(finished)")
+        #expect(finished.stdout.isEmpty, "\(finished)")
+        // The usage text that follows names every option, so only the error line counts.
+        let errorLine = finished.stderr.split(separator: "\n").first { $0.hasPrefix("Error:") }
+        #expect(errorLine?.contains(bad.named) == true, "expected an 'Error:' line naming \(bad.named)\n\(finished)")
+    }
+
+    @Test func unreachableServer() async throws {
+        let reserved = try ReservedPort()
+        // A hang guard ten times redis-bench's 3 s wait for the server: it must give up,
+        // not retry for as long as it is left running.
+        let finished = try await BenchProcess.run(["--port", "\(reserved.port)", "--workload", "ping", "--messages", "10", "--quiet"],
+                                                  hangGuard: .seconds(30))
+        // Held until the run is over: released earlier, the port could be taken.
+        withExtendedLifetime(reserved) {}
+        #expect(finished.exitedNormally && finished.status == 1 && !finished.hung, "\(finished)")
+        #expect(finished.stdout.isEmpty, "\(finished)")
+        #expect(finished.stderr.hasPrefix("redis-bench: ") && finished.stderr.contains("127.0.0.1:\(reserved.port)"),
+                "expected a message naming the server\n\(finished)")
+        // The cause, not "PING got no reply" (a queued PING's timeout used to hide it).
+        #expect(finished.stderr.contains("Connection refused"), "expected the cause\n\(finished)")
+    }
+
+    /// The server killed while a long run is under way (it would take minutes): the run
+    /// must end at once with an error naming the loss, not wait out reconnects or keep
+    /// counting failures.
+    @Test func lostServerEndsTheRun() async throws {
+        let server = try LocalRedisServer()
+        defer { server.stop() }
+        let bench = try BenchProcess.start([
+            "--port", "\(server.port)", "--workload", "rpush", "--api", "callback", "--messages", "50000000", "--quiet",
+        ])
+        defer { bench.kill() }
+        let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: .init(connections: 1))
+
+        // Watched from a thread of its own, so that a starved cooperative pool in a parallel
+        // test run cannot leave the run going unwatched until it ends by itself.
+        let (underWay, finished) = await onOwnThread { () -> (Bool, BenchProcess.Finished) in
+            // Under way means past the 10,000-push warm-up, into the measured run: the list
+            // holds more than the warm-up pushed. Polled rather than slept on, so that a slow
+            // start still has the server killed mid-run.
+            let deadline = ContinuousClock.now + .seconds(60)
+            var underWay = false
+            while !underWay && bench.isRunning && ContinuousClock.now < deadline {
+                underWay = (listLength(client, "bench:list") ?? 0) > 10_000
+                if !underWay { Thread.sleep(forTimeInterval: 0.01) }
+            }
+            guard underWay && bench.isRunning else { return (false, bench.waitBlocking(hangGuard: .seconds(5))) }
+            server.stop()
+            return (true, bench.waitBlocking(hangGuard: .seconds(60)))
+        }
+        await client.close()
+
+        #expect(underWay, "the run never got under way")
+        #expect(finished.exitedNormally && finished.status == 1 && !finished.hung, "\(finished)")
+        #expect(finished.stderr.contains("lost the server"), "\(finished)")
+        #expect(finished.stdout.isEmpty, "\(finished)")
+    }
+}
+
+/// `LLEN key`, waiting for the reply on the calling thread (the callback facade answers
+/// on a reactor thread); nil on an error or no reply within 5 s.
+private func listLength(_ client: RedisClient, _ key: String) -> Int? {
+    final class Reply: Sendable {
+        let value = Mutex<Int?>(nil)
+        let arrived = DispatchSemaphore(value: 0)
+    }
+    let reply = Reply()
+    client.send("LLEN", key) { result in
+        reply.value.withLock { $0 = (try? result.get())?.int }
+        reply.arrived.signal()
+    }
+    guard reply.arrived.wait(timeout: .now() + 5) == .success else { return nil }
+    return reply.value.withLock { $0 }
+}
