@@ -87,6 +87,44 @@ struct ChannelEdgeCaseTests {
         }
     }
 
+    /// Before the fix: a recv, recv(max:), brecv(max:) or recvLast cancelled while its
+    /// pop was on the server dropped the reply, the only copy of what it popped. The
+    /// server is held in `DEBUG SLEEP` so that the pop is certainly sent, and not yet
+    /// answered, when the task is cancelled.
+    @Test(arguments: ["recv", "recv(max:)", "brecv(max:)", "recvLast"])
+    func cancellingAReceiveInFlightLosesNothing(_ operation: String) async throws {
+        let server = try LocalRedisServer(configuration: .init(extraConfig: ["enable-debug-command yes"]))
+        defer { server.stop() }
+        let endpoint = RedisEndpoint.tcp(host: server.host, port: server.port)
+        let client = try RedisClient(endpoint, configuration: .init(connections: 1))
+        let sleeper = try RedisClient(endpoint, configuration: .init(connections: 1))
+        let (c, s) = channelPair(client)
+        try await c.send(contentsOf: ["one", "two"])
+        let asleep = Task { try await sleeper.send("DEBUG", "SLEEP", "0.5") }
+        try await Task.sleep(for: .milliseconds(100))
+        let receiving = Task { () async throws -> [String] in
+            switch operation {
+            case "recv": return try await s.recv(as: String.self).map { [$0] } ?? []
+            case "recv(max:)": return try await s.recv(as: String.self, max: 10)
+            case "brecv(max:)": return try await s.brecv(as: String.self, max: 10, timeout: .seconds(30))
+            default: return try await s.recvLast(as: String.self).map { [$0] } ?? []
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        receiving.cancel()
+        _ = try await asleep.value
+        let received = (try? await receiving.value) ?? []
+        let left = try await rawList(client, "/test/jobs/client").map { String(decoding: $0, as: UTF8.self) }
+        // recvLast takes the last and drops the rest: that is what it is for.
+        let expected = operation == "recvLast" ? ["two"] : ["one", "two"]
+        #expect(received + left.map { String($0.dropFirst().dropLast()) } == expected,
+                "\(operation) received \(received), left \(left) in Redis")
+        // Sent before the cancellation, so answered to the caller, not swallowed.
+        #expect(!received.isEmpty, "\(operation) threw away what it popped")
+        await client.close()
+        await sleeper.close()
+    }
+
     // MARK: Batch receive, callback facade
 
     /// Before the fix: recv(max:) with a completion: one undecodable message fails the whole batch, and

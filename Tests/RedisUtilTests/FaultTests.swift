@@ -197,7 +197,7 @@ struct FaultTests {
                 Issue.record("PING to a closed port succeeded")
             } catch RedisError.connectionFailed(let endpoint, let reason) {
                 #expect(endpoint == "127.0.0.1:\(port)")
-                #expect(reason.contains("refused") && reason.contains("PING not sent within its 0.3 seconds timeout"), "\(reason)")
+                #expect(reason.contains("refused") && reason.contains("PING not sent within its timeout of 0.3 seconds"), "\(reason)")
             }
         }
     }

@@ -18,6 +18,11 @@ struct ChannelRequest<Output>: Sendable {
     /// For a blocking command, its client-side deadline (`.some(nil)`: none); `nil` lets
     /// the client find out from the command itself.
     var blockingDeadline: Duration?? = nil
+    /// Whether the commands remove messages, whose only copy is then the reply: once
+    /// sent, they are awaited despite a cancellation of the task, which would otherwise
+    /// drop the reply and lose the messages. (Blocking pops have their own answer to
+    /// that: `CLIENT UNBLOCK`, then the server's reply.)
+    var removes = false
 
     /// One command of two or three arguments (the fixed-arity encoder: no array of
     /// existentials, no parameter pack).
@@ -70,13 +75,24 @@ struct ChannelRequest<Output>: Sendable {
 
     nonisolated(nonsending) func run(on client: RedisClient) async throws -> Output {
         switch commands {
+        case .single(let bytes, let read) where removes && blockingDeadline == nil:
+            return try read(try await client.sendToCompletion(encoded: bytes))
         case .single(let bytes, let read):
             return try read(try await client.send(encoded: bytes, blockingDeadline: blockingDeadline))
         case .transaction(let pipeline, let read):
             let connection = try await client.connectionWithCapacity()
-            let replies = try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
+            let replies = try await removes
+                ? connection.performToCompletion(batch: pipeline.bytes, count: pipeline.count)
+                : connection.perform(batch: pipeline.bytes, count: pipeline.count)
             return try read(try Self.execItems(replies))
         }
+    }
+
+    /// This request, marked as removing messages (see ``removes``).
+    func removing() -> ChannelRequest {
+        var request = self
+        request.removes = true
+        return request
     }
 
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {

@@ -537,7 +537,7 @@ final class RedisConnection: @unchecked Sendable {
         let failing = machine.state != .ready && machine.failedAttempts > 0 ? lastError : nil
         for expired in outbound.expire(now: now) {
             let error: RedisError = failing.map {
-                .connectionFailed(endpoint: endpoint.description, reason: "\($0) (\(expired.name) not sent within its \(expired.timeout) timeout)")
+                .connectionFailed(endpoint: endpoint.description, reason: "\($0) (\(expired.name) not sent within its timeout of \(expired.timeout))")
             } ?? .timeout(command: expired.name, after: expired.timeout)
             complete(expired.handler, .failure(error))
         }

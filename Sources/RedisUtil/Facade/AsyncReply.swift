@@ -110,6 +110,28 @@ extension RedisConnection {
         }
     }
 
+    /// Submits and awaits the reply whatever becomes of the task meanwhile: for a command
+    /// whose reply is the only copy of what it removed (a channel's `LPOP`), which a
+    /// cancellation would throw away. A task cancelled before submitting sends nothing
+    /// and gets ``RedisError/cancelled``; once sent, the wait is bounded as any
+    /// command's is (command timeout, liveness timeout, loss of the connection).
+    nonisolated(nonsending) func performToCompletion(_ bytes: [UInt8]) async throws -> RESPValue {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
+            guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
+            submit(Submission(bytes: bytes, handlers: .one(.single { continuation.resume(with: $0.mapError { $0 as any Error }) }), timeout: .configured))
+        }
+    }
+
+    /// ``performToCompletion(_:)`` for a pipeline (a channel's `MULTI … EXEC` that removes
+    /// messages), awaiting all its replies with one continuation.
+    nonisolated(nonsending) func performToCompletion(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>) in
+            guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
+            let collector = PipelineCollector(count: count) { continuation.resume(returning: $0) }
+            submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
+        }
+    }
+
     /// Submits a pipeline and awaits all its replies with one continuation.
     nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
         let reply = AsyncReply<[Result<RESPValue, RedisError>]>()

@@ -49,6 +49,13 @@ extension RedisClient {
         }
     }
 
+    /// A command on a shared connection whose reply, once it is sent, is awaited despite
+    /// a cancellation of the task: see ``RedisConnection/performToCompletion(_:)``.
+    nonisolated(nonsending) func sendToCompletion(encoded bytes: [UInt8]) async throws -> RESPValue {
+        let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
+        return try await connection.performToCompletion(bytes)
+    }
+
     /// Runs a blocking command on a leased connection. On cancellation the server is
     /// told `CLIENT UNBLOCK` from another connection, and the leased connection goes
     /// back to the pool once its reply slot has drained.
