@@ -39,8 +39,39 @@ private let blockingNames: Set<String> = [
     "WAIT", "WAITAOF", "XREAD", "XREADGROUP",
 ]
 
+/// Commands whose reply is the only copy of what they remove.
+private let removingNames: Set<String> = [
+    "LPOP", "RPOP", "SPOP", "LMPOP", "ZMPOP", "ZPOPMIN", "ZPOPMAX", "GETDEL", "HGETDEL",
+]
+
 @Suite("Commands that would break a shared connection are refused before they are sent")
 struct CommandRouteTests {
+    @Test("commands that remove what only their reply holds are routed to be awaited despite a cancellation, in any letter case; look-alikes are not")
+    func removingCommands() {
+        for name in removingNames {
+            for spelling in [name, name.lowercased()] {
+                guard case .removing = CommandRoute.of(encoded([spelling, "k"])) else {
+                    Issue.record("\(spelling) is not routed as removing")
+                    continue
+                }
+            }
+        }
+        for command: [any RESPArgument] in [
+            ["LPUSH", "k", "v"], ["RPUSH", "k", "v"], ["LMOVE", "a", "b", "LEFT", "LEFT"], ["RPOPLPUSH", "a", "b"],
+            ["GETEX", "k"], ["GET", "k"], ["SPOPX"], ["LPOPS"], ["ZPOPMINX"], ["ZADD", "k", 1, "m"], ["LRANGE", "k", 0, -1],
+        ] {
+            guard case .shared = CommandRoute.of(encoded(command)) else {
+                Issue.record("\(command) is routed as something special")
+                continue
+            }
+        }
+        var removes = false
+        #expect(CommandRoute.refusal(batch: batch([["GET", "k"], ["INCR", "n"]]), in: .shared, removes: &removes) == nil)
+        #expect(!removes)
+        #expect(CommandRoute.refusal(batch: batch([["GET", "k"], ["lpop", "k"], ["INCR", "n"]]), in: .shared, removes: &removes) == nil)
+        #expect(removes)
+    }
+
     @Test("each such command is refused by name, in any letter case; nothing else is")
     func singleCommands() {
         for command in refusedCommands {
@@ -132,7 +163,7 @@ struct CommandRouteTests {
                     guard !upper.contains("|") else { continue }
                     let layout = encoded([name])
                     let special = SpecialCommand(layout, name: EncodedCommand.firstName(layout)!)
-                    let expected = refused.contains(upper) || blockingNames.contains(upper) || upper == "CLIENT"
+                    let expected = refused.contains(upper) || blockingNames.contains(upper) || removingNames.contains(upper) || upper == "CLIENT"
                     #expect((special != nil) == expected, "\(upper)")
                 }
             }

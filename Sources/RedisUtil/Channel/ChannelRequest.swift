@@ -18,11 +18,6 @@ struct ChannelRequest<Output>: Sendable {
     /// For a blocking command, its client-side deadline (`.some(nil)`: none); `nil` lets
     /// the client find out from the command itself.
     var blockingDeadline: Duration?? = nil
-    /// Whether the commands remove messages, whose only copy is then the reply: once
-    /// sent, they are awaited despite a cancellation of the task, which would otherwise
-    /// drop the reply and lose the messages. (Blocking pops have their own answer to
-    /// that: `CLIENT UNBLOCK`, then the server's reply.)
-    var removes = false
 
     /// One command of two or three arguments (the fixed-arity encoder: no array of
     /// existentials, no parameter pack).
@@ -75,24 +70,21 @@ struct ChannelRequest<Output>: Sendable {
 
     nonisolated(nonsending) func run(on client: RedisClient) async throws -> Output {
         switch commands {
-        case .single(let bytes, let read) where removes && blockingDeadline == nil:
-            return try read(try await client.sendToCompletion(encoded: bytes))
         case .single(let bytes, let read):
             return try read(try await client.send(encoded: bytes, blockingDeadline: blockingDeadline))
         case .transaction(let pipeline, let read):
             let connection = try await client.connectionWithCapacity()
-            let replies = try await removes
-                ? connection.performToCompletion(batch: pipeline.bytes, count: pipeline.count)
-                : connection.perform(batch: pipeline.bytes, count: pipeline.count)
-            return try read(try Self.execItems(replies))
+            return try read(try Self.execItems(try await connection.perform(pipeline)))
         }
     }
 
-    /// This request, marked as removing messages (see ``removes``).
+    /// This transaction, marked as removing messages (`LTRIM` after reading them), so
+    /// that once sent it is awaited despite a cancellation of the task, which would drop
+    /// the reply, their only copy. (A single command's own name says so: `LPOP`.)
     func removing() -> ChannelRequest {
-        var request = self
-        request.removes = true
-        return request
+        guard case .transaction(var pipeline, let read) = commands else { return self }
+        pipeline.removes = true
+        return ChannelRequest(commands: .transaction(pipeline, read: read), blockingDeadline: blockingDeadline)
     }
 
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {

@@ -269,11 +269,11 @@ extension RedisChannel {
     }
 
     func popRequest() -> ChannelRequest<[UInt8]?> {
-        ChannelRequest.single("LPOP", receiveKey, read: ChannelReply.optionalBytes).removing()
+        .single("LPOP", receiveKey, read: ChannelReply.optionalBytes)
     }
 
     func popRequest(count: Int) -> ChannelRequest<[[UInt8]]> {
-        ChannelRequest.single("LPOP", receiveKey, count, read: ChannelReply.bytesArray).removing()
+        .single("LPOP", receiveKey, count, read: ChannelReply.bytesArray)
     }
 
     func blockingPopRequest(timeout: Duration) throws(RedisChannelError) -> ChannelRequest<[UInt8]?> {

@@ -66,7 +66,7 @@ public final class RedisDedicatedConnection: Sendable {
         let pipeline = try RedisPipeline.checked(build, in: .dedicated)
         guard pipeline.count > 0 else { return [] }
         try markSending(pipeline.bytes)
-        return try await lease.connection.perform(batch: pipeline.bytes, count: pipeline.count)
+        return try await lease.connection.perform(pipeline)
     }
 
     /// Runs the commands of `build` as one `MULTI … EXEC`, as
@@ -75,7 +75,7 @@ public final class RedisDedicatedConnection: Sendable {
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
         try markSending(pipeline.bytes)
-        return try RedisClient.transactionResults(try await lease.connection.perform(batch: pipeline.bytes, count: pipeline.count))
+        return try RedisClient.transactionResults(try await lease.connection.perform(pipeline))
     }
 
     nonisolated(nonsending) func send(encoded bytes: [UInt8]) async throws -> RESPValue {
@@ -95,6 +95,7 @@ public final class RedisDedicatedConnection: Sendable {
             if Task.isCancelled && CommandRoute.cancelledWithoutEffect(bytes, reply: reply) { throw RedisError.cancelled }
             return reply
         }
+        if case .removing = route { return try await lease.connection.performToCompletion(bytes) }
         return try await lease.connection.perform(bytes)
     }
 

@@ -132,6 +132,14 @@ extension RedisConnection {
         }
     }
 
+    /// Submits a checked pipeline and awaits its replies: despite a cancellation when a
+    /// command of it removes what only its reply holds.
+    nonisolated(nonsending) func perform(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
+        pipeline.removes
+            ? try await performToCompletion(batch: pipeline.bytes, count: pipeline.count)
+            : try await perform(batch: pipeline.bytes, count: pipeline.count)
+    }
+
     /// Submits a pipeline and awaits all its replies with one continuation.
     nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
         let reply = AsyncReply<[Result<RESPValue, RedisError>]>()

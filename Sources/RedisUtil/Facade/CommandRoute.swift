@@ -8,11 +8,16 @@ import RESP
 /// `MONITOR`), would hand other callers wrong replies or none. Those are refused with
 /// ``RedisError/unsupportedCommand(command:reason:)``, and nothing is sent. Blocking
 /// commands go to a dedicated connection. ``RedisDedicatedConnection`` allows the
-/// transaction commands one by one, and nothing else more.
+/// transaction commands one by one, and nothing else more. A command whose reply is
+/// the only copy of what it removes (`LPOP`, `GETDEL` …) is awaited, once sent, despite
+/// a cancellation of the task, which would otherwise drop that reply and lose the data.
 @usableFromInline
 enum CommandRoute: Sendable {
     /// Any of the multiplexed connections.
     case shared
+    /// Any of the multiplexed connections, for a command whose reply is the only copy
+    /// of what it removes: once sent, it is awaited despite a cancellation.
+    case removing
     /// A dedicated connection; the client-side deadline (`nil`: the server waits forever).
     case blocking(Duration?)
     /// Not sent; the caller gets this error.
@@ -36,6 +41,7 @@ enum CommandRoute: Sendable {
         // reply from the server, so its handler would take the next command's.
         guard let name = EncodedCommand.firstName(bytes) else { return .refused(nameless) }
         guard let special = SpecialCommand(bytes, name: name) else { return .shared }
+        if case .removing = special { return .removing }
         guard let layout = EncodedCommand.layout(bytes, at: 0) else { return .refused(nameless) }
         switch special.rule(layout, in: bytes, context: context, insideMulti: false) {
         case .allowed: return .shared
@@ -52,6 +58,13 @@ enum CommandRoute: Sendable {
     /// on a shared one a `MULTI` closed by `EXEC` or `DISCARD` in the same batch is
     /// fine, and so is a blocking command inside it (the server does not block there).
     static func refusal(batch bytes: [UInt8], in context: Context = .shared) -> RedisError? {
+        var removes = false
+        return refusal(batch: bytes, in: context, removes: &removes)
+    }
+
+    /// ``refusal(batch:in:)``, also telling whether a command of the batch removes what
+    /// only its reply holds (the batch is then awaited despite a cancellation).
+    static func refusal(batch bytes: [UInt8], in context: Context, removes: inout Bool) -> RedisError? {
         var index = 0
         var openMulti: CommandLayout?
         while index < bytes.count {
@@ -59,6 +72,8 @@ enum CommandRoute: Sendable {
             index = layout.end
             guard let special = SpecialCommand(bytes, name: layout.name) else { continue }
             switch (special, context) {
+            case (.removing, _):
+                removes = true
             case (.multi, .shared), (.multi, .dedicated):
                 if openMulti != nil { return refused(layout, in: bytes, "MULTI calls cannot be nested") }
                 openMulti = layout
@@ -112,9 +127,13 @@ enum CommandRoute: Sendable {
     }
 }
 
-/// The commands that need more than a shared connection, recognised by name.
+/// The commands that need more than an ordinary command, recognised by name.
 enum SpecialCommand {
     case blocking
+    /// Its reply is the only copy of what it removes: `LPOP`, `RPOP`, `SPOP`, `LMPOP`,
+    /// `ZMPOP`, `ZPOPMIN`, `ZPOPMAX`, `GETDEL`, `HGETDEL`. (`LMOVE` and the like move
+    /// rather than remove: nothing is lost with their reply.)
+    case removing
     case subscription
     case stream
     case select, auth, hello, reset, quit
@@ -143,8 +162,10 @@ enum SpecialCommand {
             switch bytes[name.lowerBound] & 0xDF {
             case UInt8(ascii: "A"): special = named("AUTH") ? .auth : nil
             case UInt8(ascii: "E"): special = named("EXEC") ? .exec : nil
+            case UInt8(ascii: "L"): special = named("LPOP") ? .removing : nil
             case UInt8(ascii: "Q"): special = named("QUIT") ? .quit : nil
-            case UInt8(ascii: "S"): special = named("SYNC") ? .stream : nil
+            case UInt8(ascii: "R"): special = named("RPOP") ? .removing : nil
+            case UInt8(ascii: "S"): special = named("SYNC") ? .stream : named("SPOP") ? .removing : nil
             case UInt8(ascii: "W"): special = named("WAIT") ? .blocking : nil
             default: special = nil
             }
@@ -152,25 +173,30 @@ enum SpecialCommand {
             switch bytes[name.lowerBound] & 0xDF {
             case UInt8(ascii: "B"): special = named("BLPOP") || named("BRPOP") ? .blocking : nil
             case UInt8(ascii: "H"): special = named("HELLO") ? .hello : nil
+            case UInt8(ascii: "L"): special = named("LMPOP") ? .removing : nil
             case UInt8(ascii: "M"): special = named("MULTI") ? .multi : nil
             case UInt8(ascii: "P"): special = named("PSYNC") ? .stream : nil
             case UInt8(ascii: "R"): special = named("RESET") ? .reset : nil
             case UInt8(ascii: "W"): special = named("WATCH") ? .watch : nil
             case UInt8(ascii: "X"): special = named("XREAD") ? .blocking : nil
+            case UInt8(ascii: "Z"): special = named("ZMPOP") ? .removing : nil
             default: special = nil
             }
         case 6:
             switch bytes[name.lowerBound] & 0xDF {
             case UInt8(ascii: "B"): special = named("BLMOVE") || named("BLMPOP") || named("BZMPOP") ? .blocking : nil
             case UInt8(ascii: "C"): special = named("CLIENT") ? .client : nil
+            case UInt8(ascii: "G"): special = named("GETDEL") ? .removing : nil
             case UInt8(ascii: "S"): special = named("SELECT") ? .select : nil
             default: special = nil
             }
         case 7:
             switch bytes[name.lowerBound] & 0xDF {
             case UInt8(ascii: "D"): special = named("DISCARD") ? .discard : nil
+            case UInt8(ascii: "H"): special = named("HGETDEL") ? .removing : nil
             case UInt8(ascii: "M"): special = named("MONITOR") ? .stream : nil
             case UInt8(ascii: "W"): special = named("WAITAOF") ? .blocking : nil
+            case UInt8(ascii: "Z"): special = named("ZPOPMIN") || named("ZPOPMAX") ? .removing : nil
             default: special = nil
             }
         case 8:
@@ -204,6 +230,8 @@ enum SpecialCommand {
     func rule(_ layout: CommandLayout, in bytes: [UInt8], context: CommandRoute.Context, insideMulti: Bool) -> Rule {
         func refuse(_ reason: String) -> Rule { .refused(CommandRoute.refused(layout, in: bytes, reason)) }
         switch self {
+        case .removing:
+            return .allowed
         case .blocking:
             return insideMulti || context == .transaction ? .allowed : .blocking
         case .subscription:

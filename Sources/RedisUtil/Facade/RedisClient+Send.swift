@@ -15,7 +15,10 @@ extension RedisClient {
     ///
     /// Throws ``RedisError``: ``RedisError/server(message:)`` for an error reply (the
     /// connection stays usable), ``RedisError/cancelled`` when the task is cancelled
-    /// (only this command fails; its late reply is discarded),
+    /// (only this command fails; its late reply is discarded; but a command whose reply
+    /// is the only copy of what it removes, `LPOP`, `RPOP`, `SPOP`, `LMPOP`, `ZMPOP`,
+    /// `ZPOPMIN`, `ZPOPMAX`, `GETDEL`, `HGETDEL`, returns that reply once it is sent,
+    /// and so do pipelines and transactions holding one),
     /// ``RedisError/unsupportedCommand(command:reason:)`` without sending anything for a
     /// command that would change the shared connection's state for every caller
     /// (`SELECT`, `SUBSCRIBE`, `MULTI` …; the error names what to use instead).
@@ -42,18 +45,14 @@ extension RedisClient {
         case .shared:
             let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
             return try await connection.perform(bytes)
+        case .removing:
+            let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
+            return try await connection.performToCompletion(bytes)
         case .blocking(let deadline):
             return try await sendBlocking(bytes, deadline: deadline)
         case .refused(let error):
             throw error
         }
-    }
-
-    /// A command on a shared connection whose reply, once it is sent, is awaited despite
-    /// a cancellation of the task: see ``RedisConnection/performToCompletion(_:)``.
-    nonisolated(nonsending) func sendToCompletion(encoded bytes: [UInt8]) async throws -> RESPValue {
-        let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
-        return try await connection.performToCompletion(bytes)
     }
 
     /// Runs a blocking command on a leased connection. On cancellation the server is
@@ -178,7 +177,7 @@ extension RedisClient {
     @usableFromInline
     func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         switch blockingDeadline.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
-        case .shared:
+        case .shared, .removing:
             switch connectionForCallback() {
             case .success(let connection):
                 connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))

@@ -17,10 +17,15 @@ public struct RedisPipeline: Sendable {
     /// An empty pipeline.
     public init() {}
 
+    /// Whether a command removes what only its reply holds (`LPOP` …), as found by
+    /// ``checked(_:in:)``: the batch is then awaited despite a cancellation.
+    var removes = false
+
     /// Appends every command of `other`.
     mutating func append(contentsOf other: RedisPipeline) {
         bytes += other.bytes
         count += other.count
+        removes = removes || other.removes
     }
 
     /// Adds a command.
@@ -48,7 +53,7 @@ extension RedisPipeline {
     static func checked(_ build: (inout RedisPipeline) throws -> Void, in context: CommandRoute.Context) throws -> RedisPipeline {
         var pipeline = RedisPipeline()
         try build(&pipeline)
-        if let refusal = CommandRoute.refusal(batch: pipeline.bytes, in: context) { throw refusal }
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes, in: context, removes: &pipeline.removes) { throw refusal }
         return pipeline
     }
 
@@ -78,7 +83,7 @@ extension RedisClient {
         let pipeline = try RedisPipeline.checked(build, in: .shared)
         guard pipeline.count > 0 else { return [] }
         let connection = try await connectionWithCapacity()
-        return try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
+        return try await connection.perform(pipeline)
     }
 
     /// The callback form of ``pipeline(_:)``: `completion` runs once, on a reactor thread.
@@ -116,8 +121,7 @@ extension RedisClient {
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
         let connection = try await connectionWithCapacity()
-        let replies = try await connection.perform(batch: pipeline.bytes, count: pipeline.count)
-        return try Self.transactionResults(replies)
+        return try Self.transactionResults(try await connection.perform(pipeline))
     }
 
     static func transactionResults(_ replies: [Result<RESPValue, RedisError>]) throws -> [Result<RESPValue, RedisError>] {
