@@ -123,19 +123,26 @@ final class RedisConnection: @unchecked Sendable {
     private func drainInbox() {
         drainScheduled.store(false, ordering: .releasing)
         let now = monotonicNanoseconds()
-        while true {
+        // Bounded, as the reactor's own queue is: threads that keep submitting must not
+        // hold the reactor here while its sockets and timers wait (under load, another
+        // connection's handshake on this reactor ran past its 5 s connect timeout).
+        var budget = 4096
+        drain: while true {
             switch inbox.dequeue() {
             case .element(let submission):
                 accept(submission, now: now)
+                budget -= 1
+                if budget == 0 { break drain }
             case .empty:
                 return
             case .inProgress:
                 // A producer is mid-enqueue; it saw the flag set and will not schedule us.
-                if !drainScheduled.exchange(true, ordering: .acquiringAndReleasing) {
-                    reactor.execute { self.drainInbox() }
-                }
-                return
+                break drain
             }
+        }
+        // Later, after the reactor's other work: a drain of our own reactor runs in its next round.
+        if !drainScheduled.exchange(true, ordering: .acquiringAndReleasing) {
+            reactor.execute { self.drainInbox() }
         }
     }
 
