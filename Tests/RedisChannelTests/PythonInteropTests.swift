@@ -146,6 +146,16 @@ struct PythonInteropTests {
             #expect(raw == Self.textMessages.map(\.jsonBytes), "Python wrote different bytes")
             let swift = RedisChannel(client: client, "/interop/text-p2s", peer: .server)
             #expect(try await swift.recv(as: JSONValue.self, max: 10) == Self.textMessages)
+            // The batch blocking receive reads the Python side's messages too, waiting ones
+            // and those pushed while it waits.
+            _ = try await PythonPeer.call(port: server.port, channel: "/interop/text-p2s", peer: "client", op: "send_many", args: [.array(Self.textMessages)])
+            #expect(try await swift.brecv(as: JSONValue.self, max: 10, timeout: .seconds(5)) == Self.textMessages)
+            async let waiting = swift.brecv(as: JSONValue.self, max: 10, timeout: .seconds(60))
+            _ = try await PythonPeer.call(port: server.port, channel: "/interop/text-p2s", peer: "client", op: "send_many", args: [.array(Self.textMessages)])
+            // Python pushes one message per RPUSH: the wait wakes with the first, or more.
+            let woken = try await waiting
+            #expect(!woken.isEmpty)
+            #expect(try await woken + swift.recv(as: JSONValue.self, max: 10) == Self.textMessages)
         }
     }
 
