@@ -100,8 +100,8 @@ struct ChannelEdgeCaseTests {
         let sleeper = try RedisClient(endpoint, configuration: .init(connections: 1))
         let (c, s) = channelPair(client)
         try await c.send(contentsOf: ["one", "two"])
-        let asleep = Task { try await sleeper.send("DEBUG", "SLEEP", "0.5") }
-        try await Task.sleep(for: .milliseconds(100))
+        let asleep = Task { try await sleeper.send("DEBUG", "SLEEP", "2") }
+        try await Task.sleep(for: .milliseconds(200))
         let receiving = Task { () async throws -> [String] in
             switch operation {
             case "recv": return try await s.recv(as: String.self).map { [$0] } ?? []
@@ -110,7 +110,9 @@ struct ChannelEdgeCaseTests {
             default: return try await s.recvLast(as: String.self).map { [$0] } ?? []
             }
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // Margins far beyond a task's start-up on a loaded machine: the pop is sent well
+        // before the cancellation, and the server sleeps well past it.
+        try await Task.sleep(for: .milliseconds(500))
         receiving.cancel()
         _ = try await asleep.value
         let received = (try? await receiving.value) ?? []

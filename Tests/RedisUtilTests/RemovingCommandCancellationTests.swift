@@ -18,8 +18,8 @@ struct RemovingCommandCancellationTests {
                 try await client.send("RPUSH", "list", "a")
                 // A dedicated connection idle in the pool: leasing it needs no round trip.
                 try await client.withDedicatedConnection { _ in }
-                let asleep = Task { try await sleeper.send("DEBUG", "SLEEP", "0.5") }
-                try await Task.sleep(for: .milliseconds(100))
+                let asleep = Task { try await sleeper.send("DEBUG", "SLEEP", "2") }
+                try await Task.sleep(for: .milliseconds(200))
                 let popping = Task { () async throws -> String? in
                     switch path {
                     case "send": return try await client.send("LPOP", "list").string
@@ -28,7 +28,9 @@ struct RemovingCommandCancellationTests {
                     default: return try await client.withDedicatedConnection { try await $0.send("LPOP", "list").string }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                // Margins far beyond a task's start-up on a loaded machine: the pop is sent well
+                // before the cancellation, and the server sleeps well past it.
+                try await Task.sleep(for: .milliseconds(500))
                 popping.cancel()
                 _ = try await asleep.value
                 let popped = await popping.result
