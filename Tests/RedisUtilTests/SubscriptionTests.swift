@@ -9,11 +9,6 @@ private func subscribers(_ channel: String, _ client: RedisClient) async throws 
     try await client.send("PUBSUB", "NUMSUB", channel).array?.last?.int ?? -1
 }
 
-/// Waits (without a time bound: the test runner's own limit applies) until `condition` holds.
-private func eventually(_ condition: () async throws -> Bool) async throws {
-    while !(try await condition()) { try await Task.sleep(for: .milliseconds(10)) }
-}
-
 @Suite("subscribe: publish/subscribe on a connection of its own", .timeLimit(.minutes(4)))
 struct SubscriptionTests {
     @Test("channels, patterns and shard channels: every message after subscribe returns, in order, bytes intact")
@@ -77,18 +72,18 @@ struct SubscriptionTests {
                 let closed = try await client.subscribe(channels: ["a"])
                 #expect(try await subscribers("a", client) == 1)
                 closed.close()
-                try await eventually { try await subscribers("a", client) == 0 }
+                #expect(try await waitUntil { try await subscribers("a", client) == 0 })
 
                 let publisher = Task {
-                    try await eventually { try await subscribers("b", client) == 1 }
+                    #expect(try await waitUntil { try await subscribers("b", client) == 1 })
                     try await client.send("PUBLISH", "b", "x")
                 }
                 for try await _ in try await client.subscribe(channels: ["b"]) { break }
                 try await publisher.value
-                try await eventually { try await subscribers("b", client) == 0 }
+                #expect(try await waitUntil { try await subscribers("b", client) == 0 })
 
                 _ = try await client.subscribe(channels: ["c"])
-                try await eventually { try await subscribers("c", client) == 0 }
+                #expect(try await waitUntil { try await subscribers("c", client) == 0 })
             }
         }
     }
@@ -119,7 +114,7 @@ struct SubscriptionTests {
                 let subscription = try await client.subscribe(channels: ["fast"], maxBufferedMessages: 10)
                 for index in 0..<50 { try await client.send("PUBLISH", "fast", index) }
                 // Nothing is read until the overflow has closed the subscriber's connection.
-                try await eventually { try await subscribers("fast", client) == 0 }
+                #expect(try await waitUntil { try await subscribers("fast", client) == 0 })
                 var received: [String] = []
                 await #expect {
                     for try await message in subscription { received.append(message.string) }
