@@ -53,8 +53,9 @@ final class BenchProcess: @unchecked Sendable {
         return binary
     }
 
-    /// Starts `redis-bench arguments`, with stdin from /dev/null.
-    static func start(_ arguments: [String]) throws -> BenchProcess {
+    /// Starts `redis-bench arguments`, with stdin from /dev/null and `environment`
+    /// replacing the test's own variables of the same names.
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> BenchProcess {
         let executable = try executable()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-bench-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -73,6 +74,7 @@ final class BenchProcess: @unchecked Sendable {
             let process = Process()
             process.executableURL = executable
             process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = stdoutHandle
             process.standardError = stderrHandle
@@ -87,8 +89,8 @@ final class BenchProcess: @unchecked Sendable {
     }
 
     /// Runs `redis-bench arguments` to its end; see ``waitBlocking(hangGuard:)``.
-    static func run(_ arguments: [String], hangGuard: Duration = .seconds(60)) async throws -> Finished {
-        try await start(arguments).finished(hangGuard: hangGuard)
+    static func run(_ arguments: [String], environment: [String: String] = [:], hangGuard: Duration = .seconds(60)) async throws -> Finished {
+        try await start(arguments, environment: environment).finished(hangGuard: hangGuard)
     }
 
     private init(process: Process, directory: URL, exited: DispatchSemaphore) {

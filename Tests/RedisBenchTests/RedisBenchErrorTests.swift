@@ -8,9 +8,10 @@ import Testing
 
 /// Guards how redis-bench fails: bad arguments are refused before anything runs, with
 /// ArgumentParser's usage status and the problem named on stderr; a server that is
-/// unreachable or dies mid-run ends the run with status 1 and a message, never a hang
-/// and never output on stdout, where a script expects figures.
-@Suite("redis-bench failures: bad arguments, no server, a lost server", .timeLimit(.minutes(4)))
+/// unreachable, missing (no redis-server to start) or dies mid-run ends the run with
+/// status 1 and a message, never a hang and never output on stdout, where a script
+/// expects figures.
+@Suite("redis-bench failures: bad arguments, no server, no redis-server, a lost server", .timeLimit(.minutes(4)))
 struct RedisBenchErrorTests {
     /// ArgumentParser's exit status for a validation error (EX_USAGE).
     static let usageStatus: Int32 = 64
@@ -51,6 +52,18 @@ struct RedisBenchErrorTests {
                 "expected a message naming the server\n\(finished)")
         // The cause, not "PING got no reply" (a queued PING's timeout used to hide it).
         #expect(finished.stderr.contains("Connection refused"), "expected the cause\n\(finished)")
+    }
+
+    /// No redis-server to start a private one with: a message saying what is missing and
+    /// how to install it, status 1, and nothing on stdout.
+    @Test func redisServerMissing() async throws {
+        let finished = try await BenchProcess.run(["--workload", "ping", "--messages", "10", "--quiet"],
+                                                  environment: ["PATH": "/nonexistent"])
+        #expect(finished.exitedNormally && finished.status == 1 && !finished.hung, "\(finished)")
+        #expect(finished.stdout.isEmpty, "\(finished)")
+        #expect(finished.stderr.hasPrefix("redis-bench: cannot start a private redis-server")
+                && finished.stderr.contains("not found") && finished.stderr.contains("apt-get install redis-server"),
+                "\(finished)")
     }
 
     /// The server killed while a long run is under way (it would take minutes): the run
