@@ -120,6 +120,13 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// Commands accepted from the inbox and not yet answered (timed-out ones included).
+    /// Reactor thread only; for tests of how the inbox is drained.
+    var acceptedPendingCount: Int {
+        reactor.preconditionInReactor()
+        return outbound.pending.count
+    }
+
     private func drainInbox() {
         drainScheduled.store(false, ordering: .releasing)
         let now = monotonicNanoseconds()
