@@ -49,6 +49,9 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Runs of each workload, each followed by its comparisons; the median round is reported (steadier ratios on a noisy machine).")
     var rounds: Int = 1
 
+    @Option(help: "What cancelling a task does to a command already sent: prompt (the library's default) or after-reply (no cancellation handler per async command).")
+    var cancellation: Cancellation = .prompt
+
     @Option(help: "Reactor threads of the client (default: one per core).")
     var reactors: Int?
 
@@ -171,7 +174,7 @@ struct RedisBench: AsyncParsableCommand {
             print(try Report.json(results))
         } else {
             let version = server?.redisVersion ?? "external"
-            let roundsNote = rounds > 1 ? ", median of \(rounds) rounds" : ""
+            let roundsNote = (rounds > 1 ? ", median of \(rounds) rounds" : "") + (cancellation == .afterReply ? ", cancellation after-reply" : "")
             print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, \(group.reactors.count) reactor thread\(group.reactors.count == 1 ? "" : "s"), redis-server \(version), endpoint \(target)\(roundsNote)")
             print(Report.table(results))
             for line in hiredisLines { print(line) }
@@ -194,7 +197,8 @@ struct RedisBench: AsyncParsableCommand {
         func plan(_ workload: Workload, connections: Int, pipeline: Int, messages: Int) -> RunPlan {
             RunPlan(workload: workload, api: api, connections: connections, pipeline: pipeline,
                     messages: self.messages ?? messages, size: size, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
-                    warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers, consumers: consumers)
+                    warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers, consumers: consumers,
+                    cancellation: cancellation)
         }
         if !workloads.isEmpty {
             return workloads.map { plan($0, connections: connections, pipeline: pipeline, messages: defaultMessages($0)) }

@@ -18,7 +18,8 @@ struct Runner: Sendable {
         let blockingUsers = plan.connections * plan.pipeline + plan.consumers + plan.producers
         let configuration = RedisConfiguration(
             connections: plan.connections, maxBlockingConnections: max(32, blockingUsers),
-            maxPendingCommands: max(65_536, plan.pipeline * 4))
+            maxPendingCommands: max(65_536, plan.pipeline * 4),
+            cancellation: plan.cancellation == .afterReply ? .afterReply : .prompt)
         let client = try RedisClient(endpoint, configuration: configuration, group: group)
         defer { Task { await client.close() } }
         let payload = Array(repeating: UInt8(ascii: "x"), count: plan.size)

@@ -47,4 +47,11 @@ struct RunPlan: Sendable {
     var warmup: Int
     var producers: Int
     var consumers: Int
+    var cancellation: Cancellation = .prompt
+}
+
+/// The client's ``RedisConfiguration/CancellationPolicy``, as the command line spells it.
+enum Cancellation: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case prompt
+    case afterReply = "after-reply"
 }

@@ -14,6 +14,23 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         case resp2
     }
 
+    /// What cancelling a task does to an async command it has already sent. A command
+    /// not yet sent is never sent once its task is cancelled, whatever the policy, and a
+    /// blocking command is unblocked (`CLIENT UNBLOCK`) and returns what it took.
+    public enum CancellationPolicy: Sendable, Equatable {
+        /// The call throws ``RedisError/cancelled`` at once; the command's reply slot
+        /// swallows the late reply. Commands whose reply is the only copy of what they
+        /// remove (`LPOP` …) are the exception: they return their reply. Each async
+        /// command registers a cancellation handler (about 1,650 instructions).
+        case prompt
+        /// The call returns the reply (or the server's error) when it comes, so the
+        /// caller always learns what a sent command did, and no handler is registered:
+        /// async commands cost about a fifth less CPU. A cancelled task waits as long as
+        /// an uncancelled one would: for a stalled server, up to ``commandTimeout`` or
+        /// ``livenessTimeout``.
+        case afterReply
+    }
+
     /// Reconnect delays: exponential from `initial` to `maximum`, each multiplied by a
     /// random factor in `1 - jitter … 1 + jitter` so that many clients do not reconnect in step.
     public struct Backoff: Sendable, Equatable {
@@ -74,6 +91,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var maxUnsentBytes: Int
     /// Where the client logs connection events (never per command, never secrets).
     public var logger: Logger
+    /// What cancelling a task does to an async command already sent.
+    public var cancellation: CancellationPolicy
 
     /// A configuration; every parameter has a default.
     public init(
@@ -90,7 +109,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         backoff: Backoff = Backoff(),
         maxPendingCommands: Int = 65_536,
         maxUnsentBytes: Int = 64 << 20,
-        logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() }),
+        cancellation: CancellationPolicy = .prompt
     ) {
         self.username = username
         self.password = password
@@ -106,6 +126,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.maxPendingCommands = maxPendingCommands
         self.maxUnsentBytes = maxUnsentBytes
         self.logger = logger
+        self.cancellation = cancellation
     }
 
     /// The settings, with the password shown as `***`.
@@ -119,6 +140,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         parts.append("connections: \(connections.map(String.init) ?? "one per reactor")")
         parts.append("maxPendingCommands: \(maxPendingCommands)")
         parts.append("maxUnsentBytes: \(maxUnsentBytes)")
+        if cancellation == .afterReply { parts.append("cancellation: afterReply") }
         return "RedisConfiguration(" + parts.joined(separator: ", ") + ")"
     }
 

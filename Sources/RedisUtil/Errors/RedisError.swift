@@ -65,8 +65,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Too many commands are pending or too many bytes unsent; nothing was sent.
     case overloaded(pending: Int, unsentBytes: Int)
     /// The task awaiting the reply was cancelled; the connection stays in use. A command
-    /// that removes what only its reply holds (`LPOP` …) ends this way only when it was
-    /// cancelled before it was sent: once sent, its reply is returned.
+    /// that removes what only its reply holds (`LPOP` …), and under
+    /// ``RedisConfiguration/CancellationPolicy/afterReply`` every command, ends this way
+    /// only when it was cancelled before it was sent: once sent, its reply is returned.
     case cancelled
     /// The client was closed; nothing was sent.
     case closed

@@ -58,8 +58,13 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
 
 extension RedisConnection {
     /// Submits and awaits, with task cancellation failing only this caller: the
-    /// command's reply slot stays in the FIFO and swallows the late reply.
+    /// command's reply slot stays in the FIFO and swallows the late reply. Under
+    /// ``RedisConfiguration/CancellationPolicy/afterReply`` (and no `onCancel`), as
+    /// ``performToCompletion(_:timeout:)``.
     nonisolated(nonsending) func perform(_ bytes: [UInt8], timeout: CommandTimeout = .configured, onCancel: (@Sendable () -> Void)? = nil) async throws -> RESPValue {
+        if onCancel == nil && configuration.cancellation == .afterReply {
+            return try await performToCompletion(bytes, timeout: timeout)
+        }
         let reply = AsyncReply<RESPValue>()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
@@ -115,10 +120,10 @@ extension RedisConnection {
     /// cancellation would throw away. A task cancelled before submitting sends nothing
     /// and gets ``RedisError/cancelled``; once sent, the wait is bounded as any
     /// command's is (command timeout, liveness timeout, loss of the connection).
-    nonisolated(nonsending) func performToCompletion(_ bytes: [UInt8]) async throws -> RESPValue {
+    nonisolated(nonsending) func performToCompletion(_ bytes: [UInt8], timeout: CommandTimeout = .configured) async throws -> RESPValue {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
             guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
-            submit(Submission(bytes: bytes, handlers: .one(.single { continuation.resume(with: $0.mapError { $0 as any Error }) }), timeout: .configured))
+            submit(Submission(bytes: bytes, handlers: .one(.single { continuation.resume(with: $0.mapError { $0 as any Error }) }), timeout: timeout))
         }
     }
 
@@ -140,8 +145,11 @@ extension RedisConnection {
             : try await perform(batch: pipeline.bytes, count: pipeline.count)
     }
 
-    /// Submits a pipeline and awaits all its replies with one continuation.
+    /// Submits a pipeline and awaits all its replies with one continuation; under
+    /// ``RedisConfiguration/CancellationPolicy/afterReply``, as
+    /// ``performToCompletion(batch:count:)``.
     nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
+        if configuration.cancellation == .afterReply { return try await performToCompletion(batch: bytes, count: count) }
         let reply = AsyncReply<[Result<RESPValue, RedisError>]>()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in

@@ -18,7 +18,8 @@ extension RedisClient {
     /// (only this command fails; its late reply is discarded; but a command whose reply
     /// is the only copy of what it removes, `LPOP`, `RPOP`, `SPOP`, `LMPOP`, `ZMPOP`,
     /// `ZPOPMIN`, `ZPOPMAX`, `GETDEL`, `HGETDEL`, returns that reply once it is sent,
-    /// and so do pipelines and transactions holding one),
+    /// and so do pipelines and transactions holding one; under
+    /// ``RedisConfiguration/CancellationPolicy/afterReply`` every command does),
     /// ``RedisError/unsupportedCommand(command:reason:)`` without sending anything for a
     /// command that would change the shared connection's state for every caller
     /// (`SELECT`, `SUBSCRIBE`, `MULTI` …; the error names what to use instead).
