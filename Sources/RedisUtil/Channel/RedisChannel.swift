@@ -179,10 +179,9 @@ public struct RedisChannel: Sendable {
     /// first message. (A `BLMPOP` alone would cost more here: each one is a round trip of
     /// its own connection, where the `LPOP`s share their writes with other commands: the
     /// benchmark's `channel-pipe` took 71k server reads for 50,000 messages that way,
-    /// against 43k.) Needs Redis
-    /// 7.0 or later for `BLMPOP` (an older server's error is thrown as
-    /// ``RedisError/server(message:)``); not in the Python module, whose messages it reads
-    /// as any receive does. When one does not decode, every popped message is handed
+    /// against 43k.) Needs Redis 7.0 or later for `BLMPOP` (an older server's error is
+    /// thrown as ``RedisError/server(message:)``); not in the Python module, whose
+    /// messages it reads as any receive does. When one does not decode, every popped message is handed
     /// back in ``RedisChannelError/undecodableBatch(raw:list:index:type:underlying:)``.
     nonisolated(nonsending) public func brecv<T: Decodable>(as type: T.Type = T.self, max: Int, timeout: Duration = .zero) async throws -> [T] {
         guard max >= 0 else { throw RedisChannelError.invalidArgument("max must not be negative, got \(max)") }

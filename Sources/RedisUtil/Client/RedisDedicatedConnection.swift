@@ -95,8 +95,7 @@ public final class RedisDedicatedConnection: Sendable {
             if Task.isCancelled && CommandRoute.cancelledWithoutEffect(bytes, reply: reply) { throw RedisError.cancelled }
             return reply
         }
-        if case .removing = route { return try await lease.connection.performToCompletion(bytes) }
-        return try await lease.connection.perform(bytes)
+        return try await lease.connection.perform(bytes, keepsReply: route.keepsReply)
     }
 
     /// Fails once the scope has ended; notes a `MULTI` or `WATCH` among `bytes`.

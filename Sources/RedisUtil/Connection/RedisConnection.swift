@@ -565,9 +565,6 @@ final class RedisConnection: @unchecked Sendable {
 
     // MARK: Closing
 
-    /// Stops the connection for good: waits up to `gracePeriod` for replies to commands
-    /// already accepted, then closes and fails whatever is left. Reactor thread; calls
-    /// `completion` there.
     /// ``close(gracePeriod:completion:)`` from any thread, on the connection's reactor
     /// (later, when called on it). `false` when the reactor has stopped: nothing to close.
     @discardableResult
@@ -575,6 +572,9 @@ final class RedisConnection: @unchecked Sendable {
         reactor.executeIfRunning { self.close(gracePeriod: gracePeriod, completion: completion) }
     }
 
+    /// Stops the connection for good: waits up to `gracePeriod` for replies to commands
+    /// already accepted, then closes and fails whatever is left. Reactor thread; calls
+    /// `completion` there.
     func close(gracePeriod: Duration, completion: @escaping () -> Void) {
         reactor.preconditionInReactor()
         drainInbox()

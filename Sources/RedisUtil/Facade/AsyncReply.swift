@@ -58,11 +58,12 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
 
 extension RedisConnection {
     /// Submits and awaits, with task cancellation failing only this caller: the
-    /// command's reply slot stays in the FIFO and swallows the late reply. Under
-    /// ``RedisConfiguration/CancellationPolicy/afterReply`` (and no `onCancel`), as
-    /// ``performToCompletion(_:timeout:)``.
-    nonisolated(nonsending) func perform(_ bytes: [UInt8], timeout: CommandTimeout = .configured, onCancel: (@Sendable () -> Void)? = nil) async throws -> RESPValue {
-        if onCancel == nil && configuration.cancellation == .afterReply {
+    /// command's reply slot stays in the FIFO and swallows the late reply. When the reply
+    /// must be kept (`keepsReply`: it is the only copy of what the command removes) or
+    /// under ``RedisConfiguration/CancellationPolicy/afterReply``, as
+    /// ``performToCompletion(_:timeout:)`` instead.
+    nonisolated(nonsending) func perform(_ bytes: [UInt8], timeout: CommandTimeout = .configured, keepsReply: Bool = false) async throws -> RESPValue {
+        if keepsReply || configuration.cancellation == .afterReply {
             return try await performToCompletion(bytes, timeout: timeout)
         }
         let reply = AsyncReply<RESPValue>()
@@ -72,7 +73,7 @@ extension RedisConnection {
                 submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
             }
         } onCancel: {
-            if reply.cancel() { onCancel?() }
+            reply.cancel()
         }
     }
 
@@ -120,16 +121,16 @@ extension RedisConnection {
     /// cancellation would throw away. A task cancelled before submitting sends nothing
     /// and gets ``RedisError/cancelled``; once sent, the wait is bounded as any
     /// command's is (command timeout, liveness timeout, loss of the connection).
-    nonisolated(nonsending) func performToCompletion(_ bytes: [UInt8], timeout: CommandTimeout = .configured) async throws -> RESPValue {
+    nonisolated(nonsending) private func performToCompletion(_ bytes: [UInt8], timeout: CommandTimeout) async throws -> RESPValue {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
             guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
             submit(Submission(bytes: bytes, handlers: .one(.single { continuation.resume(with: $0.mapError { $0 as any Error }) }), timeout: timeout))
         }
     }
 
-    /// ``performToCompletion(_:)`` for a pipeline (a channel's `MULTI … EXEC` that removes
-    /// messages), awaiting all its replies with one continuation.
-    nonisolated(nonsending) func performToCompletion(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
+    /// ``performToCompletion(_:timeout:)`` for a pipeline, awaiting all its replies with
+    /// one continuation.
+    nonisolated(nonsending) private func performToCompletion(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>) in
             guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
             let collector = PipelineCollector(count: count) { continuation.resume(returning: $0) }
@@ -140,16 +141,14 @@ extension RedisConnection {
     /// Submits a checked pipeline and awaits its replies: despite a cancellation when a
     /// command of it removes what only its reply holds.
     nonisolated(nonsending) func perform(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
-        pipeline.removes
-            ? try await performToCompletion(batch: pipeline.bytes, count: pipeline.count)
-            : try await perform(batch: pipeline.bytes, count: pipeline.count)
+        try await perform(batch: pipeline.bytes, count: pipeline.count, keepsReplies: pipeline.removes)
     }
 
-    /// Submits a pipeline and awaits all its replies with one continuation; under
-    /// ``RedisConfiguration/CancellationPolicy/afterReply``, as
-    /// ``performToCompletion(batch:count:)``.
-    nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
-        if configuration.cancellation == .afterReply { return try await performToCompletion(batch: bytes, count: count) }
+    /// Submits a pipeline and awaits all its replies with one continuation; as
+    /// ``performToCompletion(batch:count:)`` when they must be kept or under
+    /// ``RedisConfiguration/CancellationPolicy/afterReply``.
+    nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int, keepsReplies: Bool = false) async throws -> [Result<RESPValue, RedisError>] {
+        if keepsReplies || configuration.cancellation == .afterReply { return try await performToCompletion(batch: bytes, count: count) }
         let reply = AsyncReply<[Result<RESPValue, RedisError>]>()
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in

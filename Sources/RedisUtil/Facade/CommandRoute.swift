@@ -23,6 +23,11 @@ enum CommandRoute: Sendable {
     /// Not sent; the caller gets this error.
     case refused(RedisError)
 
+    /// Whether the reply is awaited despite a cancellation (``removing``).
+    var keepsReply: Bool {
+        if case .removing = self { true } else { false }
+    }
+
     /// Where a command is being sent.
     enum Context {
         /// The client's multiplexed connections, shared by every caller.

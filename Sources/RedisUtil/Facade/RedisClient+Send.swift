@@ -42,13 +42,11 @@ extension RedisClient {
 
     @usableFromInline
     nonisolated(nonsending) func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil) async throws -> RESPValue {
-        switch blockingDeadline.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
-        case .shared:
+        let route = blockingDeadline.map(CommandRoute.blocking) ?? CommandRoute.of(bytes)
+        switch route {
+        case .shared, .removing:
             let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
-            return try await connection.perform(bytes)
-        case .removing:
-            let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
-            return try await connection.performToCompletion(bytes)
+            return try await connection.perform(bytes, keepsReply: route.keepsReply)
         case .blocking(let deadline):
             return try await sendBlocking(bytes, deadline: deadline)
         case .refused(let error):
