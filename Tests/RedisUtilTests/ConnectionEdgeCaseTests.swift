@@ -142,8 +142,10 @@ struct ConnectionEdgeCaseTests {
                 try await client.ping()
                 try server.pause()
                 let blpop = Task { try await client.blpop("review:empty", timeout: .seconds(1)) }
-                // Let the pool's new connection write CLIENT ID to the stalled server, then kill it.
+                // Let the pool's new connection write CLIENT ID to the stalled server, then kill it
+                // while still frozen (restart's SIGTERM would let it answer CLIENT ID first).
                 try await Task.sleep(for: .milliseconds(300))
+                kill(try #require(server.pid), SIGKILL)
                 try server.restart()
                 do {
                     _ = try await blpop.value
