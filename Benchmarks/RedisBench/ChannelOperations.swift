@@ -86,7 +86,9 @@ enum ChannelOperations {
     }
 
     /// Requests from the client peer, answered by `--consumers` responder tasks on the
-    /// server peer, as a worker pool does. An operation is one full round trip.
+    /// server peer, as a worker pool does (by default one per request in flight: with
+    /// fewer, the run measures requests queueing for a busy responder, not the channel).
+    /// An operation is one full round trip.
     /// Every task prefers a reactor as its executor, as a worker pool on this library
     /// should: a reply then resumes its task on the thread that read it.
     private static func pingPong(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {

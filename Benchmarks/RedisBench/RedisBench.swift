@@ -37,14 +37,14 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Payload bytes per message (a channel message's JSON is at least about 43 bytes; MB/s counts what is stored).")
     var size: Int = 64
 
-    @Option(help: "Facade: callback, async or both (for channel-pipe: the producers' facade).")
-    var api: API = .both
+    @Option(help: "Facade: callback, async or both (for channel-pipe: the producers' facade). Async, the one most Swift code uses, unless asked; `make bench` runs both side by side.")
+    var api: API = .async
 
     @Option(help: "Producers for channel-pipe.")
     var producers: Int = 2
 
-    @Option(help: "Consumers for channel-pipe.")
-    var consumers: Int = 2
+    @Option(help: "Consumers for channel-pipe (default: 2); responders for channel-pingpong (default: one per request in flight, up to 64, as a worker pool sized to its load).")
+    var consumers: Int?
 
     @Option(help: "Runs of each workload, each followed by its comparisons; the median round is reported (steadier ratios on a noisy machine).")
     var rounds: Int = 1
@@ -83,7 +83,7 @@ struct RedisBench: AsyncParsableCommand {
         }
         if let messages, messages <= 0 { throw ValidationError("--messages must be positive") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
-        guard producers > 0, consumers > 0 else { throw ValidationError("--producers and --consumers must be at least 1") }
+        guard producers > 0, consumers ?? 1 > 0 else { throw ValidationError("--producers and --consumers must be at least 1") }
         if let warmup, warmup < 0 { throw ValidationError("--warmup cannot be negative") }
         guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
         if let reactors, reactors <= 0 { throw ValidationError("--reactors must be at least 1") }
@@ -197,13 +197,15 @@ struct RedisBench: AsyncParsableCommand {
         func plan(_ workload: Workload, connections: Int, pipeline: Int, messages: Int) -> RunPlan {
             RunPlan(workload: workload, api: api, connections: connections, pipeline: pipeline,
                     messages: self.messages ?? messages, size: size, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
-                    warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers, consumers: consumers,
+                    warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers,
+                    consumers: consumers ?? (workload == .channelPingpong ? min(connections * pipeline, 64) : 2),
                     cancellation: cancellation)
         }
         if !workloads.isEmpty {
             return workloads.map { plan($0, connections: connections, pipeline: pipeline, messages: defaultMessages($0)) }
         }
-        // Sized so that the whole set, redis-benchmark's runs included, takes about a minute here.
+        // Sized so that the whole set on both facades, redis-benchmark's runs included (`make
+        // bench`), takes about a minute here; the async facade alone, half that.
         return [
             plan(.rpush, connections: 4, pipeline: 128, messages: 500_000),
             plan(.rpush, connections: 1, pipeline: 1, messages: 20_000),
