@@ -10,7 +10,9 @@ import CLibevent
 public final class FDWatcher {
     /// Which readiness the owner wants to hear about.
     public struct Interest: OptionSet, Sendable, Hashable {
+        /// The bits: 1 read, 2 write.
         public let rawValue: UInt8
+        /// An interest from its bits (``read``, ``write``).
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// Notify when the fd is readable (data, EOF or error).
         public static let read = Interest(rawValue: 1)

@@ -10,6 +10,7 @@ public struct ReactorError: Error, Sendable, Equatable, CustomStringConvertible 
         self.errno = errno
     }
 
+    /// The failed call and its `strerror` text, for logs and error messages.
     public var description: String {
         if let errno {
             return "reactor: \(operation) failed: \(errnoDescription(errno))"

@@ -38,6 +38,7 @@ public enum RedisChannelError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What went wrong and with which channel or message, in one sentence.
     public var description: String {
         switch self {
         case .undecodable(let raw, let list, let type, let underlying):

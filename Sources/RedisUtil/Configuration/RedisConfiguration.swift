@@ -72,6 +72,13 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var connectTimeout: Duration
     /// How long a command may wait for its reply; `nil` waits forever. A timed-out
     /// command fails alone: the connection is kept and the late reply discarded.
+    ///
+    /// Mind what that means for a command that removes what it returns (`LPOP`,
+    /// `RedisChannel.recv` …): a timed-out one may still run on the server, and what it
+    /// took is then lost with its reply. Unlike a cancellation, a timeout is not waited
+    /// out for those. Workers that must lose nothing to a slow server leave this `nil`:
+    /// a dead one is still detected by ``livenessTimeout``. (Blocking receives are timed
+    /// by the server, and on the client only after a grace period on top.)
     public var commandTimeout: Duration?
     /// A connection whose oldest pending reply is this overdue is considered dead,
     /// closed and reconnected. `nil` never closes a connection for slowness.

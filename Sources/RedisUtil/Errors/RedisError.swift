@@ -13,6 +13,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         /// Written but unanswered: the outcome is unknown.
         case written
 
+        /// Whether retrying is safe, as error messages say it.
         public var description: String {
             switch self {
             case .notSent: "the command was never sent, so retrying is safe"
@@ -72,6 +73,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The client was closed; nothing was sent.
     case closed
 
+    /// What failed, where and why, in one sentence that names the command or endpoint.
     public var description: String {
         switch self {
         case .connectionFailed(let endpoint, let reason):
