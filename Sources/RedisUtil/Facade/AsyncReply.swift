@@ -1,3 +1,4 @@
+import Reactor
 import RESP
 import Synchronization
 
@@ -96,7 +97,7 @@ extension RedisConnection {
         unblock: @escaping @Sendable (_ answered: @escaping @Sendable () -> Void) -> Bool
     ) async throws -> RESPValue {
         let reply = AsyncReply<RESPValue>()
-        let poller = UnblockPoller(reply: reply, patience: configuration.livenessTimeout ?? .seconds(30), unblock: unblock)
+        let poller = UnblockPoller(reply: reply, patience: configuration.livenessTimeout ?? .seconds(30), reactor: reactor, unblock: unblock)
         do {
             let value = try await withTaskCancellationHandler {
                 try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
@@ -179,11 +180,15 @@ final class UnblockPoller: Sendable {
     private let state = Mutex(State())
     private let reply: AsyncReply<RESPValue>
     private let patience: Duration
+    /// Where the polling task runs: the connection's reactor, so that unblocking never
+    /// waits for Swift's global pool, which an application may have filled with blocking work.
+    private let reactor: Reactor
     private let unblock: @Sendable (@escaping @Sendable () -> Void) -> Bool
 
-    init(reply: AsyncReply<RESPValue>, patience: Duration, unblock: @escaping @Sendable (@escaping @Sendable () -> Void) -> Bool) {
+    init(reply: AsyncReply<RESPValue>, patience: Duration, reactor: Reactor, unblock: @escaping @Sendable (@escaping @Sendable () -> Void) -> Bool) {
         self.reply = reply
         self.patience = patience
+        self.reactor = reactor
         self.unblock = unblock
     }
 
@@ -243,7 +248,7 @@ final class UnblockPoller: Sendable {
     }
 
     private func start() {
-        Task { [self] in
+        Task(executorPreference: reactor) { [self] in
             let start = ContinuousClock.now
             var polls = 0
             while !reply.isFinished {

@@ -126,7 +126,9 @@ extension RedisClient {
             blocking.beginSettling()
             let isTimeout = if case .timeout = error { true } else { false }
             let unanswered = UnansweredCount()
-            Task {
+            // On the connection's reactor, like all of the client's own background work:
+            // Swift's global pool may be full of an application's blocking work.
+            Task(executorPreference: lease.connection.reactor) { [self] in
                 // A cancellation already sent one CLIENT UNBLOCK; a timeout has not. Either
                 // may have reached the server before the command did, hence the repeats.
                 for attempt in 0..<40 {
@@ -227,8 +229,10 @@ extension RedisClient {
         lease.connection.submit(Submission(bytes: bytes, handlers: .one(.single(handler)), timeout: deadline.map { .after($0) } ?? .never))
     }
 
+    /// On a reactor: the completion then runs on a reactor thread, as every callback
+    /// does, and a callback user's blocking command never waits for Swift's global pool.
     private func sendBlockingInTask(_ bytes: [UInt8], deadline: Duration?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        Task {
+        Task(executorPreference: Reactor.current ?? group.next()) { [self] in
             do { completion(.success(try await sendBlocking(bytes, deadline: deadline))) }
             catch let error as RedisError { completion(.failure(error)) }
             catch { completion(.failure(.cancelled)) }

@@ -199,7 +199,9 @@ extension RedisClient {
     ) -> Task<Void, Never> {
         var ping: [UInt8] = []
         RESPEncoder.encodeCommand(into: &ping, "PING")
-        return Task { [ping] in
+        // On the connection's reactor: a heartbeat must not wait for a global pool that an
+        // application has filled with blocking work, and then declare a live server dead.
+        return Task(executorPreference: connection.reactor) { [ping] in
             while true {
                 do {
                     try await Task.sleep(for: interval)
