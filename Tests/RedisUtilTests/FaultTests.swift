@@ -65,8 +65,12 @@ struct FaultTests {
                 }
                 // Fail-fast completions run on a reactor thread too, so they are counted once in.
                 let probe = ServerProbe(client: client)
-                #expect(try await probe.eventually { outcomes.withLock { $0.overloaded } == attempts - 199 })
-                #expect(try await probe.eventually { outcomes.withLock { $0.timeouts } == 199 })
+                // Bounded below the liveness timeout (30 s), which would end the connection
+                // and muddle the counts.
+                let counted = try await probe.eventually(limit: .seconds(20)) {
+                    outcomes.withLock { $0.overloaded == attempts - 199 && $0.timeouts == 199 }
+                }
+                #expect(counted, "of \(attempts) callbacks: \(outcomes.withLock { "\($0.overloaded) overloaded, \($0.timeouts) timed out, others: \($0.other)" })")
                 #expect(outcomes.withLock { $0.other }.isEmpty)
 
                 // An async caller now waits for room instead of queueing without bound.
