@@ -45,6 +45,7 @@ struct BlockingCommandTests {
         #expect(RedisError.overloaded(pending: 1, unsentBytes: 2).isSafeToRetry)
         #expect(RedisError.closed.isSafeToRetry)
         #expect(!RedisError.timeout(command: "c", after: .seconds(1)).isSafeToRetry)
+        #expect(RedisError.noBlockingConnection(command: "c", waited: .seconds(1)).isSafeToRetry)
         #expect(!RedisError.cancelled.isSafeToRetry)
     }
 }

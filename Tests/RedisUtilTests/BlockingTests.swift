@@ -119,14 +119,14 @@ struct BlockingTests {
                 await #expect {
                     try await client.blpop("b", timeout: .milliseconds(200))
                 } throws: { error in
-                    guard case RedisError.timeout(let command, _) = error else { return false }
+                    guard case RedisError.noBlockingConnection(let command, _) = error else { return false }
                     return command == "BLPOP"
                 }
                 // Through the callback facade too.
                 let result = await withCheckedContinuation { (done: CheckedContinuation<Result<RESPValue, RedisError>, Never>) in
                     client.send("BLPOP", "b", "0.2") { done.resume(returning: $0) }
                 }
-                guard case .failure(.timeout) = result else {
+                guard case .failure(.noBlockingConnection) = result else {
                     Issue.record("callback BLPOP at the bound: \(result)")
                     return
                 }

@@ -129,7 +129,13 @@ struct ConnectionEdgeCaseTests {
                 #expect(ended, "BLPOP with a 1 s timeout still waiting after 60 s on a stalled server")
                 try server.resume()
                 resumed = true
-                _ = await blpop.result
+                // Its CLIENT ID ran past the BLPOP's 1 s + 2 s: never sent, and said so.
+                let result = await blpop.result
+                guard case .failure(let error) = result, case RedisError.noBlockingConnection(let command, _)? = error as? RedisError else {
+                    Issue.record("BLPOP on a stalled server ended with \(result), not .noBlockingConnection")
+                    return
+                }
+                #expect(command == "BLPOP")
             }
         }
     }

@@ -62,12 +62,12 @@ final class BlockingConnectionPool: Sendable {
     /// An idle connection, one about to come back from settling, a new one, or (at the
     /// bound) a wait for one to come back. With a `deadline` (a blocking command's own
     /// timeout plus its grace), neither the wait nor opening a connection outlasts it:
-    /// past it the call fails with ``RedisError/timeout(command:after:)``, `command`
-    /// never sent. Without one (a command that blocks forever) it waits as long as it takes.
+    /// past it the call fails with ``RedisError/noBlockingConnection(command:waited:)``,
+    /// `command` never sent. Without one (a command that blocks forever) it waits as long as it takes.
     nonisolated(nonsending) func lease(for command: @autoclosure () -> String = "", within deadline: Duration? = nil) async throws -> Lease {
         var ticket: WaiterList.Ticket?
         let expiry = deadline.map { ContinuousClock.now + $0 }
-        func expired() -> RedisError { .timeout(command: command(), after: deadline ?? .zero) }
+        func expired() -> RedisError { .noBlockingConnection(command: command(), waited: deadline ?? .zero) }
         while true {
             enum Step { case reuse(Lease), create, wait(generation: UInt64), closed }
             let current = Reactor.current

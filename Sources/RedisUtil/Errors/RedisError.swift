@@ -32,9 +32,13 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No reply within the command's timeout (the configured one, or a blocking
     /// command's own plus a grace period): `command` is its name (`"BLPOP"`), `after`
     /// that timeout. The connection stays in use and the late reply is discarded when
-    /// it arrives. A blocking command also times out, never sent, when every blocking
-    /// connection stays busy (``RedisConfiguration/maxBlockingConnections``) past it.
+    /// it arrives. The command may have run: not safe to retry blindly.
     case timeout(command: String, after: Duration)
+    /// A blocking command found no dedicated connection within its timeout (plus the
+    /// grace period, `waited`): every one of ``RedisConfiguration/maxBlockingConnections``
+    /// stayed busy, or opening a new one did not finish in time. It was never sent, so
+    /// retrying is safe.
+    case noBlockingConnection(command: String, waited: Duration)
     /// The server answered with an error reply, e.g. `WRONGTYPE Operation against a key…`.
     case server(message: String)
     /// The server sent bytes that are not valid RESP; the connection was closed.
@@ -82,6 +86,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             "connection to \(endpoint) lost (\(reason)); \(delivery)"
         case .timeout(let command, let after):
             "\(command) got no reply within \(after); a late reply, if any, will be discarded and the connection stays open"
+        case .noBlockingConnection(let command, let waited):
+            "\(command) was not sent: no connection for blocking commands came free within \(waited) (all of maxBlockingConnections busy, or opening one too slow); retrying is safe"
         case .server(let message):
             "server error: \(message)"
         case .protocolError(let error):
@@ -112,7 +118,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the command certainly did not reach the server, so that retrying cannot duplicate it.
     public var isSafeToRetry: Bool {
         switch self {
-        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed: true
+        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed, .noBlockingConnection: true
         case .connectionLost(_, _, let delivery): delivery == .notSent
         default: false
         }
