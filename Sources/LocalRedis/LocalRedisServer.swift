@@ -55,7 +55,7 @@ public final class LocalRedisServer: Sendable {
         }
         let directory = try TemporaryDirectory.create()
         do {
-            let version = try RedisVersion.read(executable: executablePath, directory: directory, timeout: configuration.startTimeout)
+            let version = try RedisVersion.cached(executable: executablePath, directory: directory, timeout: configuration.startTimeout)
             let launch = RedisLaunch(
                 executable: executablePath, directory: directory, host: host,
                 unixSocketPath: configuration.unixSocket ? "\(directory)/redis.sock" : nil,

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Reads the version a redis-server binary reports, e.g. `Redis server v=7.0.15 sha=00000000:0 ...`.
 enum RedisVersion {
     /// The `v=` value of `redis-server --version` output, nil when the output is not redis's.
@@ -7,6 +9,18 @@ enum RedisVersion {
             return version.isEmpty ? nil : String(version)
         }
         return nil
+    }
+
+    /// Versions already read, by executable path: one `--version` run per binary and
+    /// process rather than one per server started (about 10 ms each).
+    private static let known = Mutex<[String: String]>([:])
+
+    /// The version of `executable`, read once per process; see ``read(executable:directory:timeout:)``.
+    static func cached(executable: String, directory: String, timeout: Duration) throws(LocalRedisError) -> String {
+        if let version = known.withLock({ $0[executable] }) { return version }
+        let version = try read(executable: executable, directory: directory, timeout: timeout)
+        known.withLock { $0[executable] = version }
+        return version
     }
 
     /// Runs `executable --version` with its output in `directory` and parses it.

@@ -25,6 +25,7 @@ struct LocalRedisHelperTests {
         #expect(lines.contains("bind 127.0.0.1"))
         #expect(lines.contains("save \"\""))
         #expect(lines.contains("appendonly no"))
+        #expect(lines.contains("hz 100"))
         #expect(lines.contains("dir \"/tmp/a b\""))
         #expect(lines.contains("unixsocket \"/tmp/a b/redis.sock\""))
         #expect(lines.contains("unixsocketperm 700"))
