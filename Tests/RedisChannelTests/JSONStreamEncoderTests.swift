@@ -1,3 +1,4 @@
+import RESP
 import Testing
 @testable import RedisUtil
 
@@ -93,6 +94,74 @@ import Testing
             #expect(String(decoding: streamed, as: UTF8.self) == String(decoding: tree, as: UTF8.self), sourceLocation: sourceLocation)
         }
         #expect(try JSONValueEncoder.encodeJSON(value) == tree, sourceLocation: sourceLocation)
+        // In place, after bytes already there: the same bytes behind them, or (when the
+        // value needs the tree) the bytes left as they were.
+        let head = Array("*3\r\n".utf8)
+        var appended = head
+        let didStream = try JSONStreamEncoder.encode(value, appendingTo: &appended)
+        #expect(didStream == streams, sourceLocation: sourceLocation)
+        #expect(appended == (streams ? head + tree : head), sourceLocation: sourceLocation)
+        // A channel's send writes the message into its RPUSH: exactly the encoder's command.
+        for key in ["/q/client", "/é/我/server", String(repeating: "k", count: 120)] {
+            var expected: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &expected, "RPUSH", key, tree)
+            #expect(try MessageCodec.pushCommand(head: MessageCodec.pushHead(key: key), message: value) == expected, sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Keeps the encoder it is given, which a well-behaved type never does.
+    final class Hoarder: Encodable, @unchecked Sendable {
+        // @unchecked Sendable: written once, inside `encode(to:)`, and only read after it.
+        var kept: (any Encoder)?
+        let id: Int
+        init(id: Int) { self.id = id }
+        enum Keys: String, CodingKey { case id }
+        func encode(to encoder: any Encoder) throws {
+            kept = encoder
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(id, forKey: .id)
+        }
+    }
+
+    /// The encoder is reused between messages; one that a type kept hold of is not, and
+    /// messages encoded at once on many threads come out whole.
+    @Test func aReusedEncoderStartsClean() async throws {
+        let hoarder = Hoarder(id: 1)
+        try expectSameBytes(hoarder, streams: true)
+        try expectSameBytes(Self.nested, streams: true)
+        try expectSameBytes(Hoarder(id: 2), streams: true)
+        // A message that fell back to the tree, then one that streams.
+        try expectSameBytes(Shape.circle(radius: 1), streams: false)
+        try expectSameBytes(Job(id: 3, name: "n", ratio: 1, tags: [], parent: nil), streams: true)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for index in 0..<500 {
+                        let job = Job(id: task * 1000 + index, name: "t\(task)", ratio: Double(index), tags: ["\(index)"], parent: task)
+                        let tree = try JSONValueEncoder.encodeJSONTree(job)
+                        #expect(try JSONValueEncoder.encodeJSON(job) == tree)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        withExtendedLifetime(hoarder) {}
+    }
+
+    /// The bulk length in front of a message written in place, at every digit count.
+    @Test(arguments: [0, 7, 8, 97, 98, 997, 998, 9_997, 9_998, 99_998, 1 << 20])
+    func pushCommandLengthHeader(padding: Int) throws {
+        // A string of `padding` characters is `padding + 2` bytes of JSON: 2, 9, 10, 99, 100 …
+        let message = String(repeating: "x", count: padding)
+        var expected: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &expected, "RPUSH", "/q/client", try JSONValueEncoder.encodeJSON(message))
+        #expect(try MessageCodec.pushCommand(head: MessageCodec.pushHead(key: "/q/client"), message: message) == expected)
+    }
+
+    /// A message that cannot be sent fails as it always did, before anything is built.
+    @Test func pushCommandOfAnUnencodableMessageThrows() {
+        #expect(throws: RedisChannelError.self) { try MessageCodec.pushCommand(head: MessageCodec.pushHead(key: "/q/client"), message: UInt64.max) }
+        #expect(throws: RedisChannelError.self) { try MessageCodec.pushCommand(head: MessageCodec.pushHead(key: "/q/client"), message: Silent()) }
     }
 
     @Test func structsArraysDictionariesAndScalarsStream() throws {

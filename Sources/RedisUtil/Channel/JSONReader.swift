@@ -14,7 +14,7 @@ struct JSONReader {
     private var position = 0
 
     /// Whether well-formed JSON `bytes` nest arrays and objects deeper than ``maxDepth``.
-    static func nestingExceedsLimit(_ bytes: [UInt8]) -> Bool {
+    static func nestingExceedsLimit(_ bytes: some Sequence<UInt8>) -> Bool {
         var depth = 0
         var inString = false
         var escaped = false

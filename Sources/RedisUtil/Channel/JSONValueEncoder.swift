@@ -20,14 +20,25 @@ struct JSONValueEncoder {
     /// The bytes a channel sends for `value`, as ``JSONWriter`` writes them: streamed
     /// when the value allows it (``JSONStreamEncoder``), else through the tree.
     static func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let bytes = try JSONStreamEncoder.encode(value) ?? encodeJSONTree(value)
+        var bytes: [UInt8] = []
+        try encodeJSON(value, appendingTo: &bytes)
+        return bytes
+    }
+
+    /// Appends the bytes of ``encodeJSON(_:)`` to `bytes`: a channel writes a message
+    /// straight after the head of the command that carries it, with no second buffer
+    /// and no copy when the value streams. On a throw `bytes` may hold part of it.
+    static func encodeJSON<T: Encodable>(_ value: T, appendingTo bytes: inout [UInt8]) throws {
+        let start = bytes.count
+        if try !JSONStreamEncoder.encode(value, appendingTo: &bytes) {
+            bytes.append(contentsOf: try encodeJSONTree(value))
+        }
         // Refuse what no reader, ours or Python's, would read back. Each level takes at
         // least two bytes, so only a long message can nest that deep: the usual message
         // is not scanned.
-        if bytes.count > 2 * JSONReader.maxDepth && JSONReader.nestingExceedsLimit(bytes) {
+        if bytes.count - start > 2 * JSONReader.maxDepth && JSONReader.nestingExceedsLimit(bytes[start...]) {
             throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "nested deeper than \(JSONReader.maxDepth) levels, which no receiver reads"))
         }
-        return bytes
     }
 
     /// The bytes of `value` through the tree of boxes: every shape of `encode(to:)`.

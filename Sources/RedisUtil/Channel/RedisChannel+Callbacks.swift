@@ -20,7 +20,7 @@ extension RedisChannel {
 
     /// Sends one message; see ``send(_:)``.
     public func send<T: Encodable>(_ message: T, completion: @escaping Completion<Void>) {
-        run(completion) { () throws(RedisChannelError) in try sendRequest([try MessageCodec.encode(message)]) }
+        run(completion) { () throws(RedisChannelError) in try sendRequest(message: message) }
     }
 
     /// Sends messages with one `RPUSH`; see ``send(contentsOf:)``.

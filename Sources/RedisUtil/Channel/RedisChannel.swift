@@ -54,6 +54,8 @@ public struct RedisChannel: Sendable {
     private let source: ClientSource
     /// Why the name cannot be used, found in `init` and reported by every operation.
     private let nameProblem: String?
+    /// `RPUSH <sendKey>` in RESP, up to the message: built once, not per send.
+    private let pushHead: [UInt8]
 
     /// A channel on the shared client of `endpoint` (an integer literal is a port on
     /// 127.0.0.1). Opens nothing until the first operation.
@@ -89,6 +91,7 @@ public struct RedisChannel: Sendable {
         self.timeout = timeout
         sendKey = ChannelPath.key(channel: channel, peer: peer)
         receiveKey = ChannelPath.key(channel: channel, peer: peer.other)
+        pushHead = MessageCodec.pushHead(key: sendKey)
     }
 
     /// The server this channel talks to.
@@ -126,7 +129,7 @@ public struct RedisChannel: Sendable {
     /// with `EVAL`, so the server must allow scripting), so one round trip, never a list
     /// left without its expiry, and no expiry when the push fails.
     nonisolated(nonsending) public func send<T: Encodable>(_ message: T) async throws {
-        try await sendRequest([try MessageCodec.encode(message)]).run(on: checkedClient())
+        try await sendRequest(message: message).run(on: checkedClient())
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
@@ -229,6 +232,13 @@ public struct RedisChannel: Sendable {
 // MARK: Requests shared by both facades
 
 extension RedisChannel {
+    /// What ``send(_:)`` runs for one message: without a ``timeout``, the usual case, an
+    /// `RPUSH` with the message written straight into the command.
+    func sendRequest<T: Encodable>(message: T) throws(RedisChannelError) -> ChannelRequest<Void> {
+        guard timeout == nil else { return try sendRequest([try MessageCodec.encode(message)]) }
+        return ChannelRequest(commands: .single(try MessageCodec.pushCommand(head: pushHead, message: message), read: ChannelReply.ignore))
+    }
+
     func sendRequest(_ encoded: [[UInt8]]) throws(RedisChannelError) -> ChannelRequest<Void> {
         guard let timeout else {
             var bytes: [UInt8] = []
