@@ -37,14 +37,14 @@ struct FaultTests {
     @Test("server paused: command timeouts fire, memory stays bounded (async waits, callbacks fail fast), resume recovers")
     func pausedServer() async throws {
         try await withServer { server async throws in
-            let configuration = RedisConfiguration(commandTimeout: .milliseconds(300), connections: 1, maxPendingCommands: 100)
+            let configuration = RedisConfiguration(commandTimeout: .seconds(1), connections: 1, maxPendingCommands: 100)
             try await withClient(server, configuration: configuration) { client async throws in
                 try await client.ping()
                 try server.pause()
                 var resumed = false
                 defer { if !resumed { try? server.resume() } }
 
-                await #expect(throws: RedisError.timeout(command: "ECHO", after: .milliseconds(300))) {
+                await #expect(throws: RedisError.timeout(command: "ECHO", after: .seconds(1))) {
                     try await client.send("ECHO", "lost")
                 }
                 // The timed-out command keeps its reply slot (its late reply must be swallowed),
