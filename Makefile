@@ -28,7 +28,8 @@ test: bootstrap
 	$(SWIFT) build -c release --product redis-bench
 	.build/release/redis-bench --messages 20000 --quiet
 
-# The reactor's and the client's concurrency tests under the thread sanitizer
+# The reactor's and the client's concurrency tests, and the channel encoder's (its spare
+# encoder passes between threads), under the thread sanitizer
 # (REDISUTIL_TSAN=1 shrinks the million-command counts). scripts/tsan/suppressions.txt
 # holds only toolchain false positives, each shown by a repro in scripts/tsan. The
 # *TimingTests suites are left out: their wall-clock bounds measure speed, which the
@@ -39,6 +40,7 @@ test-tsan: bootstrap
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(TSAN_ENV) $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter ReactorTests $(TSAN_SKIP)
 	$(TSAN_ENV) $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter RedisUtilTests $(TSAN_SKIP)
+	$(TSAN_ENV) $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter JSONStreamEncoderTests
 
 # The main job: redis-bench on a private redis-server, both facades side by side,
 # beside redis-benchmark and hiredis.
