@@ -1,5 +1,6 @@
 import LocalRedis
 import RedisUtil
+import Reactor
 import RESP
 import Synchronization
 import Testing
@@ -90,6 +91,17 @@ struct BlockingTests {
 
     @Test("at the pool's bound, a waiter gets the connection that comes back; a cancelled waiter strands no one")
     func waitersAtTheBound() async throws {
+        // The test's own tasks run on a reactor of their own: on the global pool, a whole
+        // parallel suite beside two CPU hogs once held them back for over 30 s, past the
+        // next waiter's deadline, which made this a test of the pool's scheduling.
+        let group = try ReactorGroup(count: 1)
+        defer { group.shutdown() }
+        try await withTaskExecutorPreference(group.reactors[0]) {
+            try await waitersAtTheBoundScenario()
+        }
+    }
+
+    private func waitersAtTheBoundScenario() async throws {
         try await withServer { server async throws in
             try await withClient(server, configuration: .init(maxBlockingConnections: 1)) { client async throws in
                 let holder = Task { try await client.blpop("a", timeout: .zero) }
