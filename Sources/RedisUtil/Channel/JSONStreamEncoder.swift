@@ -24,6 +24,9 @@ final class JSONStreamEncoder: Encoder {
     /// through the tree encoder. Offsets in the encoder count from the start of `bytes`.
     static func encode<T: Encodable>(_ value: T, appendingTo bytes: inout [UInt8]) throws -> Bool {
         let start = bytes.count
+        // Room for a typical small message: no growth on the way. (Before the buffer is
+        // lent: after it, `bytes` is the encoder's empty one.)
+        bytes.reserveCapacity(start + 256)
         var encoder = spare.withLock { $0.take() }?.encoder ?? JSONStreamEncoder()
         var succeeded = false
         swap(&encoder.out, &bytes)
@@ -32,8 +35,6 @@ final class JSONStreamEncoder: Encoder {
             if !succeeded { bytes.removeSubrange(start...) }
             recycle(&encoder)
         }
-        // Room for a typical small message: no growth on the way.
-        bytes.reserveCapacity(start + 256)
         do {
             try encoder.write(value, key: nil)
         } catch {

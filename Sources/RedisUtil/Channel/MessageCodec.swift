@@ -41,9 +41,7 @@ enum MessageCodec {
         try encode(message, appendingTo: &bytes)
         // `$<length>\r\n` in front of the message: reserve its room, then fill it in.
         let length = bytes.count - start
-        var digits = 1
-        var rest = length / 10
-        while rest > 0 { digits += 1; rest /= 10 }
+        let digits = RESPDecimal.count(magnitude: UInt64(length))
         bytes.insert(contentsOf: repeatElement(UInt8(ascii: "$"), count: digits + 3), at: start)
         var value = length
         for index in stride(from: start + digits, to: start, by: -1) {
