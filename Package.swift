@@ -60,7 +60,10 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "LocalRedis", "TestSupport"]),
         .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis"]),
-        .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
+        // A client under a lowered descriptor limit, run as a subprocess by RedisUtilTests
+        // (the limit is per process); the dependency builds it beside the test bundle.
+        .executableTarget(name: "DescriptorLimitProbe", dependencies: ["RedisUtil"], path: "Tests/DescriptorLimitProbe"),
+        .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport", "DescriptorLimitProbe"]),
         .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
         // Runs the built redis-bench as a subprocess; the dependency on the executable
         // target makes `swift build --build-tests` build the binary next to the test bundle.

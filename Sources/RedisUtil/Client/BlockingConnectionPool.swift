@@ -12,8 +12,18 @@ final class BlockingConnectionPool: Sendable {
         let clientID: Int
     }
 
+    /// An idle connection and when it came back.
+    private struct IdleLease {
+        let lease: Lease
+        let since: ContinuousClock.Instant
+    }
+
     private struct State {
-        var idle: [Lease] = []
+        /// In the order they came back, so the first is the one idle longest.
+        var idle: [IdleLease] = []
+        /// The timer that closes the connection idle longest when its idle time is up;
+        /// armed while any connection is idle (and an idle timeout is configured).
+        var idleTimer: ScheduledTimer?
         /// Every connection created and not yet closed, leased or idle, so that closing
         /// the client also closes the ones in use.
         var open: [ObjectIdentifier: RedisConnection] = [:]
@@ -34,11 +44,21 @@ final class BlockingConnectionPool: Sendable {
         /// few only, so that a large pool costs no long scan under the lock.
         mutating func takeIdle(preferring reactor: Reactor?) -> Lease? {
             if let reactor {
-                for index in idle.indices.reversed().prefix(8) where idle[index].connection.reactor === reactor {
-                    return idle.remove(at: index)
+                for index in idle.indices.reversed().prefix(8) where idle[index].lease.connection.reactor === reactor {
+                    return idle.remove(at: index).lease
                 }
             }
-            return idle.popLast()
+            return idle.popLast()?.lease
+        }
+
+        /// Takes out the connections idle for `timeout` or longer at `now`: they leave
+        /// the pool, and the caller closes them.
+        mutating func removeExpired(idleFor timeout: Duration, at now: ContinuousClock.Instant) -> [RedisConnection] {
+            let expiredCount = idle.prefix { now - $0.since >= timeout }.count
+            let expired = idle.prefix(expiredCount).map(\.lease.connection)
+            idle.removeFirst(expiredCount)
+            for connection in expired { open.removeValue(forKey: ObjectIdentifier(connection)) }
+            return expired
         }
 
         /// Something came back or a slot freed: the oldest waiter looks again.
@@ -185,11 +205,38 @@ final class BlockingConnectionPool: Sendable {
     func release(_ lease: Lease) {
         let (keep, woken) = state.withLock { state -> (Bool, [WaiterList.Wake]) in
             guard !state.drained, state.open[ObjectIdentifier(lease.connection)] != nil else { return (false, []) }
-            state.idle.append(lease)
+            state.idle.append(IdleLease(lease: lease, since: .now))
+            if state.idleTimer == nil, let timeout = configuration.blockingConnectionIdleTimeout {
+                state.idleTimer = armIdleTimer(after: timeout)
+            }
             return (true, state.wakeOne())
         }
         for wake in woken { wake.resume() }
         if !keep { Self.close(lease.connection) }
+    }
+
+    // MARK: Closing idle connections
+
+    /// A timer that runs ``closeIdle()`` after `delay`: the moment the connection idle
+    /// longest reaches its idle timeout, so the pool never polls.
+    private func armIdleTimer(after delay: Duration) -> ScheduledTimer {
+        group.next().schedule(after: delay) { [weak self] in self?.closeIdle() }
+    }
+
+    /// Closes the connections whose idle time is up, and arms the timer for the next one.
+    private func closeIdle() {
+        guard let timeout = configuration.blockingConnectionIdleTimeout else { return }
+        let expired = state.withLock { state -> [RedisConnection] in
+            state.idleTimer = nil
+            guard !state.drained else { return [] }
+            let now = ContinuousClock.now
+            let expired = state.removeExpired(idleFor: timeout, at: now)
+            if let next = state.idle.first {
+                state.idleTimer = armIdleTimer(after: max(next.since + timeout - now, .zero))
+            }
+            return expired
+        }
+        for connection in expired { Self.close(connection) }
     }
 
     /// Drops a connection whose state is unknown (e.g. its command failed with the connection).
@@ -219,6 +266,8 @@ final class BlockingConnectionPool: Sendable {
         let (connections, woken) = state.withLock { state in
             state.drained = true
             state.generation &+= 1
+            state.idleTimer?.cancel()
+            state.idleTimer = nil
             defer {
                 state.idle.removeAll()
                 state.open.removeAll()

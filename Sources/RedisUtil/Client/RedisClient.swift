@@ -51,6 +51,9 @@ public final class RedisClient: Sendable {
         if case .tcp(_, let port) = endpoint.address, !(1...65535).contains(port) {
             throw RedisError.invalidArgument("port \(port) is outside 1…65535")
         }
+        guard configuration.maxBulkLength > 0 else {
+            throw RedisError.invalidArgument("maxBulkLength \(configuration.maxBulkLength) is not positive")
+        }
         self.endpoint = endpoint
         let configuration = configuration.applying(endpoint)
         self.configuration = configuration
@@ -92,7 +95,8 @@ public final class RedisClient: Sendable {
         if let current = Reactor.current {
             // A linear scan: a handful of reactors, and hashing cost more than this per command.
             for (reactor, local) in connectionsByReactor where reactor === current {
-                return leastLoaded(local)
+                let choice = leastLoaded(local)
+                if !choice.lacksDescriptor.load(ordering: .relaxed) { return choice }
             }
         }
         return leastLoaded(connections)
@@ -100,12 +104,23 @@ public final class RedisClient: Sendable {
 
     private func leastLoaded(_ connections: [RedisConnection]) -> RedisConnection {
         if connections.count == 1 { return connections[0] }
+        let best = leastLoaded(connections, skippingThoseWithoutDescriptor: false)
+        // Only when the choice could not get a socket (the process is at its descriptor
+        // limit) does a second scan look past such connections; when every one is in
+        // that state, the choice tries again and fails its command clearly.
+        guard best.lacksDescriptor.load(ordering: .relaxed) else { return best }
+        return leastLoaded(connections, skippingThoseWithoutDescriptor: true)
+    }
+
+    private func leastLoaded(_ connections: [RedisConnection], skippingThoseWithoutDescriptor skipping: Bool) -> RedisConnection {
         let start = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(connections.count))
         var best = connections[start]
         var bestLoad = best.load.load(ordering: .relaxed)
+        if skipping && best.lacksDescriptor.load(ordering: .relaxed) { bestLoad = .max }
         if bestLoad == 0 { return best }
         for offset in 1..<connections.count {
             let candidate = connections[(start + offset) % connections.count]
+            if skipping && candidate.lacksDescriptor.load(ordering: .relaxed) { continue }
             let load = candidate.load.load(ordering: .relaxed)
             if load < bestLoad {
                 best = candidate

@@ -87,6 +87,12 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var connections: Int?
     /// The most dedicated connections for blocking commands (`BLPOP` …) at once.
     public var maxBlockingConnections: Int
+    /// How long a dedicated connection for blocking commands may sit idle before it is
+    /// closed; the next blocking command opens a new one. `nil` keeps them until
+    /// ``RedisClient/close(gracePeriod:)``. A burst of blocking commands opens up to
+    /// ``maxBlockingConnections``, each a connection on the server, and they should not
+    /// outlive the burst by long.
+    public var blockingConnectionIdleTimeout: Duration?
     /// Reconnect policy.
     public var backoff: Backoff
     /// Commands pending on one connection before new ones wait (async) or fail with
@@ -96,6 +102,12 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var maxPendingCommands: Int
     /// Encoded bytes not yet written on one connection before new commands wait or fail.
     public var maxUnsentBytes: Int
+    /// The largest bulk string (one value of a reply) the client accepts: a reply that
+    /// declares a longer one is a protocol error, which fails the commands pending on its
+    /// connection and reconnects it, before the client allocates anything for it. The
+    /// default, 512 MiB, is Redis' own default `proto-max-bulk-len`; lower it to protect
+    /// a small process from huge values, raise it to match a server configured above it.
+    public var maxBulkLength: Int
     /// Where the client logs connection events (never per command, never secrets).
     public var logger: Logger
     /// What cancelling a task does to an async command already sent.
@@ -113,9 +125,11 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         livenessTimeout: Duration? = .seconds(30),
         connections: Int? = nil,
         maxBlockingConnections: Int = 32,
+        blockingConnectionIdleTimeout: Duration? = .seconds(60),
         backoff: Backoff = Backoff(),
         maxPendingCommands: Int = 65_536,
         maxUnsentBytes: Int = 64 << 20,
+        maxBulkLength: Int = 512 << 20,
         logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() }),
         cancellation: CancellationPolicy = .prompt
     ) {
@@ -129,9 +143,11 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.livenessTimeout = livenessTimeout
         self.connections = connections
         self.maxBlockingConnections = maxBlockingConnections
+        self.blockingConnectionIdleTimeout = blockingConnectionIdleTimeout
         self.backoff = backoff
         self.maxPendingCommands = maxPendingCommands
         self.maxUnsentBytes = maxUnsentBytes
+        self.maxBulkLength = maxBulkLength
         self.logger = logger
         self.cancellation = cancellation
     }
@@ -147,6 +163,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         parts.append("connections: \(connections.map(String.init) ?? "one per reactor")")
         parts.append("maxPendingCommands: \(maxPendingCommands)")
         parts.append("maxUnsentBytes: \(maxUnsentBytes)")
+        if maxBulkLength != 512 << 20 { parts.append("maxBulkLength: \(maxBulkLength)") }
         if cancellation == .afterReply { parts.append("cancellation: afterReply") }
         return "RedisConfiguration(" + parts.joined(separator: ", ") + ")"
     }
@@ -158,5 +175,30 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         if let password = endpoint.password { copy.password = password }
         if let database = endpoint.database { copy.database = database }
         return copy
+    }
+}
+
+extension RedisConfiguration: CustomReflectable {
+    /// The settings, with the password shown as `***`: `dump`, debuggers and
+    /// `String(reflecting:)` of a containing value print this mirror, not the fields.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "username": username as Any,
+            "password": password.map { _ in SecretRedaction.placeholder } as Any,
+            "database": database,
+            "clientName": clientName as Any,
+            "protocolVersion": protocolVersion,
+            "connectTimeout": connectTimeout,
+            "commandTimeout": commandTimeout as Any,
+            "livenessTimeout": livenessTimeout as Any,
+            "connections": connections as Any,
+            "maxBlockingConnections": maxBlockingConnections,
+            "blockingConnectionIdleTimeout": blockingConnectionIdleTimeout as Any,
+            "backoff": backoff,
+            "maxPendingCommands": maxPendingCommands,
+            "maxUnsentBytes": maxUnsentBytes,
+            "maxBulkLength": maxBulkLength,
+            "cancellation": cancellation,
+        ], displayStyle: .struct)
     }
 }

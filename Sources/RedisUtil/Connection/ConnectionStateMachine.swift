@@ -118,7 +118,11 @@ struct ConnectionStateMachine {
             }
             // The client name is a label for CLIENT LIST. An ACL may refuse CLIENT (RESP3's
             // HELLO … SETNAME is not checked against it): the connection works without one.
-            guard step == .setName else { return .fail(.handshakeFailed(step: step.description, message: message)) }
+            guard step == .setName else {
+                // The server may quote the refused command, password and all.
+                let redacted = SecretRedaction.redacting([settings.password].compactMap { $0 }, in: message)
+                return .fail(.handshakeFailed(step: step.description, message: redacted))
+            }
             return awaiting.isEmpty ? becomeReady() : .wait
         }
         if step == .hello {

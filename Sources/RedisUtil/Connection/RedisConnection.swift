@@ -40,6 +40,10 @@ final class RedisConnection: @unchecked Sendable {
     /// because the pool's `CLIENT ID` for it would go stale and `CLIENT UNBLOCK` could
     /// then release another client's command. Any thread reads it.
     let isDefunct = Atomic<Bool>(false)
+    /// The last attempt to connect found no file descriptor within the process's budget
+    /// (``DescriptorBudget``); cleared when a socket connects. The client sends new
+    /// commands to other connections while it is set. Any thread reads it.
+    let lacksDescriptor = Atomic<Bool>(false)
     /// Encoded bytes accepted and not yet written. Any thread reads it for backpressure.
     let unsentBytes = Atomic<Int>(0)
 
@@ -97,7 +101,7 @@ final class RedisConnection: @unchecked Sendable {
         self.configuration = configuration
         self.logger = configuration.logger
         self.machine = ConnectionStateMachine(settings: .init(configuration))
-        self.parser = RESPParser()
+        self.parser = RESPParser(limits: RESPLimits(maxBulkLength: configuration.maxBulkLength))
     }
 
     // MARK: Submission (any thread)
@@ -253,7 +257,10 @@ final class RedisConnection: @unchecked Sendable {
         }
         let address = addresses[nextAddress]
         nextAddress += 1
-        switch Socket.startConnect(to: address) {
+        let budget = DescriptorBudget.current()
+        switch Socket.startConnect(to: address, within: budget) {
+        case .failure(let error) where DescriptorBudget.isExhaustion(error.code):
+            outOfDescriptors(budget)
         case .failure(let error):
             tryNextAddress(previousError: errnoDescription(error.code))
         case .success(let (socket, inProgress)):
@@ -278,6 +285,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func becameReady() {
+        lacksDescriptor.store(false, ordering: .relaxed)
         connectTimer?.cancel()
         connectTimer = nil
         disconnectedSince = nil
@@ -456,7 +464,7 @@ final class RedisConnection: @unchecked Sendable {
             Glibc.close(fd)
             fd = -1
         }
-        parser = RESPParser()
+        parser = RESPParser(limits: parser.limits)
         handshakeBytes.removeAll()
     }
 
@@ -502,6 +510,18 @@ final class RedisConnection: @unchecked Sendable {
             failQueued(.connectionFailed(endpoint: endpoint.description, reason: reason))
         }
         scheduleReconnect()
+    }
+
+    /// No descriptor for a socket: another attempt would find none either, so what is
+    /// queued fails now, never sent, and the client routes around this connection
+    /// (``lacksDescriptor``) until it next connects.
+    private func outOfDescriptors(_ budget: DescriptorBudget) {
+        lacksDescriptor.store(true, ordering: .relaxed)
+        logger.warning("no file descriptor for a connection", metadata: [
+            "endpoint": "\(endpoint)", "limit": "\(budget.limit)", "reserved": "\(budget.reserved)",
+        ])
+        failQueued(budget.error)
+        connectionLost(budget.error.description)
     }
 
     private func failQueued(_ error: RedisError) {

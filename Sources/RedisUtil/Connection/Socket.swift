@@ -24,10 +24,16 @@ struct Errno: Error, Equatable {
 /// `EAGAIN` turned into a value rather than an error.
 enum Socket {
     /// Opens a non-blocking, close-on-exec stream socket and starts connecting.
-    /// Returns the fd and whether the connect is still in progress.
-    static func startConnect(to address: SocketAddress) -> Result<(fd: Int32, inProgress: Bool), Errno> {
+    /// Returns the fd and whether the connect is still in progress. A socket that
+    /// `budget` does not admit is closed again before connecting, and reported as
+    /// `EMFILE`, as if the process had run out.
+    static func startConnect(to address: SocketAddress, within budget: DescriptorBudget) -> Result<(fd: Int32, inProgress: Bool), Errno> {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(Errno(code: errno)) }
+        guard budget.admits(fd) else {
+            close(fd)
+            return .failure(Errno(code: EMFILE))
+        }
         if address.family != AF_UNIX {
             // Pipelined commands must not wait for Nagle's delayed ACK dance.
             var one: Int32 = 1

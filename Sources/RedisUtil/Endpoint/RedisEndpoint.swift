@@ -55,3 +55,16 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible, Expres
         }
     }
 }
+
+extension RedisEndpoint: CustomReflectable {
+    /// The fields, with the password shown as `***`: `dump`, debuggers and
+    /// `String(reflecting:)` of a containing value print this mirror, not the fields.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "address": address as Any,
+            "username": username as Any,
+            "password": password.map { _ in SecretRedaction.placeholder } as Any,
+            "database": database as Any,
+        ], displayStyle: .struct)
+    }
+}

@@ -41,6 +41,13 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case noBlockingConnection(command: String, waited: Duration)
     /// The server answered with an error reply, e.g. `WRONGTYPE Operation against a key…`.
     case server(message: String)
+    /// No connection could be opened for the command because the process is close to its
+    /// limit of open files (`RLIMIT_NOFILE`, `limit`): the client leaves the last
+    /// `reserved` descriptors to the rest of the process (Dispatch, files, logs) rather
+    /// than take every one. The command was never sent, so retrying is safe; the
+    /// connections already open keep serving. Raise the limit (`ulimit -n`) or configure
+    /// fewer ``RedisConfiguration/connections``.
+    case descriptorLimit(limit: Int, reserved: Int)
     /// The server sent bytes that are not valid RESP; the connection was closed.
     case protocolError(RESPError)
     /// A reply could not be converted to the requested Swift type.
@@ -88,6 +95,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(command) got no reply within \(after); a late reply, if any, will be discarded and the connection stays open"
         case .noBlockingConnection(let command, let waited):
             "\(command) was not sent: no connection for blocking commands came free within \(waited) (all of maxBlockingConnections busy, or opening one too slow); retrying is safe"
+        case .descriptorLimit(let limit, let reserved):
+            "no file descriptor for a new connection: the process is within \(reserved) of its limit of \(limit) open files (RLIMIT_NOFILE), which the client leaves to the rest of the process; the command was never sent, so retrying is safe (raise the limit with ulimit -n, or configure fewer connections)"
         case .server(let message):
             "server error: \(message)"
         case .protocolError(let error):
@@ -118,7 +127,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the command certainly did not reach the server, so that retrying cannot duplicate it.
     public var isSafeToRetry: Bool {
         switch self {
-        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed, .noBlockingConnection: true
+        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed, .noBlockingConnection,
+             .descriptorLimit: true
         case .connectionLost(_, _, let delivery): delivery == .notSent
         default: false
         }
