@@ -70,6 +70,11 @@ final class RedisConnection: @unchecked Sendable {
     private var lastError = "not connected yet"
     /// When a reply last arrived, or the pending FIFO last became non-empty (monotonic ns).
     @exclusivity(unchecked) private var lastProgress: UInt64 = 0
+    /// Callers of ``close(gracePeriod:completion:)`` waiting for it to finish; non-empty
+    /// while a close waits for replies.
+    private var closeCompletions: [() -> Void] = []
+    /// Ends that wait at the end of its grace period.
+    private var closeDeadline: ScheduledTimer?
     /// Whether a handshake has ever completed on this connection.
     private var hasBeenReady = false
     /// A connection leased for blocking commands: replies may legitimately take forever.
@@ -376,6 +381,7 @@ final class RedisConnection: @unchecked Sendable {
             case .transferred(let count):
                 lastProgress = monotonicNanoseconds()
                 processReplies()
+                closeIfDrained()
                 // A short read means the socket is drained; skip the EAGAIN round trip.
                 if count < capacity { return }
             case .wouldBlock:
@@ -489,6 +495,7 @@ final class RedisConnection: @unchecked Sendable {
         let lostError: RedisError = protocolError.map { .protocolError($0) }
             ?? .connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)
         for handler in written { complete(handler, .failure(lostError)) }
+        defer { closeIfDrained() }
 
         if isBlocking && hasBeenReady {
             isDefunct.store(true, ordering: .relaxed)
@@ -531,6 +538,7 @@ final class RedisConnection: @unchecked Sendable {
         releaseSlots(slots)
         for handler in handlers { complete(handler, .failure(error)) }
         disconnectedSince = nil
+        closeIfDrained()
     }
 
     /// Reconnects only while commands wait; an idle client reconnects on its next command.
@@ -575,6 +583,7 @@ final class RedisConnection: @unchecked Sendable {
             } ?? .timeout(command: expired.name, after: expired.timeout)
             complete(expired.handler, .failure(error))
         }
+        closeIfDrained()
         // Timed-out commands keep their slots; only a server silent for the liveness
         // threshold is declared dead. Blocking connections wait as long as their command says.
         if !isBlocking, machine.state == .ready, let liveness = configuration.livenessTimeout,
@@ -594,40 +603,51 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Stops the connection for good: waits up to `gracePeriod` for replies to commands
     /// already accepted, then closes and fails whatever is left. Reactor thread; calls
-    /// `completion` there.
+    /// `completion` there. The wait ends on an event, never a poll: the reply, timeout
+    /// or loss that leaves no live command (``closeIfDrained()``), or one timer set to
+    /// the end of the grace period.
     func close(gracePeriod: Duration, completion: @escaping () -> Void) {
         reactor.preconditionInReactor()
         drainInbox()
-        let deadline = monotonicNanoseconds() &+ gracePeriod.nanosecondsClamped
-        func finish() {
-            machine.close()
-            closeSocket()
-            connectTimer?.cancel()
-            reconnectTimer?.cancel()
-            sweepTimer?.cancel()
-            connectTimer = nil
-            reconnectTimer = nil
-            sweepTimer = nil
-            let slotsBefore = outbound.pending.count
-            let written = outbound.connectionLost()
-            releaseSlots(slotsBefore - outbound.pending.count)
-            for handler in written {
-                complete(handler, .failure(.connectionLost(endpoint: endpoint.description, reason: "the client was closed", delivery: .written)))
-            }
-            failQueued(.closed)
-            failInbox(.closed)
-            completion()
+        closeCompletions.append(completion)
+        guard closeCompletions.count == 1 else { return }
+        // Placeholders of timed-out commands owe nobody an answer: wait only for live
+        // handlers, and whatever the state, since a reconnect in progress may still
+        // deliver the never-sent ones within the grace period.
+        if outbound.liveCount == 0 || gracePeriod <= .zero {
+            finishClose()
+        } else {
+            closeDeadline = reactor.scheduleOnReactor(after: gracePeriod) { [self] in finishClose() }
         }
-        func poll() {
-            // Placeholders of timed-out commands owe nobody an answer: wait only for live
-            // handlers, and whatever the state, since a reconnect in progress may still
-            // deliver the never-sent ones within the grace period.
-            if outbound.liveCount == 0 || monotonicNanoseconds() >= deadline {
-                finish()
-            } else {
-                reactor.scheduleOnReactor(after: .milliseconds(1)) { poll() }
-            }
+    }
+
+    /// Finishes a close in progress once no live command is left to answer.
+    private func closeIfDrained() {
+        if !closeCompletions.isEmpty && outbound.liveCount == 0 { finishClose() }
+    }
+
+    private func finishClose() {
+        guard !closeCompletions.isEmpty else { return }
+        let completions = closeCompletions
+        closeCompletions.removeAll()
+        closeDeadline?.cancel()
+        closeDeadline = nil
+        machine.close()
+        closeSocket()
+        connectTimer?.cancel()
+        reconnectTimer?.cancel()
+        sweepTimer?.cancel()
+        connectTimer = nil
+        reconnectTimer = nil
+        sweepTimer = nil
+        let slotsBefore = outbound.pending.count
+        let written = outbound.connectionLost()
+        releaseSlots(slotsBefore - outbound.pending.count)
+        for handler in written {
+            complete(handler, .failure(.connectionLost(endpoint: endpoint.description, reason: "the client was closed", delivery: .written)))
         }
-        poll()
+        failQueued(.closed)
+        failInbox(.closed)
+        for completion in completions { completion() }
     }
 }
