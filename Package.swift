@@ -64,6 +64,8 @@ let package = Package(
         // (the limit is per process); the dependency builds it beside the test bundle.
         .executableTarget(name: "DescriptorLimitProbe", dependencies: ["RedisUtil"], path: "Tests/DescriptorLimitProbe"),
         .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport", "DescriptorLimitProbe"]),
+        // Pure logic of RedisUtil: no server, no sockets, no wall clock (microseconds each).
+        .testTarget(name: "RedisUtilUnitTests", dependencies: ["RedisUtil", "TestSupport"]),
         .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
         // Runs the built redis-bench as a subprocess; the dependency on the executable
         // target makes `swift build --build-tests` build the binary next to the test bundle.

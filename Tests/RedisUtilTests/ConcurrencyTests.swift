@@ -1,3 +1,4 @@
+import TestSupport
 import LocalRedis
 import RedisUtil
 import RESP

@@ -1,12 +1,22 @@
 import DequeModule
+import Reactor
 import RESP
 
-/// The life of one connection as a pure state machine: events in, actions out, no
-/// sockets, so every transition is tested with plain values.
+/// The life of one connection as a pure state machine: events in, decisions out, no
+/// sockets and no clock (every event that depends on time carries `now`, monotonic
+/// nanoseconds), so every rule is a unit test with plain values.
 ///
 /// disconnected → connecting → handshaking → ready → (failure) → disconnected … → closed.
 /// User commands are never written before the handshake (HELLO/AUTH/SELECT/CLIENT
 /// SETNAME) has been answered; they wait in the outbound queue meanwhile.
+///
+/// The rules live here, each in one function: what a queued command sets off
+/// (``commandsQueued(now:wasIdle:)``), what a lost connection fails and whether it
+/// reconnects (``connectionLost(reason:protocolError:now:queueRemains:random:)``), which
+/// deadline comes next and what passing it means (``nextDeadline(commandDeadline:hasWrittenPending:)``,
+/// ``deadlinePassed(now:hasWrittenPending:)``, ``expiryError(command:timeout:)``), and
+/// how a close drains (``closeRequested(now:gracePeriod:liveCommands:)``).
+/// ``RedisConnection`` only performs what they decide.
 struct ConnectionStateMachine {
     enum State: Equatable {
         case disconnected
@@ -41,45 +51,128 @@ struct ConnectionStateMachine {
         case fail(RedisError)
     }
 
-    private(set) var state: State = .disconnected
-    /// The protocol the server agreed to.
-    private(set) var negotiated: RedisConfiguration.ProtocolVersion = .resp2
-    private var awaiting = Deque<HandshakeStep>()
-    private let settings: Settings
-    /// Consecutive failed connection attempts, for the backoff.
-    private(set) var failedAttempts = 0
-
-    /// The handshake-relevant part of the configuration.
+    /// The part of the configuration the machine decides with.
     struct Settings: Equatable {
         var username: String?
         var password: String?
         var database: Int
         var clientName: String?
         var protocolVersion: RedisConfiguration.ProtocolVersion
+        /// How long connecting plus the handshake may take, and how long commands may
+        /// wait for a connection before they fail.
+        var connectTimeout: UInt64
+        /// How overdue the oldest written command may be before the connection is dead.
+        var livenessTimeout: UInt64?
+        var backoff: RedisConfiguration.Backoff
+        /// A dedicated connection for blocking commands: its replies may take forever
+        /// (no liveness check), and once it has served it never reconnects.
+        var isBlocking: Bool
+        /// For errors: `host:port`, never credentials.
+        var endpoint: String
 
-        init(_ configuration: RedisConfiguration) {
+        init(_ configuration: RedisConfiguration, endpoint: String = "", isBlocking: Bool = false) {
             username = configuration.username
             password = configuration.password
             database = configuration.database
             clientName = configuration.clientName
             protocolVersion = configuration.protocolVersion
+            connectTimeout = configuration.connectTimeout.nanosecondsClamped
+            livenessTimeout = configuration.livenessTimeout?.nanosecondsClamped
+            backoff = configuration.backoff
+            self.isBlocking = isBlocking
+            self.endpoint = endpoint
         }
     }
+
+    // The state below is set only by the machine's own methods, here and in its
+    // extensions (+Handshake, +Loss, +Deadlines: one file per rule set, which
+    // `private(set)` would not allow); the shell reads it.
+
+    var state: State = .disconnected
+    /// The protocol the server agreed to.
+    var negotiated: RedisConfiguration.ProtocolVersion = .resp2
+    var awaiting = Deque<HandshakeStep>()
+    let settings: Settings
+    /// Consecutive failed connection attempts, for the backoff.
+    var failedAttempts = 0
+    /// Whether a handshake has ever completed.
+    var hasBeenReady = false
+    /// A blocking connection lost after serving: it never reconnects, because the pool's
+    /// `CLIENT ID` for it would go stale and `CLIENT UNBLOCK` could then release another
+    /// client's command.
+    var isDefunct = false
+    /// Why the last attempt failed or the connection was lost.
+    var lastError = "not connected yet"
+    /// When commands started waiting for a connection (the connect timeout counts from
+    /// there, across attempts); `nil` while none wait or the connection is ready.
+    var disconnectedSince: UInt64?
+    /// When the connection attempt under way must have finished its handshake.
+    var connectDeadline: UInt64?
+    /// When the backoff lets the next attempt start; `nil` when none is due.
+    var reconnectAt: UInt64?
+    /// When a reply last arrived, or the queue last became non-empty: the liveness clock.
+    var lastProgress: UInt64 = 0
+    /// When a close waiting for replies gives up on them; `nil` when not closing.
+    var closeDeadline: UInt64?
 
     init(settings: Settings) {
         self.settings = settings
     }
 
-    /// A connection attempt begins. Returns `false` when one is already under way or the connection is closed.
-    mutating func connectStarted() -> Bool {
+    // MARK: Commands
+
+    /// What queueing commands sets off.
+    enum QueueAction: Equatable {
+        /// Write them (ready).
+        case write
+        /// Start connecting.
+        case connect
+        /// Fail everything queued, never sent: this blocking connection is gone for good.
+        case failQueued(RedisError)
+        /// Nothing yet: a connection attempt or its backoff is under way, or closed.
+        case wait
+    }
+
+    /// Commands were queued at `now`; `wasIdle` when none was pending before them.
+    mutating func commandsQueued(now: UInt64, wasIdle: Bool) -> QueueAction {
+        // The liveness clock starts when the first command of a burst waits.
+        if wasIdle { lastProgress = now }
+        switch state {
+        case .ready:
+            return .write
+        case .disconnected:
+            if isDefunct {
+                return .failQueued(.connectionLost(endpoint: settings.endpoint, reason: "this blocking connection was lost earlier: \(lastError)", delivery: .notSent))
+            }
+            return reconnectAt == nil ? .connect : .wait
+        case .connecting, .handshaking, .closed:
+            return .wait
+        }
+    }
+
+    /// Bytes arrived at `now`: the server is alive.
+    mutating func progress(at now: UInt64) {
+        lastProgress = now
+    }
+
+    // MARK: Connecting
+
+    /// A connection attempt begins at `now`, with commands queued or not. Returns `false`
+    /// when one is already under way or the connection is closed.
+    mutating func connectStarted(now: UInt64 = 0, commandsQueued: Bool = false) -> Bool {
         guard state == .disconnected else { return false }
         state = .connecting
+        reconnectAt = nil
+        connectDeadline = now &+ settings.connectTimeout
+        // Commands waiting from the first attempt on: its time counts against the
+        // connect timeout, so a stalled first attempt is not followed by a second.
+        if disconnectedSince == nil && commandsQueued { disconnectedSince = now }
         return true
     }
 
     /// The socket connected: returns the first handshake bytes, or `nil` when no
     /// handshake is needed and the connection is ready at once.
-    mutating func connected() -> [UInt8]? {
+    mutating func connected(now: UInt64 = 0) -> [UInt8]? {
         precondition(state == .connecting, "connected() in state \(state)")
         awaiting.removeAll()
         var bytes: [UInt8] = []
@@ -92,91 +185,65 @@ struct ConnectionStateMachine {
             RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
             awaiting.append(.hello)
         } else {
-            bytes = resp2Handshake(includingSelect: true)
+            bytes = resp2Handshake()
         }
         if awaiting.isEmpty {
-            state = .ready
-            failedAttempts = 0
+            becomeReady(now: now)
             return nil
         }
         state = .handshaking
         return bytes
     }
 
-    /// A reply arrived while handshaking.
-    mutating func handshakeReply(_ reply: RESPValue) -> HandshakeAction {
-        precondition(state == .handshaking, "handshakeReply in state \(state)")
-        guard let step = awaiting.popFirst() else {
-            return .fail(.handshakeFailed(step: "handshake", message: "unexpected reply \(reply) with no handshake command pending"))
-        }
-        if let message = reply.errorMessage {
-            if step == .hello && (message.hasPrefix("ERR unknown command") || message.hasPrefix("NOPROTO")) {
-                // A server before Redis 6 (or one refusing RESP3): carry on in RESP2.
-                negotiated = .resp2
-                let bytes = resp2Handshake(includingSelect: true)
-                return awaiting.isEmpty ? becomeReady() : .write(bytes)
-            }
-            // The client name is a label for CLIENT LIST. An ACL may refuse CLIENT (RESP3's
-            // HELLO … SETNAME is not checked against it): the connection works without one.
-            guard step == .setName else {
-                // The server may quote the refused command, password and all.
-                let redacted = SecretRedaction.redacting([settings.password].compactMap { $0 }, in: message)
-                return .fail(.handshakeFailed(step: step.description, message: redacted))
-            }
-            return awaiting.isEmpty ? becomeReady() : .wait
-        }
-        if step == .hello {
-            negotiated = .resp3
-            if settings.database != 0 {
-                var bytes: [UInt8] = []
-                RESPEncoder.encodeCommand(into: &bytes, "SELECT", settings.database)
-                awaiting.append(.select)
-                return .write(bytes)
-            }
-        }
-        return awaiting.isEmpty ? becomeReady() : .wait
-    }
-
-    private mutating func becomeReady() -> HandshakeAction {
+    /// The handshake completed.
+    mutating func becomeReady(now: UInt64) {
         state = .ready
         failedAttempts = 0
-        return .ready
+        hasBeenReady = true
+        connectDeadline = nil
+        disconnectedSince = nil
+        // Commands queued while disconnected have waited for the socket, not for the
+        // server: the liveness clock starts when they can first be written.
+        lastProgress = now
     }
 
-    /// AUTH, SELECT and CLIENT SETNAME pipelined; AUTH first so the others run authenticated.
-    private mutating func resp2Handshake(includingSelect: Bool) -> [UInt8] {
-        var bytes: [UInt8] = []
-        if let password = settings.password {
-            if let username = settings.username {
-                RESPEncoder.encodeCommand(into: &bytes, "AUTH", username, password)
-            } else {
-                RESPEncoder.encodeCommand(into: &bytes, "AUTH", password)
-            }
-            awaiting.append(.auth)
-        }
-        if includingSelect && settings.database != 0 {
-            RESPEncoder.encodeCommand(into: &bytes, "SELECT", settings.database)
-            awaiting.append(.select)
-        }
-        if let name = settings.clientName {
-            RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "SETNAME", name)
-            awaiting.append(.setName)
-        }
-        return bytes
+    /// Every queued command was failed: nothing waits for a connection any more.
+    mutating func queueEmptied() {
+        disconnectedSince = nil
     }
 
-    /// The socket failed or closed. Returns `false` if the connection is closed for good.
-    mutating func connectionLost(duringConnect: Bool) -> Bool {
-        guard state != .closed else { return false }
-        if duringConnect || state != .ready { failedAttempts += 1 }
-        state = .disconnected
-        awaiting.removeAll()
-        return true
+    // MARK: Closing
+
+    /// What a close does now.
+    enum CloseAction: Equatable {
+        /// Close the socket and fail what is left, now.
+        case finish
+        /// Wait for the live commands' replies until `deadline`, then finish.
+        case waitUntil(UInt64)
+    }
+
+    /// The owner closes the connection at `now`, giving the `liveCommands` already
+    /// accepted up to `gracePeriod` to be answered (a reconnect in progress may still
+    /// deliver never-sent ones). Placeholders of timed-out commands owe nobody an answer
+    /// and are not counted.
+    mutating func closeRequested(now: UInt64, gracePeriod: Duration, liveCommands: Int) -> CloseAction {
+        if let closeDeadline { return .waitUntil(closeDeadline) }
+        guard liveCommands > 0, gracePeriod > .zero else { return .finish }
+        closeDeadline = now &+ gracePeriod.nanosecondsClamped
+        return .waitUntil(closeDeadline!)
+    }
+
+    /// Whether a close waits and, with `liveCommands` left, may finish now.
+    func closeMayFinish(liveCommands: Int) -> Bool {
+        closeDeadline != nil && liveCommands == 0
     }
 
     /// Closed by its owner; no reconnect follows.
     mutating func close() {
         state = .closed
         awaiting.removeAll()
+        closeDeadline = nil
+        connectDeadline = nil
+        reconnectAt = nil
     }
 }

@@ -153,6 +153,21 @@ struct OutboundQueue {
         return Expired(handler: slot.handler!, name: name, timeout: .nanoseconds(Int64(clamping: slot.timeoutNanoseconds)))
     }
 
+    /// The earliest deadline a command still waiting for its reply can run out at; `nil`
+    /// when none can time out. In queue order it is the first unchecked slot's (a
+    /// cancelled one's too: the timer then fires a little early, finds nothing and is
+    /// set again), found in constant time.
+    var nextCommandDeadline: UInt64? {
+        let deadline: UInt64
+        if deadlinesOutOfOrder {
+            // Rare and short (a dedicated connection): look at every slot.
+            deadline = pending.lazy.filter { $0.handler != nil }.map(\.deadline).min() ?? .max
+        } else {
+            deadline = timeoutCursor < pending.count ? pending[timeoutCursor].deadline : .max
+        }
+        return deadline == .max ? nil : deadline
+    }
+
     /// The oldest pending slot's deadline for liveness: its first byte went out long ago and still no reply.
     var oldestWrittenStart: UInt64? {
         guard let first = pending.first, first.start < written else { return nil }

@@ -7,7 +7,11 @@ import RESP
 import Synchronization
 
 /// One socket to one server, driven by one reactor: the thin I/O shell around
-/// ``ConnectionStateMachine`` and ``OutboundQueue``.
+/// ``ConnectionStateMachine`` (every decision: what a loss fails, when to reconnect,
+/// which deadline is next and what passing it means, how a close drains) and
+/// ``OutboundQueue`` (which bytes went out, which replies are owed). The shell opens
+/// sockets, reads and writes, keeps one timer at the machine's next deadline, and
+/// completes handlers.
 ///
 /// Callers on any thread hand over ``Submission``s through a lock-free inbox; the
 /// reactor moves them into the output buffer in batches and writes everything a loop
@@ -61,22 +65,13 @@ final class RedisConnection: @unchecked Sendable {
     private var watcher: FDWatcher?
     private var addresses: [SocketAddress] = []
     private var nextAddress = 0
-    private var connectTimer: ScheduledTimer?
-    private var reconnectTimer: ScheduledTimer?
-    @exclusivity(unchecked) private var sweepTimer: ScheduledTimer?
+    /// The one timer, set to the machine's next deadline (`timerDeadline`; `.max`: none).
+    private var timer: ScheduledTimer?
+    @exclusivity(unchecked) private var timerDeadline: UInt64 = .max
     @exclusivity(unchecked) private var flushScheduled = false
-    /// When the connection was last lost with commands still queued (monotonic ns).
-    private var disconnectedSince: UInt64?
-    private var lastError = "not connected yet"
-    /// When a reply last arrived, or the pending FIFO last became non-empty (monotonic ns).
-    @exclusivity(unchecked) private var lastProgress: UInt64 = 0
     /// Callers of ``close(gracePeriod:completion:)`` waiting for it to finish; non-empty
     /// while a close waits for replies.
     private var closeCompletions: [() -> Void] = []
-    /// Ends that wait at the end of its grace period.
-    private var closeDeadline: ScheduledTimer?
-    /// Whether a handshake has ever completed on this connection.
-    private var hasBeenReady = false
     /// A connection leased for blocking commands: replies may legitimately take forever.
     let isBlocking: Bool
     /// The client's callers waiting for room; told whenever slots or bytes free up.
@@ -105,7 +100,7 @@ final class RedisConnection: @unchecked Sendable {
         self.endpoint = endpoint
         self.configuration = configuration
         self.logger = configuration.logger
-        self.machine = ConnectionStateMachine(settings: .init(configuration))
+        self.machine = ConnectionStateMachine(settings: .init(configuration, endpoint: endpoint.description, isBlocking: isBlocking))
         self.parser = RESPParser(limits: RESPLimits(maxBulkLength: configuration.maxBulkLength))
     }
 
@@ -182,25 +177,22 @@ final class RedisConnection: @unchecked Sendable {
         case .never: nil
         case .after(let duration): duration
         }
-        if outbound.pending.isEmpty { lastProgress = now }
-        outbound.append(submission.bytes, handlers: submission.handlers, deadline: deadline(timeout: timeout, now: now), timeout: timeout ?? .zero)
-        afterAppend()
-    }
-
-    private func afterAppend() {
-        if sweepTimer == nil { startSweep() }
-        switch machine.state {
-        case .ready:
+        let wasIdle = outbound.pending.isEmpty
+        let deadline = deadline(timeout: timeout, now: now)
+        outbound.append(submission.bytes, handlers: submission.handlers, deadline: deadline, timeout: timeout ?? .zero)
+        switch machine.commandsQueued(now: now, wasIdle: wasIdle) {
+        case .write:
             if outbound.unsentByteCount >= Self.earlyFlushBytes { flush() } else { scheduleFlush() }
-        case .disconnected:
-            if isDefunct.load(ordering: .relaxed) {
-                failQueued(.connectionLost(endpoint: endpoint.description, reason: "this blocking connection was lost earlier: \(lastError)", delivery: .notSent))
-            } else if reconnectTimer == nil {
-                connect()
-            }
-        case .connecting, .handshaking, .closed:
+        case .connect:
+            connect()
+        case .failQueued(let error):
+            failQueued(error)
+        case .wait:
             break
         }
+        // The liveness check starts with the first command of a burst; a later deadline
+        // than the timer's is found when it fires.
+        if wasIdle || deadline < timerDeadline { setTimer() }
     }
 
     private func deadline(timeout: Duration?, now: UInt64) -> UInt64 {
@@ -226,14 +218,8 @@ final class RedisConnection: @unchecked Sendable {
     // MARK: Connecting
 
     private func connect() {
-        guard machine.connectStarted() else { return }
-        // Commands waiting from the first attempt on: its time counts against the
-        // connect timeout, so a stalled first attempt is not followed by a second.
-        if disconnectedSince == nil && !outbound.pending.isEmpty { disconnectedSince = monotonicNanoseconds() }
-        connectTimer = reactor.scheduleOnReactor(after: configuration.connectTimeout) { [self] in
-            connectTimer = nil
-            connectionLost("connect and handshake took longer than \(configuration.connectTimeout)")
-        }
+        guard machine.connectStarted(now: monotonicNanoseconds(), commandsQueued: !outbound.pending.isEmpty) else { return }
+        setTimer()
         AddressResolver.resolve(endpoint) { [self] result in
             if reactor.inReactor {
                 resolved(result)
@@ -281,7 +267,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func socketConnected() {
-        guard let bytes = machine.connected() else {
+        guard let bytes = machine.connected(now: monotonicNanoseconds()) else {
             becameReady()
             return
         }
@@ -291,15 +277,9 @@ final class RedisConnection: @unchecked Sendable {
 
     private func becameReady() {
         lacksDescriptor.store(false, ordering: .relaxed)
-        connectTimer?.cancel()
-        connectTimer = nil
-        disconnectedSince = nil
-        hasBeenReady = true
-        // Commands queued while disconnected have waited for the socket, not for the
-        // server: the liveness clock starts when they can first be written.
-        lastProgress = monotonicNanoseconds()
         logger.debug("connected", metadata: ["endpoint": "\(endpoint)", "protocol": "\(machine.negotiated)"])
         flush()
+        setTimer()
     }
 
     // MARK: I/O
@@ -379,7 +359,7 @@ final class RedisConnection: @unchecked Sendable {
             }
             switch result {
             case .transferred(let count):
-                lastProgress = monotonicNanoseconds()
+                machine.progress(at: monotonicNanoseconds())
                 processReplies()
                 closeIfDrained()
                 // A short read means the socket is drained; skip the EAGAIN round trip.
@@ -443,7 +423,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func handshakeReply(_ reply: RESPValue) {
-        switch machine.handshakeReply(reply) {
+        switch machine.handshakeReply(reply, now: monotonicNanoseconds()) {
         case .wait:
             break
         case .write(let bytes):
@@ -453,11 +433,7 @@ final class RedisConnection: @unchecked Sendable {
             becameReady()
         case .fail(let error):
             logger.warning("handshake failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
-            lastError = error.description
-            // A refused handshake will be refused again: fail what is queued now
-            // rather than after the connect timeout.
-            failQueued(error)
-            connectionLost(error.description)
+            lose { now, _, random in machine.attemptRefused(error, now: now, random: random) }
         }
     }
 
@@ -477,46 +453,33 @@ final class RedisConnection: @unchecked Sendable {
     /// The socket is unusable: fail what may have executed, keep what was never sent,
     /// and reconnect with backoff while commands are waiting.
     private func connectionLost(_ reason: String, protocolError: RESPError? = nil) {
-        let wasReady = machine.state == .ready
-        closeSocket()
-        connectTimer?.cancel()
-        connectTimer = nil
-        lastError = reason
-        guard machine.connectionLost(duringConnect: !wasReady) else { return }
-        if wasReady {
-            logger.info("connection lost", metadata: ["endpoint": "\(endpoint)", "reason": "\(reason)"])
+        lose { now, queueRemains, random in
+            machine.connectionLost(reason: reason, protocolError: protocolError, now: now, queueRemains: queueRemains, random: random)
         }
+    }
+
+    /// Closes the socket, takes the commands that may have reached the server out of
+    /// the queue, and performs what `decide` (the machine, given the time, whether
+    /// commands remain queued and a random draw for the jitter) says of the loss.
+    private func lose(_ decide: (_ now: UInt64, _ queueRemains: Bool, _ random: Double) -> ConnectionStateMachine.LossDecision?) {
+        closeSocket()
+        guard machine.state != .closed else { return }
         let slotsBefore = outbound.pending.count
         let unsentBefore = outbound.unsentByteCount
         let written = outbound.connectionLost()
         releaseSlots(slotsBefore - outbound.pending.count)
         // Subtract rather than store: submissions still in the inbox are already counted.
         unsentBytes.subtract(unsentBefore - outbound.unsentByteCount, ordering: .relaxed)
-        let lostError: RedisError = protocolError.map { .protocolError($0) }
-            ?? .connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)
-        for handler in written { complete(handler, .failure(lostError)) }
-        defer { closeIfDrained() }
-
-        if isBlocking && hasBeenReady {
-            isDefunct.store(true, ordering: .relaxed)
-            failQueued(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .notSent))
-            onDefunct?(lostError)
-            return
+        guard let decision = decide(monotonicNanoseconds(), !outbound.pending.isEmpty, Double.random(in: 0...1)) else { return }
+        if decision.wasReady {
+            logger.info("connection lost", metadata: ["endpoint": "\(endpoint)", "reason": "\(machine.lastError)"])
         }
-
-        let now = monotonicNanoseconds()
-        // The connect timeout counts from when commands started waiting for a socket: a
-        // connection lost while idle must not make the next command's first failed
-        // attempt look hours overdue.
-        if outbound.pending.isEmpty {
-            disconnectedSince = nil
-        } else if disconnectedSince == nil {
-            disconnectedSince = now
-        }
-        if let since = disconnectedSince, now &- since >= configuration.connectTimeout.nanosecondsClamped {
-            failQueued(.connectionFailed(endpoint: endpoint.description, reason: reason))
-        }
-        scheduleReconnect()
+        for handler in written { complete(handler, .failure(decision.writtenError)) }
+        if decision.becameDefunct { isDefunct.store(true, ordering: .relaxed) }
+        if let error = decision.failQueued { failQueued(error) }
+        if decision.becameDefunct { onDefunct?(decision.writtenError) }
+        setTimer()
+        closeIfDrained()
     }
 
     /// No descriptor for a socket: another attempt would find none either, so what is
@@ -527,8 +490,7 @@ final class RedisConnection: @unchecked Sendable {
         logger.warning("no file descriptor for a connection", metadata: [
             "endpoint": "\(endpoint)", "limit": "\(budget.limit)", "reserved": "\(budget.reserved)",
         ])
-        failQueued(budget.error)
-        connectionLost(budget.error.description)
+        lose { now, _, random in machine.attemptRefused(budget.error, now: now, random: random) }
     }
 
     private func failQueued(_ error: RedisError) {
@@ -537,59 +499,51 @@ final class RedisConnection: @unchecked Sendable {
         let handlers = outbound.removeAll()
         releaseSlots(slots)
         for handler in handlers { complete(handler, .failure(error)) }
-        disconnectedSince = nil
+        machine.queueEmptied()
         closeIfDrained()
     }
 
-    /// Reconnects only while commands wait; an idle client reconnects on its next command.
-    private func scheduleReconnect() {
-        guard outbound.liveCount > 0 || !outbound.pending.isEmpty, reconnectTimer == nil else { return }
-        let delay = configuration.backoff.delay(attempt: max(machine.failedAttempts - 1, 0), random: Double.random(in: 0...1))
-        reconnectTimer = reactor.scheduleOnReactor(after: delay) { [self] in
-            reconnectTimer = nil
-            connect()
+    // MARK: The timer
+
+    /// Sets the one timer to the machine's next deadline when that comes before the
+    /// moment it is set to (a later one is found when it fires: moving it for every
+    /// command or reply would cost a timer operation each).
+    private func setTimer() {
+        let next = machine.nextDeadline(commandDeadline: outbound.nextCommandDeadline, hasPending: !outbound.pending.isEmpty) ?? .max
+        guard next < timerDeadline else { return }
+        timer?.cancel()
+        timerDeadline = next
+        let now = monotonicNanoseconds()
+        timer = reactor.scheduleOnReactor(after: .nanoseconds(Int64(clamping: next > now ? next - now : 0))) { [unowned self] in
+            timerFired()
         }
     }
 
-    // MARK: Timeouts
-
-    /// Checks deadlines while commands wait, connected or not (a server that accepts
-    /// connections but never answers the handshake must not stop command timeouts).
-    /// The granularity is a tenth of the command timeout, at most 100 ms; one timer per
-    /// connection rather than one per command. It stops when the connection goes idle
-    /// while disconnected and restarts with the next command.
-    private func startSweep() {
-        let timeout = configuration.commandTimeout.map { $0 / 10 } ?? .milliseconds(100)
-        let interval = min(max(timeout, .milliseconds(5)), .milliseconds(100))
-        sweepTimer = reactor.scheduleOnReactor(after: interval, repeating: interval) { [unowned self] in sweep() }
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        timerDeadline = .max
     }
 
-    private func sweep() {
-        guard !outbound.pending.isEmpty else {
-            if machine.state != .ready {
-                sweepTimer?.cancel()
-                sweepTimer = nil
-            }
+    /// A deadline passed: commands past their own fail (the slots stay, to swallow late
+    /// replies), and the machine says what else is due.
+    private func timerFired() {
+        timer = nil
+        timerDeadline = .max
+        let now = monotonicNanoseconds()
+        for expired in outbound.expire(now: now) {
+            complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
+        }
+        switch machine.deadlinePassed(now: now, hasWrittenPending: outbound.oldestWrittenStart != nil) {
+        case .none: break
+        case .lose(let reason): connectionLost(reason)
+        case .connect: connect()
+        case .finishClose:
+            finishClose()
             return
         }
-        let now = monotonicNanoseconds()
-        // Commands waiting while connecting keeps failing were never sent: the reason the
-        // connection fails says more than "no reply" (which would send a caller of a
-        // refused port looking for a stalled server).
-        let failing = machine.state != .ready && machine.failedAttempts > 0 ? lastError : nil
-        for expired in outbound.expire(now: now) {
-            let error: RedisError = failing.map {
-                .connectionFailed(endpoint: endpoint.description, reason: "\($0) (\(expired.name) not sent within its timeout of \(expired.timeout))")
-            } ?? .timeout(command: expired.name, after: expired.timeout)
-            complete(expired.handler, .failure(error))
-        }
         closeIfDrained()
-        // Timed-out commands keep their slots; only a server silent for the liveness
-        // threshold is declared dead. Blocking connections wait as long as their command says.
-        if !isBlocking, machine.state == .ready, let liveness = configuration.livenessTimeout,
-           outbound.oldestWrittenStart != nil, now &- lastProgress > liveness.nanosecondsClamped {
-            connectionLost("no reply for \(liveness)")
-        }
+        setTimer()
     }
 
     // MARK: Closing
@@ -610,36 +564,23 @@ final class RedisConnection: @unchecked Sendable {
         reactor.preconditionInReactor()
         drainInbox()
         closeCompletions.append(completion)
-        guard closeCompletions.count == 1 else { return }
-        // Placeholders of timed-out commands owe nobody an answer: wait only for live
-        // handlers, and whatever the state, since a reconnect in progress may still
-        // deliver the never-sent ones within the grace period.
-        if outbound.liveCount == 0 || gracePeriod <= .zero {
-            finishClose()
-        } else {
-            closeDeadline = reactor.scheduleOnReactor(after: gracePeriod) { [self] in finishClose() }
+        switch machine.closeRequested(now: monotonicNanoseconds(), gracePeriod: gracePeriod, liveCommands: outbound.liveCount) {
+        case .finish: finishClose()
+        case .waitUntil: setTimer()
         }
     }
 
     /// Finishes a close in progress once no live command is left to answer.
     private func closeIfDrained() {
-        if !closeCompletions.isEmpty && outbound.liveCount == 0 { finishClose() }
+        if machine.closeMayFinish(liveCommands: outbound.liveCount) { finishClose() }
     }
 
     private func finishClose() {
-        guard !closeCompletions.isEmpty else { return }
         let completions = closeCompletions
         closeCompletions.removeAll()
-        closeDeadline?.cancel()
-        closeDeadline = nil
         machine.close()
         closeSocket()
-        connectTimer?.cancel()
-        reconnectTimer?.cancel()
-        sweepTimer?.cancel()
-        connectTimer = nil
-        reconnectTimer = nil
-        sweepTimer = nil
+        cancelTimer()
         let slotsBefore = outbound.pending.count
         let written = outbound.connectionLost()
         releaseSlots(slotsBefore - outbound.pending.count)

@@ -1,4 +1,5 @@
 @testable import RedisUtil
+import TestSupport
 import RESP
 import Synchronization
 import Testing

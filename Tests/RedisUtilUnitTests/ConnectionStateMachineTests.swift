@@ -119,13 +119,13 @@ struct ConnectionStateMachineTests {
         var m = machine()
         let result2 = m.connectStarted()
         #expect(!result2, "a second attempt while one is under way")
-        let result3 = m.connectionLost(duringConnect: true)
+        let result3 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
         #expect(result3)
         #expect(m.failedAttempts == 1)
         let result4 = m.connectStarted()
         #expect(result4)
         _ = m.connected()
-        let result5 = m.connectionLost(duringConnect: true)
+        let result5 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
         #expect(result5)
         #expect(m.failedAttempts == 2)
         let result6 = m.connectStarted()
@@ -134,14 +134,14 @@ struct ConnectionStateMachineTests {
         #expect(m.handshakeReply(helloReply) == .ready)
         #expect(m.failedAttempts == 0)
         // Losing a ready connection is not a failed attempt: the first reconnect is quick.
-        let result7 = m.connectionLost(duringConnect: false)
+        let result7 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
         #expect(result7)
         #expect(m.failedAttempts == 0)
         #expect(m.state == .disconnected)
         m.close()
         let result8 = m.connectStarted()
         #expect(!result8)
-        let result9 = m.connectionLost(duringConnect: false)
+        let result9 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
         #expect(!result9)
     }
 

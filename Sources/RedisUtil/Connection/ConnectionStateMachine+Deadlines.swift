@@ -1,0 +1,65 @@
+extension ConnectionStateMachine {
+    /// The earliest moment something is due: the connect timeout of the attempt under
+    /// way, the backoff's next attempt, the oldest live command's own deadline
+    /// (`commandDeadline`, from the queue), the liveness check while commands are pending
+    /// (`hasPending`), or the end of a close's grace period. The shell keeps one timer set
+    /// to it and never polls. `nil` when nothing is due.
+    ///
+    /// The liveness moment moves with every reply; the timer is not moved with it (that
+    /// would cost a timer operation per read): it fires at the moment computed when it
+    /// was set, at most once per liveness period, and is set again from there.
+    func nextDeadline(commandDeadline: UInt64?, hasPending: Bool) -> UInt64? {
+        var next = commandDeadline ?? .max
+        if let connectDeadline { next = min(next, connectDeadline) }
+        if let reconnectAt { next = min(next, reconnectAt) }
+        if let closeDeadline { next = min(next, closeDeadline) }
+        if let liveness = livenessDeadline(hasPending: hasPending) { next = min(next, liveness) }
+        return next == .max ? nil : next
+    }
+
+    /// When a ready connection whose oldest written command has no reply counts as dead.
+    /// Blocking connections wait as long as their command says.
+    private func livenessDeadline(hasPending: Bool) -> UInt64? {
+        guard !settings.isBlocking, state == .ready, hasPending, let liveness = settings.livenessTimeout else { return nil }
+        return lastProgress &+ liveness &+ 1
+    }
+
+    /// What passing a deadline at `now` means. Commands whose own deadline passed are the
+    /// queue's to expire (with ``expiryError(command:timeout:)``); these are the others.
+    enum DeadlineAction: Equatable {
+        /// Nothing beyond expiring commands.
+        case none
+        /// The connection is dead: lose it with this reason.
+        case lose(reason: String)
+        /// The backoff is over: start the next attempt.
+        case connect
+        /// The close's grace period is over: finish it.
+        case finishClose
+    }
+
+    /// The timer fired at `now`.
+    mutating func deadlinePassed(now: UInt64, hasWrittenPending: Bool) -> DeadlineAction {
+        if let closeDeadline, now >= closeDeadline { return .finishClose }
+        if let connectDeadline, now >= connectDeadline {
+            return .lose(reason: "connect and handshake took longer than \(Duration.nanoseconds(Int64(clamping: settings.connectTimeout)))")
+        }
+        // Only a command that went out can be overdue: one still unsent waits for the
+        // socket, not for the server.
+        if hasWrittenPending, let liveness = livenessDeadline(hasPending: true), now >= liveness {
+            return .lose(reason: "no reply for \(Duration.nanoseconds(Int64(clamping: settings.livenessTimeout ?? 0)))")
+        }
+        if let reconnectAt, now >= reconnectAt, state == .disconnected {
+            self.reconnectAt = nil
+            return .connect
+        }
+        return .none
+    }
+
+    /// The error for a command that ran out of its own timeout. While connecting keeps
+    /// failing it was never sent, and the reason the connection fails says more than "no
+    /// reply" (which would send a caller of a refused port looking for a stalled server).
+    func expiryError(command: String, timeout: Duration) -> RedisError {
+        guard state != .ready, failedAttempts > 0 else { return .timeout(command: command, after: timeout) }
+        return .connectionFailed(endpoint: settings.endpoint, reason: "\(lastError) (\(command) not sent within its timeout of \(timeout))")
+    }
+}
