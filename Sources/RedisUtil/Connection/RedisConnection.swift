@@ -61,7 +61,10 @@ final class RedisConnection: @unchecked Sendable {
     @exclusivity(unchecked) private var outbound = OutboundQueue()
     @exclusivity(unchecked) private var parser: RESPParser
     private var handshakeBytes: [UInt8] = []
-    @exclusivity(unchecked) private var fd: Int32 = -1
+    /// The socket's transport once one is open (plain now; TLS adds one type, no branch here).
+    @exclusivity(unchecked) private var transport: (any Transport)?
+    /// A read that waits for the socket to be writable (a TLS read mid-renegotiation).
+    private var readWaitsForWrite = false
     private var watcher: FDWatcher?
     private var addresses: [SocketAddress] = []
     private var nextAddress = 0
@@ -230,7 +233,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func resolved(_ result: Result<[SocketAddress], RedisError>) {
-        guard machine.state == .connecting, fd < 0 else { return }
+        guard machine.state == .connecting, transport == nil else { return }
         switch result {
         case .failure(let error):
             connectionLost(error.description)
@@ -255,14 +258,29 @@ final class RedisConnection: @unchecked Sendable {
         case .failure(let error):
             tryNextAddress(previousError: errnoDescription(error.code))
         case .success(let (socket, inProgress)):
-            fd = socket
+            transport = PlainTransport(descriptor: socket, inProgress: inProgress)
             watcher = reactor.watch(
                 fd: socket,
-                interest: inProgress ? .write : .read,
+                interest: .write,
                 onReadable: { [unowned self] in readable() },
                 onWritable: { [unowned self] in writable() }
             )
-            if !inProgress { socketConnected() }
+            advanceConnect()
+        }
+    }
+
+    /// Takes the connect (TCP, then the transport's own handshake) as far as the socket allows.
+    private func advanceConnect() {
+        guard let transport else { return }
+        switch transport.connectStep() {
+        case .done:
+            watcher?.setInterest(.read)
+            socketConnected()
+        case .wants(let interest):
+            watcher?.setInterest(interest)
+        case .failed(let reason):
+            closeSocket()
+            tryNextAddress(previousError: reason)
         }
     }
 
@@ -286,15 +304,12 @@ final class RedisConnection: @unchecked Sendable {
 
     private func writable() {
         if machine.state == .connecting {
-            let code = Socket.connectResult(fd)
-            guard code == 0 else {
-                closeSocket()
-                tryNextAddress(previousError: errnoDescription(code))
-                return
-            }
-            watcher?.setInterest(.read)
-            socketConnected()
+            advanceConnect()
             return
+        }
+        if readWaitsForWrite {
+            readWaitsForWrite = false
+            readable()
         }
         flush()
     }
@@ -310,9 +325,9 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Writes the handshake, or once ready the queued commands, until done or the kernel pushes back.
     private func flush() {
-        guard fd >= 0 else { return }
+        guard let transport else { return }
         if !handshakeBytes.isEmpty {
-            let result = handshakeBytes.withUnsafeBytes { Socket.send(fd, $0) }
+            let result = handshakeBytes.withUnsafeBytes { transport.send($0) }
             switch result {
             case .transferred(let count): handshakeBytes.removeFirst(count)
             case .wouldBlock, .endOfFile: break
@@ -325,9 +340,9 @@ final class RedisConnection: @unchecked Sendable {
         }
         guard machine.state == .ready else { return }
         while outbound.hasUnsent {
-            var result = IOResult.wouldBlock
+            var result = IOResult.wouldBlock(waitingFor: .write)
             outbound.withUnsentBytes { bytes in
-                result = Socket.send(fd, bytes)
+                result = transport.send(bytes)
                 if case .transferred(let count) = result { return count }
                 return 0
             }
@@ -335,7 +350,10 @@ final class RedisConnection: @unchecked Sendable {
             case .transferred(let count):
                 unsentBytes.subtract(count, ordering: .sequentiallyConsistent)
                 capacityWaiters?.roomFreed(.max)
-            case .wouldBlock, .endOfFile:
+            case .wouldBlock(let interest):
+                watcher?.setInterest(interest.union(.read))
+                return
+            case .endOfFile:
                 watcher?.setInterest([.read, .write])
                 return
             case .failed(let code):
@@ -343,17 +361,21 @@ final class RedisConnection: @unchecked Sendable {
                 return
             }
         }
-        watcher?.setInterest(.read)
+        watcher?.setInterest(readWaitsForWrite ? [.read, .write] : .read)
     }
 
     private func readable() {
+        if machine.state == .connecting {
+            advanceConnect()
+            return
+        }
         for _ in 0..<Self.readsPerWakeup {
-            guard fd >= 0 else { return }
-            var result = IOResult.wouldBlock
+            guard let transport else { return }
+            var result = IOResult.wouldBlock(waitingFor: .read)
             var capacity = 0
             parser.withUnsafeWritableTail(minimumCapacity: 64 * 1024) { buffer in
                 capacity = buffer.count
-                result = Socket.receive(fd, into: buffer)
+                result = transport.receive(into: buffer)
                 if case .transferred(let count) = result { return count }
                 return 0
             }
@@ -363,8 +385,12 @@ final class RedisConnection: @unchecked Sendable {
                 processReplies()
                 closeIfDrained()
                 // A short read means the socket is drained; skip the EAGAIN round trip.
-                if count < capacity { return }
-            case .wouldBlock:
+                if count < capacity && !transport.hasBufferedInput { return }
+            case .wouldBlock(let interest):
+                if interest.contains(.write) {
+                    readWaitsForWrite = true
+                    watcher?.setInterest([.read, .write])
+                }
                 return
             case .endOfFile:
                 processReplies()
@@ -378,7 +404,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func processReplies() {
-        while fd >= 0 {
+        while transport != nil {
             let reply: RESPValue
             do {
                 guard let next = try parser.next() else { return }
@@ -442,10 +468,9 @@ final class RedisConnection: @unchecked Sendable {
     private func closeSocket() {
         watcher?.cancel()
         watcher = nil
-        if fd >= 0 {
-            Glibc.close(fd)
-            fd = -1
-        }
+        transport?.close()
+        transport = nil
+        readWaitsForWrite = false
         parser = RESPParser(limits: parser.limits)
         handshakeBytes.removeAll()
     }

@@ -7,8 +7,9 @@ import Reactor
 enum IOResult: Equatable {
     /// This many bytes moved (always > 0).
     case transferred(Int)
-    /// The kernel has no data or no room now; wait for readiness.
-    case wouldBlock
+    /// Nothing moved now; wait until the socket is ready for this (a plain socket's read
+    /// waits to be readable and its write writable; a TLS read may wait to write).
+    case wouldBlock(waitingFor: FDWatcher.Interest)
     /// The peer closed the connection (reads only).
     case endOfFile
     /// A hard error, with its errno.
@@ -63,16 +64,22 @@ enum Socket {
         let n = retryingOnInterrupt { Glibc.send(fd, base, bytes.count, Int32(MSG_NOSIGNAL)) }
         if n > 0 { return .transferred(n) }
         let code = errno
-        return code == EAGAIN || code == EWOULDBLOCK ? .wouldBlock : .failed(code)
+        return code == EAGAIN || code == EWOULDBLOCK ? .wouldBlock(waitingFor: .write) : .failed(code)
     }
 
     /// Reads into `buffer`.
     static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return .wouldBlock }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return .wouldBlock(waitingFor: .read) }
         let n = retryingOnInterrupt { recv(fd, base, buffer.count, 0) }
         if n > 0 { return .transferred(n) }
         if n == 0 { return .endOfFile }
         let code = errno
-        return code == EAGAIN || code == EWOULDBLOCK ? .wouldBlock : .failed(code)
+        return code == EAGAIN || code == EWOULDBLOCK ? .wouldBlock(waitingFor: .read) : .failed(code)
+    }
+
+    /// Closes `fd`. `EINTR` is not retried: on Linux the descriptor is released even then,
+    /// and a retry could close one another thread has just opened.
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
     }
 }
