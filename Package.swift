@@ -24,9 +24,11 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
+        // The one place that retries a system call interrupted by a signal, and errno text.
+        .target(name: "SystemCall"),
         .target(
             name: "Reactor",
-            dependencies: ["CLibevent"]
+            dependencies: ["CLibevent", "SystemCall"]
         ),
         .target(name: "RESP"),
         .target(
@@ -34,11 +36,12 @@ let package = Package(
             dependencies: [
                 "Reactor",
                 "RESP",
+                "SystemCall",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "LocalRedis"),
+        .target(name: "LocalRedis", dependencies: ["SystemCall"]),
         .executableTarget(
             name: "RESPBench",
             dependencies: ["RESP"],

@@ -1,11 +1,12 @@
 import Glibc
+import SystemCall
 
 /// Whole-file reads and writes with plain POSIX calls: `/proc` files report size 0, which rules out
 /// size-first readers, and writes must report `errno` for `LocalRedisError`.
 enum FileIO {
     /// The bytes of `path` from `offset` to its end, or nil when it cannot be opened.
     static func read(_ path: String, from offset: Int = 0) -> [UInt8]? {
-        let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
+        let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         if offset > 0 && lseek(fd, off_t(offset), SEEK_SET) < 0 { return nil }
@@ -13,7 +14,7 @@ enum FileIO {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { buffer in
-                retryingEINTR { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+                retryingOnInterrupt { Glibc.read(fd, buffer.baseAddress, buffer.count) }
             }
             if count < 0 { return nil }
             if count == 0 { return contents }
@@ -23,13 +24,13 @@ enum FileIO {
 
     /// Replaces `path` with `text`; returns the `errno` of the failing call, or nil on success.
     static func write(_ text: String, to path: String) -> Int32? {
-        let fd = retryingEINTR { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        let fd = retryingOnInterrupt { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { return lastErrno }
         defer { close(fd) }
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { buffer in
-                retryingEINTR { Glibc.write(fd, buffer.baseAddress, buffer.count) }
+                retryingOnInterrupt { Glibc.write(fd, buffer.baseAddress, buffer.count) }
             }
             if written < 0 { return lastErrno }
             bytes = bytes.dropFirst(written)

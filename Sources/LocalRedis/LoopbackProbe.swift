@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 
 /// How one probe exchange ended.
 enum ProbeOutcome: Sendable, Equatable {
@@ -50,7 +51,7 @@ enum LoopbackProbe {
         let descriptor = socket(endpoint.domain, type, 0)
         guard descriptor >= 0 else { return .failure(.init(.failed(errno: lastErrno))) }
         let result = endpoint.withSocketAddress { address, length -> Int32 in
-            retryingEINTR { Glibc.connect(descriptor, address, length) } == 0 ? 0 : lastErrno
+            retryingOnInterrupt { Glibc.connect(descriptor, address, length) } == 0 ? 0 : lastErrno
         }
         var error = result ?? EINVAL
         if error == EINPROGRESS || error == EAGAIN {
@@ -76,7 +77,7 @@ enum LoopbackProbe {
         while !pending.isEmpty {
             // MSG_NOSIGNAL: a server that closed on us must yield EPIPE here, not kill the test process.
             let sent = pending.withUnsafeBytes { buffer in
-                retryingEINTR { Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+                retryingOnInterrupt { Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
             }
             if sent >= 0 {
                 pending = pending.dropFirst(sent)
@@ -98,7 +99,7 @@ enum LoopbackProbe {
             let lines = completeLines(in: received)
             if lines.count >= expected { return .replied(Array(lines.prefix(expected))) }
             let count = chunk.withUnsafeMutableBytes { buffer in
-                retryingEINTR { recv(descriptor, buffer.baseAddress, buffer.count, 0) }
+                retryingOnInterrupt { recv(descriptor, buffer.baseAddress, buffer.count, 0) }
             }
             if count > 0 {
                 received.append(contentsOf: chunk[0..<count])

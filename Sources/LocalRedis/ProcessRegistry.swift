@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 import Synchronization
 
 /// Every redis child and temp directory this process owns, so that a normal exit of the test
@@ -40,7 +41,7 @@ enum ProcessRegistry {
     static func reapIfExited(_ pid: pid_t) -> Int32? {
         entries.withLock { entries in
             var status: Int32 = 0
-            let result = retryingEINTR { waitpid(pid, &status, WNOHANG) }
+            let result = retryingOnInterrupt { waitpid(pid, &status, WNOHANG) }
             if result == pid {
                 entries.pids.remove(pid)
                 return status
@@ -71,7 +72,7 @@ enum ProcessRegistry {
             // SIGKILL also ends a SIGSTOPped server, which SIGTERM would not.
             kill(pid, SIGKILL)
             var status: Int32 = 0
-            _ = retryingEINTR { waitpid(pid, &status, 0) }
+            _ = retryingOnInterrupt { waitpid(pid, &status, 0) }
         }
         for directory in taken.directories {
             TemporaryDirectory.remove(directory)

@@ -1,17 +1,8 @@
 import Glibc
+import SystemCall
 
 /// The calling thread's `errno`, read in one place so the rest of the module never touches the C global.
 var lastErrno: Int32 { errno }
-
-/// Repeats a system call that failed with `EINTR`: a signal landing on this thread (the test
-/// harness and the sanitizers both use signals) is not a failure of the call.
-func retryingEINTR<Result: FixedWidthInteger>(_ call: () -> Result) -> Result {
-    while true {
-        let result = call()
-        if result == -1 && errno == EINTR { continue }
-        return result
-    }
-}
 
 /// Blocks the calling thread. This module is test tooling and blocks by design; see `LocalRedisServer`.
 func blockingSleep(_ duration: Duration) {

@@ -1,3 +1,5 @@
+import SystemCall
+
 /// Why a reactor could not be created or started.
 public struct ReactorError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The operation that failed, e.g. `"eventfd"` or `"event_base_new"`.

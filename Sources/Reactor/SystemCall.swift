@@ -1,27 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+import SystemCall
 #elseif canImport(Musl)
 import Musl
 #endif
-
-/// The one place that retries a system call interrupted by a signal.
-///
-/// `EINTR` means "nothing happened, try again"; every caller would otherwise
-/// repeat the same loop and some would forget it. Used by the reactor and by the
-/// connections built on it.
-@inlinable
-public func retryingOnInterrupt<T: BinaryInteger>(_ call: () -> T) -> T {
-    while true {
-        let result = call()
-        if result == -1 && errno == EINTR { continue }
-        return result
-    }
-}
-
-/// An `errno` value as readable text with its number, for error messages.
-public func errnoDescription(_ code: Int32) -> String {
-    String(cString: strerror(code)) + " (errno \(code))"
-}
 
 /// Monotonic time in nanoseconds: the clock the reactor's timers use, for deadlines
 /// that must agree with them.

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SystemCall
 #endif
 import Logging
 import Reactor

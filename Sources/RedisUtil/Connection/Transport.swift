@@ -1,4 +1,5 @@
 import Reactor
+import SystemCall
 
 /// How a connection's bytes move on its socket: a plain socket (``PlainTransport``)
 /// now, TLS on the same non-blocking socket next. The connection drives it and never
