@@ -58,6 +58,8 @@ let package = Package(
             ],
             path: "Benchmarks/RedisBench"
         ),
+        // Runs one kind of operation for scripts/callgrind-per-op (instructions per operation).
+        .executableTarget(name: "CallgrindProbe", dependencies: ["RedisUtil"], path: "Benchmarks/CallgrindProbe"),
         // Helpers shared by the test targets (a seeded generator).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),

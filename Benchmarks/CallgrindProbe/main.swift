@@ -1,0 +1,113 @@
+import Dispatch
+import Foundation
+import RedisUtil
+import Synchronization
+
+// Runs COUNT operations of one kind against a server, for `scripts/callgrind-per-op`,
+// which counts instructions per operation under callgrind. Plain top-level code that
+// waits on semaphores: valgrind 3.19 crashes on a process whose main thread has gone
+// into `dispatchMain` (as an async `main` does) while another thread starts.
+//
+// Usage: callgrind-probe PORT OPERATION COUNT
+//   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback
+// Four connections, 128 operations in flight on each, 64-byte payloads: the
+// `make bench` deep-pipeline row.
+
+/// A message of the benchmark's shape (redis-bench's `BenchMessage`).
+struct Message: Codable, Sendable {
+    var t: UInt64
+    var seq: Int
+    var data: String
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4, let port = Int(arguments[1]), let count = Int(arguments[3]) else {
+    fatalError("usage: callgrind-probe PORT OPERATION COUNT")
+}
+let operation = arguments[2]
+let inFlight = 4 * 128
+let payload = String(repeating: "x", count: 64)
+let client = try RedisClient(.tcp(host: "127.0.0.1", port: port), configuration: RedisConfiguration(connections: 4))
+let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
+/// The JSON a Python peer would send for a message (key order aside: any order reads).
+let JSONEncoderForProbe = JSONEncoder()
+
+/// Keeps `inFlight` callback operations going until `count` have completed.
+final class Window: Sendable {
+    private let issued = Atomic<Int>(0)
+    private let completed = Atomic<Int>(0)
+    private let count: Int
+    private let operation: String
+    let done = DispatchSemaphore(value: 0)
+    let start: @Sendable (Window) -> Void
+
+    init(_ count: Int, _ operation: String, start: @escaping @Sendable (Window) -> Void) {
+        self.count = count
+        self.operation = operation
+        self.start = start
+    }
+
+    func begin(inFlight: Int) {
+        for _ in 0..<min(inFlight, count) { next() }
+        done.wait()
+    }
+
+    func next() {
+        guard issued.wrappingAdd(1, ordering: .relaxed).oldValue < count else { return }
+        start(self)
+    }
+
+    func finished<T>(_ result: Result<T, RedisError>) {
+        if case .failure(let error) = result { fatalError("\(operation) failed: \(error)") }
+        if completed.wrappingAdd(1, ordering: .relaxed).newValue == count { done.signal() } else { next() }
+    }
+}
+
+// Start from empty lists, before anything else is sent.
+let cleared = DispatchSemaphore(value: 0)
+client.send("DEL", "callgrind-probe", "/callgrind-probe/client", "/callgrind-probe/server") { _ in cleared.signal() }
+cleared.wait()
+switch operation {
+case "rpush-callback":
+    Window(count, operation) { window in client.send("RPUSH", "callgrind-probe", payload) { window.finished($0) } }.begin(inFlight: inFlight)
+case "channel-send-callback":
+    Window(count, operation) { window in
+        channel.send(Message(t: 1_733_000_000_000, seq: 42, data: payload)) { window.finished($0) }
+    }.begin(inFlight: inFlight)
+case "channel-recv-callback":
+    // Fill the list first, 256 messages per RPUSH (their cost per message is small
+    // beside a receive's), then measure the receives.
+    let json = String(decoding: try JSONEncoderForProbe.encode(Message(t: 1_733_000_000_000, seq: 42, data: payload)), as: UTF8.self)
+    let batches = (count + 255) / 256
+    Window(batches, operation) { window in
+        client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: json, count: 256)) { window.finished($0) }
+    }.begin(inFlight: 8)
+    Window(count, operation) { window in
+        channel.recv(as: Message.self) { result in window.finished(result.map { $0! }) }
+    }.begin(inFlight: inFlight)
+case "rpush-async":
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<inFlight {
+                group.addTask {
+                    var index = lane
+                    while index < count {
+                        do { try await client.rpush("callgrind-probe", payload) } catch { fatalError("rpush failed: \(error)") }
+                        index += inFlight
+                    }
+                }
+            }
+        }
+        done.signal()
+    }
+    done.wait()
+default:
+    fatalError("unknown operation \(operation)")
+}
+let closed = DispatchSemaphore(value: 0)
+Task.detached {
+    await client.close()
+    closed.signal()
+}
+closed.wait()
