@@ -121,19 +121,22 @@ struct ConnectionStateMachine {
 
     // MARK: Commands
 
-    /// What queueing commands sets off.
+    /// What queueing commands sets off. No payload: it is decided for every command, and
+    /// a small trivial enum costs nothing to return.
     enum QueueAction: Equatable {
         /// Write them (ready).
         case write
         /// Start connecting.
         case connect
-        /// Fail everything queued, never sent: this blocking connection is gone for good.
-        case failQueued(RedisError)
+        /// Fail everything queued with ``defunctError``, never sent: this blocking
+        /// connection is gone for good.
+        case failQueued
         /// Nothing yet: a connection attempt or its backoff is under way, or closed.
         case wait
     }
 
     /// Commands were queued at `now`; `wasIdle` when none was pending before them.
+    @inline(__always)
     mutating func commandsQueued(now: UInt64, wasIdle: Bool) -> QueueAction {
         // The liveness clock starts when the first command of a burst waits.
         if wasIdle { lastProgress = now }
@@ -141,13 +144,16 @@ struct ConnectionStateMachine {
         case .ready:
             return .write
         case .disconnected:
-            if isDefunct {
-                return .failQueued(.connectionLost(endpoint: settings.endpoint, reason: "this blocking connection was lost earlier: \(lastError)", delivery: .notSent))
-            }
+            if isDefunct { return .failQueued }
             return reconnectAt == nil ? .connect : .wait
         case .connecting, .handshaking, .closed:
             return .wait
         }
+    }
+
+    /// What a command queued on a defunct connection fails with: it was never sent.
+    var defunctError: RedisError {
+        .connectionLost(endpoint: settings.endpoint, reason: "this blocking connection was lost earlier: \(lastError)", delivery: .notSent)
     }
 
     /// Bytes arrived at `now`: the server is alive.

@@ -64,6 +64,9 @@ final class RedisConnection: @unchecked Sendable {
     private var handshakeBytes: [UInt8] = []
     /// The socket's transport once one is open (plain now; TLS adds one type, no branch here).
     @exclusivity(unchecked) private var transport: (any Transport)?
+    /// Whether `transport` is set, as a plain flag: the reply loop tests it per reply,
+    /// where loading the existential would cost a retain and a release each time.
+    @exclusivity(unchecked) private var isOpen = false
     /// A read that waits for the socket to be writable (a TLS read mid-renegotiation).
     private var readWaitsForWrite = false
     private var watcher: FDWatcher?
@@ -189,8 +192,8 @@ final class RedisConnection: @unchecked Sendable {
             if outbound.unsentByteCount >= Self.earlyFlushBytes { flush() } else { scheduleFlush() }
         case .connect:
             connect()
-        case .failQueued(let error):
-            failQueued(error)
+        case .failQueued:
+            failQueued(machine.defunctError)
         case .wait:
             break
         }
@@ -260,6 +263,7 @@ final class RedisConnection: @unchecked Sendable {
             tryNextAddress(previousError: errnoDescription(error.code))
         case .success(let (socket, inProgress)):
             transport = PlainTransport(descriptor: socket, inProgress: inProgress)
+            isOpen = true
             watcher = reactor.watch(
                 fd: socket,
                 interest: .write,
@@ -405,7 +409,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func processReplies() {
-        while transport != nil {
+        while isOpen {
             let reply: RESPValue
             do {
                 guard let next = try parser.next() else { return }
@@ -471,6 +475,7 @@ final class RedisConnection: @unchecked Sendable {
         watcher = nil
         transport?.close()
         transport = nil
+        isOpen = false
         readWaitsForWrite = false
         parser = RESPParser(limits: parser.limits)
         handshakeBytes.removeAll()
