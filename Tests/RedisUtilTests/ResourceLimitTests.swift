@@ -16,13 +16,16 @@ import Testing
                 try await withClient(server, configuration: configuration) { client in
                     _ = try await client.send("PING")
                     let before = try await probe.connectedClients()
+                    // Blocked until released, so the count cannot race the idle timeout.
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for index in 0..<5 {
-                            group.addTask { _ = try await client.blpop("idle-test-\(index)", timeout: .milliseconds(100)) }
+                            group.addTask { _ = try await client.blpop("idle-test-\(index)", timeout: .zero) }
                         }
+                        let opened = try await probe.eventually { try await probe.connectedClients() == before + 5 }
+                        #expect(opened, "each concurrent BLPOP has a connection of its own")
+                        for index in 0..<5 { try await client.send("RPUSH", "idle-test-\(index)", "x") }
                         try await group.waitForAll()
                     }
-                    #expect(try await probe.connectedClients() == before + 5, "each concurrent BLPOP had a connection of its own")
                     let closed = try await probe.eventually { try await probe.connectedClients() == before }
                     let left = try await probe.connectedClients() - before
                     #expect(closed, "idle blocking connections still open: \(left)")

@@ -78,7 +78,7 @@ struct RoutingEdgeCaseTests {
                     #expect(box.client != nil, "the subscription does not hold its client")
                     #expect(try await publisher.send("PUBLISH", "orphan", "hello").int == 1)
                     var iterator = subscription.makeAsyncIterator()
-                    return try await iterator.next()?.string
+                    return try await iterator.next()?.message?.string
                 }
                 #expect(try await receiveOne() == "hello")
                 // The subscription is gone: it released the client, which closed nothing

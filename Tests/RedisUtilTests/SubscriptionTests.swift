@@ -1,6 +1,6 @@
 import Foundation
 import LocalRedis
-import RedisUtil
+@testable import RedisUtil
 import RESP
 import Testing
 
@@ -24,11 +24,11 @@ struct SubscriptionTests {
                 let sharded = try await client.subscribe(shardChannels: ["orders"])
                 #expect(try await client.send("SPUBLISH", "orders", "o-1").int == 1)
                 var shardIterator = sharded.makeAsyncIterator()
-                #expect(try await shardIterator.next() == RedisPubSubMessage(channel: "orders", pattern: nil, payload: Array("o-1".utf8)))
+                #expect(try await shardIterator.next() == .message(RedisPubSubMessage(channel: "orders", pattern: nil, payload: Array("o-1".utf8))))
                 var iterator = subscription.makeAsyncIterator()
-                #expect(try await iterator.next() == RedisPubSubMessage(channel: "news", pattern: nil, payload: Array("first".utf8)))
-                #expect(try await iterator.next() == RedisPubSubMessage(channel: "alert.fire", pattern: "alert.*", payload: payload))
-                let last = try await iterator.next()
+                #expect(try await iterator.next() == .message(RedisPubSubMessage(channel: "news", pattern: nil, payload: Array("first".utf8))))
+                #expect(try await iterator.next() == .message(RedisPubSubMessage(channel: "alert.fire", pattern: "alert.*", payload: payload)))
+                let last = try await iterator.next()?.message
                 #expect(last?.channel == "sport")
                 #expect(last?.string == "last")
                 subscription.close()
@@ -53,7 +53,7 @@ struct SubscriptionTests {
                 }
                 var next = [Int](repeating: 0, count: publishers)
                 var received = 0
-                for try await message in subscription {
+                for try await message in subscription.messages {
                     let parts = message.string.split(separator: ":").compactMap { Int($0) }
                     #expect(parts.count == 2 && parts[1] == next[parts[0]], "\(message.string)")
                     next[parts[0]] = parts[1] + 1
@@ -88,11 +88,11 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("the client's close ends a subscription with .closed; a lost connection with .subscriptionEnded")
+    @Test("the client's close ends a subscription with .closed; a lost connection, with onConnectionLoss: .end, with .subscriptionEnded")
     func endings() async throws {
         try await withServer { server async throws in
             let client = try RedisClient(.tcp(host: server.host, port: server.port))
-            let killed = try await client.subscribe(channels: ["k"])
+            let killed = try await client.subscribe(channels: ["k"], onConnectionLoss: .end)
             try await client.send("CLIENT", "KILL", "TYPE", "pubsub")
             await #expect {
                 for try await _ in killed {}
@@ -107,7 +107,7 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a reader that falls maxBufferedMessages behind gets what was buffered, then an error, never a silent gap")
+    @Test("a reader that falls maxBufferedMessages behind gets what was buffered, then an error, never a silent gap; nothing resubscribes")
     func fallingBehind() async throws {
         try await withServer { server async throws in
             try await withClient(server) { client async throws in
@@ -115,9 +115,11 @@ struct SubscriptionTests {
                 for index in 0..<50 { try await client.send("PUBLISH", "fast", index) }
                 // Nothing is read until the overflow has closed the subscriber's connection.
                 #expect(try await waitUntil { try await subscribers("fast", client) == 0 })
+                // Not a connection problem: the subscription ended rather than resubscribe.
+                #expect(await subscription.session.phase == .ended)
                 var received: [String] = []
                 await #expect {
-                    for try await message in subscription { received.append(message.string) }
+                    for try await message in subscription.messages { received.append(message.string) }
                 } throws: { error in
                     guard case RedisError.subscriptionEnded(let reason) = error else { return false }
                     return reason.contains("behind")
@@ -127,11 +129,11 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a server that stops answering ends the subscription through the liveness PING")
+    @Test("a server that stops answering ends an onConnectionLoss: .end subscription through the liveness PING")
     func silentServer() async throws {
         try await withServer { server async throws in
             try await withClient(server, configuration: .init(livenessTimeout: .milliseconds(200))) { client async throws in
-                let subscription = try await client.subscribe(channels: ["quiet"])
+                let subscription = try await client.subscribe(channels: ["quiet"], onConnectionLoss: .end)
                 try server.pause()
                 defer { try? server.resume() }
                 await #expect {
@@ -160,7 +162,7 @@ struct SubscriptionTests {
                     let allowed = try await reader.subscribe(channels: ["allowed.1"])
                     try await admin.send("PUBLISH", "allowed.1", "hi")
                     var iterator = allowed.makeAsyncIterator()
-                    #expect(try await iterator.next()?.string == "hi")
+                    #expect(try await iterator.next()?.message?.string == "hi")
                 }
                 await #expect(throws: RedisError.self) { try await admin.subscribe() }
             }
