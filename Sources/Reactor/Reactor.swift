@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CLibevent
+import Dispatch
 import Synchronization
 
 /// An event loop: one OS thread running one libevent `event_base`.
@@ -51,7 +52,7 @@ public final class Reactor: @unchecked Sendable {
     /// Set by the loop just before it may block; the producer that clears it signals
     /// the eventfd. One wakeup per sleep, however many producers.
     private let sleeping = Atomic<Bool>(false)
-    private let lifecycle = Mutex(Lifecycle.idle)
+    private let lifecycle = Mutex(LifecycleState())
     private let threadID = Atomic<UInt>(0)
 
     /// Work the reactor's own thread submitted (a task resumed by a reply it read, a
@@ -135,8 +136,8 @@ public final class Reactor: @unchecked Sendable {
     /// Starts the reactor's thread. Idempotent; any thread.
     public func start() throws(ReactorError) {
         let shouldSpawn = lifecycle.withLock { state -> Bool in
-            guard case .idle = state else { return false }
-            state = .starting
+            guard case .idle = state.phase else { return false }
+            state.phase = .starting
             return true
         }
         guard shouldSpawn else { return }
@@ -144,11 +145,21 @@ public final class Reactor: @unchecked Sendable {
         do {
             thread = try spawnThread(name: name) { [self] in runLoop() }
         } catch {
-            lifecycle.withLock { $0 = .idle }
+            enter(.idle)
             throw error
         }
         threadID.store(UInt(thread), ordering: .releasing)
-        lifecycle.withLock { $0 = .running(thread) }
+        enter(.running(thread))
+    }
+
+    /// Moves the lifecycle to `phase` and wakes the callers waiting for it to move.
+    private func enter(_ phase: Lifecycle) {
+        let waiters = lifecycle.withLock { state in
+            state.phase = phase
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.signal() }
     }
 
     /// Stops the reactor gracefully: work already submitted runs (and the work it
@@ -157,16 +168,19 @@ public final class Reactor: @unchecked Sendable {
     /// where waiting for itself would deadlock.
     public func shutdown() {
         precondition(!inReactor, "Reactor.shutdown() called on the reactor's own thread: it would wait for itself. Call it from another thread.")
-        enum Step { case join(pthread_t), waitForOtherCaller, done, startFirst }
+        enum Step { case join(pthread_t), waitForOtherCaller(DispatchSemaphore), done, startFirst }
         while true {
             let step = lifecycle.withLock { state -> Step in
-                switch state {
+                switch state.phase {
                 case .idle: return .startFirst
-                case .starting: return .waitForOtherCaller
                 case .running(let thread):
-                    state = .stopping
+                    state.phase = .stopping
                     return .join(thread)
-                case .stopping: return .waitForOtherCaller
+                case .starting, .stopping:
+                    // Another caller is starting or stopping it: wait for that to end.
+                    let waiter = DispatchSemaphore(value: 0)
+                    state.waiters.append(waiter)
+                    return .waitForOtherCaller(waiter)
                 case .stopped: return .done
                 }
             }
@@ -175,18 +189,18 @@ public final class Reactor: @unchecked Sendable {
                 // A never-started reactor may hold submitted work; running it is the
                 // only way to honour "submitted work runs".
                 do { try start() } catch {
-                    lifecycle.withLock { $0 = .stopped }
+                    enter(.stopped)
                     return
                 }
-            case .waitForOtherCaller:
-                usleep(1_000)
+            case .waitForOtherCaller(let waiter):
+                waiter.wait()
             case .done:
                 return
             case .join(let thread):
                 admission.bitwiseOr(1, ordering: .sequentiallyConsistent)
                 wakeup.signal()
                 pthread_join(thread, nil)
-                lifecycle.withLock { $0 = .stopped }
+                enter(.stopped)
                 return
             }
         }
@@ -367,6 +381,13 @@ enum WorkItem: Sendable {
 
 enum Lifecycle {
     case idle, starting, running(pthread_t), stopping, stopped
+}
+
+/// The lifecycle, and the callers of `shutdown()` waiting for another caller's start or
+/// stop to finish (woken by the move, not by polling).
+struct LifecycleState {
+    var phase = Lifecycle.idle
+    var waiters: [DispatchSemaphore] = []
 }
 
 /// Something the reactor must release when it stops (timers, fd watchers).
