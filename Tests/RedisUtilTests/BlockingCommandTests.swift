@@ -49,3 +49,26 @@ struct BlockingCommandTests {
         #expect(!RedisError.cancelled.isSafeToRetry)
     }
 }
+
+@Suite("The one table of blocking commands")
+struct BlockingCommandTableTests {
+    /// The router recognises names by length and first letter; a command added to the
+    /// table but not to the router would silently run on a shared connection.
+    @Test("every command of the table is routed as blocking, in any letter case, with the deadline its table entry gives", arguments: BlockingCommand.allCases)
+    func everyCommandIsRouted(_ command: BlockingCommand) {
+        let name = command.name.description
+        let arguments: [any RESPArgument] = switch command.entry.timeout {
+        case .secondsLast: [name, "k", 3]
+        case .secondsFirst: [name, 3, 1, "k", "LEFT"]
+        case .millisecondsLast: [name, 1, 3000]
+        case .blockOption(let groupOption): groupOption
+            ? [name, "GROUP", "g", "c", "BLOCK", 3000, "STREAMS", "s", ">"]
+            : [name, "BLOCK", 3000, "STREAMS", "s", "$"]
+        }
+        for spelling in [name, name.lowercased()] {
+            var spelled = arguments
+            spelled[0] = spelling
+            #expect(deadline(spelled) == .some(.seconds(3) + BlockingCommand.grace), "\(spelled)")
+        }
+    }
+}

@@ -23,9 +23,9 @@ struct CancellationEdgeCaseTests {
         return 0
     }
 
-    // MARK: performUntilAnswered
+    // MARK: Blocking calls
 
-    /// Before the fix: a task already cancelled when it reaches `performUntilAnswered` never
+    /// Before the fix: a task already cancelled when it reaches its blocking call never
     /// sends its BLPOP, yet the cancellation handler (run at once by
     /// `withTaskCancellationHandler`) starts the polling task, which never sees the
     /// reply finish: it sends CLIENT UNBLOCK for a command that does not exist and
@@ -35,7 +35,7 @@ struct CancellationEdgeCaseTests {
         try await withServer { server async throws in
             try await withProbe(server) { probe async throws in
                 try await withClient(server, configuration: .init(maxBlockingConnections: 1)) { client async throws in
-                    // An idle leased connection, so the cancelled call gets as far as performUntilAnswered.
+                    // An idle leased connection, so the cancelled call gets as far as its BlockingCall.
                     #expect(try await client.send("BLPOP", "warm", "0.01").isNull)
                     let before = try await Self.unblockCalls(probe)
                     let cancelled = Task {
@@ -160,7 +160,7 @@ struct CancellationEdgeCaseTests {
         }
     }
 
-    /// Before the fix: `performUntilAnswered` tells "unblocked" from "took something" by a null
+    /// Before the fix: the blocking call tells "unblocked" from "took something" by a null
     /// reply, but CLIENT UNBLOCK makes WAIT (and WAITAOF) answer a count, not null: a
     /// cancelled `WAIT 1 0` returns 0 as if it had finished, instead of throwing
     /// .cancelled as `send` documents.

@@ -5,9 +5,11 @@ import RESP
 import Synchronization
 import Testing
 
-/// A review of `performUntilAnswered` / `UnblockPoller` (96bd38f, d49d651). Tests whose
-/// comment starts "Before the fix" failed on the code as reviewed.
-@Suite("UnblockPoller: a cancelled blocking command's CLIENT UNBLOCKs", .timeLimit(.minutes(4)))
+/// A review of `performUntilAnswered` / `UnblockPoller` (96bd38f, d49d651), since
+/// replaced by `BlockingCall` and its machine (`BlockingCallMachineTests` has the rules
+/// without a server). Tests whose comment starts "Before the fix" failed on the code as
+/// reviewed; they now guard the same promises end to end.
+@Suite("Unblocking a cancelled blocking command: its CLIENT UNBLOCKs", .timeLimit(.minutes(4)))
 struct UnblockPollerTimingTests {
     /// The id of the one connection blocked in BLPOP.
     static func blockedID(_ probe: ServerProbe) async throws -> Int? {
@@ -97,7 +99,7 @@ extension UnblockPollerTimingTests {
     /// paused (`CLIENT PAUSE … WRITE`, as FAILOVER and cluster failover do) is postponed,
     /// not blocked, and `CLIENT UNBLOCK <id>` (TIMEOUT) on a postponed client panics the
     /// server ("Unknown btype in replyToBlockedClientTimedOut()"; valkey fixed it in
-    /// valkey-io/valkey#2117). Cancelling such a BLPOP, which the poller now unblocks
+    /// valkey-io/valkey#2117). Cancelling such a BLPOP, which the client unblocks
     /// every 50 ms, kills the server. `CLIENT UNBLOCK <id> ERROR` does not panic there.
     @Test("cancelling a BLPOP postponed by CLIENT PAUSE WRITE leaves the server running")
     func cancelWhilePausedKeepsServerAlive() async throws {

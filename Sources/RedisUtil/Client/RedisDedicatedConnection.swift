@@ -83,17 +83,8 @@ public final class RedisDedicatedConnection: Sendable {
         if case .refused(let error) = route { throw error }
         try markSending(bytes)
         if case .blocking(let deadline) = route {
-            let reply: RESPValue
-            do {
-                reply = try await lease.connection.performUntilAnswered(bytes, timeout: deadline.map { .after($0) } ?? .never) { [client, lease] answered in
-                    client.unblockIfOpen(lease.clientID, answered: answered)
-                }
-            } catch let error as RedisError {
-                throw RedisClient.cancellation(error)
-            }
             // As on the client: what a cancelled blocking command took is returned, not lost.
-            if Task.isCancelled && CommandRoute.cancelledWithoutEffect(bytes, reply: reply) { throw RedisError.cancelled }
-            return reply
+            return try await client.sendBlocking(bytes, deadline: deadline, onDedicated: lease)
         }
         return try await lease.connection.perform(bytes, keepsReply: route.keepsReply)
     }

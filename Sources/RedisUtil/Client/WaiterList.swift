@@ -1,8 +1,8 @@
 import Synchronization
 
 /// Callers suspended until something they wait for may have changed, oldest first; a
-/// plain value kept inside its owner's lock (the blocking pool's and the backpressure
-/// waiters'). A woken caller looks again and may wait again (wakes are hints, and a
+/// plain value kept inside its owner's lock (the backpressure
+/// waiters', `CapacityWaiters`). A woken caller looks again and may wait again (wakes are hints, and a
 /// newcomer may have taken what freed); with its ticket it waits again in its old
 /// place, so the line stays first come, first served.
 struct WaiterList {

@@ -45,9 +45,6 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
         return true
     }
 
-    /// Whether the outcome was delivered (or the call cancelled).
-    var isFinished: Bool { phase.load(ordering: .acquiring) == Self.finished }
-
     /// From the task's cancellation handler. Returns whether this cancelled a waiting call.
     @discardableResult
     func cancel() -> Bool {
@@ -75,45 +72,6 @@ extension RedisConnection {
             }
         } onCancel: {
             reply.cancel()
-        }
-    }
-
-    /// Submits a blocking command and awaits its reply, which a cancellation does not
-    /// cut short: by then the command may have taken effect (a `BLPOP` popped an element,
-    /// whose only copy is the reply). Once the task is cancelled and the command has been
-    /// submitted, `unblock` (`CLIENT UNBLOCK`, from another connection) is sent every
-    /// 50 ms until the reply comes: null if nothing happened, else what the command did
-    /// (a large element may take a while to arrive). The call ends with
-    /// ``RedisError/cancelled`` at once instead when `unblock` cannot be sent (it returns
-    /// `false`: the client is closing), and when the server has not answered within the
-    /// liveness timeout (30 s without one); the slot then swallows the late reply. A task
-    /// cancelled before the command was submitted sends nothing at all.
-    ///
-    /// It returns only once every `CLIENT UNBLOCK` it sent has been answered: `CLIENT
-    /// UNBLOCK` names a connection, not a command, so one still on its way would unblock
-    /// the next command the connection runs.
-    nonisolated(nonsending) func performUntilAnswered(
-        _ bytes: [UInt8], timeout: CommandTimeout,
-        unblock: @escaping @Sendable (_ answered: @escaping @Sendable () -> Void) -> Bool
-    ) async throws -> RESPValue {
-        let reply = AsyncReply<RESPValue>()
-        let poller = UnblockPoller(reply: reply, patience: configuration.livenessTimeout ?? .seconds(30), reactor: reactor, unblock: unblock)
-        do {
-            let value = try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
-                    guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
-                    guard reply.arm(continuation) else { return }
-                    submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
-                    poller.submitted()
-                }
-            } onCancel: {
-                poller.cancelled()
-            }
-            await poller.stop()
-            return value
-        } catch {
-            await poller.stop()
-            throw error
         }
     }
 
@@ -159,112 +117,6 @@ extension RedisConnection {
             }
         } onCancel: {
             reply.cancel()
-        }
-    }
-}
-
-/// Unblocks a cancelled blocking command until its reply arrives. Polling starts only
-/// when both have happened: the command was submitted and the task was cancelled. A
-/// command never submitted must not be unblocked: the connection's next command would be.
-final class UnblockPoller: Sendable {
-    private struct State {
-        var submitted = false
-        var cancelled = false
-        var started = false
-        var stopped = false
-        /// `CLIENT UNBLOCK`s sent and not yet answered.
-        var inFlight = 0
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-    private let reply: AsyncReply<RESPValue>
-    private let patience: Duration
-    /// Where the polling task runs: the connection's reactor, so that unblocking never
-    /// waits for Swift's global pool, which an application may have filled with blocking work.
-    private let reactor: Reactor
-    private let unblock: @Sendable (@escaping @Sendable () -> Void) -> Bool
-
-    init(reply: AsyncReply<RESPValue>, patience: Duration, reactor: Reactor, unblock: @escaping @Sendable (@escaping @Sendable () -> Void) -> Bool) {
-        self.reply = reply
-        self.patience = patience
-        self.reactor = reactor
-        self.unblock = unblock
-    }
-
-    func submitted() {
-        if state.withLock({ $0.submitted = true; return Self.startIfReady(&$0) }) { start() }
-    }
-
-    func cancelled() {
-        if state.withLock({ $0.cancelled = true; return Self.startIfReady(&$0) }) { start() }
-    }
-
-    /// Sends no more, and returns once every `CLIENT UNBLOCK` sent has been answered.
-    func stop() async {
-        // The usual case (never cancelled, or nothing in flight) costs no continuation.
-        let idle = state.withLock { state -> Bool in
-            state.stopped = true
-            return state.inFlight == 0
-        }
-        if idle { return }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                state.stopped = true
-                if state.inFlight == 0 { return true }
-                state.waiter = done
-                return false
-            }
-            if ready { done.resume() }
-        }
-    }
-
-    private static func startIfReady(_ state: inout State) -> Bool {
-        guard state.submitted && state.cancelled && !state.started && !state.stopped else { return false }
-        state.started = true
-        return true
-    }
-
-    /// One `CLIENT UNBLOCK`, unless stopped; `false` when it could not be sent.
-    private func sendUnblock() -> Bool {
-        guard state.withLock({ state -> Bool in
-            guard !state.stopped else { return false }
-            state.inFlight += 1
-            return true
-        }) else { return true }
-        let sent = unblock { [self] in answered() }
-        if !sent { answered() }
-        return sent
-    }
-
-    private func answered() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.inFlight -= 1
-            guard state.inFlight == 0, let waiter = state.waiter else { return nil }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    private func start() {
-        Task(executorPreference: reactor) { [self] in
-            let start = ContinuousClock.now
-            var polls = 0
-            while !reply.isFinished {
-                if ContinuousClock.now - start >= patience {
-                    reply.cancel()
-                    return
-                }
-                // Repeated: an UNBLOCK that reaches the server before the command does
-                // nothing, and the command may be queued behind others for a while.
-                if polls % 5 == 0 && !sendUnblock() {
-                    reply.cancel()
-                    return
-                }
-                polls += 1
-                try? await Task.sleep(for: .milliseconds(10))
-            }
         }
     }
 }

@@ -51,9 +51,8 @@ enum CommandRoute: Sendable {
         switch special.rule(layout, in: bytes, context: context, insideMulti: false) {
         case .allowed: return .shared
         case .refused(let error): return .refused(error)
-        case .blocking:
-            guard let arguments = EncodedCommand.arguments(bytes),
-                  let deadline = BlockingCommand.deadline(arguments: arguments) else { return .shared }
+        case .blocking(let command):
+            guard let deadline = command.deadline(encoded: bytes) else { return .shared }
             return .blocking(deadline)
         }
     }
@@ -88,10 +87,9 @@ enum CommandRoute: Sendable {
                 switch special.rule(layout, in: bytes, context: context, insideMulti: openMulti != nil) {
                 case .allowed: continue
                 case .refused(let error): return error
-                case .blocking:
+                case .blocking(let command):
                     // Only the arguments say whether XREAD blocks.
-                    guard let arguments = EncodedCommand.arguments(Array(bytes[layout.start..<layout.end])),
-                          BlockingCommand.deadline(arguments: arguments) != nil else { continue }
+                    guard command.deadline(encoded: Array(bytes[layout.start..<layout.end])) != nil else { continue }
                     return refused(layout, in: bytes, "in a pipeline it would hold the connection, and every command queued behind it, for its whole timeout; send it on its own, which runs it on a dedicated connection")
                 }
             }
@@ -103,15 +101,6 @@ enum CommandRoute: Sendable {
     }
 
     static let nameless = RedisError.invalidArgument("a command needs at least its name")
-
-    /// Whether a blocking command that was cancelled and unblocked took nothing: its
-    /// reply is null (a pop, a move, a stream read), or it is `WAIT`/`WAITAOF`, which
-    /// answer a count when unblocked but take nothing in any case.
-    static func cancelledWithoutEffect(_ bytes: [UInt8], reply: RESPValue) -> Bool {
-        if reply.isNull { return true }
-        guard let name = EncodedCommand.firstName(bytes) else { return false }
-        return EncodedCommand.equalsIgnoringCase(bytes, name, "WAIT") || EncodedCommand.equalsIgnoringCase(bytes, name, "WAITAOF")
-    }
 
     /// Whether `bytes` hold a `MULTI` or a `WATCH`, which leave state on the connection
     /// until an `EXEC`, `DISCARD` or `UNWATCH`.
@@ -133,8 +122,9 @@ enum CommandRoute: Sendable {
 }
 
 /// The commands that need more than an ordinary command, recognised by name.
-enum SpecialCommand {
-    case blocking
+enum SpecialCommand: Equatable {
+    /// One of ``BlockingCommand``'s, whose table says where its timeout lies.
+    case blocking(BlockingCommand)
     /// Its reply is the only copy of what it removes: `LPOP`, `RPOP`, `SPOP`, `LMPOP`,
     /// `ZMPOP`, `ZPOPMIN`, `ZPOPMAX`, `GETDEL`, `HGETDEL`. (`LMOVE` and the like move
     /// rather than remove: nothing is lost with their reply.)
@@ -148,7 +138,7 @@ enum SpecialCommand {
     /// What a shared connection can do with this command.
     enum Rule {
         case allowed
-        case blocking
+        case blocking(BlockingCommand)
         case refused(RedisError)
     }
 
@@ -159,6 +149,14 @@ enum SpecialCommand {
         guard !name.isEmpty else { return nil }
         func named(_ candidate: StaticString) -> Bool {
             EncodedCommand.equalsIgnoringCase(bytes, name, candidate)
+        }
+        // Blocking commands by their table's names, so that no name is spelled twice.
+        // Every one must sit under its length and first letter below; a test checks.
+        func blocking(_ first: BlockingCommand, _ second: BlockingCommand? = nil, _ third: BlockingCommand? = nil) -> SpecialCommand? {
+            if named(first.name) { return .blocking(first) }
+            if let second, named(second.name) { return .blocking(second) }
+            if let third, named(third.name) { return .blocking(third) }
+            return nil
         }
         let special: SpecialCommand?
         // Nested switches on small integers compile to jump tables.
@@ -171,25 +169,25 @@ enum SpecialCommand {
             case UInt8(ascii: "Q"): special = named("QUIT") ? .quit : nil
             case UInt8(ascii: "R"): special = named("RPOP") ? .removing : nil
             case UInt8(ascii: "S"): special = named("SYNC") ? .stream : named("SPOP") ? .removing : nil
-            case UInt8(ascii: "W"): special = named("WAIT") ? .blocking : nil
+            case UInt8(ascii: "W"): special = blocking(.wait)
             default: special = nil
             }
         case 5:
             switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = named("BLPOP") || named("BRPOP") ? .blocking : nil
+            case UInt8(ascii: "B"): special = blocking(.blpop, .brpop)
             case UInt8(ascii: "H"): special = named("HELLO") ? .hello : nil
             case UInt8(ascii: "L"): special = named("LMPOP") ? .removing : nil
             case UInt8(ascii: "M"): special = named("MULTI") ? .multi : nil
             case UInt8(ascii: "P"): special = named("PSYNC") ? .stream : nil
             case UInt8(ascii: "R"): special = named("RESET") ? .reset : nil
             case UInt8(ascii: "W"): special = named("WATCH") ? .watch : nil
-            case UInt8(ascii: "X"): special = named("XREAD") ? .blocking : nil
+            case UInt8(ascii: "X"): special = blocking(.xread)
             case UInt8(ascii: "Z"): special = named("ZMPOP") ? .removing : nil
             default: special = nil
             }
         case 6:
             switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = named("BLMOVE") || named("BLMPOP") || named("BZMPOP") ? .blocking : nil
+            case UInt8(ascii: "B"): special = blocking(.blmove, .blmpop, .bzmpop)
             case UInt8(ascii: "C"): special = named("CLIENT") ? .client : nil
             case UInt8(ascii: "G"): special = named("GETDEL") ? .removing : nil
             case UInt8(ascii: "S"): special = named("SELECT") ? .select : nil
@@ -200,13 +198,13 @@ enum SpecialCommand {
             case UInt8(ascii: "D"): special = named("DISCARD") ? .discard : nil
             case UInt8(ascii: "H"): special = named("HGETDEL") ? .removing : nil
             case UInt8(ascii: "M"): special = named("MONITOR") ? .stream : nil
-            case UInt8(ascii: "W"): special = named("WAITAOF") ? .blocking : nil
+            case UInt8(ascii: "W"): special = blocking(.waitaof)
             case UInt8(ascii: "Z"): special = named("ZPOPMIN") || named("ZPOPMAX") ? .removing : nil
             default: special = nil
             }
         case 8:
             switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = named("BZPOPMIN") || named("BZPOPMAX") ? .blocking : nil
+            case UInt8(ascii: "B"): special = blocking(.bzpopmin, .bzpopmax)
             case UInt8(ascii: "R"): special = named("REPLCONF") ? .stream : nil
             default: special = nil
             }
@@ -214,10 +212,10 @@ enum SpecialCommand {
             special = named("SUBSCRIBE") ? .subscription : nil
         case 10:
             switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = named("BRPOPLPUSH") ? .blocking : nil
+            case UInt8(ascii: "B"): special = blocking(.brpoplpush)
             case UInt8(ascii: "P"): special = named("PSUBSCRIBE") ? .subscription : nil
             case UInt8(ascii: "S"): special = named("SSUBSCRIBE") ? .subscription : nil
-            case UInt8(ascii: "X"): special = named("XREADGROUP") ? .blocking : nil
+            case UInt8(ascii: "X"): special = blocking(.xreadgroup)
             default: special = nil
             }
         case 11:
@@ -237,8 +235,8 @@ enum SpecialCommand {
         switch self {
         case .removing:
             return .allowed
-        case .blocking:
-            return insideMulti || context == .transaction ? .allowed : .blocking
+        case .blocking(let command):
+            return insideMulti || context == .transaction ? .allowed : .blocking(command)
         case .subscription:
             return refuse("a subscription needs a connection of its own, whose messages are pushed rather than replied; use client.subscribe(channels:patterns:shardChannels:), and close() the subscription to unsubscribe")
         case .stream:
