@@ -3,21 +3,24 @@ import TestSupport
 import Testing
 @testable import RedisUtil
 
-/// The flat-JSON fast path against the slow path it stands in for.
+/// The flat-JSON fast path against the slow path it stands in for, and the slow path
+/// against Foundation's `JSONDecoder`.
 ///
 /// `FlatJSONDecoder` may decline anything it likes (returning `nil` sends the message to
-/// the slow path: Python's grammar, then Foundation's `JSONDecoder`), but whenever it
-/// answers, its answer must be exactly the one the slow path gives for the same bytes
-/// and type. So every case here is differential: a hand-picked corpus of edge cases, a
-/// randomized corpus of flat objects, and `MessageCodec.decode`, which must succeed
-/// exactly when the reference does. A few tests also pin that the fast path does fire
-/// for the shapes messages usually have, since a fast path that always declines would
-/// pass every differential check.
+/// the slow path: `JSONReader`'s tree, Python's grammar, decoded by `JSONNodeDecoder`),
+/// but whenever it answers, its answer must be exactly the one the slow path gives for
+/// the same bytes and type. So every case here is differential: a hand-picked corpus of
+/// edge cases, a randomized corpus of flat objects, and `MessageCodec.decode`, which
+/// must succeed exactly when the reference does. Foundation is the second oracle: on
+/// strict JSON with no repeated key, where Python's reading and Foundation's agree, the
+/// slow path must give Foundation's answer (the one typed messages always had). A few
+/// tests also pin that the fast path does fire for the shapes messages usually have,
+/// since a fast path that always declines would pass every differential check.
 @Suite struct FlatJSONDecoderTests {
     // MARK: - Differential corpus
 
     @Test(arguments: FlatJSONDecoderTests.corpus)
-    func agreesWithFoundation(_ testCase: Case) {
+    func agreesWithTheSlowPathAndFoundation(_ testCase: Case) {
         testCase.check()
     }
 
@@ -74,12 +77,54 @@ import Testing
         }
     }
 
+    /// Where both fail, the slow path's error is Foundation's kind of `DecodingError`
+    /// (key not found, type mismatch, value not found, data corrupted) at the same
+    /// coding path, which is what a caller sees inside `.undecodable`. (A number the
+    /// type cannot hold is corrupt data to both; Foundation reports it at the top of
+    /// the document, the slow path at the field, so only the kind is compared there.)
+    @Test(arguments: [
+        #"{"a":1}"#, #"{"a":1,"inner":{}}"#, #"{"a":1,"inner":{"a":"x"}}"#, #"{"a":1,"inner":{"a":null}}"#,
+        #"{"a":1.5,"inner":{"a":1}}"#, #"{"a":1e400,"inner":{"a":1}}"#, #"{"a":1,"inner":[]}"#, #"{"a":1,"inner":null}"#, "[]",
+    ])
+    func failsWithFoundationsErrorAtFoundationsPath(_ json: String) {
+        Self.expectSameError(Outer.self, json)
+    }
+
+    @Test func failsInsideArraysWithFoundationsErrorAtFoundationsPath() {
+        for json in [#"{"a":[1,"x"]}"#, #"{"a":[1,null]}"#, #"{"a":{}}"#, #"{"a":[1.5]}"#] {
+            Self.expectSameError(WithArray.self, json)
+        }
+        Self.expectSameError(UsesUnkeyed.self, "[]")
+        Self.expectSameError([WithDate].self, #"[{"at":0},{"at":"x"}]"#)
+    }
+
+    static func expectSameError<T: Decodable>(_ type: T.Type, _ json: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let bytes = Array(json.utf8)
+        guard case .failure(let ours) = slowPath(T.self, bytes), case .failure(let theirs)? = foundation(T.self, bytes) else {
+            Issue.record("expected both to fail on \(json)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(describe(ours) == describe(theirs), "\(json)", sourceLocation: sourceLocation)
+    }
+
+    /// A `DecodingError`'s kind and coding path, the parts a caller acts on.
+    static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String { context.codingPath.map(\.stringValue).joined(separator: ".") }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: return "keyNotFound \(key.stringValue) at \(path(context))"
+        case .typeMismatch(_, let context)?: return "typeMismatch at \(path(context))"
+        case .valueNotFound(_, let context)?: return "valueNotFound at \(path(context))"
+        case .dataCorrupted?: return "dataCorrupted"
+        default: return "\(type(of: error))"
+        }
+    }
+
     // MARK: - Randomized differential test
 
     /// Random flat objects, decoded as an all-optional struct, as a struct with required
     /// fields, and random scalars decoded at the top level as each leaf type. The
     /// generator is seeded, so a failure prints the JSON and replays identically.
-    @Test func randomFlatObjectsAgreeWithFoundation() {
+    @Test func randomFlatObjectsAgreeWithTheSlowPathAndFoundation() {
         var gen = RandomJSON(rng: SeededGenerator(seed: 0x5EED_F1A7_0001))
         for _ in 0..<2000 {
             let object = gen.object()
@@ -99,44 +144,49 @@ import Testing
 
     // MARK: - Helpers
 
-    /// The reference every other result is compared with, the slow path's contract:
-    /// Python's grammar (`JSONReader`, which reads `NaN` and `Infinity`) decides what is
-    /// JSON, then Foundation's strict `JSONDecoder` maps the document onto `T` (bare
-    /// non-finite floats quoted and read back by its `convertFromString` strategy).
-    static func foundation<T: Decodable>(_ t: T.Type, _ json: String) -> Result<T, Error> {
-        foundation(t, Array(json.utf8))
+    /// The reference every other result is compared with: the slow path, the message
+    /// read into a tree by Python's grammar (`JSONReader`, which reads `NaN` and
+    /// `Infinity` and keeps a repeated key's last value), then decoded from the tree.
+    static func slowPath<T: Decodable>(_ t: T.Type, _ bytes: [UInt8]) -> Result<T, Error> {
+        Result { try JSONNodeDecoder.decode(T.self, from: JSONReader.read(bytes, as: JSONNode.self)) }
     }
 
-    /// ``foundation(_:_:)-(_,String)`` for raw bytes, which may be invalid UTF-8.
-    static func foundation<T: Decodable>(_ t: T.Type, _ bytes: [UInt8]) -> Result<T, Error> {
-        do {
-            _ = try JSONReader.read(bytes)
-        } catch {
-            return .failure(error)
-        }
-        guard let quoted = MessageCodec.quotingNonFiniteLiterals(bytes) else {
-            return Result { try JSONDecoder().decode(T.self, from: Data(bytes)) }
-        }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return Result { try decoder.decode(T.self, from: Data(quoted)) }
+    /// Foundation's strict `JSONDecoder`, the second oracle: `nil` where its answer is
+    /// not the one to match, for a document outside strict JSON (`NaN`, which Python
+    /// reads and Foundation refuses; UTF-16, which Foundation reads and Python refuses)
+    /// or with a repeated key (Foundation keeps the first value, Python the last).
+    static func foundation<T: Decodable>(_ t: T.Type, _ bytes: [UInt8]) -> Result<T, Error>? {
+        guard (try? JSONReader.read(bytes, as: StrictJSONProbe.self))?.isStrict == true else { return nil }
+        return Result { try JSONDecoder().decode(T.self, from: Data(bytes)) }
     }
 
-    /// The whole contract for one input: a non-nil fast-path result equals Foundation's,
-    /// and `MessageCodec` succeeds with Foundation's value exactly when Foundation
-    /// succeeds, throwing `.undecodable` with the raw bytes and list otherwise.
+    /// The whole contract for one input: a non-nil fast-path result equals the slow
+    /// path's, `MessageCodec` succeeds with the slow path's value exactly when the slow
+    /// path succeeds (throwing `.undecodable` with the raw bytes and list otherwise), and
+    /// on strict JSON without repeated keys the slow path gives Foundation's answer.
     static func differential<T: Decodable & Same>(
         _ type: T.Type, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let shown = "\(T.self) from \(show(bytes))"
-        let reference = foundation(T.self, bytes)
+        let reference = slowPath(T.self, bytes)
+
+        switch (reference, foundation(T.self, bytes)) {
+        case (_, nil), (.failure, .failure?):
+            break
+        case (.success(let value), .success(let expected)?):
+            #expect(value.same(expected), "slow path gave \(String(reflecting: value)), Foundation \(String(reflecting: expected)): \(shown)", sourceLocation: sourceLocation)
+        case (.success(let value), .failure(let error)?):
+            Issue.record("slow path gave \(String(reflecting: value)), Foundation threw \(error): \(shown)", sourceLocation: sourceLocation)
+        case (.failure(let error), .success(let expected)?):
+            Issue.record("slow path threw \(error), Foundation gave \(String(reflecting: expected)): \(shown)", sourceLocation: sourceLocation)
+        }
 
         if let fast = FlatJSONDecoder.decode(T.self, from: bytes) {
             switch reference {
             case .success(let value):
-                #expect(fast.same(value), "fast path gave \(String(reflecting: fast)), Foundation \(String(reflecting: value)): \(shown)", sourceLocation: sourceLocation)
+                #expect(fast.same(value), "fast path gave \(String(reflecting: fast)), slow path \(String(reflecting: value)): \(shown)", sourceLocation: sourceLocation)
             case .failure(let error):
-                Issue.record("fast path gave \(String(reflecting: fast)), Foundation threw \(error): \(shown)", sourceLocation: sourceLocation)
+                Issue.record("fast path gave \(String(reflecting: fast)), slow path threw \(error): \(shown)", sourceLocation: sourceLocation)
             }
         }
 
@@ -148,11 +198,11 @@ import Testing
         }
         switch (reference, codec) {
         case (.success(let expected), .success(let value)):
-            #expect(value.same(expected), "MessageCodec gave \(String(reflecting: value)), Foundation \(String(reflecting: expected)): \(shown)", sourceLocation: sourceLocation)
+            #expect(value.same(expected), "MessageCodec gave \(String(reflecting: value)), slow path \(String(reflecting: expected)): \(shown)", sourceLocation: sourceLocation)
         case (.success(let expected), .failure(let error)):
-            Issue.record("MessageCodec threw \(error), Foundation gave \(String(reflecting: expected)): \(shown)", sourceLocation: sourceLocation)
+            Issue.record("MessageCodec threw \(error), slow path gave \(String(reflecting: expected)): \(shown)", sourceLocation: sourceLocation)
         case (.failure(let error), .success(let value)):
-            Issue.record("MessageCodec gave \(String(reflecting: value)), Foundation threw \(error): \(shown)", sourceLocation: sourceLocation)
+            Issue.record("MessageCodec gave \(String(reflecting: value)), slow path threw \(error): \(shown)", sourceLocation: sourceLocation)
         case (.failure, .failure(let error)):
             if case .undecodable(let raw, let list, _, _) = error {
                 #expect(raw == bytes && list == "l", "undecodable carries the wrong raw bytes or list: \(shown)", sourceLocation: sourceLocation)
@@ -233,6 +283,10 @@ extension UInt8: Same {}
 extension UInt16: Same {}
 extension UInt32: Same {}
 extension UInt64: Same {}
+@available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+extension Int128: Same {}
+@available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+extension UInt128: Same {}
 extension Date: Same {}
 extension Data: Same {}
 extension URL: Same {}
@@ -303,6 +357,13 @@ extension FlatJSONDecoderTests {
     struct UnicodeKey: Codable, Equatable, Same {
         var e: Int
         enum CodingKeys: String, CodingKey { case e = "é" }
+    }
+
+    /// An ASCII key that a non-ASCII one equals as a Swift string (U+212A KELVIN SIGN is
+    /// canonically `K`), read as an optional, so that a lookup that misses answers too.
+    struct KelvinKey: Codable, Equatable, Same {
+        var k: Int?
+        enum CodingKeys: String, CodingKey { case k = "K" }
     }
 
     /// Swallows a failed decode with `try?`: the fast path must not let the failure it
@@ -598,6 +659,10 @@ extension FlatJSONDecoderTests {
         c(Box<Int8>.self, #"{"a":1.0}"#),
         c(Box<UInt8>.self, #"{"a":2e2}"#),
         c(Box<UInt64>.self, #"{"a":1.8446744073709552e19}"#),
+        c([Int128].self, "[5, -170141183460469231731687303715884105728, 170141183460469231731687303715884105728, 1e20, 1.5]"),
+        c([Int128].self, "[170141183460469231731687303715884105727, 1e20]"),
+        c([UInt128].self, "[340282366920938463463374607431768211455, -1]"),
+        c(Box<Int128>.self, #"{"a":-0}"#),
     ]
 
     static let doubles: [Case] = [
@@ -713,6 +778,15 @@ extension FlatJSONDecoderTests {
         c([String: Int].self, "{}"),
         c([String: String?].self, #"{"a":null,"b":"x"}"#),
         c([String: Double].self, #"{"\u00e9":1.5,"x":-0}"#),
+        // Keys are Swift strings, as the `CodingKey`s and dictionaries that look them up:
+        // `é` composed and decomposed is one key, repeated; so are `K` and the Kelvin sign.
+        c([String: Int].self, "{\"é\":1,\"e\u{301}\":2}"),
+        c(UnicodeKey.self, "{\"é\":1,\"e\u{301}\":2}"),
+        c(UnicodeKey.self, "{\"x\":0,\"e\u{301}\":2}"),
+        c(KelvinKey.self, "{\"\u{212A}\":5}"),
+        c(KelvinKey.self, "{\"\u{212A}\":5,\"K\":6}"),
+        c(KelvinKey.self, #"{"K":5}"#),
+        c(KelvinKey.self, #"{"k":5}"#),
     ]
 
     static let nonFlat: [Case] = [

@@ -2,16 +2,17 @@ import Foundation
 
 /// Decodes the usual channel message (a flat object of strings, numbers, booleans and
 /// nulls, or one such scalar) straight from its bytes, at a fraction of the cost of
-/// Foundation's `JSONDecoder`, which builds a map of the document and boxes every
-/// value on the way.
+/// the slow path (``JSONNodeDecoder``), which builds a tree of the document first.
 ///
-/// It answers only where its answer is certainly Foundation's: anything else (nesting,
-/// a number Foundation converts by its own rules, a type Foundation special-cases, any
-/// error, even one the type catches) returns `nil`, and ``MessageCodec`` decodes with
-/// Foundation. A type's `init(from:)` may therefore run twice; decoding has no side
-/// effects in any sane type.
+/// It answers only where its answer is certainly the slow path's: anything else
+/// (nesting, a repeated key, `NaN`, a number converted by rules it does not implement,
+/// a type read by rules of its own, any error, even one the type catches) returns
+/// `nil`, and ``MessageCodec`` takes the slow path. Where it answers, the document is
+/// strict JSON without a repeated key, on which the slow path gives Foundation's
+/// `JSONDecoder`'s answer, so both are tested against Foundation too. A type's
+/// `init(from:)` may therefore run twice; decoding has no side effects in any sane type.
 enum FlatJSONDecoder {
-    /// `type` read from `bytes`, or `nil` when Foundation must decide.
+    /// `type` read from `bytes`, or `nil` when the slow path must decide.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
         guard !isSpecialCased(T.self), let document = FlatJSONDocument(bytes) else { return nil }
         let session = FlatDecodingSession(document)
@@ -20,14 +21,16 @@ enum FlatJSONDecoder {
         return value
     }
 
-    /// Types `JSONDecoder` decodes by its own strategies rather than their `init(from:)`.
+    /// Types Foundation's `JSONDecoder` decodes by its own strategies rather than their
+    /// `init(from:)`, and so does the slow path (`Date` through its `init(from:)` there,
+    /// as Foundation's default does, but left to it all the same).
     static func isSpecialCased(_ type: Any.Type) -> Bool {
         type == Date.self || type == Data.self || type == URL.self || type == Decimal.self
     }
 }
 
 /// The document being decoded, and whether the fast path gave up anywhere: a type may
-/// swallow the error (`try?`) and go on with a value Foundation would not produce.
+/// swallow the error (`try?`) and go on with a value the slow path would not produce.
 private final class FlatDecodingSession {
     let document: FlatJSONDocument
     var failed = false
@@ -36,7 +39,7 @@ private final class FlatDecodingSession {
 
     init(_ document: FlatJSONDocument) { self.document = document }
 
-    /// Marks the decode as Foundation's to do and returns the error to throw.
+    /// Marks the decode as the slow path's to do and returns the error to throw.
     func giveUp() -> any Error {
         failed = true
         return FallBack()
@@ -97,7 +100,7 @@ private struct FlatKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         session.document.member(named: key.stringValue, from: session.hint) != nil
     }
 
-    /// The value of `key`; a missing key is Foundation's to report.
+    /// The value of `key`; a missing key is the slow path's to report.
     private func value(_ key: Key) throws -> FlatJSONDocument.Scalar {
         guard let index = session.document.member(named: key.stringValue, from: session.hint) else { throw session.giveUp() }
         session.hint = index + 1
@@ -128,6 +131,11 @@ private struct FlatKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try session.integer(value(key)) }
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try session.integer(value(key)) }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try session.integer(value(key)) }
+    // The protocol's default for these throws an error a type may catch; the slow path reads them.
+    @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+    func decode(_ type: Int128.Type, forKey key: Key) throws -> Int128 { throw session.giveUp() }
+    @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+    func decode(_ type: UInt128.Type, forKey key: Key) throws -> UInt128 { throw session.giveUp() }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try session.decode(T.self, from: value(key), key: key)
@@ -186,6 +194,10 @@ private struct FlatSingleValueContainer: SingleValueDecodingContainer {
     func decode(_ type: UInt16.Type) throws -> UInt16 { try session.integer(scalar) }
     func decode(_ type: UInt32.Type) throws -> UInt32 { try session.integer(scalar) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try session.integer(scalar) }
+    @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+    func decode(_ type: Int128.Type) throws -> Int128 { throw session.giveUp() }
+    @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+    func decode(_ type: UInt128.Type) throws -> UInt128 { throw session.giveUp() }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try session.decode(T.self, from: scalar, key: codingPath.last)

@@ -1,11 +1,11 @@
 /// A strict-JSON document that is one scalar, or one object whose members are all
 /// scalars: the shape channel messages almost always have. Scanning validates the
-/// whole document (so that a value no field reads cannot hide an error Foundation
+/// whole document (so that a value no field reads cannot hide an error the slow path
 /// would report) and records where each scalar lies, without copying anything.
 ///
 /// Anything outside that shape or outside strict JSON (nesting, `NaN`, JSON5, a
-/// repeated or escaped key, invalid UTF-8) makes `init` fail; the caller then uses
-/// Foundation's `JSONDecoder`, which decides those cases.
+/// repeated or escaped key, invalid UTF-8) makes `init` fail; the caller then uses the
+/// slow path (``JSONNodeDecoder``), which decides those cases.
 struct FlatJSONDocument {
     /// Where one scalar lies in `bytes`, and what it is.
     struct Scalar {
@@ -30,8 +30,8 @@ struct FlatJSONDocument {
         var value: Scalar
     }
 
-    /// Objects with more members are left to Foundation: the duplicate-key check and the
-    /// key lookups are linear scans, meant for message-sized objects.
+    /// Objects with more members are left to the slow path: the duplicate-key check and
+    /// the key lookups are linear scans, meant for message-sized objects.
     static let maxMembers = 64
 
     let bytes: [UInt8]
@@ -39,6 +39,10 @@ struct FlatJSONDocument {
     private(set) var root: Scalar?
     /// The root object's members in document order, when the root is an object.
     private(set) var members: [Member] = []
+    /// Whether a key has a byte beyond ASCII: then two keys with different bytes may
+    /// still be one Swift `String` (`é` composed or not, `K` and the Kelvin sign), as the
+    /// slow path and `CodingKey`s compare them.
+    private var hasNonASCIIKey = false
 
     init?(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -53,6 +57,12 @@ struct FlatJSONDocument {
         }
         scanner.skipWhitespace()
         guard scanner.position == bytes.count, !scanner.sawHighBytes || Self.isValidUTF8(bytes) else { return nil }
+        // Only a document with a byte beyond ASCII can have such a key: the usual
+        // message does not look. A wanted key beyond ASCII may equal an ASCII one too
+        // (the Kelvin sign is `K`): then every lookup that misses compares strings.
+        hasNonASCIIKey = scanner.sawHighBytes && members.contains { member in
+            bytes[member.keyStart..<member.keyEnd].contains { $0 >= 0x80 }
+        }
         if members.count > 1 && hasRepeatedKey() { return nil }
     }
 
@@ -70,7 +80,15 @@ struct FlatJSONDocument {
             }
             index = index + 1 == count ? 0 : index + 1
         }
-        return nil
+        // Equal strings with other bytes: only where some key is not ASCII.
+        return hasNonASCIIKey || wanted.contains(where: { $0 >= 0x80 }) ? member(equalTo: key) : nil
+    }
+
+    /// The member whose key equals `key` as a Swift string (canonically), for keys
+    /// beyond ASCII; out of line, off the usual message's path.
+    @inline(never)
+    private func member(equalTo key: String) -> Int? {
+        members.indices.first { self.key(at: $0) == key }
     }
 
     /// The key of member `index` as a `String` (valid UTF-8: checked when scanning).
@@ -79,6 +97,7 @@ struct FlatJSONDocument {
     }
 
     private func hasRepeatedKey() -> Bool {
+        if hasNonASCIIKey { return hasKeyRepeatedAsAString() }
         for later in 1..<members.count {
             let b = members[later]
             for earlier in 0..<later {
@@ -92,10 +111,23 @@ struct FlatJSONDocument {
         return false
     }
 
+    /// Whether two keys are equal Swift strings, for keys beyond ASCII; out of line.
+    @inline(never)
+    private func hasKeyRepeatedAsAString() -> Bool {
+        var keys = Set<String>()
+        return !members.indices.allSatisfy { keys.insert(key(at: $0)).inserted }
+    }
+
     /// Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        var index = 0
-        let count = bytes.count
+        isValidUTF8(bytes, in: 0..<bytes.count)
+    }
+
+    /// Whether `bytes[range]` is strict UTF-8 (``JSONReader`` checks each string's bytes
+    /// with it, as this type checks a whole document).
+    static func isValidUTF8(_ bytes: [UInt8], in range: Range<Int>) -> Bool {
+        var index = range.lowerBound
+        let count = range.upperBound
         while index < count {
             let lead = bytes[index]
             if lead < 0x80 {
@@ -194,8 +226,8 @@ extension FlatJSONDocument {
             guard let first = peek, first >= 0x30, first <= 0x39 else { return nil }
             position += 1
             if first == 0x30 {
-                // "-0" is an integer to JSON but has no integer reading that all of
-                // Foundation's paths agree on; leave it to Double or to Foundation.
+                // "-0" is an integer to JSON but -0.0 to a Double, which the slow path
+                // keeps apart: leave it to Double or to the slow path.
                 if position - start == 2 { kind = .fraction }
             } else {
                 skipDigits()
@@ -276,8 +308,8 @@ extension FlatJSONDocument {
 // MARK: Reading scalars
 
 extension FlatJSONDocument {
-    /// Each reader returns `nil` where Foundation might answer differently (another type,
-    /// a number it converts by other rules, a Double it may reject as out of range).
+    /// Each reader returns `nil` where the slow path might answer differently (another
+    /// type, a number it converts by other rules, a Double it may reject as out of range).
 
     func string(_ scalar: Scalar) -> String? {
         switch scalar.kind {
@@ -317,7 +349,7 @@ extension FlatJSONDocument {
     func double(_ scalar: Scalar) -> Double? {
         guard scalar.kind == .integer || scalar.kind == .fraction else { return nil }
         // Up to 17 significant digits (every Double's shortest form fits, and Python
-        // writes no more): beyond that, rounding subtleties are left to Foundation.
+        // writes no more): beyond that, rounding subtleties are left to the slow path.
         var digits = 0
         var nonZero = false
         for byte in bytes[scalar.start..<scalar.end] {

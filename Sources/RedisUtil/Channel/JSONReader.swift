@@ -1,7 +1,8 @@
 /// Reads JSON as Python's `json.loads` does: standard JSON plus the `NaN`, `Infinity`
 /// and `-Infinity` that `json.dumps` writes for non-finite floats; a repeated object key
 /// keeps its last value. Works on the raw bytes of a Redis list element, without
-/// copying them into a `String` first.
+/// copying them into a `String` first, and builds any ``JSONTree``: a ``JSONValue``, or
+/// the ``JSONNode`` tree that typed messages are decoded from.
 struct JSONReader {
     typealias SyntaxError = JSONSyntaxError
 
@@ -13,37 +14,20 @@ struct JSONReader {
     private let bytes: [UInt8]
     private var position = 0
 
-    /// Whether well-formed JSON `bytes` nest arrays and objects deeper than ``maxDepth``.
-    static func nestingExceedsLimit(_ bytes: some Sequence<UInt8>) -> Bool {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > maxDepth { return true }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
-        }
-        return false
-    }
-
     private init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
     /// Parses exactly one document, surrounded by optional whitespace.
     static func read(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+        try read(bytes, as: JSONValue.self)
+    }
+
+    /// Parses exactly one document, surrounded by optional whitespace, into a `Tree`.
+    static func read<Tree: JSONTree>(_ bytes: [UInt8], as tree: Tree.Type) throws(SyntaxError) -> Tree {
         var reader = JSONReader(bytes)
         reader.skipWhitespace()
-        let value = try reader.readValue(depth: 0)
+        let value: Tree = try reader.readValue(depth: 0)
         reader.skipWhitespace()
         guard reader.position == bytes.count else { throw reader.error("extra data after the document") }
         return value
@@ -61,38 +45,40 @@ struct JSONReader {
         }
     }
 
-    private mutating func consume(_ literal: String) -> Bool {
-        let utf8 = Array(literal.utf8)
-        guard bytes.count - position >= utf8.count, bytes[position..<position + utf8.count].elementsEqual(utf8) else { return false }
-        position += utf8.count
-        return true
+    /// Consumes `literal` if it comes next; compares in place, with no copy of either.
+    private mutating func consume(_ literal: StaticString) -> Bool {
+        let length = literal.utf8CodeUnitCount
+        guard bytes.count - position >= length else { return false }
+        let matches = literal.withUTF8Buffer { utf8 in bytes[position..<position + length].elementsEqual(utf8) }
+        if matches { position += length }
+        return matches
     }
 
-    private mutating func readValue(depth: Int) throws(SyntaxError) -> JSONValue {
+    private mutating func readValue<Tree: JSONTree>(depth: Int) throws(SyntaxError) -> Tree {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         guard let byte = current else { throw error("expected a value, found the end") }
         switch byte {
         case UInt8(ascii: "{"): return try readObject(depth: depth)
         case UInt8(ascii: "["): return try readArray(depth: depth)
-        case UInt8(ascii: "\""): return .string(try readString())
-        case UInt8(ascii: "t") where consume("true"): return .bool(true)
-        case UInt8(ascii: "f") where consume("false"): return .bool(false)
-        case UInt8(ascii: "n") where consume("null"): return .null
-        case UInt8(ascii: "N") where consume("NaN"): return .number(.nan)
-        case UInt8(ascii: "I") where consume("Infinity"): return .number(.infinity)
-        case UInt8(ascii: "-") where consume("-Infinity"): return .number(-.infinity)
+        case UInt8(ascii: "\""): return .makeString(try readString())
+        case UInt8(ascii: "t") where consume("true"): return .makeBool(true)
+        case UInt8(ascii: "f") where consume("false"): return .makeBool(false)
+        case UInt8(ascii: "n") where consume("null"): return .makeNull()
+        case UInt8(ascii: "N") where consume("NaN"): return .makeNonFinite(.nan)
+        case UInt8(ascii: "I") where consume("Infinity"): return .makeNonFinite(.infinity)
+        case UInt8(ascii: "-") where consume("-Infinity"): return .makeNonFinite(-.infinity)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try readNumber()
         default: throw error("expected a value, found byte 0x\(String(byte, radix: 16))")
         }
     }
 
-    private mutating func readArray(depth: Int) throws(SyntaxError) -> JSONValue {
+    private mutating func readArray<Tree: JSONTree>(depth: Int) throws(SyntaxError) -> Tree {
         position += 1
-        var elements: [JSONValue] = []
+        var elements: [Tree] = []
         skipWhitespace()
         if current == UInt8(ascii: "]") {
             position += 1
-            return .array(elements)
+            return .makeArray(elements)
         }
         while true {
             skipWhitespace()
@@ -102,19 +88,19 @@ struct JSONReader {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "]"):
                 position += 1
-                return .array(elements)
+                return .makeArray(elements)
             default: throw error("expected ',' or ']' in an array")
             }
         }
     }
 
-    private mutating func readObject(depth: Int) throws(SyntaxError) -> JSONValue {
+    private mutating func readObject<Tree: JSONTree>(depth: Int) throws(SyntaxError) -> Tree {
         position += 1
-        var members: [String: JSONValue] = [:]
+        var members = Tree.makeMembers()
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
-            return .object(members)
+            return .makeObject(members)
         }
         while true {
             skipWhitespace()
@@ -124,19 +110,19 @@ struct JSONReader {
             guard current == UInt8(ascii: ":") else { throw error("expected ':' after an object key") }
             position += 1
             skipWhitespace()
-            members[key] = try readValue(depth: depth + 1)
+            Tree.add(key, try readValue(depth: depth + 1), to: &members)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "}"):
                 position += 1
-                return .object(members)
+                return .makeObject(members)
             default: throw error("expected ',' or '}' in an object")
             }
         }
     }
 
-    private mutating func readNumber() throws(SyntaxError) -> JSONValue {
+    private mutating func readNumber<Tree: JSONTree>() throws(SyntaxError) -> Tree {
         let start = position
         var isInteger = true
         if current == UInt8(ascii: "-") { position += 1 }
@@ -158,18 +144,20 @@ struct JSONReader {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
             guard skipDigits() > 0 else { throw error("expected a digit in the exponent") }
         }
-        // Up to 15 digits an integer is exact in a Double and needs no text conversion,
-        // the common case (ids, counts, sizes).
-        if isInteger, position - start <= 15 {
-            var magnitude: Int64 = 0
-            for byte in bytes[start..<position] where byte != UInt8(ascii: "-") {
-                magnitude = magnitude * 10 + Int64(byte - 0x30)
-            }
-            return .number(Double(bytes[start] == UInt8(ascii: "-") ? -magnitude : magnitude))
+        guard let number = Tree.makeNumber(bytes, start, position, isInteger: isInteger) else {
+            throw SyntaxError(offset: start, message: "unreadable number \(String(decoding: bytes[start..<position], as: UTF8.self))")
         }
-        let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        guard let double = Double(text) else { throw SyntaxError(offset: start, message: "unreadable number \(text)") }
-        return .number(double)
+        return number
+    }
+
+    /// The integer `bytes[start..<end]`, a JSON integer of at most 18 characters (sign
+    /// included), so that it fits in an `Int64`; `-0` is 0.
+    static func shortInteger(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Int64 {
+        var magnitude: Int64 = 0
+        for byte in bytes[start..<end] where byte != UInt8(ascii: "-") {
+            magnitude = magnitude * 10 + Int64(byte - 0x30)
+        }
+        return bytes[start] == UInt8(ascii: "-") ? -magnitude : magnitude
     }
 
     @discardableResult
@@ -181,22 +169,35 @@ struct JSONReader {
 
     private mutating func readString() throws(SyntaxError) -> String {
         position += 1
-        var utf8: [UInt8] = []
+        let start = position
+        var isASCII = true
+        // Most strings have no escape: they become a String straight from the message's
+        // bytes, with no copy first (and no check at all when they are ASCII).
+        while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 {
+            if byte >= 0x80 { isASCII = false }
+            position += 1
+        }
+        if current == UInt8(ascii: "\"") {
+            guard isASCII || FlatJSONDocument.isValidUTF8(bytes, in: start..<position) else { throw error("string is not valid UTF-8") }
+            position += 1
+            return String(decoding: bytes[start..<position - 1], as: UTF8.self)
+        }
+        var utf8 = Array(bytes[start..<position])
         while true {
             guard let byte = current else { throw error("unterminated string") }
             switch byte {
             case UInt8(ascii: "\""):
+                // Escapes add only valid UTF-8: the bytes copied as they were are checked.
+                guard isASCII || FlatJSONDocument.isValidUTF8(utf8) else { throw error("string is not valid UTF-8") }
                 position += 1
-                guard let text = String(validating: utf8, as: UTF8.self) else {
-                    throw error("string is not valid UTF-8")
-                }
-                return text
+                return String(decoding: utf8, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 position += 1
                 try readEscape(into: &utf8)
             case 0..<0x20:
                 throw error("control character 0x\(String(byte, radix: 16)) inside a string")
             default:
+                if byte >= 0x80 { isASCII = false }
                 utf8.append(byte)
                 position += 1
             }

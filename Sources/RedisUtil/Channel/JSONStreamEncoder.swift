@@ -8,7 +8,8 @@ import RESP
 ///
 /// Streaming needs each value written in one go. What breaks that (a nested container
 /// or `superEncoder`, two kinds of container for one value, a container used after its
-/// value ended, an error a type catches and goes on from) sets ``needsTree``;
+/// value ended, an error a type catches and goes on from, nesting deeper than the
+/// reader's limit, which the tree encoder reports) sets ``needsTree``;
 /// ``encode(_:)`` then returns `nil` and the caller uses the tree encoder, which handles
 /// every shape. Synthesized `Codable` for structs, arrays, dictionaries and optionals
 /// streams; enums with associated values (which use nested containers) do not.
@@ -83,6 +84,7 @@ final class JSONStreamEncoder: Encoder {
         encoder.count = 0
         encoder.objectStart = 0
         encoder.membersBase = 0
+        encoder.depth = 0
         let kept = Spare(encoder: encoder)
         spare.withLock { $0 = kept }
     }
@@ -106,6 +108,12 @@ final class JSONStreamEncoder: Encoder {
     /// Where this level's object starts (just after `{`) and its first entry in `members`.
     @exclusivity(unchecked) private var objectStart = 0
     @exclusivity(unchecked) private var membersBase = 0
+    /// How many arrays and objects are open around the value being written: one more
+    /// than ``JSONReader/maxDepth`` is left to the tree encoder, which reports it, so
+    /// that a recursive type nested 100,000 deep stops there instead of overflowing
+    /// the stack. Counted up where a container opens and down where it closes (a
+    /// value that throws abandons the stream, and ``recycle(_:)`` resets it).
+    @exclusivity(unchecked) private var depth = 0
     /// Where every member of the objects being written lies in `out`, key included; a
     /// member's end is set when the next one starts or its object ends.
     @exclusivity(unchecked) private var members: [Member] = []
@@ -153,8 +161,12 @@ final class JSONStreamEncoder: Encoder {
             // A value that encodes nothing is an error at the top (the tree encoder
             // reports it) and `{}` inside, as in the tree encoder.
             if saved.0 == 0 { needsTree = true } else { out.append(contentsOf: "{}".utf8) }
-        case .object: finishObject()
-        case .array: out.append(UInt8(ascii: "]"))
+        case .object:
+            finishObject()
+            depth -= 1
+        case .array:
+            out.append(UInt8(ascii: "]"))
+            depth -= 1
         case .single: break
         }
     }
@@ -174,7 +186,7 @@ final class JSONStreamEncoder: Encoder {
         } else if T.self == Int64.self {
             RESPDecimal.append(value as! Int64, to: &out)
         } else if T.self == JSONValue.self {
-            JSONWriter.write(value as! JSONValue, into: &out)
+            try writeJSONValue(value as! JSONValue)
         } else if T.self == Float.self {
             JSONWriter.writeDouble(Double(value as! Float), into: &out)
         } else if T.self == Int32.self {
@@ -197,6 +209,18 @@ final class JSONStreamEncoder: Encoder {
             return false
         }
         return true
+    }
+
+    /// A ``JSONValue`` leaf, which may nest as deep as it likes: past the limit it goes
+    /// to the tree encoder.
+    private func writeJSONValue(_ value: JSONValue) throws {
+        do {
+            try JSONWriter.write(value, into: &out, depth: depth)
+        } catch {
+            // The tree encoder reports it, with the path.
+            needsTree = true
+            throw error
+        }
     }
 
     private func writeUnsigned(_ number: UInt64, key: (any CodingKey)?) throws {
@@ -335,6 +359,8 @@ final class JSONStreamEncoder: Encoder {
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         switch shape {
         case .empty:
+            guard depth < JSONReader.maxDepth else { return unsupported(keyedBy: Key.self) }
+            depth += 1
             shape = .object
             out.append(UInt8(ascii: "{"))
             objectStart = out.count
@@ -350,6 +376,8 @@ final class JSONStreamEncoder: Encoder {
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         switch shape {
         case .empty:
+            guard depth < JSONReader.maxDepth else { return unsupportedUnkeyed() }
+            depth += 1
             shape = .array
             out.append(UInt8(ascii: "["))
         case .array:

@@ -1,7 +1,8 @@
 extension JSONValue {
     /// Reads any JSON value from any decoder, so a `JSONValue` can be a field of a
     /// typed message. Numbers become ``number(_:)`` (through Foundation's `JSONDecoder`,
-    /// integers beyond 2^53 are rounded, as when a channel reads a `JSONValue`).
+    /// integers beyond 2^53 are rounded). A channel does not go through this: it reads
+    /// a `JSONValue` field exactly as it reads a `JSONValue` message.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {

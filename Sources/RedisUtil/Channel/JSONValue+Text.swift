@@ -11,9 +11,11 @@ extension JSONValue {
     }
 
     /// The JSON text exactly as a channel sends it, the bytes Python's
-    /// `json.dumps(value, ensure_ascii=False)` produces (object keys sorted).
+    /// `json.dumps(value, ensure_ascii=False)` produces (object keys sorted). A value
+    /// nested deeper than 1000 levels, which a channel refuses to send and no receiver
+    /// reads, is written down to that depth and cut off there with `…` (not JSON).
     public var jsonBytes: [UInt8] {
-        JSONWriter.write(self)
+        JSONWriter.writeCuttingAtDepthLimit(self)
     }
 
     /// Any `Encodable` value as the `JSONValue` a channel would send for it.

@@ -113,8 +113,10 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 }
 
 extension JSONValue: CustomStringConvertible {
-    /// The JSON text, exactly as it is sent on a channel.
+    /// The JSON text, exactly as it is sent on a channel. A value nested deeper than
+    /// 1000 levels, which no channel sends, is shown down to that depth and cut off
+    /// there with `…`.
     public var description: String {
-        String(decoding: JSONWriter.write(self), as: UTF8.self)
+        String(decoding: JSONWriter.writeCuttingAtDepthLimit(self), as: UTF8.self)
     }
 }

@@ -28,26 +28,27 @@ struct JSONValueEncoder {
     /// Appends the bytes of ``encodeJSON(_:)`` to `bytes`: a channel writes a message
     /// straight after the head of the command that carries it, with no second buffer
     /// and no copy when the value streams. On a throw `bytes` may hold part of it.
+    ///
+    /// Both encoders refuse, while writing, to nest deeper than ``JSONReader/maxDepth``
+    /// levels, which no reader, ours or Python's, would read back.
     static func encodeJSON<T: Encodable>(_ value: T, appendingTo bytes: inout [UInt8]) throws {
-        let start = bytes.count
         if try !JSONStreamEncoder.encode(value, appendingTo: &bytes) {
             bytes.append(contentsOf: try encodeJSONTree(value))
-        }
-        // Refuse what no reader, ours or Python's, would read back. Each level takes at
-        // least two bytes, so only a long message can nest that deep: the usual message
-        // is not scanned.
-        if bytes.count - start > 2 * JSONReader.maxDepth && JSONReader.nestingExceedsLimit(bytes[start...]) {
-            throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "nested deeper than \(JSONReader.maxDepth) levels, which no receiver reads"))
         }
     }
 
     /// The bytes of `value` through the tree of boxes: every shape of `encode(to:)`.
     static func encodeJSONTree<T: Encodable>(_ value: T) throws -> [UInt8] {
         var out: [UInt8] = []
-        if T.self == JSONValue.self {
-            JSONWriter.write(value as! JSONValue, into: &out)
-        } else {
-            try root(value).write(into: &out)
+        let tree = T.self == JSONValue.self ? nil : try root(value)
+        do throws(JSONWriter.TooDeep) {
+            if let tree {
+                try tree.write(into: &out, depth: 0)
+            } else {
+                try JSONWriter.write(value as! JSONValue, into: &out, depth: 0)
+            }
+        } catch {
+            throw JSONWriter.tooDeep(value, codingPath: [])
         }
         return out
     }
@@ -107,23 +108,27 @@ private final class Slot {
         return leaf ?? .null
     }
 
-    /// Writes as ``JSONWriter`` writes the equivalent ``JSONValue``, integers exact.
-    func write(into out: inout [UInt8]) {
+    /// Writes as ``JSONWriter`` writes the equivalent ``JSONValue``, integers exact, this
+    /// slot lying inside `depth` arrays and objects. Building stops a level past the
+    /// depth limit (`encodeValue`); writing refuses exactly at it, as ``JSONWriter`` does.
+    func write(into out: inout [UInt8], depth: Int) throws(JSONWriter.TooDeep) {
         if let elements {
+            guard depth < JSONReader.maxDepth else { throw JSONWriter.TooDeep() }
             out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
                 if index > 0 { JSONWriter.writeComma(into: &out) }
-                element.write(into: &out)
+                try element.write(into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "]"))
         } else if let members {
+            guard depth < JSONReader.maxDepth else { throw JSONWriter.TooDeep() }
             out.append(UInt8(ascii: "{"))
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (index, key) in keys.enumerated() {
                 if index > 0 { JSONWriter.writeComma(into: &out) }
                 JSONWriter.writeString(key, into: &out)
                 JSONWriter.writeColon(into: &out)
-                members[key]!.write(into: &out)
+                try members[key]!.write(into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "}"))
         } else if let integer {
@@ -131,7 +136,7 @@ private final class Slot {
         } else if let float {
             JSONWriter.writeDouble(float, into: &out)
         } else {
-            JSONWriter.write(leaf ?? .null, into: &out)
+            try JSONWriter.write(leaf ?? .null, into: &out, depth: depth)
         }
     }
 }
@@ -164,7 +169,11 @@ private final class ValueEncoder: Encoder {
 }
 
 /// Encodes one value at `path` into a new slot; leaves bypass the nested encoder.
+/// A value inside more than ``JSONReader/maxDepth`` arrays and objects is refused before
+/// its `encode(to:)` runs: a recursive type (a linked list, a tree) nested 100,000 deep
+/// would otherwise overflow the stack.
 private func encodeValue<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> Slot {
+    guard path.count <= JSONReader.maxDepth else { throw JSONWriter.tooDeep(value, codingPath: path) }
     if let leaf = try leafSlot(value, path: path) { return leaf }
     let encoder = ValueEncoder(codingPath: path)
     try value.encode(to: encoder)
@@ -203,23 +212,6 @@ private func integer<T: BinaryInteger>(_ number: T, path: [any CodingKey]) throw
     return Slot(integer: exact)
 }
 
-/// A key that is only a name, for `superEncoder()`.
-private struct NameKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-private struct IndexKey: CodingKey {
-    let intValue: Int?
-    var stringValue: String { "Index \(intValue!)" }
-    init(_ index: Int) { intValue = index }
-    init?(stringValue: String) { nil }
-    init?(intValue: Int) { self.intValue = intValue }
-}
-
 private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let slot: Slot
     let codingPath: [any CodingKey]
@@ -247,7 +239,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     /// Under the key `"super"`, as `JSONEncoder` does; `Key` need not have such a case.
-    mutating func superEncoder() -> any Encoder { superEncoder(forKey: NameKey("super")) }
+    mutating func superEncoder() -> any Encoder { superEncoder(forKey: NameKey.super) }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(forKey: key as any CodingKey) }
 

@@ -21,13 +21,34 @@ enum JSONWriter {
         out.append(UInt8(ascii: " "))
     }
 
-    static func write(_ value: JSONValue) -> [UInt8] {
+    /// A value nested deeper than ``JSONReader/maxDepth`` levels, which no receiver reads.
+    /// The writers stop at that depth instead of recursing on (a 100,000-deep value
+    /// overflowed the stack); each encoder reports it as ``tooDeep(_:codingPath:)``.
+    struct TooDeep: Error {}
+
+    /// The error every encoder throws for a message nested deeper than the reader's limit.
+    static func tooDeep(_ value: Any, codingPath: [any CodingKey]) -> EncodingError {
+        .invalidValue(value, .init(codingPath: codingPath, debugDescription: "nested deeper than \(JSONReader.maxDepth) levels, which no receiver reads"))
+    }
+
+    /// The text of `value` for ``JSONValue/jsonBytes`` and `description`, which cannot
+    /// throw: a value nested deeper than ``JSONReader/maxDepth`` levels (which no channel
+    /// sends or reads) is written down to that depth and cut off there with `…`, so it
+    /// is not JSON.
+    static func writeCuttingAtDepthLimit(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
-        write(value, into: &out)
+        do {
+            try write(value, into: &out, depth: 0)
+        } catch {
+            out.append(contentsOf: "…".utf8)
+        }
         return out
     }
 
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+    /// Writes `value`, which lies inside `depth` arrays and objects; throws, having
+    /// written part of it, where an array or object would lie deeper than
+    /// ``JSONReader/maxDepth`` levels.
+    static func write(_ value: JSONValue, into out: inout [UInt8], depth: Int) throws(TooDeep) {
         switch value {
         case .null:
             out.append(contentsOf: "null".utf8)
@@ -38,13 +59,15 @@ enum JSONWriter {
         case .string(let text):
             writeString(text, into: &out)
         case .array(let elements):
+            guard depth < JSONReader.maxDepth else { throw TooDeep() }
             out.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
+            for index in elements.indices {
                 if index > 0 { writeComma(into: &out) }
-                write(element, into: &out)
+                try write(elements[index], into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
+            guard depth < JSONReader.maxDepth else { throw TooDeep() }
             out.append(UInt8(ascii: "{"))
             // Sorted by UTF-8 bytes, as Python's sort_keys orders str keys (by code point).
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
@@ -52,7 +75,7 @@ enum JSONWriter {
                 if index > 0 { writeComma(into: &out) }
                 writeString(key, into: &out)
                 writeColon(into: &out)
-                write(members[key]!, into: &out)
+                try write(members[key]!, into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "}"))
         }

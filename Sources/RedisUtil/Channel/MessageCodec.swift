@@ -1,4 +1,3 @@
-import Foundation
 import RESP
 
 /// How channel messages become bytes and back: UTF-8 JSON, written as Python's
@@ -57,6 +56,10 @@ enum MessageCodec {
     /// Decodes one message popped from `list`; on failure the error carries the raw
     /// bytes, which have already left Redis, and the list, so the caller can still log,
     /// re-queue or repair them.
+    ///
+    /// Every path gives the answer Python's `json.loads` gives: a repeated key keeps its
+    /// last value, and a bare `NaN` or `Infinity` is a number (which only a floating-point
+    /// field or a ``JSONValue`` takes), never a string.
     static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8], list: String) throws(RedisChannelError) -> T {
         do {
             // JSONValue is read by our own reader, which reads Python's NaN and Infinity
@@ -67,77 +70,16 @@ enum MessageCodec {
             if T.self == Optional<JSONValue>.self {
                 return Optional(try JSONReader.read(raw)) as! T
             }
-            // The usual flat message without Foundation's decoder, which costs about ten
-            // times as much; everything else, and every error, is Foundation's.
+            // The usual flat message straight from its bytes, at a fraction of the cost
+            // of building a tree; it declines anything it is not sure of.
             if let message = FlatJSONDecoder.decode(T.self, from: raw) {
                 return message
             }
-            // What is JSON is decided as Python's json.loads decides it, by our reader;
-            // Foundation then maps the document onto `T`, in strict mode. Not in JSON5
-            // mode, which reads NaN and Infinity but traps on some numbers (`1e+`, and
-            // valid ones it converts to integers), refuses `\u0000`, and would let one
-            // message kill a consumer.
-            _ = try JSONReader.read(raw)
-            if let quoted = quotingNonFiniteLiterals(raw) {
-                return try nonFiniteDecoder.decode(T.self, from: Data(quoted))
-            }
-            return try strictDecoder.decode(T.self, from: Data(raw))
+            // Everything else, and every error: the message read once into a tree, by the
+            // same grammar, then mapped onto `T`.
+            return try JSONNodeDecoder.decode(T.self, from: JSONReader.read(raw, as: JSONNode.self))
         } catch {
             throw .undecodable(raw: raw, list: list, type: String(describing: T.self), underlying: error)
         }
-    }
-
-    private static let strictDecoder = JSONDecoder()
-
-    /// Reads the strings ``quotingNonFiniteLiterals(_:)`` makes of Python's bare
-    /// non-finite floats back as floats. (A `String` field would also take them as
-    /// text: a peer sending `NaN` where text belongs gets `"NaN"`, not an error.)
-    private static let nonFiniteDecoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return decoder
-    }()
-
-    /// `document` (valid for ``JSONReader``) with each bare `NaN`, `Infinity` and
-    /// `-Infinity` in quotes, so that strict JSON can carry them; `nil` when it has none.
-    /// Outside strings, a valid document has no other capital `N` or `I`, and a `-`
-    /// before an `I` belongs to `-Infinity`.
-    static func quotingNonFiniteLiterals(_ document: [UInt8]) -> [UInt8]? {
-        var quoted: [UInt8] = []
-        var copied = 0
-        var inString = false
-        var index = 0
-        while index < document.count {
-            let byte = document[index]
-            if inString {
-                if byte == UInt8(ascii: "\\") {
-                    index += 2
-                    continue
-                }
-                if byte == UInt8(ascii: "\"") { inString = false }
-                index += 1
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""):
-                inString = true
-                index += 1
-            case UInt8(ascii: "N"), UInt8(ascii: "I"):
-                let start = byte == UInt8(ascii: "I") && index > 0 && document[index - 1] == UInt8(ascii: "-") ? index - 1 : index
-                let end = index + (byte == UInt8(ascii: "N") ? 3 : 8)
-                if quoted.isEmpty { quoted.reserveCapacity(document.count + 16) }
-                quoted.append(contentsOf: document[copied..<start])
-                quoted.append(UInt8(ascii: "\""))
-                quoted.append(contentsOf: document[start..<end])
-                quoted.append(UInt8(ascii: "\""))
-                copied = end
-                index = end
-            default:
-                index += 1
-            }
-        }
-        guard copied > 0 else { return nil }
-        quoted.append(contentsOf: document[copied...])
-        return quoted
     }
 }

@@ -1,0 +1,91 @@
+/// A message as ``JSONReader`` reads it for a typed decode (``JSONNodeDecoder``): Python's
+/// grammar, each number kept as written so that every integer type reads it exactly
+/// (an `Int64` field keeps a value beyond 2^53), and each object's repeated key already
+/// reduced to its last value.
+enum JSONNode {
+    /// `null`: a missing value to an optional, an error to anything else.
+    case null
+    /// `true` or `false`.
+    case bool(Bool)
+    /// A string, its escapes resolved.
+    case string(String)
+    /// A number written without fraction or exponent that fits in an `Int64`: the usual
+    /// number, read by every numeric type without converting text. Not `-0`, which is
+    /// `-0.0` to a `Double` (its text keeps the sign).
+    case integer(Int64)
+    /// Any other number, as written (valid JSON): each type converts it by its own rules.
+    case number(String)
+    /// Python's `NaN`, `Infinity` or `-Infinity`: a number, never a string.
+    case nonFinite(Double)
+    /// An array's elements in order.
+    case array([JSONNode])
+    /// An object, each key once.
+    case object(JSONNodeObject)
+}
+
+/// An object's members in the order their keys first appear, each with its last value
+/// (as a Python `dict` built by `json.loads`).
+struct JSONNodeObject {
+    /// Past this many members a key is found by hashing rather than by comparing it with
+    /// each key in turn: message-sized objects are scanned, big ones (a dictionary of
+    /// thousands of entries) are neither quadratic to read nor to decode.
+    static let indexedFrom = 16
+
+    /// One key and its value.
+    struct Member {
+        let key: String
+        var value: JSONNode
+    }
+
+    /// Each key once, where it first appeared, with the value it last had.
+    private(set) var members: [Member] = []
+    /// Each key's place in `members`, for objects of ``indexedFrom`` members or more.
+    private var index: [String: Int]?
+
+    /// The position of `key` in `members`. Keys compare as Swift strings (canonical
+    /// equivalence), as a `Dictionary` and the `CodingKey`s looking them up do.
+    func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
+    }
+
+    /// The value of `key`, or `nil` when the object has no such member.
+    func value(of key: String) -> JSONNode? {
+        position(of: key).map { members[$0].value }
+    }
+
+    /// Adds a member, or gives a key already there its new value (the last one wins).
+    mutating func set(_ key: String, _ value: JSONNode) {
+        if let position = position(of: key) {
+            members[position].value = value
+            return
+        }
+        if index != nil { index![key] = members.count }
+        members.append(Member(key: key, value: value))
+        if members.count == Self.indexedFrom {
+            index = Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].key, $0) })
+        }
+    }
+}
+
+extension JSONNode: JSONTree {
+    static func makeNull() -> JSONNode { .null }
+    static func makeBool(_ flag: Bool) -> JSONNode { .bool(flag) }
+    static func makeString(_ text: String) -> JSONNode { .string(text) }
+    static func makeNonFinite(_ number: Double) -> JSONNode { .nonFinite(number) }
+    static func makeArray(_ elements: [JSONNode]) -> JSONNode { .array(elements) }
+    static func makeMembers() -> JSONNodeObject { JSONNodeObject() }
+    static func makeObject(_ members: JSONNodeObject) -> JSONNode { .object(members) }
+
+    static func add(_ key: String, _ value: JSONNode, to members: inout JSONNodeObject) {
+        members.set(key, value)
+    }
+
+    static func makeNumber(_ bytes: [UInt8], _ start: Int, _ end: Int, isInteger: Bool) -> JSONNode? {
+        // At most 18 digits always fit in an Int64; "-0" stays text.
+        if isInteger, end - start <= 18, !(bytes[start] == UInt8(ascii: "-") && bytes[start + 1] == 0x30) {
+            return .integer(JSONReader.shortInteger(bytes, start, end))
+        }
+        return .number(String(decoding: bytes[start..<end], as: UTF8.self))
+    }
+}

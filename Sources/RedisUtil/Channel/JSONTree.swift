@@ -1,0 +1,29 @@
+/// A tree that ``JSONReader`` builds as it reads: the reader decides what is JSON (one
+/// grammar, Python's), the tree decides what each value becomes. ``JSONValue`` is one
+/// (every number a `Double`), ``JSONNode`` another (every number as written, for typed
+/// decoding), so a message is read once whatever it is decoded as.
+protocol JSONTree {
+    /// An object's members while it is being read.
+    associatedtype Members
+
+    /// `null`.
+    static func makeNull() -> Self
+    /// `true` or `false`.
+    static func makeBool(_ flag: Bool) -> Self
+    /// A string, its escapes resolved.
+    static func makeString(_ text: String) -> Self
+    /// The number `bytes[start..<end]`, valid JSON; `isInteger` when it has neither a
+    /// fraction nor an exponent. `nil` only if the tree cannot represent it.
+    static func makeNumber(_ bytes: [UInt8], _ start: Int, _ end: Int, isInteger: Bool) -> Self?
+    /// Python's bare `NaN`, `Infinity` and `-Infinity`.
+    static func makeNonFinite(_ number: Double) -> Self
+    /// An array of the values read.
+    static func makeArray(_ elements: [Self]) -> Self
+    /// An object's members before its first one is read.
+    static func makeMembers() -> Members
+    /// Adds one member; a key already there keeps its place and takes the new value,
+    /// as `json.loads` keeps the last value of a repeated key.
+    static func add(_ key: String, _ value: Self, to members: inout Members)
+    /// The object once its last member is read.
+    static func makeObject(_ members: Members) -> Self
+}
