@@ -69,8 +69,7 @@ extension ConnectionStateMachine {
     /// attempt would fail the same way, so what is queued fails now (`error`), and the
     /// connection is lost with that reason.
     mutating func attemptRefused(_ error: RedisError, now: UInt64, random: Double) -> LossDecision? {
-        lastError = error.description
-        disconnectedSince = nil
+        // connectionLost records the reason, and with no queue left clears the wait.
         guard var decision = connectionLost(reason: error.description, now: now, queueRemains: false, random: random) else { return nil }
         if decision.failQueued == nil { decision.failQueued = error }
         return decision

@@ -79,8 +79,6 @@ final class RedisConnection: @unchecked Sendable {
     /// Callers of ``close(gracePeriod:completion:)`` waiting for it to finish; non-empty
     /// while a close waits for replies.
     private var closeCompletions: [() -> Void] = []
-    /// A connection leased for blocking commands: replies may legitimately take forever.
-    let isBlocking: Bool
     /// The client's callers waiting for room; told whenever slots or bytes free up.
     private let capacityWaiters: CapacityWaiters?
     /// Where RESP3 push frames go (reactor thread).
@@ -99,7 +97,6 @@ final class RedisConnection: @unchecked Sendable {
         capacityWaiters: CapacityWaiters? = nil,
         onPush: (@Sendable (RESPValue) -> Void)? = nil, onDefunct: (@Sendable (RedisError) -> Void)? = nil
     ) {
-        self.isBlocking = isBlocking
         self.onPush = onPush
         self.onDefunct = onDefunct
         self.capacityWaiters = capacityWaiters
