@@ -46,10 +46,10 @@ import Testing
     /// The pure state machine redacts before the error exists, whatever the shell does with it.
     @Test func theHandshakeErrorIsRedactedInTheStateMachine() throws {
         var machine = ConnectionStateMachine(settings: .init(RedisConfiguration(password: Self.password, protocolVersion: .resp2)))
-        let started = machine.connectStarted()
+        let started = machine.connectStarted(now: 0)
         #expect(started)
-        _ = machine.connected()
-        let action = machine.handshakeReply(.error(Array("ERR unknown command 'AUTH', with args beginning with: '\(Self.password)' ".utf8)))
+        _ = machine.connected(now: 0)
+        let action = machine.handshakeReply(.error(Array("ERR unknown command 'AUTH', with args beginning with: '\(Self.password)' ".utf8)), now: 0)
         guard case .fail(let error) = action else {
             Issue.record("expected the handshake to fail, got \(action)")
             return

@@ -12,7 +12,7 @@ private func machine(_ configure: (inout RedisConfiguration) -> Void = { _ in })
     var configuration = RedisConfiguration()
     configure(&configuration)
     var machine = ConnectionStateMachine(settings: .init(configuration))
-    let result1 = machine.connectStarted()
+    let result1 = machine.connectStarted(now: 0)
     #expect(result1)
     return machine
 }
@@ -25,9 +25,9 @@ struct ConnectionStateMachineTests {
     @Test("RESP3 without settings: one HELLO 3, ready on its reply")
     func helloOnly() {
         var m = machine()
-        #expect(m.connected() == encoded(["HELLO", "3"]))
+        #expect(m.connected(now: 0) == encoded(["HELLO", "3"]))
         #expect(m.state == .handshaking)
-        #expect(m.handshakeReply(helloReply) == .ready)
+        #expect(m.handshakeReply(helloReply, now: 0) == .ready)
         #expect(m.state == .ready)
         #expect(m.negotiated == .resp3)
     }
@@ -37,17 +37,17 @@ struct ConnectionStateMachineTests {
         var m = machine {
             $0.username = "alice"; $0.password = "secret"; $0.clientName = "worker"; $0.database = 2
         }
-        #expect(m.connected() == encoded(["HELLO", "3", "AUTH", "alice", "secret", "SETNAME", "worker"]))
-        #expect(m.handshakeReply(helloReply) == .write(encoded(["SELECT", 2])))
+        #expect(m.connected(now: 0) == encoded(["HELLO", "3", "AUTH", "alice", "secret", "SETNAME", "worker"]))
+        #expect(m.handshakeReply(helloReply, now: 0) == .write(encoded(["SELECT", 2])))
         #expect(m.state == .handshaking)
-        #expect(m.handshakeReply(ok) == .ready)
+        #expect(m.handshakeReply(ok, now: 0) == .ready)
         #expect(m.negotiated == .resp3)
     }
 
     @Test("a password without user authenticates as 'default' in HELLO")
     func helloDefaultUser() {
         var m = machine { $0.password = "pw" }
-        #expect(m.connected() == encoded(["HELLO", "3", "AUTH", "default", "pw"]))
+        #expect(m.connected(now: 0) == encoded(["HELLO", "3", "AUTH", "default", "pw"]))
     }
 
     @Test("HELLO unknown (Redis < 6) or NOPROTO falls back to a RESP2 handshake", arguments: [
@@ -56,20 +56,20 @@ struct ConnectionStateMachineTests {
     ])
     func fallback(error: String) {
         var m = machine { $0.password = "pw"; $0.database = 3; $0.clientName = "n" }
-        _ = m.connected()
+        _ = m.connected(now: 0)
         let expected = encoded(["AUTH", "pw"]) + encoded(["SELECT", 3]) + encoded(["CLIENT", "SETNAME", "n"])
-        #expect(m.handshakeReply(.error(Array(error.utf8))) == .write(expected))
-        #expect(m.handshakeReply(ok) == .wait)
-        #expect(m.handshakeReply(ok) == .wait)
-        #expect(m.handshakeReply(ok) == .ready)
+        #expect(m.handshakeReply(.error(Array(error.utf8)), now: 0) == .write(expected))
+        #expect(m.handshakeReply(ok, now: 0) == .wait)
+        #expect(m.handshakeReply(ok, now: 0) == .wait)
+        #expect(m.handshakeReply(ok, now: 0) == .ready)
         #expect(m.negotiated == .resp2)
     }
 
     @Test("fallback with nothing else to send is ready at once")
     func fallbackBare() {
         var m = machine()
-        _ = m.connected()
-        #expect(m.handshakeReply(.error(Array("ERR unknown command 'HELLO'".utf8))) == .ready)
+        _ = m.connected(now: 0)
+        #expect(m.handshakeReply(.error(Array("ERR unknown command 'HELLO'".utf8)), now: 0) == .ready)
         #expect(m.negotiated == .resp2)
         #expect(m.state == .ready)
     }
@@ -77,61 +77,61 @@ struct ConnectionStateMachineTests {
     @Test("a refused HELLO AUTH fails the handshake with the server's words")
     func helloAuthFailure() {
         var m = machine { $0.username = "alice"; $0.password = "wrong" }
-        _ = m.connected()
+        _ = m.connected(now: 0)
         let message = "WRONGPASS invalid username-password pair or user is disabled."
-        #expect(m.handshakeReply(.error(Array(message.utf8))) == .fail(.handshakeFailed(step: "HELLO", message: message)))
+        #expect(m.handshakeReply(.error(Array(message.utf8)), now: 0) == .fail(.handshakeFailed(step: "HELLO", message: message)))
     }
 
     @Test("RESP2: AUTH, SELECT, SETNAME pipelined; a refused AUTH fails at AUTH")
     func resp2AuthFailure() {
         var m = machine { $0.protocolVersion = .resp2; $0.username = "u"; $0.password = "p"; $0.database = 1 }
-        #expect(m.connected() == encoded(["AUTH", "u", "p"]) + encoded(["SELECT", 1]))
+        #expect(m.connected(now: 0) == encoded(["AUTH", "u", "p"]) + encoded(["SELECT", 1]))
         let message = "WRONGPASS invalid username-password pair"
-        #expect(m.handshakeReply(.error(Array(message.utf8))) == .fail(.handshakeFailed(step: "AUTH", message: message)))
+        #expect(m.handshakeReply(.error(Array(message.utf8)), now: 0) == .fail(.handshakeFailed(step: "AUTH", message: message)))
     }
 
     @Test("RESP2: a refused SELECT fails at SELECT")
     func selectFailure() {
         var m = machine { $0.protocolVersion = .resp2; $0.database = 99 }
-        #expect(m.connected() == encoded(["SELECT", 99]))
+        #expect(m.connected(now: 0) == encoded(["SELECT", 99]))
         let message = "ERR DB index is out of range"
-        #expect(m.handshakeReply(.error(Array(message.utf8))) == .fail(.handshakeFailed(step: "SELECT", message: message)))
+        #expect(m.handshakeReply(.error(Array(message.utf8)), now: 0) == .fail(.handshakeFailed(step: "SELECT", message: message)))
     }
 
     @Test("RESP3: a refused SELECT after HELLO fails at SELECT")
     func resp3SelectFailure() {
         var m = machine { $0.database = 99 }
-        _ = m.connected()
-        #expect(m.handshakeReply(helloReply) == .write(encoded(["SELECT", 99])))
+        _ = m.connected(now: 0)
+        #expect(m.handshakeReply(helloReply, now: 0) == .write(encoded(["SELECT", 99])))
         let message = "ERR DB index is out of range"
-        #expect(m.handshakeReply(.error(Array(message.utf8))) == .fail(.handshakeFailed(step: "SELECT", message: message)))
+        #expect(m.handshakeReply(.error(Array(message.utf8)), now: 0) == .fail(.handshakeFailed(step: "SELECT", message: message)))
     }
 
     @Test("RESP2 without settings needs no handshake")
     func resp2Bare() {
         var m = machine { $0.protocolVersion = .resp2 }
-        #expect(m.connected() == nil)
+        #expect(m.connected(now: 0) == nil)
         #expect(m.state == .ready)
     }
 
     @Test("failures count attempts until a handshake succeeds; close is final")
     func lifecycle() {
         var m = machine()
-        let result2 = m.connectStarted()
+        let result2 = m.connectStarted(now: 0)
         #expect(!result2, "a second attempt while one is under way")
         let result3 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
         #expect(result3)
         #expect(m.failedAttempts == 1)
-        let result4 = m.connectStarted()
+        let result4 = m.connectStarted(now: 0)
         #expect(result4)
-        _ = m.connected()
+        _ = m.connected(now: 0)
         let result5 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
         #expect(result5)
         #expect(m.failedAttempts == 2)
-        let result6 = m.connectStarted()
+        let result6 = m.connectStarted(now: 0)
         #expect(result6)
-        _ = m.connected()
-        #expect(m.handshakeReply(helloReply) == .ready)
+        _ = m.connected(now: 0)
+        #expect(m.handshakeReply(helloReply, now: 0) == .ready)
         #expect(m.failedAttempts == 0)
         // Losing a ready connection is not a failed attempt: the first reconnect is quick.
         let result7 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
@@ -139,7 +139,7 @@ struct ConnectionStateMachineTests {
         #expect(m.failedAttempts == 0)
         #expect(m.state == .disconnected)
         m.close()
-        let result8 = m.connectStarted()
+        let result8 = m.connectStarted(now: 0)
         #expect(!result8)
         let result9 = m.connectionLost(reason: "test", now: 0, queueRemains: false, random: 0.5) != nil
         #expect(!result9)

@@ -47,35 +47,34 @@ enum BlockingCommand: CaseIterable, Sendable {
     /// The command's name, upper case, as the recogniser compares it.
     var name: StaticString { entry.name }
 
-    /// The client-side deadline of this command with `arguments` (the name first):
-    /// `.some(nil)` when the server may hold it forever (timeout 0), `nil` when these
-    /// arguments do not block (an `XREAD` without `BLOCK`).
-    func deadline(arguments: [[UInt8]]) -> Duration?? {
+    /// How long the client waits for this command with `arguments` (the name first);
+    /// `nil` when these arguments do not block (an `XREAD` without `BLOCK`).
+    func wait(arguments: [[UInt8]]) -> BlockingWait? {
         func text(at index: Int) -> String? {
             arguments.indices.contains(index) ? String(decoding: arguments[index], as: UTF8.self) : nil
         }
-        func seconds(at index: Int) -> Duration? {
-            guard let value = text(at: index).flatMap({ Double($0) }), value > 0 else { return nil }
-            return .milliseconds(Int64(value * 1000)) + Self.grace
+        func seconds(at index: Int) -> BlockingWait {
+            guard let value = text(at: index).flatMap({ Double($0) }), value > 0 else { return .forever }
+            return .within(.milliseconds(Int64(value * 1000)) + Self.grace)
         }
-        func milliseconds(at index: Int) -> Duration? {
-            guard let value = text(at: index).flatMap({ Int64($0) }), value > 0 else { return nil }
-            return .milliseconds(value) + Self.grace
+        func milliseconds(at index: Int) -> BlockingWait {
+            guard let value = text(at: index).flatMap({ Int64($0) }), value > 0 else { return .forever }
+            return .within(.milliseconds(value) + Self.grace)
         }
         switch entry.timeout {
         case .secondsLast:
-            return .some(seconds(at: arguments.count - 1))
+            return seconds(at: arguments.count - 1)
         case .secondsFirst:
-            return .some(seconds(at: 1))
+            return seconds(at: 1)
         case .millisecondsLast:
-            return .some(milliseconds(at: arguments.count - 1))
+            return milliseconds(at: arguments.count - 1)
         case .blockOption(let groupOption):
             // Options come before STREAMS, and only there is BLOCK an option: a stream
             // key, ID, group or consumer may be called "block" too.
             var index = 1
             while let option = text(at: index)?.uppercased() {
                 switch option {
-                case "BLOCK": return .some(milliseconds(at: index + 1))
+                case "BLOCK": return milliseconds(at: index + 1)
                 case "STREAMS": return nil
                 case "GROUP" where groupOption: index += 3
                 case "COUNT": index += 2
@@ -86,10 +85,28 @@ enum BlockingCommand: CaseIterable, Sendable {
         }
     }
 
-    /// The client-side deadline of the first command in `bytes` (see
-    /// ``deadline(arguments:)``); `nil` when its arguments cannot be read back.
-    func deadline(encoded bytes: [UInt8]) -> Duration?? {
+    /// How long the client waits for the first command in `bytes` (see
+    /// ``wait(arguments:)``); `nil` when its arguments cannot be read back.
+    func wait(encoded bytes: [UInt8]) -> BlockingWait? {
         guard let arguments = EncodedCommand.arguments(bytes) else { return nil }
-        return deadline(arguments: arguments)
+        return wait(arguments: arguments)
+    }
+}
+
+/// How long the client waits for a blocking command's reply before it gives up and
+/// unblocks the connection: the server's own timeout plus ``BlockingCommand/grace``.
+@usableFromInline
+package enum BlockingWait: Sendable, Equatable {
+    /// The server may hold the command forever (timeout `0`): no client-side deadline.
+    case forever
+    /// Give up after this long.
+    case within(Duration)
+
+    /// The deadline as the blocking machines take it: `nil` for none.
+    package var limit: Duration? {
+        switch self {
+        case .forever: nil
+        case .within(let duration): duration
+        }
     }
 }

@@ -15,9 +15,9 @@ struct ChannelRequest<Output>: Sendable {
     }
 
     let commands: Commands
-    /// For a blocking command, its client-side deadline (`.some(nil)`: none); `nil` lets
-    /// the client find out from the command itself.
-    var blockingDeadline: Duration?? = nil
+    /// For a blocking command, how long the client waits; `nil` lets the client find
+    /// out from the command itself.
+    var blocking: BlockingWait? = nil
 
     /// One command of two or three arguments (the fixed-arity encoder: no array of
     /// existentials, no parameter pack).
@@ -47,18 +47,18 @@ struct ChannelRequest<Output>: Sendable {
     /// it back out of the encoded command.
     static func blocking(
         _ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument,
-        deadline: Duration?,
+        wait: BlockingWait,
         read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output
     ) -> ChannelRequest {
         var request = single(a0, a1, a2, read: read)
-        request.blockingDeadline = .some(deadline)
+        request.blocking = wait
         return request
     }
 
     /// A blocking command of more arguments (`BLMPOP`), with its deadline.
-    static func blocking(arguments: [any RESPArgument], deadline: Duration?, read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
+    static func blocking(arguments: [any RESPArgument], wait: BlockingWait, read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
         var request = single(arguments: arguments, read: read)
-        request.blockingDeadline = .some(deadline)
+        request.blocking = wait
         return request
     }
 
@@ -71,10 +71,9 @@ struct ChannelRequest<Output>: Sendable {
     nonisolated(nonsending) func run(on client: RedisClient) async throws -> Output {
         switch commands {
         case .single(let bytes, let read):
-            return try read(try await client.send(encoded: bytes, blockingDeadline: blockingDeadline))
+            return try read(try await client.send(encoded: bytes, blocking: blocking))
         case .transaction(let pipeline, let read):
-            let connection = try await client.connectionWithCapacity()
-            return try read(try Self.execItems(try await connection.perform(pipeline)))
+            return try read(try Self.execItems(try await client.pipeline(pipeline)))
         }
     }
 
@@ -84,13 +83,13 @@ struct ChannelRequest<Output>: Sendable {
     func removing() -> ChannelRequest {
         guard case .transaction(var pipeline, let read) = commands else { return self }
         pipeline.removes = true
-        return ChannelRequest(commands: .transaction(pipeline, read: read), blockingDeadline: blockingDeadline)
+        return ChannelRequest(commands: .transaction(pipeline, read: read), blocking: blocking)
     }
 
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {
         switch commands {
         case .single(let bytes, let read):
-            client.send(encoded: bytes, blockingDeadline: blockingDeadline) { reply in
+            client.send(encoded: bytes, blocking: blocking) { reply in
                 completion(Result { () throws(RedisError) in try read(try reply.get()) })
             }
         case .transaction(let pipeline, let read):

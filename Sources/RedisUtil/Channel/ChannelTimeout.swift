@@ -25,17 +25,17 @@ enum ChannelTimeout {
     /// The `BLPOP` timeout argument: `0` (forever) for `.zero`, whole seconds as an
     /// integer, finer ones as decimal seconds with millisecond precision, rounded up:
     /// Redis truncates to milliseconds, so `0.0004` would become `0`, which means
-    /// forever. With it, the client-side deadline (``BlockingCommand/grace`` past the
-    /// server's; `nil` for forever), as the client would read it from the command.
-    static func blocking(_ timeout: Duration) throws(RedisChannelError) -> (argument: String, deadline: Duration?) {
+    /// forever. With it, how long the client waits (``BlockingCommand/grace`` past the
+    /// server's timeout), as the client would read it from the command.
+    static func blocking(_ timeout: Duration) throws(RedisChannelError) -> (argument: String, wait: BlockingWait) {
         guard timeout >= .zero else {
             throw .invalidArgument("a blocking timeout must not be negative, got \(timeout)")
         }
-        guard timeout > .zero else { return ("0", nil) }
+        guard timeout > .zero else { return ("0", .forever) }
         let (seconds, attoseconds) = timeout.components
-        if attoseconds == 0 { return (String(seconds), timeout + BlockingCommand.grace) }
+        if attoseconds == 0 { return (String(seconds), .within(timeout + BlockingCommand.grace)) }
         let milliseconds = try milliseconds(roundingUp: timeout)
-        return ((Double(milliseconds) / 1000).description, .milliseconds(milliseconds) + BlockingCommand.grace)
+        return ((Double(milliseconds) / 1000).description, .within(.milliseconds(milliseconds) + BlockingCommand.grace))
     }
 
     private static func milliseconds(roundingUp duration: Duration) throws(RedisChannelError) -> Int {

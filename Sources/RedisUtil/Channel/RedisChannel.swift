@@ -286,13 +286,13 @@ extension RedisChannel {
     }
 
     func blockingPopRequest(timeout: Duration) throws(RedisChannelError) -> ChannelRequest<[UInt8]?> {
-        let (argument, deadline) = try ChannelTimeout.blocking(timeout)
-        return .blocking("BLPOP", receiveKey, argument, deadline: deadline, read: ChannelReply.poppedElement)
+        let (argument, wait) = try ChannelTimeout.blocking(timeout)
+        return .blocking("BLPOP", receiveKey, argument, wait: wait, read: ChannelReply.poppedElement)
     }
 
     func blockingPopRequest(count: Int, timeout: Duration) throws(RedisChannelError) -> ChannelRequest<[[UInt8]]> {
-        let (argument, deadline) = try ChannelTimeout.blocking(timeout)
-        return .blocking(arguments: ["BLMPOP", argument, 1, receiveKey, "LEFT", "COUNT", count], deadline: deadline, read: ChannelReply.poppedElements)
+        let (argument, wait) = try ChannelTimeout.blocking(timeout)
+        return .blocking(arguments: ["BLMPOP", argument, 1, receiveKey, "LEFT", "COUNT", count], wait: wait, read: ChannelReply.poppedElements)
     }
 
     func popLastRequest() -> ChannelRequest<[UInt8]?> {

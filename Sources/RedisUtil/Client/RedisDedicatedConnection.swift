@@ -82,11 +82,7 @@ public final class RedisDedicatedConnection: Sendable {
         let route = CommandRoute.of(bytes, in: .dedicated)
         if case .refused(let error) = route { throw error }
         try markSending(bytes)
-        if case .blocking(let deadline) = route {
-            // As on the client: what a cancelled blocking command took is returned, not lost.
-            return try await client.sendBlocking(bytes, deadline: deadline, onDedicated: lease)
-        }
-        return try await lease.connection.perform(bytes, keepsReply: route.keepsReply)
+        return try await client.send(encoded: bytes, routed: route, on: lease)
     }
 
     /// Fails once the scope has ended; notes a `MULTI` or `WATCH` among `bytes`.

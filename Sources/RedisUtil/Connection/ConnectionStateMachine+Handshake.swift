@@ -2,7 +2,7 @@ import RESP
 
 extension ConnectionStateMachine {
     /// A reply arrived while handshaking, at `now`.
-    mutating func handshakeReply(_ reply: RESPValue, now: UInt64 = 0) -> HandshakeAction {
+    mutating func handshakeReply(_ reply: RESPValue, now: UInt64) -> HandshakeAction {
         precondition(state == .handshaking, "handshakeReply in state \(state)")
         guard let step = awaiting.popFirst() else {
             return .fail(.handshakeFailed(step: "handshake", message: "unexpected reply \(reply) with no handshake command pending"))

@@ -165,7 +165,7 @@ struct ConnectionStateMachine {
 
     /// A connection attempt begins at `now`, with commands queued or not. Returns `false`
     /// when one is already under way or the connection is closed.
-    mutating func connectStarted(now: UInt64 = 0, commandsQueued: Bool = false) -> Bool {
+    mutating func connectStarted(now: UInt64, commandsQueued: Bool = false) -> Bool {
         guard state == .disconnected else { return false }
         state = .connecting
         reconnectAt = nil
@@ -178,7 +178,7 @@ struct ConnectionStateMachine {
 
     /// The socket connected: returns the first handshake bytes, or `nil` when no
     /// handshake is needed and the connection is ready at once.
-    mutating func connected(now: UInt64 = 0) -> [UInt8]? {
+    mutating func connected(now: UInt64) -> [UInt8]? {
         precondition(state == .connecting, "connected() in state \(state)")
         awaiting.removeAll()
         var bytes: [UInt8] = []

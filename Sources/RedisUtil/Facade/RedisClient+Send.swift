@@ -39,15 +39,27 @@ extension RedisClient {
         try await send(encoded: EncodedCommand.encode(arguments).get())
     }
 
+    /// Sends `bytes`, one encoded command: the package-level entry point for callers
+    /// that encode their own commands (the fixed-arity overloads, ``RedisChannel``).
+    /// `blocking`, when the caller knows the command blocks and for how long, spares
+    /// reading that back out of the bytes.
     @usableFromInline
-    nonisolated(nonsending) func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil) async throws -> RESPValue {
-        let route = blockingDeadline.map(CommandRoute.blocking) ?? CommandRoute.of(bytes)
+    nonisolated(nonsending) package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil) async throws -> RESPValue {
+        try await send(encoded: bytes, routed: blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes), on: nil)
+    }
+
+    /// Sends a routed command: on `lease` for a ``RedisDedicatedConnection`` (which routes
+    /// it in its own context first), else on the shared connections or, blocking, on a
+    /// leased one. The one place where a route becomes a send, for both.
+    nonisolated(nonsending) func send(encoded bytes: [UInt8], routed route: CommandRoute, on lease: BlockingConnectionPool.Lease?) async throws -> RESPValue {
         switch route {
         case .shared, .removing:
-            let connection = if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
+            let connection = if let lease { lease.connection } else if let ready = connectionIfRoom() { ready } else { try await connectionWithCapacity() }
             return try await connection.perform(bytes, keepsReply: route.keepsReply)
-        case .blocking(let deadline):
-            return try await sendBlocking(bytes, deadline: deadline)
+        case .blocking(let wait):
+            // As on the client: what a cancelled blocking command took is returned, not lost.
+            if let lease { return try await sendBlocking(bytes, deadline: wait.limit, onDedicated: lease) }
+            return try await sendBlocking(bytes, deadline: wait.limit)
         case .refused(let error):
             throw error
         }
@@ -76,9 +88,10 @@ extension RedisClient {
         }
     }
 
+    /// The callback form of ``send(encoded:blocking:)``, for the same callers.
     @usableFromInline
-    func send(encoded bytes: [UInt8], blockingDeadline: Duration?? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        switch blockingDeadline.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
+    package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        switch blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
         case .shared, .removing:
             switch connectionForCallback() {
             case .success(let connection):
@@ -86,8 +99,8 @@ extension RedisClient {
             case .failure(let error):
                 completeLater(completion, .failure(error))
             }
-        case .blocking(let deadline):
-            sendBlocking(bytes, deadline: deadline, completion: completion)
+        case .blocking(let wait):
+            sendBlocking(bytes, deadline: wait.limit, completion: completion)
         case .refused(let error):
             completeLater(completion, .failure(error))
         }

@@ -86,6 +86,16 @@ extension RedisClient {
         return try await connection.perform(pipeline)
     }
 
+    /// Sends a pipeline built beforehand (a `RedisPipeline` value, which may be sent
+    /// more than once) and returns each command's outcome, in order; the same rules as
+    /// ``pipeline(_:)-(RedisPipeline,_)`` apply.
+    nonisolated(nonsending) public func pipeline(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
+        guard pipeline.count > 0 else { return [] }
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) { throw refusal }
+        let connection = try await connectionWithCapacity()
+        return try await connection.perform(pipeline)
+    }
+
     /// The callback form of ``pipeline(_:)``: `completion` runs once, on a reactor thread.
     public func pipeline(
         _ pipeline: RedisPipeline,

@@ -18,8 +18,8 @@ enum CommandRoute: Sendable {
     /// Any of the multiplexed connections, for a command whose reply is the only copy
     /// of what it removes: once sent, it is awaited despite a cancellation.
     case removing
-    /// A dedicated connection; the client-side deadline (`nil`: the server waits forever).
-    case blocking(Duration?)
+    /// A dedicated connection, waited on for as long as the command may block.
+    case blocking(BlockingWait)
     /// Not sent; the caller gets this error.
     case refused(RedisError)
 
@@ -52,8 +52,8 @@ enum CommandRoute: Sendable {
         case .allowed: return .shared
         case .refused(let error): return .refused(error)
         case .blocking(let command):
-            guard let deadline = command.deadline(encoded: bytes) else { return .shared }
-            return .blocking(deadline)
+            guard let wait = command.wait(encoded: bytes) else { return .shared }
+            return .blocking(wait)
         }
     }
 
@@ -89,7 +89,7 @@ enum CommandRoute: Sendable {
                 case .refused(let error): return error
                 case .blocking(let command):
                     // Only the arguments say whether XREAD blocks.
-                    guard command.deadline(encoded: Array(bytes[layout.start..<layout.end])) != nil else { continue }
+                    guard command.wait(encoded: Array(bytes[layout.start..<layout.end])) != nil else { continue }
                     return refused(layout, in: bytes, "in a pipeline it would hold the connection, and every command queued behind it, for its whole timeout; send it on its own, which runs it on a dedicated connection")
                 }
             }

@@ -8,9 +8,10 @@ private func encoded(_ arguments: [any RESPArgument]) -> [UInt8] {
     return bytes
 }
 
-private func deadline(_ arguments: [any RESPArgument]) -> Duration?? {
-    guard case .blocking(let deadline) = CommandRoute.of(encoded(arguments)) else { return nil }
-    return .some(deadline)
+/// How long the client waits for the command, `nil` when it is not routed as blocking.
+private func wait(_ arguments: [any RESPArgument]) -> BlockingWait? {
+    guard case .blocking(let wait) = CommandRoute.of(encoded(arguments)) else { return nil }
+    return wait
 }
 
 @Suite("Recognising blocking commands from their encoded bytes")
@@ -18,22 +19,22 @@ struct BlockingCommandTests {
     @Test("blocking commands get their server timeout plus grace; 0 waits forever")
     func deadlines() {
         let grace = BlockingCommand.grace
-        #expect(deadline(["BLPOP", "a", "b", 5]) == .some(.seconds(5) + grace))
-        #expect(deadline(["brpop", "a", "0.25"]) == .some(.milliseconds(250) + grace))
-        #expect(deadline(["BLPOP", "a", 0]) == .some(nil))
-        #expect(deadline(["BLPOP", "a", "0.0"]) == .some(nil))
-        #expect(deadline(["BLMOVE", "s", "d", "LEFT", "RIGHT", 1]) == .some(.seconds(1) + grace))
-        #expect(deadline(["BLMPOP", 2, 1, "k", "LEFT"]) == .some(.seconds(2) + grace))
-        #expect(deadline(["XREAD", "COUNT", 1, "BLOCK", 1500, "STREAMS", "s", "$"]) == .some(.milliseconds(1500) + grace))
-        #expect(deadline(["XREAD", "BLOCK", 0, "STREAMS", "s", "$"]) == .some(nil))
+        #expect(wait(["BLPOP", "a", "b", 5]) == .within(.seconds(5) + grace))
+        #expect(wait(["brpop", "a", "0.25"]) == .within(.milliseconds(250) + grace))
+        #expect(wait(["BLPOP", "a", 0]) == .forever)
+        #expect(wait(["BLPOP", "a", "0.0"]) == .forever)
+        #expect(wait(["BLMOVE", "s", "d", "LEFT", "RIGHT", 1]) == .within(.seconds(1) + grace))
+        #expect(wait(["BLMPOP", 2, 1, "k", "LEFT"]) == .within(.seconds(2) + grace))
+        #expect(wait(["XREAD", "COUNT", 1, "BLOCK", 1500, "STREAMS", "s", "$"]) == .within(.milliseconds(1500) + grace))
+        #expect(wait(["XREAD", "BLOCK", 0, "STREAMS", "s", "$"]) == .forever)
     }
 
     @Test("ordinary commands, including B/W/X look-alikes, are not blocking")
     func notBlocking() {
-        #expect(deadline(["GET", "k"]) == nil)
-        #expect(deadline(["BITCOUNT", "k"]) == nil)
-        #expect(deadline(["XADD", "s", "*", "f", "v"]) == nil)
-        #expect(deadline(["XREAD", "COUNT", 1, "STREAMS", "s", "0"]) == nil)
+        #expect(wait(["GET", "k"]) == nil)
+        #expect(wait(["BITCOUNT", "k"]) == nil)
+        #expect(wait(["XADD", "s", "*", "f", "v"]) == nil)
+        #expect(wait(["XREAD", "COUNT", 1, "STREAMS", "s", "0"]) == nil)
         #expect(EncodedCommand.arguments(Array("garbage".utf8)) == nil)
         #expect(EncodedCommand.arguments(Array("*2\r\n$3\r\nGET\r\n".utf8)) == nil)
     }
@@ -68,7 +69,7 @@ struct BlockingCommandTableTests {
         for spelling in [name, name.lowercased()] {
             var spelled = arguments
             spelled[0] = spelling
-            #expect(deadline(spelled) == .some(.seconds(3) + BlockingCommand.grace), "\(spelled)")
+            #expect(wait(spelled) == .within(.seconds(3) + BlockingCommand.grace), "\(spelled)")
         }
     }
 }
