@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 
 /// A spawned child process, known by pid; reaping goes through `ProcessRegistry`.
 struct ChildProcess: Sendable, Equatable {
@@ -12,7 +13,9 @@ struct ChildProcess: Sendable, Equatable {
     /// turn every stop into a SIGKILL after the grace period). It inherits no descriptor above 2,
     /// because a copy of a test's client socket held by redis would keep that connection open
     /// after the test closed it. It stays in our process group so a terminal's Ctrl-C reaches it too.
-    static func spawn(executable: String, arguments: [String], outputPath: String) throws(LocalRedisError) -> ChildProcess {
+    /// `environment` entries (`NAME=value`) are added to this process's own, replacing
+    /// any of the same name.
+    static func spawn(executable: String, arguments: [String], environment: [String] = [], outputPath: String) throws(LocalRedisError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -37,8 +40,18 @@ struct ChildProcess: Sendable, Equatable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        let names = Set(environment.map { $0.prefix { $0 != "=" } })
+        var inherited: [UnsafeMutablePointer<CChar>?] = []
+        var entry = environ
+        while let variable = entry.pointee {
+            if !names.contains(String(cString: variable).prefix { $0 != "=" }) { inherited.append(variable) }
+            entry += 1
+        }
+        let added: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
+        defer { added.forEach { free($0) } }
+        let envp = inherited + added + [nil]
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
             throw .spawnFailed(executable: executable, errno: result)
         }
@@ -79,6 +92,15 @@ struct ChildProcess: Sendable, Equatable {
         }
     }
 
+    /// Blocks until the child reports one of the `waitid(2)` `changes`; returns the
+    /// report's `si_code` (`CLD_STOPPED`, `CLD_CONTINUED`, `CLD_EXITED`, …), nil on an
+    /// error (errno says which).
+    func awaitChange(_ changes: Int32) -> Int32? {
+        var info = siginfo_t()
+        guard retryingOnInterrupt({ waitid(P_PID, id_t(pid), &info, changes) }) == 0 else { return nil }
+        return info.si_code
+    }
+
     /// SIGTERM, then SIGKILL once `gracePeriod` has passed, then reaps, so no zombie stays behind.
     func terminate(gracePeriod: Duration) {
         send(SIGTERM)
@@ -95,7 +117,7 @@ struct ChildProcess: Sendable, Equatable {
 /// `pidfd_open(2)`: a descriptor that turns readable when the process exits. glibc 2.36
 /// declares it in <sys/pidfd.h>, which the Glibc module does not export, so it is looked
 /// up at run time, as `posix_spawn_file_actions_addclosefrom_np` is below.
-private enum PidDescriptor {
+enum PidDescriptor {
     private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
 
     private static let pidfdOpen: PidfdOpen? = {

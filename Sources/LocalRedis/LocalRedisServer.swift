@@ -59,7 +59,8 @@ public final class LocalRedisServer: Sendable {
             let launch = RedisLaunch(
                 executable: executablePath, directory: directory, host: host,
                 unixSocketPath: configuration.unixSocket ? "\(directory)/redis.sock" : nil,
-                configuration: configuration
+                configuration: configuration,
+                notifies: ReadinessNotification.isSupported(byExecutableAt: executablePath)
             )
             let (port, child) = try Self.startOnUnusedPort(launch)
             self.configuration = configuration
@@ -150,30 +151,39 @@ public final class LocalRedisServer: Sendable {
     /// ones, but nothing is answered, as with a stalled or partitioned server. Returns once the
     /// kernel reports the process stopped.
     public func pause() throws(LocalRedisError) {
-        try signalAndAwaitState(SIGSTOP) { $0 == "T" }
+        try signalAndAwaitState(SIGSTOP, reached: WSTOPPED)
     }
 
     /// Continues a paused server (SIGCONT); returns once it is running again.
     public func resume() throws(LocalRedisError) {
-        try signalAndAwaitState(SIGCONT) { $0 != "T" }
+        try signalAndAwaitState(SIGCONT, reached: WCONTINUED)
     }
 
-    private func signalAndAwaitState(_ signal: Int32, until isReached: (Character) -> Bool) throws(LocalRedisError) {
+
+
+    private func signalAndAwaitState(_ signal: Int32, reached change: Int32) throws(LocalRedisError) {
         try state.withLock { (state: inout State) throws(LocalRedisError) in
             guard let child = state.child else { throw .notRunning }
+            // One look at the process's state (`/proc/<pid>/stat`), not a poll of it: an
+            // exited server (a zombie not yet reaped) is not running, and continuing a
+            // process that is not stopped reports no change to wait for.
+            guard let processState = ProcStat.sample(pid: child.pid)?.state, processState != "Z", processState != "X" else {
+                throw .notRunning
+            }
+            let reportsChange = change != WCONTINUED || processState == "T"
             guard child.send(signal) else {
                 throw .signalFailed(signal: signal, pid: child.pid, errno: lastErrno)
             }
-            // kill(2) only queues the signal; tests that then expect a stall must not race it.
-            // A server that has exited (a zombie not yet reaped, or gone) is not running:
-            // saying so beats a pause that "succeeds" on nothing.
-            let deadline = ContinuousClock.now + .seconds(2)
-            while ContinuousClock.now < deadline {
-                guard let sample = ProcStat.sample(pid: child.pid), sample.state != "Z", sample.state != "X" else { throw .notRunning }
-                if isReached(sample.state) { return }
-                blockingSleep(.milliseconds(1))
+            // kill(2) only queues the signal; tests that then expect a stall must not race
+            // it. waitid blocks until the kernel reports the change (SIGSTOP and SIGCONT
+            // can be neither caught nor blocked, so it comes) or the exit; WNOWAIT leaves
+            // an exit for ProcessRegistry to reap. A server that has exited is not
+            // running: saying so beats a pause that "succeeds" on nothing.
+            guard reportsChange else { return }
+            guard let code = child.awaitChange(change | WEXITED | WNOWAIT) else {
+                throw .signalFailed(signal: signal, pid: child.pid, errno: lastErrno)
             }
-            throw .signalFailed(signal: signal, pid: child.pid, errno: ETIMEDOUT)
+            if code == CLD_EXITED || code == CLD_KILLED || code == CLD_DUMPED { throw .notRunning }
         }
     }
 

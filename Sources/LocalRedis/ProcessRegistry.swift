@@ -55,19 +55,14 @@ enum ProcessRegistry {
         }
     }
 
-    /// Runs from `atexit`. Other threads may still be alive at that point, holding the lock only
-    /// for O(1) work, so a bounded wait for it is enough and cannot deadlock the exit.
+    /// Runs from `atexit`. Other threads may still be alive at that point, but they hold
+    /// the lock only for O(1) work and never call `exit` inside it, so taking it waits
+    /// briefly and cannot deadlock the exit.
     private static func killEverythingAtExit() {
-        var taken: Entries?
-        for _ in 0..<1000 {
-            taken = entries.withLockIfAvailable { entries in
-                defer { entries = Entries() }
-                return entries
-            }
-            if taken != nil { break }
-            blockingSleep(.milliseconds(1))
+        let taken = entries.withLock { entries in
+            defer { entries = Entries() }
+            return entries
         }
-        guard let taken else { return }
         for pid in taken.pids {
             // SIGKILL also ends a SIGSTOPped server, which SIGTERM would not.
             kill(pid, SIGKILL)

@@ -1,3 +1,4 @@
+import Glibc
 /// One attempt to bring a redis-server up on a given port and see it answer: the piece that
 /// both the first start and `restart()` repeat.
 struct RedisLaunch: Sendable {
@@ -13,6 +14,8 @@ struct RedisLaunch: Sendable {
     let host: String
     let unixSocketPath: String?
     let configuration: LocalRedisServer.Configuration
+    /// Whether the executable tells us when it is ready (``ReadinessNotification``).
+    let notifies: Bool
 
     var configPath: String { "\(directory)/redis.conf" }
     /// The server always listens here too, whether or not the user asked for a Unix
@@ -44,13 +47,30 @@ struct RedisLaunch: Sendable {
 
         // A command-line option overrides the file: a `daemonize yes` in extraConfig would
         // fork a server we could neither track nor stop.
-        let child = try ChildProcess.spawn(executable: executable, arguments: [configPath, "--daemonize", "no"], outputPath: outputPath)
+        var arguments = [configPath, "--daemonize", "no"]
+        let notification = notifies ? ReadinessNotification(path: "\(directory)/notify.sock") : nil
+        if notification != nil { arguments += ["--supervised", "systemd"] }
+        let child = try ChildProcess.spawn(
+            executable: executable, arguments: arguments,
+            environment: notification.map { [$0.environmentEntry] } ?? [], outputPath: outputPath
+        )
         let deadline = ContinuousClock.now + configuration.startTimeout
+        let pidfd = PidDescriptor.open(child.pid)
+        defer { if let pidfd { close(pidfd) } }
+        var waited = false
         while true {
             if let status = child.reapIfExited() {
                 let tail = logTail()
                 if tail.contains("Address already in use") { return .portInUse(logTail: tail) }
                 throw .startFailed(reason: describeWaitStatus(status), logTail: tail)
+            }
+            if let notification, let pidfd {
+                // Told, not polled: one wait for READY=1 or the exit. After READY=1 the
+                // PING below confirms, on the private socket, that this process answers.
+                if !waited {
+                    waited = true
+                    if notification.wait(orExitOf: pidfd, until: deadline) == .exited { continue }
+                }
             }
             let outcome = LoopbackProbe.exchange("PING\r\n", with: .unix(path: probeSocketPath), timeout: .milliseconds(250))
             if case let .replied(lines) = outcome, Self.isAnswer(lines[0]) {
@@ -60,6 +80,8 @@ struct RedisLaunch: Sendable {
                 child.terminate(gracePeriod: .zero)
                 throw .startTimedOut(after: configuration.startTimeout, logTail: logTail())
             }
+            // Only a build that cannot notify (or a system without pidfds) comes back here
+            // more than once: it is asked every 10 ms.
             blockingSleep(.milliseconds(10))
         }
     }

@@ -34,18 +34,31 @@ struct LocalRedisServerLifecycleTests {
 
     /// Two parallel tests can pick the same "unused" port. The second launch must see
     /// that its own child failed, not take the first server's PONG as its own.
-    @Test func aLaunchOnAPortAnotherServerHoldsIsPortInUse() throws {
+    /// Both ways of learning that a server is up: told (`READY=1`) and asking (PING).
+    @Test(arguments: [true, false])
+    func aLaunchOnAPortAnotherServerHoldsIsPortInUse(notifies: Bool) throws {
         let holder = try LocalRedisServer()
         defer { holder.stop() }
         let directory = try TemporaryDirectory.create()
         defer { TemporaryDirectory.remove(directory) }
-        let launch = RedisLaunch(executable: holder.executablePath, directory: directory, host: holder.host, unixSocketPath: nil, configuration: .init())
+        let launch = RedisLaunch(executable: holder.executablePath, directory: directory, host: holder.host, unixSocketPath: nil, configuration: .init(), notifies: notifies)
         switch try launch.start(port: holder.port) {
         case .portInUse: break
         case .ready(let child):
             child.terminate(gracePeriod: .zero)
             Issue.record("the launch took the other server's answer for its own")
         }
+    }
+
+    /// A build that can say when it is ready is asked to: its log shows it was started
+    /// under systemd's readiness protocol, and the server answers.
+    @Test func aServerThatCanNotifyIsStartedWithNotification() throws {
+        let server = try LocalRedisServer()
+        defer { server.stop() }
+        try #require(ReadinessNotification.isSupported(byExecutableAt: server.executablePath))
+        let log = String(decoding: FileIO.read("\(server.directory)/redis.log") ?? [], as: UTF8.self)
+        #expect(log.contains("systemd"))
+        #expect(server.ping())
     }
 
     @Test func restartKeepsThePortAndReplacesTheProcess() throws {

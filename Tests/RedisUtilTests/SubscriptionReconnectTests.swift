@@ -172,7 +172,7 @@ struct SubscriptionReconnectTests {
             try await withProbe(server) { probe async throws in
                 try await withClient(server, configuration: Self.longBackoff) { client async throws in
                     var subscription: RedisSubscription? = try await client.subscribe(channels: ["c"])
-                    weak var session = subscription?.session
+                    weak let session = subscription?.session
                     try await SubscriptionDisruption.kill.apply(to: server, probe: probe)
                     #expect(try await waitUntil { await session?.phase == .waiting(attempt: 0) })
 
