@@ -24,6 +24,12 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
+        // OpenSSL 3 for TLS, on the library's own non-blocking sockets (no SwiftNIO).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // The one place that retries a system call interrupted by a signal, and errno text.
         .target(name: "SystemCall"),
         .target(
@@ -37,11 +43,12 @@ let package = Package(
                 "Reactor",
                 "RESP",
                 "SystemCall",
+                "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "LocalRedis", dependencies: ["SystemCall"]),
+        .target(name: "LocalRedis", dependencies: ["SystemCall", "COpenSSL"]),
         .executableTarget(
             name: "RESPBench",
             dependencies: ["RESP"],

@@ -8,7 +8,7 @@ import Synchronization
 // waits on semaphores: valgrind 3.19 crashes on a process whose main thread has gone
 // into `dispatchMain` (as an async `main` does) while another thread starts.
 //
-// Usage: callgrind-probe PORT OPERATION COUNT
+// Usage: callgrind-probe PORT|URL OPERATION COUNT   (a URL such as rediss://…?cacert=… for TLS)
 //   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback
 // Four connections, 128 operations in flight on each, 64-byte payloads: the
 // `make bench` deep-pipeline row.
@@ -21,13 +21,14 @@ struct Message: Codable, Sendable {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 4, let port = Int(arguments[1]), let count = Int(arguments[3]) else {
-    fatalError("usage: callgrind-probe PORT OPERATION COUNT")
+guard arguments.count == 4, let count = Int(arguments[3]) else {
+    fatalError("usage: callgrind-probe PORT|URL OPERATION COUNT")
 }
+let endpoint = try Int(arguments[1]).map { RedisEndpoint.tcp(host: "127.0.0.1", port: $0) } ?? RedisEndpoint(url: arguments[1])
 let operation = arguments[2]
 let inFlight = 4 * 128
 let payload = String(repeating: "x", count: 64)
-let client = try RedisClient(.tcp(host: "127.0.0.1", port: port), configuration: RedisConfiguration(connections: 4))
+let client = try RedisClient(endpoint, configuration: RedisConfiguration(connections: 4))
 let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
 /// The JSON a Python peer would send for a message (key order aside: any order reads).
 let JSONEncoderForProbe = JSONEncoder()

@@ -61,6 +61,24 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Unmeasured operations before each run (default: a tenth of the messages, at most 10,000).")
     var warmup: Int?
 
+    @Flag(help: "TLS (as redis-benchmark --tls). Alone, the private server serves TLS with a throw-away CA, and rpush also runs in plaintext on a second private server for the cost of TLS.")
+    var tls = false
+
+    @Option(help: "With --tls: a CA certificate file to verify the server with.")
+    var cacert: String?
+
+    @Option(help: "With --tls: a client certificate file (mutual TLS).")
+    var cert: String?
+
+    @Option(help: "With --tls: the client certificate's private key file.")
+    var key: String?
+
+    @Option(help: "With --tls: the server name to send (SNI) and verify.")
+    var sni: String?
+
+    @Flag(help: "With --tls: do not verify the server's certificate.")
+    var insecure = false
+
     @Flag(help: "Print a JSON array (one object per run) on stdout instead of the table.")
     var json = false
 
@@ -88,24 +106,38 @@ struct RedisBench: AsyncParsableCommand {
         guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
         if let reactors, reactors <= 0 { throw ValidationError("--reactors must be at least 1") }
         if endpoint != nil && port != nil { throw ValidationError("give --endpoint or --port, not both") }
+        if !tls && (cacert != nil || cert != nil || key != nil || sni != nil || insecure) {
+            throw ValidationError("--cacert, --cert, --key, --sni and --insecure need --tls")
+        }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
     }
 
     mutating func run() async throws {
         var server: LocalRedisServer?
-        let target: RedisEndpoint
+        var target: RedisEndpoint
+        var benchTLS = tls ? BenchTLS(caFile: cacert, certificateFile: cert, keyFile: key, serverName: sni, insecure: insecure) : nil
         if let endpoint {
             do { target = try RedisEndpoint(url: endpoint) } catch { throw ValidationError("\(error)") }
         } else if let port {
             target = .tcp(host: "127.0.0.1", port: port)
         } else {
             do {
-                server = try LocalRedisServer()
+                server = try LocalRedisServer(configuration: .init(tls: tls ? .init() : nil))
             } catch {
                 throw Self.failure("cannot start a private redis-server: \(error)")
             }
             target = .tcp(host: server!.host, port: server!.port)
+            // The private server's throw-away CA, unless the user named one.
+            if let files = server?.tlsFiles, benchTLS?.caFile == nil { benchTLS?.caFile = files.caCertificate }
         }
         defer { server?.stop() }
+        if let benchTLS { target.tls = benchTLS.configuration }
+        // With TLS on the private server, a plaintext twin measures what TLS costs.
+        var plainServer: LocalRedisServer?
+        if tls && server != nil {
+            do { plainServer = try LocalRedisServer() } catch { throw Self.failure("cannot start the plaintext private redis-server: \(error)") }
+        }
+        defer { plainServer?.stop() }
 
         do {
             try await RedisClient.waitServe(target, timeout: .seconds(3))
@@ -117,11 +149,14 @@ struct RedisBench: AsyncParsableCommand {
 
         let interactive = !quiet && !json && isatty(2) == 1
         let runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil)
+        let plainRunner = plainServer.map { Runner(endpoint: .tcp(host: $0.host, port: $0.port), group: group, progress: interactive, measuresServerCPU: true) }
         var results: [RunResult] = []
         var hiredisLines: [String] = []
         // The C harness pushes 64-byte values only.
-        let hiredis = compareHiredis && size == 64 ? HiredisComparison.build() : nil
-        if compareHiredis && size != 64 {
+        let hiredis = compareHiredis && size == 64 && !tls ? HiredisComparison.build() : nil
+        if compareHiredis && tls {
+            Self.warn("the hiredis reference speaks plaintext only; not run with --tls")
+        } else if compareHiredis && size != 64 {
             Self.warn("the hiredis reference pushes 64-byte values; not run with --size \(size)")
         } else if compareHiredis && hiredis == nil {
             Self.warn("cannot build the hiredis reference (needs gcc, libhiredis-dev, libevent-dev)")
@@ -144,10 +179,17 @@ struct RedisBench: AsyncParsableCommand {
                         if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single, count: result.messages) }
                         let theirs = RedisBenchmarkComparison.opsPerSecond(
                             test: test, host: host, port: port, connections: single.connections,
-                            pipeline: single.pipeline, requests: result.messages, size: single.size)
+                            pipeline: single.pipeline, requests: result.messages, size: single.size,
+                            tls: benchTLS?.redisBenchmarkArguments ?? [])
                         result.redisBenchmarkOpsPerSec = theirs
                         result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0 }
                         try? await runner.removeRedisBenchmarkKeys()
+                    }
+                    if let plainRunner, plan.workload == .rpush {
+                        let plain: RunResult
+                        do { plain = try await plainRunner.run(single) } catch { throw Self.failure("plaintext twin: \(error)") }
+                        result.plaintextOpsPerSec = plain.opsPerSec
+                        result.ratioVsPlaintext = result.opsPerSec / plain.opsPerSec
                     }
                     var figures: HiredisComparison.Figures?
                     if let withHiredis, case .tcp(_, let port) = target.address {
@@ -174,7 +216,7 @@ struct RedisBench: AsyncParsableCommand {
             print(try Report.json(results))
         } else {
             let version = server?.redisVersion ?? "external"
-            let roundsNote = (rounds > 1 ? ", median of \(rounds) rounds" : "") + (cancellation == .afterReply ? ", cancellation after-reply" : "")
+            let roundsNote = (tls ? ", TLS" : "") + (rounds > 1 ? ", median of \(rounds) rounds" : "") + (cancellation == .afterReply ? ", cancellation after-reply" : "")
             print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, \(group.reactors.count) reactor thread\(group.reactors.count == 1 ? "" : "s"), redis-server \(version), endpoint \(target)\(roundsNote)")
             print(Report.table(results))
             for line in hiredisLines { print(line) }

@@ -14,12 +14,13 @@ enum RedisBenchmarkComparison {
     }
 
     /// redis-benchmark's requests per second for `test`, or `nil` when it could not run.
-    static func opsPerSecond(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int) -> Double? {
+    /// `tls`: its TLS flags (`--tls --cacert …`), the same as the client's; empty for plaintext.
+    static func opsPerSecond(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int, tls: [String] = []) -> Double? {
         guard let executable else { return nil }
         let arguments = [
             "-h", host, "-p", String(port), "-c", String(connections), "-P", String(pipeline),
             "-n", String(requests), "-d", String(size), "-t", test, "--csv",
-        ]
+        ] + tls
         guard let output = runToCompletion(executable, arguments) else { return nil }
         // `-t ping` runs PING_INLINE and PING_MBULK; ours sends the multi-bulk form.
         let row = test == "ping" ? "PING_MBULK" : test.uppercased()

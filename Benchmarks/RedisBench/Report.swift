@@ -16,6 +16,9 @@ struct RunResult: Encodable, Sendable {
     var serverCpuSeconds: Double?
     var redisBenchmarkOpsPerSec: Double?
     var ratioVsRedisBenchmark: Double?
+    /// With `--tls` on the private server: the same run in plaintext, and ours ÷ it.
+    var plaintextOpsPerSec: Double?
+    var ratioVsPlaintext: Double?
     var errors: Int
 
     enum CodingKeys: String, CodingKey {
@@ -27,6 +30,8 @@ struct RunResult: Encodable, Sendable {
         case serverCpuSeconds = "server_cpu_seconds"
         case redisBenchmarkOpsPerSec = "redis_benchmark_ops_per_sec"
         case ratioVsRedisBenchmark = "ratio_vs_redis_benchmark"
+        case plaintextOpsPerSec = "plaintext_ops_per_sec"
+        case ratioVsPlaintext = "ratio_vs_plaintext"
         case errors
     }
 
@@ -47,6 +52,8 @@ struct RunResult: Encodable, Sendable {
         try c.encode(serverCpuSeconds, forKey: .serverCpuSeconds)
         try c.encode(redisBenchmarkOpsPerSec, forKey: .redisBenchmarkOpsPerSec)
         try c.encode(ratioVsRedisBenchmark, forKey: .ratioVsRedisBenchmark)
+        try c.encode(plaintextOpsPerSec, forKey: .plaintextOpsPerSec)
+        try c.encode(ratioVsPlaintext, forKey: .ratioVsPlaintext)
         try c.encode(errors, forKey: .errors)
     }
 }
@@ -61,10 +68,14 @@ enum Report {
     }
 
     static func table(_ results: [RunResult]) -> String {
-        let header = ["workload", "api", "conn", "pipe", "size", "messages", "ops/s", "MB/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs",
+        var header = ["workload", "api", "conn", "pipe", "size", "messages", "ops/s", "MB/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs",
                       "cpu µs/op", "server cpu s", "redis-benchmark ops/s", "ratio", "errors"]
+        // The TLS cost columns only when a plaintext twin ran (`--tls`).
+        let showsPlaintext = results.contains { $0.plaintextOpsPerSec != nil }
+        if showsPlaintext { header += ["plaintext ops/s", "tls÷plain"] }
         var rows = [header]
         for r in results {
+            let plaintext = [r.plaintextOpsPerSec.map(grouped) ?? "–", r.ratioVsPlaintext.map { String(format: "%.2f", $0) } ?? "–"]
             rows.append([
                 r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", "\(r.messages)",
                 grouped(r.opsPerSec), String(format: "%.1f", r.mbPerSec),
@@ -75,7 +86,7 @@ enum Report {
                 r.redisBenchmarkOpsPerSec.map(grouped) ?? "–",
                 r.ratioVsRedisBenchmark.map { String(format: "%.2f", $0) } ?? "–",
                 "\(r.errors)",
-            ])
+            ] + (showsPlaintext ? plaintext : []))
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in

@@ -25,6 +25,8 @@ public enum LocalRedisError: Error, CustomStringConvertible, Sendable, Equatable
     case notRunning
     /// A signal could not be delivered to the server process.
     case signalFailed(signal: Int32, pid: Int32, errno: Int32)
+    /// The throw-away TLS certificates could not be made or written (OpenSSL's reason).
+    case certificatesFailed(reason: String)
 
     /// A message for test logs.
     public var description: String {
@@ -51,6 +53,8 @@ public enum LocalRedisError: Error, CustomStringConvertible, Sendable, Equatable
             "the redis server is not running (stopped, or its restart failed)"
         case let .signalFailed(signal, pid, errno):
             "cannot send signal \(signal) to redis-server pid \(pid): \(Self.describe(errno))"
+        case let .certificatesFailed(reason):
+            "cannot make the TLS test certificates: \(reason)"
         }
     }
 

@@ -36,6 +36,8 @@ public final class LocalRedisServer: Sendable {
     public let redisVersion: String
     /// The resolved path of the redis-server executable.
     public let executablePath: String
+    /// With ``Configuration/tls``: the CA, server and client certificates, in ``directory``.
+    public let tlsFiles: TLSFiles?
 
     private let launch: RedisLaunch
     private let state: Mutex<State>
@@ -60,7 +62,8 @@ public final class LocalRedisServer: Sendable {
                 executable: executablePath, directory: directory, host: host,
                 unixSocketPath: configuration.unixSocket ? "\(directory)/redis.sock" : nil,
                 configuration: configuration,
-                notifies: ReadinessNotification.isSupported(byExecutableAt: executablePath)
+                notifies: ReadinessNotification.isSupported(byExecutableAt: executablePath),
+                tlsFiles: try configuration.tls.map { options throws(LocalRedisError) in try TestCertificateAuthority.write(options, into: directory) }
             )
             let (port, child) = try Self.startOnUnusedPort(launch)
             self.configuration = configuration
@@ -68,6 +71,7 @@ public final class LocalRedisServer: Sendable {
             self.directory = directory
             self.redisVersion = version
             self.launch = launch
+            self.tlsFiles = launch.tlsFiles
             self.unixSocketPath = launch.unixSocketPath
             self.port = port
             self.state = Mutex(State(child: child))
@@ -96,8 +100,12 @@ public final class LocalRedisServer: Sendable {
         throw .portUnavailable(port: port, logTail: lastTail)
     }
 
-    /// `redis://127.0.0.1:PORT`, for clients configured by URL.
-    public var url: String { "redis://\(host):\(port)" }
+    /// `redis://127.0.0.1:PORT`, for clients configured by URL; under TLS
+    /// `rediss://127.0.0.1:PORT?cacert=<the CA file>`, which a client can use as it is.
+    public var url: String {
+        guard let tlsFiles else { return "redis://\(host):\(port)" }
+        return "rediss://\(host):\(port)?cacert=\(tlsFiles.caCertificate)"
+    }
 
     /// The server's process id; nil once stopped or after a failed restart.
     public var pid: Int32? {
@@ -194,9 +202,11 @@ public final class LocalRedisServer: Sendable {
         return ProcStat.cpuSeconds(pid: pid)
     }
 
-    /// Sends an inline `PING` over a fresh TCP connection and reports whether `+PONG` arrived
+    /// Sends an inline `PING` over a fresh TCP connection (for a TLS server, over its
+    /// private Unix socket, which speaks plaintext) and reports whether `+PONG` arrived
     /// within `timeout`. False for a paused or stopped server, and for one that requires AUTH.
     public func ping(timeout: Duration = .seconds(1)) -> Bool {
-        LoopbackProbe.exchange("PING\r\n", with: .tcp(host: host, port: port), timeout: timeout) == .replied(["+PONG"])
+        let endpoint: ProbeEndpoint = tlsFiles == nil ? .tcp(host: host, port: port) : .unix(path: launch.probeSocketPath)
+        return LoopbackProbe.exchange("PING\r\n", with: endpoint, timeout: timeout) == .replied(["+PONG"])
     }
 }

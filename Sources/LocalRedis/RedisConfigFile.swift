@@ -1,16 +1,18 @@
 /// The redis.conf a private server runs with: loopback only, nothing persisted, everything in
 /// its own directory. Extra lines come last so they override any default here.
-struct RedisConfigFile: Equatable {
+struct RedisConfigFile {
     var port: Int
     var directory: String
     var logPath: String
     var unixSocketPath: String?
     var extraLines: [String]
+    /// TLS only: `port` becomes the `tls-port`, and plain TCP is off (`port 0`).
+    var tls: (files: LocalRedisServer.TLSFiles, options: LocalRedisServer.TLSOptions)?
 
     var text: String {
         var lines = [
             "bind 127.0.0.1",
-            "port \(port)",
+            "port \(tls == nil ? port : 0)",
             "daemonize no",
             // Both persistence mechanisms off: a test server must not spend time or disk on dumps.
             "save \"\"",
@@ -24,6 +26,22 @@ struct RedisConfigFile: Equatable {
         if let unixSocketPath {
             lines.append("unixsocket \(Self.quoted(unixSocketPath))")
             lines.append("unixsocketperm 700")
+        }
+        if let (files, options) = tls {
+            let clients = switch options.clientAuthentication {
+            case .none: "no"
+            case .required: "yes"
+            case .optional: "optional"
+            }
+            lines += [
+                "tls-port \(port)",
+                "tls-cert-file \(Self.quoted(files.serverCertificate))",
+                "tls-key-file \(Self.quoted(files.serverKey))",
+                "tls-ca-cert-file \(Self.quoted(files.caCertificate))",
+                "tls-auth-clients \(clients)",
+                "tls-replication no",
+                "tls-cluster no",
+            ]
         }
         lines.append(contentsOf: extraLines)
         return lines.joined(separator: "\n") + "\n"

@@ -16,6 +16,8 @@ struct RedisLaunch: Sendable {
     let configuration: LocalRedisServer.Configuration
     /// Whether the executable tells us when it is ready (``ReadinessNotification``).
     let notifies: Bool
+    /// The certificates of a TLS server (with `configuration.tls`).
+    var tlsFiles: LocalRedisServer.TLSFiles? = nil
 
     var configPath: String { "\(directory)/redis.conf" }
     /// The server always listens here too, whether or not the user asked for a Unix
@@ -31,7 +33,8 @@ struct RedisLaunch: Sendable {
     func start(port: Int) throws(LocalRedisError) -> Outcome {
         let config = RedisConfigFile(
             port: port, directory: directory, logPath: logPath,
-            unixSocketPath: probeSocketPath, extraLines: configuration.extraConfig
+            unixSocketPath: probeSocketPath, extraLines: configuration.extraConfig,
+            tls: tlsFiles.flatMap { files in configuration.tls.map { (files, $0) } }
         )
         if let errno = FileIO.write(config.text, to: configPath) {
             throw .configWriteFailed(path: configPath, errno: errno)

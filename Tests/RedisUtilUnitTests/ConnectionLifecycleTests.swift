@@ -40,6 +40,27 @@ struct ConnectionLifecycleTests {
 
     // MARK: Connect timeout
 
+    /// A TLS client that reached a plaintext port waits for a handshake answer that never
+    /// comes (the server takes the hello for an unfinished command line): the timeout
+    /// says so. Once the Redis handshake has started, the usual words.
+    @Test func aTLSConnectTimeoutNamesTheTLSHandshake() {
+        var m = Self.machine { $0.tls = RedisTLSConfiguration() }
+        #expect(m.connectStarted(now: 0, commandsQueued: true) == true)
+        guard case .lose(let reason) = m.deadlinePassed(now: 1000 * Self.ms, hasWrittenPending: false) else {
+            Issue.record("the connect deadline passed without a loss")
+            return
+        }
+        #expect(reason.contains("TLS handshake") && reason.contains("does not serve TLS"), "\(reason)")
+        var n = Self.machine { $0.tls = RedisTLSConfiguration(); $0.protocolVersion = .resp3 }
+        #expect(n.connectStarted(now: 0, commandsQueued: true) == true)
+        _ = n.connected(now: 1)
+        guard case .lose(let later) = n.deadlinePassed(now: 1000 * Self.ms, hasWrittenPending: false) else {
+            Issue.record("the connect deadline passed without a loss")
+            return
+        }
+        #expect(later.contains("connect and handshake took longer"), "\(later)")
+    }
+
     @Test func theConnectTimeoutIsADeadlineOfTheAttempt() {
         var m = Self.machine { $0.protocolVersion = .resp3 }
         #expect(m.connectStarted(now: 100 * Self.ms, commandsQueued: true) == true)

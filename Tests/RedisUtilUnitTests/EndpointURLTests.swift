@@ -58,8 +58,10 @@ struct EndpointURLTests {
         Invalid(url: "localhost:6379", mentions: "expected redis://"),
         Invalid(url: "", mentions: "expected redis://"),
         Invalid(url: "http://h", mentions: "unknown scheme"),
-        Invalid(url: "rediss://h:6380", mentions: "TLS"),
-        Invalid(url: "rediss://u:hunter2@h", mentions: "TLS"),
+        Invalid(url: "redis://h?cacert=/ca.crt", mentions: "TLS option"),
+        Invalid(url: "redis://h?insecure=true", mentions: "use rediss://"),
+        Invalid(url: "rediss://h?cert=/c.crt", mentions: "cert and key"),
+        Invalid(url: "rediss://h?insecure=maybe", mentions: "insecure must be"),
         Invalid(url: "redis://", mentions: "missing host"),
         Invalid(url: "redis://:6379", mentions: "missing host"),
         Invalid(url: "redis://h:0", mentions: "port"),
@@ -102,7 +104,8 @@ struct EndpointURLTests {
     @Test("the password never appears in an error", arguments: [
         "redis://u:hunter2@h:99999",
         "redis://:hunter2@h/notanumber",
-        "rediss://u:hunter2@h",
+        "rediss://u:hunter2@h:0",
+        "rediss://u:hunter2@h?insecure=x",
         "ftp://u:hunter2@h",
         "redis://u:hunter2@::1:6379",
         "redis://u:hunter2@h?db=x",
@@ -118,6 +121,37 @@ struct EndpointURLTests {
             #expect(!error.description.contains("hunter2") && !error.description.contains("hun"), "\(error)")
             #expect(!"\(error)".contains("ter2"), "\(error)")
         }
+    }
+
+    @Test("rediss:// turns TLS on, verified against the system's roots unless the query says otherwise")
+    func tlsURLs() throws {
+        let plain = try RedisEndpoint(url: "redis://h:6380")
+        #expect(plain.tls == nil)
+        let managed = try RedisEndpoint(url: "rediss://default:secret@cache.example.com:6380/0")
+        #expect(managed.address == .tcp(host: "cache.example.com", port: 6380))
+        #expect(managed.username == "default" && managed.password == "secret" && managed.database == 0)
+        #expect(managed.tls == RedisTLSConfiguration())
+        #expect(managed.tls?.verification == .full && managed.tls?.trustRoots == .system)
+        let custom = try RedisEndpoint(url: "rediss://10.0.0.5?cacert=/etc/ca.crt&cert=/etc/c.crt&key=/etc/c.key&sni=redis.internal&insecure=true")
+        #expect(custom.address == .tcp(host: "10.0.0.5", port: 6379))
+        #expect(custom.tls == RedisTLSConfiguration(
+            trustRoots: .caFile("/etc/ca.crt"),
+            clientCertificate: .init(certificateFile: "/etc/c.crt", keyFile: "/etc/c.key"),
+            serverName: "redis.internal",
+            verification: .insecureNoVerification))
+        #expect(try RedisEndpoint(url: "rediss://h?cacertdir=/etc/ssl/certs").tls?.trustRoots == .caDirectory("/etc/ssl/certs"))
+    }
+
+    @Test("a TLS configuration applies unless the endpoint brings its own, and its key passphrase is never printed")
+    func tlsConfiguration() throws {
+        var tls = RedisTLSConfiguration(clientCertificate: .init(certificateFile: "/c.crt", keyFile: "/c.key", keyPassphrase: "hunter2"))
+        let configuration = RedisConfiguration(tls: tls)
+        for text in ["\(tls)", String(reflecting: tls), "\(configuration)", String(reflecting: configuration), String(reflecting: tls.clientCertificate!)] {
+            #expect(!text.contains("hunter2"), "\(text)")
+        }
+        #expect("\(configuration)".contains("c.key"))
+        tls.serverName = "other"
+        #expect(tls != RedisTLSConfiguration())
     }
 
     @Test("descriptions carry no credentials and bracket IPv6 hosts")

@@ -155,6 +155,7 @@ final class BlockingConnectionPool: Sendable {
         case let known? where [.closed, .cancelled].contains(known): known
         case .connectionFailed(let endpoint, let reason)?: .connectionFailed(endpoint: endpoint, reason: reason)
         case .handshakeFailed(let step, let message)?: .handshakeFailed(step: step, message: message)
+        case .tlsFailed(let endpoint, let reason)?: .tlsFailed(endpoint: endpoint, reason: reason)
         default: .connectionFailed(endpoint: endpoint.description, reason: "opening a connection for a blocking command: \(error)")
         }
     }

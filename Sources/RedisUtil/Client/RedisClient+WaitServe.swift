@@ -28,6 +28,10 @@ extension RedisClient {
                 case .handshakeFailed(_, let message) where !message.hasPrefix("LOADING"):
                     // HELLO refused (NOAUTH without credentials, WRONGPASS): an answer all the same.
                     return
+                case .tlsFailed:
+                    // A server that answers with a certificate this client refuses will
+                    // not come to be trusted by waiting.
+                    throw error
                 case .connectionFailed(_, let reason):
                     // The endpoint is named once, by the error thrown below.
                     lastError = reason

@@ -55,7 +55,10 @@ public final class RedisClient: Sendable {
             throw RedisError.invalidArgument("maxBulkLength \(configuration.maxBulkLength) is not positive")
         }
         self.endpoint = endpoint
-        let configuration = configuration.applying(endpoint)
+        var configuration = configuration.applying(endpoint)
+        if let tls = configuration.tls {
+            configuration.tlsContext = try TLSContext(tls, endpoint: endpoint.description)
+        }
         self.configuration = configuration
         if let group {
             self.group = group

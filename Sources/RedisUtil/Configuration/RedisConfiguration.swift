@@ -112,6 +112,10 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var logger: Logger
     /// What cancelling a task does to an async command already sent.
     public var cancellation: CancellationPolicy
+    /// TLS for every connection (nil: plaintext); an endpoint's own (`rediss://`) wins.
+    public var tls: RedisTLSConfiguration?
+    /// The OpenSSL context made from ``tls`` by the client, shared by its connections.
+    var tlsContext: TLSContext?
 
     /// A configuration; every parameter has a default.
     public init(
@@ -131,7 +135,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         maxUnsentBytes: Int = 64 << 20,
         maxBulkLength: Int = 512 << 20,
         logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() }),
-        cancellation: CancellationPolicy = .prompt
+        cancellation: CancellationPolicy = .prompt,
+        tls: RedisTLSConfiguration? = nil
     ) {
         self.username = username
         self.password = password
@@ -150,6 +155,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.maxBulkLength = maxBulkLength
         self.logger = logger
         self.cancellation = cancellation
+        self.tls = tls
     }
 
     /// The settings, with the password shown as `***`.
@@ -165,6 +171,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         parts.append("maxUnsentBytes: \(maxUnsentBytes)")
         if maxBulkLength != 512 << 20 { parts.append("maxBulkLength: \(maxBulkLength)") }
         if cancellation == .afterReply { parts.append("cancellation: afterReply") }
+        if let tls { parts.append("tls: \(tls)") }
         return "RedisConfiguration(" + parts.joined(separator: ", ") + ")"
     }
 
@@ -174,6 +181,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         if let username = endpoint.username { copy.username = username }
         if let password = endpoint.password { copy.password = password }
         if let database = endpoint.database { copy.database = database }
+        if let tls = endpoint.tls { copy.tls = tls }
         return copy
     }
 }
@@ -198,6 +206,7 @@ extension RedisConfiguration: CustomReflectable {
             "maxPendingCommands": maxPendingCommands,
             "maxUnsentBytes": maxUnsentBytes,
             "maxBulkLength": maxBulkLength,
+            "tls": tls as Any,
             "cancellation": cancellation,
         ], displayStyle: .struct)
     }

@@ -41,7 +41,13 @@ extension ConnectionStateMachine {
     mutating func deadlinePassed(now: UInt64, hasWrittenPending: Bool) -> DeadlineAction {
         if let closeDeadline, now >= closeDeadline { return .finishClose }
         if let connectDeadline, now >= connectDeadline {
-            return .lose(reason: "connect and handshake took longer than \(Duration.nanoseconds(Int64(clamping: settings.connectTimeout)))")
+            let limit = Duration.nanoseconds(Int64(clamping: settings.connectTimeout))
+            // Still before the Redis handshake: the TCP connect or the TLS handshake.
+            // A plaintext server takes a TLS hello for a command line still unfinished.
+            if settings.tls && awaiting.isEmpty {
+                return .lose(reason: "the connect and TLS handshake took longer than \(limit) (a port that does not serve TLS never answers a TLS handshake)")
+            }
+            return .lose(reason: "connect and handshake took longer than \(limit)")
         }
         // Only a command that went out can be overdue: one still unsent waits for the
         // socket, not for the server.

@@ -69,6 +69,8 @@ struct ConnectionStateMachine {
         var isBlocking: Bool
         /// For errors: `host:port`, never credentials.
         var endpoint: String
+        /// Whether a TLS handshake precedes the Redis one (for the connect timeout's words).
+        var tls: Bool
 
         init(_ configuration: RedisConfiguration, endpoint: String = "", isBlocking: Bool = false) {
             username = configuration.username
@@ -81,6 +83,7 @@ struct ConnectionStateMachine {
             backoff = configuration.backoff
             self.isBlocking = isBlocking
             self.endpoint = endpoint
+            tls = configuration.tls != nil
         }
     }
 

@@ -69,6 +69,9 @@ final class RedisConnection: @unchecked Sendable {
     @exclusivity(unchecked) private var isOpen = false
     /// A read that waits for the socket to be writable (a TLS read mid-renegotiation).
     private var readWaitsForWrite = false
+    /// A write that wanted the socket readable first (a TLS record to read), to retry
+    /// on the next readable event.
+    private var writeWaitsForRead = false
     private var watcher: FDWatcher?
     private var addresses: [SocketAddress] = []
     private var nextAddress = 0
@@ -259,16 +262,36 @@ final class RedisConnection: @unchecked Sendable {
         case .failure(let error):
             tryNextAddress(previousError: errnoDescription(error.code))
         case .success(let (socket, inProgress)):
-            transport = PlainTransport(descriptor: socket, inProgress: inProgress)
+            guard let opened = openTransport(on: socket, inProgress: inProgress) else {
+                Socket.close(socket)
+                refuse(.tlsFailed(endpoint: endpoint.description, reason: "OpenSSL could not allocate a session"))
+                return
+            }
+            transport = opened
             isOpen = true
             watcher = reactor.watch(
                 fd: socket,
                 interest: .write,
-                onReadable: { [unowned self] in readable() },
+                onReadable: { [unowned self] in
+                    readable()
+                    if writeWaitsForRead {
+                        writeWaitsForRead = false
+                        flush()
+                    }
+                },
                 onWritable: { [unowned self] in writable() }
             )
             advanceConnect()
         }
+    }
+
+    /// Plain, or TLS when the configuration asks for it (its context made by the client).
+    private func openTransport(on socket: Int32, inProgress: Bool) -> (any Transport)? {
+        guard let context = configuration.tlsContext else {
+            return PlainTransport(descriptor: socket, inProgress: inProgress)
+        }
+        let host: String? = if case .tcp(let host, _) = endpoint.address { host } else { nil }
+        return TLSTransport(descriptor: socket, inProgress: inProgress, context: context, host: host)
     }
 
     /// Takes the connect (TCP, then the transport's own handshake) as far as the socket allows.
@@ -283,6 +306,8 @@ final class RedisConnection: @unchecked Sendable {
         case .failed(let reason):
             closeSocket()
             tryNextAddress(previousError: reason)
+        case .refused(let reason):
+            refuse(.tlsFailed(endpoint: endpoint.description, reason: reason))
         }
     }
 
@@ -336,6 +361,9 @@ final class RedisConnection: @unchecked Sendable {
             case .failed(let code):
                 connectionLost("write failed: \(errnoDescription(code))")
                 return
+            case .broken(let reason):
+                refuse(.tlsFailed(endpoint: endpoint.description, reason: reason))
+                return
             }
             watcher?.setInterest(handshakeBytes.isEmpty ? .read : [.read, .write])
             return
@@ -353,6 +381,8 @@ final class RedisConnection: @unchecked Sendable {
                 unsentBytes.subtract(count, ordering: .sequentiallyConsistent)
                 capacityWaiters?.roomFreed(.max)
             case .wouldBlock(let interest):
+                // A TLS write may need a record read first; the next readable retries it.
+                if interest.contains(.read) { writeWaitsForRead = true }
                 watcher?.setInterest(interest.union(.read))
                 return
             case .endOfFile:
@@ -360,6 +390,9 @@ final class RedisConnection: @unchecked Sendable {
                 return
             case .failed(let code):
                 connectionLost("write failed: \(errnoDescription(code))")
+                return
+            case .broken(let reason):
+                connectionLost("TLS: \(reason)")
                 return
             }
         }
@@ -396,10 +429,20 @@ final class RedisConnection: @unchecked Sendable {
                 return
             case .endOfFile:
                 processReplies()
-                connectionLost("the server closed the connection")
+                connectionLost(machine.state == .ready ? "the server closed the connection" : Self.closedDuringHandshake(tls: configuration.tlsContext != nil))
                 return
             case .failed(let code):
-                connectionLost("read failed: \(errnoDescription(code))")
+                let closedEarly = code == ECONNRESET && machine.state != .ready
+                connectionLost(closedEarly ? Self.closedDuringHandshake(tls: configuration.tlsContext != nil) : "read failed: \(errnoDescription(code))")
+                return
+            case .broken(let reason):
+                // Before the handshake's replies, a TLS failure is a refusal (a server
+                // that wants a client certificate says so with the first record).
+                if machine.state == .ready {
+                    connectionLost("TLS: \(reason)")
+                } else {
+                    refuse(.tlsFailed(endpoint: endpoint.description, reason: reason))
+                }
                 return
             }
         }
@@ -465,6 +508,20 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// A connect that will fail the same way every time (a TLS handshake refused): what
+    /// is queued fails now with `error`.
+    private func refuse(_ error: RedisError) {
+        logger.warning("connection refused", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+        lose { now, _, random in machine.attemptRefused(error, now: now, random: random) }
+    }
+
+    /// Why a connection closed (or was reset) before the handshake was answered, with
+    /// the usual cause: a TLS port reached in plaintext.
+    static func closedDuringHandshake(tls: Bool) -> String {
+        tls ? "the server closed the connection during the handshake"
+            : "the server closed the connection during the handshake (if this port serves TLS, connect with rediss:// or RedisConfiguration.tls)"
+    }
+
     // MARK: Failure and reconnect
 
     private func closeSocket() {
@@ -474,6 +531,7 @@ final class RedisConnection: @unchecked Sendable {
         transport = nil
         isOpen = false
         readWaitsForWrite = false
+        writeWaitsForRead = false
         parser = RESPParser(limits: parser.limits)
         handshakeBytes.removeAll()
     }

@@ -15,6 +15,9 @@ enum IOResult: Equatable {
     case endOfFile
     /// A hard error, with its errno.
     case failed(Int32)
+    /// The transport's own protocol failed (a TLS alert, a certificate refused, a
+    /// corrupt record), in words.
+    case broken(String)
 }
 
 /// A failed system call's errno.

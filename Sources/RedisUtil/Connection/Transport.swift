@@ -1,8 +1,8 @@
 import Reactor
 import SystemCall
 
-/// How a connection's bytes move on its socket: a plain socket (``PlainTransport``)
-/// now, TLS on the same non-blocking socket next. The connection drives it and never
+/// How a connection's bytes move on its socket: a plain socket (``PlainTransport``) or
+/// TLS on the same non-blocking socket (``TLSTransport``). The connection drives it and never
 /// asks which kind it has.
 ///
 /// The contract carries what a TLS stack needs from the shell: its own handshake after
@@ -44,6 +44,10 @@ enum TransportStep: Equatable {
     case wants(FDWatcher.Interest)
     /// The connect failed; try the next address, or count a failed attempt.
     case failed(String)
+    /// The transport's handshake was refused (a certificate that does not verify, a
+    /// protocol mismatch): another attempt would end the same way, so what is queued
+    /// fails now with this reason.
+    case refused(String)
 }
 
 /// A plain TCP or Unix socket: the kernel moves the bytes as they are.

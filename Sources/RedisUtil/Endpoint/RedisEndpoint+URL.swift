@@ -1,9 +1,21 @@
 extension RedisEndpoint {
-    /// Parses `redis://[user[:password]@]host[:port][/db]` or `unix:///path[?db=N]`.
+    /// Parses `redis://[user[:password]@]host[:port][/db]`, the same with `rediss://`
+    /// for TLS, or `unix:///path[?db=N]`.
     ///
     /// User and password may be percent-encoded; an IPv6 host goes in brackets
     /// (`redis://[::1]:6379`). A password alone (`redis://:secret@host`) uses legacy
     /// `AUTH password`. Throws ``RedisError/invalidArgument(_:)`` naming what is wrong.
+    ///
+    /// `rediss://` verifies the server against the system's trusted roots; these query
+    /// items, spelled as `redis-cli`'s flags, change that (see ``RedisTLSConfiguration``):
+    ///
+    /// | item | meaning |
+    /// |---|---|
+    /// | `cacert=/path/ca.crt` | trust the CAs in this PEM file instead |
+    /// | `cacertdir=/path/certs` | trust a hashed directory of CAs instead |
+    /// | `cert=/path/client.crt&key=/path/client.key` | present a client certificate (mutual TLS) |
+    /// | `sni=name` | the server name to send and verify, instead of the host |
+    /// | `insecure=true` | do not verify the server (test servers only) |
     public init(url: String) throws(RedisError) {
         func fail(_ why: String) -> RedisError {
             .invalidArgument("bad Redis URL \"\(RedisEndpoint.redactingPassword(in: url))\": \(why)")
@@ -43,7 +55,7 @@ extension RedisEndpoint {
             self.init(.unix(path: try RedisEndpoint.percentDecoded(rest, field: "path", fail: fail)))
             (username, password) = credentials
             database = try databaseFromQuery()
-        case "redis":
+        case "redis", "rediss":
             var authority = rest
             var path: Substring = ""
             // The path starts at the first "/" after the credentials: an unescaped "/"
@@ -67,11 +79,35 @@ extension RedisEndpoint {
                 database = n
             }
             if let db = try databaseFromQuery() { database = db }
-        case "rediss":
-            throw fail("TLS (rediss://) is not supported by this client")
+            tls = try RedisEndpoint.tlsConfiguration(query, scheme: scheme, fail: fail)
         default:
-            throw fail("unknown scheme \"\(scheme)\"; expected redis:// or unix://")
+            throw fail("unknown scheme \"\(scheme)\"; expected redis://, rediss:// or unix://")
         }
+    }
+
+    /// The TLS settings of a `rediss://` URL's query (nil for `redis://`, where they are
+    /// refused rather than silently ignored).
+    private static func tlsConfiguration(_ query: [String: String], scheme: String, fail: (String) -> RedisError) throws(RedisError) -> RedisTLSConfiguration? {
+        let names = ["cacert", "cacertdir", "cert", "key", "sni", "insecure"]
+        guard scheme == "rediss" else {
+            if let name = names.first(where: { query[$0] != nil }) { throw fail("\(name) is a TLS option: use rediss://") }
+            return nil
+        }
+        var tls = RedisTLSConfiguration()
+        if let file = query["cacert"] { tls.trustRoots = .caFile(file) }
+        if let directory = query["cacertdir"] { tls.trustRoots = .caDirectory(directory) }
+        switch (query["cert"], query["key"]) {
+        case (let certificate?, let key?): tls.clientCertificate = .init(certificateFile: certificate, keyFile: key)
+        case (nil, nil): break
+        default: throw fail("cert and key go together")
+        }
+        tls.serverName = query["sni"]
+        switch query["insecure"]?.lowercased() {
+        case nil, "false", "0", "no": break
+        case "true", "1", "yes": tls.verification = .insecureNoVerification
+        case let other?: throw fail("insecure must be true or false, got \"\(other)\"")
+        }
+        return tls
     }
 
     private static func parseHostPort(_ authority: Substring, fail: (String) -> RedisError) throws(RedisError) -> (String, Int) {

@@ -24,6 +24,8 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible, Expres
     public var password: String?
     /// The database from a URL path (`/2`) or `?db=2`.
     public var database: Int?
+    /// TLS for this endpoint (`rediss://`); when set it overrides the configuration's.
+    public var tls: RedisTLSConfiguration?
 
     /// An endpoint for `address`, without credentials.
     public init(_ address: Address) {
@@ -65,6 +67,7 @@ extension RedisEndpoint: CustomReflectable {
             "username": username as Any,
             "password": password.map { _ in SecretRedaction.placeholder } as Any,
             "database": database as Any,
+            "tls": tls as Any,
         ], displayStyle: .struct)
     }
 }

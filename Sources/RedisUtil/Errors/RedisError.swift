@@ -61,6 +61,12 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The handshake (HELLO, AUTH, SELECT, CLIENT SETNAME) was refused (a wrong
     /// password, `max number of clients reached` …); the command was never sent.
     case handshakeFailed(step: String, message: String)
+    /// TLS failed with `endpoint`: the handshake (a certificate that does not verify, a
+    /// name that does not match, a server that asked for a client certificate, a port
+    /// that does not speak TLS), or the TLS settings themselves (an unreadable CA file
+    /// or key). `reason` is OpenSSL's, in words. No command was sent: retrying is safe
+    /// once the cause is fixed.
+    case tlsFailed(endpoint: String, reason: String)
     /// An argument was rejected before anything was sent.
     case invalidArgument(String)
     /// The command cannot run on the client's shared, multiplexed connections, and was
@@ -109,6 +115,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             "message \(index) of \(raw.count) popped together from \(list) is undecodable: \(reason); all \(raw.count) are in this error"
         case .handshakeFailed(let step, let message):
             "connection handshake failed at \(step): \(message)"
+        case .tlsFailed(let endpoint, let reason):
+            "TLS with \(endpoint) failed: \(reason); the command was never sent, so retrying is safe"
         case .invalidArgument(let message):
             "invalid argument: \(message)"
         case .unsupportedCommand(let command, let reason):
@@ -127,7 +135,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the command certainly did not reach the server, so that retrying cannot duplicate it.
     public var isSafeToRetry: Bool {
         switch self {
-        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed, .noBlockingConnection,
+        case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed, .tlsFailed, .noBlockingConnection,
              .descriptorLimit: true
         case .connectionLost(_, _, let delivery): delivery == .notSent
         default: false

@@ -182,7 +182,8 @@ struct SubscriptionLifecycle {
     /// Whether the server refused the subscription itself, as it will on every attempt
     /// until someone changes its configuration: an error reply to a subscribe command
     /// (`NOPERM` for an ACL without the channel, `ERR` …), a handshake rejecting the
-    /// credentials, or a RESP2 answer. Anything else (a lost or refused connection, a
+    /// credentials, a TLS handshake that fails (a certificate that does not verify will
+    /// not start to), or a RESP2 answer. Anything else (a lost or refused connection, a
     /// timeout, `LOADING`, `max number of clients reached`) may pass: try again.
     static func isRefusal(_ error: RedisError) -> Bool {
         switch error {
@@ -190,7 +191,7 @@ struct SubscriptionLifecycle {
             return ["NOPERM", "ERR", "NOAUTH"].contains(Self.code(message))
         case .handshakeFailed(_, let message):
             return ["WRONGPASS", "NOPERM", "NOAUTH"].contains(Self.code(message))
-        case .unsupportedCommand:
+        case .unsupportedCommand, .tlsFailed:
             return true
         default:
             return false
