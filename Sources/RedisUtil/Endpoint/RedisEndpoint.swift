@@ -25,7 +25,14 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible, Expres
     /// The database from a URL path (`/2`) or `?db=2`.
     public var database: Int?
     /// TLS for this endpoint (`rediss://`); when set it overrides the configuration's.
-    public var tls: RedisTLSConfiguration?
+    public var tls: RedisTLSConfiguration? {
+        get { tlsBox?.configuration }
+        set { tlsBox = newValue.map(TLSBox.init) }
+    }
+    /// Boxed, so that an endpoint stays a few words: values that hold one (a
+    /// `RedisChannel`) are copied per message, and an inline TLS configuration made
+    /// each copy a memcpy of a hundred bytes more.
+    private var tlsBox: TLSBox?
 
     /// An endpoint for `address`, without credentials.
     public init(_ address: Address) {
@@ -69,5 +76,22 @@ extension RedisEndpoint: CustomReflectable {
             "database": database as Any,
             "tls": tls as Any,
         ], displayStyle: .struct)
+    }
+}
+
+/// An immutable box for ``RedisEndpoint/tls``, compared and hashed by its value.
+private final class TLSBox: Sendable, Hashable {
+    let configuration: RedisTLSConfiguration
+
+    init(_ configuration: RedisTLSConfiguration) {
+        self.configuration = configuration
+    }
+
+    static func == (left: TLSBox, right: TLSBox) -> Bool {
+        left.configuration == right.configuration
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(configuration)
     }
 }
