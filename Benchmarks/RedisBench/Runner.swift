@@ -20,8 +20,30 @@ struct Runner: Sendable {
             connections: plan.connections, maxBlockingConnections: max(32, blockingUsers),
             maxPendingCommands: max(65_536, plan.pipeline * 4),
             cancellation: plan.cancellation == .afterReply ? .afterReply : .prompt)
+        return try await Self.withClient(endpoint, configuration: configuration, group: group) { client in
+            try await measure(plan, client: client)
+        }
+    }
+
+    /// Runs `body` with a client of its own, closed (awaited) before this returns: a
+    /// close left to an unstructured task raced the group's shutdown at the end of a run.
+    private static func withClient<Value>(
+        _ endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup,
+        _ body: (RedisClient) async throws -> Value
+    ) async throws -> Value {
         let client = try RedisClient(endpoint, configuration: configuration, group: group)
-        defer { Task { await client.close() } }
+        do {
+            let value = try await body(client)
+            await client.close()
+            return value
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
+    /// Warm-up, the measured run and its figures, on `client`.
+    private func measure(_ plan: RunPlan, client: RedisClient) async throws -> RunResult {
         let payload = Array(repeating: UInt8(ascii: "x"), count: plan.size)
         try await client.send("DEL", RawOperations.listKey)
 
@@ -137,9 +159,7 @@ struct Runner: Sendable {
 
     /// A one-connection client for work beside a run (redis-benchmark's list).
     private func withSideClient(_ body: (RedisClient) async throws -> Void) async throws {
-        let client = try RedisClient(endpoint, configuration: .init(connections: 1), group: group)
-        defer { Task { await client.close() } }
-        try await body(client)
+        try await Self.withClient(endpoint, configuration: .init(connections: 1), group: group, body)
     }
 
     /// Fills redis-benchmark's own list with `count` elements, the requests it will make,

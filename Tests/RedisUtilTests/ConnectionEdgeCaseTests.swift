@@ -38,6 +38,47 @@ struct ConnectionEdgeCaseTests {
         }
     }
 
+    @Test("a client released while its ReactorGroup shuts down: the reply that arrives then finds a live connection, and the command completes once")
+    func clientReleasedDuringGroupShutdown() async {
+        // CI saw redis-bench die with "Attempted to read an unowned reference but object …
+        // was already destroyed": its clients were closed from unstructured tasks while
+        // the benchmark shut its group down. A stopping reactor refuses the close but
+        // still dispatches I/O until its queue is empty; the client, and with it the
+        // connection, was released, and the socket watcher (which held the connection
+        // unowned) then delivered a reply into the freed object. This holds the stopping
+        // reactor in that window while the reply comes.
+        await #expect(processExitsWith: .success) {
+            let server = try LocalRedisServer()
+            let group = try ReactorGroup(count: 1)
+            let reactor = group.reactors[0]
+            let completions = Counter()
+            let stopper = Thread { group.shutdown() }
+            do {
+                let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: .init(connections: 1), group: group)
+                try await client.ping()
+                try server.pause()
+                client.send("PING") { _ in completions.add() }
+                // Keeps the stopping reactor going round (work submitted by accepted work
+                // still runs) until the reply has been handled, for 5 s at most.
+                let until = monotonicNanoseconds() + 5_000_000_000
+                @Sendable func spin() {
+                    if completions.value == 0 && monotonicNanoseconds() < until { reactor.execute(spin) }
+                }
+                reactor.execute(spin)
+                stopper.start()
+                while reactor.executeIfRunning({}) { usleep(1000) }
+                // Refused by the stopping reactor: returns without closing anything.
+                await client.close()
+            }
+            // The client is gone; the server answers the PING now.
+            try server.resume()
+            while !stopper.isFinished { usleep(1000) }
+            let count = completions.value
+            guard count == 1 else { fatalError("the PING completed \(count) times") }
+            server.stop()
+        }
+    }
+
     @Test("a callback command in flight when its client is dropped without close() still completes")
     func droppedClientCompletesPendingCallback() async throws {
         try await withServer { server async throws in

@@ -111,6 +111,26 @@ final class RedisConnection: @unchecked Sendable {
         self.parser = RESPParser(limits: RESPLimits(maxBulkLength: configuration.maxBulkLength))
     }
 
+    /// Reached with work outstanding only when the reactor stopped before anyone closed
+    /// the connection: its teardown released the socket watcher (the last reference) or
+    /// refused the close. Nothing else can reach the object, so whatever thread this
+    /// runs on touches it alone: the socket is closed and every command still owed an
+    /// answer gets one, as ``close(gracePeriod:completion:)`` would have given it.
+    deinit {
+        transport?.close()
+        let written = outbound.connectionLost()
+        let neverSent = outbound.removeAll()
+        let reason = "the reactor stopped before the connection was closed"
+        for handler in written {
+            handler.complete(.failure(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)))
+        }
+        for handler in neverSent { handler.complete(.failure(.closed)) }
+        while case .element(let submission) = inbox.dequeue() {
+            for handler in submission.handlers { handler.complete(.failure(.closed)) }
+        }
+        for completion in closeCompletions { completion() }
+    }
+
     // MARK: Submission (any thread)
 
     /// Hands commands to the connection. Any thread; never blocks.
@@ -269,17 +289,23 @@ final class RedisConnection: @unchecked Sendable {
             }
             transport = opened
             isOpen = true
+            // The watcher holds the connection strongly while its socket is open: a
+            // reply or EOF can arrive after every owner has let go (a client whose
+            // close() the reactor refused because it was shutting down), and the call
+            // must find a live object. `closeSocket()`, or the reactor's teardown
+            // releasing its watchers, breaks the cycle. (Strong is also the cheaper
+            // capture: an unowned one is checked and retained on every callback.)
             watcher = reactor.watch(
                 fd: socket,
                 interest: .write,
-                onReadable: { [unowned self] in
+                onReadable: { [self] in
                     readable()
                     if writeWaitsForRead {
                         writeWaitsForRead = false
                         flush()
                     }
                 },
-                onWritable: { [unowned self] in writable() }
+                onWritable: { [self] in writable() }
             )
             advanceConnect()
         }
@@ -600,8 +626,10 @@ final class RedisConnection: @unchecked Sendable {
         timer?.cancel()
         timerDeadline = next
         let now = monotonicNanoseconds()
-        timer = reactor.scheduleOnReactor(after: .nanoseconds(Int64(clamping: next > now ? next - now : 0))) { [unowned self] in
-            timerFired()
+        // Weak: a cancelled timer stays in the reactor's queue until its deadline, and
+        // must not keep a closed connection's buffers alive that long.
+        timer = reactor.scheduleOnReactor(after: .nanoseconds(Int64(clamping: next > now ? next - now : 0))) { [weak self] in
+            self?.timerFired()
         }
     }
 
