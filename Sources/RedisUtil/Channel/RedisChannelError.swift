@@ -20,6 +20,10 @@ public enum RedisChannelError: Error, Sendable, CustomStringConvertible {
     /// A channel name, timeout or count that cannot be used (empty name, a component
     /// containing `/`, a negative count); nothing was sent.
     case invalidArgument(String)
+    /// A leased message's lease (``RedisChannelDelivery``) was no longer held when it was
+    /// acked, released, extended or dead-lettered: it had expired and its message was
+    /// handed back to `list`, to be delivered again (perhaps already was).
+    case leaseLost(id: String, list: String)
 
     /// The raw bytes of the message that did not decode, or `nil` for the other cases.
     public var rawMessage: [UInt8]? {
@@ -51,6 +55,8 @@ public enum RedisChannelError: Error, Sendable, CustomStringConvertible {
             return "invalid channel prefix \(prefix.debugDescription): \(reason)"
         case .invalidArgument(let message):
             return "invalid argument: \(message)"
+        case .leaseLost(let id, let list):
+            return "the lease \(id) on a message of \(list) had expired: the message was handed back to the list and will be delivered again"
         }
     }
 
@@ -75,6 +81,8 @@ extension RedisChannelError {
             return .invalidArgument(message)
         case .unencodable, .invalidPrefix:
             return .invalidArgument(description)
+        case .leaseLost:
+            return .server(message: description)
         }
     }
 }

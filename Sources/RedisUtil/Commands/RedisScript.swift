@@ -28,13 +28,7 @@ extension RedisClient {
     @discardableResult
     nonisolated(nonsending) public func eval(_ script: RedisScript, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
         for _ in 0..<2 {
-            let digest: String
-            if let cached = script.cachedSHA() {
-                digest = cached
-            } else {
-                digest = try await send("SCRIPT", "LOAD", script.source).asString()
-                script.remember(digest)
-            }
+            let digest = try await script.loadedSHA(on: self)
             do {
                 return try await send(arguments: ["EVALSHA", digest, keys.count] + keys + arguments)
             } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
@@ -53,4 +47,12 @@ extension RedisClient {
 
 extension RedisScript {
     func forget() { sha.withLock { $0 = nil } }
+
+    /// The script's SHA-1 in the server's cache, loading it when not known yet.
+    nonisolated(nonsending) func loadedSHA(on client: RedisClient) async throws -> String {
+        if let digest = cachedSHA() { return digest }
+        let digest = try await client.send("SCRIPT", "LOAD", source).asString()
+        remember(digest)
+        return digest
+    }
 }

@@ -1,0 +1,398 @@
+import Logging
+import RESP
+import Synchronization
+
+/// A worker pool on a channel: takes requests under leases (at least once, see
+/// ``RedisChannel/receiveLeased(as:timeout:lease:)``), runs at most `concurrency`
+/// handlers at once, and sends each handler's reply on the channel together with the
+/// request's ack (one write, one round trip).
+///
+/// ```swift
+/// let jobs = RedisChannel(6379, "/asyncworker/image-process", peer: .server)
+/// let pool = RedisChannelServer(jobs, as: Job.self, concurrency: 8) { job in
+///     try await resize(job.message)
+/// }
+/// try await pool.run()          // until pool.stop() or the task is cancelled
+/// ```
+///
+/// A handler that throws is retried (its request handed back to the head of the list
+/// at once) until the request has been delivered `maxAttempts` times; then the request
+/// goes to the channel's dead letters with the last error
+/// (``RedisChannel/deadLetters(max:)``, ``RedisChannel/requeueDeadLetters(_:)``). A
+/// request that does not decode goes there at once, with its bytes.
+///
+/// ``stop()``, or cancelling the task running ``run()``, stops taking requests; the
+/// handlers in flight get `drainTimeout` to finish (they are not cancelled: a handler's
+/// own Redis commands would fail if they were), their replies are sent and acked, and
+/// the leases of those still running then are released at once, for another worker.
+/// ``run()`` returns when every handler has returned.
+///
+/// Connection failures (a server restart) do not end the pool: it logs them through the
+/// client's logger and leases again after a backoff of 50 ms doubling to 2 s. A reply
+/// whose push may or may not have reached the server is logged as such, never re-sent
+/// by the pool; its request, not acked, is delivered again when its lease ends.
+public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Encodable & Sendable>: Sendable {
+    /// What a handler gets: the request, its delivery count, and its lease (to extend).
+    public typealias Handler = @Sendable (RedisChannelDelivery<Request>) async throws -> Reply
+
+    private let channel: RedisChannel
+    private let handler: Handler
+    /// At most this many handlers run at once.
+    public let concurrency: Int
+    /// How long each request is leased for.
+    public let lease: Duration
+    /// Deliveries of a request after which a failing handler sends it to the dead letters.
+    public let maxAttempts: Int
+    /// How long a stop waits for handlers in flight before releasing their requests.
+    public let drainTimeout: Duration
+
+    private struct State {
+        var phase = Phase.idle
+        var running = 0
+        var peak = 0
+        /// Requests whose handlers run, by lease id.
+        var held: [String: ChannelLeasing.Leased] = [:]
+        /// The fetch loop, waiting for a free slot (or the stop).
+        var slotWaiter: CheckedContinuation<Void, Never>?
+        /// `run()`, waiting for the handlers to end.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The fetch loop's wait for a push (`BLMOVE`), which a stop cancels.
+        var wait: Task<Bool, any Error>?
+        var handled = 0
+        var drainTimedOut = false
+    }
+
+    private enum Phase { case idle, running, stopping, stopped }
+    private enum SlotAnswer { case free(Int), wait }
+
+    private let state = Mutex(State())
+
+    /// A pool on `channel` (normally its `.server` end: requests come from `/client`,
+    /// replies go to `/server`).
+    ///
+    /// - Parameters:
+    ///   - concurrency: handlers at once, at least 1.
+    ///   - lease: how long a request is a worker's before it is handed back; extend it
+    ///     from a long handler with ``RedisChannelDelivery/extend(by:)``.
+    ///   - maxAttempts: deliveries before a failing request is dead-lettered, at least 1.
+    ///   - drainTimeout: how long a stop waits for handlers in flight.
+    public init(
+        _ channel: RedisChannel, as request: Request.Type = Request.self, concurrency: Int, lease: Duration = .seconds(30),
+        maxAttempts: Int = 3, drainTimeout: Duration = .seconds(10), handler: @escaping Handler
+    ) {
+        self.channel = channel
+        self.concurrency = concurrency
+        self.lease = lease
+        self.maxAttempts = maxAttempts
+        self.drainTimeout = drainTimeout
+        self.handler = handler
+    }
+
+    /// The most handlers that ran at once so far.
+    public var peakConcurrency: Int { state.withLock { $0.peak } }
+    /// Handlers running now.
+    public var handlersRunning: Int { state.withLock { $0.running } }
+    /// Requests whose reply was sent and acked so far.
+    public var handledCount: Int { state.withLock { $0.handled } }
+
+    /// Serves until ``stop()`` or the cancellation of the calling task, then drains (see
+    /// the type's documentation). Throws at once for arguments that cannot work, or when
+    /// the pool already runs or ran.
+    public func run() async throws {
+        guard concurrency >= 1 else { throw RedisChannelError.invalidArgument("concurrency must be at least 1, got \(concurrency)") }
+        guard maxAttempts >= 1 else { throw RedisChannelError.invalidArgument("maxAttempts must be at least 1, got \(maxAttempts)") }
+        guard lease > .zero else { throw RedisChannelError.invalidArgument("a lease must be positive, got \(lease)") }
+        let leasing = try channel.leasing(lease: lease)
+        let started = state.withLock { state in
+            guard case .idle = state.phase else { return false }
+            state.phase = .running
+            return true
+        }
+        guard started else { throw RedisChannelError.invalidArgument("a RedisChannelServer runs once") }
+        await withTaskCancellationHandler {
+            await fetch(leasing)
+        } onCancel: {
+            stop()
+        }
+        await drain(leasing)
+    }
+
+    /// Stops taking requests and lets ``run()`` drain. Idempotent; any thread.
+    public func stop() {
+        let (waiter, wait) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Task<Bool, any Error>?) in
+            switch state.phase {
+            case .idle: state.phase = .stopped
+            case .running: state.phase = .stopping
+            case .stopping, .stopped: break
+            }
+            defer { state.slotWaiter = nil }
+            return (state.slotWaiter, state.wait)
+        }
+        wait?.cancel()
+        waiter?.resume()
+    }
+
+    private var isStopping: Bool {
+        state.withLock { if case .running = $0.phase { false } else { true } }
+    }
+
+    // MARK: Taking requests
+
+    private func fetch(_ leasing: ChannelLeasing) async {
+        var backoff = Duration.milliseconds(50)
+        while true {
+            let free = await freeSlots()
+            guard free > 0 else { return }
+            do {
+                let (leased, nextExpiry) = try await leasing.lease(count: free, lease: lease)
+                backoff = .milliseconds(50)
+                if leased.isEmpty {
+                    let wait = RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: nextExpiry) ?? .milliseconds(1)
+                    try await waitForPush(leasing, wait)
+                    continue
+                }
+                for item in leased where !start(item, leasing) {
+                    // Leased as the pool stopped: straight back to the list.
+                    try? await leasing.release(item.id)
+                }
+            } catch {
+                if isStopping { return }
+                leasing.client.configuration.logger.warning(
+                    "RedisChannelServer: leasing from \(leasing.keys.list) failed, retrying in \(backoff): \(error)")
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(2))
+            }
+        }
+    }
+
+    /// How many handlers may start now, waiting for one to end when none may; 0 once stopping.
+    private func freeSlots() async -> Int {
+        while true {
+            let answer = state.withLock { state -> SlotAnswer in
+                guard case .running = state.phase else { return .free(0) }
+                return state.running < concurrency ? .free(concurrency - state.running) : .wait
+            }
+            switch answer {
+            case .free(let count): return count
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        guard case .running = state.phase, state.running >= concurrency else { return true }
+                        state.slotWaiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Waits for a push to the list (at most `timeout`), in a task a stop cancels.
+    private func waitForPush(_ leasing: ChannelLeasing, _ timeout: Duration) async throws {
+        let task = Task { try await leasing.waitForMessage(timeout: timeout) }
+        let stopping = state.withLock { state -> Bool in
+            guard case .running = state.phase else { return true }
+            state.wait = task
+            return false
+        }
+        if stopping { task.cancel() }
+        defer { state.withLock { $0.wait = nil } }
+        do {
+            _ = try await task.value
+        } catch RedisError.cancelled where isStopping {
+            // The stop's cancellation: the fetch loop ends next.
+        }
+    }
+
+    // MARK: Handling one request
+
+    /// Starts a handler for `item`; `false` when the pool is stopping.
+    private func start(_ item: ChannelLeasing.Leased, _ leasing: ChannelLeasing) -> Bool {
+        let accepted = state.withLock { state -> Bool in
+            guard case .running = state.phase else { return false }
+            state.running += 1
+            state.peak = max(state.peak, state.running)
+            state.held[item.id] = item
+            return true
+        }
+        guard accepted else { return false }
+        // Unstructured: a cancellation of the serving task must not reach the handler,
+        // which drains instead (its own Redis commands would fail if it were cancelled).
+        Task {
+            await handle(item, leasing)
+            finished(item.id)
+        }
+        return true
+    }
+
+    private func handle(_ item: ChannelLeasing.Leased, _ leasing: ChannelLeasing) async {
+        let logger = leasing.client.configuration.logger
+        let delivery: RedisChannelDelivery<Request>
+        do {
+            delivery = try await channel.decodeLeased(Request.self, item, leasing: leasing)
+        } catch {
+            logger.error("RedisChannelServer: a request of \(leasing.keys.list) does not decode; moved to \(leasing.keys.dead): \(error)")
+            return
+        }
+        let reply: Reply
+        do {
+            reply = try await handler(delivery)
+        } catch {
+            await failed(delivery, error, logger: logger)
+            return
+        }
+        // Released by a drain that timed out: another worker answers it.
+        guard state.withLock({ $0.held[item.id] != nil }) else {
+            logger.info("RedisChannelServer: lease \(item.id) finished after the drain timeout released it; its reply is not sent")
+            return
+        }
+        do {
+            try await replyAndAck(reply, delivery, leasing)
+            state.withLock { $0.handled += 1 }
+        } catch RedisChannelError.leaseLost(let id, _) {
+            logger.warning("RedisChannelServer: the reply to lease \(id) was sent after the lease had ended; the request will be handled again")
+        } catch RedisError.connectionLost(_, let reason, .written) {
+            logger.warning("RedisChannelServer: the reply to lease \(delivery.leaseID) may or may not have been sent (\(reason)); not re-sent. Unless its ack went through, the request will be handled again once its lease ends")
+        } catch {
+            logger.warning("RedisChannelServer: the reply to lease \(delivery.leaseID) was not sent (\(error)); the request will be handled again once its lease ends")
+        }
+    }
+
+    /// A failed handler: the request is handed back for another attempt, or given up.
+    private func failed(_ delivery: RedisChannelDelivery<Request>, _ error: any Error, logger: Logger) async {
+        do {
+            if delivery.deliveryCount >= maxAttempts {
+                try await delivery.deadLetter(reason: "\(error)")
+                logger.error("RedisChannelServer: lease \(delivery.leaseID) failed on delivery \(delivery.deliveryCount) of \(maxAttempts); dead-lettered: \(error)")
+            } else {
+                try await delivery.release()
+            }
+        } catch {
+            logger.warning("RedisChannelServer: could not hand back lease \(delivery.leaseID) (\(error)); it comes back when the lease ends")
+        }
+    }
+
+    /// The reply's push and the request's ack, pipelined: one write, one round trip.
+    private func replyAndAck(_ reply: Reply, _ delivery: RedisChannelDelivery<Request>, _ leasing: ChannelLeasing) async throws {
+        guard case .single(let push, _) = try channel.sendRequest(message: reply).commands else {
+            preconditionFailure("a channel send is one command")
+        }
+        let digest = try await ChannelLeaseScripts.ack.loadedSHA(on: leasing.client)
+        var pipeline = RedisPipeline()
+        pipeline.appendCommand { $0 += push }
+        pipeline.send("EVALSHA", digest, 2, leasing.keys.inflight, leasing.keys.leases, delivery.leaseID)
+        pipeline.removes = true
+        let results = try await leasing.client.pipeline(pipeline)
+        _ = try results[0].get()
+        switch results[1] {
+        case .success(let held):
+            if (try? held.asInt()) != 1 { throw RedisChannelError.leaseLost(id: delivery.leaseID, list: leasing.keys.list) }
+        case .failure(.server(let message)) where message.hasPrefix("NOSCRIPT"):
+            // The server lost its script cache (a restart): the ack alone, reloading it.
+            ChannelLeaseScripts.ack.forget()
+            try await delivery.ack()
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    private func finished(_ id: String) {
+        let (slotWaiter, idleWaiters) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+            state.running -= 1
+            state.held[id] = nil
+            let slot = state.slotWaiter
+            state.slotWaiter = nil
+            var idle: [CheckedContinuation<Void, Never>] = []
+            if state.running == 0 { swap(&idle, &state.idleWaiters) }
+            return (slot, idle)
+        }
+        slotWaiter?.resume()
+        for waiter in idleWaiters { waiter.resume() }
+    }
+
+    // MARK: Draining
+
+    private func drain(_ leasing: ChannelLeasing) async {
+        let timer = Task {
+            try await Task.sleep(for: drainTimeout)
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.drainTimedOut = true
+                defer { state.idleWaiters.removeAll() }
+                return state.idleWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        await waitUntilIdle(orDrainTimeout: true)
+        timer.cancel()
+        // Past the timeout: what still runs is handed back now; its handler, when it
+        // returns, finds its lease gone and sends nothing.
+        let unfinished = state.withLock { state in
+            defer { state.held.removeAll() }
+            return Array(state.held.keys)
+        }
+        for id in unfinished { try? await leasing.release(id) }
+        while handlersRunning > 0 { await waitUntilIdle(orDrainTimeout: false) }
+        state.withLock { $0.phase = .stopped }
+    }
+
+    /// Returns when no handler runs (or, when asked, once the drain timeout has passed).
+    private func waitUntilIdle(orDrainTimeout: Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.running == 0 || (orDrainTimeout && state.drainTimedOut) { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+}
+
+extension RedisChannelServer {
+    /// A pool whose handler completes through a callback, for code outside Swift
+    /// concurrency; call `completion` exactly once, from any thread.
+    public convenience init(
+        _ channel: RedisChannel, as request: Request.Type = Request.self, concurrency: Int, lease: Duration = .seconds(30),
+        maxAttempts: Int = 3, drainTimeout: Duration = .seconds(10),
+        callbackHandler: @escaping @Sendable (RedisChannelDelivery<Request>, _ completion: @escaping @Sendable (Result<Reply, any Error>) -> Void) -> Void
+    ) {
+        self.init(channel, as: request, concurrency: concurrency, lease: lease, maxAttempts: maxAttempts, drainTimeout: drainTimeout) { delivery in
+            try await withCheckedThrowingContinuation { continuation in
+                callbackHandler(delivery) { continuation.resume(with: $0) }
+            }
+        }
+    }
+
+    /// Runs the pool in a task of its own and returns at once; `onStopped` is called
+    /// once it has drained after ``stop()`` (or with the error that kept it from starting).
+    public func start(onStopped: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
+        Task {
+            do {
+                try await run()
+                onStopped(nil)
+            } catch {
+                onStopped(error)
+            }
+        }
+    }
+}
+
+extension RedisChannel {
+    /// Serves requests with a pool of at most `concurrency` handlers until the calling
+    /// task is cancelled: ``RedisChannelServer`` with a handler that sees only the request.
+    ///
+    /// ```swift
+    /// let jobs = RedisChannel(6379, "/asyncworker/image-process", peer: .server)
+    /// try await jobs.serve(as: Job.self, concurrency: 8) { job in try await resize(job) }
+    /// ```
+    nonisolated(nonsending) public func serve<Request: Decodable & Sendable, Reply: Encodable & Sendable>(
+        as request: Request.Type = Request.self, concurrency: Int, lease: Duration = .seconds(30), maxAttempts: Int = 3,
+        drainTimeout: Duration = .seconds(10), handler: @escaping @Sendable (Request) async throws -> Reply
+    ) async throws {
+        let server = RedisChannelServer<Request, Reply>(
+            self, concurrency: concurrency, lease: lease, maxAttempts: maxAttempts, drainTimeout: drainTimeout) { delivery in
+            try await handler(delivery.message)
+        }
+        try await server.run()
+    }
+}

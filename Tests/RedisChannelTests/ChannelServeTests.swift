@@ -1,0 +1,160 @@
+import Foundation
+import LocalRedis
+import RESP
+import RedisUtil
+import Synchronization
+import Testing
+
+/// Counts handlers running at once, and the most ever seen.
+private final class Gauge: Sendable {
+    private let state = Mutex((now: 0, peak: 0, total: 0))
+    func enter() { state.withLock { $0.now += 1; $0.total += 1; $0.peak = max($0.peak, $0.now) } }
+    func leave() { state.withLock { $0.now -= 1 } }
+    var peak: Int { state.withLock { $0.peak } }
+    var total: Int { state.withLock { $0.total } }
+}
+
+private struct Failure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The worker pool on a channel (`RedisChannelServer`, `serve`).
+@Suite("Channel serve: bounded concurrency, replies with acks, retries, dead letters, drain", .timeLimit(.minutes(3)))
+struct ChannelServeTests {
+    private let leases = "{/test/jobs/client}/leases"
+
+    /// Runs `server` in a task, `body`, then stops it and waits for the drain.
+    private func serving<Request, Reply>(_ server: RedisChannelServer<Request, Reply>, _ body: () async throws -> Void) async throws {
+        let running = Task { try await server.run() }
+        do {
+            try await body()
+        } catch {
+            server.stop()
+            _ = try? await running.value
+            throw error
+        }
+        server.stop()
+        try await running.value
+    }
+
+    @Test("200 jobs through a pool of 4: every reply once, never more than 4 handlers at once, nothing left in flight")
+    func concurrencyBoundAndReplies() async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let gauge = Gauge()
+            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 4) { delivery in
+                gauge.enter()
+                defer { gauge.leave() }
+                try await Task.sleep(for: .milliseconds(2))
+                return delivery.message
+            }
+            try await serving(server) {
+                try await sender.send(contentsOf: (0..<200).map { LeaseJob(id: $0) })
+                var ids: [Int] = []
+                while ids.count < 200, let reply = try await sender.brecv(as: LeaseJob.self, timeout: .seconds(10)) { ids.append(reply.id) }
+                #expect(ids.sorted() == Array(0..<200))
+            }
+            #expect(gauge.peak == 4, "observed at most \(gauge.peak) at once")
+            #expect(server.peakConcurrency == 4)
+            #expect(server.handledCount == 200)
+            #expect(try await client.send("ZCARD", leases).asInt() == 0)
+            #expect(try await client.send("LLEN", "/test/jobs/server").asInt() == 0)
+        }
+    }
+
+    @Test("a failing handler is retried up to maxAttempts, then its request is dead-lettered with the last error; re-queued, it is served")
+    func poisonToDeadLettersAndBack() async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let attempts = Mutex<[Int]>([])
+            let healed = Atomic<Bool>(false)
+            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 2, maxAttempts: 3) { delivery in
+                attempts.withLock { $0.append(delivery.deliveryCount) }
+                if delivery.message.id == 13 && !healed.load(ordering: .relaxed) { throw Failure(description: "poison \(delivery.deliveryCount)") }
+                return delivery.message
+            }
+            try await serving(server) {
+                try await sender.send(contentsOf: [LeaseJob(id: 13), LeaseJob(id: 1)])
+                #expect(try await sender.brecv(as: LeaseJob.self, timeout: .seconds(10)) == LeaseJob(id: 1))
+                var letters: [RedisChannelDeadLetter] = []
+                for _ in 0..<200 where letters.isEmpty {
+                    letters = try await worker.deadLetters()
+                    if letters.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                let letter = try #require(letters.first)
+                #expect(letters.count == 1)
+                #expect(letter.reason == "poison 3" && letter.deliveries == 3)
+                #expect(try JSONDecoder().decode(LeaseJob.self, from: Data(letter.raw)) == LeaseJob(id: 13))
+                #expect(attempts.withLock { $0.filter { $0 > 0 } }.sorted() == [1, 1, 2, 3])
+                healed.store(true, ordering: .relaxed)
+                #expect(try await worker.requeueDeadLetters(letters) == 1)
+                #expect(try await sender.brecv(as: LeaseJob.self, timeout: .seconds(10)) == LeaseJob(id: 13))
+            }
+            #expect(try await worker.deadLetters().isEmpty)
+        }
+    }
+
+    @Test("an undecodable request goes to the dead letters with its bytes; the pool goes on")
+    func undecodableRequest() async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 2) { $0.message }
+            try await serving(server) {
+                try await client.send("RPUSH", "/test/jobs/client", "{\"id\": \"not a number\"}")
+                try await sender.send(LeaseJob(id: 5))
+                #expect(try await sender.brecv(as: LeaseJob.self, timeout: .seconds(10)) == LeaseJob(id: 5))
+            }
+            let letters = try await worker.deadLetters()
+            #expect(letters.map(\.raw) == [Array("{\"id\": \"not a number\"}".utf8)])
+        }
+    }
+
+    @Test("stop drains: handlers in flight finish and are acked; one past the drain timeout is released for another worker")
+    func stopDrains() async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let started = Mutex(0)
+            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 3, drainTimeout: .milliseconds(500)) { delivery in
+                started.withLock { $0 += 1 }
+                // Job 99 outlasts the drain timeout; the others finish within it.
+                try? await Task.sleep(for: delivery.message.id == 99 ? .seconds(2) : .milliseconds(200))
+                return delivery.message
+            }
+            let running = Task { try await server.run() }
+            try await sender.send(contentsOf: [LeaseJob(id: 1), LeaseJob(id: 2), LeaseJob(id: 99)])
+            while started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            server.stop()
+            try await sender.send(LeaseJob(id: 4))
+            try await running.value
+            var replies: [Int] = []
+            while let reply = try await sender.recv(as: LeaseJob.self) { replies.append(reply.id) }
+            #expect(replies.sorted() == [1, 2], "the two short jobs answered; 99 was released; 4 never taken")
+            // 99 is back at the head, 4 behind it; nothing is leased.
+            let waiting = try await rawList(client, "/test/jobs/client").map { try JSONDecoder().decode(LeaseJob.self, from: Data($0)).id }
+            #expect(waiting == [99, 4])
+            #expect(try await client.send("ZCARD", leases).asInt() == 0)
+        }
+    }
+
+    @Test("cancelling the serving task drains as stop does; serve(…) answers with the handler's reply")
+    func cancellationDrains() async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let started = Atomic<Bool>(false)
+            let serving = Task {
+                try await worker.serve(as: LeaseJob.self, concurrency: 2) { job in
+                    started.store(true, ordering: .relaxed)
+                    try await Task.sleep(for: .milliseconds(300))
+                    return LeaseJob(id: job.id * 10)
+                }
+            }
+            try await sender.send(LeaseJob(id: 4))
+            while !started.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            serving.cancel()
+            try await serving.value
+            // The handler was not cancelled: it finished, and its reply was sent and acked.
+            #expect(try await sender.recv(as: LeaseJob.self) == LeaseJob(id: 40))
+            #expect(try await client.send("ZCARD", leases).asInt() == 0)
+        }
+    }
+}
