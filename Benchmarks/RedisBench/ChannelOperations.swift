@@ -28,6 +28,7 @@ enum ChannelOperations {
             plan(.channelSend, 4, 128, 200_000),
             plan(.channelRecv, 4, 128, 200_000),
             plan(.channelPingpong, 1, 8, 20_000),
+            plan(.channelServe, 1, 8, 20_000),
             plan(.channelPipe, 1, 1, 50_000),
         ]
     }
@@ -78,6 +79,8 @@ enum ChannelOperations {
             ))
         case .channelPingpong:
             return pingPong(plan, requester: client_, responder: server, reactors: group.reactors)
+        case .channelServe:
+            return served(plan, requester: client_, responder: server, reactors: group.reactors)
         case .channelPipe:
             return pipe(plan, producer: server, consumer: client_, reactors: group.reactors)
         default:
@@ -92,21 +95,7 @@ enum ChannelOperations {
     /// Every task prefers a reactor as its executor, as a worker pool on this library
     /// should: a reply then resumes its task on the thread that read it.
     private static func pingPong(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
-        let padding = BenchMessage.padding(size: plan.size)
-        let request = Operation(
-            callback: { index, done in
-                requester.send(BenchMessage.make(seq: index, padding: padding)) { sent in
-                    guard case .success = sent else { return done(Outcome(sent)) }
-                    requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { done(Outcome($0) { $0 != nil }) }
-                }
-            },
-            async: { index in
-                await Outcome {
-                    try await requester.send(BenchMessage.make(seq: index, padding: padding))
-                    return try await requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) != nil
-                }
-            }
-        )
+        let request = requestOperation(plan, requester: requester)
         let responders = plan.consumers
         let lanes = plan.connections * plan.pipeline
         return Runner.Prepared(operation: request, custom: { counters, log in
@@ -129,6 +118,44 @@ enum ChannelOperations {
                 }
                 await stop.cancelWhenRequested(&group)
             }
+        })
+    }
+
+    /// One request of a worker-pool workload: send, then await a reply (any lane's: every
+    /// reply answers one request).
+    private static func requestOperation(_ plan: RunPlan, requester: RedisChannel) -> Operation {
+        let padding = BenchMessage.padding(size: plan.size)
+        return Operation(
+            callback: { index, done in
+                requester.send(BenchMessage.make(seq: index, padding: padding)) { sent in
+                    guard case .success = sent else { return done(Outcome(sent)) }
+                    requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { done(Outcome($0) { $0 != nil }) }
+                }
+            },
+            async: { index in
+                await Outcome {
+                    try await requester.send(BenchMessage.make(seq: index, padding: padding))
+                    return try await requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) != nil
+                }
+            }
+        )
+    }
+
+    /// `channel-pingpong`'s requests, answered by a ``RedisChannelServer`` of
+    /// `--consumers` handlers: each request leased, its reply sent with its ack.
+    private static func served(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
+        let request = requestOperation(plan, requester: requester)
+        let lanes = plan.connections * plan.pipeline
+        let workers = plan.consumers
+        return Runner.Prepared(operation: request, custom: { counters, log in
+            let pool = RedisChannelServer(responder, as: BenchMessage.self, concurrency: workers) { $0.message }
+            let serving = Task { try await pool.run() }
+            switch plan.api {
+            case .async: await Driver.runAsync(lanes: lanes, reactors: reactors, counters: counters, log: log, operation: request)
+            default: await Driver.runCallbacks(lanes: lanes, counters: counters, log: log, operation: request)
+            }
+            pool.stop()
+            _ = try? await serving.value
         })
     }
 

@@ -43,7 +43,7 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Producers for channel-pipe.")
     var producers: Int = 2
 
-    @Option(help: "Consumers for channel-pipe (default: 2); responders for channel-pingpong (default: one per request in flight, up to 64, as a worker pool sized to its load).")
+    @Option(help: "Consumers for channel-pipe (default: 2); responders for channel-pingpong and the serve pool's concurrency for channel-serve (default: one per request in flight, up to 64, as a worker pool sized to its load).")
     var consumers: Int?
 
     @Option(help: "Runs of each workload, each followed by its comparisons; the median round is reported (steadier ratios on a noisy machine).")
@@ -240,7 +240,7 @@ struct RedisBench: AsyncParsableCommand {
             RunPlan(workload: workload, api: api, connections: connections, pipeline: pipeline,
                     messages: self.messages ?? messages, size: size, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
                     warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers,
-                    consumers: consumers ?? (workload == .channelPingpong ? min(connections * pipeline, 64) : 2),
+                    consumers: consumers ?? (workload == .channelPingpong || workload == .channelServe ? min(connections * pipeline, 64) : 2),
                     cancellation: cancellation)
         }
         if !workloads.isEmpty {
@@ -258,7 +258,7 @@ struct RedisBench: AsyncParsableCommand {
 
     func defaultMessages(_ workload: Workload) -> Int {
         switch workload {
-        case .channelPingpong: 40_000
+        case .channelPingpong, .channelServe: 40_000
         default: pipeline == 1 ? 40_000 : 1_000_000
         }
     }

@@ -111,7 +111,9 @@ struct Runner: Sendable {
     /// nothing behind (a channel run can leave hundreds of MB).
     private func cleanUp(_ plan: RunPlan, client: RedisClient) async throws {
         let name = ChannelOperations.channelName(plan.workload)
-        try await client.send("UNLINK", RawOperations.listKey, "\(name)/client", "\(name)/server")
+        // channel-serve's lease state lives beside its request list (README, "Worker pools").
+        let state = ["pending", "inflight", "leases", "redelivered", "dead"].map { "{\(name)/client}/\($0)" }
+        try await client.send(arguments: ["UNLINK", RawOperations.listKey, "\(name)/client", "\(name)/server"] + state)
     }
 
     private func drive(_ plan: RunPlan, lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {

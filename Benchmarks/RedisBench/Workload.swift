@@ -14,6 +14,8 @@ enum Workload: String, CaseIterable, ExpressibleByArgument, Sendable {
     case channelRecv = "channel-recv"
     /// A client peer sends a request and awaits the server peer's reply, as a worker pool does.
     case channelPingpong = "channel-pingpong"
+    /// As `channel-pingpong`, answered by a `RedisChannelServer` pool (leases, acks).
+    case channelServe = "channel-serve"
     /// P producers → one channel → C consumers; latency from a timestamp inside the message.
     case channelPipe = "channel-pipe"
 

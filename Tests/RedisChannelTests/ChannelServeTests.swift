@@ -157,4 +157,54 @@ struct ChannelServeTests {
             #expect(try await client.send("ZCARD", leases).asInt() == 0)
         }
     }
+
+    @Test("a server restart during serve: every request answered, no handler's reply sent twice, nothing left in flight")
+    func serverRestartDuringServe() async throws {
+        // Persistence on, so that the restart keeps the lists (a restart without it loses
+        // everything, which no client can help).
+        let server = try LocalRedisServer(configuration: .init(extraConfig: ["appendonly yes", "appendfsync always"]))
+        defer { server.stop() }
+        var configuration = RedisConfiguration()
+        configuration.backoff = .init(initial: .milliseconds(20), maximum: .milliseconds(200))
+        let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: configuration)
+        let (sender, worker) = channelPair(client)
+        let executions = Mutex<[Int: Int]>([:])
+        let pool = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 4, lease: .seconds(1)) { delivery in
+            try await Task.sleep(for: .milliseconds(2))
+            executions.withLock { $0[delivery.message.id, default: 0] += 1 }
+            return delivery.message
+        }
+        let running = Task { try await pool.run() }
+        let total = 300
+        try await sender.send(contentsOf: (0..<total).map { LeaseJob(id: $0) })
+        var replies: [Int: Int] = [:]
+        var restarted = false
+        let deadline = ContinuousClock.now + .seconds(60)
+        while replies.count < total && ContinuousClock.now < deadline {
+            if !restarted && replies.count >= total / 3 {
+                try server.restart()
+                restarted = true
+            }
+            do {
+                if let reply = try await sender.brecv(as: LeaseJob.self, timeout: .milliseconds(500)) { replies[reply.id, default: 0] += 1 }
+            } catch RedisError.connectionLost, RedisError.connectionFailed {
+                // The restart, seen by the requester: its BLPOP was cut off.
+            }
+        }
+        #expect(restarted)
+        #expect(replies.count == total, "requests never answered: \(Set(0..<total).subtracting(replies.keys).sorted().prefix(20))")
+        // Leases whose ack the restart cut off end and are handled again; wait for them.
+        while try await client.send("ZCARD", leases).asInt() > 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        pool.stop()
+        try await running.value
+        while let reply = try await sender.recv(as: LeaseJob.self) { replies[reply.id, default: 0] += 1 }
+        let ran = executions.withLock { $0 }
+        let resent = replies.filter { id, count in count > (ran[id] ?? 0) }
+        #expect(resent.isEmpty, "more replies than handler runs for \(resent)")
+        #expect(try await client.send("ZCARD", leases).asInt() == 0)
+        #expect(try await client.send("LLEN", "/test/jobs/client").asInt() == 0)
+        await client.close()
+    }
 }
