@@ -11,8 +11,9 @@ enum ChannelLeaseScripts {
     ///
     /// KEYS: list, pending, inflight, leases, redelivered.
     /// ARGV: count, lease (ms), expiry of the keys (ms; 0: none).
-    /// Returns `{next, id1, deliveries1, message1, …}` where `next` is how many ms remain
-    /// until the earliest lease still held ends (-1: none held), for a receiver's wait.
+    /// Returns `{next, id1, deliveries1, message1, …}`; when nothing was leased, `next` is
+    /// how many ms remain until the earliest lease still held ends (-1: none held, or
+    /// something was leased), for a receiver's wait. `LPOP key count`: Redis 6.2+.
     static let lease = RedisScript("""
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -34,34 +35,49 @@ enum ChannelLeaseScripts {
           if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], expiry) end
           redis.call('PEXPIRE', KEYS[5], expiry)
         end
-        local result = {-1}
         local count = tonumber(ARGV[1])
-        local taken = 0
-        while taken < count do
-          local message = redis.call('LPOP', KEYS[2])
-          if not message then message = redis.call('LPOP', KEYS[1]) end
-          if not message then break end
-          local sha = redis.sha1hex(message)
-          local deliveries = 1
-          local before = redis.call('HGET', KEYS[5], sha)
-          if before then
-            deliveries = tonumber(before) + 1
-            redis.call('HDEL', KEYS[5], sha)
+        local messages = redis.call('LPOP', KEYS[2], count) or {}
+        if #messages < count then
+          local more = redis.call('LPOP', KEYS[1], count - #messages)
+          if more then for i = 1, #more do messages[#messages + 1] = more[i] end end
+        end
+        local result = {-1}
+        if #messages > 0 then
+          local counted = redis.call('EXISTS', KEYS[5]) == 1
+          local last = redis.call('HINCRBY', KEYS[3], '#', #messages)
+          local entries, scores = {}, {}
+          local ends = now + tonumber(ARGV[2])
+          for i = 1, #messages do
+            local message = messages[i]
+            local deliveries = 1
+            if counted then
+              local sha = redis.sha1hex(message)
+              local before = redis.call('HGET', KEYS[5], sha)
+              if before then
+                deliveries = tonumber(before) + 1
+                redis.call('HDEL', KEYS[5], sha)
+              end
+            end
+            local id = now .. '-' .. (last - #messages + i)
+            entries[#entries + 1] = id
+            entries[#entries + 1] = deliveries .. ' ' .. message
+            scores[#scores + 1] = ends
+            scores[#scores + 1] = id
+            result[#result + 1] = id
+            result[#result + 1] = deliveries
+            result[#result + 1] = message
           end
-          local id = now .. '-' .. redis.call('HINCRBY', KEYS[3], '#', 1)
-          redis.call('HSET', KEYS[3], id, deliveries .. ' ' .. message)
-          redis.call('ZADD', KEYS[4], now + tonumber(ARGV[2]), id)
-          result[#result + 1] = id
-          result[#result + 1] = deliveries
-          result[#result + 1] = message
-          taken = taken + 1
+          redis.call('HSET', KEYS[3], unpack(entries))
+          redis.call('ZADD', KEYS[4], unpack(scores))
+          if expiry > 0 then
+            redis.call('PEXPIRE', KEYS[3], expiry)
+            redis.call('PEXPIRE', KEYS[4], expiry)
+          end
+        else
+          -- Only an idle receiver uses this: how long until it must reclaim.
+          local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+          if first[2] then result[1] = math.max(0, tonumber(first[2]) - now) end
         end
-        if taken > 0 and expiry > 0 then
-          redis.call('PEXPIRE', KEYS[3], expiry)
-          redis.call('PEXPIRE', KEYS[4], expiry)
-        end
-        local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-        if first[2] then result[1] = math.max(0, tonumber(first[2]) - now) end
         return result
         """)
 

@@ -95,7 +95,8 @@ struct ChannelLeasing: Sendable {
     /// the reply, the only list of what was leased (the leases would end, and the
     /// messages come back, but only after `lease`).
     func lease(count: Int, lease: Duration) async throws -> (leased: [Leased], nextExpiry: Duration?) {
-        let arguments: [any RESPArgument] = [count, Self.milliseconds(lease), expiryMilliseconds]
+        // At most 1,000 a call: the script unpacks its batch into one HSET and one ZADD.
+        let arguments: [any RESPArgument] = [min(count, 1000), Self.milliseconds(lease), expiryMilliseconds]
         let keys = [keys.list, keys.pending, keys.inflight, keys.leases, keys.redelivered]
         let reply = try await Task { [client] in
             try await client.eval(ChannelLeaseScripts.lease, keys: keys, arguments: arguments)

@@ -60,6 +60,8 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         var wait: Task<Bool, any Error>?
         var handled = 0
         var drainTimedOut = false
+        /// Slots taken by leases in flight, not yet handlers.
+        var reserved = 0
     }
 
     private enum Phase { case idle, running, stopping, stopped }
@@ -138,22 +140,33 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     // MARK: Taking requests
 
+    /// Leases what waits, up to the free slots; when nothing waits, waits for pushes. A
+    /// push wakes the wait (`BLMOVE` into `pending`), and its lease runs beside the next
+    /// wait rather than before it: the wait is the one round trip per request on the
+    /// path of a pool that keeps up with its requests.
     private func fetch(_ leasing: ChannelLeasing) async {
         var backoff = Duration.milliseconds(50)
         while true {
-            let free = await freeSlots()
-            guard free > 0 else { return }
+            guard await freeSlots() > 0 else { return }
             do {
-                let (leased, nextExpiry) = try await leasing.lease(count: free, lease: lease)
-                backoff = .milliseconds(50)
-                if leased.isEmpty {
-                    let wait = RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: nextExpiry) ?? .milliseconds(1)
-                    try await waitForPush(leasing, wait)
-                    continue
+                let reserved = reserveFreeSlots()
+                let nextExpiry: Duration?
+                do {
+                    let leased: [ChannelLeasing.Leased]
+                    (leased, nextExpiry) = try await leasing.lease(count: reserved, lease: lease)
+                    await admit(leased, reserved: reserved, leasing)
+                    backoff = .milliseconds(50)
+                    if !leased.isEmpty { continue }
+                } catch {
+                    await admit([], reserved: reserved, leasing)
+                    throw error
                 }
-                for item in leased where !start(item, leasing) {
-                    // Leased as the pool stopped: straight back to the list.
-                    try? await leasing.release(item.id)
+                let wait = RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: nextExpiry) ?? .milliseconds(1)
+                // Pushes while slots are free: each one's lease beside the next wait.
+                while try await waitForPush(leasing, wait) {
+                    let reserved = reserveFreeSlots()
+                    guard reserved > 0 else { break }
+                    Task { await leaseBeside(reserved, leasing) }
                 }
             } catch {
                 if isStopping { return }
@@ -165,19 +178,73 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         }
     }
 
+    /// A lease for slots reserved by the fetch loop, run beside its wait.
+    private func leaseBeside(_ reserved: Int, _ leasing: ChannelLeasing) async {
+        do {
+            let (leased, _) = try await leasing.lease(count: reserved, lease: lease)
+            await admit(leased, reserved: reserved, leasing)
+        } catch {
+            await admit([], reserved: reserved, leasing)
+            if !isStopping {
+                leasing.client.configuration.logger.warning("RedisChannelServer: leasing from \(leasing.keys.list) failed: \(error)")
+            }
+        }
+    }
+
+    /// Takes every free slot for a lease in flight; 0 once stopping.
+    private func reserveFreeSlots() -> Int {
+        state.withLock { state in
+            guard case .running = state.phase else { return 0 }
+            let free = max(0, concurrency - state.running - state.reserved)
+            state.reserved += free
+            return free
+        }
+    }
+
+    /// Starts handlers for what a lease of `reserved` slots took, gives back the slots it
+    /// did not use, and hands back at once what was leased as the pool stopped.
+    private func admit(_ leased: [ChannelLeasing.Leased], reserved: Int, _ leasing: ChannelLeasing) async {
+        let (accepted, rejected, wake) = state.withLock { state in
+            state.reserved -= reserved
+            var accepted: [ChannelLeasing.Leased] = []
+            var rejected: [ChannelLeasing.Leased] = []
+            for item in leased {
+                guard case .running = state.phase else {
+                    rejected.append(item)
+                    continue
+                }
+                state.running += 1
+                state.peak = max(state.peak, state.running)
+                state.held[item.id] = item
+                accepted.append(item)
+            }
+            return (accepted, rejected, takeWaiters(&state))
+        }
+        wake.resume()
+        for item in accepted {
+            // Unstructured: a cancellation of the serving task must not reach the handler,
+            // which drains instead (its own Redis commands would fail if it were cancelled).
+            Task {
+                await handle(item, leasing)
+                finished(item.id)
+            }
+        }
+        for item in rejected { try? await leasing.release(item.id) }
+    }
+
     /// How many handlers may start now, waiting for one to end when none may; 0 once stopping.
     private func freeSlots() async -> Int {
         while true {
             let answer = state.withLock { state -> SlotAnswer in
                 guard case .running = state.phase else { return .free(0) }
-                return state.running < concurrency ? .free(concurrency - state.running) : .wait
+                return state.running + state.reserved < concurrency ? .free(concurrency - state.running - state.reserved) : .wait
             }
             switch answer {
             case .free(let count): return count
             case .wait:
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
-                        guard case .running = state.phase, state.running >= concurrency else { return true }
+                        guard case .running = state.phase, state.running + state.reserved >= concurrency else { return true }
                         state.slotWaiter = continuation
                         return false
                     }
@@ -188,7 +255,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     }
 
     /// Waits for a push to the list (at most `timeout`), in a task a stop cancels.
-    private func waitForPush(_ leasing: ChannelLeasing, _ timeout: Duration) async throws {
+    private func waitForPush(_ leasing: ChannelLeasing, _ timeout: Duration) async throws -> Bool {
         let task = Task { try await leasing.waitForMessage(timeout: timeout) }
         let stopping = state.withLock { state -> Bool in
             guard case .running = state.phase else { return true }
@@ -198,32 +265,14 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         if stopping { task.cancel() }
         defer { state.withLock { $0.wait = nil } }
         do {
-            _ = try await task.value
+            return try await task.value
         } catch RedisError.cancelled where isStopping {
             // The stop's cancellation: the fetch loop ends next.
+            return false
         }
     }
 
     // MARK: Handling one request
-
-    /// Starts a handler for `item`; `false` when the pool is stopping.
-    private func start(_ item: ChannelLeasing.Leased, _ leasing: ChannelLeasing) -> Bool {
-        let accepted = state.withLock { state -> Bool in
-            guard case .running = state.phase else { return false }
-            state.running += 1
-            state.peak = max(state.peak, state.running)
-            state.held[item.id] = item
-            return true
-        }
-        guard accepted else { return false }
-        // Unstructured: a cancellation of the serving task must not reach the handler,
-        // which drains instead (its own Redis commands would fail if it were cancelled).
-        Task {
-            await handle(item, leasing)
-            finished(item.id)
-        }
-        return true
-    }
 
     private func handle(_ item: ChannelLeasing.Leased, _ leasing: ChannelLeasing) async {
         let logger = leasing.client.configuration.logger
@@ -297,17 +346,31 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     }
 
     private func finished(_ id: String) {
-        let (slotWaiter, idleWaiters) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+        let wake = state.withLock { state in
             state.running -= 1
             state.held[id] = nil
-            let slot = state.slotWaiter
-            state.slotWaiter = nil
-            var idle: [CheckedContinuation<Void, Never>] = []
-            if state.running == 0 { swap(&idle, &state.idleWaiters) }
-            return (slot, idle)
+            return takeWaiters(&state)
         }
-        slotWaiter?.resume()
-        for waiter in idleWaiters { waiter.resume() }
+        wake.resume()
+    }
+
+    /// The waiters a change of the counts may release: the fetch loop (a slot may be
+    /// free) and, once nothing runs or is being leased, the drain.
+    private func takeWaiters(_ state: inout State) -> Wake {
+        var wake = Wake(slot: state.slotWaiter)
+        state.slotWaiter = nil
+        if state.running == 0 && state.reserved == 0 { swap(&wake.idle, &state.idleWaiters) }
+        return wake
+    }
+
+    private struct Wake {
+        var slot: CheckedContinuation<Void, Never>?
+        var idle: [CheckedContinuation<Void, Never>] = []
+
+        func resume() {
+            slot?.resume()
+            for waiter in idle { waiter.resume() }
+        }
     }
 
     // MARK: Draining
@@ -331,7 +394,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
             return Array(state.held.keys)
         }
         for id in unfinished { try? await leasing.release(id) }
-        while handlersRunning > 0 { await waitUntilIdle(orDrainTimeout: false) }
+        while state.withLock({ $0.running + $0.reserved }) > 0 { await waitUntilIdle(orDrainTimeout: false) }
         state.withLock { $0.phase = .stopped }
     }
 
@@ -339,7 +402,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     private func waitUntilIdle(orDrainTimeout: Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                if state.running == 0 || (orDrainTimeout && state.drainTimedOut) { return true }
+                if (state.running == 0 && state.reserved == 0) || (orDrainTimeout && state.drainTimedOut) { return true }
                 state.idleWaiters.append(continuation)
                 return false
             }
