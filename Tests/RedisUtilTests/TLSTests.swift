@@ -214,15 +214,21 @@ struct TLSTests {
     func timeoutsAndCancellation() async throws {
         try await withTLSServer { server, files async throws in
             try await withClient(server, configuration: .init(commandTimeout: .milliseconds(200), tls: trusting(files))) { client async throws in
-                try await client.ping()
-                try server.pause()
-                await #expect(throws: RedisError.timeout(command: "PING", after: .milliseconds(200))) { try await client.ping() }
-                let cancelled = Task { try await client.send("GET", "x") }
-                try await Task.sleep(for: .milliseconds(20))
-                cancelled.cancel()
-                await #expect(throws: RedisError.cancelled) { try await cancelled.value }
-                try server.resume()
-                try await client.ping()
+                // The cancellation on a client of its own, with the default command timeout:
+                // on a loaded machine a 200 ms timeout could beat the cancel (CI saw it).
+                try await withClient(server, configuration: .init(tls: trusting(files))) { patient async throws in
+                    try await client.ping()
+                    try await patient.ping()
+                    try server.pause()
+                    await #expect(throws: RedisError.timeout(command: "PING", after: .milliseconds(200))) { try await client.ping() }
+                    let cancelled = Task { try await patient.send("GET", "x") }
+                    try await Task.sleep(for: .milliseconds(20))
+                    cancelled.cancel()
+                    await #expect(throws: RedisError.cancelled) { try await cancelled.value }
+                    try server.resume()
+                    try await client.ping()
+                    try await patient.ping()
+                }
             }
         }
     }
