@@ -110,10 +110,7 @@ enum ChannelOperations {
                     }
                 }
                 group.addTask {
-                    switch plan.api {
-                    case .async: await Driver.runAsync(lanes: lanes, reactors: reactors, counters: counters, log: log, operation: request)
-                    default: await Driver.runCallbacks(lanes: lanes, counters: counters, log: log, operation: request)
-                    }
+                    await Driver.run(plan.api, lanes: lanes, reactors: reactors, counters: counters, log: log, operation: request)
                     stop.request()
                 }
                 await stop.cancelWhenRequested(&group)
@@ -150,10 +147,7 @@ enum ChannelOperations {
         return Runner.Prepared(operation: request, custom: { counters, log in
             let pool = RedisChannelServer(responder, as: BenchMessage.self, concurrency: workers) { $0.message }
             let serving = Task { try await pool.run() }
-            switch plan.api {
-            case .async: await Driver.runAsync(lanes: lanes, reactors: reactors, counters: counters, log: log, operation: request)
-            default: await Driver.runCallbacks(lanes: lanes, counters: counters, log: log, operation: request)
-            }
+            await Driver.run(plan.api, lanes: lanes, reactors: reactors, counters: counters, log: log, operation: request)
             pool.stop()
             _ = try? await serving.value
         })

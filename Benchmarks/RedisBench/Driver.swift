@@ -107,6 +107,15 @@ final class RunCounters: Sendable {
 /// Keeps `lanes` operations in flight (connections × pipeline depth): each lane issues
 /// its next operation when the previous one completes, as redis-benchmark's `-P` does.
 enum Driver {
+    /// Drives `operation` through `api`'s facade (`.both` is split into runs before here;
+    /// it drives callbacks, as the first of the two).
+    static func run(_ api: API, lanes: Int, reactors: [Reactor], counters: RunCounters, log: LatencyLog, operation: Operation) async {
+        switch api {
+        case .callback, .both: await runCallbacks(lanes: lanes, counters: counters, log: log, operation: operation)
+        case .async: await runAsync(lanes: lanes, reactors: reactors, counters: counters, log: log, operation: operation)
+        }
+    }
+
     static func runCallbacks(lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
             let remaining = Atomic<Int>(lanes)

@@ -117,10 +117,7 @@ struct Runner: Sendable {
     }
 
     private func drive(_ plan: RunPlan, lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
-        switch plan.api {
-        case .callback, .both: await Driver.runCallbacks(lanes: lanes, counters: counters, log: log, operation: operation)
-        case .async: await Driver.runAsync(lanes: lanes, reactors: group.reactors, counters: counters, log: log, operation: operation)
-        }
+        await Driver.run(plan.api, lanes: lanes, reactors: group.reactors, counters: counters, log: log, operation: operation)
     }
 
     /// How a workload is run: a plain operation driven by lanes, or its own driver.

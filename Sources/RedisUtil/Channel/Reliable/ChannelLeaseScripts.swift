@@ -124,14 +124,12 @@ enum ChannelLeaseScripts {
         """)
 
     /// Ends a lease by moving its message to the dead letters (as the JSON entry built by
-    /// the caller). KEYS: inflight, leases, dead. ARGV: lease id (empty: a message held by
-    /// no lease), entry, expiry (ms; 0: none). Returns 1, or 0 when the lease was no longer held.
+    /// the caller). KEYS: inflight, leases, dead. ARGV: lease id, entry, expiry (ms; 0:
+    /// none). Returns 1, or 0 when the lease was no longer held.
     static let deadLetter = RedisScript("""
-        if ARGV[1] ~= '' then
-          local held = redis.call('HDEL', KEYS[1], ARGV[1])
-          redis.call('ZREM', KEYS[2], ARGV[1])
-          if held == 0 then return 0 end
-        end
+        local held = redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        if held == 0 then return 0 end
         redis.call('RPUSH', KEYS[3], ARGV[2])
         local expiry = tonumber(ARGV[3])
         if expiry > 0 then redis.call('PEXPIRE', KEYS[3], expiry) end

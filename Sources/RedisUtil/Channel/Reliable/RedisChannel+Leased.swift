@@ -88,7 +88,8 @@ extension RedisChannel {
     @discardableResult
     nonisolated(nonsending) public func requeueDeadLetters(_ letters: [RedisChannelDeadLetter]) async throws -> Int {
         guard !letters.isEmpty else { return 0 }
-        let leasing = try leasing(lease: .seconds(1))
+        let client = try checkedClient()
+        let keys = ChannelLeaseKeys(list: receiveKey)
         var arguments: [any RESPArgument] = []
         arguments.reserveCapacity(letters.count * 2 + 1)
         for letter in letters {
@@ -96,7 +97,6 @@ extension RedisChannel {
             arguments.append(letter.raw)
         }
         arguments.append(timeout.map { ChannelLeasing.milliseconds($0) } ?? 0)
-        let keys = leasing.keys
-        return try await leasing.client.eval(ChannelLeaseScripts.requeue, keys: [keys.dead, keys.list, keys.redelivered], arguments: arguments).asInt()
+        return try await client.eval(ChannelLeaseScripts.requeue, keys: [keys.dead, keys.list, keys.redelivered], arguments: arguments).asInt()
     }
 }

@@ -143,7 +143,7 @@ struct ChannelLeasing: Sendable {
         if held == 0 { throw RedisChannelError.leaseLost(id: id, list: keys.list) }
     }
 
-    /// Dead-letters the message of lease `id` (or, with `id` empty, a message no lease holds).
+    /// Dead-letters the message of lease `id`.
     func deadLetter(_ id: String, raw: [UInt8], reason: String, deliveries: Int) async throws {
         let entry = DeadLetterEntry.encode(raw: raw, reason: reason, deliveries: deliveries)
         let held = try await client.eval(

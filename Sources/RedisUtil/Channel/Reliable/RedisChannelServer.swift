@@ -62,10 +62,12 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         var drainTimedOut = false
         /// Slots taken by leases in flight, not yet handlers.
         var reserved = 0
+
+        /// Slots in use: handlers running and leases in flight.
+        var busy: Int { running + reserved }
     }
 
     private enum Phase { case idle, running, stopping, stopped }
-    private enum SlotAnswer { case free(Int), wait }
 
     private let state = Mutex(State())
 
@@ -147,26 +149,24 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     private func fetch(_ leasing: ChannelLeasing) async {
         var backoff = Duration.milliseconds(50)
         while true {
-            guard await freeSlots() > 0 else { return }
+            let reserved = await reserveSlots()
+            guard reserved > 0 else { return }
             do {
-                let reserved = reserveFreeSlots()
-                let nextExpiry: Duration?
-                do {
-                    let leased: [ChannelLeasing.Leased]
-                    (leased, nextExpiry) = try await leasing.lease(count: reserved, lease: lease)
-                    await admit(leased, reserved: reserved, leasing)
-                    backoff = .milliseconds(50)
-                    if !leased.isEmpty { continue }
-                } catch {
-                    await admit([], reserved: reserved, leasing)
-                    throw error
-                }
+                let (taken, nextExpiry) = try await leaseAndAdmit(reserved, leasing)
+                backoff = .milliseconds(50)
+                if taken > 0 { continue }
                 let wait = RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: nextExpiry) ?? .milliseconds(1)
                 // Pushes while slots are free: each one's lease beside the next wait.
                 while try await waitForPush(leasing, wait) {
                     let reserved = reserveFreeSlots()
                     guard reserved > 0 else { break }
-                    Task { await leaseBeside(reserved, leasing) }
+                    Task {
+                        do {
+                            _ = try await leaseAndAdmit(reserved, leasing)
+                        } catch where !isStopping {
+                            leasing.client.configuration.logger.warning("RedisChannelServer: leasing from \(leasing.keys.list) failed: \(error)")
+                        }
+                    }
                 }
             } catch {
                 if isStopping { return }
@@ -178,16 +178,17 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         }
     }
 
-    /// A lease for slots reserved by the fetch loop, run beside its wait.
-    private func leaseBeside(_ reserved: Int, _ leasing: ChannelLeasing) async {
+    /// Leases into `reserved` slots and starts handlers for what it took; the slots are
+    /// given back whatever happens. Returns how many it took and, when none, how long
+    /// until the earliest lease held ends.
+    private func leaseAndAdmit(_ reserved: Int, _ leasing: ChannelLeasing) async throws -> (taken: Int, nextExpiry: Duration?) {
         do {
-            let (leased, _) = try await leasing.lease(count: reserved, lease: lease)
+            let (leased, nextExpiry) = try await leasing.lease(count: reserved, lease: lease)
             await admit(leased, reserved: reserved, leasing)
+            return (leased.count, nextExpiry)
         } catch {
             await admit([], reserved: reserved, leasing)
-            if !isStopping {
-                leasing.client.configuration.logger.warning("RedisChannelServer: leasing from \(leasing.keys.list) failed: \(error)")
-            }
+            throw error
         }
     }
 
@@ -195,7 +196,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     private func reserveFreeSlots() -> Int {
         state.withLock { state in
             guard case .running = state.phase else { return 0 }
-            let free = max(0, concurrency - state.running - state.reserved)
+            let free = max(0, concurrency - state.busy)
             state.reserved += free
             return free
         }
@@ -232,24 +233,19 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         for item in rejected { try? await leasing.release(item.id) }
     }
 
-    /// How many handlers may start now, waiting for one to end when none may; 0 once stopping.
-    private func freeSlots() async -> Int {
+    /// Takes every free slot for a lease, waiting for a handler to end when none is
+    /// free; 0 once stopping.
+    private func reserveSlots() async -> Int {
         while true {
-            let answer = state.withLock { state -> SlotAnswer in
-                guard case .running = state.phase else { return .free(0) }
-                return state.running + state.reserved < concurrency ? .free(concurrency - state.running - state.reserved) : .wait
-            }
-            switch answer {
-            case .free(let count): return count
-            case .wait:
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = state.withLock { state -> Bool in
-                        guard case .running = state.phase, state.running + state.reserved >= concurrency else { return true }
-                        state.slotWaiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
+            let reserved = reserveFreeSlots()
+            if reserved > 0 || isStopping { return reserved }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    guard case .running = state.phase, state.busy >= concurrency else { return true }
+                    state.slotWaiter = continuation
+                    return false
                 }
+                if resumeNow { continuation.resume() }
             }
         }
     }
@@ -359,7 +355,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     private func takeWaiters(_ state: inout State) -> Wake {
         var wake = Wake(slot: state.slotWaiter)
         state.slotWaiter = nil
-        if state.running == 0 && state.reserved == 0 { swap(&wake.idle, &state.idleWaiters) }
+        if state.busy == 0 { swap(&wake.idle, &state.idleWaiters) }
         return wake
     }
 
@@ -394,7 +390,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
             return Array(state.held.keys)
         }
         for id in unfinished { try? await leasing.release(id) }
-        while state.withLock({ $0.running + $0.reserved }) > 0 { await waitUntilIdle(orDrainTimeout: false) }
+        while state.withLock({ $0.busy }) > 0 { await waitUntilIdle(orDrainTimeout: false) }
         state.withLock { $0.phase = .stopped }
     }
 
@@ -402,7 +398,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     private func waitUntilIdle(orDrainTimeout: Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                if (state.running == 0 && state.reserved == 0) || (orDrainTimeout && state.drainTimedOut) { return true }
+                if state.busy == 0 || (orDrainTimeout && state.drainTimedOut) { return true }
                 state.idleWaiters.append(continuation)
                 return false
             }
