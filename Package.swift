@@ -78,7 +78,9 @@ let package = Package(
         .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport", "DescriptorLimitProbe"]),
         // Pure logic of RedisUtil: no server, no sockets, no wall clock (microseconds each).
         .testTarget(name: "RedisUtilUnitTests", dependencies: ["RedisUtil", "TestSupport"]),
-        .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport"]),
+        // One worker process of a channel pool, killed with SIGKILL by RedisChannelTests.
+        .executableTarget(name: "ChannelWorkerProbe", dependencies: ["RedisUtil"], path: "Tests/ChannelWorkerProbe"),
+        .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport", "ChannelWorkerProbe"]),
         // Runs the built redis-bench as a subprocess; the dependency on the executable
         // target makes `swift build --build-tests` build the binary next to the test bundle.
         .testTarget(name: "RedisBenchTests", dependencies: ["RedisBench", "RedisUtil", "RESP", "LocalRedis", "TestSupport"]),

@@ -196,4 +196,33 @@ struct PythonInteropTests {
             #expect(try await waiting == "遅い 🐢")
         }
     }
+
+    @Test("a Python client sends 1,000 requests and reads 1,000 replies from a Swift serve pool of 8")
+    func pythonClientOfASwiftServePool() async throws {
+        try await withRedis { server, client in
+            let name = "/interop/pool"
+            let worker = RedisChannel(client: client, name, peer: .server)
+            let pool = RedisChannelServer(worker, as: JSONValue.self, concurrency: 8) { delivery -> JSONValue in
+                // Long enough that requests pile up and the pool runs all eight.
+                try await Task.sleep(for: .milliseconds(2))
+                return ["id": delivery.message["id"] ?? nil, "echo": delivery.message["text"] ?? nil]
+            }
+            let running = Task { try await pool.run() }
+            let requests: [JSONValue] = (0..<1000).map { ["id": .number(Double($0)), "text": .string("图片 \($0) ünï 😀")] }
+            let replies = try await PythonPeer.call(port: server.port, channel: name, peer: "client", op: "exchange", args: [.array(requests)])
+            pool.stop()
+            try await running.value
+
+            let answered = try #require(replies.arrayValue)
+            #expect(answered.count == 1000)
+            let byID = Dictionary(answered.map { ($0["id"]?.intValue ?? -1, $0) }, uniquingKeysWith: { first, _ in first })
+            #expect(byID.keys.sorted() == Array(0..<1000), "every request answered once")
+            #expect(byID.allSatisfy { $0.value["echo"] == .string("图片 \($0.key) ünï 😀") })
+            #expect(pool.handledCount == 1000)
+            #expect((2...8).contains(pool.peakConcurrency), "peak \(pool.peakConcurrency)")
+            #expect(try await client.send("ZCARD", "{\(name)/client}/leases").asInt() == 0)
+            #expect(try await client.send("LLEN", name + "/client").asInt() == 0)
+            #expect(try await client.send("LLEN", name + "/server").asInt() == 0)
+        }
+    }
 }

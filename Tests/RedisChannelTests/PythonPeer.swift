@@ -51,7 +51,8 @@ enum PythonPeer {
     }
 
     /// Runs `op` on a Python `RedisChannel` and returns its result, read back as JSON.
-    /// `args` are passed to the method; for `send_many` it is the list of messages.
+    /// `args` are passed to the method; for `send_many` it is the list of messages, for
+    /// `exchange` the requests to send before reading as many replies (10 s each at most).
     static func call(
         port: Int, channel: String, peer: String, timeout: Int? = nil, op: String, args: [JSONValue] = []
     ) async throws -> JSONValue {
@@ -79,6 +80,16 @@ if op == "send_many":
     for m in args[0]:
         ch.send_msg(m)
     result = None
+elif op == "exchange":
+    # A client of a pool: sends every request, then reads as many replies.
+    for m in args[0]:
+        ch.send_msg(m)
+    result = []
+    while len(result) < len(args[0]):
+        reply = ch.brecv_msg(timeout=10)
+        if reply is None:
+            break
+        result.append(reply)
 elif op == "dumps":
     result = [json.dumps(m, ensure_ascii=False) for m in args[0]]
 else:
