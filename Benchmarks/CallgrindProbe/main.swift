@@ -9,7 +9,10 @@ import Synchronization
 // into `dispatchMain` (as an async `main` does) while another thread starts.
 //
 // Usage: callgrind-probe PORT|URL OPERATION COUNT   (a URL such as rediss://…?cacert=… for TLS)
-//   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback
+//   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback,
+//   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
+//   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
+//   responders do: a blocking receive, then a send)
 // Four connections, 128 operations in flight on each, 64-byte payloads: the
 // `make bench` deep-pipeline row.
 
@@ -64,6 +67,10 @@ final class Window: Sendable {
     }
 }
 
+/// Requests answered so far, and the signal that all have been (channel-serve, channel-respond).
+let answered = Atomic<Int>(0)
+let allAnswered = DispatchSemaphore(value: 0)
+
 // Start from empty lists, before anything else is sent.
 let cleared = DispatchSemaphore(value: 0)
 client.send("DEL", "callgrind-probe", "/callgrind-probe/client", "/callgrind-probe/server") { _ in cleared.signal() }
@@ -86,6 +93,40 @@ case "channel-recv-callback":
     Window(count, operation) { window in
         channel.recv(as: Message.self) { result in window.finished(result.map { $0! }) }
     }.begin(inFlight: inFlight)
+case "channel-serve", "channel-respond":
+    // The requests wait in the list first; what is counted is answering them.
+    let json = String(decoding: try JSONEncoderForProbe.encode(Message(t: 1_733_000_000_000, seq: 42, data: payload)), as: UTF8.self)
+    let batches = (count + 255) / 256
+    Window(batches, operation) { window in
+        client.send(arguments: ["RPUSH", "/callgrind-probe/client"] + Array(repeating: json, count: 256)) { window.finished($0) }
+    }.begin(inFlight: 8)
+    let worker = RedisChannel(client: client, "/callgrind-probe", peer: .server)
+    if operation == "channel-serve" {
+        let pool = RedisChannelServer(worker, as: Message.self, concurrency: 8) { delivery in
+            if answered.wrappingAdd(1, ordering: .relaxed).newValue == count { allAnswered.signal() }
+            return delivery.message
+        }
+        pool.start { error in if let error { fatalError("serve failed: \(error)") } }
+        allAnswered.wait()
+        pool.stop()
+    } else {
+        Task.detached {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        while answered.wrappingAdd(1, ordering: .relaxed).oldValue < count {
+                            do {
+                                guard let message = try await worker.brecv(as: Message.self, timeout: .seconds(5)) else { fatalError("no request") }
+                                try await worker.send(message)
+                            } catch { fatalError("respond failed: \(error)") }
+                        }
+                    }
+                }
+            }
+            allAnswered.signal()
+        }
+        allAnswered.wait()
+    }
 case "rpush-async":
     let done = DispatchSemaphore(value: 0)
     Task.detached {

@@ -1,4 +1,5 @@
 import Logging
+import Reactor
 import RESP
 import Synchronization
 
@@ -56,8 +57,13 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         var slotWaiter: CheckedContinuation<Void, Never>?
         /// `run()`, waiting for the handlers to end.
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        /// The fetch loop's wait for a push (`BLMOVE`), which a stop cancels.
-        var wait: Task<Bool, any Error>?
+        /// The server's id of the connection that waits for pushes while it waits, for
+        /// the stop's `CLIENT UNBLOCK`.
+        var waitingClientID: Int?
+        /// The client to send that unblock with.
+        var unblockVia: RedisClient?
+        /// A stop has sent an unblock: the waiting connection is closed after the loop.
+        var unblockSent = false
         var handled = 0
         var drainTimedOut = false
         /// Slots taken by leases in flight, not yet handlers.
@@ -123,17 +129,29 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Stops taking requests and lets ``run()`` drain. Idempotent; any thread.
     public func stop() {
-        let (waiter, wait) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Task<Bool, any Error>?) in
+        let (waiter, waiting, client) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int?, RedisClient?) in
             switch state.phase {
             case .idle: state.phase = .stopped
             case .running: state.phase = .stopping
             case .stopping, .stopped: break
             }
+            if state.waitingClientID != nil { state.unblockSent = true }
             defer { state.slotWaiter = nil }
-            return (state.slotWaiter, state.wait)
+            return (state.slotWaiter, state.waitingClientID, state.unblockVia)
         }
-        wait?.cancel()
         waiter?.resume()
+        if let waiting, let client { unblock(waiting, with: client) }
+    }
+
+    /// Ends the fetch loop's wait: `CLIENT UNBLOCK` until it hits, or until the wait
+    /// ended by itself (the unblock can arrive before the server has blocked the wait).
+    private func unblock(_ clientID: Int, with client: RedisClient) {
+        Task {
+            while state.withLock({ $0.waitingClientID == clientID }) {
+                if (try? await client.send("CLIENT", "UNBLOCK", clientID, "ERROR").int) == 1 { return }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
     }
 
     private var isStopping: Bool {
@@ -142,53 +160,65 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     // MARK: Taking requests
 
-    /// Leases what waits, up to the free slots; when nothing waits, waits for pushes. A
-    /// push wakes the wait (`BLMOVE` into `pending`), and its lease runs beside the next
-    /// wait rather than before it: the wait is the one round trip per request on the
-    /// path of a pool that keeps up with its requests.
+    /// Waits for pushes and leases them, up to the free slots, in one round trip each
+    /// (``ChannelLeaseWaiter``); when all slots are busy, waits for a handler to end.
+    /// A failure (a server restart) costs the waiting connection and a backoff of 50 ms
+    /// doubling to 2 s, then the loop goes on with a fresh one.
     private func fetch(_ leasing: ChannelLeasing) async {
         var backoff = Duration.milliseconds(50)
-        while true {
-            let reserved = await reserveSlots()
-            guard reserved > 0 else { return }
+        while !isStopping {
+            let failure: any Error
             do {
-                let (taken, nextExpiry) = try await leaseAndAdmit(reserved, leasing)
-                backoff = .milliseconds(50)
-                if taken > 0 { continue }
-                let wait = RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: nextExpiry) ?? .milliseconds(1)
-                // Pushes while slots are free: each one's lease beside the next wait.
-                while try await waitForPush(leasing, wait) {
-                    let reserved = reserveFreeSlots()
-                    guard reserved > 0 else { break }
-                    Task {
-                        do {
-                            _ = try await leaseAndAdmit(reserved, leasing)
-                        } catch where !isStopping {
-                            leasing.client.configuration.logger.warning("RedisChannelServer: leasing from \(leasing.keys.list) failed: \(error)")
-                        }
-                    }
+                let waiter = try await ChannelLeaseWaiter(leasing)
+                // On the reactor that reads the waiter's replies: they resume this loop,
+                // and the handlers it starts, without a hop to another thread.
+                let outcome = await withTaskExecutorPreference(waiter.reactor) {
+                    await fetch(with: waiter, leasing) { backoff = .milliseconds(50) }
                 }
+                waiter.end(unblockSent: outcome != nil || state.withLock { $0.unblockSent })
+                guard let outcome else { return }
+                failure = outcome
             } catch {
-                if isStopping { return }
-                leasing.client.configuration.logger.warning(
-                    "RedisChannelServer: leasing from \(leasing.keys.list) failed, retrying in \(backoff): \(error)")
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(2))
+                failure = error
             }
+            if isStopping { return }
+            leasing.client.configuration.logger.warning(
+                "RedisChannelServer: leasing from \(leasing.keys.list) failed, retrying in \(backoff): \(failure)")
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(2))
         }
     }
 
-    /// Leases into `reserved` slots and starts handlers for what it took; the slots are
-    /// given back whatever happens. Returns how many it took and, when none, how long
-    /// until the earliest lease held ends.
-    private func leaseAndAdmit(_ reserved: Int, _ leasing: ChannelLeasing) async throws -> (taken: Int, nextExpiry: Duration?) {
-        do {
-            let (leased, nextExpiry) = try await leasing.lease(count: reserved, lease: lease)
-            await admit(leased, reserved: reserved, leasing)
-            return (leased.count, nextExpiry)
-        } catch {
-            await admit([], reserved: reserved, leasing)
-            throw error
+    /// The loop of ``fetch(_:)`` on one waiting connection, until the stop (`nil`) or a
+    /// failure (returned).
+    private func fetch(with waiter: ChannelLeaseWaiter, _ leasing: ChannelLeasing, succeeded: () -> Void) async -> (any Error)? {
+        var wait = lease
+        while true {
+            let reserved = await reserveSlots()
+            guard reserved > 0 else { return nil }
+            let waiting = state.withLock { state -> Bool in
+                guard case .running = state.phase else { return false }
+                state.waitingClientID = waiter.clientID
+                state.unblockVia = leasing.client
+                return true
+            }
+            guard waiting else {
+                await admit([], reserved: reserved, leasing)
+                return nil
+            }
+            let result: (leased: [ChannelLeasing.Leased], nextExpiry: Duration?)
+            do {
+                result = try await waiter.waitAndLease(count: reserved, for: lease, wait: wait)
+                state.withLock { $0.waitingClientID = nil }
+            } catch {
+                state.withLock { $0.waitingClientID = nil }
+                await admit([], reserved: reserved, leasing)
+                return isStopping ? nil : error
+            }
+            await admit(result.leased, reserved: reserved, leasing)
+            succeeded()
+            // Nothing came: wait no longer than until the earliest lease held ends.
+            wait = result.leased.isEmpty ? RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: result.nextExpiry) ?? lease : lease
         }
     }
 
@@ -225,7 +255,8 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         for item in accepted {
             // Unstructured: a cancellation of the serving task must not reach the handler,
             // which drains instead (its own Redis commands would fail if it were cancelled).
-            Task {
+            // On a reactor: the replies to its commands resume it where they are read.
+            Task(executorPreference: Reactor.current ?? leasing.client.group.next()) { [self] in
                 await handle(item, leasing)
                 finished(item.id)
             }
@@ -247,24 +278,6 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
                 }
                 if resumeNow { continuation.resume() }
             }
-        }
-    }
-
-    /// Waits for a push to the list (at most `timeout`), in a task a stop cancels.
-    private func waitForPush(_ leasing: ChannelLeasing, _ timeout: Duration) async throws -> Bool {
-        let task = Task { try await leasing.waitForMessage(timeout: timeout) }
-        let stopping = state.withLock { state -> Bool in
-            guard case .running = state.phase else { return true }
-            state.wait = task
-            return false
-        }
-        if stopping { task.cancel() }
-        defer { state.withLock { $0.wait = nil } }
-        do {
-            return try await task.value
-        } catch RedisError.cancelled where isStopping {
-            // The stop's cancellation: the fetch loop ends next.
-            return false
         }
     }
 
