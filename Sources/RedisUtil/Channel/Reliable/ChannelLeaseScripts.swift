@@ -81,18 +81,6 @@ enum ChannelLeaseScripts {
         return result
         """)
 
-    /// Ends leases whose work is done. KEYS: inflight, leases. ARGV: lease ids.
-    /// Returns how many of them were still held (a lease that expired and was handed
-    /// back is not: its message will be delivered again).
-    static let ack = RedisScript("""
-        local held = 0
-        for i = 1, #ARGV do
-          held = held + redis.call('HDEL', KEYS[1], ARGV[i])
-          redis.call('ZREM', KEYS[2], ARGV[i])
-        end
-        return held
-        """)
-
     /// Hands a leased message back to the head of the list at once.
     /// KEYS: list, inflight, leases, redelivered. ARGV: lease id, expiry (ms; 0: none).
     /// Returns 1, or 0 when the lease was no longer held.

@@ -139,7 +139,24 @@ struct ChannelLeasing: Sendable {
     }
 
     func ack(_ ids: [String]) async throws {
-        let held = try await client.eval(ChannelLeaseScripts.ack, keys: [keys.inflight, keys.leases], arguments: ids).asInt()
+        var pipeline = RedisPipeline()
+        appendAck(ids, to: &pipeline)
+        try checkAck(ids, try await client.pipeline(pipeline)[...])
+    }
+
+    /// An ack, as two plain commands (no script): `HDEL` of the in-flight entries, whose
+    /// count says which leases were still held, then `ZREM` of their ends. Not atomic,
+    /// and need not be: a lease script reclaiming between the two finds the entry gone
+    /// and only drops the end, as the `ZREM` would.
+    func appendAck(_ ids: [String], to pipeline: inout RedisPipeline) {
+        pipeline.send(arguments: ["HDEL", keys.inflight] + ids)
+        pipeline.send(arguments: ["ZREM", keys.leases] + ids)
+    }
+
+    /// Reads the replies of ``appendAck(_:to:)``: throws when a lease had ended.
+    func checkAck(_ ids: [String], _ replies: ArraySlice<Result<RESPValue, RedisError>>) throws {
+        let held = try replies[replies.startIndex].get().asInt()
+        _ = try replies[replies.startIndex + 1].get()
         if held < ids.count { throw RedisChannelError.leaseLost(id: ids.count == 1 ? ids[0] : "\(ids.count - held) of \(ids.count)", list: keys.list) }
     }
 

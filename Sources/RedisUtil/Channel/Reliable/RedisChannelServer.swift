@@ -330,28 +330,20 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         }
     }
 
-    /// The reply's push and the request's ack, pipelined: one write, one round trip.
+    /// The reply's push and the request's ack, pipelined: one write, one round trip, no
+    /// script. The push goes first: were the ack first and the worker to die after it,
+    /// the request would be done with no reply ever sent.
     private func replyAndAck(_ reply: Reply, _ delivery: RedisChannelDelivery<Request>, _ leasing: ChannelLeasing) async throws {
         guard case .single(let push, _) = try channel.sendRequest(message: reply).commands else {
             preconditionFailure("a channel send is one command")
         }
-        let digest = try await ChannelLeaseScripts.ack.loadedSHA(on: leasing.client)
         var pipeline = RedisPipeline()
         pipeline.appendCommand { $0 += push }
-        pipeline.send("EVALSHA", digest, 2, leasing.keys.inflight, leasing.keys.leases, delivery.leaseID)
+        leasing.appendAck([delivery.leaseID], to: &pipeline)
         pipeline.removes = true
         let results = try await leasing.client.pipeline(pipeline)
         _ = try results[0].get()
-        switch results[1] {
-        case .success(let held):
-            if (try? held.asInt()) != 1 { throw RedisChannelError.leaseLost(id: delivery.leaseID, list: leasing.keys.list) }
-        case .failure(.server(let message)) where message.hasPrefix("NOSCRIPT"):
-            // The server lost its script cache (a restart): the ack alone, reloading it.
-            ChannelLeaseScripts.ack.forget()
-            try await delivery.ack()
-        case .failure(let error):
-            throw error
-        }
+        try leasing.checkAck([delivery.leaseID], results[1...])
     }
 
     private func finished(_ id: String) {
