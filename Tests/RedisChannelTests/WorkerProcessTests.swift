@@ -36,10 +36,10 @@ private struct Started: Equatable {
     }
 }
 
-/// Worker processes of one channel pool, killed with SIGKILL while they hold leases:
-/// at-least-once delivery across real process deaths.
-@Suite("Worker processes killed with SIGKILL lose no job", .timeLimit(.minutes(5)))
-struct WorkerProcessTests {
+/// A worker process killed inside a handler, and how soon another process answers its
+/// job: a wall-clock bound, so the suite runs with the *TimingTests, alone.
+@Suite("A killed worker's job goes to another process within lease + 1 s", .timeLimit(.minutes(2)))
+struct WorkerProcessTimingTests {
     @Test("a worker killed in the middle of a handler: its job is redelivered to another process within lease + 1 s and answered there")
     func killedMidHandler() async throws {
         let name = "/pool/kill-one", leaseMs = 2_000
@@ -59,13 +59,18 @@ struct WorkerProcessTests {
             let elapsed = ContinuousClock.now - killed
             #expect(reply.id == 1 && reply.pid == second.pid && reply.delivery == 2)
             #expect(elapsed <= .milliseconds(leaseMs) + .seconds(1), "redelivered \(elapsed) after the kill, lease \(leaseMs) ms")
-            #expect(try await log(client, name) == [Started(id: 1, pid: first.pid, delivery: 1), Started(id: 1, pid: second.pid, delivery: 2)])
+            #expect(try await probeLog(client, name) == [Started(id: 1, pid: first.pid, delivery: 1), Started(id: 1, pid: second.pid, delivery: 2)])
 
             #expect(try await second.stop() == 0, "\(second.errors)")
             try await expectNothingInFlight(client, name)
         }
     }
+}
 
+/// Worker processes of one channel pool, killed with SIGKILL while they hold leases:
+/// at-least-once delivery across real process deaths.
+@Suite("Worker processes killed with SIGKILL lose no job", .timeLimit(.minutes(5)))
+struct WorkerProcessTests {
     @Test("10,000 jobs while workers are killed at random: every job answered and acked once, a job started twice only after a kill, nothing left in flight")
     func randomKills() async throws {
         let name = "/pool/kills", jobs = 10_000, leaseMs = 2_000, workerCount = 4
@@ -115,7 +120,7 @@ struct WorkerProcessTests {
 
             // Every start of a job but its last was in a process that was then killed: an
             // answered (acked) job is never delivered again.
-            let started = Dictionary(grouping: try await log(client, name), by: \.id)
+            let started = Dictionary(grouping: try await probeLog(client, name), by: \.id)
             #expect(started.count == jobs, "\(jobs - started.count) jobs never started")
             var restarted = 0
             for (id, starts) in started where starts.count > 1 {
@@ -132,36 +137,36 @@ struct WorkerProcessTests {
             #expect(try await client.send("LLEN", name + "/server").asInt() == 0)
         }
     }
+}
 
-    // MARK: Helpers
+// MARK: Helpers
 
-    /// Waits for `worker` to say it runs, on the list it pushes its pid to.
-    private func waitReady(_ client: RedisClient, _ name: String, _ worker: WorkerProcess) async throws {
-        let reply = try await client.send("BLPOP", name + "/probe-ready", 30)
-        let pid = reply.array?.last?.bytes.flatMap { Int32(String(decoding: $0, as: UTF8.self)) }
-        try #require(pid == worker.pid, "worker \(worker.pid) did not start: \(worker.errors)")
+/// Waits for `worker` to say it runs, on the list it pushes its pid to.
+private func waitReady(_ client: RedisClient, _ name: String, _ worker: WorkerProcess) async throws {
+    let reply = try await client.send("BLPOP", name + "/probe-ready", 30)
+    let pid = reply.array?.last?.bytes.flatMap { Int32(String(decoding: $0, as: UTF8.self)) }
+    try #require(pid == worker.pid, "worker \(worker.pid) did not start: \(worker.errors)")
+}
+
+private func probeLog(_ client: RedisClient, _ name: String) async throws -> [Started] {
+    try await rawList(client, name + "/probe-log").compactMap(Started.init)
+}
+
+/// Waits (up to 30 s) until the probe log satisfies `condition`.
+private func waitForLog(_ client: RedisClient, _ name: String, _ condition: ([Started]) -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if condition(try await probeLog(client, name)) { return }
+        try await Task.sleep(for: .milliseconds(10))
     }
+    Issue.record("the probe log never showed what was waited for: \(try await probeLog(client, name))")
+}
 
-    private func log(_ client: RedisClient, _ name: String) async throws -> [Started] {
-        try await rawList(client, name + "/probe-log").compactMap(Started.init)
-    }
-
-    /// Waits (up to 30 s) until the probe log satisfies `condition`.
-    private func waitForLog(_ client: RedisClient, _ name: String, _ condition: ([Started]) -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if condition(try await log(client, name)) { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("the probe log never showed what was waited for: \(try await log(client, name))")
-    }
-
-    private func expectNothingInFlight(_ client: RedisClient, _ name: String) async throws {
-        let slot = "{\(name)/client}"
-        #expect(try await client.send("ZCARD", slot + "/leases").asInt() == 0)
-        let inflight = try await client.send("HKEYS", slot + "/inflight").array?.compactMap(\.bytes) ?? []
-        #expect(inflight.filter { $0 != Array("#".utf8) }.isEmpty, "still in flight: \(inflight.count)")
-        #expect(try await client.send("LLEN", slot + "/pending").asInt() == 0)
-        #expect(try await client.send("LLEN", slot + "/dead").asInt() == 0)
-    }
+private func expectNothingInFlight(_ client: RedisClient, _ name: String) async throws {
+    let slot = "{\(name)/client}"
+    #expect(try await client.send("ZCARD", slot + "/leases").asInt() == 0)
+    let inflight = try await client.send("HKEYS", slot + "/inflight").array?.compactMap(\.bytes) ?? []
+    #expect(inflight.filter { $0 != Array("#".utf8) }.isEmpty, "still in flight: \(inflight.count)")
+    #expect(try await client.send("LLEN", slot + "/pending").asInt() == 0)
+    #expect(try await client.send("LLEN", slot + "/dead").asInt() == 0)
 }
