@@ -1,7 +1,7 @@
 import Foundation
 import LocalRedis
 import RESP
-import RedisUtil
+@testable import RedisUtil
 import Synchronization
 import Testing
 
@@ -60,6 +60,32 @@ struct ChannelServeTests {
             #expect(try await client.send("ZCARD", leases).asInt() == 0)
             #expect(try await client.send("LLEN", "/test/jobs/server").asInt() == 0)
         }
+    }
+
+    @Test("a pool waits on two connections, or on one when the client may hold few; it serves and stops either way, handing its connections back", arguments: [1, 2, 4])
+    func waitingConnectionsWithinTheClientsBound(maxBlockingConnections: Int) async throws {
+        #expect(RedisChannelServer<LeaseJob, LeaseJob>.fetchLoops(concurrency: 8, connections: maxBlockingConnections) == (maxBlockingConnections >= 4 ? 2 : 1))
+        #expect(RedisChannelServer<LeaseJob, LeaseJob>.fetchLoops(concurrency: 1, connections: 32) == 1)
+        let server = try LocalRedisServer()
+        defer { server.stop() }
+        let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: RedisConfiguration(maxBlockingConnections: maxBlockingConnections))
+        // The requests come from a client of their own: with a bound of 1, the pool holds
+        // its client's only blocking connection while it runs.
+        let requests = try RedisClient(.tcp(host: server.host, port: server.port))
+        let sender = RedisChannel(client: requests, "/test/jobs", peer: .client)
+        let worker = RedisChannel(client: client, "/test/jobs", peer: .server)
+        let pool = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 8) { $0.message }
+        try await serving(pool) {
+            try await sender.send(contentsOf: (0..<50).map { LeaseJob(id: $0) })
+            var ids: [Int] = []
+            while ids.count < 50, let reply = try await sender.brecv(as: LeaseJob.self, timeout: .seconds(10)) { ids.append(reply.id) }
+            #expect(ids.sorted() == Array(0..<50))
+        }
+        // The pool's connections are back (or closed): a blocking receive on its client
+        // gets one.
+        #expect(try await worker.brecv(as: LeaseJob.self, timeout: .milliseconds(100)) == nil)
+        await client.close()
+        await requests.close()
     }
 
     @Test("a failing handler is retried up to maxAttempts, then its request is dead-lettered with the last error; re-queued, it is served")

@@ -167,21 +167,26 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     /// A failure (a server restart) costs the waiting connection and a backoff of 50 ms
     /// doubling to 2 s, then the loop goes on with a fresh one.
     private func fetch(_ leasing: ChannelLeasing) async {
-        let loops = Self.fetchLoops(concurrency: concurrency)
+        let loops = Self.fetchLoops(concurrency: concurrency, connections: leasing.client.configuration.maxBlockingConnections)
         let share = (concurrency + loops - 1) / loops
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<loops {
                 group.addTask { await self.fetch(leasing, slotsAtOnce: share) }
             }
+            // A loop ends only once stopping; one still waiting for a connection (the
+            // client's bound reached) would wait on past the stop, so it is cancelled.
+            await group.next()
+            group.cancelAll()
         }
     }
 
     /// How many fetch loops wait at once, each on its own connection: one alone
     /// serialises a busy pool behind its round trips (a push that arrives while it
     /// leases waits for its next write); a second one measured up to a fifth more
-    /// requests a second at 8 in flight, and more did not help.
-    static func fetchLoops(concurrency: Int) -> Int {
-        max(1, min(concurrency, 2))
+    /// requests a second at 8 in flight, and more did not help. One when the client may
+    /// hold fewer than four blocking connections, to leave it some.
+    static func fetchLoops(concurrency: Int, connections: Int) -> Int {
+        max(1, min(concurrency, 2, connections / 2))
     }
 
     /// One fetch loop, leasing at most `slotsAtOnce` requests a round trip.
