@@ -1,7 +1,7 @@
 import Foundation
 import LocalRedis
 import RESP
-@testable import RedisUtil
+import RedisUtil
 import Synchronization
 import Testing
 
@@ -62,10 +62,8 @@ struct ChannelServeTests {
         }
     }
 
-    @Test("a pool waits on two connections, or on one when the client may hold few; it serves and stops either way, handing its connections back", arguments: [1, 2, 4])
-    func waitingConnectionsWithinTheClientsBound(maxBlockingConnections: Int) async throws {
-        #expect(RedisChannelServer<LeaseJob, LeaseJob>.fetchLoops(concurrency: 8, connections: maxBlockingConnections) == (maxBlockingConnections >= 4 ? 2 : 1))
-        #expect(RedisChannelServer<LeaseJob, LeaseJob>.fetchLoops(concurrency: 1, connections: 32) == 1)
+    @Test("a pool waits on a connection of its own from the client's bounded blocking pool; it serves and stops, handing the connection back", arguments: [1, 2, 4])
+    func waitingConnectionWithinTheClientsBound(maxBlockingConnections: Int) async throws {
         let server = try LocalRedisServer()
         defer { server.stop() }
         let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: RedisConfiguration(maxBlockingConnections: maxBlockingConnections))
@@ -86,6 +84,24 @@ struct ChannelServeTests {
         #expect(try await worker.brecv(as: LeaseJob.self, timeout: .milliseconds(100)) == nil)
         await client.close()
         await requests.close()
+    }
+
+    @Test("a stop before run() makes it return at once; a second run() throws; a pool with no slots fails before anything is sent")
+    func runOnceAndStopFirst() async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let early = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 2) { $0.message }
+            early.stop()
+            try await early.run()
+            let pool = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 2) { $0.message }
+            try await serving(pool) {
+                try await sender.send(LeaseJob(id: 7))
+                #expect(try await sender.brecv(as: LeaseJob.self, timeout: .seconds(10)) == LeaseJob(id: 7))
+            }
+            await #expect(throws: RedisChannelError.self) { try await pool.run() }
+            await #expect(throws: RedisChannelError.self) { try await RedisChannelServer(worker, as: LeaseJob.self, concurrency: 0) { $0.message }.run() }
+            #expect(try await client.send("ZCARD", leases).asInt() == 0)
+        }
     }
 
     @Test("a failing handler is retried up to maxAttempts, then its request is dead-lettered with the last error; re-queued, it is served")
@@ -132,33 +148,6 @@ struct ChannelServeTests {
             }
             let letters = try await worker.deadLetters()
             #expect(letters.map(\.raw) == [Array("{\"id\": \"not a number\"}".utf8)])
-        }
-    }
-
-    @Test("stop drains: handlers in flight finish and are acked; one past the drain timeout is released for another worker")
-    func stopDrains() async throws {
-        try await withRedis { _, client in
-            let (sender, worker) = channelPair(client)
-            let started = Mutex(0)
-            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 3, drainTimeout: .milliseconds(500)) { delivery in
-                started.withLock { $0 += 1 }
-                // Job 99 outlasts the drain timeout; the others finish within it.
-                try? await Task.sleep(for: delivery.message.id == 99 ? .seconds(2) : .milliseconds(200))
-                return delivery.message
-            }
-            let running = Task { try await server.run() }
-            try await sender.send(contentsOf: [LeaseJob(id: 1), LeaseJob(id: 2), LeaseJob(id: 99)])
-            while started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
-            server.stop()
-            try await sender.send(LeaseJob(id: 4))
-            try await running.value
-            var replies: [Int] = []
-            while let reply = try await sender.recv(as: LeaseJob.self) { replies.append(reply.id) }
-            #expect(replies.sorted() == [1, 2], "the two short jobs answered; 99 was released; 4 never taken")
-            // 99 is back at the head, 4 behind it; nothing is leased.
-            let waiting = try await rawList(client, "/test/jobs/client").map { try JSONDecoder().decode(LeaseJob.self, from: Data($0)).id }
-            #expect(waiting == [99, 4])
-            #expect(try await client.send("ZCARD", leases).asInt() == 0)
         }
     }
 
@@ -232,5 +221,37 @@ struct ChannelServeTests {
         #expect(try await client.send("ZCARD", leases).asInt() == 0)
         #expect(try await client.send("LLEN", "/test/jobs/client").asInt() == 0)
         await client.close()
+    }
+}
+
+/// The drain's timeout against handlers' durations (200 ms, 2 s, a 500 ms drain): a
+/// wall-clock race, so it runs with the *TimingTests, alone.
+@Suite("Channel serve drain timing", .timeLimit(.minutes(1)))
+struct ChannelServeTimingTests {
+    @Test("stop drains: handlers in flight finish and are acked; one past the drain timeout is released for another worker")
+    func stopDrains() async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let started = Mutex(0)
+            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 3, drainTimeout: .milliseconds(500)) { delivery in
+                started.withLock { $0 += 1 }
+                // Job 99 outlasts the drain timeout; the others finish within it.
+                try? await Task.sleep(for: delivery.message.id == 99 ? .seconds(2) : .milliseconds(200))
+                return delivery.message
+            }
+            let running = Task { try await server.run() }
+            try await sender.send(contentsOf: [LeaseJob(id: 1), LeaseJob(id: 2), LeaseJob(id: 99)])
+            while started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            server.stop()
+            try await sender.send(LeaseJob(id: 4))
+            try await running.value
+            var replies: [Int] = []
+            while let reply = try await sender.recv(as: LeaseJob.self) { replies.append(reply.id) }
+            #expect(replies.sorted() == [1, 2], "the two short jobs answered; 99 was released; 4 never taken")
+            // 99 is back at the head, 4 behind it; nothing is leased.
+            let waiting = try await rawList(client, "/test/jobs/client").map { try JSONDecoder().decode(LeaseJob.self, from: Data($0)).id }
+            #expect(waiting == [99, 4])
+            #expect(try await client.send("ZCARD", "{/test/jobs/client}/leases").asInt() == 0)
+        }
     }
 }

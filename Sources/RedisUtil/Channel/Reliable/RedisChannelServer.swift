@@ -64,6 +64,13 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         var unblockVia: RedisClient?
         /// A stop has sent an unblock: the waiting connection is closed after the loop.
         var unblockSent = false
+        /// The fetch loop's task, which a stop cancels.
+        var fetching: Task<Void, Never>?
+        /// When the stop came: the drain timeout counts from it, however long the fetch
+        /// loop then takes to end.
+        var stoppedAt: ContinuousClock.Instant?
+        /// ``run()`` was called once (a second call throws).
+        var ran = false
         var handled = 0
         var drainTimedOut = false
         /// Slots taken by leases in flight, not yet handlers.
@@ -74,6 +81,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     }
 
     private enum Phase { case idle, running, stopping, stopped }
+    private enum Start { case run, stoppedFirst, ranBefore }
 
     private let state = Mutex(State())
 
@@ -107,18 +115,30 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Serves until ``stop()`` or the cancellation of the calling task, then drains (see
     /// the type's documentation). Throws at once for arguments that cannot work, or when
-    /// the pool already runs or ran.
+    /// the pool already runs or ran; returns at once when ``stop()`` came first.
     public func run() async throws {
         guard concurrency >= 1 else { throw RedisChannelError.invalidArgument("concurrency must be at least 1, got \(concurrency)") }
         guard maxAttempts >= 1 else { throw RedisChannelError.invalidArgument("maxAttempts must be at least 1, got \(maxAttempts)") }
         guard lease > .zero else { throw RedisChannelError.invalidArgument("a lease must be positive, got \(lease)") }
         let leasing = try channel.leasing(lease: lease)
-        let started = state.withLock { state in
-            guard case .idle = state.phase else { return false }
-            state.phase = .running
-            return true
+        let start = state.withLock { state -> Start in
+            switch state.phase {
+            case .idle:
+                state.phase = .running
+                state.ran = true
+                return .run
+            case .stopped where !state.ran:
+                return .stoppedFirst
+            default:
+                return .ranBefore
+            }
         }
-        guard started else { throw RedisChannelError.invalidArgument("a RedisChannelServer runs once") }
+        switch start {
+        case .run: break
+        // A stop before the run (a shutdown racing the start-up) leaves nothing to do.
+        case .stoppedFirst: return
+        case .ranBefore: throw RedisChannelError.invalidArgument("a RedisChannelServer runs once")
+        }
         await withTaskCancellationHandler {
             await fetch(leasing)
         } onCancel: {
@@ -129,16 +149,18 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Stops taking requests and lets ``run()`` drain. Idempotent; any thread.
     public func stop() {
-        let (waiters, waiting, client) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Set<Int>, RedisClient?) in
+        let (waiters, waiting, client, fetching) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Set<Int>, RedisClient?, Task<Void, Never>?) in
             switch state.phase {
             case .idle: state.phase = .stopped
             case .running: state.phase = .stopping
             case .stopping, .stopped: break
             }
             if !state.waiting.isEmpty { state.unblockSent = true }
+            if state.stoppedAt == nil { state.stoppedAt = .now }
             defer { state.slotWaiters.removeAll() }
-            return (state.slotWaiters, state.waiting, state.unblockVia)
+            return (state.slotWaiters, state.waiting, state.unblockVia, state.fetching)
         }
+        fetching?.cancel()
         for waiter in waiters { waiter.resume() }
         if let client {
             for clientID in waiting { unblock(clientID, with: client) }
@@ -167,29 +189,20 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     /// A failure (a server restart) costs the waiting connection and a backoff of 50 ms
     /// doubling to 2 s, then the loop goes on with a fresh one.
     private func fetch(_ leasing: ChannelLeasing) async {
-        let loops = Self.fetchLoops(concurrency: concurrency, connections: leasing.client.configuration.maxBlockingConnections)
-        let share = (concurrency + loops - 1) / loops
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<loops {
-                group.addTask { await self.fetch(leasing, slotsAtOnce: share) }
-            }
-            // A loop ends only once stopping; one still waiting for a connection (the
-            // client's bound reached) would wait on past the stop, so it is cancelled.
-            await group.next()
-            group.cancelAll()
+        let fetching = Task { await self.fetch(leasing, slotsAtOnce: concurrency) }
+        let stopped = state.withLock { state -> Bool in
+            state.fetching = fetching
+            if case .running = state.phase { return false }
+            return true
         }
+        if stopped { fetching.cancel() }
+        await fetching.value
     }
 
-    /// How many fetch loops wait at once, each on its own connection: one alone
-    /// serialises a busy pool behind its round trips (a push that arrives while it
-    /// leases waits for its next write); a second one measured up to a fifth more
-    /// requests a second at 8 in flight, and more did not help. One when the client may
-    /// hold fewer than four blocking connections, to leave it some.
-    static func fetchLoops(concurrency: Int, connections: Int) -> Int {
-        max(1, min(concurrency, 2, connections / 2))
-    }
-
-    /// One fetch loop, leasing at most `slotsAtOnce` requests a round trip.
+    /// The fetch loop, leasing at most `slotsAtOnce` requests a round trip. It runs in a
+    /// task of its own, which a stop cancels: a wait for a connection (the client's bound
+    /// reached) or for the script's loading ends then, as the wait for a push does on
+    /// its unblock.
     private func fetch(_ leasing: ChannelLeasing, slotsAtOnce: Int) async {
         var backoff = Duration.milliseconds(50)
         while !isStopping {
@@ -287,7 +300,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
                 finished(item.id)
             }
         }
-        for item in rejected { try? await leasing.release(item.id) }
+        if !rejected.isEmpty { await Self.release(rejected.map(\.id), leasing) }
     }
 
     /// Takes every free slot for a lease, waiting for a handler to end when none is
@@ -404,8 +417,9 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     // MARK: Draining
 
     private func drain(_ leasing: ChannelLeasing) async {
+        let deadline = (state.withLock { $0.stoppedAt } ?? .now) + drainTimeout
         let timer = Task {
-            try await Task.sleep(for: drainTimeout)
+            try await Task.sleep(until: deadline)
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.drainTimedOut = true
                 defer { state.idleWaiters.removeAll() }
@@ -421,9 +435,18 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
             defer { state.held.removeAll() }
             return Array(state.held.keys)
         }
-        for id in unfinished { try? await leasing.release(id) }
+        await Self.release(unfinished, leasing)
         while state.withLock({ $0.busy }) > 0 { await waitUntilIdle(orDrainTimeout: false) }
         state.withLock { $0.phase = .stopped }
+    }
+
+    /// Hands leases back, in a task of their own: the caller may be cancelled (a stop
+    /// cancels the fetch loop, a user the serving task), and a cancelled release would
+    /// leave its request to wait for its lease's end.
+    private static func release(_ ids: [String], _ leasing: ChannelLeasing) async {
+        await Task {
+            for id in ids { try? await leasing.release(id) }
+        }.value
     }
 
     /// Returns when no handler runs (or, when asked, once the drain timeout has passed).
