@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import RedisUtil
+import Synchronization
 
 // One worker process of a `RedisChannelServer` pool, for the tests that kill workers
 // with SIGKILL (`WorkerProcessTests`): a lease held by a process that dies must come
@@ -14,7 +15,8 @@ import RedisUtil
 // `<CHANNEL>/probe-log` (what was started, by whom: the tests compare it with the pids
 // they killed), holds the job for its `holdMs` (or `firstHoldMs` on a first delivery),
 // then replies with the same id. "<pid>" is pushed to `<CHANNEL>/probe-ready` once the
-// pool runs. The pool stops and drains when standard input reaches its end.
+// pool runs, and to `<CHANNEL>/probe-working` when its first handler starts (a worker
+// that holds leases). The pool stops and drains when standard input reaches its end.
 
 struct ProbeJob: Codable, Sendable {
     var id: Int
@@ -40,12 +42,14 @@ do {
     let client = try RedisClient(.tcp(host: "127.0.0.1", port: port))
     let channel = RedisChannel(client: client, name, peer: .server)
     let log = name + "/probe-log"
+    let working = Atomic(false)
     let server = RedisChannelServer(
         channel, as: ProbeJob.self, concurrency: concurrency, lease: .milliseconds(leaseMs), maxAttempts: 1_000,
         drainTimeout: .seconds(5)
     ) { delivery in
         let job = delivery.message
         try await client.send("RPUSH", log, "\(job.id) \(pid) \(delivery.deliveryCount)")
+        if !working.exchange(true, ordering: .relaxed) { try await client.send("RPUSH", name + "/probe-working", "\(pid)") }
         let hold = delivery.deliveryCount == 1 ? job.firstHoldMs ?? job.holdMs : job.holdMs
         if hold > 0 { try await Task.sleep(for: .milliseconds(hold)) }
         return ProbeReply(id: job.id, pid: pid, delivery: delivery.deliveryCount)

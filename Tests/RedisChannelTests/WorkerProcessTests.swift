@@ -77,11 +77,13 @@ struct WorkerProcessTests {
         try await withRedis { server, client in
             let sender = RedisChannel(client: client, name, peer: .client)
             var random = SeededGenerator(seed: 0x5EED_17)
+            // The jobs wait before any worker runs: on a loaded machine a send slower than
+            // the workers would leave nothing in flight for the kills to hit.
+            try await sender.send(contentsOf: (0..<jobs).map { ProbeJob(id: $0, holdMs: Int.random(in: 2...8, using: &random)) })
             var workers: [WorkerProcess] = []
             for _ in 0..<workerCount {
                 workers.append(try WorkerProcess(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 8))
             }
-            try await sender.send(contentsOf: (0..<jobs).map { ProbeJob(id: $0, holdMs: Int.random(in: 1...4, using: &random)) })
 
             // Replies are read by a task of their own while this one kills workers.
             let done = Atomic(false)
@@ -100,12 +102,14 @@ struct WorkerProcessTests {
             }
             var killed: Set<Int32> = []
             var ready: Set<Int32> = []
+            var rounds = 0
             while !done.load(ordering: .acquiring) {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 100...400, using: &random)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 50...250, using: &random)))
                 if done.load(ordering: .acquiring) { break }
-                // Only a worker that runs is killed: on a loaded machine one just started
-                // may not have leased anything yet, and its kill would test nothing.
-                let started = try await client.send("LPOP", name + "/probe-ready", 100).array ?? []
+                rounds += 1
+                // Only a worker whose handlers run is killed: on a loaded machine one just
+                // started may not have leased anything yet, and its kill would test nothing.
+                let started = try await client.send("LPOP", name + "/probe-working", 100).array ?? []
                 ready.formUnion(started.compactMap { $0.bytes.flatMap { Int32(String(decoding: $0, as: UTF8.self)) } })
                 let running = workers.indices.filter { ready.contains(workers[$0].pid) }
                 guard let victim = running.randomElement(using: &random) else { continue }
@@ -118,7 +122,7 @@ struct WorkerProcessTests {
                 #expect(try await worker.stop() == 0, "\(worker.errors)")
             }
 
-            #expect(killed.count >= 3, "only \(killed.count) kills: the run tests little")
+            #expect(killed.count >= 3, "only \(killed.count) kills in \(rounds) rounds (\(ready.count) workers seen working): the run tests little")
             let unanswered = replies.indices.filter { replies[$0] == 0 }
             let doubled = replies.indices.filter { replies[$0] > 1 }
             #expect(unanswered.isEmpty, "\(unanswered.count) jobs never answered, e.g. \(unanswered.prefix(5))")
