@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "LocalRedis", "TestSupport"]),
-        .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis"]),
+        .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis", "TestSupport"]),
         // A client under a lowered descriptor limit, run as a subprocess by RedisUtilTests
         // (the limit is per process); the dependency builds it beside the test bundle.
         .executableTarget(name: "DescriptorLimitProbe", dependencies: ["RedisUtil"], path: "Tests/DescriptorLimitProbe"),

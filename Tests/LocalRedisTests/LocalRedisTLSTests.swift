@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LocalRedis
+import TestSupport
 
 /// Runs `redis-cli` (built with TLS on Debian) and returns its output and status.
 private func redisCLI(_ arguments: [String]) throws -> (output: String, status: Int32) {
@@ -15,7 +16,7 @@ private func run(_ executable: String, _ arguments: [String]) throws -> (output:
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
-    try process.run()
+    try launchSerialized(process)
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (String(decoding: data, as: UTF8.self), process.terminationStatus)

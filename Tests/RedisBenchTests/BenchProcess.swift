@@ -80,7 +80,7 @@ final class BenchProcess: @unchecked Sendable {
             process.standardError = stderrHandle
             let exited = DispatchSemaphore(value: 0)
             process.terminationHandler = { _ in exited.signal() }
-            try process.run()
+            try launchSerialized(process)
             return BenchProcess(process: process, directory: directory, exited: exited)
         } catch {
             try? FileManager.default.removeItem(at: directory)

@@ -1,6 +1,7 @@
 import Foundation
 import RedisUtil
 import Synchronization
+import TestSupport
 
 /// The real Python `redisutil.RedisChannel` (PyPI `k3redisutil`), run in child processes
 /// against the same LocalRedis, for interop tests.
@@ -28,7 +29,7 @@ enum PythonPeer {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         do {
-            try process.run()
+            try launchSerialized(process)
             process.waitUntilExit()
         } catch {
             return "cannot run \(python): \(error)"
@@ -118,7 +119,7 @@ sys.stdout.write(json.dumps({"result": result}, ensure_ascii=False))
                 process.standardOutput = stdout
                 process.standardError = stderr
                 do {
-                    try process.run()
+                    try launchSerialized(process)
                 } catch {
                     continuation.resume(throwing: PeerError(message: "cannot run \(executable): \(error)"))
                     return

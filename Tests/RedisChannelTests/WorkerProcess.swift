@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+import TestSupport
 
 /// One `ChannelWorkerProbe` process: a worker of a channel pool that a test can kill
 /// with SIGKILL, or stop gracefully by closing its standard input.
@@ -54,7 +55,7 @@ final class WorkerProcess: Sendable {
             }
             for waiter in waiters { waiter.resume() }
         }
-        try process.run()
+        try launchSerialized(process)
         pid = process.processIdentifier
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import LocalRedis
 @testable import RedisUtil
 import Testing
+import TestSupport
 
 /// A client told to open more connections than its process has file descriptors for.
 /// Before the descriptor budget, it took every free descriptor and libdispatch aborted
@@ -99,7 +100,7 @@ private struct ProbeRun: CustomStringConvertible {
         let exited = AsyncStream<Void> { continuation in
             process.terminationHandler = { _ in continuation.finish() }
         }
-        try process.run()
+        try launchSerialized(process)
         // Bounded: a hung probe is killed and reported, never waited on forever.
         let guardTask = Task {
             try await Task.sleep(for: .seconds(120))
