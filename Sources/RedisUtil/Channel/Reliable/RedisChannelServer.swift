@@ -53,28 +53,21 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         var peak = 0
         /// Requests whose handlers run, by lease id.
         var held: [String: ChannelLeasing.Leased] = [:]
-        /// Fetch loops waiting for a free slot (or the stop).
-        var slotWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The fetch loop, waiting for a free slot (or the stop).
+        var slotWaiter: CheckedContinuation<Void, Never>?
         /// `run()`, waiting for the handlers to end.
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        /// The server's ids of the connections that wait for pushes now, for the stop's
-        /// `CLIENT UNBLOCK`.
-        var waiting: Set<Int> = []
-        /// The client to send that unblock with.
-        var unblockVia: RedisClient?
-        /// A stop has sent an unblock: the waiting connection is closed after the loop.
-        var unblockSent = false
-        /// The fetch loop's task, which a stop cancels.
-        var fetching: Task<Void, Never>?
+        /// The fetch loop's wait for a push (`BLMOVE`), which a stop cancels.
+        var wait: Task<Bool, any Error>?
+        var handled = 0
+        var drainTimedOut = false
+        /// Slots taken by leases in flight, not yet handlers.
+        var reserved = 0
         /// When the stop came: the drain timeout counts from it, however long the fetch
         /// loop then takes to end.
         var stoppedAt: ContinuousClock.Instant?
         /// ``run()`` was called once (a second call throws).
         var ran = false
-        var handled = 0
-        var drainTimedOut = false
-        /// Slots taken by leases in flight, not yet handlers.
-        var reserved = 0
 
         /// Slots in use: handlers running and leases in flight.
         var busy: Int { running + reserved }
@@ -149,33 +142,18 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Stops taking requests and lets ``run()`` drain. Idempotent; any thread.
     public func stop() {
-        let (waiters, waiting, client, fetching) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Set<Int>, RedisClient?, Task<Void, Never>?) in
+        let (waiter, wait) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Task<Bool, any Error>?) in
             switch state.phase {
             case .idle: state.phase = .stopped
             case .running: state.phase = .stopping
             case .stopping, .stopped: break
             }
-            if !state.waiting.isEmpty { state.unblockSent = true }
             if state.stoppedAt == nil { state.stoppedAt = .now }
-            defer { state.slotWaiters.removeAll() }
-            return (state.slotWaiters, state.waiting, state.unblockVia, state.fetching)
+            defer { state.slotWaiter = nil }
+            return (state.slotWaiter, state.wait)
         }
-        fetching?.cancel()
-        for waiter in waiters { waiter.resume() }
-        if let client {
-            for clientID in waiting { unblock(clientID, with: client) }
-        }
-    }
-
-    /// Ends the fetch loop's wait: `CLIENT UNBLOCK` until it hits, or until the wait
-    /// ended by itself (the unblock can arrive before the server has blocked the wait).
-    private func unblock(_ clientID: Int, with client: RedisClient) {
-        Task {
-            while state.withLock({ $0.waiting.contains(clientID) }) {
-                if (try? await client.send("CLIENT", "UNBLOCK", clientID, "ERROR").int) == 1 { return }
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-        }
+        wait?.cancel()
+        waiter?.resume()
     }
 
     private var isStopping: Bool {
@@ -184,88 +162,61 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     // MARK: Taking requests
 
-    /// Waits for pushes and leases them, up to the free slots, in one round trip each
-    /// (``ChannelLeaseWaiter``); when all slots are busy, waits for a handler to end.
-    /// A failure (a server restart) costs the waiting connection and a backoff of 50 ms
-    /// doubling to 2 s, then the loop goes on with a fresh one.
+    /// Leases what waits, up to the free slots; when nothing waits, waits for pushes. A
+    /// push wakes the wait (`BLMOVE` into `pending`), and its lease runs beside the next
+    /// wait rather than before it: the wait is the one round trip per request on the
+    /// path of a pool that keeps up with its requests.
     private func fetch(_ leasing: ChannelLeasing) async {
-        let fetching = Task { await self.fetch(leasing, slotsAtOnce: concurrency) }
-        let stopped = state.withLock { state -> Bool in
-            state.fetching = fetching
-            if case .running = state.phase { return false }
-            return true
-        }
-        if stopped { fetching.cancel() }
-        await fetching.value
-    }
-
-    /// The fetch loop, leasing at most `slotsAtOnce` requests a round trip. It runs in a
-    /// task of its own, which a stop cancels: a wait for a connection (the client's bound
-    /// reached) or for the script's loading ends then, as the wait for a push does on
-    /// its unblock.
-    private func fetch(_ leasing: ChannelLeasing, slotsAtOnce: Int) async {
         var backoff = Duration.milliseconds(50)
-        while !isStopping {
-            let failure: any Error
+        while true {
+            let reserved = await reserveSlots()
+            guard reserved > 0 else { return }
             do {
-                let waiter = try await ChannelLeaseWaiter(leasing)
-                // On the reactor that reads the waiter's replies: they resume this loop,
-                // and the handlers it starts, without a hop to another thread.
-                let outcome = await withTaskExecutorPreference(waiter.reactor) {
-                    await fetch(with: waiter, leasing, slotsAtOnce: slotsAtOnce) { backoff = .milliseconds(50) }
+                let (taken, nextExpiry) = try await leaseAndAdmit(reserved, leasing)
+                backoff = .milliseconds(50)
+                if taken > 0 { continue }
+                let wait = RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: nextExpiry) ?? .milliseconds(1)
+                // Pushes while slots are free: each one's lease beside the next wait.
+                while try await waitForPush(leasing, wait) {
+                    let reserved = reserveFreeSlots()
+                    guard reserved > 0 else { break }
+                    Task {
+                        do {
+                            _ = try await leaseAndAdmit(reserved, leasing)
+                        } catch where !isStopping {
+                            leasing.client.configuration.logger.warning("RedisChannelServer: leasing from \(leasing.keys.list) failed: \(error)")
+                        }
+                    }
                 }
-                waiter.end(unblockSent: outcome != nil || state.withLock { $0.unblockSent })
-                guard let outcome else { return }
-                failure = outcome
             } catch {
-                failure = error
+                if isStopping { return }
+                leasing.client.configuration.logger.warning(
+                    "RedisChannelServer: leasing from \(leasing.keys.list) failed, retrying in \(backoff): \(error)")
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(2))
             }
-            if isStopping { return }
-            leasing.client.configuration.logger.warning(
-                "RedisChannelServer: leasing from \(leasing.keys.list) failed, retrying in \(backoff): \(failure)")
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(2))
         }
     }
 
-    /// The loop of ``fetch(_:)`` on one waiting connection, until the stop (`nil`) or a
-    /// failure (returned).
-    private func fetch(with waiter: ChannelLeaseWaiter, _ leasing: ChannelLeasing, slotsAtOnce: Int, succeeded: () -> Void) async -> (any Error)? {
-        var wait = lease
-        while true {
-            let reserved = await reserveSlots(atMost: slotsAtOnce)
-            guard reserved > 0 else { return nil }
-            let waiting = state.withLock { state -> Bool in
-                guard case .running = state.phase else { return false }
-                state.waiting.insert(waiter.clientID)
-                state.unblockVia = leasing.client
-                return true
-            }
-            guard waiting else {
-                await admit([], reserved: reserved, leasing)
-                return nil
-            }
-            let result: (leased: [ChannelLeasing.Leased], nextExpiry: Duration?)
-            do {
-                result = try await waiter.waitAndLease(count: reserved, for: lease, wait: wait)
-                state.withLock { _ = $0.waiting.remove(waiter.clientID) }
-            } catch {
-                state.withLock { _ = $0.waiting.remove(waiter.clientID) }
-                await admit([], reserved: reserved, leasing)
-                return isStopping ? nil : error
-            }
-            await admit(result.leased, reserved: reserved, leasing)
-            succeeded()
-            // Nothing came: wait no longer than until the earliest lease held ends.
-            wait = result.leased.isEmpty ? RedisChannel.waitBeforeLeasing(deadline: nil, lease: lease, nextExpiry: result.nextExpiry) ?? lease : lease
+    /// Leases into `reserved` slots and starts handlers for what it took; the slots are
+    /// given back whatever happens. Returns how many it took and, when none, how long
+    /// until the earliest lease held ends.
+    private func leaseAndAdmit(_ reserved: Int, _ leasing: ChannelLeasing) async throws -> (taken: Int, nextExpiry: Duration?) {
+        do {
+            let (leased, nextExpiry) = try await leasing.lease(count: reserved, lease: lease)
+            await admit(leased, reserved: reserved, leasing)
+            return (leased.count, nextExpiry)
+        } catch {
+            await admit([], reserved: reserved, leasing)
+            throw error
         }
     }
 
     /// Takes every free slot for a lease in flight; 0 once stopping.
-    private func reserveFreeSlots(atMost limit: Int) -> Int {
+    private func reserveFreeSlots() -> Int {
         state.withLock { state in
             guard case .running = state.phase else { return 0 }
-            let free = min(limit, max(0, concurrency - state.busy))
+            let free = max(0, concurrency - state.busy)
             state.reserved += free
             return free
         }
@@ -305,18 +256,36 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Takes every free slot for a lease, waiting for a handler to end when none is
     /// free; 0 once stopping.
-    private func reserveSlots(atMost limit: Int) async -> Int {
+    private func reserveSlots() async -> Int {
         while true {
-            let reserved = reserveFreeSlots(atMost: limit)
+            let reserved = reserveFreeSlots()
             if reserved > 0 || isStopping { return reserved }
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
                     guard case .running = state.phase, state.busy >= concurrency else { return true }
-                    state.slotWaiters.append(continuation)
+                    state.slotWaiter = continuation
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
+        }
+    }
+
+    /// Waits for a push to the list (at most `timeout`), in a task a stop cancels.
+    private func waitForPush(_ leasing: ChannelLeasing, _ timeout: Duration) async throws -> Bool {
+        let task = Task { try await leasing.waitForMessage(timeout: timeout) }
+        let stopping = state.withLock { state -> Bool in
+            guard case .running = state.phase else { return true }
+            state.wait = task
+            return false
+        }
+        if stopping { task.cancel() }
+        defer { state.withLock { $0.wait = nil } }
+        do {
+            return try await task.value
+        } catch RedisError.cancelled where isStopping {
+            // The stop's cancellation: the fetch loop ends next.
+            return false
         }
     }
 
@@ -397,19 +366,18 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     /// The waiters a change of the counts may release: the fetch loop (a slot may be
     /// free) and, once nothing runs or is being leased, the drain.
     private func takeWaiters(_ state: inout State) -> Wake {
-        var wake = Wake()
-        // A freed slot wakes every waiting loop; those that find none free wait again.
-        if state.busy < concurrency { swap(&wake.slots, &state.slotWaiters) }
+        var wake = Wake(slot: state.slotWaiter)
+        state.slotWaiter = nil
         if state.busy == 0 { swap(&wake.idle, &state.idleWaiters) }
         return wake
     }
 
     private struct Wake {
-        var slots: [CheckedContinuation<Void, Never>] = []
+        var slot: CheckedContinuation<Void, Never>?
         var idle: [CheckedContinuation<Void, Never>] = []
 
         func resume() {
-            for waiter in slots { waiter.resume() }
+            slot?.resume()
             for waiter in idle { waiter.resume() }
         }
     }
@@ -440,9 +408,9 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         state.withLock { $0.phase = .stopped }
     }
 
-    /// Hands leases back, in a task of their own: the caller may be cancelled (a stop
-    /// cancels the fetch loop, a user the serving task), and a cancelled release would
-    /// leave its request to wait for its lease's end.
+    /// Hands leases back, in a task of their own: the caller may be cancelled (a user
+    /// cancelling the serving task), and a cancelled release would leave its request to
+    /// wait for its lease's end.
     private static func release(_ ids: [String], _ leasing: ChannelLeasing) async {
         await Task {
             for id in ids { try? await leasing.release(id) }
