@@ -62,13 +62,13 @@ struct ChannelServeTests {
         }
     }
 
-    @Test("a pool waits on a connection of its own from the client's bounded blocking pool; it serves and stops, handing the connection back", arguments: [1, 2, 4])
+    @Test("a pool waits through the client's bounded blocking pool, down to a bound of 1; it serves, stops and hands the connection back", arguments: [1, 2, 4])
     func waitingConnectionWithinTheClientsBound(maxBlockingConnections: Int) async throws {
         let server = try LocalRedisServer()
         defer { server.stop() }
         let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: RedisConfiguration(maxBlockingConnections: maxBlockingConnections))
-        // The requests come from a client of their own: with a bound of 1, the pool holds
-        // its client's only blocking connection while it runs.
+        // The requests come from a client of their own: with a bound of 1, the pool's
+        // waits hold its client's only blocking connection nearly all the time.
         let requests = try RedisClient(.tcp(host: server.host, port: server.port))
         let sender = RedisChannel(client: requests, "/test/jobs", peer: .client)
         let worker = RedisChannel(client: client, "/test/jobs", peer: .server)

@@ -101,7 +101,7 @@ struct WorkerProcessTests {
                 return replies
             }
             var killed: Set<Int32> = []
-            var ready: Set<Int32> = []
+            var working: Set<Int32> = []
             var rounds = 0
             while !done.load(ordering: .acquiring) {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 50...250, using: &random)))
@@ -110,8 +110,8 @@ struct WorkerProcessTests {
                 // Only a worker whose handlers run is killed: on a loaded machine one just
                 // started may not have leased anything yet, and its kill would test nothing.
                 let started = try await client.send("LPOP", name + "/probe-working", 100).array ?? []
-                ready.formUnion(started.compactMap { $0.bytes.flatMap { Int32(String(decoding: $0, as: UTF8.self)) } })
-                let running = workers.indices.filter { ready.contains(workers[$0].pid) }
+                working.formUnion(started.compactMap { $0.bytes.flatMap { Int32(String(decoding: $0, as: UTF8.self)) } })
+                let running = workers.indices.filter { working.contains(workers[$0].pid) }
                 guard let victim = running.randomElement(using: &random) else { continue }
                 await workers[victim].killHard()
                 killed.insert(workers[victim].pid)
@@ -122,7 +122,7 @@ struct WorkerProcessTests {
                 #expect(try await worker.stop() == 0, "\(worker.errors)")
             }
 
-            #expect(killed.count >= 3, "only \(killed.count) kills in \(rounds) rounds (\(ready.count) workers seen working): the run tests little")
+            #expect(killed.count >= 3, "only \(killed.count) kills in \(rounds) rounds (\(working.count) workers seen working): the run tests little")
             let unanswered = replies.indices.filter { replies[$0] == 0 }
             let doubled = replies.indices.filter { replies[$0] > 1 }
             #expect(unanswered.isEmpty, "\(unanswered.count) jobs never answered, e.g. \(unanswered.prefix(5))")

@@ -37,13 +37,12 @@ extension RedisConnection {
     }
 
     /// ``performToCompletion(_:timeout:)`` for a pipeline, awaiting all its replies with
-    /// one continuation. `timeout`: as for a single command (a batch that blocks carries
-    /// its server-side timeout plus a grace period).
-    nonisolated(nonsending) func performToCompletion(batch bytes: [UInt8], count: Int, timeout: CommandTimeout = .configured) async throws -> [Result<RESPValue, RedisError>] {
+    /// one continuation.
+    nonisolated(nonsending) private func performToCompletion(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>) in
             guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
             let collector = PipelineCollector(count: count) { continuation.resume(returning: $0) }
-            submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: timeout))
+            submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
         }
     }
 

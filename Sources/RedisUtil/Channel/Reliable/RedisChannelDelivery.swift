@@ -95,33 +95,21 @@ struct ChannelLeasing: Sendable {
     /// the reply, the only list of what was leased (the leases would end, and the
     /// messages come back, but only after `lease`).
     func lease(count: Int, lease: Duration) async throws -> (leased: [Leased], nextExpiry: Duration?) {
-        let reply = try await Task { [client, keys = leaseKeys, arguments = leaseArguments(count: count, lease: lease)] in
+        // At most 1,000 a call: the script unpacks its batch into one HSET and one ZADD.
+        let arguments: [any RESPArgument] = [min(count, 1000), Self.milliseconds(lease), expiryMilliseconds]
+        let keys = [keys.list, keys.pending, keys.inflight, keys.leases, keys.redelivered]
+        let reply = try await Task { [client] in
             try await client.eval(ChannelLeaseScripts.lease, keys: keys, arguments: arguments)
         }.value
-        return try Self.leased(from: reply)
-    }
-
-    /// The lease script's keys.
-    var leaseKeys: [any RESPArgument] { [keys.list, keys.pending, keys.inflight, keys.leases, keys.redelivered] }
-
-    /// The lease script's arguments: at most 1,000 a call, since the script unpacks its
-    /// batch into one HSET and one ZADD.
-    func leaseArguments(count: Int, lease: Duration) -> [any RESPArgument] {
-        [min(count, 1000), Self.milliseconds(lease), expiryMilliseconds]
-    }
-
-    /// What the lease script leased, and how long until the earliest lease still held
-    /// ends (`nil`: none, or something was leased).
-    static func leased(from reply: RESPValue) throws(RedisError) -> (leased: [Leased], nextExpiry: Duration?) {
         guard let items = reply.array, let next = items.first?.int else {
-            throw .unexpectedReply(RESPConversionError(expected: "[next, id, deliveries, message, …]", received: reply.kind, detail: "from the lease script"))
+            throw RedisError.unexpectedReply(RESPConversionError(expected: "[next, id, deliveries, message, …]", received: reply.kind, detail: "from the lease script"))
         }
         var leased: [Leased] = []
         leased.reserveCapacity((items.count - 1) / 3)
         var index = 1
         while index + 2 < items.count {
             guard let id = items[index].string, let deliveries = items[index + 1].int, let raw = items[index + 2].bytes else {
-                throw .unexpectedReply(RESPConversionError(expected: "id, deliveries, message", received: reply.kind, detail: "from the lease script"))
+                throw RedisError.unexpectedReply(RESPConversionError(expected: "id, deliveries, message", received: reply.kind, detail: "from the lease script"))
             }
             leased.append(Leased(id: id, deliveries: deliveries, raw: raw))
             index += 3
