@@ -78,8 +78,13 @@ struct WorkerProcessTests {
             let sender = RedisChannel(client: client, name, peer: .client)
             var random = SeededGenerator(seed: 0x5EED_17)
             // The jobs wait before any worker runs: on a loaded machine a send slower than
-            // the workers would leave nothing in flight for the kills to hit.
-            try await sender.send(contentsOf: (0..<jobs).map { ProbeJob(id: $0, holdMs: Int.random(in: 2...8, using: &random)) })
+            // the workers would leave nothing in flight for the kills to hit. The first
+            // `held` jobs hold their first handler for 3 s, and their holders die first:
+            // some kills land inside a handler however fast the rest goes.
+            let held = 4
+            try await sender.send(contentsOf: (0..<jobs).map {
+                ProbeJob(id: $0, holdMs: Int.random(in: 2...8, using: &random), firstHoldMs: $0 < held ? 3_000 : nil)
+            })
             var workers: [WorkerProcess] = []
             for _ in 0..<workerCount {
                 workers.append(try WorkerProcess(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 8))
@@ -112,7 +117,12 @@ struct WorkerProcessTests {
                 let started = try await client.send("LPOP", name + "/probe-working", 100).array ?? []
                 working.formUnion(started.compactMap { $0.bytes.flatMap { Int32(String(decoding: $0, as: UTF8.self)) } })
                 let running = workers.indices.filter { working.contains(workers[$0].pid) }
-                guard let victim = running.randomElement(using: &random) else { continue }
+                // The queue's head is the held jobs: their starts are early in the log.
+                let firstStarts = try await client.send("LRANGE", name + "/probe-log", 0, 63).array?.compactMap(\.bytes) ?? []
+                let holding = Set(firstStarts.compactMap(Started.init)
+                    .filter { $0.id < held && $0.delivery == 1 }.map(\.pid))
+                let holders = running.filter { holding.contains(workers[$0].pid) }
+                guard let victim = holders.first ?? running.randomElement(using: &random) else { continue }
                 await workers[victim].killHard()
                 killed.insert(workers[victim].pid)
                 workers[victim] = try WorkerProcess(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 8)
