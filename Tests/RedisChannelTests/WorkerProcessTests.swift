@@ -79,11 +79,13 @@ struct WorkerProcessTests {
             var random = SeededGenerator(seed: 0x5EED_17)
             // The jobs wait before any worker runs: on a loaded machine a send slower than
             // the workers would leave nothing in flight for the kills to hit. The first
-            // `held` jobs hold their first handler for 3 s, and their holders die first:
-            // some kills land inside a handler however fast the rest goes.
+            // `held` jobs hold their first handler for 1.2 s (well within the 2 s lease:
+            // a handler outliving its lease would be answered twice, as documented), and
+            // their holders die first: some kills land inside a handler however fast the
+            // rest goes.
             let held = 4
             try await sender.send(contentsOf: (0..<jobs).map {
-                ProbeJob(id: $0, holdMs: Int.random(in: 2...8, using: &random), firstHoldMs: $0 < held ? 3_000 : nil)
+                ProbeJob(id: $0, holdMs: Int.random(in: 2...8, using: &random), firstHoldMs: $0 < held ? 1_200 : nil)
             })
             var workers: [WorkerProcess] = []
             for _ in 0..<workerCount {
