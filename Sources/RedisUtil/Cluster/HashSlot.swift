@@ -1,0 +1,46 @@
+/// The Redis Cluster slot of a key: CRC16 (XMODEM) of the key, or of its hash tag, mod 16384.
+///
+/// A hash tag is what lies between the first `{` and the first `}` after it, when that is
+/// not empty: `{user1000}.following` and `{user1000}.followers` share a slot. Anything
+/// else (no `{`, no `}` after it, or `{}`) hashes the whole key, exactly as the server's
+/// `keyHashSlot` does, so that `CLUSTER KEYSLOT` and this agree for every key.
+enum HashSlot {
+    /// The number of slots in a cluster.
+    static let count = 16384
+
+    /// The slot of `key`, in `0..<16384`.
+    static func of(_ key: some Collection<UInt8>) -> Int {
+        if let open = key.firstIndex(of: UInt8(ascii: "{")) {
+            let afterOpen = key.index(after: open)
+            if let close = key[afterOpen...].firstIndex(of: UInt8(ascii: "}")), close != afterOpen {
+                return Int(crc16(key[afterOpen..<close]) & 0x3FFF)
+            }
+        }
+        return Int(crc16(key) & 0x3FFF)
+    }
+
+    /// The slot of `key`'s UTF-8 bytes.
+    static func of(_ key: String) -> Int {
+        var key = key
+        return key.withUTF8 { of($0) }
+    }
+
+    /// CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0, no reflection), the
+    /// checksum Redis Cluster specifies, one table lookup per byte.
+    static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
+        var crc: UInt16 = 0
+        for byte in bytes {
+            crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
+        }
+        return crc
+    }
+
+    /// The CRC of every byte value, computed once.
+    private static let table: [UInt16] = (0..<256).map { value in
+        var crc = UInt16(value) << 8
+        for _ in 0..<8 {
+            crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1
+        }
+        return crc
+    }
+}
