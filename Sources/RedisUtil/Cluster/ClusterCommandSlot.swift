@@ -1,0 +1,134 @@
+/// Where a command goes in a cluster, decided from its encoded bytes and a table of key
+/// specs before anything is sent.
+///
+/// ```swift
+/// switch ClusterCommandSlot.of(bytes, in: table) {
+/// case .slot(let slot): …                 // the primary (or, read-only, a replica) serving `slot`
+/// case .keyless, .unknownCommand: …       // any primary
+/// case .fanOut(let fanOut): …             // every primary (or node), replies combined
+/// case .crossSlot(let keys, let slots): … // fail with both, send nothing
+/// }
+/// ```
+enum ClusterCommandSlot: Sendable, Equatable {
+    /// Every key (and shard channel) of the command lies in this slot.
+    case slot(Int)
+    /// The command names no key: any primary will do. Also the answer for arguments
+    /// that do not fit the command's spec (a `numkeys` that is not a number), which the
+    /// server too takes for a command without keys, and refuses.
+    case keyless
+    /// A keyless command that the server's tips send to many nodes (`KEYS`, `DBSIZE`,
+    /// `FLUSHALL`, `SCRIPT LOAD`, `SCAN`, and `PING`, `INFO`, `WAIT` too).
+    case fanOut(ClusterFanOut)
+    /// The keys lie in more than one slot: `keys[i]` is in `slots[i]`, in argument
+    /// order. A cluster refuses such a command (`CROSSSLOT`), so it is not sent.
+    case crossSlot(keys: [String], slots: [Int])
+    /// The table does not know the command (or its subcommand), or its spec may miss
+    /// keys and found none: send it to any primary, whose reply (`MOVED`, an error)
+    /// decides.
+    case unknownCommand
+
+    /// The slot of the command that starts at `start` in `bytes`, by `table`;
+    /// ``unknownCommand`` when the bytes there are not a command.
+    ///
+    /// For a command with one key at a fixed position (most, `RPUSH key value …`)
+    /// this reads the arguments up to the key, looks the name up and hashes the key;
+    /// it allocates nothing, and leaves the arguments after the key unchecked.
+    static func of(_ bytes: [UInt8], at start: Int = 0, in table: ClusterKeyTable) -> ClusterCommandSlot {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard var cursor = ClusterKeyArguments.Cursor(buffer, at: start), let name = cursor.next() else {
+                return .unknownCommand
+            }
+            let lookup = table.lookup(UnsafeBufferPointer(rebasing: buffer[name])) {
+                cursor.next().map { UnsafeBufferPointer(rebasing: buffer[$0]) }
+            }
+            switch lookup {
+            case .singleKey(let position):
+                // Too few arguments for the key: the server finds no key either.
+                guard position < cursor.count else { return .keyless }
+                guard position >= cursor.read else {
+                    // A key among the names already read (no Redis command's): start over.
+                    return ClusterKeyArguments.withArguments(of: buffer, at: start) { of($0, in: table) } ?? .unknownCommand
+                }
+                var key = 0..<0
+                while cursor.read <= position {
+                    guard let next = cursor.next() else { return .unknownCommand }
+                    key = next
+                }
+                return .slot(HashSlot.of(UnsafeBufferPointer(rebasing: buffer[key])))
+            case .spec(let spec):
+                return ClusterKeyArguments.withArguments(of: buffer, at: start) { arguments in
+                    of(arguments, by: spec)
+                } ?? .unknownCommand
+            case .unknown:
+                return .unknownCommand
+            }
+        }
+    }
+
+    /// The slot of the command `arguments` hold, by `table`.
+    static func of(_ arguments: ClusterKeyArguments, in table: ClusterKeyTable) -> ClusterCommandSlot {
+        let lookup = table.lookup(arguments[0]) { arguments.count > 1 ? arguments[1] : nil }
+        switch lookup {
+        case .singleKey(let position):
+            return position < arguments.count ? .slot(HashSlot.of(arguments[position])) : .keyless
+        case .spec(let spec):
+            return of(arguments, by: spec)
+        case .unknown:
+            return .unknownCommand
+        }
+    }
+
+    /// The slot of the command `arguments` hold, by its `spec`.
+    private static func of(_ arguments: ClusterKeyArguments, by spec: ClusterKeySpec) -> ClusterCommandSlot {
+        var firstSlot = -1
+        var crosses = false
+        let fits = ClusterKeyFinder.forEachKey(of: spec, in: arguments) { position in
+            guard !crosses else { return }
+            let slot = HashSlot.of(arguments[position])
+            if firstSlot < 0 {
+                firstSlot = slot
+            } else if slot != firstSlot {
+                crosses = true
+            }
+        }
+        guard fits else { return .keyless }
+        if crosses {
+            // Only now, on the way to an error, do the keys become strings.
+            var keys: [String] = []
+            var slots: [Int] = []
+            _ = ClusterKeyFinder.forEachKey(of: spec, in: arguments) { position in
+                keys.append(arguments.text(position))
+                slots.append(HashSlot.of(arguments[position]))
+            }
+            return .crossSlot(keys: keys, slots: slots)
+        }
+        if firstSlot >= 0 { return .slot(firstSlot) }
+        if spec.mayMissKeys { return .unknownCommand }
+        if let fanOut = ClusterFanOut(spec) { return .fanOut(fanOut) }
+        return .keyless
+    }
+}
+
+/// Where a keyless command goes when its tips send it to many nodes, and how their
+/// replies make one (the server's `request_policy` and `response_policy` tips).
+struct ClusterFanOut: Sendable, Equatable {
+    /// ``ClusterKeySpec/RequestPolicy/allShards`` (every primary),
+    /// ``ClusterKeySpec/RequestPolicy/allNodes`` (replicas too) or
+    /// ``ClusterKeySpec/RequestPolicy/special`` (`SCAN`: a cursor per primary).
+    var request: ClusterKeySpec.RequestPolicy
+    /// How the replies combine; `nil`: collected together (`KEYS`: arrays concatenated).
+    var response: ClusterKeySpec.ResponsePolicy?
+
+    /// The fan-out `spec`'s tips ask for, or `nil` when they ask for none
+    /// (`multi_shard` splits keys and so does not apply to a keyless command).
+    init?(_ spec: ClusterKeySpec) {
+        guard let policy = spec.requestPolicy, policy != .multiShard else { return nil }
+        request = policy
+        response = spec.responsePolicy
+    }
+
+    init(request: ClusterKeySpec.RequestPolicy, response: ClusterKeySpec.ResponsePolicy?) {
+        self.request = request
+        self.response = response
+    }
+}
