@@ -1,7 +1,8 @@
 import Glibc
 
-/// Why a `LocalRedisServer` could not be started or driven. Each message names what was
-/// expected and what happened, and start failures carry the end of the server's own log.
+/// Why a `LocalRedisServer` or `LocalRedisCluster` could not be started or driven. Each
+/// message names what was expected and what happened, and start failures carry the end of
+/// the server's own log.
 public enum LocalRedisError: Error, CustomStringConvertible, Sendable, Equatable {
     /// No redis-server binary: `name` was neither an executable path nor found on `searchPath`.
     case executableNotFound(name: String, searchPath: String)
@@ -27,6 +28,20 @@ public enum LocalRedisError: Error, CustomStringConvertible, Sendable, Equatable
     case signalFailed(signal: Int32, pid: Int32, errno: Int32)
     /// The throw-away TLS certificates could not be made or written (OpenSSL's reason).
     case certificatesFailed(reason: String)
+    /// A ``LocalRedisCluster/Configuration`` that cannot make a cluster (no primaries, say).
+    case invalidClusterConfiguration(reason: String)
+    /// A cluster operation that does not apply: a failover to a primary, a node of another
+    /// cluster, a slot outside 0...16383.
+    case invalidClusterOperation(reason: String)
+    /// A cluster node gave no reply to `command`: `outcome` says whether it refused, closed
+    /// or stayed silent until the timeout.
+    case clusterCommandFailed(command: String, node: String, outcome: String)
+    /// A cluster node answered `command` with something other than what the step needs
+    /// (an error reply, a malformed reply, a reply of the wrong shape).
+    case clusterReplyUnexpected(command: String, node: String, expected: String, reply: String)
+    /// A cluster did not reach the state waited for; `lastObstacle` is what still stood in
+    /// the way at the deadline.
+    case clusterWaitTimedOut(waitingFor: String, after: Duration, lastObstacle: String)
 
     /// A message for test logs.
     public var description: String {
@@ -55,6 +70,16 @@ public enum LocalRedisError: Error, CustomStringConvertible, Sendable, Equatable
             "cannot send signal \(signal) to redis-server pid \(pid): \(Self.describe(errno))"
         case let .certificatesFailed(reason):
             "cannot make the TLS test certificates: \(reason)"
+        case let .invalidClusterConfiguration(reason):
+            "invalid LocalRedisCluster configuration: \(reason)"
+        case let .invalidClusterOperation(reason):
+            "invalid LocalRedisCluster operation: \(reason)"
+        case let .clusterCommandFailed(command, node, outcome):
+            "cluster node \(node) gave no reply to '\(command)': \(outcome)"
+        case let .clusterReplyUnexpected(command, node, expected, reply):
+            "cluster node \(node) answered '\(command)' with \(reply); expected \(expected)"
+        case let .clusterWaitTimedOut(waitingFor, after, lastObstacle):
+            "gave up waiting for \(waitingFor) after \(after); still: \(lastObstacle)"
         }
     }
 

@@ -46,7 +46,9 @@ enum LoopbackProbe {
         return port
     }
 
-    private static func connect(to endpoint: ProbeEndpoint, deadline: ContinuousClock.Instant) -> Result<Int32, ProbeOutcomeError> {
+    /// A connected non-blocking socket, or why not. `connect`, `send` and `wait` are shared
+    /// with ``RESPReplyExchange``, which drives cluster nodes over the same kind of socket.
+    static func connect(to endpoint: ProbeEndpoint, deadline: ContinuousClock.Instant) -> Result<Int32, ProbeOutcomeError> {
         let type = Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue | SOCK_NONBLOCK.rawValue)
         let descriptor = socket(endpoint.domain, type, 0)
         guard descriptor >= 0 else { return .failure(.init(.failed(errno: lastErrno))) }
@@ -72,7 +74,7 @@ enum LoopbackProbe {
         return .success(descriptor)
     }
 
-    private static func send(_ bytes: [UInt8], on descriptor: Int32, deadline: ContinuousClock.Instant) -> ProbeOutcome? {
+    static func send(_ bytes: [UInt8], on descriptor: Int32, deadline: ContinuousClock.Instant) -> ProbeOutcome? {
         var pending = bytes[...]
         while !pending.isEmpty {
             // MSG_NOSIGNAL: a server that closed on us must yield EPIPE here, not kill the test process.
@@ -133,7 +135,7 @@ enum LoopbackProbe {
 
     /// Polls until `events` is ready or `deadline` passes; false on timeout. Errors and hang-ups
     /// count as ready so that the following call reports them.
-    private static func wait(for events: Int32, on descriptor: Int32, until deadline: ContinuousClock.Instant) -> Bool {
+    static func wait(for events: Int32, on descriptor: Int32, until deadline: ContinuousClock.Instant) -> Bool {
         while true {
             var entry = pollfd(fd: descriptor, events: Int16(events), revents: 0)
             let ready = poll(&entry, 1, deadline.pollTimeoutMilliseconds)

@@ -39,6 +39,11 @@ struct RedisConfigFile {
                 "tls-key-file \(Self.quoted(files.serverKey))",
                 "tls-ca-cert-file \(Self.quoted(files.caCertificate))",
                 "tls-auth-clients \(clients)",
+                // Presented on the server's own outgoing connections (replication, cluster
+                // bus, MIGRATE): the server certificate is for serverAuth only, and a cluster
+                // bus peer always asks for a client certificate.
+                "tls-client-cert-file \(Self.quoted(files.clientCertificate))",
+                "tls-client-key-file \(Self.quoted(files.clientKey))",
                 "tls-replication no",
                 "tls-cluster no",
             ]
