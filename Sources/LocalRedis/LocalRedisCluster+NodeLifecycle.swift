@@ -54,7 +54,9 @@ extension LocalRedisCluster {
 
     /// Makes `replica` a primary with `CLUSTER FAILOVER`, and returns it once it is primary,
     /// the cluster has settled and every running node agrees. In the default coordinated
-    /// mode no acknowledged write is lost and the old primary becomes its replica.
+    /// mode no acknowledged write is lost and the old primary becomes its replica. With
+    /// `.force` or `.takeover` on the replica of a primary that is down, the cluster may
+    /// elect it on its own before the command arrives; that counts as the promotion.
     ///
     /// - Throws: `.invalidClusterOperation` when `replica` is a primary or down;
     ///   `.clusterReplyUnexpected` when the node refuses; `.clusterWaitTimedOut`.
@@ -70,7 +72,18 @@ extension LocalRedisCluster {
         case .force: ["FORCE"]
         case .takeover: ["TAKEOVER"]
         }
-        try Self.expectOK(["CLUSTER", "FAILOVER"] + option, on: member)
+        let command = ["CLUSTER", "FAILOVER"] + option
+        let reply = try Self.call([command], on: member)[0]
+        // The replica of a stopped or killed primary may have been elected on its own
+        // (after the node timeout) since the layout was last read: then it is promoted
+        // already, which is what the caller waits for.
+        if reply != .simple("OK"), mode != .coordinated,
+           case .array(let role)? = try? Self.call([["ROLE"]], on: member)[0], role.first?.string == "master" {
+            return try waitForPromotion(of: replica, timeout: timeout)
+        }
+        guard reply == .simple("OK") else {
+            throw .clusterReplyUnexpected(command: command.joined(separator: " "), node: member.label, expected: "+OK", reply: reply.description)
+        }
         return try waitForPromotion(of: replica, timeout: timeout)
     }
 
