@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import Glibc
 import Reactor
@@ -10,7 +11,7 @@ import TestSupport
 /// The client's own background work (a callback's blocking command, unblocking a
 /// cancelled one, a subscription's heartbeat) runs on its reactors, never on Swift's
 /// global pool, which an application may fill with blocking work.
-@Suite("The client's own work never waits for Swift's global pool", .timeLimit(.minutes(2)))
+@Suite("The client's own work never waits for Swift's global pool", .serialized, .timeLimit(.minutes(2)))
 struct GlobalPoolIndependenceTests {
     /// Before the fix: a callback `BLPOP` with no idle blocking connection ran in a task
     /// on the global pool, so with the pool's threads all blocked it never went out, and
@@ -74,6 +75,59 @@ struct GlobalPoolIndependenceTests {
                 }
                 await client.close()
             }
+        }
+    }
+
+    /// Before the fix: the pool's fetch loop and its lease script ran on the global pool,
+    /// so a pool whose application had filled that pool with other work stopped taking
+    /// requests (a loaded test run saw a pool serve none of 50 requests in 10 s).
+    @Test("a channel serve pool keeps serving requests while every thread of the global pool is blocked")
+    func servePoolWithThePoolBlocked() async throws {
+        try await withServer { server async throws in
+            try await withClient(server) { client async throws in
+                let worker = RedisChannel(client: client, "/pool/blocked", peer: .server)
+                let pool = RedisChannelServer(worker, as: String.self, concurrency: 2) { "done " + $0.message }
+                let running = Task { try await pool.run() }
+                // Serving: one request answered before the pool is blocked.
+                try await client.send("RPUSH", "/pool/blocked/client", "\"warm\"")
+                #expect(try await client.send("BLPOP", "/pool/blocked/server", 10).array?.last?.string == "\"done warm\"")
+                let reply = await onOwnThread { () -> String? in
+                    withGlobalPoolBlocked {
+                        let done = DispatchSemaphore(value: 0)
+                        let outcome = Mutex<String?>(nil)
+                        client.send("RPUSH", "/pool/blocked/client", "\"cold\"") { _ in }
+                        client.send("BLPOP", "/pool/blocked/server", "10") { reply in
+                            outcome.withLock { $0 = (try? reply.get())?.array?.last?.string }
+                            done.signal()
+                        }
+                        guard done.wait(timeout: .now() + 10) == .success else { return nil }
+                        return outcome.withLock { $0 }
+                    }
+                }
+                #expect(reply == "\"done cold\"", "the pool did not answer within 10 s while the global pool was blocked")
+                pool.stop()
+                try await running.value
+            }
+        }
+    }
+
+    /// Before the fix: `waitServeBlocking` ran its wait in a task on the global pool and
+    /// blocked its caller; with the pool's threads all blocked (two callers on them are
+    /// enough, on two cores) the wait never ran.
+    @Test("waitServeBlocking returns while every thread of the global pool is blocked")
+    func waitServeBlockingWithThePoolBlocked() async throws {
+        try await withServer { server async throws in
+            let endpoint = RedisEndpoint.tcp(host: server.host, port: server.port)
+            let returned = await onOwnThread { () -> Bool in
+                withGlobalPoolBlocked {
+                    let done = DispatchSemaphore(value: 0)
+                    Thread.detachNewThread {
+                        if (try? RedisClient.waitServeBlocking(endpoint, timeout: .seconds(5))) != nil { done.signal() }
+                    }
+                    return done.wait(timeout: .now() + 10) == .success
+                }
+            }
+            #expect(returned, "waitServeBlocking did not return within 10 s while the global pool was blocked")
         }
     }
 }

@@ -52,7 +52,7 @@ extension RedisClient {
     /// On a reactor: the completion then runs on a reactor thread, as every callback
     /// does, and a callback user's blocking command never waits for Swift's global pool.
     private func sendBlockingInTask(_ bytes: [UInt8], deadline: Duration?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        Task(executorPreference: Reactor.current ?? group.next()) { [self] in
+        Task(executorPreference: ownExecutor) { [self] in
             do { completion(.success(try await sendBlocking(bytes, deadline: deadline))) }
             catch let error as RedisError { completion(.failure(error)) }
             catch { completion(.failure(.cancelled)) }

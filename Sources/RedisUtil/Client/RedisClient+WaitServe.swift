@@ -48,11 +48,22 @@ extension RedisClient {
 
     /// The blocking form of ``waitServe(_:timeout:)``, for scripts and threads outside
     /// Swift concurrency. Traps when called on a reactor thread, where waiting would deadlock.
+    ///
+    /// The wait runs on a reactor thread of its own, never on Swift's global pool: a caller
+    /// blocked on one of the pool's few threads (two on two cores) would otherwise wait for
+    /// work queued behind itself, and two such callers at once would never return.
     public static func waitServeBlocking(_ endpoint: RedisEndpoint, timeout: Duration = .seconds(5)) throws {
         precondition(!Reactor.isReactorThread, "RedisClient.waitServeBlocking called on a reactor thread: it would wait for itself; use the async waitServe")
+        let group: ReactorGroup
+        do {
+            group = try ReactorGroup(count: 1, name: "redis-wait")
+        } catch {
+            throw RedisError.invalidArgument("cannot start a reactor: \(error)")
+        }
+        defer { group.shutdown() }
         let outcome = Mutex<Result<Void, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: group.reactors[0]) {
             do { try await waitServe(endpoint, timeout: timeout); outcome.withLock { $0 = .success(()) } }
             catch { outcome.withLock { $0 = .failure(error) } }
             done.signal()

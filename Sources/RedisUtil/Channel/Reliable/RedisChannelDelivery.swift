@@ -98,7 +98,7 @@ struct ChannelLeasing: Sendable {
         // At most 1,000 a call: the script unpacks its batch into one HSET and one ZADD.
         let arguments: [any RESPArgument] = [min(count, 1000), Self.milliseconds(lease), expiryMilliseconds]
         let keys = [keys.list, keys.pending, keys.inflight, keys.leases, keys.redelivered]
-        let reply = try await Task { [client] in
+        let reply = try await Task(executorPreference: client.ownExecutor) { [client] in
             try await client.eval(ChannelLeaseScripts.lease, keys: keys, arguments: arguments)
         }.value
         guard let items = reply.array, let next = items.first?.int else {

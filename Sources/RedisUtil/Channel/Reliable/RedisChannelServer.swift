@@ -132,12 +132,20 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         case .stoppedFirst: return
         case .ranBefore: throw RedisChannelError.invalidArgument("a RedisChannelServer runs once")
         }
+        // The pool's loop runs on a reactor of its client, as its handlers do, never on
+        // Swift's global pool: a pool must keep serving while an application's other
+        // work fills that pool's few threads. The task is not the caller's child, so the
+        // caller's cancellation reaches it only as the stop below, never as a
+        // cancellation of the drain.
+        let executor = leasing.client.ownExecutor
         await withTaskCancellationHandler {
-            await fetch(leasing)
+            await Task(executorPreference: executor) { [self] in
+                await fetch(leasing)
+                await drain(leasing)
+            }.value
         } onCancel: {
             stop()
         }
-        await drain(leasing)
     }
 
     /// Stops taking requests and lets ``run()`` drain. Idempotent; any thread.
@@ -180,7 +188,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
                 while try await waitForPush(leasing, wait) {
                     let reserved = reserveFreeSlots()
                     guard reserved > 0 else { break }
-                    Task {
+                    Task(executorPreference: leasing.client.ownExecutor) { [self] in
                         do {
                             _ = try await leaseAndAdmit(reserved, leasing)
                         } catch where !isStopping {
@@ -246,7 +254,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
             // Unstructured: a cancellation of the serving task must not reach the handler,
             // which drains instead (its own Redis commands would fail if it were cancelled).
             // On a reactor: the replies to its commands resume it where they are read.
-            Task(executorPreference: Reactor.current ?? leasing.client.group.next()) { [self] in
+            Task(executorPreference: leasing.client.ownExecutor) { [self] in
                 await handle(item, leasing)
                 finished(item.id)
             }
@@ -273,7 +281,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Waits for a push to the list (at most `timeout`), in a task a stop cancels.
     private func waitForPush(_ leasing: ChannelLeasing, _ timeout: Duration) async throws -> Bool {
-        let task = Task { try await leasing.waitForMessage(timeout: timeout) }
+        let task = Task(executorPreference: leasing.client.ownExecutor) { try await leasing.waitForMessage(timeout: timeout) }
         let stopping = state.withLock { state -> Bool in
             guard case .running = state.phase else { return true }
             state.wait = task
@@ -386,7 +394,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
 
     private func drain(_ leasing: ChannelLeasing) async {
         let deadline = (state.withLock { $0.stoppedAt } ?? .now) + drainTimeout
-        let timer = Task {
+        let timer = Task(executorPreference: leasing.client.ownExecutor) { [self] in
             try await Task.sleep(until: deadline)
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.drainTimedOut = true
@@ -412,7 +420,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     /// cancelling the serving task), and a cancelled release would leave its request to
     /// wait for its lease's end.
     private static func release(_ ids: [String], _ leasing: ChannelLeasing) async {
-        await Task {
+        await Task(executorPreference: leasing.client.ownExecutor) {
             for id in ids { try? await leasing.release(id) }
         }.value
     }
