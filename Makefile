@@ -13,18 +13,31 @@ build: bootstrap
 	$(SWIFT) build
 
 # Test suites run in parallel; each integration suite starts its own redis-server
-# on a free port, so they never share state. Suites named *TimingTests hold the few
-# wall-clock bounds the issues ask for, and scenarios that race a server-side timeout;
-# they run afterwards, alone, so that the million-command tests cannot starve them of
-# the two cores. Last comes a smoke run of the benchmark (every default workload on
-# the default async facade, 20,000 messages each; RedisBenchTests run every workload
-# on both facades) so that it cannot rot. It uses the release build that `make bench`
-# runs: the code users measure, and about 5 s here (its build adds about 80 s to a
-# clean `make test`). The binary is run directly: `swift run` adds almost a second.
+# on a free port, so they never share state. The pure suites (parsers, codecs, state
+# machines: CPU-bound, no server) run first, on their own, then LocalRedis' own
+# (whose API under test blocks: it starts and stops processes): all suites of a run
+# share one process and its cooperative pool (two threads here), and two long
+# CPU-bound or blocking tests there stall every client test's tasks for as long. Suites named
+# *TimingTests hold the few wall-clock bounds the issues ask for, and scenarios that
+# race a server-side timeout; they run afterwards, alone, so that the million-command
+# tests cannot starve them of the two cores. GlobalPoolIndependenceTests hold every thread of Swift's global pool
+# for a moment on purpose (the client must not need it): they run last, alone, as
+# every other test's tasks would stall meanwhile. For the same reason tests start,
+# stop and restart servers, and wait on child processes, on threads of their own
+# (TestSupport's onOwnThread).
+# Last comes a smoke run of the benchmark (every default workload on the default async
+# facade, 20,000 messages each; RedisBenchTests run every workload on both facades) so
+# that it cannot rot. It uses the release build that `make bench` runs: the code users
+# measure, and about 5 s here (its build adds about 80 s to a clean `make test`). The binary is run directly: `swift run` adds almost a second.
+PURE_TESTS = ^(RESPTests|RedisUtilUnitTests|ReactorTests)\.|^RedisChannelTests\.(FlatJSONDecoderTests|JSONStreamEncoderTests|JSONValueTests|PythonReadingTests)/
+ALONE_TESTS = TimingTests|GlobalPoolIndependenceTests
 test: bootstrap
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --skip TimingTests
+	$(SWIFT) test --skip-build --filter '$(PURE_TESTS)'
+	$(SWIFT) test --skip-build --filter '^LocalRedisTests\.' --skip '$(ALONE_TESTS)'
+	$(SWIFT) test --skip-build --parallel --skip '$(PURE_TESTS)|^LocalRedisTests\.|$(ALONE_TESTS)'
 	$(SWIFT) test --skip-build --filter TimingTests
+	$(SWIFT) test --skip-build --filter GlobalPoolIndependenceTests
 	$(SWIFT) build -c release --product redis-bench
 	.build/release/redis-bench --messages 20000 --quiet
 

@@ -67,8 +67,9 @@ let package = Package(
         ),
         // Runs one kind of operation for scripts/callgrind-per-op (instructions per operation).
         .executableTarget(name: "CallgrindProbe", dependencies: ["RedisUtil"], path: "Benchmarks/CallgrindProbe"),
-        // Helpers shared by the test targets (a seeded generator).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers shared by the test targets (a seeded generator, servers started off the
+        // cooperative pool).
+        .target(name: "TestSupport", dependencies: ["LocalRedis"], path: "Tests/TestSupport"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "LocalRedis", "TestSupport"]),
         .testTarget(name: "LocalRedisTests", dependencies: ["LocalRedis", "TestSupport"]),

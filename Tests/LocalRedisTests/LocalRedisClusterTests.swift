@@ -8,7 +8,7 @@ import TestSupport
 /// start blocks for seconds, which on the cooperative pool would stall other suites' tasks.
 /// Expectations stay in the test's task, where Swift Testing attributes them.
 private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await onOwnThread { Result { try body() } }.get()
+    try await onOwnThread(body)
 }
 
 /// `key:0`, `key:1`, … until each primary owns at least one, with their owners.

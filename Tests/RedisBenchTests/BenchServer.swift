@@ -1,13 +1,12 @@
 import LocalRedis
+import TestSupport
 import RedisUtil
 import RESP
 
 /// A private redis-server for one test, stopped after `body`: tests run in parallel, and
 /// a benchmark's keys (or a killed server) must never reach another test.
 func withBenchServer<T>(_ body: (LocalRedisServer) async throws -> T) async throws -> T {
-    let server = try LocalRedisServer()
-    defer { server.stop() }
-    return try await body(server)
+    try await withLocalServer(.init(), body)
 }
 
 /// `command` on `server` through a one-connection client that is closed before returning.

@@ -70,8 +70,8 @@ struct RedisBenchErrorTests {
     /// must end at once with an error naming the loss, not wait out reconnects or keep
     /// counting failures.
     @Test func lostServerEndsTheRun() async throws {
-        let server = try LocalRedisServer()
-        defer { server.stop() }
+        let server = try await onOwnThread { () throws(LocalRedisError) in try LocalRedisServer() }
+        defer { Thread.detachNewThread { server.stop() } }
         let bench = try BenchProcess.start([
             "--port", "\(server.port)", "--workload", "rpush", "--api", "callback", "--messages", "50000000", "--quiet",
         ])

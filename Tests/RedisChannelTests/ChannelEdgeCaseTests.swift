@@ -4,6 +4,7 @@ import RESP
 import RedisUtil
 import Synchronization
 import Testing
+import TestSupport
 
 /// Edge cases of RedisChannel found in a review. The tests whose comment starts
 /// "Before the fix" failed on the code as reviewed; those marked "Coverage" guard
@@ -93,8 +94,8 @@ struct ChannelEdgeCaseTests {
     /// answered, when the task is cancelled.
     @Test(arguments: ["recv", "recv(max:)", "brecv(max:)", "recvLast"])
     func cancellingAReceiveInFlightLosesNothing(_ operation: String) async throws {
-        let server = try LocalRedisServer(configuration: .init(extraConfig: ["enable-debug-command yes"]))
-        defer { server.stop() }
+        let server = try await startServer(.init(extraConfig: ["enable-debug-command yes"]))
+        defer { stopInBackground(server) }
         let endpoint = RedisEndpoint.tcp(host: server.host, port: server.port)
         let client = try RedisClient(endpoint, configuration: .init(connections: 1))
         let sleeper = try RedisClient(endpoint, configuration: .init(connections: 1))

@@ -4,6 +4,7 @@ import RESP
 import RedisUtil
 import Synchronization
 import Testing
+import TestSupport
 
 /// Counts handlers running at once, and the most ever seen.
 private final class Gauge: Sendable {
@@ -64,8 +65,8 @@ struct ChannelServeTests {
 
     @Test("a pool waits through the client's bounded blocking pool, down to a bound of 1; it serves, stops and hands the connection back", arguments: [1, 2, 4])
     func waitingConnectionWithinTheClientsBound(maxBlockingConnections: Int) async throws {
-        let server = try LocalRedisServer()
-        defer { server.stop() }
+        let server = try await startServer()
+        defer { stopInBackground(server) }
         let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: RedisConfiguration(maxBlockingConnections: maxBlockingConnections))
         // The requests come from a client of their own: with a bound of 1, the pool's
         // waits hold its client's only blocking connection nearly all the time.
@@ -177,8 +178,8 @@ struct ChannelServeTests {
     func serverRestartDuringServe() async throws {
         // Persistence on, so that the restart keeps the lists (a restart without it loses
         // everything, which no client can help).
-        let server = try LocalRedisServer(configuration: .init(extraConfig: ["appendonly yes", "appendfsync always"]))
-        defer { server.stop() }
+        let server = try await startServer(.init(extraConfig: ["appendonly yes", "appendfsync always"]))
+        defer { stopInBackground(server) }
         var configuration = RedisConfiguration()
         configuration.backoff = .init(initial: .milliseconds(20), maximum: .milliseconds(200))
         let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: configuration)
@@ -197,7 +198,7 @@ struct ChannelServeTests {
         let deadline = ContinuousClock.now + .seconds(60)
         while replies.count < total && ContinuousClock.now < deadline {
             if !restarted && replies.count >= total / 3 {
-                try server.restart()
+                try await onOwnThread { () throws(LocalRedisError) in try server.restart() }
                 restarted = true
             }
             do {

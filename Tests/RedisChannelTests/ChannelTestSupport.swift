@@ -1,20 +1,23 @@
+import Foundation
 import LocalRedis
 import RESP
 import RedisUtil
 import Testing
+import TestSupport
 
-/// One private redis-server per test, and a client on it closed afterwards.
+/// One private redis-server per test (started and stopped off the cooperative pool), and
+/// a client on it closed afterwards.
 func withRedis<T>(_ body: (LocalRedisServer, RedisClient) async throws -> T) async throws -> T {
-    let server = try LocalRedisServer()
-    defer { server.stop() }
-    let client = try RedisClient(.tcp(host: server.host, port: server.port))
-    do {
-        let result = try await body(server, client)
-        await client.close()
-        return result
-    } catch {
-        await client.close()
-        throw error
+    try await withLocalServer { server in
+        let client = try RedisClient(.tcp(host: server.host, port: server.port))
+        do {
+            let result = try await body(server, client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
     }
 }
 

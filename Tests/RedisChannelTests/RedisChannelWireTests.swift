@@ -2,12 +2,13 @@ import LocalRedis
 import RESP
 import RedisUtil
 import Testing
+import TestSupport
 
 /// What a channel does to Redis: sockets, expiry, atomicity, raw bytes on failure.
 @Suite struct RedisChannelWireTests {
     @Test func creatingAChannelOpensNoSocket() async throws {
-        let server = try LocalRedisServer()
-        defer { server.stop() }
+        let server = try await startServer()
+        defer { stopInBackground(server) }
         // One connection, so the probe's own commands never open another socket.
         var single = RedisConfiguration()
         single.connections = 1

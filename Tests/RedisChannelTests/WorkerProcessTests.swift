@@ -45,12 +45,12 @@ struct WorkerProcessTimingTests {
         let name = "/pool/kill-one", leaseMs = 2_000
         try await withRedis { server, client in
             let sender = RedisChannel(client: client, name, peer: .client)
-            let first = try WorkerProcess(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 2)
+            let first = try await startWorker(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 2)
             try await waitReady(client, name, first)
             // The first delivery holds its handler for a minute: the kill lands inside it.
             try await sender.send(ProbeJob(id: 1, holdMs: 0, firstHoldMs: 60_000))
             try await waitForLog(client, name) { $0.contains(Started(id: 1, pid: first.pid, delivery: 1)) }
-            let second = try WorkerProcess(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 2)
+            let second = try await startWorker(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 2)
             try await waitReady(client, name, second)
 
             let killed = ContinuousClock.now
@@ -90,7 +90,7 @@ struct WorkerProcessTests {
             })
             var workers: [WorkerProcess] = []
             for _ in 0..<workerCount {
-                workers.append(try WorkerProcess(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 8))
+                workers.append(try await startWorker(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 8))
             }
 
             // Replies are read by a task of their own while this one kills workers.
@@ -128,7 +128,7 @@ struct WorkerProcessTests {
                 guard let victim = holders.first ?? running.randomElement(using: &random) else { continue }
                 await workers[victim].killHard()
                 killed.insert(workers[victim].pid)
-                workers[victim] = try WorkerProcess(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 8)
+                workers[victim] = try await startWorker(port: server.port, channel: name, leaseMs: leaseMs, concurrency: 8)
             }
             let replies = try await collector.value
             for worker in workers {
@@ -195,4 +195,11 @@ private func expectNothingInFlight(_ client: RedisClient, _ name: String) async 
     #expect(inflight.filter { $0 != Array("#".utf8) }.isEmpty, "still in flight: \(inflight.count)")
     #expect(try await client.send("LLEN", slot + "/pending").asInt() == 0)
     #expect(try await client.send("LLEN", slot + "/dead").asInt() == 0)
+}
+
+/// A worker process, launched on a thread of its own: a launch waits for any other test's
+/// (`launchSerialized`) and walks the descriptor table, which on the cooperative pool
+/// would hold one of its two threads.
+private func startWorker(port: Int, channel: String, leaseMs: Int, concurrency: Int) async throws -> WorkerProcess {
+    try await onOwnThread { try WorkerProcess(port: port, channel: channel, leaseMs: leaseMs, concurrency: concurrency) }
 }

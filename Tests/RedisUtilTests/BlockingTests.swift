@@ -4,6 +4,7 @@ import Reactor
 import RESP
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Blocking commands run on leased connections")
 struct BlockingTests {
@@ -81,7 +82,7 @@ struct BlockingTests {
                 }
                 // The idle blocking connection dies with the server; the next callback
                 // BLPOP finds out on it (nothing sent) and retries on a fresh one.
-                try server.restart()
+                try await onOwnThread { () throws(LocalRedisError) in try server.restart() }
                 try await client.rpush("q", "x")
                 let reply = try await blpop("q")
                 #expect(reply.array?.last?.string == "x")
@@ -223,7 +224,7 @@ struct BlockingTests {
             try await withClient(server, configuration: .init(connections: 1)) { client async throws in
                 try await client.ping()
                 #expect(try await client.blpop("q", timeout: .milliseconds(10)) == nil)
-                try server.restart()
+                try await onOwnThread { () throws(LocalRedisError) in try server.restart() }
                 try await withProbe(server) { probe async throws in
                     func blockedIDs() async throws -> [String] {
                         try await probe.clientList().filter { ($0["flags"] ?? "").contains("b") }.compactMap { $0["id"] }

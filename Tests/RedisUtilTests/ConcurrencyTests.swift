@@ -1,4 +1,5 @@
 import TestSupport
+import Foundation
 import LocalRedis
 import RedisUtil
 import RESP
@@ -16,16 +17,20 @@ struct ConcurrencyTests {
             try await withClient(server, configuration: .init(connections: 1, maxPendingCommands: total)) { client async throws in
                 let state = Locked<(next: Int, wrong: Int, done: Int)>((1, 0, 0))
                 await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                    for _ in 0..<total {
-                        client.send("RPUSH", "million", "v") { result in
-                            let complete = state.withLock { state -> Bool in
-                                // One connection, so replies arrive in submission order.
-                                if case .success(.integer(let n)) = result, n == state.next { } else { state.wrong += 1 }
-                                state.next += 1
-                                state.done += 1
-                                return state.done == total
+                    // Submitted from a thread of its own: seconds of CPU in one loop would
+                    // hold one of the cooperative pool's two threads from every other test.
+                    Thread.detachNewThread {
+                        for _ in 0..<total {
+                            client.send("RPUSH", "million", "v") { result in
+                                let complete = state.withLock { state -> Bool in
+                                    // One connection, so replies arrive in submission order.
+                                    if case .success(.integer(let n)) = result, n == state.next { } else { state.wrong += 1 }
+                                    state.next += 1
+                                    state.done += 1
+                                    return state.done == total
+                                }
+                                if complete { finished.resume() }
                             }
-                            if complete { finished.resume() }
                         }
                     }
                 }

@@ -194,7 +194,7 @@ struct ConnectionEdgeCaseTests {
                 // while still frozen (restart's SIGTERM would let it answer CLIENT ID first).
                 try await Task.sleep(for: .milliseconds(300))
                 kill(try #require(server.pid), SIGKILL)
-                try server.restart()
+                try await onOwnThread { () throws(LocalRedisError) in try server.restart() }
                 do {
                     _ = try await blpop.value
                 } catch let error as RedisError {
@@ -285,7 +285,7 @@ struct ConnectionEdgeCaseTests {
                 // Killed while still frozen: restart's SIGTERM continues the process first, and
                 // in its last event-loop round Redis could answer the SETs it had read.
                 kill(try #require(server.pid), SIGKILL)
-                try server.restart()
+                try await onOwnThread { () throws(LocalRedisError) in try server.restart() }
 
                 let probe = ServerProbe(client: client)
                 #expect(try await probe.eventually { batch.withLock { $0 != nil } && behind.allCompleted })

@@ -3,6 +3,7 @@ import LocalRedis
 @testable import RedisUtil
 import RESP
 import Testing
+import TestSupport
 
 /// How a test takes a subscription's connection away.
 enum SubscriptionDisruption: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -16,7 +17,7 @@ enum SubscriptionDisruption: String, CaseIterable, Sendable, CustomTestStringCon
     func apply(to server: LocalRedisServer, probe: ServerProbe) async throws {
         switch self {
         case .restart:
-            try server.restart(downtime: .milliseconds(300))
+            try await onOwnThread { () throws(LocalRedisError) in try server.restart(downtime: .milliseconds(300)) }
         case .kill:
             let subscribed = try await SubscriptionProbe.subscribedConnectionIDs(probe)
             try #require(subscribed.count == 1, "one subscribed connection, found \(subscribed)")

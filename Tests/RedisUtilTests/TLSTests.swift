@@ -4,6 +4,7 @@ import Reactor
 import RedisUtil
 import RESP
 import Testing
+import TestSupport
 
 /// A private redis-server serving TLS only (`port 0`, `tls-port`), with LocalRedis'
 /// throw-away CA.
@@ -198,7 +199,7 @@ struct TLSTests {
                 let written = Task { try await client.send("INCR", "written") }
                 try await Task.sleep(for: .milliseconds(100))
                 kill(try #require(server.pid), SIGKILL)
-                try server.restart()
+                try await onOwnThread { () throws(LocalRedisError) in try server.restart() }
                 do {
                     _ = try await written.value
                 } catch let error as RedisError {

@@ -4,15 +4,15 @@ import RedisUtil
 import RESP
 import Synchronization
 import Testing
+import TestSupport
 
-/// One private redis-server per suite (or test), never a shared port.
+/// One private redis-server per suite (or test), never a shared port; started and
+/// stopped off the cooperative pool (``withLocalServer(_:_:)``).
 func withServer<T>(
     _ configuration: LocalRedisServer.Configuration = .init(),
     _ body: (LocalRedisServer) async throws -> T
 ) async throws -> T {
-    let server = try LocalRedisServer(configuration: configuration)
-    defer { server.stop() }
-    return try await body(server)
+    try await withLocalServer(configuration, body)
 }
 
 /// A client on `server` that is closed after `body`.
