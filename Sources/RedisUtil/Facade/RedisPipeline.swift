@@ -82,6 +82,7 @@ extension RedisClient {
     nonisolated(nonsending) public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.checked(build, in: .shared)
         guard pipeline.count > 0 else { return [] }
+        if let refusal = clusterRefusal("PIPELINE") { throw refusal }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(pipeline)
     }
@@ -91,7 +92,7 @@ extension RedisClient {
     /// ``pipeline(_:)-(RedisPipeline,_)`` apply.
     nonisolated(nonsending) public func pipeline(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
         guard pipeline.count > 0 else { return [] }
-        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) { throw refusal }
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) ?? clusterRefusal("PIPELINE") { throw refusal }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(pipeline)
     }
@@ -105,7 +106,7 @@ extension RedisClient {
             completeLater(completion, .success([]))
             return
         }
-        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) {
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) ?? clusterRefusal("PIPELINE") {
             completeLater(completion, .failure(refusal))
             return
         }
@@ -130,8 +131,16 @@ extension RedisClient {
     /// server does not block inside a transaction.
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
+        if let refusal = clusterRefusal("MULTI") { throw refusal }
         let connection = try await connectionWithCapacity()
         return try Self.transactionResults(try await connection.perform(pipeline))
+    }
+
+    /// On a cluster client, the error for `feature`, which this version does not yet run
+    /// on a cluster (nothing is sent); nil on one server.
+    func clusterRefusal(_ feature: String) -> RedisError? {
+        guard router != nil else { return nil }
+        return .unsupportedCommand(command: feature, reason: "not yet supported on a cluster client (RedisEndpoint.cluster): send the commands one by one, each routed to its node")
     }
 
     static func transactionResults(_ replies: [Result<RESPValue, RedisError>]) throws -> [Result<RESPValue, RedisError>] {

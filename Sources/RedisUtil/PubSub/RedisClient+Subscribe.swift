@@ -45,6 +45,7 @@ extension RedisClient {
         }
         guard !isClosed else { throw RedisError.closed }
         guard !Task.isCancelled else { throw RedisError.cancelled }
+        if let refusal = clusterRefusal("SUBSCRIBE") { throw refusal }
 
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: RedisSubscription.Event.self, throwing: (any Error).self, bufferingPolicy: .bufferingOldest(maxBufferedMessages)

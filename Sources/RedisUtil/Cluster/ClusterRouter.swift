@@ -1,0 +1,266 @@
+import Reactor
+import RESP
+import Synchronization
+
+/// One node of the cluster as the router reaches it: where it is, and the connection set
+/// that reaches it.
+///
+/// The connection set is an internal ``RedisClient`` for that one node, on the cluster
+/// client's own reactors: it brings everything a node needs and a single server already
+/// has (N multiplexed connections spread over the reactors and picked by load, write
+/// coalescing, backpressure, reconnects that re-send only never-written commands, a
+/// bounded pool of leased connections for blocking commands) without a second copy of
+/// any of it.
+final class ClusterNode: Sendable {
+    /// Where the node is reached; a redirection's target is compared with this.
+    let address: ClusterNodeAddress
+    /// The node's connections.
+    let client: RedisClient
+
+    init(address: ClusterNodeAddress, client: RedisClient) {
+        self.address = address
+        self.client = client
+    }
+}
+
+/// The slot map in the form a command reads it: an immutable snapshot, replaced whole
+/// when the map changes, so that a command takes it once (one lock, one retain) and
+/// routes without holding anything.
+final class ClusterRouteTable: Sendable {
+    /// The map.
+    let topology: ClusterTopology
+    /// The refresh machine's generation this map belongs to (a `MOVED` patched into it
+    /// keeps the generation: it is the same fetch, corrected in one slot).
+    let generation: UInt64
+    /// Each shard's primary, by shard index; nil where no connection set could be made
+    /// for it (its TLS settings failed), which routes as a slot without owner.
+    let primaries: [ClusterNode?]
+
+    init(topology: ClusterTopology, generation: UInt64, primaries: [ClusterNode?]) {
+        self.topology = topology
+        self.generation = generation
+        self.primaries = primaries
+    }
+
+    /// The primary that serves `slot`, or nil when none does.
+    func primary(ofSlot slot: Int) -> ClusterNode? {
+        topology.shardIndex(ofSlot: slot).flatMap { primaries[$0] }
+    }
+}
+
+/// Routes the commands of a cluster client (``RedisEndpoint/cluster(seeds:)``): each to
+/// the primary that serves its keys' slot, following the cluster as its slots move.
+///
+/// It learns the slot map from any seed that answers (`CLUSTER SHARDS`, or `CLUSTER
+/// SLOTS` on servers before 7.0), keeps one ``ClusterNode`` (connection set) per node it
+/// has talked to, and decides each command's fate with ``ClusterRetryMachine``: `MOVED`
+/// patches the slot, re-sends to the new owner and refreshes the map in the background;
+/// `ASK` sends `ASKING` and the command in one write to the target; `TRYAGAIN`,
+/// `CLUSTERDOWN`, `LOADING`, `MASTERDOWN` and unreachable nodes are retried with backoff
+/// within the command timeout. Refreshes go through ``ClusterRefreshMachine``: one fetch
+/// in flight, everyone else waits for it.
+///
+/// Shared state (the route table, the nodes, the refresh machine) sits behind one
+/// `Mutex`, held for O(1) work except when a node's connection set is first made.
+final class ClusterRouter: Sendable {
+    /// A caller waiting for a refresh: resumed once, with the fetch's outcome.
+    struct Waiter: Sendable {
+        let id: UInt64
+        let resume: @Sendable (Result<Void, RedisError>) -> Void
+    }
+
+    struct State {
+        var table: ClusterRouteTable?
+        var refresh: ClusterRefreshMachine<Waiter>
+        /// Every node talked to, by address: primaries, seeds, redirection targets.
+        var nodes: [ClusterNodeAddress: ClusterNode] = [:]
+        var nextWaiterID: UInt64 = 0
+        var closed = false
+    }
+
+    /// The cluster endpoint, as errors name it.
+    let endpoint: RedisEndpoint
+    /// Where discovery starts.
+    let seeds: [ClusterNodeAddress]
+    /// The configuration every node's connection set uses.
+    let configuration: RedisConfiguration
+    /// The cluster client's reactors, shared by every node.
+    let group: ReactorGroup
+    /// Which arguments are keys: the built-in table of the commands the library sends and
+    /// the common ones; a command it does not know goes to any primary, whose `MOVED`
+    /// then routes it.
+    let keyTable = ClusterKeyTable.builtIn
+    let state: Mutex<State>
+    /// Whether ``close(gracePeriod:)`` has been called; read per retry decision.
+    let isClosed = Atomic<Bool>(false)
+    /// Spreads keyless commands over the primaries.
+    private let cursor = Atomic<UInt>(0)
+
+    /// How often the map is refreshed without a reason (a failover that no command met).
+    static let periodicRefreshInterval: UInt64 = 30_000_000_000
+    /// The least time between a failed fetch and the next for a caller that has a map.
+    static let failedRefreshBackoff: UInt64 = 100_000_000
+
+    /// A router for `endpoint`'s seeds. Checks what a cluster cannot be given.
+    init(endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup) throws(RedisError) {
+        guard let seedEndpoints = endpoint.clusterSeeds, !seedEndpoints.isEmpty else {
+            throw RedisError.invalidArgument("a cluster endpoint needs at least one seed")
+        }
+        var seeds: [ClusterNodeAddress] = []
+        for seed in seedEndpoints {
+            guard !seed.isCluster else { throw RedisError.invalidArgument("a cluster seed cannot itself be a cluster: \(seed)") }
+            guard case .tcp(let host, let port) = seed.address else {
+                throw RedisError.invalidArgument("a cluster seed must be a TCP host and port (cluster nodes announce TCP addresses), got \(seed)")
+            }
+            guard (1...65535).contains(port) else { throw RedisError.invalidArgument("seed port \(port) is outside 1…65535") }
+            seeds.append(ClusterNodeAddress(host: host, port: port))
+        }
+        guard configuration.database == 0 else {
+            throw RedisError.invalidArgument("a cluster has only database 0, not \(configuration.database)")
+        }
+        self.endpoint = endpoint
+        self.seeds = seeds
+        self.configuration = configuration
+        self.group = group
+        state = Mutex(State(refresh: ClusterRefreshMachine(periodicInterval: Self.periodicRefreshInterval,
+                                                           failureBackoff: Self.failedRefreshBackoff)))
+    }
+
+    // MARK: Routing
+
+    /// Where a command goes now.
+    enum Resolution {
+        /// To this node, by the map of this generation.
+        case node(ClusterNode, generation: UInt64)
+        /// No map yet: wait for the first one.
+        case noMap
+        /// The map names no owner for the slot.
+        case noOwner(generation: UInt64)
+        /// The client is closed.
+        case closed
+    }
+
+    /// The primary serving `slot`, or any primary for `nil` (a keyless command).
+    func resolve(slot: Int?) -> Resolution {
+        state.withLock { state in
+            guard let table = state.table else { return state.closed ? .closed : .noMap }
+            if let slot {
+                guard let node = table.primary(ofSlot: slot) else { return .noOwner(generation: table.generation) }
+                return .node(node, generation: table.generation)
+            }
+            let primaries = table.primaries
+            guard !primaries.isEmpty else { return .noOwner(generation: table.generation) }
+            let start = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(primaries.count))
+            for offset in 0..<primaries.count {
+                if let node = primaries[(start + offset) % primaries.count] { return .node(node, generation: table.generation) }
+            }
+            return .noOwner(generation: table.generation)
+        }
+    }
+
+    /// The node at `address`, its connection set made on first use.
+    func node(at address: ClusterNodeAddress) -> Result<ClusterNode, RedisError> {
+        state.withLock { state in
+            guard !state.closed else { return .failure(.closed) }
+            return Self.node(at: address, in: &state, configuration: configuration, group: group)
+        }
+    }
+
+    /// ``node(at:)`` under the lock. Making a client opens no socket (it connects on its
+    /// first command): this is a few allocations, and TLS settings read once per node.
+    static func node(at address: ClusterNodeAddress, in state: inout State, configuration: RedisConfiguration,
+                             group: ReactorGroup) -> Result<ClusterNode, RedisError> {
+        if let existing = state.nodes[address] { return .success(existing) }
+        do {
+            let client = try RedisClient(.tcp(host: address.host, port: address.port), configuration: configuration, group: group)
+            let node = ClusterNode(address: address, client: client)
+            state.nodes[address] = node
+            return .success(node)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// A `MOVED` to `address` for `slot`, met by a command routed with map `seen`: the
+    /// slot is patched when `address` is a known primary, and the map refreshed in the
+    /// background whenever it did not already say so. A `MOVED` that the map already
+    /// reflects (the many commands in flight when a slot moved) costs nothing more.
+    func moved(slot: Int, to address: ClusterNodeAddress, seen: UInt64) {
+        let stale = state.withLock { state -> Bool in
+            guard let table = state.table, !state.closed else { return false }
+            if table.primary(ofSlot: slot)?.address == address { return false }
+            var topology = table.topology
+            if topology.applyMoved(slot: slot, to: address) {
+                state.table = ClusterRouteTable(topology: topology, generation: table.generation, primaries: table.primaries)
+            }
+            return true
+        }
+        if stale { refresh(.redirected, seen: seen, resume: nil) }
+    }
+
+    // MARK: Closing
+
+    /// Closes every node's connections (see ``RedisClient/close(gracePeriod:)``) and
+    /// fails the callers waiting for a map with ``RedisError/closed``.
+    func close(gracePeriod: Duration) async {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let (waiters, nodes) = state.withLock { state in
+            state.closed = true
+            let nodes = Array(state.nodes.values)
+            state.nodes.removeAll()
+            state.table = nil
+            return (state.refresh.close(), nodes)
+        }
+        for waiter in waiters { waiter.resume(.failure(.closed)) }
+        await withTaskGroup(of: Void.self) { group in
+            for node in nodes {
+                group.addTask { await node.client.close(gracePeriod: gracePeriod) }
+            }
+        }
+    }
+
+    /// For the cluster client's deinit: marks every node's client closed and hands over
+    /// its connections, which the deinit closes on their reactors before it stops them.
+    func detachForDeinit() -> [RedisConnection] {
+        isClosed.store(true, ordering: .releasing)
+        let nodes = state.withLock { state in
+            state.closed = true
+            defer { state.nodes.removeAll() }
+            return Array(state.nodes.values)
+        }
+        return nodes.flatMap { $0.client.detachForDeinit() }
+    }
+
+    // MARK: Helpers
+
+    /// `ASKING`, encoded once: sent before a command an `ASK` redirected, in the same write.
+    static let asking: [UInt8] = {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, "ASKING")
+        return bytes
+    }()
+
+    /// The command's name, for errors.
+    static func commandName(_ bytes: [UInt8]) -> String {
+        EncodedCommand.names(bytes, count: 1).first ?? "command"
+    }
+
+    /// The slot a command must go to (`nil`: any primary), or the error that keeps it
+    /// from being sent at all.
+    func targetSlot(of bytes: [UInt8]) -> Result<Int?, RedisError> {
+        switch ClusterCommandSlot.of(bytes, in: keyTable) {
+        case .slot(let slot): .success(slot)
+        case .keyless, .unknownCommand: .success(nil)
+        case .crossSlot(let keys, let slots): .failure(.crossSlot(keys: keys, slots: slots))
+        case .fanOut:
+            .failure(.unsupportedCommand(
+                command: Self.commandName(bytes).uppercased(),
+                reason: "on a cluster it runs on every primary and its replies are combined, which this client does not do yet; send it to each node with a client of its own"))
+        }
+    }
+
+    /// A redirection's target as an address: a target without a host is on the host that answered.
+    static func address(of target: ClusterRedirection.Target, answeredBy node: ClusterNode) -> ClusterNodeAddress {
+        target.address(answeredBy: node.address.host)
+    }
+}

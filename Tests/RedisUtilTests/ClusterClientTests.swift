@@ -1,0 +1,328 @@
+import Foundation
+import LocalRedis
+@testable import RedisUtil
+import RESP
+import Testing
+import TestSupport
+
+/// Runs blocking LocalRedis calls on a thread of their own: a cluster start or a
+/// migration blocks for seconds, which on the cooperative pool would stall the very
+/// tasks under test.
+private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await onOwnThread { Result { try body() } }.get()
+}
+
+/// A cluster client seeded with every node of `cluster`.
+private func clusterClient(_ cluster: LocalRedisCluster, configuration: RedisConfiguration = .init()) throws -> RedisClient {
+    try RedisClient(.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) }), configuration: configuration)
+}
+
+/// `CLUSTER SHARDS` calls counted by every running node since its last `CONFIG RESETSTAT`.
+private func clusterShardsCalls(_ cluster: LocalRedisCluster) throws -> Int {
+    try cluster.nodes.filter(\.isRunning).map { node in
+        let info = try cluster.command(["INFO", "commandstats"], on: node).string ?? ""
+        guard let line = info.split(separator: "\r\n").first(where: { $0.hasPrefix("cmdstat_cluster|shards:") }),
+              let calls = line.split(separator: ":")[1].split(separator: ",").first?.split(separator: "=").last else { return 0 }
+        return Int(calls) ?? 0
+    }.reduce(0, +)
+}
+
+private func resetStats(_ cluster: LocalRedisCluster) throws {
+    for node in cluster.nodes where node.isRunning {
+        _ = try cluster.command(["CONFIG", "RESETSTAT"], on: node)
+    }
+}
+
+/// Pushes `0..<count` to `key` one command at a time, each after the previous reply,
+/// so that the list's order is the order sent; returns the first error.
+private func pushInOrder(_ client: RedisClient, key: String, from start: Int = 0, count: Int) async -> RedisError? {
+    for value in start..<(start + count) {
+        do {
+            try await client.send("RPUSH", key, "\(value)")
+        } catch {
+            return error as? RedisError ?? .cancelled
+        }
+    }
+    return nil
+}
+
+/// The same with callbacks: each push sent from the previous one's completion.
+private func pushInOrderWithCallbacks(_ client: RedisClient, key: String, count: Int, done: @escaping @Sendable (RedisError?) -> Void) {
+    @Sendable func push(_ value: Int) {
+        guard value < count else { return done(nil) }
+        client.send("RPUSH", key, "\(value)") { result in
+            switch result {
+            case .success: push(value + 1)
+            case .failure(let error): done(error)
+            }
+        }
+    }
+    push(0)
+}
+
+/// Every key's list holds exactly `0..<count`, in order.
+private func expectLists(_ client: RedisClient, keys: [String], count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let expected = (0..<count).map(String.init)
+    var wrong: [String] = []
+    for key in keys {
+        let list = try await client.lrange(key, 0, -1)
+        if list != expected { wrong.append("\(key): \(list.count) elements, first \(list.prefix(5))") }
+    }
+    #expect(wrong.isEmpty, "lists not exactly 0..<\(count): \(wrong.prefix(5))", sourceLocation: sourceLocation)
+}
+
+/// Each test starts its own cluster; the suite runs its tests one at a time, as six
+/// nodes per test on two cores is load enough (a node starved of CPU past its
+/// `cluster-node-timeout` would be failed over).
+@Suite("Cluster client: routing, redirections and refreshes on a real cluster", .serialized, .timeLimit(.minutes(3)))
+struct ClusterClientTests {
+    @Test func slotFunctionAgreesWithClusterKeyslotOnRandomKeys() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 1, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        var generator = SeededGenerator(seed: 16)
+        let alphabet = Array("abcXYZ019:{}-_ ")
+        let keys = (0..<10_000).map { index -> String in
+            let length = Int.random(in: 0...24, using: &generator)
+            var key = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            // A quarter carry a well-formed hash tag somewhere, empty ones (`{}`) included.
+            if index % 4 == 0 {
+                let tag = String((0..<Int.random(in: 0...6, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+                let cut = key.index(key.startIndex, offsetBy: Int.random(in: 0...key.count, using: &generator))
+                key.insert(contentsOf: "{\(tag)}", at: cut)
+            }
+            return key
+        }
+        let server = try await blocking { try cluster.keySlots(keys) }
+        var mismatches: [String] = []
+        for (key, slot) in zip(keys, server) {
+            var bytes: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &bytes, "RPUSH", key, "v")
+            let routed = ClusterCommandSlot.of(bytes, in: .builtIn)
+            if HashSlot.of(key) != slot || routed != .slot(slot) { mismatches.append("\(key.debugDescription): ours \(HashSlot.of(key)), \(routed); server \(slot)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) keys disagree: \(mismatches.prefix(5))")
+    }
+
+    @Test func hundredThousandPushesOverAThousandKeysLandInOrderWithBothFacades() async throws {
+        let cluster = try await blocking { try LocalRedisCluster() }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let perKey = 100
+        let asyncKeys = (0..<500).map { "async:\($0)" }
+        let callbackKeys = (0..<500).map { "callback:\($0)" }
+
+        let started = ContinuousClock.now
+        // Callbacks: 500 chains at once, each push sent from the previous one's completion.
+        let callbackErrors = Locked<[RedisError]>([])
+        let callbacksDone = Locked(0)
+        async let callbacks: Void = withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            for key in callbackKeys {
+                pushInOrderWithCallbacks(client, key: key, count: perKey) { error in
+                    if let error { callbackErrors.withLock { $0.append(error) } }
+                    if callbacksDone.withLock({ $0 += 1; return $0 }) == callbackKeys.count { finished.resume() }
+                }
+            }
+        }
+        // Async: 16 tasks, each owning a share of the keys.
+        let asyncErrors = await withTaskGroup(of: [RedisError].self) { group in
+            for task in 0..<16 {
+                group.addTask {
+                    var errors: [RedisError] = []
+                    for key in asyncKeys.enumerated().filter({ $0.offset % 16 == task }).map(\.element) {
+                        if let error = await pushInOrder(client, key: key, count: perKey) { errors.append(error) }
+                    }
+                    return errors
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        await callbacks
+        print("cluster: \(asyncKeys.count + callbackKeys.count) keys × \(perKey) RPUSH in \(ContinuousClock.now - started)")
+        #expect(asyncErrors.isEmpty, "\(asyncErrors.prefix(3))")
+        #expect(callbackErrors.withLock { $0 }.isEmpty, "\(callbackErrors.withLock { $0.prefix(3) })")
+        try await expectLists(client, keys: asyncKeys + callbackKeys, count: perKey)
+        // The keys really are spread: every primary holds some.
+        let sizes = try await blocking { try cluster.primaries.map { try cluster.command(["DBSIZE"], on: $0).integer ?? 0 } }
+        #expect(sizes.allSatisfy { $0 > 200 } && sizes.reduce(0, +) == 1000, "\(sizes)")
+        await client.close()
+    }
+
+    @Test func crossSlotCommandsFailBeforeAnythingIsSent() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        try await blocking { try resetStats(cluster) }
+        let slots = (HashSlot.of("a"), HashSlot.of("b"))
+        #expect(slots.0 != slots.1)
+        await #expect(throws: RedisError.crossSlot(keys: ["a", "b"], slots: [slots.0, slots.1])) {
+            try await client.send("MSET", "a", "1", "b", "2")
+        }
+        let failure = await withCheckedContinuation { (done: CheckedContinuation<Result<RESPValue, RedisError>, Never>) in
+            client.send("DEL", "a", "b", "{t}c") { done.resume(returning: $0) }
+        }
+        guard case .failure(.crossSlot(let keys, let keySlots)) = failure else {
+            Issue.record("expected crossSlot, got \(failure)")
+            return
+        }
+        #expect(keys == ["a", "b", "{t}c"] && keySlots == [slots.0, slots.1, HashSlot.of("t")])
+        #expect(RedisError.crossSlot(keys: keys, slots: keySlots).description.contains("a in slot \(slots.0)"))
+        // Nothing reached any node: no MSET or DEL counted anywhere, and no key made.
+        let stats = try await blocking {
+            try cluster.primaries.map { try cluster.command(["INFO", "commandstats"], on: $0).string ?? "" }
+        }
+        #expect(stats.allSatisfy { !$0.contains("cmdstat_mset") && !$0.contains("cmdstat_del") })
+        // Keys that share a hash tag are fine together.
+        try await client.send("MSET", "{user1}.a", "1", "{user1}.b", "2")
+        #expect(try await client.send("MGET", "{user1}.a", "{user1}.b").array?.compactMap(\.string) == ["1", "2"])
+        await client.close()
+    }
+
+    @Test func aSlotMigratedBackAndForthWhileSixteenTasksSendLosesNothing() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let keys = (0..<16).map { "{moving}:\($0)" }
+        let slot = HashSlot.of("moving")
+        // Every key exists before the migration starts, so that the source has it to move.
+        for key in keys { try await client.send("RPUSH", key, "0") }
+
+        let sending = Locked(true)
+        let counts = Locked([Int](repeating: 1, count: keys.count))
+        let senders = Task {
+            await withTaskGroup(of: RedisError?.self) { group in
+                for (index, key) in keys.enumerated() {
+                    group.addTask {
+                        var next = 1
+                        while sending.withLock({ $0 }) {
+                            if let error = await pushInOrder(client, key: key, from: next, count: 1) { return error }
+                            next += 1
+                        }
+                        counts.withLock { $0[index] = next }
+                        return nil
+                    }
+                }
+                return await group.compactMap { $0 }.reduce(into: []) { $0.append($1) }
+            }
+        }
+        let source = try cluster.owner(ofSlot: slot)
+        let target = try #require(cluster.primaries.first { $0.id != source.id })
+        // There and back, each time key by key with pauses, so that commands meet the slot
+        // mid-way (ASK) and after it moved (MOVED).
+        try await blocking {
+            for to in [target, source] {
+                let migration = try cluster.beginMigration(ofSlot: slot, to: to)
+                for key in keys {
+                    try cluster.moveKeys([key], of: migration)
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                try cluster.finishMigration(migration)
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        sending.withLock { $0 = false }
+        let errors = await senders.value
+        #expect(errors.isEmpty, "\(errors.prefix(3))")
+        let sent = counts.withLock { $0 }
+        for (key, count) in zip(keys, sent) {
+            #expect(try await client.lrange(key, 0, -1) == (0..<count).map(String.init), "\(key)")
+        }
+        #expect(sent.reduce(0, +) > keys.count * 10, "the tasks sent too little to cover the migration: \(sent)")
+        await client.close()
+    }
+
+    @Test func aManualFailoverUnderLoadLosesAndDoublesNothing() async throws {
+        let cluster = try await blocking { try LocalRedisCluster() }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let keys = (0..<64).map { "failover:\($0)" }
+        let sending = Locked(true)
+        let counts = Locked([Int](repeating: 0, count: keys.count))
+        let senders = Task {
+            await withTaskGroup(of: RedisError?.self) { group in
+                for task in 0..<16 {
+                    group.addTask {
+                        let mine = keys.indices.filter { $0 % 16 == task }
+                        var next = [Int](repeating: 0, count: mine.count)
+                        var round = 0
+                        while sending.withLock({ $0 }) {
+                            let slot = round % mine.count
+                            if let error = await pushInOrder(client, key: keys[mine[slot]], from: next[slot], count: 1) { return error }
+                            next[slot] += 1
+                            round += 1
+                        }
+                        counts.withLock { for (slot, index) in mine.enumerated() { $0[index] = next[slot] } }
+                        return nil
+                    }
+                }
+                return await group.compactMap { $0 }.reduce(into: []) { $0.append($1) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let replica = cluster.replicas[0]
+        let promoted = try await blocking { try cluster.failover(replica) }
+        #expect(promoted.isPrimary)
+        try await Task.sleep(for: .milliseconds(500))
+        sending.withLock { $0 = false }
+        let errors = await senders.value
+        #expect(errors.isEmpty, "\(errors.prefix(3))")
+        let sent = counts.withLock { $0 }
+        for (key, count) in zip(keys, sent) {
+            #expect(try await client.lrange(key, 0, -1) == (0..<count).map(String.init), "\(key)")
+        }
+        // The promoted node serves its keys now, and the client found it.
+        let promotedKeys = keys.filter { key in promoted.slots.contains { $0.contains(HashSlot.of(key)) } }
+        #expect(!promotedKeys.isEmpty)
+        await client.close()
+    }
+
+    @Test func manyCallersShareOneTopologyFetch() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        try await blocking { try resetStats(cluster) }
+        let client = try clusterClient(cluster)
+        // 200 first commands at once, half of them callbacks: one discovery for all.
+        let failures = Locked(0)
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<100 {
+                group.addTask {
+                    do { try await client.send("SET", "coalesce:\(index)", "\(index)") } catch { failures.withLock { $0 += 1 } }
+                }
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        client.send("SET", "coalesce:cb:\(index)", "\(index)") { result in
+                            if case .failure = result { failures.withLock { $0 += 1 } }
+                            done.resume()
+                        }
+                    }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        #expect(try await blocking { try clusterShardsCalls(cluster) } == 1)
+
+        // A slot moved behind the client's back: 200 commands for it meet MOVED, and the
+        // map is fetched once more, not once per command.
+        let slot = HashSlot.of("coalesce")
+        let source = try cluster.owner(ofSlot: slot)
+        let target = try #require(cluster.primaries.first { $0.id != source.id })
+        _ = try await blocking { try cluster.migrate(slot: slot, to: target) }
+        try await blocking { try resetStats(cluster) }
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    do { try await client.send("SET", "{coalesce}:\(index)", "\(index)") } catch { failures.withLock { $0 += 1 } }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        // The background refresh may still be on its way.
+        var calls = 0
+        for _ in 0..<50 {
+            calls = try await blocking { try clusterShardsCalls(cluster) }
+            if calls > 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(calls == 1)
+        await client.close()
+    }
+}
