@@ -27,6 +27,17 @@ private func clusterShardsCalls(_ cluster: LocalRedisCluster) throws -> Int {
     }.reduce(0, +)
 }
 
+/// The sum over running nodes of a counter in `INFO <section>`: the number after
+/// `field=` on the line that starts with `line:` (`errorstats`, `errorstat_ASK`, `count`).
+private func statSum(_ cluster: LocalRedisCluster, section: String, line: String, field: String) throws -> Int {
+    try cluster.nodes.filter(\.isRunning).map { node in
+        let info = try cluster.command(["INFO", section], on: node).string ?? ""
+        guard let found = info.split(separator: "\r\n").first(where: { $0.hasPrefix("\(line):") }) else { return 0 }
+        let pairs = found.dropFirst(line.count + 1).split(separator: ",")
+        return pairs.first { $0.hasPrefix("\(field)=") }.flatMap { Int($0.dropFirst(field.count + 1)) } ?? 0
+    }.reduce(0, +)
+}
+
 private func resetStats(_ cluster: LocalRedisCluster) throws {
     for node in cluster.nodes where node.isRunning {
         _ = try cluster.command(["CONFIG", "RESETSTAT"], on: node)
@@ -227,6 +238,14 @@ struct ClusterClientTests {
             #expect(try await client.lrange(key, 0, -1) == (0..<count).map(String.init), "\(key)")
         }
         #expect(sent.reduce(0, +) > keys.count * 10, "the tasks sent too little to cover the migration: \(sent)")
+        // The client met both redirections, and followed ASK with ASKING.
+        let redirections = try await blocking {
+            (ask: try statSum(cluster, section: "errorstats", line: "errorstat_ASK", field: "count"),
+             moved: try statSum(cluster, section: "errorstats", line: "errorstat_MOVED", field: "count"),
+             asking: try statSum(cluster, section: "commandstats", line: "cmdstat_asking", field: "calls"))
+        }
+        print("migration under load: \(sent.reduce(0, +)) pushes, \(redirections)")
+        #expect(redirections.ask > 0 && redirections.moved > 0 && redirections.asking >= redirections.ask, "\(redirections)")
         await client.close()
     }
 
@@ -272,6 +291,9 @@ struct ClusterClientTests {
         // The promoted node serves its keys now, and the client found it.
         let promotedKeys = keys.filter { key in promoted.slots.contains { $0.contains(HashSlot.of(key)) } }
         #expect(!promotedKeys.isEmpty)
+        let moved = try await blocking { try statSum(cluster, section: "errorstats", line: "errorstat_MOVED", field: "count") }
+        print("failover under load: \(sent.reduce(0, +)) pushes, \(moved) MOVED")
+        #expect(moved > 0, "no command met the failover")
         await client.close()
     }
 
