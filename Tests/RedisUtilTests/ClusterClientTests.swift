@@ -71,9 +71,10 @@ private func pushInOrderWithCallbacks(_ client: RedisClient, key: String, count:
     push(0)
 }
 
-/// Every key's list holds exactly `0..<count`, in order.
-private func expectLists(_ client: RedisClient, keys: [String], count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let expected = (0..<count).map(String.init)
+/// Every key's list holds exactly `0..<count` (or `values`), in order.
+private func expectLists(_ client: RedisClient, keys: [String], count: Int, values: [String]? = nil,
+                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let expected = values ?? (0..<count).map(String.init)
     var wrong: [String] = []
     for key in keys {
         let list = try await client.lrange(key, 0, -1)
@@ -345,6 +346,143 @@ struct ClusterClientTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(calls == 1)
+        await client.close()
+    }
+
+    @Test func pipelinesSplitByNodeAndAnswerInTheCallersOrderWithBothFacades() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        // 300 keys over every primary, ten rounds of one RPUSH each: each reply is the
+        // list's new length, so a reply out of the caller's order shows.
+        let keys = (0..<300).map { "pipe:\($0)" }
+        var pipeline = RedisPipeline()
+        for round in 0..<10 {
+            for key in keys { pipeline.send("RPUSH", key, "\(round)") }
+            pipeline.send("ECHO", "round \(round)")
+        }
+        let replies = try await client.pipeline(pipeline)
+        var expected: [Int?] = []
+        for round in 0..<10 { expected += Array(repeating: round + 1, count: keys.count) + [nil] }
+        #expect(replies.count == expected.count)
+        let lengths = replies.map { try? $0.get().int }
+        #expect(lengths == expected)
+        #expect(try replies[keys.count].get().string == "round 0")
+        let viaCallback = await withCheckedContinuation { (done: CheckedContinuation<Result<[Result<RESPValue, RedisError>], RedisError>, Never>) in
+            client.pipeline(pipeline) { done.resume(returning: $0) }
+        }
+        var again: [Int?] = []
+        for round in 0..<10 { again += Array(repeating: round + 11, count: keys.count) + [nil] }
+        #expect(try viaCallback.get().map { try? $0.get().int } == again)
+        try await expectLists(client, keys: keys, count: 0, values: (0..<20).map { String($0 % 10) })
+        // A command whose keys cross slots fails the whole batch before anything is sent.
+        await #expect(throws: RedisError.crossSlot(keys: ["a", "b"], slots: [HashSlot.of("a"), HashSlot.of("b")])) {
+            try await client.pipeline { p in
+                p.send("SET", "pipe:x", "1")
+                p.send("MSET", "a", "1", "b", "2")
+            }
+        }
+        #expect(try await client.send("EXISTS", "pipe:x").int == 0)
+        await client.close()
+    }
+
+    @Test func transactionsRunOnTheirSlotsOwnerAndFollowItWhenItMoves() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let first = try await client.transaction { t in
+            t.send("RPUSH", "{account}:log", "opened")
+            t.send("INCRBY", "{account}:balance", 10)
+        }
+        #expect(first.map { try? $0.get().int } == [1, 10])
+        await #expect(throws: RedisError.crossSlot(keys: ["{a}x", "{b}y"], slots: [HashSlot.of("a"), HashSlot.of("b")])) {
+            try await client.transaction { t in
+                t.send("SET", "{a}x", "1")
+                t.send("SET", "{b}y", "1")
+            }
+        }
+        // The slot moves behind the client's back: the queued commands meet MOVED, EXEC
+        // aborts, and the whole block is sent again to the new owner.
+        let slot = HashSlot.of("account")
+        let source = try cluster.owner(ofSlot: slot)
+        let target = try #require(cluster.primaries.first { $0.id != source.id })
+        _ = try await blocking { try cluster.migrate(slot: slot, to: target) }
+        let second = try await client.transaction { t in
+            t.send("RPUSH", "{account}:log", "moved")
+            t.send("INCRBY", "{account}:balance", 5)
+        }
+        #expect(second.map { try? $0.get().int } == [2, 15])
+        // Mid-migration: the log has moved to the target, the balance has not. A block
+        // that touches only the moved key goes to the target after ASKING.
+        let migration = try await blocking { try cluster.beginMigration(ofSlot: slot, to: source) }
+        try await blocking { try cluster.moveKeys(["{account}:log"], of: migration) }
+        let third = try await client.transaction { t in
+            t.send("RPUSH", "{account}:log", "asked")
+        }
+        #expect(third.map { try? $0.get().int } == [3])
+        _ = try await blocking { try cluster.finishMigration(migration) }
+        #expect(try await client.lrange("{account}:log", 0, -1) == ["opened", "moved", "asked"])
+        #expect(try await client.get("{account}:balance") == "15")
+        await client.close()
+    }
+
+    @Test func pipelinesToASlotMigratedBackAndForthStayInOrder() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let keys = (0..<16).map { "{piped}:\($0)" }
+        let slot = HashSlot.of("piped")
+        for key in keys { try await client.send("RPUSH", key, "0") }
+        let sending = Locked(true)
+        let counts = Locked([Int](repeating: 1, count: keys.count))
+        let senders = Task {
+            await withTaskGroup(of: String?.self) { group in
+                for (index, key) in keys.enumerated() {
+                    group.addTask {
+                        var next = 1
+                        while sending.withLock({ $0 }) {
+                            // Ten pushes to the task's key in one batch: each reply says where the list stood.
+                            var pipeline = RedisPipeline()
+                            for value in next..<(next + 10) { pipeline.send("RPUSH", key, "\(value)") }
+                            do {
+                                let replies = try await client.pipeline(pipeline)
+                                let lengths = replies.map { try? $0.get().int }
+                                guard lengths == (next..<(next + 10)).map({ $0 + 1 }) else { return "\(key): replies \(lengths) after \(next)" }
+                            } catch {
+                                return "\(key): \(error)"
+                            }
+                            next += 10
+                        }
+                        counts.withLock { $0[index] = next }
+                        return nil
+                    }
+                }
+                return await group.compactMap { $0 }.reduce(into: []) { $0.append($1) }
+            }
+        }
+        let source = try cluster.owner(ofSlot: slot)
+        let target = try #require(cluster.primaries.first { $0.id != source.id })
+        try await blocking {
+            for to in [target, source] {
+                let migration = try cluster.beginMigration(ofSlot: slot, to: to)
+                for key in keys {
+                    try cluster.moveKeys([key], of: migration)
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                try cluster.finishMigration(migration)
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        sending.withLock { $0 = false }
+        let errors = await senders.value
+        #expect(errors.isEmpty, "\(errors.prefix(3))")
+        let sent = counts.withLock { $0 }
+        for (key, count) in zip(keys, sent) {
+            #expect(try await client.lrange(key, 0, -1) == (0..<count).map(String.init), "\(key)")
+        }
+        let asks = try await blocking { try statSum(cluster, section: "errorstats", line: "errorstat_ASK", field: "count") }
+        print("pipelines under migration: \(sent.reduce(0, +)) pushes, \(asks) ASK")
+        #expect(asks > 0)
         await client.close()
     }
 }

@@ -252,11 +252,17 @@ final class ClusterRouter: Sendable {
         case .slot(let slot): .success(slot)
         case .keyless, .unknownCommand: .success(nil)
         case .crossSlot(let keys, let slots): .failure(.crossSlot(keys: keys, slots: slots))
-        case .fanOut:
-            .failure(.unsupportedCommand(
-                command: Self.commandName(bytes).uppercased(),
-                reason: "on a cluster it runs on every primary and its replies are combined, which this client does not do yet; send it to each node with a client of its own"))
+        case .fanOut: .failure(Self.fanOutRefusal(bytes))
         }
+    }
+
+    /// The error for a command whose tips send it to every primary or node (`PING`,
+    /// `KEYS`, `DBSIZE`, `FLUSHALL`, `SCAN`, `INFO` …), which this version does not run
+    /// on a cluster: sent to one node, it would answer for that node alone.
+    static func fanOutRefusal(_ bytes: [UInt8]) -> RedisError {
+        .unsupportedCommand(
+            command: commandName(bytes),
+            reason: "on a cluster it runs on every primary and its replies are combined, which this client does not do yet; send it to each node with a client of its own")
     }
 
     /// A redirection's target as an address: a target without a host is on the host that answered.

@@ -1,3 +1,4 @@
+import Reactor
 import RESP
 
 /// Commands collected to be sent together, contiguous on one connection, with one
@@ -82,7 +83,7 @@ extension RedisClient {
     nonisolated(nonsending) public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.checked(build, in: .shared)
         guard pipeline.count > 0 else { return [] }
-        if let refusal = clusterRefusal("PIPELINE") { throw refusal }
+        if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(pipeline)
     }
@@ -92,7 +93,8 @@ extension RedisClient {
     /// ``pipeline(_:)-(RedisPipeline,_)`` apply.
     nonisolated(nonsending) public func pipeline(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
         guard pipeline.count > 0 else { return [] }
-        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) ?? clusterRefusal("PIPELINE") { throw refusal }
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) { throw refusal }
+        if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(pipeline)
     }
@@ -106,8 +108,16 @@ extension RedisClient {
             completeLater(completion, .success([]))
             return
         }
-        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) ?? clusterRefusal("PIPELINE") {
+        if let refusal = CommandRoute.refusal(batch: pipeline.bytes) {
             completeLater(completion, .failure(refusal))
+            return
+        }
+        if let router {
+            // On a reactor, so that the completion runs on one, as every callback does.
+            Task(executorPreference: Reactor.current ?? group.next()) {
+                do { completion(.success(try await router.pipeline(pipeline.bytes, count: pipeline.count))) }
+                catch { completion(.failure(error as? RedisError ?? .cancelled)) }
+            }
             return
         }
         switch connectionForCallback() {
@@ -131,7 +141,7 @@ extension RedisClient {
     /// server does not block inside a transaction.
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
-        if let refusal = clusterRefusal("MULTI") { throw refusal }
+        if let router { return try Self.transactionResults(try await router.pipeline(pipeline.bytes, count: pipeline.count)) }
         let connection = try await connectionWithCapacity()
         return try Self.transactionResults(try await connection.perform(pipeline))
     }
