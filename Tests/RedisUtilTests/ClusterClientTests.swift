@@ -485,4 +485,39 @@ struct ClusterClientTests {
         #expect(asks > 0)
         await client.close()
     }
+
+    @Test func commandsForEveryNodeAreCombinedAndChannelsAndBlockingCommandsWork() async throws {
+        let cluster = try await blocking { try LocalRedisCluster() }
+        defer { cluster.stop() }
+        let endpoint = RedisEndpoint.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) })
+        try await RedisClient.waitServe(endpoint)
+        let client = try RedisClient(endpoint)
+        #expect(try await client.ping() == "PONG")
+        for index in 0..<100 { try await client.send("SET", "fan:\(index)", "\(index)") }
+        #expect(try await client.send("DBSIZE").int == 100)
+        #expect(Set(try await client.send("KEYS", "fan:*").array?.compactMap(\.string) ?? []) == Set((0..<100).map { "fan:\($0)" }))
+        // SCRIPT LOAD reaches every node, so EVALSHA works wherever its key lives.
+        let sha = try #require(try await client.send("SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])").string)
+        for index in [0, 37, 99] { #expect(try await client.send("EVALSHA", sha, 1, "fan:\(index)").string == "\(index)") }
+        #expect(try await client.send("SCRIPT", "EXISTS", sha, "0000000000000000000000000000000000000000").array?.map(\.int) == [1, 0])
+        await #expect(throws: RedisError.self) { try await client.send("SCAN", 0) }
+        #expect(try await client.send("FLUSHALL").isOK)
+        #expect(try await client.send("DBSIZE").int == 0)
+
+        // A blocking command waits on the owner of its key, and wakes when another caller pushes.
+        async let popped = client.blpop("jobs:{blocking}", timeout: .seconds(5))
+        try await Task.sleep(for: .milliseconds(100))
+        try await client.send("RPUSH", "jobs:{blocking}", "job 1")
+        let first = try await popped
+        #expect(first?.key == "jobs:{blocking}" && first?.value == "job 1")
+
+        // A channel's operations each touch one key, so they route like any command.
+        let client1 = RedisChannel(client: client, "/cluster/channel", peer: .client)
+        let server = RedisChannel(client: client, "/cluster/channel", peer: .server)
+        try await client1.send(["n": 1])
+        try await client1.send(contentsOf: [["n": 2], ["n": 3]])
+        #expect(try await server.recv(as: [String: Int].self) == ["n": 1])
+        #expect(try await server.recv(as: [String: Int].self, max: 5) == [["n": 2], ["n": 3]])
+        await client.close()
+    }
 }

@@ -16,6 +16,12 @@ extension ClusterRouter {
     /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         switch ClusterCommand.make(bytes, blocking: blocking, router: self) {
+        case .success(let command) where command.fanOut != nil:
+            // On a reactor, so that the completion runs on one, as every callback does.
+            Task(executorPreference: Reactor.current ?? group.next()) {
+                do { completion(.success(try await self.send(command, toEvery: command.fanOut!))) }
+                catch { completion(.failure(error as? RedisError ?? .cancelled)) }
+            }
         case .success(let command):
             step(CallbackCommand(command: command, completion: completion),
                  machine: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), hop: .route)

@@ -19,10 +19,12 @@ struct ClusterCommand: Sendable {
     let keepsReply: Bool
     /// For a blocking command, how long it may block (it then runs on a leased connection).
     let blocking: BlockingWait?
+    /// For a command that runs on every primary (or node), how; `slot` is then nil.
+    var fanOut: ClusterFanOut?
 
     /// The command `bytes`, or the error that keeps it from being sent at all: a
     /// command refused on shared connections (as on one server), keys in several slots,
-    /// a command that would have to run on every primary.
+    /// a command that runs on every node in a way this client does not combine (`SCAN`, `INFO`).
     static func make(_ bytes: [UInt8], blocking: BlockingWait?, router: ClusterRouter) -> Result<ClusterCommand, RedisError> {
         var keepsReply = false
         var wait = blocking
@@ -34,8 +36,16 @@ struct ClusterCommand: Sendable {
             case .refused(let error): return .failure(error)
             }
         }
-        return router.targetSlot(of: bytes).map { slot in
-            ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait)
+        switch ClusterCommandSlot.of(bytes, in: router.keyTable) {
+        case .slot(let slot):
+            return .success(ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait))
+        case .keyless, .unknownCommand:
+            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait))
+        case .crossSlot(let keys, let slots):
+            return .failure(.crossSlot(keys: keys, slots: slots))
+        case .fanOut(let fanOut):
+            guard ClusterRouter.combines(fanOut) else { return .failure(ClusterRouter.fanOutRefusal(bytes)) }
+            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait, fanOut: fanOut))
         }
     }
 
@@ -59,6 +69,7 @@ extension ClusterRouter {
     /// `blocking`, when the caller knows the command blocks, spares reading that back.
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
         let command = try ClusterCommand.make(bytes, blocking: blocking, router: self).get()
+        if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
         var machine = ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
         var hop = ClusterHop.route
         while true {

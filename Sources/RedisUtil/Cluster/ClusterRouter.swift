@@ -245,24 +245,14 @@ final class ClusterRouter: Sendable {
         EncodedCommand.names(bytes, count: 1).first ?? "command"
     }
 
-    /// The slot a command must go to (`nil`: any primary), or the error that keeps it
-    /// from being sent at all.
-    func targetSlot(of bytes: [UInt8]) -> Result<Int?, RedisError> {
-        switch ClusterCommandSlot.of(bytes, in: keyTable) {
-        case .slot(let slot): .success(slot)
-        case .keyless, .unknownCommand: .success(nil)
-        case .crossSlot(let keys, let slots): .failure(.crossSlot(keys: keys, slots: slots))
-        case .fanOut: .failure(Self.fanOutRefusal(bytes))
-        }
-    }
-
-    /// The error for a command whose tips send it to every primary or node (`PING`,
-    /// `KEYS`, `DBSIZE`, `FLUSHALL`, `SCAN`, `INFO` …), which this version does not run
-    /// on a cluster: sent to one node, it would answer for that node alone.
+    /// The error for a command whose tips send it to every primary or node in a way
+    /// this version does not combine (`SCAN`'s cursor per node, `INFO`'s text per node),
+    /// or any such command inside a pipeline: sent to one node, it would answer for that
+    /// node alone.
     static func fanOutRefusal(_ bytes: [UInt8]) -> RedisError {
         .unsupportedCommand(
             command: commandName(bytes),
-            reason: "on a cluster it runs on every primary and its replies are combined, which this client does not do yet; send it to each node with a client of its own")
+            reason: "on a cluster it runs on every primary and its replies are combined, which this client does only for the command sent on its own (and not for SCAN or INFO); send it to each node with a client of its own")
     }
 
     /// A redirection's target as an address: a target without a host is on the host that answered.
