@@ -520,4 +520,23 @@ struct ClusterClientTests {
         #expect(try await server.recv(as: [String: Int].self, max: 5) == [["n": 2], ["n": 3]])
         await client.close()
     }
+
+    @Test func theMapIsRefreshedPeriodicallyOnlyWhenConfigured() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 1, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let periodic = try clusterClient(cluster, configuration: .init(clusterRefreshInterval: .milliseconds(200)))
+        let never = try clusterClient(cluster, configuration: .init(clusterRefreshInterval: nil))
+        try await periodic.send("SET", "periodic", "1")
+        try await never.send("SET", "never", "1")
+        try await blocking { try resetStats(cluster) }
+        try await Task.sleep(for: .milliseconds(1100))
+        let calls = try await blocking { try clusterShardsCalls(cluster) }
+        // About five from the periodic client (timers on a loaded machine run late), none from the other.
+        #expect((3...6).contains(calls), "\(calls) CLUSTER SHARDS in 1.1 s")
+        await periodic.close()
+        await never.close()
+        try await blocking { try resetStats(cluster) }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await blocking { try clusterShardsCalls(cluster) } == 0, "a closed client still refreshes")
+    }
 }

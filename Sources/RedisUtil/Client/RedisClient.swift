@@ -86,6 +86,7 @@ public final class RedisClient: Sendable {
             connections = []
             connectionsByReactor = []
             blocking = BlockingConnectionPool(endpoint: endpoint, configuration: configuration, group: self.group)
+            router?.startPeriodicRefresh()
             return
         }
         router = nil

@@ -76,6 +76,8 @@ final class ClusterRouter: Sendable {
         var nodes: [ClusterNodeAddress: ClusterNode] = [:]
         var nextWaiterID: UInt64 = 0
         var closed = false
+        /// The periodic refresh's timer, cancelled on close.
+        var periodicTimer: ScheduledTimer?
     }
 
     /// The cluster endpoint, as errors name it.
@@ -96,8 +98,6 @@ final class ClusterRouter: Sendable {
     /// Spreads keyless commands over the primaries.
     private let cursor = Atomic<UInt>(0)
 
-    /// How often the map is refreshed without a reason (a failover that no command met).
-    static let periodicRefreshInterval: UInt64 = 30_000_000_000
     /// The least time between a failed fetch and the next for a caller that has a map.
     static let failedRefreshBackoff: UInt64 = 100_000_000
 
@@ -122,8 +122,20 @@ final class ClusterRouter: Sendable {
         self.seeds = seeds
         self.configuration = configuration
         self.group = group
-        state = Mutex(State(refresh: ClusterRefreshMachine(periodicInterval: Self.periodicRefreshInterval,
-                                                           failureBackoff: Self.failedRefreshBackoff)))
+        // Without a periodic refresh the machine never sees a periodic request; its spacing is then moot.
+        let periodic = configuration.clusterRefreshInterval.map { max($0.nanosecondsClamped, 1) } ?? .max
+        state = Mutex(State(refresh: ClusterRefreshMachine(periodicInterval: periodic, failureBackoff: Self.failedRefreshBackoff)))
+    }
+
+    /// Starts the periodic refresh (``RedisConfiguration/clusterRefreshInterval``), which
+    /// holds the router weakly: it ends with the client even when nobody closes it.
+    func startPeriodicRefresh() {
+        guard let interval = configuration.clusterRefreshInterval else { return }
+        let timer = group.next().schedule(after: interval, repeating: interval) { [weak self] in
+            guard let self, self.state.withLock({ $0.table != nil }) else { return }
+            self.refresh(.periodic, seen: 0, resume: nil)
+        }
+        state.withLock { $0.periodicTimer = timer }
     }
 
     // MARK: Routing
@@ -206,6 +218,7 @@ final class ClusterRouter: Sendable {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let (waiters, nodes) = state.withLock { state in
             state.closed = true
+            state.periodicTimer?.cancel()
             let nodes = Array(state.nodes.values)
             state.nodes.removeAll()
             state.table = nil
@@ -225,6 +238,7 @@ final class ClusterRouter: Sendable {
         isClosed.store(true, ordering: .releasing)
         let nodes = state.withLock { state in
             state.closed = true
+            state.periodicTimer?.cancel()
             defer { state.nodes.removeAll() }
             return Array(state.nodes.values)
         }

@@ -114,6 +114,11 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var cancellation: CancellationPolicy
     /// TLS for every connection (nil: plaintext); an endpoint's own (`rediss://`) wins.
     public var tls: RedisTLSConfiguration?
+    /// For a cluster client (``RedisEndpoint/cluster(seeds:)``): how often the slot map
+    /// is fetched again when nothing else asked for it, so that a failover or a
+    /// resharding that no command has met yet is learned; `nil` never. Commands that
+    /// meet a change (`MOVED`, a lost node) refresh it at once whatever this says.
+    public var clusterRefreshInterval: Duration?
     /// The OpenSSL context made from ``tls`` by the client, shared by its connections.
     var tlsContext: TLSContext?
 
@@ -136,7 +141,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         maxBulkLength: Int = 512 << 20,
         logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() }),
         cancellation: CancellationPolicy = .prompt,
-        tls: RedisTLSConfiguration? = nil
+        tls: RedisTLSConfiguration? = nil,
+        clusterRefreshInterval: Duration? = .seconds(30)
     ) {
         self.username = username
         self.password = password
@@ -156,6 +162,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.logger = logger
         self.cancellation = cancellation
         self.tls = tls
+        self.clusterRefreshInterval = clusterRefreshInterval
     }
 
     /// The settings, with the password shown as `***`.
@@ -172,6 +179,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         if maxBulkLength != 512 << 20 { parts.append("maxBulkLength: \(maxBulkLength)") }
         if cancellation == .afterReply { parts.append("cancellation: afterReply") }
         if let tls { parts.append("tls: \(tls)") }
+        if clusterRefreshInterval != .seconds(30) { parts.append("clusterRefreshInterval: \(clusterRefreshInterval.map { "\($0)" } ?? "never")") }
         return "RedisConfiguration(" + parts.joined(separator: ", ") + ")"
     }
 
@@ -208,6 +216,7 @@ extension RedisConfiguration: CustomReflectable {
             "maxBulkLength": maxBulkLength,
             "tls": tls as Any,
             "cancellation": cancellation,
+            "clusterRefreshInterval": clusterRefreshInterval as Any,
         ], displayStyle: .struct)
     }
 }
