@@ -69,6 +69,7 @@ extension ClusterRouter {
             asking = ask
         }
         let handle: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self, generation] result in
+            if case .failure = result { noteFailure(result, on: node) }
             var machine = machine
             let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
                 Self.commandName(call.command.bytes)

@@ -151,7 +151,9 @@ extension ClusterRouter {
                 for (position, range) in zip(group.units, group.replyRanges) {
                     let unit = units[position]
                     let unitReplies = groupReplies[range]
-                    let action = machines[position].replied(Self.decisive(unitReplies, unit: unit), now: monotonicNanoseconds(),
+                    let decisive = Self.decisive(unitReplies, unit: unit)
+                    if case .failure = decisive { noteFailure(decisive, on: group.node) }
+                    let action = machines[position].replied(decisive, now: monotonicNanoseconds(),
                                                             clientClosed: isClosed.load(ordering: .relaxed)) {
                         unit.isTransaction ? "MULTI" : Self.commandName(Array(bytes[unit.range]))
                     }

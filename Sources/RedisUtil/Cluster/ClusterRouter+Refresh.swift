@@ -54,8 +54,15 @@ extension ClusterRouter {
         let candidates = state.withLock { state -> [ClusterNodeAddress] in
             var seen = Set<ClusterNodeAddress>()
             var list: [ClusterNodeAddress] = []
-            // Primaries first: they learn of slot moves before their replicas do.
-            let known = state.table.map { $0.topology.primaries.map(\.address) + $0.topology.allNodes.map(\.address) } ?? []
+            // Primaries first: they learn of slot moves before their replicas do. Nodes
+            // whose connection failed, or that the map flags failed, last: a dead one
+            // would hold the fetch for its whole timeout.
+            let topology = state.table?.topology
+            let failed = Set(topology?.allNodes.filter { $0.health == .failed }.map(\.address) ?? [])
+            let known = (topology?.primaries.map(\.address) ?? []) + (topology?.allNodes.map(\.address) ?? [])
+            let suspects = state.suspects
+            let doubtful = { (address: ClusterNodeAddress) in suspects[address] != nil || failed.contains(address) }
+            for address in known + seeds where !doubtful(address) && seen.insert(address).inserted { list.append(address) }
             for address in known + seeds where seen.insert(address).inserted { list.append(address) }
             return list
         }
@@ -105,25 +112,36 @@ extension ClusterRouter {
     /// longer in the cluster closed. Resumes the waiters.
     private func apply(_ topology: ClusterTopology) {
         let now = monotonicNanoseconds()
-        let (waiters, removed) = state.withLock { state -> ([Waiter], [ClusterNode]) in
+        let (waiters, removed) = state.withLock { state -> ([Waiter], [(node: ClusterNode, failed: Bool)]) in
             guard !state.closed else { return ([], []) }
             let changed = state.table?.topology != topology
             let (waiters, generation) = state.refresh.fetched(changed: changed, now: now)
+            // Suspects the map has decided about are no longer watched: flagged failed
+            // (their slots get a new owner), gone, or not serving slots.
+            let primaries = Set(topology.primaries.filter { $0.health != .failed }.map(\.address))
+            let failed = Set(topology.allNodes.filter { $0.health == .failed }.map(\.address))
+            state.suspects = state.suspects.filter { primaries.contains($0.key) && !failed.contains($0.key) }
             guard changed || state.table == nil else { return (waiters, []) }
-            let primaries = topology.primaries.map { primary in
-                try? Self.node(at: primary.address, in: &state, configuration: configuration, group: group).get()
+            // A primary the cluster flags failed routes nothing: its commands wait for its
+            // replacement (``ClusterRetryMachine/unrouted(_:now:)``) instead of queueing
+            // on a dead node's connections.
+            let shardPrimaries = topology.primaries.map { primary -> ClusterNode? in
+                guard primary.health != .failed else { return nil }
+                return try? Self.node(at: primary.address, in: &state, configuration: configuration, group: group).get()
             }
-            state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: primaries)
-            let present = Set(topology.allNodes.map(\.address))
+            state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries)
+            let present = Set(topology.allNodes.filter { $0.health != .failed }.map(\.address))
             let removed = state.nodes.filter { !present.contains($0.key) }
             for address in removed.keys { state.nodes[address] = nil }
-            return (waiters, Array(removed.values))
+            return (waiters, removed.map { ($0.value, failed.contains($0.key)) })
         }
         for waiter in waiters { waiter.resume(.success(())) }
         if !removed.isEmpty {
-            // Commands already on those connections get their replies (a node that left
-            // answers MOVED, which the router follows); new ones go by the new map.
-            Task { for node in removed { await node.client.close(gracePeriod: .seconds(5)) } }
+            // A node that left the map still answers what it was sent (MOVED, which the
+            // router follows). A failed one will not: commands queued for it fail now,
+            // never sent, and are routed again (``ClusterRetryMachine`` retries
+            // ``RedisError/closed`` while the cluster client is open).
+            Task { for (node, failed) in removed { await node.client.close(gracePeriod: failed ? .zero : .seconds(5)) } }
         }
     }
 

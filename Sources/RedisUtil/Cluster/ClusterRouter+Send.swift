@@ -100,6 +100,7 @@ extension ClusterRouter {
                 asking = ask
             }
             let result = await attempt(command, on: node, asking: asking)
+            if case .failure = result { noteFailure(result, on: node) }
             let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
                 Self.commandName(bytes)
             }

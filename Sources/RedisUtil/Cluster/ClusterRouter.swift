@@ -78,6 +78,12 @@ final class ClusterRouter: Sendable {
         var closed = false
         /// The periodic refresh's timer, cancelled on close.
         var periodicTimer: ScheduledTimer?
+        /// Nodes whose connection failed, with when that was first seen: the map is
+        /// fetched again every ``suspectRefreshInterval`` until it flags them failed (a
+        /// failover follows), stops naming them, or ``suspectWatchLimit`` passes.
+        var suspects: [ClusterNodeAddress: UInt64] = [:]
+        /// Whether the loop that refreshes for suspects runs.
+        var watching = false
     }
 
     /// The cluster endpoint, as errors name it.
@@ -100,6 +106,13 @@ final class ClusterRouter: Sendable {
 
     /// The least time between a failed fetch and the next for a caller that has a map.
     static let failedRefreshBackoff: UInt64 = 100_000_000
+    /// How often the map is fetched while a node is suspected: a crashed primary is
+    /// flagged failed after `cluster-node-timeout` and replaced about a second later,
+    /// and commands for its slots wait for that.
+    static let suspectRefreshInterval: Duration = .milliseconds(200)
+    /// How long a suspect is watched at most (a node whose connection broke and that
+    /// came back, or a cluster whose node timeout is long).
+    static let suspectWatchLimit: UInt64 = 30_000_000_000
 
     /// A router for `endpoint`'s seeds. Checks what a cluster cannot be given.
     init(endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup) throws(RedisError) {
@@ -208,6 +221,47 @@ final class ClusterRouter: Sendable {
             return true
         }
         if stale { refresh(.redirected, seen: seen, resume: nil) }
+    }
+
+    // MARK: Suspects
+
+    /// Notes a failure of `node`'s connection seen by a command, so that the map is
+    /// watched until the cluster decides about the node. Called on failures only.
+    func noteFailure(_ result: Result<RESPValue, RedisError>, on node: ClusterNode) {
+        guard case .failure(let error) = result else { return }
+        switch error {
+        case .connectionFailed, .connectionLost: suspect(node.address)
+        default: return
+        }
+    }
+
+    /// Starts watching `address` (see ``State/suspects``).
+    func suspect(_ address: ClusterNodeAddress) {
+        let now = monotonicNanoseconds()
+        let start = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            if state.suspects[address] == nil { state.suspects[address] = now }
+            guard !state.watching else { return false }
+            state.watching = true
+            return true
+        }
+        guard start else { return }
+        Task(executorPreference: group.next()) { [self] in
+            while true {
+                try? await Task.sleep(for: Self.suspectRefreshInterval)
+                let now = monotonicNanoseconds()
+                let seen = state.withLock { state -> UInt64? in
+                    state.suspects = state.suspects.filter { now &- $0.value < Self.suspectWatchLimit }
+                    guard !state.closed, !state.suspects.isEmpty else {
+                        state.watching = false
+                        return nil
+                    }
+                    return state.table?.generation ?? 0
+                }
+                guard let seen else { return }
+                refresh(.connectionLost, seen: seen, resume: nil)
+            }
+        }
     }
 
     // MARK: Closing
