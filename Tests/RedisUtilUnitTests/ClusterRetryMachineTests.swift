@@ -106,4 +106,17 @@ struct ClusterRetryMachineTests {
             try RedisClient(.cluster(seeds: [7000]), configuration: .init(database: 2))
         }
     }
+
+    @Test func aClusterURLListsItsSeedsWithSharedCredentials() throws {
+        let endpoint = try RedisEndpoint(url: "redis+cluster://alice:s%40cret@10.0.0.5:7000,[::1]:7001,node-c?db=0")
+        #expect(endpoint.isCluster)
+        #expect(endpoint.clusterSeeds?.map(\.address) == [.tcp(host: "10.0.0.5", port: 7000), .tcp(host: "::1", port: 7001), .tcp(host: "node-c", port: 6379)])
+        #expect(endpoint.clusterSeeds?.allSatisfy { $0.username == "alice" && $0.password == "s@cret" } == true)
+        #expect(endpoint.username == "alice" && endpoint.password == "s@cret")
+        #expect(endpoint.description == "cluster(10.0.0.5:7000, [::1]:7001, node-c:6379)")
+        let tls = try RedisEndpoint(url: "rediss+cluster://h1:7000,h2:7000?insecure=true")
+        #expect(tls.tls?.verification == .insecureNoVerification && tls.clusterSeeds?.count == 2)
+        #expect(throws: RedisError.self) { try RedisEndpoint(url: "redis+cluster://h1:7000,,h2:7000") }
+        #expect(throws: RedisError.self) { try RedisEndpoint(url: "redis+cluster://:pw@h1:7000,h2:notaport") }
+    }
 }
