@@ -186,6 +186,18 @@ struct ClusterClientTests {
         // Keys that share a hash tag are fine together.
         try await client.send("MSET", "{user1}.a", "1", "{user1}.b", "2")
         #expect(try await client.send("MGET", "{user1}.a", "{user1}.b").array?.compactMap(\.string) == ["1", "2"])
+
+        // Commands the built-in key table does not know (HyperLogLog's) route by the
+        // server's own key specs once read: straight to their owner, cross-slot caught.
+        let router = try #require(client.router)
+        for _ in 0..<200 where router.currentKeyTable()["pfadd"] == nil { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(router.currentKeyTable()["pfadd"] != nil, "the server's COMMAND table was not read")
+        try await blocking { try resetStats(cluster) }
+        for index in 0..<50 { try await client.send("PFADD", "hll:\(index)", "a", "b") }
+        #expect(try await blocking { try statSum(cluster, section: "errorstats", line: "errorstat_MOVED", field: "count") } == 0)
+        await #expect(throws: RedisError.crossSlot(keys: ["hll:0", "hll:1"], slots: [HashSlot.of("hll:0"), HashSlot.of("hll:1")])) {
+            try await client.send("PFCOUNT", "hll:0", "hll:1")
+        }
         await client.close()
     }
 

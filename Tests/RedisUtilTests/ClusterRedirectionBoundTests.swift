@@ -12,8 +12,12 @@ private func oneShard(port: Int) -> String {
     return "*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n*14\r\n" + fields.joined()
 }
 
+/// A `COMMAND` reply that adds nothing to the built-in key table.
+private let noCommands = "*0\r\n"
+
 /// A cluster client of one connection in RESP2 (no handshake, so each chunk the fake
-/// node reads is one command) on a fake node.
+/// node reads is one command) on a fake node, which answers `CLUSTER SHARDS`, then
+/// `COMMAND`, then the test's commands.
 private func client(of fake: FakeServer, commandTimeout: Duration? = nil) throws -> RedisClient {
     try RedisClient(.cluster(seeds: [.tcp(host: "127.0.0.1", port: fake.port)]),
                     configuration: .init(protocolVersion: .resp2, commandTimeout: commandTimeout, connections: 1, clusterRefreshInterval: nil))
@@ -23,7 +27,7 @@ private func client(of fake: FakeServer, commandTimeout: Duration? = nil) throws
 struct ClusterRedirectionBoundTests {
     @Test func aNodeThatKeepsRedirectingEndsInAnErrorNamingTheLastRedirection() async throws {
         let slot = HashSlot.of("looping")
-        let fake = try FakeServer { port in [[oneShard(port: port), "-MOVED \(slot) 127.0.0.1:\(port)\r\n"]] }
+        let fake = try FakeServer { port in [[oneShard(port: port), noCommands, "-MOVED \(slot) 127.0.0.1:\(port)\r\n"]] }
         defer { fake.stop() }
         let client = try client(of: fake)
         await #expect(throws: RedisError.tooManyRedirections(command: "GET", redirections: 5, last: "MOVED slot \(slot) to 127.0.0.1:\(fake.port)")) {
@@ -40,7 +44,7 @@ struct ClusterRedirectionBoundTests {
     }
 
     @Test func tryAgainIsRetriedUntilTheCommandTimeoutThenReported() async throws {
-        let fake = try FakeServer { port in [[oneShard(port: port), "-TRYAGAIN Multiple keys request during rehashing of slot\r\n"]] }
+        let fake = try FakeServer { port in [[oneShard(port: port), noCommands, "-TRYAGAIN Multiple keys request during rehashing of slot\r\n"]] }
         defer { fake.stop() }
         let client = try client(of: fake, commandTimeout: .milliseconds(400))
         let started = ContinuousClock.now

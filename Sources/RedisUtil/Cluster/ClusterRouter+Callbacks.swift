@@ -15,7 +15,8 @@ extension ClusterRouter {
     /// Sends one encoded command to the node that serves it; `completion` runs once,
     /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        switch ClusterCommand.make(bytes, blocking: blocking, router: self) {
+        let taken = snapshot()
+        switch ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn) {
         case .success(let command) where command.fanOut != nil:
             // On a reactor, so that the completion runs on one, as every callback does.
             Task(executorPreference: Reactor.current ?? group.next()) {
@@ -24,20 +25,21 @@ extension ClusterRouter {
             }
         case .success(let command):
             step(CallbackCommand(command: command, completion: completion),
-                 machine: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), hop: .route)
+                 machine: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), hop: .route, using: taken)
         case .failure(let error):
             completeLater(completion, .failure(error))
         }
     }
 
     /// Sends the command where `hop` says, and hands its outcome to ``handle``.
-    private func step(_ call: CallbackCommand, machine: ClusterRetryMachine, hop: ClusterHop) {
+    /// `taken`: the route table the caller read already, for the first route.
+    private func step(_ call: CallbackCommand, machine: ClusterRetryMachine, hop: ClusterHop, using taken: ClusterRouteTable? = nil) {
         let node: ClusterNode
         var generation: UInt64 = 0
         var asking = false
         switch hop {
         case .route:
-            switch resolve(slot: call.command.slot) {
+            switch resolve(slot: call.command.slot, using: taken) {
             case .node(let found, let seen):
                 node = found
                 generation = seen

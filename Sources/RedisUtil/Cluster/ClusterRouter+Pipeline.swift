@@ -31,7 +31,7 @@ extension ClusterRouter {
 
     /// The units of `bytes`, or the error that keeps the batch from being sent at all:
     /// a unit whose keys lie in several slots, or a command that must run on every primary.
-    func units(of bytes: [UInt8]) -> Result<[BatchUnit], RedisError> {
+    func units(of bytes: [UInt8], keyTable: ClusterKeyTable) -> Result<[BatchUnit], RedisError> {
         var units: [BatchUnit] = []
         var keyed: [Bool] = []
         var index = 0
@@ -89,7 +89,7 @@ extension ClusterRouter {
     /// command's outcome in the caller's order. Awaited to its end: a cancellation of
     /// the task does not cut it short (its commands may be on several nodes).
     nonisolated(nonsending) func pipeline(_ bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
-        let units = try units(of: bytes).get()
+        let units = try units(of: bytes, keyTable: currentKeyTable()).get()
         var results = [Result<RESPValue, RedisError>?](repeating: nil, count: count)
         var machines = [ClusterRetryMachine](repeating: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), count: units.count)
         var hops = [ClusterHop](repeating: .route, count: units.count)

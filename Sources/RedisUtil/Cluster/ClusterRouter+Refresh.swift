@@ -75,6 +75,8 @@ extension ClusterRouter {
             case .success(let node):
                 do {
                     let topology = try await fetchTopology(from: node)
+                    // Before the first map is applied, so that the first commands route by it too.
+                    await readKeyTableOnce(from: node)
                     apply(topology)
                     return
                 } catch {
@@ -129,7 +131,7 @@ extension ClusterRouter {
                 guard primary.health != .failed else { return nil }
                 return try? Self.node(at: primary.address, in: &state, configuration: configuration, group: group).get()
             }
-            state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries)
+            state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries, keyTable: state.keyTable)
             let present = Set(topology.allNodes.filter { $0.health != .failed }.map(\.address))
             let removed = state.nodes.filter { !present.contains($0.key) }
             for address in removed.keys { state.nodes[address] = nil }
@@ -144,6 +146,40 @@ extension ClusterRouter {
             Task { for (node, failed) in removed { await node.client.close(gracePeriod: failed ? .zero : .seconds(5)) } }
         }
     }
+
+    /// Reads the server's own key specs (`COMMAND`, one round trip and a few
+    /// milliseconds of parsing) the first time a map is fetched,
+    /// and merges them over the built-in table (``ClusterKeyTable/merging(_:)``): commands
+    /// the library does not know then route by their keys from the start, instead of
+    /// through a `MOVED`. Tried again at the next fetch when it fails; commands route by
+    /// the built-in table meanwhile.
+    nonisolated(nonsending) private func readKeyTableOnce(from node: ClusterNode) async {
+        let first = state.withLock { state -> Bool in
+            guard !state.keyTableRequested else { return false }
+            state.keyTableRequested = true
+            return true
+        }
+        guard first else { return }
+        do {
+            let connection = if let ready = node.client.connectionIfRoom() { ready } else { try await node.client.connectionWithCapacity() }
+            let reply = try await connection.perform(Self.command, timeout: .after(Self.fetchTimeout))
+            let merged = ClusterKeyTable.builtIn.merging(try ClusterKeyTable.parse(commandReply: reply).table)
+            state.withLock { state in
+                state.keyTable = merged
+                state.table = state.table?.with(keyTable: merged)
+            }
+        } catch {
+            configuration.logger.warning("cannot read the cluster's command key specs; routing by the built-in table",
+                                         metadata: ["error": "\(error)"])
+            state.withLock { $0.keyTableRequested = false }
+        }
+    }
+
+    static let command: [UInt8] = {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, "COMMAND")
+        return bytes
+    }()
 
     /// Whether an error reply says the server does not know a command or subcommand.
     private static func isUnknownCommand(_ message: String) -> Bool {

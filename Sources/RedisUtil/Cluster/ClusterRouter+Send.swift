@@ -25,7 +25,7 @@ struct ClusterCommand: Sendable {
     /// The command `bytes`, or the error that keeps it from being sent at all: a
     /// command refused on shared connections (as on one server), keys in several slots,
     /// a command that runs on every node in a way this client does not combine (`SCAN`, `INFO`).
-    static func make(_ bytes: [UInt8], blocking: BlockingWait?, router: ClusterRouter) -> Result<ClusterCommand, RedisError> {
+    static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: ClusterKeyTable) -> Result<ClusterCommand, RedisError> {
         var keepsReply = false
         var wait = blocking
         if wait == nil {
@@ -36,7 +36,7 @@ struct ClusterCommand: Sendable {
             case .refused(let error): return .failure(error)
             }
         }
-        switch ClusterCommandSlot.of(bytes, in: router.keyTable) {
+        switch ClusterCommandSlot.of(bytes, in: keyTable) {
         case .slot(let slot):
             return .success(ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait))
         case .keyless, .unknownCommand:
@@ -68,17 +68,20 @@ extension ClusterRouter {
     /// following redirections and retrying what the cluster asks to (see the type).
     /// `blocking`, when the caller knows the command blocks, spares reading that back.
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
-        let command = try ClusterCommand.make(bytes, blocking: blocking, router: self).get()
+        // One lock for the key table and the map the first route uses.
+        var taken = snapshot()
+        let command = try ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn).get()
         if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
         var machine = ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
         var hop = ClusterHop.route
         while true {
+            defer { taken = nil }
             let node: ClusterNode
             var generation: UInt64 = 0
             var asking = false
             switch hop {
             case .route:
-                switch resolve(slot: command.slot) {
+                switch resolve(slot: command.slot, using: taken) {
                 case .node(let found, let seen):
                     node = found
                     generation = seen

@@ -33,13 +33,24 @@ final class ClusterRouteTable: Sendable {
     /// keeps the generation: it is the same fetch, corrected in one slot).
     let generation: UInt64
     /// Each shard's primary, by shard index; nil where no connection set could be made
-    /// for it (its TLS settings failed), which routes as a slot without owner.
+    /// for it (its TLS settings failed) or the cluster flags it failed, which routes as a
+    /// slot without owner.
     let primaries: [ClusterNode?]
+    /// Which arguments are keys: the built-in table, merged with the server's own
+    /// (`COMMAND`) once it has been read. Kept here so that a command reads it with the
+    /// map, under one lock.
+    let keyTable: ClusterKeyTable
 
-    init(topology: ClusterTopology, generation: UInt64, primaries: [ClusterNode?]) {
+    init(topology: ClusterTopology, generation: UInt64, primaries: [ClusterNode?], keyTable: ClusterKeyTable) {
         self.topology = topology
         self.generation = generation
         self.primaries = primaries
+        self.keyTable = keyTable
+    }
+
+    /// This table with `keyTable` instead.
+    func with(keyTable: ClusterKeyTable) -> ClusterRouteTable {
+        ClusterRouteTable(topology: topology, generation: generation, primaries: primaries, keyTable: keyTable)
     }
 
     /// The primary that serves `slot`, or nil when none does.
@@ -84,6 +95,10 @@ final class ClusterRouter: Sendable {
         var suspects: [ClusterNodeAddress: UInt64] = [:]
         /// Whether the loop that refreshes for suspects runs.
         var watching = false
+        /// The key table route tables get: the built-in one until the server's is read.
+        var keyTable = ClusterKeyTable.builtIn
+        /// Whether the server's key table has been read (or is being read).
+        var keyTableRequested = false
     }
 
     /// The cluster endpoint, as errors name it.
@@ -94,10 +109,6 @@ final class ClusterRouter: Sendable {
     let configuration: RedisConfiguration
     /// The cluster client's reactors, shared by every node.
     let group: ReactorGroup
-    /// Which arguments are keys: the built-in table of the commands the library sends and
-    /// the common ones; a command it does not know goes to any primary, whose `MOVED`
-    /// then routes it.
-    let keyTable = ClusterKeyTable.builtIn
     let state: Mutex<State>
     /// Whether ``close(gracePeriod:)`` has been called; read per retry decision.
     let isClosed = Atomic<Bool>(false)
@@ -165,22 +176,31 @@ final class ClusterRouter: Sendable {
         case closed
     }
 
-    /// The primary serving `slot`, or any primary for `nil` (a keyless command).
-    func resolve(slot: Int?) -> Resolution {
-        state.withLock { state in
-            guard let table = state.table else { return state.closed ? .closed : .noMap }
-            if let slot {
-                guard let node = table.primary(ofSlot: slot) else { return .noOwner(generation: table.generation) }
-                return .node(node, generation: table.generation)
-            }
-            let primaries = table.primaries
-            guard !primaries.isEmpty else { return .noOwner(generation: table.generation) }
-            let start = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(primaries.count))
-            for offset in 0..<primaries.count {
-                if let node = primaries[(start + offset) % primaries.count] { return .node(node, generation: table.generation) }
-            }
-            return .noOwner(generation: table.generation)
+    /// The current route table, nil before the first map and after close.
+    func snapshot() -> ClusterRouteTable? {
+        state.withLock { $0.table }
+    }
+
+    /// The key table a command is read with now.
+    func currentKeyTable() -> ClusterKeyTable {
+        snapshot()?.keyTable ?? .builtIn
+    }
+
+    /// The primary serving `slot`, or any primary for `nil` (a keyless command), by
+    /// `taken` (a table the caller read already) or else the current table.
+    func resolve(slot: Int?, using taken: ClusterRouteTable? = nil) -> Resolution {
+        guard let table = taken ?? snapshot() else { return isClosed.load(ordering: .acquiring) ? .closed : .noMap }
+        if let slot {
+            guard let node = table.primary(ofSlot: slot) else { return .noOwner(generation: table.generation) }
+            return .node(node, generation: table.generation)
         }
+        let primaries = table.primaries
+        guard !primaries.isEmpty else { return .noOwner(generation: table.generation) }
+        let start = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(primaries.count))
+        for offset in 0..<primaries.count {
+            if let node = primaries[(start + offset) % primaries.count] { return .node(node, generation: table.generation) }
+        }
+        return .noOwner(generation: table.generation)
     }
 
     /// The node at `address`, its connection set made on first use.
@@ -216,7 +236,8 @@ final class ClusterRouter: Sendable {
             if table.primary(ofSlot: slot)?.address == address { return false }
             var topology = table.topology
             if topology.applyMoved(slot: slot, to: address) {
-                state.table = ClusterRouteTable(topology: topology, generation: table.generation, primaries: table.primaries)
+                state.table = ClusterRouteTable(topology: topology, generation: table.generation, primaries: table.primaries,
+                                                keyTable: table.keyTable)
             }
             return true
         }
