@@ -42,7 +42,12 @@ struct ClusterRedirectionBoundTests {
         }
         await client.close()
     }
+}
 
+/// The retry budget in wall-clock time: with the other *TimingTests, alone (`make test`
+/// runs them after the parallel suites, whose load would stretch any pause).
+@Suite("Cluster client: TRYAGAIN is retried within the command timeout")
+struct ClusterRetryTimingTests {
     @Test func tryAgainIsRetriedUntilTheCommandTimeoutThenReported() async throws {
         let fake = try FakeServer { port in [[oneShard(port: port), noCommands, "-TRYAGAIN Multiple keys request during rehashing of slot\r\n"]] }
         defer { fake.stop() }
