@@ -89,7 +89,8 @@ extension ClusterRouter {
     /// command's outcome in the caller's order. Awaited to its end: a cancellation of
     /// the task does not cut it short (its commands may be on several nodes).
     nonisolated(nonsending) func pipeline(_ bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
-        let units = try units(of: bytes, keyTable: currentKeyTable()).get()
+        var taken = snapshot()
+        let units = try units(of: bytes, keyTable: taken?.keyTable ?? .builtIn).get()
         var results = [Result<RESPValue, RedisError>?](repeating: nil, count: count)
         var machines = [ClusterRetryMachine](repeating: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), count: units.count)
         var hops = [ClusterHop](repeating: .route, count: units.count)
@@ -101,13 +102,16 @@ extension ClusterRouter {
             var pausedSlots = Set<Int>()
             var seen: UInt64 = 0
             var needsMap = false
+            // One map for the round: one lock, not one per unit.
+            let table = taken ?? snapshot()
+            taken = nil
             route: for position in pending {
                 let node: ClusterNode
                 var asking = false
                 var generation: UInt64 = 0
                 switch hops[position] {
                 case .route:
-                    switch resolve(slot: units[position].slot) {
+                    switch resolve(slot: units[position].slot, using: table) {
                     case .node(let found, let current):
                         node = found
                         generation = current

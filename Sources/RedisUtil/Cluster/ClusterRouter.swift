@@ -146,8 +146,10 @@ final class ClusterRouter: Sendable {
         self.seeds = seeds
         self.configuration = configuration
         self.group = group
-        // Without a periodic refresh the machine never sees a periodic request; its spacing is then moot.
-        let periodic = configuration.clusterRefreshInterval.map { max($0.nanosecondsClamped, 1) } ?? .max
+        // A periodic tick is skipped when any fetch ended within the last half interval:
+        // the whole interval would skip every other tick, whose previous fetch ended
+        // just after the previous tick. Without a periodic refresh the spacing is moot.
+        let periodic = configuration.clusterRefreshInterval.map { max($0.nanosecondsClamped / 2, 1) } ?? .max
         state = Mutex(State(refresh: ClusterRefreshMachine(periodicInterval: periodic, failureBackoff: Self.failedRefreshBackoff)))
     }
 
