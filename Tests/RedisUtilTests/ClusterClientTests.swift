@@ -590,22 +590,33 @@ struct ClusterClientTests {
         try await Task.sleep(for: .milliseconds(300))
         let victim = cluster.primaries[0]
         let replica = try #require(cluster.replicas(of: victim).first)
+        let onVictim = keys.indices.filter { index in victim.slots.contains { $0.contains(HashSlot.of(keys[index])) } }
+        let victimAcks: @Sendable () -> Int = { acknowledged.withLock { acks in onVictim.map { acks[$0].count }.reduce(0, +) } }
+        // What the crashed shard's keys got, every 100 ms from the kill: printed on a failure.
+        let timeline = Locked([String]())
         let killed = ContinuousClock.now
+        let sampler = Task {
+            while !Task.isCancelled {
+                timeline.withLock { $0.append("\((ContinuousClock.now - killed).formatted(.units(allowed: [.milliseconds])))=\(victimAcks())") }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
         try await blocking { try cluster.kill(victim) }
         let promoted = try await blocking { try cluster.waitForPromotion(of: replica) }
         let promotedAt = ContinuousClock.now
+        timeline.withLock { $0.append("promoted") }
         #expect(promoted.isPrimary)
         // The crashed shard's keys are served again within 2 s of the promotion.
-        let onVictim = keys.indices.filter { index in victim.slots.contains { $0.contains(HashSlot.of(keys[index])) } }
-        let victimAcks = { acknowledged.withLock { acks in onVictim.map { acks[$0].count }.reduce(0, +) } }
         let before = victimAcks()
         try await Task.sleep(for: .seconds(2))
         let after = victimAcks()
+        sampler.cancel()
         sending.withLock { $0 = false }
         await senders.value
         print("crash under load: promotion \(promotedAt - killed) after the kill; \(after - before) pushes to the crashed shard's \(onVictim.count) keys acknowledged in the 2 s after it; unknown outcomes: \(unknown.withLock { $0.map(\.count).reduce(0, +) })")
         #expect(otherErrors.withLock { $0 }.isEmpty, "\(otherErrors.withLock { $0.prefix(5) })")
-        #expect(!onVictim.isEmpty && after - before > 100, "the crashed shard's keys were not served again within 2 s of the promotion")
+        #expect(!onVictim.isEmpty && after - before > 100,
+                "the crashed shard's keys were not served again within 2 s of the promotion: \(timeline.withLock { $0 }.joined(separator: " "))")
         // No value doubled or out of order; every acknowledged value present, except on the
         // crashed shard, where the primary may have acknowledged writes it had not yet
         // replicated (Redis' asynchronous replication).
@@ -621,6 +632,28 @@ struct ClusterClientTests {
                 #expect(Set(acked[index]).isSubset(of: Set(list)), "\(key) lost acknowledged values")
             }
         }
+        await client.close()
+    }
+
+    @Test func anIdleClientLearnsOfACrashedPrimaryWithoutACommandFailing() async throws {
+        let cluster = try await blocking { try LocalRedisCluster() }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let victim = cluster.primaries[0]
+        let replica = try #require(cluster.replicas(of: victim).first)
+        let key = try #require((0..<1000).map { "idle:\($0)" }.first { key in victim.slots.contains { $0.contains(HashSlot.of(key)) } })
+        // Connections to every primary are open and idle when the victim dies: no command
+        // is in flight to fail, only the lost connection tells.
+        for index in 0..<30 { try await client.send("SET", "idle:\(index)", "before") }
+        try await blocking { try cluster.kill(victim) }
+        _ = try await blocking { try cluster.waitForPromotion(of: replica) }
+        let started = ContinuousClock.now
+        try await client.send("SET", key, "after")
+        let elapsed = ContinuousClock.now - started
+        // Without the watch, the command would queue for the dead node until the connect
+        // timeout (5 s) before being routed to the replacement.
+        #expect(elapsed < .seconds(2), "the first command after the promotion took \(elapsed)")
+        #expect(try await client.get(key) == "after")
         await client.close()
     }
 }

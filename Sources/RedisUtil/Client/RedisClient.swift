@@ -52,7 +52,15 @@ public final class RedisClient: Sendable {
     ///   - configuration: connection and queueing settings.
     ///   - group: reactors to run on; by default the client creates (and on ``close()``
     ///     stops) one reactor per core.
-    public init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration = .init(), group: ReactorGroup? = nil) throws(RedisError) {
+    public convenience init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration = .init(), group: ReactorGroup? = nil) throws(RedisError) {
+        try self.init(endpoint, configuration: configuration, group: group, onConnectionLoss: nil)
+    }
+
+    /// The public initializer, plus `onConnectionLoss`: called on a reactor thread when
+    /// one of the multiplexed connections, once ready, is lost (whether or not a command
+    /// was waiting on it). A cluster's router learns of a lost node this way.
+    init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup?,
+         onConnectionLoss: (@Sendable () -> Void)?) throws(RedisError) {
         if !endpoint.isCluster, case .tcp(_, let port) = endpoint.address, !(1...65535).contains(port) {
             throw RedisError.invalidArgument("port \(port) is outside 1…65535")
         }
@@ -94,7 +102,8 @@ public final class RedisClient: Sendable {
         let reactors = self.group.reactors
         let waiters = capacityWaiters
         connections = (0..<count).map {
-            RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration, capacityWaiters: waiters)
+            RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration, capacityWaiters: waiters,
+                            onLoss: onConnectionLoss)
         }
         let built = connections
         connectionsByReactor = reactors.compactMap { reactor in

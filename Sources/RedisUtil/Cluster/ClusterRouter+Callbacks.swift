@@ -24,16 +24,16 @@ extension ClusterRouter {
                 catch { completion(.failure(error as? RedisError ?? .cancelled)) }
             }
         case .success(let command):
-            step(CallbackCommand(command: command, completion: completion),
-                 machine: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), hop: .route, using: taken)
+            step(CallbackCommand(command: command, completion: completion), machine: nil, hop: .route, using: taken)
         case .failure(let error):
             completeLater(completion, .failure(error))
         }
     }
 
     /// Sends the command where `hop` says, and hands its outcome to ``handle``.
-    /// `taken`: the route table the caller read already, for the first route.
-    private func step(_ call: CallbackCommand, machine: ClusterRetryMachine, hop: ClusterHop, using taken: ClusterRouteTable? = nil) {
+    /// `machine`: nil until the command's first failure (a command answered at once
+    /// needs none); `taken`: the route table the caller read already, for the first route.
+    private func step(_ call: CallbackCommand, machine: ClusterRetryMachine?, hop: ClusterHop, using taken: ClusterRouteTable? = nil) {
         let node: ClusterNode
         var generation: UInt64 = 0
         var asking = false
@@ -52,7 +52,7 @@ extension ClusterRouter {
                 }
                 return
             case .noOwner(let seen):
-                var retrying = machine
+                var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
                 let action = retrying.unrouted(call.command.noOwnerError, now: monotonicNanoseconds())
                 // Not inline: this may be the caller's own `send`, where a completion must not run.
                 onReactor { [retrying] in self.perform(action, call, machine: retrying, seen: seen, from: nil) }
@@ -71,8 +71,9 @@ extension ClusterRouter {
             asking = ask
         }
         let handle: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self, generation] result in
-            if case .failure = result { noteFailure(result, on: node) }
-            var machine = machine
+            if case .success = result { return call.completion(result) }
+            noteFailure(result, on: node)
+            var machine = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
             let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
                 Self.commandName(call.command.bytes)
             }

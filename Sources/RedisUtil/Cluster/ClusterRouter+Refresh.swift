@@ -129,7 +129,7 @@ extension ClusterRouter {
             // on a dead node's connections.
             let shardPrimaries = topology.primaries.map { primary -> ClusterNode? in
                 guard primary.health != .failed else { return nil }
-                return try? Self.node(at: primary.address, in: &state, configuration: configuration, group: group).get()
+                return try? Self.node(at: primary.address, in: &state, configuration: configuration, group: group, router: self).get()
             }
             state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries, keyTable: state.keyTable)
             let present = Set(topology.allNodes.filter { $0.health != .failed }.map(\.address))

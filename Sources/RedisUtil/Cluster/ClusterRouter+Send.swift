@@ -72,7 +72,8 @@ extension ClusterRouter {
         var taken = snapshot()
         let command = try ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn).get()
         if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
-        var machine = ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+        // Made at the first failure: a command answered at once needs none.
+        var machine: ClusterRetryMachine?
         var hop = ClusterHop.route
         while true {
             defer { taken = nil }
@@ -89,7 +90,9 @@ extension ClusterRouter {
                     try await awaitRefresh(.initial, seen: 0)
                     continue
                 case .noOwner(let seen):
-                    let action = machine.unrouted(command.noOwnerError, now: monotonicNanoseconds())
+                    var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                    let action = retrying.unrouted(command.noOwnerError, now: monotonicNanoseconds())
+                    machine = retrying
                     switch await next(after: action, seen: seen, from: nil) {
                     case .hop(let following): hop = following
                     case .done(let result): return try result.get()
@@ -103,10 +106,13 @@ extension ClusterRouter {
                 asking = ask
             }
             let result = await attempt(command, on: node, asking: asking)
-            if case .failure = result { noteFailure(result, on: node) }
-            let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
+            if case .success(let value) = result { return value }
+            noteFailure(result, on: node)
+            var deciding = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+            let action = deciding.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
                 Self.commandName(bytes)
             }
+            machine = deciding
             switch await next(after: action, seen: generation, from: node) {
             case .hop(let following): hop = following
             case .done(let result): return try result.get()

@@ -209,17 +209,19 @@ final class ClusterRouter: Sendable {
     func node(at address: ClusterNodeAddress) -> Result<ClusterNode, RedisError> {
         state.withLock { state in
             guard !state.closed else { return .failure(.closed) }
-            return Self.node(at: address, in: &state, configuration: configuration, group: group)
+            return Self.node(at: address, in: &state, configuration: configuration, group: group, router: self)
         }
     }
 
     /// ``node(at:)`` under the lock. Making a client opens no socket (it connects on its
     /// first command): this is a few allocations, and TLS settings read once per node.
     static func node(at address: ClusterNodeAddress, in state: inout State, configuration: RedisConfiguration,
-                             group: ReactorGroup) -> Result<ClusterNode, RedisError> {
+                     group: ReactorGroup, router: ClusterRouter) -> Result<ClusterNode, RedisError> {
         if let existing = state.nodes[address] { return .success(existing) }
         do {
-            let client = try RedisClient(.tcp(host: address.host, port: address.port), configuration: configuration, group: group)
+            // Weak: the router owns its nodes' clients.
+            let client = try RedisClient(.tcp(host: address.host, port: address.port), configuration: configuration, group: group,
+                                         onConnectionLoss: { [weak router] in router?.suspect(address) })
             let node = ClusterNode(address: address, client: client)
             state.nodes[address] = node
             return .success(node)
