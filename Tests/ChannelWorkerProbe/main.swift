@@ -14,7 +14,7 @@ import Synchronization
 // Requests are `ProbeJob`s; the handler first appends "<id> <pid> <delivery>" to the list
 // `<CHANNEL>/probe-log` (what was started, by whom: the tests compare it with the pids
 // they killed), holds the job for its `holdMs` (or `firstHoldMs` on a first delivery),
-// then replies with the same id. "<pid>" is pushed to `<CHANNEL>/probe-ready` once the
+// extending its lease meanwhile, then replies with the same id. "<pid>" is pushed to `<CHANNEL>/probe-ready` once the
 // pool runs, and to `<CHANNEL>/probe-working` when its first handler starts (a worker
 // that holds leases). The pool stops and drains when standard input reaches its end.
 
@@ -51,7 +51,13 @@ do {
         try await client.send("RPUSH", log, "\(job.id) \(pid) \(delivery.deliveryCount)")
         if !working.exchange(true, ordering: .relaxed) { try await client.send("RPUSH", name + "/probe-working", "\(pid)") }
         let hold = delivery.deliveryCount == 1 ? job.firstHoldMs ?? job.holdMs : job.holdMs
-        if hold > 0 { try await Task.sleep(for: .milliseconds(hold)) }
+        // A hold keeps its lease, as a long job should (extended every third of the lease),
+        // so that only the process's death hands the job to another worker.
+        let holdEnd = ContinuousClock.now + .milliseconds(hold)
+        while ContinuousClock.now < holdEnd {
+            try await Task.sleep(for: min(.milliseconds(leaseMs / 3), holdEnd - .now))
+            if ContinuousClock.now < holdEnd { try await delivery.extend(by: .milliseconds(leaseMs)) }
+        }
         return ProbeReply(id: job.id, pid: pid, delivery: delivery.deliveryCount)
     }
     // Standard input's end (the test closing its pipe) is the stop.

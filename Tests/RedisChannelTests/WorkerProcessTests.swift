@@ -79,13 +79,14 @@ struct WorkerProcessTests {
             var random = SeededGenerator(seed: 0x5EED_17)
             // The jobs wait before any worker runs: on a loaded machine a send slower than
             // the workers would leave nothing in flight for the kills to hit. The first
-            // `held` jobs hold their first handler for 1.2 s (well within the 2 s lease:
-            // a handler outliving its lease would be answered twice, as documented), and
+            // `held` jobs hold their first handler for 30 s, extending their 2 s lease (a
+            // handler outliving its lease would be answered twice, as documented; under
+            // load a 1.2 s hold ended before its holder's kill), and
             // their holders die first: some kills land inside a handler however fast the
             // rest goes.
             let held = 4
             try await sender.send(contentsOf: (0..<jobs).map {
-                ProbeJob(id: $0, holdMs: Int.random(in: 2...8, using: &random), firstHoldMs: $0 < held ? 1_200 : nil)
+                ProbeJob(id: $0, holdMs: Int.random(in: 2...8, using: &random), firstHoldMs: $0 < held ? 30_000 : nil)
             })
             var workers: [WorkerProcess] = []
             for _ in 0..<workerCount {

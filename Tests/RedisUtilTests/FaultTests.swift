@@ -35,73 +35,6 @@ final class Completions: Sendable {
 
 @Suite("Faults: restarts, stalls, garbage")
 struct FaultTests {
-    @Test("server paused: command timeouts fire, memory stays bounded (async waits, callbacks fail fast), resume recovers")
-    func pausedServer() async throws {
-        try await withServer { server async throws in
-            let configuration = RedisConfiguration(commandTimeout: .seconds(1), connections: 1, maxPendingCommands: 100)
-            try await withClient(server, configuration: configuration) { client async throws in
-                try await client.ping()
-                try server.pause()
-                var resumed = false
-                defer { if !resumed { try? server.resume() } }
-
-                await #expect(throws: RedisError.timeout(command: "ECHO", after: .seconds(1))) {
-                    try await client.send("ECHO", "lost")
-                }
-                // The timed-out command keeps its reply slot (its late reply must be swallowed),
-                // so 199 more fill the callback limit of 2 × 100 and the rest fail at once.
-                let outcomes = Locked<(timeouts: Int, overloaded: Int, other: [RedisError])>((0, 0, []))
-                let attempts = 300
-                for index in 0..<attempts {
-                    client.send("ECHO", "cb\(index)") { result in
-                        outcomes.withLock { state in
-                            switch result {
-                            case .failure(.timeout): state.timeouts += 1
-                            case .failure(.overloaded): state.overloaded += 1
-                            case .failure(let error): state.other.append(error)
-                            case .success: state.other.append(.invalidArgument("a reply from a paused server"))
-                            }
-                        }
-                    }
-                }
-                // Fail-fast completions run on a reactor thread too, so they are counted once in.
-                let probe = ServerProbe(client: client)
-                // Bounded below the liveness timeout (30 s), which would end the connection
-                // and muddle the counts. 200 rather than 199 get in when the timed-out ECHO's
-                // slot is gone first: seen once beside two CPU hogs, cause not found (the
-                // bound, 2 × 100 pending, is what this checks).
-                let counted = try await probe.eventually(limit: .seconds(20)) {
-                    outcomes.withLock { (199...200).contains($0.timeouts) && $0.overloaded == attempts - $0.timeouts }
-                }
-                #expect(counted, "of \(attempts) callbacks: \(outcomes.withLock { "\($0.overloaded) overloaded, \($0.timeouts) timed out, others: \($0.other)" })")
-                #expect(outcomes.withLock { $0.other }.isEmpty)
-
-                // An async caller now waits for room instead of queueing without bound.
-                let finished = Counter()
-                let waiting = Task {
-                    defer { finished.add() }
-                    return try await client.send("ECHO", "after resume").string
-                }
-                try await Task.sleep(for: .milliseconds(400))
-                let finishedEarly = finished.value > 0
-                #expect(!finishedEarly, "an async caller got through a full, stalled connection")
-
-                // A waiting caller that is cancelled gets the package's own error.
-                let cancelledWaiter = Task { try await client.send("ECHO", "never") }
-                try await Task.sleep(for: .milliseconds(20))
-                cancelledWaiter.cancel()
-                await #expect(throws: RedisError.cancelled) { try await cancelledWaiter.value }
-
-                try server.resume()
-                resumed = true
-                #expect(try await waiting.value == "after resume")
-                for index in 0..<50 {
-                    #expect(try await client.send("ECHO", "v\(index)").string == "v\(index)")
-                }
-            }
-        }
-    }
-
     @Test("async callers held back by a stalled server all go through once it answers; close ends the wait", .timeLimit(.minutes(4)))
     func backpressureWaitersResumeAndClose() async throws {
         try await withServer { server async throws in
@@ -241,6 +174,79 @@ struct FaultTests {
                 }
                 try server.resume()
                 #expect(try await client.send("ECHO", "alive").string == "alive")
+            }
+        }
+    }
+}
+
+/// The paused-server scenario bounds each command by a 1 s command timeout, after the
+/// resume too: on two cores beside the parallel suites (load above 10) an ECHO's reply
+/// took longer once. It runs with the timing suites, alone.
+@Suite("Faults, timed: a paused server")
+struct FaultTimingTests {
+    @Test("server paused: command timeouts fire, memory stays bounded (async waits, callbacks fail fast), resume recovers")
+    func pausedServer() async throws {
+        try await withServer { server async throws in
+            let configuration = RedisConfiguration(commandTimeout: .seconds(1), connections: 1, maxPendingCommands: 100)
+            try await withClient(server, configuration: configuration) { client async throws in
+                try await client.ping()
+                try server.pause()
+                var resumed = false
+                defer { if !resumed { try? server.resume() } }
+
+                await #expect(throws: RedisError.timeout(command: "ECHO", after: .seconds(1))) {
+                    try await client.send("ECHO", "lost")
+                }
+                // The timed-out command keeps its reply slot (its late reply must be swallowed),
+                // so 199 more fill the callback limit of 2 × 100 and the rest fail at once.
+                let outcomes = Locked<(timeouts: Int, overloaded: Int, other: [RedisError])>((0, 0, []))
+                let attempts = 300
+                for index in 0..<attempts {
+                    client.send("ECHO", "cb\(index)") { result in
+                        outcomes.withLock { state in
+                            switch result {
+                            case .failure(.timeout): state.timeouts += 1
+                            case .failure(.overloaded): state.overloaded += 1
+                            case .failure(let error): state.other.append(error)
+                            case .success: state.other.append(.invalidArgument("a reply from a paused server"))
+                            }
+                        }
+                    }
+                }
+                // Fail-fast completions run on a reactor thread too, so they are counted once in.
+                let probe = ServerProbe(client: client)
+                // Bounded below the liveness timeout (30 s), which would end the connection
+                // and muddle the counts. 200 rather than 199 get in when the timed-out ECHO's
+                // slot is gone first: seen once beside two CPU hogs, cause not found (the
+                // bound, 2 × 100 pending, is what this checks).
+                let counted = try await probe.eventually(limit: .seconds(20)) {
+                    outcomes.withLock { (199...200).contains($0.timeouts) && $0.overloaded == attempts - $0.timeouts }
+                }
+                #expect(counted, "of \(attempts) callbacks: \(outcomes.withLock { "\($0.overloaded) overloaded, \($0.timeouts) timed out, others: \($0.other)" })")
+                #expect(outcomes.withLock { $0.other }.isEmpty)
+
+                // An async caller now waits for room instead of queueing without bound.
+                let finished = Counter()
+                let waiting = Task {
+                    defer { finished.add() }
+                    return try await client.send("ECHO", "after resume").string
+                }
+                try await Task.sleep(for: .milliseconds(400))
+                let finishedEarly = finished.value > 0
+                #expect(!finishedEarly, "an async caller got through a full, stalled connection")
+
+                // A waiting caller that is cancelled gets the package's own error.
+                let cancelledWaiter = Task { try await client.send("ECHO", "never") }
+                try await Task.sleep(for: .milliseconds(20))
+                cancelledWaiter.cancel()
+                await #expect(throws: RedisError.cancelled) { try await cancelledWaiter.value }
+
+                try server.resume()
+                resumed = true
+                #expect(try await waiting.value == "after resume")
+                for index in 0..<50 {
+                    #expect(try await client.send("ECHO", "v\(index)").string == "v\(index)")
+                }
             }
         }
     }

@@ -28,11 +28,17 @@ enum HashSlot {
     /// CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0, no reflection), the
     /// checksum Redis Cluster specifies, one table lookup per byte.
     static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
-        var crc: UInt16 = 0
-        for byte in bytes {
-            crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
+        // Through a buffer pointer: read from the array inside the loop, the static was
+        // checked for its lazy initialisation and the index bounds-checked at every byte
+        // (callgrind, the slot of `GET user:1000:profile`: 705 instructions, now 650). A
+        // `UInt8` index cannot leave the 256 entries, so the unchecked read is safe.
+        table.withUnsafeBufferPointer { table in
+            var crc: UInt16 = 0
+            for byte in bytes {
+                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
+            }
+            return crc
         }
-        return crc
     }
 
     /// The CRC of every byte value, computed once.
