@@ -42,9 +42,13 @@ extension ClusterRouter {
                     }
                 }
             }
-            var replies = [Result<RESPValue, RedisError>?](repeating: nil, count: nodes.count)
-            for await (index, reply) in group { replies[index] = reply }
-            return replies.map { $0! }
+            // Gathered then put in node order. (Storing each into a pre-sized array by its
+            // index crashed in a release build, an out-of-range Array write at that line with
+            // indices all within range: the compiler's, not found; this form does not.)
+            var gathered: [(Int, Result<RESPValue, RedisError>)] = []
+            gathered.reserveCapacity(nodes.count)
+            for await reply in group { gathered.append(reply) }
+            return gathered.sorted { $0.0 < $1.0 }.map(\.1)
         }
         return try Self.combine(replies, by: fanOut.response, command: Self.commandName(command.bytes)).get()
     }
