@@ -16,7 +16,8 @@ build: bootstrap
 # on a free port, so they never share state. Suites named *TimingTests hold the few
 # wall-clock bounds the issues ask for, and scenarios that race a server-side timeout;
 # they run afterwards, alone, so that the million-command tests cannot starve them of
-# the two cores. The cluster client's suite runs alone too, before them: each of its
+# the two cores. The cluster suites (the client's, redis-bench --cluster's) run alone too,
+# before them: each of the client's
 # tests drives a six-node cluster at full speed for seconds (16 tasks, migrations,
 # failovers, a crash), which in the parallel run starved other suites past their
 # timeouts; alone it takes under a minute. Last comes a smoke run of the benchmark
@@ -24,10 +25,11 @@ build: bootstrap
 # on both facades) so that it cannot rot. It uses the release build that `make bench`
 # runs: the code users measure, and about 5 s here (its build adds about 80 s to a
 # clean `make test`). The binary is run directly: `swift run` adds almost a second.
+CLUSTER_SUITES = ClusterClientTests|ClusterBenchTests
 test: bootstrap
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --skip 'TimingTests|ClusterClientTests'
-	$(SWIFT) test --skip-build --filter ClusterClientTests
+	$(SWIFT) test --skip-build --parallel --skip 'TimingTests|$(CLUSTER_SUITES)'
+	$(SWIFT) test --skip-build --filter '$(CLUSTER_SUITES)'
 	$(SWIFT) test --skip-build --filter TimingTests
 	$(SWIFT) build -c release --product redis-bench
 	.build/release/redis-bench --messages 20000 --quiet
