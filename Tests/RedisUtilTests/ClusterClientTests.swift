@@ -5,84 +5,6 @@ import RESP
 import Testing
 import TestSupport
 
-/// Runs blocking LocalRedis calls on a thread of their own: a cluster start or a
-/// migration blocks for seconds, which on the cooperative pool would stall the very
-/// tasks under test.
-private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await onOwnThread { Result { try body() } }.get()
-}
-
-/// A cluster client seeded with every node of `cluster`.
-private func clusterClient(_ cluster: LocalRedisCluster, configuration: RedisConfiguration = .init()) throws -> RedisClient {
-    try RedisClient(.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) }), configuration: configuration)
-}
-
-/// `CLUSTER SHARDS` calls counted by every running node since its last `CONFIG RESETSTAT`.
-private func clusterShardsCalls(_ cluster: LocalRedisCluster) throws -> Int {
-    try cluster.nodes.filter(\.isRunning).map { node in
-        let info = try cluster.command(["INFO", "commandstats"], on: node).string ?? ""
-        guard let line = info.split(separator: "\r\n").first(where: { $0.hasPrefix("cmdstat_cluster|shards:") }),
-              let calls = line.split(separator: ":")[1].split(separator: ",").first?.split(separator: "=").last else { return 0 }
-        return Int(calls) ?? 0
-    }.reduce(0, +)
-}
-
-/// The sum over running nodes of a counter in `INFO <section>`: the number after
-/// `field=` on the line that starts with `line:` (`errorstats`, `errorstat_ASK`, `count`).
-private func statSum(_ cluster: LocalRedisCluster, section: String, line: String, field: String) throws -> Int {
-    try cluster.nodes.filter(\.isRunning).map { node in
-        let info = try cluster.command(["INFO", section], on: node).string ?? ""
-        guard let found = info.split(separator: "\r\n").first(where: { $0.hasPrefix("\(line):") }) else { return 0 }
-        let pairs = found.dropFirst(line.count + 1).split(separator: ",")
-        return pairs.first { $0.hasPrefix("\(field)=") }.flatMap { Int($0.dropFirst(field.count + 1)) } ?? 0
-    }.reduce(0, +)
-}
-
-private func resetStats(_ cluster: LocalRedisCluster) throws {
-    for node in cluster.nodes where node.isRunning {
-        _ = try cluster.command(["CONFIG", "RESETSTAT"], on: node)
-    }
-}
-
-/// Pushes `0..<count` to `key` one command at a time, each after the previous reply,
-/// so that the list's order is the order sent; returns the first error.
-private func pushInOrder(_ client: RedisClient, key: String, from start: Int = 0, count: Int) async -> RedisError? {
-    for value in start..<(start + count) {
-        do {
-            try await client.send("RPUSH", key, "\(value)")
-        } catch {
-            return error as? RedisError ?? .cancelled
-        }
-    }
-    return nil
-}
-
-/// The same with callbacks: each push sent from the previous one's completion.
-private func pushInOrderWithCallbacks(_ client: RedisClient, key: String, count: Int, done: @escaping @Sendable (RedisError?) -> Void) {
-    @Sendable func push(_ value: Int) {
-        guard value < count else { return done(nil) }
-        client.send("RPUSH", key, "\(value)") { result in
-            switch result {
-            case .success: push(value + 1)
-            case .failure(let error): done(error)
-            }
-        }
-    }
-    push(0)
-}
-
-/// Every key's list holds exactly `0..<count` (or `values`), in order.
-private func expectLists(_ client: RedisClient, keys: [String], count: Int, values: [String]? = nil,
-                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let expected = values ?? (0..<count).map(String.init)
-    var wrong: [String] = []
-    for key in keys {
-        let list = try await client.lrange(key, 0, -1)
-        if list != expected { wrong.append("\(key): \(list.count) elements, first \(list.prefix(5))") }
-    }
-    #expect(wrong.isEmpty, "lists not exactly 0..<\(count): \(wrong.prefix(5))", sourceLocation: sourceLocation)
-}
-
 /// Each test starts its own cluster; the suite runs its tests one at a time, as six
 /// nodes per test on two cores is load enough (a node starved of CPU past its
 /// `cluster-node-timeout` would be failed over).
@@ -512,7 +434,8 @@ struct ClusterClientTests {
         let sha = try #require(try await client.send("SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])").string)
         for index in [0, 37, 99] { #expect(try await client.send("EVALSHA", sha, 1, "fan:\(index)").string == "\(index)") }
         #expect(try await client.send("SCRIPT", "EXISTS", sha, "0000000000000000000000000000000000000000").array?.map(\.int) == [1, 0])
-        await #expect(throws: RedisError.self) { try await client.send("SCAN", 0) }
+        // SCAN walks the primaries in turn (its own test below): one page here.
+        #expect(try await client.send("SCAN", 0).array?.count == 2)
         #expect(try await client.send("FLUSHALL").isOK)
         #expect(try await client.send("DBSIZE").int == 0)
 

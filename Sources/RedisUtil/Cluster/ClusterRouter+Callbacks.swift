@@ -17,11 +17,15 @@ extension ClusterRouter {
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         let taken = snapshot()
         switch ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn) {
-        case .success(let command) where command.fanOut != nil:
+        case .success(let command) where command.fanOut != nil || command.walksShards:
             // On a reactor, so that the completion runs on one, as every callback does.
             Task(executorPreference: Reactor.current ?? group.next()) {
-                do { completion(.success(try await self.send(command, toEvery: command.fanOut!))) }
-                catch { completion(.failure(error as? RedisError ?? .cancelled)) }
+                do {
+                    let reply = if let fanOut = command.fanOut { try await self.send(command, toEvery: fanOut) } else { try await self.scan(command) }
+                    completion(.success(reply))
+                } catch {
+                    completion(.failure(error as? RedisError ?? .cancelled))
+                }
             }
         case .success(let command):
             step(CallbackCommand(command: command, completion: completion), machine: nil, hop: .route, using: taken)

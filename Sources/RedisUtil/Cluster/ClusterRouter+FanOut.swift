@@ -10,7 +10,7 @@ import RESP
 /// `one_succeeded`.
 extension ClusterRouter {
     /// Whether this version combines the replies of `fanOut`: not `SCAN` (a cursor per
-    /// node) nor `INFO` (`special`: text per node).
+    /// node: walked in turn instead, see ``scan(_:)``) nor `INFO` (`special`: text per node).
     static func combines(_ fanOut: ClusterFanOut) -> Bool {
         switch fanOut.request {
         case .allShards, .allNodes: fanOut.response != .special

@@ -21,10 +21,12 @@ struct ClusterCommand: Sendable {
     let blocking: BlockingWait?
     /// For a command that runs on every primary (or node), how; `slot` is then nil.
     var fanOut: ClusterFanOut?
+    /// `SCAN`: one page from one primary, walking them in turn (``ClusterScanCursor``).
+    var walksShards = false
 
     /// The command `bytes`, or the error that keeps it from being sent at all: a
     /// command refused on shared connections (as on one server), keys in several slots,
-    /// a command that runs on every node in a way this client does not combine (`SCAN`, `INFO`).
+    /// a command that runs on every node in a way this client does not combine (`INFO`).
     static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: ClusterKeyTable) -> Result<ClusterCommand, RedisError> {
         var keepsReply = false
         var wait = blocking
@@ -44,6 +46,11 @@ struct ClusterCommand: Sendable {
         case .crossSlot(let keys, let slots):
             return .failure(.crossSlot(keys: keys, slots: slots))
         case .fanOut(let fanOut):
+            if fanOut.request == .special, let name = EncodedCommand.firstName(bytes), EncodedCommand.equalsIgnoringCase(bytes, name, "SCAN") {
+                var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait)
+                command.walksShards = true
+                return .success(command)
+            }
             guard ClusterRouter.combines(fanOut) else { return .failure(ClusterRouter.fanOutRefusal(bytes)) }
             return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait, fanOut: fanOut))
         }
@@ -69,9 +76,19 @@ extension ClusterRouter {
     /// `blocking`, when the caller knows the command blocks, spares reading that back.
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
         // One lock for the key table and the map the first route uses.
-        var taken = snapshot()
+        let taken = snapshot()
         let command = try ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn).get()
         if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
+        if command.walksShards { return try await scan(command) }
+        return try await send(routed: command, using: taken)
+    }
+
+    /// Sends `command` to the owner of its slot (any primary when it has none), following
+    /// redirections and retrying as ``send(_:blocking:)`` says; `taken`: the route table the
+    /// caller read already, for the first route.
+    nonisolated(nonsending) func send(routed command: ClusterCommand, using taken: ClusterRouteTable?) async throws -> RESPValue {
+        var taken = taken
+        let bytes = command.bytes
         // Made at the first failure: a command answered at once needs none.
         var machine: ClusterRetryMachine?
         var hop = ClusterHop.route

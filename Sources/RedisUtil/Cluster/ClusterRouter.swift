@@ -339,13 +339,12 @@ final class ClusterRouter: Sendable {
     }
 
     /// The error for a command whose tips send it to every primary or node in a way
-    /// this version does not combine (`SCAN`'s cursor per node, `INFO`'s text per node),
-    /// or any such command inside a pipeline: sent to one node, it would answer for that
-    /// node alone.
+    /// this version does not combine (`INFO`'s text per node), or any such command inside
+    /// a pipeline (`SCAN` included): sent to one node, it would answer for that node alone.
     static func fanOutRefusal(_ bytes: [UInt8]) -> RedisError {
         .unsupportedCommand(
             command: commandName(bytes),
-            reason: "on a cluster it runs on every primary and its replies are combined, which this client does only for the command sent on its own (and not for SCAN or INFO); send it to each node with a client of its own")
+            reason: "on a cluster it runs on every primary (SCAN: on each in turn), which this client does only for the command sent on its own (and not for INFO); send it on its own, or to each node with a client of its own")
     }
 
     /// A redirection's target as an address: a target without a host is on the host that answered.
