@@ -1,9 +1,7 @@
-import Foundation
 import LocalRedis
 @testable import RedisUtil
 import RESP
 import Testing
-import TestSupport
 
 extension ClusterClientTests {
     /// SCAN on a cluster client walks every primary in turn with a cursor of its own

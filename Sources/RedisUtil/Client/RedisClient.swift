@@ -215,7 +215,7 @@ public final class RedisClient: Sendable {
         let subscribed = subscriptions.closeAll()
         for subscription in subscribed { subscription.end(throwing: .closed) }
         await withTaskGroup(of: Void.self) { group in
-            for connection in connections + blocking.drainAll() + subscribed.map(\.connection) {
+            for connection in connections + blocking.drainAll() + subscribed.flatMap(\.connections) {
                 group.addTask {
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                         if !connection.closeOnReactor(gracePeriod: gracePeriod, completion: { done.resume() }) { done.resume() }
