@@ -16,7 +16,7 @@ extension ClusterRouter {
     /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         let taken = snapshot()
-        switch ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn) {
+        switch ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn, readFrom: configuration.readFrom) {
         case .success(let command) where command.fanOut != nil || command.walksShards:
             // On a reactor, so that the completion runs on one, as every callback does.
             Task(executorPreference: Reactor.current ?? group.next()) {
@@ -43,7 +43,7 @@ extension ClusterRouter {
         var asking = false
         switch hop {
         case .route:
-            switch resolve(slot: call.command.slot, using: taken) {
+            switch resolve(slot: call.command.slot, reads: call.command.readsFromReplicas, using: taken) {
             case .node(let found, let seen):
                 node = found
                 generation = seen

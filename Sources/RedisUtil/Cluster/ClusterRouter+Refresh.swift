@@ -131,7 +131,14 @@ extension ClusterRouter {
                 guard primary.health != .failed else { return nil }
                 return try? Self.node(at: primary.address, in: &state, configuration: configuration, group: group, router: self).get()
             }
-            state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries, keyTable: state.keyTable)
+            let replicas = topology.shards.map { shard -> [ClusterNode] in
+                guard configuration.readFrom != .primary else { return [] }
+                return shard.replicas.filter { $0.health == .online }.compactMap {
+                    try? Self.node(at: $0.address, in: &state, configuration: configuration, group: group, router: self).get()
+                }
+            }
+            state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries, keyTable: state.keyTable,
+                                            replicas: replicas)
             let present = Set(topology.allNodes.filter { $0.health != .failed }.map(\.address))
             let removed = state.nodes.filter { !present.contains($0.key) }
             for address in removed.keys { state.nodes[address] = nil }

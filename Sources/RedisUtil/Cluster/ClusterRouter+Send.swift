@@ -23,11 +23,16 @@ struct ClusterCommand: Sendable {
     var fanOut: ClusterFanOut?
     /// `SCAN`: one page from one primary, walking them in turn (``ClusterScanCursor``).
     var walksShards = false
+    /// Only reads, and ``RedisConfiguration/readFrom`` lets reads go to replicas.
+    var readsFromReplicas = false
 
     /// The command `bytes`, or the error that keeps it from being sent at all: a
     /// command refused on shared connections (as on one server), keys in several slots,
     /// a command that runs on every node in a way this client does not combine (`INFO`).
-    static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: ClusterKeyTable) -> Result<ClusterCommand, RedisError> {
+    /// `readFrom`: whether a read-only command may go to a replica (read only then, as
+    /// the check costs a table look-up).
+    static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: ClusterKeyTable,
+                     readFrom: RedisConfiguration.ReadFrom = .primary) -> Result<ClusterCommand, RedisError> {
         var keepsReply = false
         var wait = blocking
         if wait == nil {
@@ -40,7 +45,9 @@ struct ClusterCommand: Sendable {
         }
         switch ClusterCommandSlot.of(bytes, in: keyTable) {
         case .slot(let slot):
-            return .success(ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait))
+            var command = ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait)
+            command.readsFromReplicas = readFrom != .primary && wait == nil && keyTable.isReadOnly(bytes)
+            return .success(command)
         case .keyless, .unknownCommand:
             return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait))
         case .crossSlot(let keys, let slots):
@@ -77,7 +84,7 @@ extension ClusterRouter {
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
         // One lock for the key table and the map the first route uses.
         let taken = snapshot()
-        let command = try ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn).get()
+        let command = try ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn, readFrom: configuration.readFrom).get()
         if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
         if command.walksShards { return try await scan(command) }
         return try await send(routed: command, using: taken)
@@ -99,7 +106,7 @@ extension ClusterRouter {
             var asking = false
             switch hop {
             case .route:
-                switch resolve(slot: command.slot, using: taken) {
+                switch resolve(slot: command.slot, reads: command.readsFromReplicas, using: taken) {
                 case .node(let found, let seen):
                     node = found
                     generation = seen

@@ -40,17 +40,21 @@ final class ClusterRouteTable: Sendable {
     /// (`COMMAND`) once it has been read. Kept here so that a command reads it with the
     /// map, under one lock.
     let keyTable: ClusterKeyTable
+    /// Each shard's online replicas, by shard index, when ``RedisConfiguration/readFrom``
+    /// reaches replicas; empty lists otherwise.
+    let replicas: [[ClusterNode]]
 
-    init(topology: ClusterTopology, generation: UInt64, primaries: [ClusterNode?], keyTable: ClusterKeyTable) {
+    init(topology: ClusterTopology, generation: UInt64, primaries: [ClusterNode?], keyTable: ClusterKeyTable, replicas: [[ClusterNode]] = []) {
         self.topology = topology
         self.generation = generation
         self.primaries = primaries
         self.keyTable = keyTable
+        self.replicas = replicas
     }
 
     /// This table with `keyTable` instead.
     func with(keyTable: ClusterKeyTable) -> ClusterRouteTable {
-        ClusterRouteTable(topology: topology, generation: generation, primaries: primaries, keyTable: keyTable)
+        ClusterRouteTable(topology: topology, generation: generation, primaries: primaries, keyTable: keyTable, replicas: replicas)
     }
 
     /// The primary that serves `slot`, or nil when none does.
@@ -144,6 +148,10 @@ final class ClusterRouter: Sendable {
         }
         self.endpoint = endpoint
         self.seeds = seeds
+        var configuration = configuration
+        // READONLY on every node's connections (harmless on a primary), so a node's one
+        // connection set serves whatever role it has now or takes in a failover.
+        configuration.sendsReadOnly = configuration.readFrom != .primary
         self.configuration = configuration
         self.group = group
         // A periodic tick is skipped when any fetch ended within the last half interval:
@@ -189,11 +197,17 @@ final class ClusterRouter: Sendable {
     }
 
     /// The primary serving `slot`, or any primary for `nil` (a keyless command), by
-    /// `taken` (a table the caller read already) or else the current table.
-    func resolve(slot: Int?, using taken: ClusterRouteTable? = nil) -> Resolution {
+    /// `taken` (a table the caller read already) or else the current table. `reads`: a
+    /// read-only command that ``RedisConfiguration/readFrom`` lets go to a replica.
+    func resolve(slot: Int?, reads: Bool = false, using taken: ClusterRouteTable? = nil) -> Resolution {
         guard let table = taken ?? snapshot() else { return isClosed.load(ordering: .acquiring) ? .closed : .noMap }
         if let slot {
-            guard let node = table.primary(ofSlot: slot) else { return .noOwner(generation: table.generation) }
+            guard let shard = table.topology.shardIndex(ofSlot: slot), let node = table.primaries[shard] else {
+                return .noOwner(generation: table.generation)
+            }
+            if reads, let reader = reader(among: table.replicas[shard], primary: node) {
+                return .node(reader, generation: table.generation)
+            }
             return .node(node, generation: table.generation)
         }
         let primaries = table.primaries
@@ -203,6 +217,18 @@ final class ClusterRouter: Sendable {
             if let node = primaries[(start + offset) % primaries.count] { return .node(node, generation: table.generation) }
         }
         return .noOwner(generation: table.generation)
+    }
+
+    /// The node a read goes to, as ``RedisConfiguration/readFrom`` says: a replica in turn
+    /// (or the primary among them, for `.any`); nil for the primary.
+    private func reader(among replicas: [ClusterNode], primary: ClusterNode) -> ClusterNode? {
+        guard !replicas.isEmpty else { return nil }
+        let turn = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(replicas.count + 1))
+        switch configuration.readFrom {
+        case .primary: return nil
+        case .replicaPreferred: return replicas[turn % replicas.count]
+        case .any: return turn == replicas.count ? nil : replicas[turn]
+        }
     }
 
     /// The node at `address`, its connection set made on first use.
@@ -241,7 +267,7 @@ final class ClusterRouter: Sendable {
             var topology = table.topology
             if topology.applyMoved(slot: slot, to: address) {
                 state.table = ClusterRouteTable(topology: topology, generation: table.generation, primaries: table.primaries,
-                                                keyTable: table.keyTable)
+                                                keyTable: table.keyTable, replicas: table.replicas)
             }
             return true
         }

@@ -119,6 +119,11 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     /// resharding that no command has met yet is learned; `nil` never. Commands that
     /// meet a change (`MOVED`, a lost node) refresh it at once whatever this says.
     public var clusterRefreshInterval: Duration?
+    /// For a cluster client: which nodes serve read-only commands (``ReadFrom``).
+    public var readFrom: ReadFrom
+    /// Whether each connection sends `READONLY` after its handshake: a cluster client
+    /// whose ``readFrom`` reaches replicas sets it on its nodes' connections.
+    var sendsReadOnly = false
     /// The OpenSSL context made from ``tls`` by the client, shared by its connections.
     var tlsContext: TLSContext?
 
@@ -142,7 +147,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() }),
         cancellation: CancellationPolicy = .prompt,
         tls: RedisTLSConfiguration? = nil,
-        clusterRefreshInterval: Duration? = .seconds(30)
+        clusterRefreshInterval: Duration? = .seconds(30),
+        readFrom: ReadFrom = .primary
     ) {
         self.username = username
         self.password = password
@@ -163,6 +169,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.cancellation = cancellation
         self.tls = tls
         self.clusterRefreshInterval = clusterRefreshInterval
+        self.readFrom = readFrom
     }
 
     /// The settings, with the password shown as `***`.
@@ -180,6 +187,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         if cancellation == .afterReply { parts.append("cancellation: afterReply") }
         if let tls { parts.append("tls: \(tls)") }
         if clusterRefreshInterval != .seconds(30) { parts.append("clusterRefreshInterval: \(clusterRefreshInterval.map { "\($0)" } ?? "never")") }
+        if readFrom != .primary { parts.append("readFrom: \(readFrom)") }
         return "RedisConfiguration(" + parts.joined(separator: ", ") + ")"
     }
 
@@ -217,6 +225,7 @@ extension RedisConfiguration: CustomReflectable {
             "tls": tls as Any,
             "cancellation": cancellation,
             "clusterRefreshInterval": clusterRefreshInterval as Any,
+            "readFrom": readFrom,
         ], displayStyle: .struct)
     }
 }
