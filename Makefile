@@ -13,29 +13,35 @@ build: bootstrap
 	$(SWIFT) build
 
 # Test suites run in parallel; each integration suite starts its own redis-server
-# on a free port, so they never share state. The pure suites (parsers, codecs, state
-# machines: CPU-bound, no server) run first, on their own, then LocalRedis' own
-# (whose API under test blocks: it starts and stops processes): all suites of a run
-# share one process and its cooperative pool (two threads here), and two long
-# CPU-bound or blocking tests there stall every client test's tasks for as long. Suites named
-# *TimingTests hold the few wall-clock bounds the issues ask for, and scenarios that
-# race a server-side timeout; they run afterwards, alone, so that the million-command
-# tests cannot starve them of the two cores. GlobalPoolIndependenceTests hold every thread of Swift's global pool
-# for a moment on purpose (the client must not need it): they run last, alone, as
-# every other test's tasks would stall meanwhile. For the same reason tests start,
-# stop and restart servers, and wait on child processes, on threads of their own
-# (TestSupport's onOwnThread).
+# on a free port, so they never share state. All suites of a run share one process and
+# its cooperative pool (two threads here): two long CPU-bound or blocking tests there
+# stall every other test's tasks for as long. So the pure suites (parsers, codecs, state
+# machines: CPU-bound, no server) run first, on their own, then LocalRedis' own (whose
+# API under test blocks: it starts and stops processes), then the client suites; and
+# tests start, stop and restart servers, and wait on child processes, on threads of
+# their own (TestSupport's onOwnThread). The cluster suites (the client's, redis-bench
+# --cluster's) run alone next: each of the client's tests drives a six-node cluster at
+# full speed for seconds (16 tasks, migrations, failovers, a crash), which in the
+# parallel run starved other suites past their timeouts; alone they take about a
+# minute. Suites named *TimingTests hold the few wall-clock bounds the issues ask for,
+# and scenarios that race a server-side timeout; they run afterwards, alone, so that the
+# million-command tests cannot starve them of the two cores. GlobalPoolIndependenceTests
+# hold every thread of Swift's global pool for a moment on purpose (the client must not
+# need it): they run last, alone, as every other test's tasks would stall meanwhile.
 # Last comes a smoke run of the benchmark (every default workload on the default async
 # facade, 20,000 messages each; RedisBenchTests run every workload on both facades) so
 # that it cannot rot. It uses the release build that `make bench` runs: the code users
-# measure, and about 5 s here (its build adds about 80 s to a clean `make test`). The binary is run directly: `swift run` adds almost a second.
+# measure, and about 5 s here (its build adds about 80 s to a clean `make test`). The
+# binary is run directly: `swift run` adds almost a second.
 PURE_TESTS = ^(RESPTests|RedisUtilUnitTests|ReactorTests)\.|^RedisChannelTests\.(FlatJSONDecoderTests|JSONStreamEncoderTests|JSONValueTests|PythonReadingTests)/
-ALONE_TESTS = TimingTests|GlobalPoolIndependenceTests
+CLUSTER_SUITES = ClusterClientTests|ClusterBenchTests
+ALONE_TESTS = TimingTests|GlobalPoolIndependenceTests|$(CLUSTER_SUITES)
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(PURE_TESTS)'
 	$(SWIFT) test --skip-build --filter '^LocalRedisTests\.' --skip '$(ALONE_TESTS)'
 	$(SWIFT) test --skip-build --parallel --skip '$(PURE_TESTS)|^LocalRedisTests\.|$(ALONE_TESTS)'
+	$(SWIFT) test --skip-build --filter '$(CLUSTER_SUITES)'
 	$(SWIFT) test --skip-build --filter TimingTests
 	$(SWIFT) test --skip-build --filter GlobalPoolIndependenceTests
 	$(SWIFT) build -c release --product redis-bench

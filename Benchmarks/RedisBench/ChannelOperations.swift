@@ -36,6 +36,14 @@ enum ChannelOperations {
     /// The channel a workload uses.
     static func channelName(_ workload: Workload) -> String { "/bench/\(workload.rawValue)" }
 
+    /// The channels a run uses: channel-send and channel-recv spread over `--keys`
+    /// channels (`/bench/channel-send/0` …, operation `i` on channel `i % keys`); the
+    /// workloads with answering peers keep one channel.
+    static func channelNames(_ plan: RunPlan) -> [String] {
+        let name = channelName(plan.workload)
+        return plan.keys > 1 ? (0..<plan.keys).map { "\(name)/\($0)" } : [name]
+    }
+
     static func prepare(_ plan: RunPlan, client: RedisClient, group: ReactorGroup) async throws -> Runner.Prepared {
         var prepared = try await prepareOperation(plan, client: client, group: group)
         prepared.bytesPerOperation = try await messageBytes(plan, client: client)
@@ -53,29 +61,36 @@ enum ChannelOperations {
     }
 
     private static func prepareOperation(_ plan: RunPlan, client: RedisClient, group: ReactorGroup) async throws -> Runner.Prepared {
-        let name = channelName(plan.workload)
+        let names = channelNames(plan)
+        let name = names[0]
         let client_ = RedisChannel(client: client, name, peer: .client)
         let server = RedisChannel(client: client, name, peer: .server)
-        try await client.send("DEL", "\(name)/client", "\(name)/server")
+        let clients = names.map { RedisChannel(client: client, $0, peer: .client) }
+        // One key per command: on a cluster the lists live in different slots.
+        try await RawOperations.remove(names.flatMap { ["\($0)/client", "\($0)/server"] }, client: client)
         let padding = BenchMessage.padding(size: plan.size)
         switch plan.workload {
         case .channelSend:
             return Runner.Prepared(operation: Operation(
-                callback: { index, done in client_.send(BenchMessage.make(seq: index, padding: padding)) { done(Outcome($0)) } },
-                async: { index in await Outcome { try await client_.send(BenchMessage.make(seq: index, padding: padding)); return true } }
+                callback: { index, done in clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)) { done(Outcome($0)) } },
+                async: { index in await Outcome { try await clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)); return true } }
             ))
         case .channelRecv:
-            // 700k a second for a --duration run: about 1.5× what a client receives here.
-            let total = Runner.prefill(plan, perSecond: 700_000)
-            var sent = 0
-            while sent < total {
-                let batch = min(1000, total - sent)
-                try await server.send(contentsOf: (sent..<(sent + batch)).map { BenchMessage.make(seq: $0, padding: padding) })
-                sent += batch
+            // 700k a second for a --duration run: about 1.5× what a client receives here;
+            // each channel its share of warm-up and run (each numbered from 0).
+            let perChannel = (Runner.prefill(plan, perSecond: 700_000) + names.count - 1) / names.count + (names.count > 1 ? 2 : 0)
+            for name in names {
+                let server = RedisChannel(client: client, name, peer: .server)
+                var sent = 0
+                while sent < perChannel {
+                    let batch = min(1000, perChannel - sent)
+                    try await server.send(contentsOf: (sent..<(sent + batch)).map { BenchMessage.make(seq: $0, padding: padding) })
+                    sent += batch
+                }
             }
             return Runner.Prepared(operation: Operation(
-                callback: { _, done in client_.recv(as: BenchMessage.self) { done(Outcome($0) { $0 != nil }) } },
-                async: { _ in await Outcome { try await client_.recv(as: BenchMessage.self) != nil } }
+                callback: { index, done in clients[index % clients.count].recv(as: BenchMessage.self) { done(Outcome($0) { $0 != nil }) } },
+                async: { index in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
             ))
         case .channelPingpong:
             return pingPong(plan, requester: client_, responder: server, reactors: group.reactors)

@@ -5,18 +5,25 @@ import RESP
 enum RawOperations {
     static let listKey = "bench:list"
 
-    static func operation(for workload: Workload, client: RedisClient, payload: [UInt8]) -> Operation? {
+    /// The lists a run over `count` keys uses: `bench:list` alone, or `bench:list:0` …
+    /// (spread over a cluster's slots by their hashes).
+    static func listKeys(_ count: Int) -> [String] {
+        count == 1 ? [listKey] : (0..<count).map { "\(listKey):\($0)" }
+    }
+
+    /// Operation `i` works on `keys[i % keys.count]`.
+    static func operation(for workload: Workload, client: RedisClient, payload: [UInt8], keys: [String]) -> Operation? {
         switch workload {
         case .rpush:
             return Operation(
-                callback: { _, done in client.send("RPUSH", listKey, payload) { done(Outcome($0)) } },
-                async: { _ in await Outcome { _ = try await client.send("RPUSH", listKey, payload); return true } }
+                callback: { index, done in client.send("RPUSH", keys[index % keys.count], payload) { done(Outcome($0)) } },
+                async: { index in await Outcome { _ = try await client.send("RPUSH", keys[index % keys.count], payload); return true } }
             )
         case .lpop:
             // An empty pop (null) popped nothing: an error, not an operation.
             return Operation(
-                callback: { _, done in client.send("LPOP", listKey) { done(Outcome($0) { !$0.isNull }) } },
-                async: { _ in await Outcome { try await !client.send("LPOP", listKey).isNull } }
+                callback: { index, done in client.send("LPOP", keys[index % keys.count]) { done(Outcome($0) { !$0.isNull }) } },
+                async: { index in await Outcome { try await !client.send("LPOP", keys[index % keys.count]).isNull } }
             )
         case .ping:
             return Operation(
@@ -26,6 +33,14 @@ enum RawOperations {
         default:
             return nil
         }
+    }
+
+    /// Removes `keys`, one command each (on a cluster they live in different slots), in one pipeline.
+    static func remove(_ keys: [String], client: RedisClient) async throws {
+        let replies = try await client.pipeline { pipeline in
+            for key in keys { pipeline.send("UNLINK", key) }
+        }
+        for reply in replies { _ = try reply.get() }
     }
 
     /// Fills `key` with `count` elements of `payload` in large pipelines, so that LPOP

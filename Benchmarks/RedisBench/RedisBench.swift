@@ -12,6 +12,7 @@ struct RedisBench: AsyncParsableCommand {
         abstract: "Measures RedisUtil's send/recv throughput and latency against a Redis server.",
         discussion: """
         Without --endpoint or --port it starts a private redis-server (LocalRedis) and stops it at the end.
+        With --cluster it starts a private Redis Cluster (LocalRedisCluster) instead, or with --cluster-seed uses an existing one.
         Without --workload it runs a representative set (about a minute); with --workload, the knobs apply to each.
         """
     )
@@ -21,6 +22,18 @@ struct RedisBench: AsyncParsableCommand {
 
     @Option(help: "A port on 127.0.0.1 to benchmark instead of a private server.")
     var port: Int?
+
+    @Flag(help: "Run on a Redis Cluster: a private one (--cluster-primaries primaries, one replica each) unless --cluster-seed names one. A redis+cluster:// --endpoint is a cluster too.")
+    var cluster = false
+
+    @Option(help: "With --cluster: the private cluster's primaries (each with one replica).")
+    var clusterPrimaries: Int = 3
+
+    @Option(help: "A node of an existing cluster to run on, HOST:PORT (repeatable; implies --cluster).")
+    var clusterSeed: [String] = []
+
+    @Option(help: "Keys (or channels, for channel-send and channel-recv) a workload spreads over, operation i on key i % K (default: 1 on one server, 64 on a cluster).")
+    var keys: Int?
 
     @Option(name: .customLong("workload"), help: "Workload to run (repeatable): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads: [Workload] = []
@@ -106,6 +119,13 @@ struct RedisBench: AsyncParsableCommand {
         guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
         if let reactors, reactors <= 0 { throw ValidationError("--reactors must be at least 1") }
         if endpoint != nil && port != nil { throw ValidationError("give --endpoint or --port, not both") }
+        if let keys, keys <= 0 { throw ValidationError("--keys must be at least 1") }
+        guard clusterPrimaries > 0 else { throw ValidationError("--cluster-primaries must be at least 1") }
+        if (cluster || !clusterSeed.isEmpty) && (endpoint != nil || port != nil) {
+            throw ValidationError("--cluster and --cluster-seed choose the server: not with --endpoint or --port (a redis+cluster:// --endpoint is a cluster)")
+        }
+        do { _ = try BenchCluster.existing(seeds: clusterSeed) } catch { throw ValidationError(error.description) }
+        if (cluster || !clusterSeed.isEmpty) && tls { throw ValidationError("--tls is not supported with --cluster yet") }
         if !tls && (cacert != nil || cert != nil || key != nil || sni != nil || insecure) {
             throw ValidationError("--cacert, --cert, --key, --sni and --insecure need --tls")
         }
@@ -114,9 +134,18 @@ struct RedisBench: AsyncParsableCommand {
 
     mutating func run() async throws {
         var server: LocalRedisServer?
+        var benchCluster: BenchCluster?
         var target: RedisEndpoint
         var benchTLS = tls ? BenchTLS(caFile: cacert, certificateFile: cert, keyFile: key, serverName: sni, insecure: insecure) : nil
-        if let endpoint {
+        if !clusterSeed.isEmpty {
+            do { benchCluster = try BenchCluster.existing(seeds: clusterSeed) } catch { throw ValidationError("\(error)") }
+            target = benchCluster!.endpoint
+        } else if cluster {
+            do { benchCluster = try BenchCluster.start(primaries: clusterPrimaries) } catch {
+                throw Self.failure("cannot start a private Redis Cluster: \(error)")
+            }
+            target = benchCluster!.endpoint
+        } else if let endpoint {
             do { target = try RedisEndpoint(url: endpoint) } catch { throw ValidationError("\(error)") }
         } else if let port {
             target = .tcp(host: "127.0.0.1", port: port)
@@ -131,6 +160,7 @@ struct RedisBench: AsyncParsableCommand {
             if let files = server?.tlsFiles, benchTLS?.caFile == nil { benchTLS?.caFile = files.caCertificate }
         }
         defer { server?.stop() }
+        defer { benchCluster?.local?.stop() }
         if let benchTLS { target.tls = benchTLS.configuration }
         // With TLS on the private server, a plaintext twin measures what TLS costs.
         var plainServer: LocalRedisServer?
@@ -148,13 +178,17 @@ struct RedisBench: AsyncParsableCommand {
         defer { group.shutdown() }
 
         let interactive = !quiet && !json && isatty(2) == 1
+        // A cluster's CPU is spread over its nodes and their replication: not reported.
         let runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil)
+        let onCluster = target.isCluster
         let plainRunner = plainServer.map { Runner(endpoint: .tcp(host: $0.host, port: $0.port), group: group, progress: interactive, measuresServerCPU: true) }
         var results: [RunResult] = []
         var hiredisLines: [String] = []
         // The C harness pushes 64-byte values only.
-        let hiredis = compareHiredis && size == 64 && !tls ? HiredisComparison.build() : nil
-        if compareHiredis && tls {
+        let hiredis = compareHiredis && size == 64 && !tls && !onCluster ? HiredisComparison.build() : nil
+        if compareHiredis && onCluster {
+            Self.warn("the hiredis reference speaks to one server; not run on a cluster")
+        } else if compareHiredis && tls {
             Self.warn("the hiredis reference speaks plaintext only; not run with --tls")
         } else if compareHiredis && size != 64 {
             Self.warn("the hiredis reference pushes 64-byte values; not run with --size \(size)")
@@ -164,7 +198,7 @@ struct RedisBench: AsyncParsableCommand {
         if compareRedisBenchmark && RedisBenchmarkComparison.executable == nil {
             Self.warn("redis-benchmark is not installed (apt-get install redis-tools); its columns stay empty")
         }
-        for plan in plans() {
+        for plan in plans(onCluster: onCluster) {
             for concrete in plan.api.concrete {
                 var single = plan
                 single.api = concrete
@@ -175,15 +209,20 @@ struct RedisBench: AsyncParsableCommand {
                     // machine's speed moves both sides of a ratio together.
                     var result: RunResult
                     do { result = try await runner.run(single) } catch { throw Self.failure("\(error)") }
-                    if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, case .tcp(let host, let port) = target.address {
+                    // On a cluster (or over several keys) redis-benchmark runs rpush only: see
+                    // RedisBenchmarkComparison.spreadArguments. The target's address is the
+                    // first seed's.
+                    let spread = onCluster || single.keys > 1
+                    if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, !spread || plan.workload == .rpush,
+                       case .tcp(let host, let port) = target.address {
                         if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single, count: result.messages) }
                         let theirs = RedisBenchmarkComparison.opsPerSecond(
                             test: test, host: host, port: port, connections: single.connections,
                             pipeline: single.pipeline, requests: result.messages, size: single.size,
-                            tls: benchTLS?.redisBenchmarkArguments ?? [])
+                            keys: single.keys, cluster: onCluster, tls: benchTLS?.redisBenchmarkArguments ?? [])
                         result.redisBenchmarkOpsPerSec = theirs
                         result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0 }
-                        try? await runner.removeRedisBenchmarkKeys()
+                        try? await runner.removeRedisBenchmarkKeys(single)
                     }
                     if let plainRunner, plan.workload == .rpush {
                         let plain: RunResult
@@ -215,9 +254,10 @@ struct RedisBench: AsyncParsableCommand {
         if json {
             print(try Report.json(results))
         } else {
-            let version = server?.redisVersion ?? "external"
+            let version = benchCluster.map(\.summary) ?? "redis-server " + (server?.redisVersion ?? "external")
             let roundsNote = (tls ? ", TLS" : "") + (rounds > 1 ? ", median of \(rounds) rounds" : "") + (cancellation == .afterReply ? ", cancellation after-reply" : "")
-            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, \(group.reactors.count) reactor thread\(group.reactors.count == 1 ? "" : "s"), redis-server \(version), endpoint \(target)\(roundsNote)")
+            let keysNote = keyCount(onCluster: onCluster) > 1 ? ", over \(keyCount(onCluster: onCluster)) keys" : ""
+            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, \(group.reactors.count) reactor thread\(group.reactors.count == 1 ? "" : "s"), \(version), endpoint \(target)\(roundsNote)\(keysNote)")
             print(Report.table(results))
             for line in hiredisLines { print(line) }
         }
@@ -234,17 +274,30 @@ struct RedisBench: AsyncParsableCommand {
         FileHandle.standardError.write(Data("redis-bench: \(message)\n".utf8))
     }
 
+    /// Keys a workload spreads over: `--keys`, else 1 on one server and 64 on a cluster
+    /// (one key would load one primary).
+    func keyCount(onCluster: Bool) -> Int { keys ?? (onCluster ? 64 : 1) }
+
     /// The runs: the user's workloads with the user's knobs, or the representative default set.
-    func plans() -> [RunPlan] {
+    /// On a cluster the default set leaves out ping, which a cluster client sends to every
+    /// primary (a fan-out, not one command).
+    func plans(onCluster: Bool = false) -> [RunPlan] {
         func plan(_ workload: Workload, connections: Int, pipeline: Int, messages: Int) -> RunPlan {
             RunPlan(workload: workload, api: api, connections: connections, pipeline: pipeline,
                     messages: self.messages ?? messages, size: size, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
                     warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers,
                     consumers: consumers ?? (workload == .channelPingpong || workload == .channelServe ? min(connections * pipeline, 64) : 2),
-                    cancellation: cancellation)
+                    cancellation: cancellation, keys: workload.spreadsOverKeys ? keyCount(onCluster: onCluster) : 1)
         }
         if !workloads.isEmpty {
             return workloads.map { plan($0, connections: connections, pipeline: pipeline, messages: defaultMessages($0)) }
+        }
+        if onCluster {
+            return [
+                plan(.rpush, connections: 4, pipeline: 128, messages: 500_000),
+                plan(.rpush, connections: 1, pipeline: 1, messages: 20_000),
+                plan(.lpop, connections: 4, pipeline: 128, messages: 500_000),
+            ] + ChannelOperations.defaultPlans(plan)
         }
         // Sized so that the whole set on both facades, redis-benchmark's runs included (`make
         // bench`), takes about a minute here; the async facade alone, half that.

@@ -15,20 +15,51 @@ enum RedisBenchmarkComparison {
 
     /// redis-benchmark's requests per second for `test`, or `nil` when it could not run.
     /// `tls`: its TLS flags (`--tls --cacert …`), the same as the client's; empty for plaintext.
-    static func opsPerSecond(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int, tls: [String] = []) -> Double? {
+    /// `keys` > 1 or `cluster`: see ``spreadArguments(test:keys:cluster:size:)``.
+    static func opsPerSecond(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int,
+                             keys: Int = 1, cluster: Bool = false, tls: [String] = []) -> Double? {
         guard let executable else { return nil }
-        let arguments = [
+        var arguments = [
             "-h", host, "-p", String(port), "-c", String(connections), "-P", String(pipeline),
-            "-n", String(requests), "-d", String(size), "-t", test, "--csv",
+            "-n", String(requests), "--csv",
         ] + tls
-        guard let output = runToCompletion(executable, arguments) else { return nil }
         // `-t ping` runs PING_INLINE and PING_MBULK; ours sends the multi-bulk form.
-        let row = test == "ping" ? "PING_MBULK" : test.uppercased()
+        var row = test == "ping" ? "PING_MBULK" : test.uppercased()
+        if keys > 1 || cluster {
+            guard let spread = spreadArguments(test: test, keys: keys, cluster: cluster, size: size) else { return nil }
+            arguments += spread.options + spread.command
+            // A command given on the command line is reported under its own text.
+            row = spread.command.joined(separator: " ")
+        } else {
+            arguments += ["-d", String(size), "-t", test]
+        }
+        guard let output = runToCompletion(executable, arguments) else { return nil }
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             // A run too short to time reports "inf": not a figure to compare against.
             if fields.count >= 2, fields[0] == row, let rps = Double(fields[1]) { return rps.isFinite && rps > 0 ? rps : nil }
         }
         return nil
+    }
+
+    /// The arguments that make redis-benchmark spread `test` over `keys` keys, or nil for a
+    /// test it cannot run so (only rpush: its other tests would need their keys filled or
+    /// send to every primary, as ours does for PING on a cluster).
+    ///
+    /// Its built-in RPUSH uses one key, so the command is given on the command line with
+    /// `__rand_int__` and `-r keys`: `RPUSH bench:list:__rand_int__ <payload>`. On a cluster
+    /// (`--cluster`) the key must hold `{tag}`, which redis-benchmark replaces with a hash
+    /// tag of a slot that the client's node owns (each client talks to one primary, clients
+    /// dealt to primaries in turn): `RPUSH bench:{tag}:__rand_int__ <payload>` puts `keys`
+    /// keys in one slot of each primary, where ours spreads `keys` keys over all slots.
+    static func spreadArguments(test: String, keys: Int, cluster: Bool, size: Int) -> (options: [String], command: [String])? {
+        guard test == "rpush" else { return nil }
+        let key = cluster ? "bench:{tag}:__rand_int__" : "bench:list:__rand_int__"
+        return ((cluster ? ["--cluster"] : []) + ["-r", String(keys)], ["RPUSH", key, String(repeating: "x", count: size)])
+    }
+
+    /// The keys a single-server `spreadArguments` run leaves: `__rand_int__` is 12 digits.
+    static func spreadKeys(_ keys: Int) -> [String] {
+        (0..<keys).map { "bench:list:" + String(repeating: "0", count: 12 - String($0).count) + String($0) }
     }
 }

@@ -7,6 +7,8 @@ struct RunResult: Encodable, Sendable {
     var connections: Int
     var pipeline: Int
     var size: Int
+    /// Keys (or channels) the run spread over.
+    var keys: Int
     var messages: Int
     var seconds: Double
     var opsPerSec: Double
@@ -22,7 +24,7 @@ struct RunResult: Encodable, Sendable {
     var errors: Int
 
     enum CodingKeys: String, CodingKey {
-        case workload, api, connections, pipeline, size, messages, seconds
+        case workload, api, connections, pipeline, size, keys, messages, seconds
         case opsPerSec = "ops_per_sec"
         case mbPerSec = "mb_per_sec"
         case latencyUs = "latency_us"
@@ -43,6 +45,7 @@ struct RunResult: Encodable, Sendable {
         try c.encode(connections, forKey: .connections)
         try c.encode(pipeline, forKey: .pipeline)
         try c.encode(size, forKey: .size)
+        try c.encode(keys, forKey: .keys)
         try c.encode(messages, forKey: .messages)
         try c.encode(seconds, forKey: .seconds)
         try c.encode(opsPerSec, forKey: .opsPerSec)
@@ -68,7 +71,7 @@ enum Report {
     }
 
     static func table(_ results: [RunResult]) -> String {
-        var header = ["workload", "api", "conn", "pipe", "size", "messages", "ops/s", "MB/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs",
+        var header = ["workload", "api", "conn", "pipe", "size", "keys", "messages", "ops/s", "MB/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs",
                       "cpu µs/op", "server cpu s", "redis-benchmark ops/s", "ratio", "errors"]
         // The TLS cost columns only when a plaintext twin ran (`--tls`).
         let showsPlaintext = results.contains { $0.plaintextOpsPerSec != nil }
@@ -77,7 +80,7 @@ enum Report {
         for r in results {
             let plaintext = [r.plaintextOpsPerSec.map(grouped) ?? "–", r.ratioVsPlaintext.map { String(format: "%.2f", $0) } ?? "–"]
             rows.append([
-                r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", "\(r.messages)",
+                r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", "\(r.keys)", "\(r.messages)",
                 grouped(r.opsPerSec), String(format: "%.1f", r.mbPerSec),
                 String(format: "%.0f", r.latencyUs.p50), String(format: "%.0f", r.latencyUs.p90),
                 String(format: "%.0f", r.latencyUs.p99), String(format: "%.0f", r.latencyUs.p999),

@@ -45,7 +45,7 @@ struct Runner: Sendable {
     /// Warm-up, the measured run and its figures, on `client`.
     private func measure(_ plan: RunPlan, client: RedisClient) async throws -> RunResult {
         let payload = Array(repeating: UInt8(ascii: "x"), count: plan.size)
-        try await client.send("DEL", RawOperations.listKey)
+        try await RawOperations.remove(RawOperations.listKeys(plan.keys), client: client)
 
         let workload = try await prepare(plan, client: client, payload: payload)
         let lanes = plan.connections * plan.pipeline
@@ -99,7 +99,7 @@ struct Runner: Sendable {
         let ops = Double(succeeded) / seconds
         return RunResult(
             workload: plan.workload.rawValue, api: plan.api.rawValue, connections: plan.connections, pipeline: plan.pipeline,
-            size: plan.size, messages: succeeded, seconds: seconds, opsPerSec: ops,
+            size: plan.size, keys: plan.keys, messages: succeeded, seconds: seconds, opsPerSec: ops,
             mbPerSec: ops * Double(workload.bytesPerOperation ?? plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram()),
             clientCpuUsPerOp: completed > 0 ? cpu * 1e6 / Double(completed) : 0,
             serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },
@@ -110,10 +110,13 @@ struct Runner: Sendable {
     /// Removes the keys the run wrote, so that a run against an external server leaves
     /// nothing behind (a channel run can leave hundreds of MB).
     private func cleanUp(_ plan: RunPlan, client: RedisClient) async throws {
-        let name = ChannelOperations.channelName(plan.workload)
-        // channel-serve's lease state lives beside its request list (README, "Worker pools").
-        let state = ["pending", "inflight", "leases", "redelivered", "dead"].map { "{\(name)/client}/\($0)" }
-        try await client.send(arguments: ["UNLINK", RawOperations.listKey, "\(name)/client", "\(name)/server"] + state)
+        var keys = RawOperations.listKeys(plan.keys)
+        for name in ChannelOperations.channelNames(plan) {
+            // channel-serve's lease state lives beside its request list (README, "Worker pools").
+            let state = ["pending", "inflight", "leases", "redelivered", "dead"].map { "{\(name)/client}/\($0)" }
+            keys += ["\(name)/client", "\(name)/server"] + state
+        }
+        try await RawOperations.remove(keys, client: client)
     }
 
     private func drive(_ plan: RunPlan, lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
@@ -130,12 +133,15 @@ struct Runner: Sendable {
     }
 
     private func prepare(_ plan: RunPlan, client: RedisClient, payload: [UInt8]) async throws -> Prepared {
-        if let raw = RawOperations.operation(for: plan.workload, client: client, payload: payload) {
+        let keys = RawOperations.listKeys(plan.keys)
+        if let raw = RawOperations.operation(for: plan.workload, client: client, payload: payload, keys: keys) {
             if plan.workload == .lpop {
                 // Enough elements for warm-up and run, so that every LPOP pops something
                 // (an empty pop counts as an error). A --duration run gets 900k per second,
-                // about 1.5× what a client pops here, rather than a fixed 20M.
-                try await RawOperations.fill(RawOperations.listKey, count: Self.prefill(plan, perSecond: 900_000), payload: payload, client: client)
+                // about 1.5× what a client pops here, rather than a fixed 20M. Warm-up and
+                // run each number their operations from 0: each key gets its share of both.
+                let perKey = (Self.prefill(plan, perSecond: 900_000) + keys.count - 1) / keys.count + 2
+                for key in keys { try await RawOperations.fill(key, count: perKey, payload: payload, client: client) }
             }
             return Prepared(operation: raw, bytesPerOperation: plan.workload == .ping ? 0 : nil)
         }
@@ -150,10 +156,21 @@ struct Runner: Sendable {
         return plan.warmup + min(20_000_000, Int(seconds * Double(perSecond)) + 10_000)
     }
 
-    /// Removes what redis-benchmark's rpush and lpop tests leave (`mylist`), so that a
-    /// comparison against an external server leaves nothing behind.
-    func removeRedisBenchmarkKeys() async throws {
-        try await withSideClient { try await $0.send("UNLINK", "mylist") }
+    /// Removes what redis-benchmark's rpush and lpop tests leave (`mylist`, or the keys
+    /// of a spread run), so that a comparison against an external server leaves nothing
+    /// behind. On a cluster its keys hold hash tags it chose: found with KEYS (sent to
+    /// every primary).
+    func removeRedisBenchmarkKeys(_ plan: RunPlan) async throws {
+        try await withSideClient { client in
+            if endpoint.isCluster {
+                let found = try await client.send("KEYS", "bench:{*}:*").array ?? []
+                try await RawOperations.remove(found.compactMap(\.string), client: client)
+            } else if plan.keys > 1 {
+                try await RawOperations.remove(RedisBenchmarkComparison.spreadKeys(plan.keys), client: client)
+            } else {
+                try await client.send("UNLINK", "mylist")
+            }
+        }
     }
 
     /// A one-connection client for work beside a run (redis-benchmark's list).

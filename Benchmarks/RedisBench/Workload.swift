@@ -19,6 +19,15 @@ enum Workload: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// P producers → one channel → C consumers; latency from a timestamp inside the message.
     case channelPipe = "channel-pipe"
 
+    /// Whether `--keys` spreads the workload (the raw commands, channel-send and
+    /// channel-recv); the workloads with answering peers keep one channel, ping has no key.
+    var spreadsOverKeys: Bool {
+        switch self {
+        case .rpush, .lpop, .channelSend, .channelRecv: true
+        default: false
+        }
+    }
+
     /// The name redis-benchmark's `-t` uses, for the raw workloads it also runs.
     var redisBenchmarkTest: String? {
         switch self {
@@ -50,6 +59,8 @@ struct RunPlan: Sendable {
     var producers: Int
     var consumers: Int
     var cancellation: Cancellation = .prompt
+    /// Keys (or channels) the workload spreads over, operation `i` on key `i % keys`.
+    var keys: Int = 1
 }
 
 /// The client's ``RedisConfiguration/CancellationPolicy``, as the command line spells it.

@@ -28,6 +28,9 @@ struct RedisBenchErrorTests {
         BadArguments(arguments: ["--workload", "nosuch"], named: "nosuch"),
         BadArguments(arguments: ["--port", "1", "--endpoint", "redis://127.0.0.1:1"], named: "--endpoint or --port"),
         BadArguments(arguments: ["--size", "4", "--workload", "channel-send"], named: "--size"),
+        BadArguments(arguments: ["--keys", "0"], named: "--keys"),
+        BadArguments(arguments: ["--cluster", "--port", "1"], named: "--cluster"),
+        BadArguments(arguments: ["--cluster-seed", "127.0.0.1"], named: "HOST:PORT"),
     ])
     func badArgumentsAreRefused(_ bad: BadArguments) async throws {
         let finished = try await BenchProcess.run(bad.arguments)

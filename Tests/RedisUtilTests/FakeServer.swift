@@ -18,9 +18,12 @@ final class FakeServer: Sendable {
     /// Connections accepted so far.
     var acceptedConnections: Int { state.withLock { $0.accepted } }
 
-    init(scripts: [[String]]) throws {
-        precondition(!scripts.isEmpty && scripts.allSatisfy { !$0.isEmpty })
-        self.scripts = scripts.map { $0.map { Array($0.utf8) } }
+    convenience init(scripts: [[String]]) throws {
+        try self.init { _ in scripts }
+    }
+
+    /// Scripts that may name the server's own port (a cluster node redirecting to itself).
+    init(scriptsForPort makeScripts: (Int) -> [[String]]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ProbeError(message: "socket: \(errno)") }
         var address = sockaddr_in()
@@ -37,6 +40,9 @@ final class FakeServer: Sendable {
         guard bound else { close(fd); throw ProbeError(message: "bind/listen: \(errno)") }
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
+        let scripts = makeScripts(port)
+        precondition(!scripts.isEmpty && scripts.allSatisfy { !$0.isEmpty })
+        self.scripts = scripts.map { $0.map { Array($0.utf8) } }
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 

@@ -107,6 +107,19 @@ struct ConnectionStateMachineTests {
         #expect(m.handshakeReply(.error(Array(message.utf8)), now: 0) == .fail(.handshakeFailed(step: "SELECT", message: message)))
     }
 
+    @Test("READONLY (a cluster client reading from replicas) ends the handshake, after HELLO or after AUTH")
+    func readOnly() {
+        var m = machine { $0.sendsReadOnly = true; $0.password = "pw" }
+        _ = m.connected(now: 0)
+        #expect(m.handshakeReply(helloReply, now: 0) == .write(encoded(["READONLY"])))
+        #expect(m.handshakeReply(ok, now: 0) == .ready)
+        var resp2 = machine { $0.sendsReadOnly = true; $0.password = "pw"; $0.protocolVersion = .resp2 }
+        #expect(resp2.connected(now: 0) == encoded(["AUTH", "pw"]) + encoded(["READONLY"]))
+        #expect(resp2.handshakeReply(ok, now: 0) == .wait)
+        let message = "ERR This instance has cluster support disabled"
+        #expect(resp2.handshakeReply(.error(Array(message.utf8)), now: 0) == .fail(.handshakeFailed(step: "READONLY", message: message)))
+    }
+
     @Test("RESP2 without settings needs no handshake")
     func resp2Bare() {
         var m = machine { $0.protocolVersion = .resp2 }

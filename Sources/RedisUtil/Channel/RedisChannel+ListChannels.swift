@@ -10,7 +10,8 @@
 /// contain `/`. Keys are found with `SCAN`, never `KEYS`,
 /// so a large keyspace never stalls the server; glob characters in the prefix are
 /// escaped and match only themselves. As with any `SCAN`, a channel created or removed
-/// during the listing may or may not appear.
+/// during the listing may or may not appear. On a cluster client the `SCAN` walks every
+/// primary in turn, and the channels of all are merged.
 extension RedisChannel {
     /// How many keys the server looks at per `SCAN` step: fewer round trips than the
     /// default 10, still a short step for the server.

@@ -35,6 +35,11 @@ public final class RedisClient: Sendable {
     let blocking: BlockingConnectionPool
     /// Open ``RedisSubscription``s, each on a connection of its own.
     let subscriptions = SubscriptionRegistry()
+    /// For a cluster endpoint (``RedisEndpoint/cluster(seeds:)``), what routes every
+    /// command to its node; nil for one server, whose commands then pay one branch for it.
+    /// A cluster client has no connections of its own: each node has a client of its own
+    /// (``ClusterNode``) on this client's reactors.
+    let router: ClusterRouter?
     /// Async callers waiting for room while every connection is at its limits.
     private let capacityWaiters = CapacityWaiters()
     private let closed = Atomic<Bool>(false)
@@ -47,8 +52,16 @@ public final class RedisClient: Sendable {
     ///   - configuration: connection and queueing settings.
     ///   - group: reactors to run on; by default the client creates (and on ``close()``
     ///     stops) one reactor per core.
-    public init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration = .init(), group: ReactorGroup? = nil) throws(RedisError) {
-        if case .tcp(_, let port) = endpoint.address, !(1...65535).contains(port) {
+    public convenience init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration = .init(), group: ReactorGroup? = nil) throws(RedisError) {
+        try self.init(endpoint, configuration: configuration, group: group, onConnectionLoss: nil)
+    }
+
+    /// The public initializer, plus `onConnectionLoss`: called on a reactor thread when
+    /// one of the multiplexed connections, once ready, is lost (whether or not a command
+    /// was waiting on it). A cluster's router learns of a lost node this way.
+    init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup?,
+         onConnectionLoss: (@Sendable () -> Void)?) throws(RedisError) {
+        if !endpoint.isCluster, case .tcp(_, let port) = endpoint.address, !(1...65535).contains(port) {
             throw RedisError.invalidArgument("port \(port) is outside 1…65535")
         }
         guard configuration.maxBulkLength > 0 else {
@@ -71,11 +84,26 @@ public final class RedisClient: Sendable {
             }
             ownsGroup = true
         }
+        if endpoint.isCluster {
+            do {
+                router = try ClusterRouter(endpoint: endpoint, configuration: configuration, group: self.group)
+            } catch {
+                if ownsGroup { self.group.shutdown() }
+                throw error
+            }
+            connections = []
+            connectionsByReactor = []
+            blocking = BlockingConnectionPool(endpoint: endpoint, configuration: configuration, group: self.group)
+            router?.startPeriodicRefresh()
+            return
+        }
+        router = nil
         let count = max(1, configuration.connections ?? self.group.reactors.count)
         let reactors = self.group.reactors
         let waiters = capacityWaiters
         connections = (0..<count).map {
-            RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration, capacityWaiters: waiters)
+            RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration, capacityWaiters: waiters,
+                            onLoss: onConnectionLoss)
         }
         let built = connections
         connectionsByReactor = reactors.compactMap { reactor in
@@ -183,10 +211,11 @@ public final class RedisClient: Sendable {
     public func close(gracePeriod: Duration = .seconds(5)) async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         capacityWaiters.close()
+        await router?.close(gracePeriod: gracePeriod)
         let subscribed = subscriptions.closeAll()
         for subscription in subscribed { subscription.end(throwing: .closed) }
         await withTaskGroup(of: Void.self) { group in
-            for connection in connections + blocking.drainAll() + subscribed.map(\.connection) {
+            for connection in connections + blocking.drainAll() + subscribed.flatMap(\.connections) {
                 group.addTask {
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                         if !connection.closeOnReactor(gracePeriod: gracePeriod, completion: { done.resume() }) { done.resume() }
@@ -205,6 +234,15 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// For the deinit of the cluster client that owns this node client: marks it closed
+    /// (so that its own deinit does nothing) and hands over its connections, which that
+    /// deinit closes on their reactors before it stops them.
+    func detachForDeinit() -> [RedisConnection] {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return [] }
+        capacityWaiters.close()
+        return connections + blocking.drainAll()
+    }
+
     deinit {
         guard !closed.load(ordering: .acquiring) else { return }
         // Nothing can reach the client any more, but its connections live on their
@@ -213,7 +251,7 @@ public final class RedisClient: Sendable {
         // nothing fires into a freed connection, then stop the threads we own. From a
         // thread of its own: this deinit may run on a reactor thread.
         capacityWaiters.close()
-        let connections = self.connections + blocking.drainAll()
+        let connections = self.connections + blocking.drainAll() + (router?.detachForDeinit() ?? [])
         let group = self.group
         let ownsGroup = self.ownsGroup
         Thread.detachNewThread {

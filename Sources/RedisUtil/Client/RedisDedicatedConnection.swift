@@ -141,6 +141,7 @@ extension RedisClient {
         _ body: nonisolated(nonsending) (RedisDedicatedConnection) async throws -> T
     ) async throws -> T {
         guard !isClosed else { throw RedisError.closed }
+        if let refusal = clusterRefusal("withDedicatedConnection") { throw refusal }
         let connection = RedisDedicatedConnection(lease: try await blocking.lease(), client: self)
         do {
             let result = try await body(connection)

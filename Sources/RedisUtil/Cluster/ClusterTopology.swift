@@ -105,6 +105,17 @@ struct ClusterTopology: Sendable, Equatable {
         return ranges
     }
 
+    /// The lowest slot each shard owns, by shard index; nil for a shard that owns none.
+    /// A cluster `SCAN` walks the shards in this order (``ClusterScanCursor``).
+    func lowestSlots() -> [Int?] {
+        var lowest = [Int?](repeating: nil, count: shards.count)
+        for slot in 0..<HashSlot.count {
+            let owner = slotOwners[slot]
+            if owner != Self.noOwner, lowest[Int(owner)] == nil { lowest[Int(owner)] = slot }
+        }
+        return lowest
+    }
+
     /// Every shard's primary, in shard order (the nodes a command for every key goes to).
     var primaries: [Node] { shards.map(\.primary) }
 

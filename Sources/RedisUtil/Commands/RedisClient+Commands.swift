@@ -70,6 +70,8 @@ extension RedisClient {
     /// blocks the server). Keys added or removed during the scan may or may not appear;
     /// a key may appear twice, as `SCAN` guarantees no more. A key that is not UTF-8
     /// ends the iteration with an error; ``scanBytes(match:count:type:)`` reads any key.
+    /// On a cluster client the scan walks every primary in turn (see the README's Redis
+    /// Cluster section).
     public func scan(match pattern: String? = nil, count: Int? = nil, type: String? = nil) -> RedisScanSequence<String> {
         RedisScanSequence(client: self, match: pattern, count: count, type: type) { bytes throws(RESPConversionError) in
             guard let key = String(validating: bytes, as: UTF8.self) else {

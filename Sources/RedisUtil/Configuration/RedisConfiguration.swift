@@ -114,6 +114,16 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var cancellation: CancellationPolicy
     /// TLS for every connection (nil: plaintext); an endpoint's own (`rediss://`) wins.
     public var tls: RedisTLSConfiguration?
+    /// For a cluster client (``RedisEndpoint/cluster(seeds:)``): how often the slot map
+    /// is fetched again when nothing else asked for it, so that a failover or a
+    /// resharding that no command has met yet is learned; `nil` never. Commands that
+    /// meet a change (`MOVED`, a lost node) refresh it at once whatever this says.
+    public var clusterRefreshInterval: Duration?
+    /// For a cluster client: which nodes serve read-only commands (``ReadFrom``).
+    public var readFrom: ReadFrom
+    /// Whether each connection sends `READONLY` after its handshake: a cluster client
+    /// whose ``readFrom`` reaches replicas sets it on its nodes' connections.
+    var sendsReadOnly = false
     /// The OpenSSL context made from ``tls`` by the client, shared by its connections.
     var tlsContext: TLSContext?
 
@@ -136,7 +146,9 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         maxBulkLength: Int = 512 << 20,
         logger: Logger = Logger(label: "redisutil", factory: { _ in SwiftLogNoOpLogHandler() }),
         cancellation: CancellationPolicy = .prompt,
-        tls: RedisTLSConfiguration? = nil
+        tls: RedisTLSConfiguration? = nil,
+        clusterRefreshInterval: Duration? = .seconds(30),
+        readFrom: ReadFrom = .primary
     ) {
         self.username = username
         self.password = password
@@ -156,6 +168,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.logger = logger
         self.cancellation = cancellation
         self.tls = tls
+        self.clusterRefreshInterval = clusterRefreshInterval
+        self.readFrom = readFrom
     }
 
     /// The settings, with the password shown as `***`.
@@ -172,6 +186,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         if maxBulkLength != 512 << 20 { parts.append("maxBulkLength: \(maxBulkLength)") }
         if cancellation == .afterReply { parts.append("cancellation: afterReply") }
         if let tls { parts.append("tls: \(tls)") }
+        if clusterRefreshInterval != .seconds(30) { parts.append("clusterRefreshInterval: \(clusterRefreshInterval.map { "\($0)" } ?? "never")") }
+        if readFrom != .primary { parts.append("readFrom: \(readFrom)") }
         return "RedisConfiguration(" + parts.joined(separator: ", ") + ")"
     }
 
@@ -208,6 +224,8 @@ extension RedisConfiguration: CustomReflectable {
             "maxBulkLength": maxBulkLength,
             "tls": tls as Any,
             "cancellation": cancellation,
+            "clusterRefreshInterval": clusterRefreshInterval as Any,
+            "readFrom": readFrom,
         ], displayStyle: .struct)
     }
 }

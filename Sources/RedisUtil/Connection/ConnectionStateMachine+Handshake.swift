@@ -25,12 +25,13 @@ extension ConnectionStateMachine {
         }
         if step == .hello {
             negotiated = .resp3
+            var bytes: [UInt8] = []
             if settings.database != 0 {
-                var bytes: [UInt8] = []
                 RESPEncoder.encodeCommand(into: &bytes, "SELECT", settings.database)
                 awaiting.append(.select)
-                return .write(bytes)
             }
+            appendReadOnly(to: &bytes)
+            if !bytes.isEmpty { return .write(bytes) }
         }
         return awaiting.isEmpty ? ready(now: now) : .wait
     }
@@ -59,6 +60,15 @@ extension ConnectionStateMachine {
             RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "SETNAME", name)
             awaiting.append(.setName)
         }
+        appendReadOnly(to: &bytes)
         return bytes
+    }
+
+    /// `READONLY` when the settings ask for it, after authentication: a cluster replica
+    /// then serves reads of its primary's slots instead of redirecting them.
+    private mutating func appendReadOnly(to bytes: inout [UInt8]) {
+        guard settings.readOnly else { return }
+        RESPEncoder.encodeCommand(into: &bytes, "READONLY")
+        awaiting.append(.readOnly)
     }
 }

@@ -28,13 +28,14 @@ struct ConnectionStateMachine {
 
     /// A handshake command whose reply is awaited.
     enum HandshakeStep: Equatable, CustomStringConvertible {
-        case hello, auth, select, setName
+        case hello, auth, select, setName, readOnly
         var description: String {
             switch self {
             case .hello: "HELLO"
             case .auth: "AUTH"
             case .select: "SELECT"
             case .setName: "CLIENT SETNAME"
+            case .readOnly: "READONLY"
             }
         }
     }
@@ -71,6 +72,8 @@ struct ConnectionStateMachine {
         var endpoint: String
         /// Whether a TLS handshake precedes the Redis one (for the connect timeout's words).
         var tls: Bool
+        /// Whether the handshake ends with `READONLY` (a cluster client reading from replicas).
+        var readOnly: Bool
 
         init(_ configuration: RedisConfiguration, endpoint: String = "", isBlocking: Bool = false) {
             username = configuration.username
@@ -84,6 +87,7 @@ struct ConnectionStateMachine {
             self.isBlocking = isBlocking
             self.endpoint = endpoint
             tls = configuration.tls != nil
+            readOnly = configuration.sendsReadOnly
         }
     }
 

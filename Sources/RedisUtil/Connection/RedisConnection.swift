@@ -89,6 +89,9 @@ final class RedisConnection: @unchecked Sendable {
     /// Told when a blocking connection is lost for good (reactor thread): a
     /// subscriber's only way to learn of it while no command is pending.
     private let onDefunct: (@Sendable (RedisError) -> Void)?
+    /// Told when the connection, once ready, is lost (reactor thread): a cluster's router
+    /// watches the node then, even when no command was in flight to fail.
+    private let onLoss: (@Sendable () -> Void)?
 
     /// Early flush threshold: past this much unsent data, write without waiting for the iteration's end.
     private static let earlyFlushBytes = 64 * 1024
@@ -98,8 +101,10 @@ final class RedisConnection: @unchecked Sendable {
     init(
         reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, isBlocking: Bool = false,
         capacityWaiters: CapacityWaiters? = nil,
-        onPush: (@Sendable (RESPValue) -> Void)? = nil, onDefunct: (@Sendable (RedisError) -> Void)? = nil
+        onPush: (@Sendable (RESPValue) -> Void)? = nil, onDefunct: (@Sendable (RedisError) -> Void)? = nil,
+        onLoss: (@Sendable () -> Void)? = nil
     ) {
+        self.onLoss = onLoss
         self.onPush = onPush
         self.onDefunct = onDefunct
         self.capacityWaiters = capacityWaiters
@@ -585,6 +590,7 @@ final class RedisConnection: @unchecked Sendable {
         guard let decision = decide(monotonicNanoseconds(), !outbound.pending.isEmpty, Double.random(in: 0...1)) else { return }
         if decision.wasReady {
             logger.info("connection lost", metadata: ["endpoint": "\(endpoint)", "reason": "\(machine.lastError)"])
+            onLoss?()
         }
         for handler in written { complete(handler, .failure(decision.writtenError)) }
         if decision.becameDefunct { isDefunct.store(true, ordering: .relaxed) }

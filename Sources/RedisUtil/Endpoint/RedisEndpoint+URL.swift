@@ -16,7 +16,15 @@ extension RedisEndpoint {
     /// | `cert=/path/client.crt&key=/path/client.key` | present a client certificate (mutual TLS) |
     /// | `sni=name` | the server name to send and verify, instead of the host |
     /// | `insecure=true` | do not verify the server (test servers only) |
+    ///
+    /// A Redis Cluster is `redis+cluster://[user[:password]@]host1:port1,host2:port2`
+    /// (`rediss+cluster://` for TLS): its seeds, comma-separated, sharing the
+    /// credentials, path and query (see ``cluster(seeds:)``).
     public init(url: String) throws(RedisError) {
+        if let schemeEnd = url.firstRange(of: "://"), url[..<schemeEnd.lowerBound].lowercased().hasSuffix("+cluster") {
+            self = try RedisEndpoint.clusterURL(url, schemeEnd: schemeEnd)
+            return
+        }
         func fail(_ why: String) -> RedisError {
             .invalidArgument("bad Redis URL \"\(RedisEndpoint.redactingPassword(in: url))\": \(why)")
         }
@@ -83,6 +91,25 @@ extension RedisEndpoint {
         default:
             throw fail("unknown scheme \"\(scheme)\"; expected redis://, rediss:// or unix://")
         }
+    }
+
+    /// `redis+cluster://…` or `rediss+cluster://…`: one `redis://` (or `rediss://`) URL per
+    /// comma-separated host, each with the whole URL's credentials, path and query.
+    private static func clusterURL(_ url: String, schemeEnd: Range<String.Index>) throws(RedisError) -> RedisEndpoint {
+        let scheme = url[..<schemeEnd.lowerBound].lowercased().dropLast("+cluster".count)
+        let rest = url[schemeEnd.upperBound...]
+        // Hosts lie between the credentials (up to the last "@") and the path or query.
+        let hostsStart = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
+        let hostsEnd = rest[hostsStart...].firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let hosts = rest[hostsStart..<hostsEnd].split(separator: ",", omittingEmptySubsequences: false)
+        guard hosts.allSatisfy({ !$0.isEmpty }) else {
+            throw RedisError.invalidArgument("bad Redis URL \"\(redactingPassword(in: url))\": expected \(scheme)+cluster://host1:port1,host2:port2")
+        }
+        var seeds: [RedisEndpoint] = []
+        for host in hosts {
+            seeds.append(try RedisEndpoint(url: "\(scheme)://" + rest[..<hostsStart] + host + rest[hostsEnd...]))
+        }
+        return .cluster(seeds: seeds)
     }
 
     /// The TLS settings of a `rediss://` URL's query (nil for `redis://`, where they are

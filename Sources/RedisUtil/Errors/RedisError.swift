@@ -76,6 +76,17 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// batch), or turn it into a stream of unsolicited replies (`SUBSCRIBE` and its
     /// kin, `MONITOR`, `SYNC`), and blocking commands inside a pipeline.
     case unsupportedCommand(command: String, reason: String)
+    /// A cluster client's command names keys in more than one hash slot, which no node
+    /// of a Redis Cluster serves together: `keys[i]` lies in `slots[i]`, in argument
+    /// order. Nothing was sent. Keys meant to be used together share a slot when they
+    /// share a hash tag: `{user1000}.following` and `{user1000}.followers`.
+    case crossSlot(keys: [String], slots: [Int])
+    /// A cluster client's command was redirected (`MOVED`, `ASK`) `redirections` times
+    /// without being answered, the most a command is redirected; `last` is the final
+    /// redirection (`MOVED slot 3999 to 127.0.0.1:7002`). A redirection means the node
+    /// did not run the command, so none of the nodes did: retrying is safe, once the
+    /// cluster's slots stop moving.
+    case tooManyRedirections(command: String, redirections: Int, last: String)
     /// A ``RedisSubscription`` ended without being closed: its connection was lost or
     /// stopped answering, or its reader fell too far behind. Messages published after
     /// that are not received (publish/subscribe delivers at most once); subscribe again.
@@ -121,6 +132,10 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
             "invalid argument: \(message)"
         case .unsupportedCommand(let command, let reason):
             "\(command) was not sent: \(reason)"
+        case .crossSlot(let keys, let slots):
+            "the keys lie in different cluster hash slots (\(zip(keys, slots).map { "\($0) in slot \($1)" }.joined(separator: ", "))); nothing was sent: a cluster runs a command only when all its keys share one slot (give them a common hash tag, as in {user1}.a and {user1}.b)"
+        case .tooManyRedirections(let command, let redirections, let last):
+            "\(command) was redirected \(redirections) times without an answer (last: \(last)); no node ran it, so retrying is safe once the cluster's slots stop moving"
         case .subscriptionEnded(let reason):
             "the subscription ended: \(reason); messages published since are not received"
         case .overloaded(let pending, let unsentBytes):
@@ -136,7 +151,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isSafeToRetry: Bool {
         switch self {
         case .connectionFailed, .overloaded, .closed, .invalidArgument, .unsupportedCommand, .handshakeFailed, .tlsFailed, .noBlockingConnection,
-             .descriptorLimit: true
+             .descriptorLimit, .crossSlot, .tooManyRedirections: true
         case .connectionLost(_, _, let delivery): delivery == .notSent
         default: false
         }

@@ -45,7 +45,9 @@ extension RedisClient {
     /// reading that back out of the bytes.
     @usableFromInline
     nonisolated(nonsending) package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil) async throws -> RESPValue {
-        try await send(encoded: bytes, routed: blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes), on: nil)
+        // The one cost of cluster support on one server: a load and a branch that always goes one way.
+        if let router { return try await router.send(bytes, blocking: blocking) }
+        return try await send(encoded: bytes, routed: blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes), on: nil)
     }
 
     /// Sends a routed command: on `lease` for a ``RedisDedicatedConnection`` (which routes
@@ -91,6 +93,7 @@ extension RedisClient {
     /// The callback form of ``send(encoded:blocking:)``, for the same callers.
     @usableFromInline
     package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        if let router { return router.send(bytes, blocking: blocking, completion: completion) }
         switch blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
         case .shared, .removing:
             switch connectionForCallback() {

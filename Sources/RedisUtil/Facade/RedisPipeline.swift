@@ -1,3 +1,4 @@
+import Reactor
 import RESP
 
 /// Commands collected to be sent together, contiguous on one connection, with one
@@ -82,6 +83,7 @@ extension RedisClient {
     nonisolated(nonsending) public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.checked(build, in: .shared)
         guard pipeline.count > 0 else { return [] }
+        if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(pipeline)
     }
@@ -92,6 +94,7 @@ extension RedisClient {
     nonisolated(nonsending) public func pipeline(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
         guard pipeline.count > 0 else { return [] }
         if let refusal = CommandRoute.refusal(batch: pipeline.bytes) { throw refusal }
+        if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
         let connection = try await connectionWithCapacity()
         return try await connection.perform(pipeline)
     }
@@ -107,6 +110,14 @@ extension RedisClient {
         }
         if let refusal = CommandRoute.refusal(batch: pipeline.bytes) {
             completeLater(completion, .failure(refusal))
+            return
+        }
+        if let router {
+            // On a reactor, so that the completion runs on one, as every callback does.
+            Task(executorPreference: Reactor.current ?? group.next()) {
+                do { completion(.success(try await router.pipeline(pipeline.bytes, count: pipeline.count))) }
+                catch { completion(.failure(error as? RedisError ?? .cancelled)) }
+            }
             return
         }
         switch connectionForCallback() {
@@ -130,8 +141,16 @@ extension RedisClient {
     /// server does not block inside a transaction.
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
+        if let router { return try Self.transactionResults(try await router.pipeline(pipeline.bytes, count: pipeline.count)) }
         let connection = try await connectionWithCapacity()
         return try Self.transactionResults(try await connection.perform(pipeline))
+    }
+
+    /// On a cluster client, the error for `feature`, which this version does not yet run
+    /// on a cluster (nothing is sent); nil on one server.
+    func clusterRefusal(_ feature: String) -> RedisError? {
+        guard router != nil else { return nil }
+        return .unsupportedCommand(command: feature, reason: "not yet supported on a cluster client (RedisEndpoint.cluster): send the commands one by one, each routed to its node")
     }
 
     static func transactionResults(_ replies: [Result<RESPValue, RedisError>]) throws -> [Result<RESPValue, RedisError>] {

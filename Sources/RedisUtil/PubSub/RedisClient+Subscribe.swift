@@ -27,6 +27,12 @@ extension RedisClient {
     ///     ``RedisSubscription/Event/gap(_:)``; ``RedisSubscription/ConnectionLossPolicy/end``
     ///     ends it with ``RedisError/subscriptionEnded(reason:)`` instead.
     ///
+    /// On a cluster client, channels and patterns are subscribed on one primary (a cluster
+    /// delivers `PUBLISH` on every node), and shard channels on the primary that owns each
+    /// one's slot, a connection per slot; when a slot moves (the server drops its shard
+    /// channels) or a node is lost, that part subscribes again on the new owner and yields
+    /// ``RedisSubscription/Event/gap(_:)``, as after any loss.
+    ///
     /// Needs RESP3 (Redis 6 or later, the default ``RedisConfiguration/protocolVersion``).
     /// Throws ``RedisError/server(message:)`` when the server refuses (an ACL without
     /// access to a channel), and the connection errors of any command: only the first
@@ -45,24 +51,34 @@ extension RedisClient {
         }
         guard !isClosed else { throw RedisError.closed }
         guard !Task.isCancelled else { throw RedisError.cancelled }
+        // Each part of a cluster subscription goes where the map says: have one.
+        let parts: [(targets: SubscriptionTargets, route: SubscriptionRoute?)]
+        if let router {
+            parts = try await router.subscriptionParts(channels: channels, patterns: patterns, shardChannels: shardChannels)
+        } else {
+            parts = [(targets, nil)]
+        }
 
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: RedisSubscription.Event.self, throwing: (any Error).self, bufferingPolicy: .bufferingOldest(maxBufferedMessages)
         )
-        let session = SubscriptionSession(
-            reactor: Reactor.current ?? group.next(), endpoint: endpoint, configuration: configuration, targets: targets,
-            policy: onConnectionLoss, maxBufferedMessages: maxBufferedMessages, events: continuation
-        )
-        let subscription = RedisSubscription(stream: stream, continuation: continuation, session: session, client: self)
+        let reactor = Reactor.current ?? group.next()
+        let sessions = parts.map { part in
+            SubscriptionSession(
+                reactor: reactor, endpoint: endpoint, route: part.route, configuration: configuration, targets: part.targets,
+                policy: onConnectionLoss, maxBufferedMessages: maxBufferedMessages, events: continuation
+            )
+        }
+        let subscription = RedisSubscription(stream: stream, continuation: continuation, sessions: sessions, client: self)
         // The key, not the subscription: the handler lives in the stream the subscription
         // holds, and runs from its deinit at the latest.
         let key = ObjectIdentifier(subscription)
         continuation.onTermination = { [subscriptions] termination in
             subscriptions.remove(key)
             switch termination {
-            case .finished(let error): session.terminate(error as? RedisError ?? .closed)
-            case .cancelled: session.terminate(.cancelled)
-            @unknown default: session.terminate(.closed)
+            case .finished(let error): for session in sessions { session.terminate(error as? RedisError ?? .closed) }
+            case .cancelled: for session in sessions { session.terminate(.cancelled) }
+            @unknown default: for session in sessions { session.terminate(.closed) }
             }
         }
         guard subscriptions.add(subscription) else {
@@ -70,8 +86,12 @@ extension RedisClient {
             throw RedisError.closed
         }
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (subscribed: CheckedContinuation<Void, any Error>) in
-                session.start { subscribed.resume(with: $0.mapError { $0 }) }
+            // One after the other: a part that fails ends the stream, which terminates
+            // every part (those not started fail at their start).
+            for session in sessions {
+                try await withCheckedThrowingContinuation { (subscribed: CheckedContinuation<Void, any Error>) in
+                    session.start { subscribed.resume(with: $0.mapError { $0 }) }
+                }
             }
         } onCancel: {
             subscription.end(throwing: .cancelled)

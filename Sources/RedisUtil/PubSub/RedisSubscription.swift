@@ -30,8 +30,12 @@ public final class RedisSubscription: AsyncSequence, Sendable {
 
     private let stream: AsyncThrowingStream<Event, any Error>
     private let continuation: AsyncThrowingStream<Event, any Error>.Continuation
-    /// Connects, resubscribes and yields: all that happens on the reactor.
-    let session: SubscriptionSession
+    /// Connect, resubscribe and yield: all that happens on the reactor. One session on
+    /// one server; on a cluster client one for the channels and patterns and one per slot
+    /// of the shard channels, all yielding into this subscription's stream.
+    let sessions: [SubscriptionSession]
+    /// The first session (the only one on one server).
+    var session: SubscriptionSession { sessions[0] }
     /// Held so that a client released without `close()` keeps its reactors, which run
     /// this subscription's connections, for as long as the subscription lives.
     private let client: RedisClient
@@ -40,18 +44,18 @@ public final class RedisSubscription: AsyncSequence, Sendable {
     init(
         stream: AsyncThrowingStream<Event, any Error>,
         continuation: AsyncThrowingStream<Event, any Error>.Continuation,
-        session: SubscriptionSession,
+        sessions: [SubscriptionSession],
         client: RedisClient
     ) {
         self.stream = stream
         self.continuation = continuation
-        self.session = session
+        self.sessions = sessions
         self.client = client
     }
 
-    /// The connection the subscription uses now (or used last), for the client's close
+    /// The connections the subscription uses now (or used last), for the client's close
     /// to wait on.
-    var connection: RedisConnection { session.latestConnection }
+    var connections: [RedisConnection] { sessions.map(\.latestConnection) }
 
     /// Ends the subscription: reading finishes after the events already received, the
     /// connection closes and a reconnect in progress stops. Idempotent.

@@ -19,6 +19,9 @@ final class SubscriptionSession: @unchecked Sendable {
 
     private let reactor: Reactor
     private let endpoint: RedisEndpoint
+    /// On a cluster client: which node each new connection goes to, and whom to tell that
+    /// the slot map may be stale. Nil on one server.
+    private let route: SubscriptionRoute?
     private let configuration: RedisConfiguration
     private let targets: SubscriptionTargets
     private let maxBufferedMessages: Int
@@ -45,12 +48,13 @@ final class SubscriptionSession: @unchecked Sendable {
     }()
 
     init(
-        reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, targets: SubscriptionTargets,
-        policy: RedisSubscription.ConnectionLossPolicy, maxBufferedMessages: Int,
+        reactor: Reactor, endpoint: RedisEndpoint, route: SubscriptionRoute? = nil, configuration: RedisConfiguration,
+        targets: SubscriptionTargets, policy: RedisSubscription.ConnectionLossPolicy, maxBufferedMessages: Int,
         events: AsyncThrowingStream<RedisSubscription.Event, any Error>.Continuation
     ) {
         self.reactor = reactor
         self.endpoint = endpoint
+        self.route = route
         self.configuration = configuration
         self.targets = targets
         self.maxBufferedMessages = maxBufferedMessages
@@ -177,7 +181,7 @@ final class SubscriptionSession: @unchecked Sendable {
     /// them from a successor's; held weakly, so that only the subscription keeps the session.
     private func makeConnection(generation: Int) -> RedisConnection {
         RedisConnection(
-            reactor: reactor, endpoint: endpoint, configuration: configuration, isBlocking: true,
+            reactor: reactor, endpoint: route?.endpoint() ?? endpoint, configuration: configuration, isBlocking: true,
             onPush: { [weak self] push in self?.received(push, from: generation) },
             onDefunct: { [weak self] error in self?.lost(generation, reason: Self.lossReason(error)) }
         )
@@ -217,12 +221,15 @@ final class SubscriptionSession: @unchecked Sendable {
             perform(machine.subscribed(generation: generation, now: monotonicNanoseconds()))
         case .failure(let error):
             configuration.logger.debug("subscribe request failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            // A MOVED for SSUBSCRIBE, a node gone: the next connection needs a fresh map.
+            route?.mapMayBeStale()
             perform(machine.attemptFailed(generation: generation, error: error, random: .random(in: 0...1)))
         }
     }
 
     /// Connection `generation` is gone, or as good as gone; the lifecycle ignores it unless live.
     private func lost(_ generation: Int, reason: String) {
+        if machine.isLive(generation) { route?.mapMayBeStale() }
         perform(machine.lost(generation: generation, reason: reason, now: monotonicNanoseconds(), random: .random(in: 0...1)))
     }
 
@@ -261,7 +268,15 @@ final class SubscriptionSession: @unchecked Sendable {
 
     /// A push frame from connection `generation`: a message goes where the lifecycle says.
     private func received(_ push: RESPValue, from generation: Int) {
-        guard let message = RedisPubSubMessage(push: push) else { return }
+        guard let message = RedisPubSubMessage(push: push) else {
+            // The session never unsubscribes (it closes its connection): an `sunsubscribe`
+            // is the server's own, sent when the channel's slot left the node (a migration,
+            // a failover). As a loss: subscribe again, on the slot's new owner, then the gap.
+            if let channel = Self.droppedShardChannel(push) {
+                lost(generation, reason: "the server dropped shard channel \(channel) (its slot moved to another node)")
+            }
+            return
+        }
         switch machine.disposition(ofMessageFrom: generation) {
         case .deliver:
             yield(.message(message))
@@ -271,6 +286,13 @@ final class SubscriptionSession: @unchecked Sendable {
         case .drop:
             break
         }
+    }
+
+    /// The channel of an `sunsubscribe` push, or nil for any other frame.
+    static func droppedShardChannel(_ push: RESPValue) -> String? {
+        guard case .push(let parts) = push, parts.count == 3, let kind = parts[0].bytes,
+              String(decoding: kind, as: UTF8.self).lowercased() == "sunsubscribe" else { return nil }
+        return parts[1].string ?? "?"
     }
 
     /// Hands an event to the reader; a full buffer ends the subscription.

@@ -1,0 +1,140 @@
+import Reactor
+import RESP
+
+/// The callback shell of a cluster command: the async shell's steps as a chain of
+/// completions, each started by the previous one's, so that a command's state (a
+/// ``ClusterRetryMachine`` value) passes from step to step by value and is never shared.
+/// The completion runs once, on a reactor thread, as on one server.
+extension ClusterRouter {
+    /// A command and its caller's completion.
+    struct CallbackCommand: Sendable {
+        let command: ClusterCommand
+        let completion: @Sendable (Result<RESPValue, RedisError>) -> Void
+    }
+
+    /// Sends one encoded command to the node that serves it; `completion` runs once,
+    /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
+    func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        let taken = snapshot()
+        switch ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn, readFrom: configuration.readFrom) {
+        case .success(let command) where command.fanOut != nil || command.walksShards:
+            // On a reactor, so that the completion runs on one, as every callback does.
+            Task(executorPreference: Reactor.current ?? group.next()) {
+                do {
+                    let reply = if let fanOut = command.fanOut { try await self.send(command, toEvery: fanOut) } else { try await self.scan(command) }
+                    completion(.success(reply))
+                } catch {
+                    completion(.failure(error as? RedisError ?? .cancelled))
+                }
+            }
+        case .success(let command):
+            step(CallbackCommand(command: command, completion: completion), machine: nil, hop: .route, using: taken)
+        case .failure(let error):
+            completeLater(completion, .failure(error))
+        }
+    }
+
+    /// Sends the command where `hop` says, and hands its outcome to ``handle``.
+    /// `machine`: nil until the command's first failure (a command answered at once
+    /// needs none); `taken`: the route table the caller read already, for the first route.
+    private func step(_ call: CallbackCommand, machine: ClusterRetryMachine?, hop: ClusterHop, using taken: ClusterRouteTable? = nil) {
+        let node: ClusterNode
+        var generation: UInt64 = 0
+        var asking = false
+        switch hop {
+        case .route:
+            switch resolve(slot: call.command.slot, reads: call.command.readsFromReplicas, using: taken) {
+            case .node(let found, let seen):
+                node = found
+                generation = seen
+            case .noMap:
+                refresh(.initial, seen: 0) { [self] result in
+                    switch result {
+                    case .success: onReactor { self.step(call, machine: machine, hop: .route) }
+                    case .failure(let error): completeLater(call.completion, .failure(error))
+                    }
+                }
+                return
+            case .noOwner(let seen):
+                var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                let action = retrying.unrouted(call.command.noOwnerError, now: monotonicNanoseconds())
+                // Not inline: this may be the caller's own `send`, where a completion must not run.
+                onReactor { [retrying] in self.perform(action, call, machine: retrying, seen: seen, from: nil) }
+                return
+            case .closed:
+                completeLater(call.completion, .failure(.closed))
+                return
+            }
+        case .node(let address, let ask):
+            switch self.node(at: address) {
+            case .success(let found): node = found
+            case .failure(let error):
+                completeLater(call.completion, .failure(error))
+                return
+            }
+            asking = ask
+        }
+        let handle: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self, generation] result in
+            if case .success = result { return call.completion(result) }
+            noteFailure(result, on: node)
+            var machine = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+            let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
+                Self.commandName(call.command.bytes)
+            }
+            perform(action, call, machine: machine, seen: generation, from: node)
+        }
+        if let wait = call.command.blocking {
+            if asking {
+                onReactor { handle(Self.askedToBlock) }
+            } else {
+                node.client.sendBlocking(call.command.bytes, deadline: wait.limit, completion: handle)
+            }
+            return
+        }
+        switch node.client.connectionForCallback() {
+        case .success(let connection):
+            if asking {
+                let collector = PipelineCollector(count: 2) { handle($0[1]) }
+                connection.submit(Submission(bytes: Self.asking + call.command.bytes, handlers: collector.handlers(count: 2), timeout: .configured))
+            } else {
+                connection.submit(Submission(bytes: call.command.bytes, handlers: .one(.single(handle)), timeout: .configured))
+            }
+        case .failure(let error):
+            // Overloaded or closed, found in the caller's `send`: handled on a reactor.
+            onReactor { handle(.failure(error)) }
+        }
+    }
+
+    /// Does what the machine said, on a reactor thread.
+    private func perform(_ action: ClusterRetryMachine.Action, _ call: CallbackCommand, machine: ClusterRetryMachine,
+                         seen: UInt64, from node: ClusterNode?) {
+        switch action {
+        case .complete(let result):
+            call.completion(result)
+        case .completeAndRefresh(let error):
+            refresh(.connectionLost, seen: seen, resume: nil)
+            call.completion(.failure(error))
+        case .follow(let redirection):
+            step(call, machine: machine, hop: follow(redirection, seen: seen, from: node))
+        case .retry(let pause, let refreshFirst):
+            (Reactor.current ?? group.next()).schedule(after: .nanoseconds(Int64(clamping: pause))) { [self] in
+                guard refreshFirst else { return step(call, machine: machine, hop: .route) }
+                refresh(.connectionLost, seen: seen) { [self] _ in
+                    onReactor { self.step(call, machine: machine, hop: .route) }
+                }
+            }
+        }
+    }
+
+    /// Runs `work` on a reactor thread, later (the current one when on one); when the
+    /// reactors have stopped, inline: there is no other thread left.
+    func onReactor(_ work: @escaping @Sendable () -> Void) {
+        let reactor = Reactor.current ?? group.next()
+        if !reactor.executeIfRunning(work) { work() }
+    }
+
+    /// Completes a callback that failed before reaching a node, on a reactor thread.
+    func completeLater(_ completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void, _ result: Result<RESPValue, RedisError>) {
+        onReactor { completion(result) }
+    }
+}

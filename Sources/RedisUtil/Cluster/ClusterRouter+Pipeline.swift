@@ -1,0 +1,325 @@
+import Reactor
+import RESP
+import Synchronization
+
+/// Pipelines and transactions on a cluster: the batch is split into units (one command,
+/// or one whole `MULTI … EXEC`), each unit goes to the node that serves its slot, every
+/// node gets its units in one batch (one write, contiguous on one connection, in the
+/// caller's order), and the replies come back in the caller's order.
+///
+/// Units that a node redirects or asks to retry are sent again in rounds, each unit
+/// decided by its own ``ClusterRetryMachine``. Within a round a node's units stay in
+/// the caller's order, so the units of one slot that a `MOVED` sends elsewhere (all
+/// the later ones on that slot, since the node no longer serves it) are re-sent
+/// together, in order; and when any unit of a slot must wait for a pause, every unit
+/// of that slot being re-sent waits with it, so none overtakes another.
+extension ClusterRouter {
+    /// One command, or a whole `MULTI … EXEC` (or `… DISCARD`), which must run on one node.
+    struct BatchUnit: Sendable {
+        /// Its bytes in the batch.
+        let range: Range<Int>
+        /// How many replies it gets.
+        let replies: Int
+        /// The index of its first reply among the batch's.
+        let firstReply: Int
+        /// The slot its keys lie in; for a unit without keys, its neighbours' (so that
+        /// it stays on their connection, in order with them), or nil.
+        var slot: Int?
+        /// Whether it is a `MULTI … EXEC` block.
+        let isTransaction: Bool
+    }
+
+    /// The units of `bytes`, or the error that keeps the batch from being sent at all:
+    /// a unit whose keys lie in several slots, or a command that must run on every primary.
+    func units(of bytes: [UInt8], keyTable: ClusterKeyTable) -> Result<[BatchUnit], RedisError> {
+        var units: [BatchUnit] = []
+        var keyed: [Bool] = []
+        var index = 0
+        var reply = 0
+        var openMulti: (start: Int, firstReply: Int)?
+        while index < bytes.count {
+            guard let layout = EncodedCommand.layout(bytes, at: index) else { return .failure(CommandRoute.nameless) }
+            let special = SpecialCommand(bytes, name: layout.name)
+            if let open = openMulti {
+                if special == .exec || special == .discard {
+                    let range = open.start..<layout.end
+                    var slot: Int?
+                    switch ClusterCommandSlot.shared(batch: Array(bytes[range]), in: keyTable) {
+                    case .slot(let found)?: slot = found
+                    case .crossSlot(let keys, let slots)?: return .failure(.crossSlot(keys: keys, slots: slots))
+                    default: break
+                    }
+                    units.append(BatchUnit(range: range, replies: reply + 1 - open.firstReply, firstReply: open.firstReply,
+                                           slot: slot, isTransaction: true))
+                    keyed.append(slot != nil)
+                    openMulti = nil
+                }
+            } else if special == .multi {
+                openMulti = (index, reply)
+            } else {
+                var slot: Int?
+                switch ClusterCommandSlot.of(bytes, at: index, in: keyTable) {
+                case .slot(let found): slot = found
+                case .keyless, .unknownCommand: break
+                case .crossSlot(let keys, let slots): return .failure(.crossSlot(keys: keys, slots: slots))
+                case .fanOut: return .failure(Self.fanOutRefusal(Array(bytes[layout.start..<layout.end])))
+                }
+                units.append(BatchUnit(range: index..<layout.end, replies: 1, firstReply: reply, slot: slot, isTransaction: false))
+                keyed.append(slot != nil)
+            }
+            reply += 1
+            index = layout.end
+        }
+        guard openMulti == nil else {
+            return .failure(.unsupportedCommand(command: "MULTI", reason: "without its EXEC or DISCARD in the same batch it would leave a connection inside a transaction"))
+        }
+        // A unit without keys goes with the keyed unit before it (else after it), so that
+        // `PING`s and commands the key table does not know stay in order with their
+        // neighbours; a batch without any key goes to one primary, picked at random.
+        var previous: Int?
+        for position in units.indices {
+            if keyed[position] { previous = units[position].slot } else if let previous { units[position].slot = previous }
+        }
+        let fallback = units.first { $0.slot != nil }?.slot ?? Int.random(in: 0..<HashSlot.count)
+        for position in units.indices where units[position].slot == nil { units[position].slot = fallback }
+        return .success(units)
+    }
+
+    /// Sends a checked pipeline (or transaction) of `count` commands and returns each
+    /// command's outcome in the caller's order. Awaited to its end: a cancellation of
+    /// the task does not cut it short (its commands may be on several nodes).
+    nonisolated(nonsending) func pipeline(_ bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
+        var taken = snapshot()
+        let units = try units(of: bytes, keyTable: taken?.keyTable ?? .builtIn).get()
+        var results = [Result<RESPValue, RedisError>?](repeating: nil, count: count)
+        var machines = [ClusterRetryMachine](repeating: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), count: units.count)
+        var hops = [ClusterHop](repeating: .route, count: units.count)
+        var pending = Array(units.indices)
+        while !pending.isEmpty {
+            var groups: [BatchGroup] = []
+            var pause: UInt64 = 0
+            var refreshFirst = false
+            var pausedSlots = Set<Int>()
+            var seen: UInt64 = 0
+            var needsMap = false
+            // One map for the round: one lock, not one per unit.
+            let table = taken ?? snapshot()
+            taken = nil
+            route: for position in pending {
+                let node: ClusterNode
+                var asking = false
+                var generation: UInt64 = 0
+                switch hops[position] {
+                case .route:
+                    switch resolve(slot: units[position].slot, using: table) {
+                    case .node(let found, let current):
+                        node = found
+                        generation = current
+                    case .noMap:
+                        needsMap = true
+                        break route
+                    case .noOwner(let current):
+                        seen = current
+                        let error = RedisError.server(message: "CLUSTERDOWN Hash slot \(units[position].slot ?? -1) has no owner in the client's slot map")
+                        switch machines[position].unrouted(error, now: monotonicNanoseconds()) {
+                        case .retry(let wait, let refresh):
+                            pause = max(pause, wait)
+                            refreshFirst = refreshFirst || refresh
+                            if let slot = units[position].slot { pausedSlots.insert(slot) }
+                        default:
+                            Self.store(.failure(error), for: units[position], in: &results)
+                        }
+                        continue
+                    case .closed:
+                        throw RedisError.closed
+                    }
+                case .node(let address, let ask):
+                    node = try self.node(at: address).get()
+                    asking = ask
+                }
+                seen = max(seen, generation)
+                if let group = groups.firstIndex(where: { $0.node === node }) {
+                    groups[group].add(position, asking: asking, unit: units[position], bytes: bytes)
+                } else {
+                    var group = BatchGroup(node: node, generation: generation)
+                    group.add(position, asking: asking, unit: units[position], bytes: bytes)
+                    groups.append(group)
+                }
+            }
+            if needsMap {
+                try await awaitRefresh(.initial, seen: 0)
+                continue
+            }
+            let replies = groups.isEmpty ? [] : await perform(groups)
+            for (group, groupReplies) in zip(groups, replies) {
+                for (position, range) in zip(group.units, group.replyRanges) {
+                    let unit = units[position]
+                    let unitReplies = groupReplies[range]
+                    let decisive = Self.decisive(unitReplies, unit: unit)
+                    if case .failure = decisive { noteFailure(decisive, on: group.node) }
+                    let action = machines[position].replied(decisive, now: monotonicNanoseconds(),
+                                                            clientClosed: isClosed.load(ordering: .relaxed)) {
+                        unit.isTransaction ? "MULTI" : Self.commandName(Array(bytes[unit.range]))
+                    }
+                    switch action {
+                    case .complete(let result):
+                        // A transaction that ran (or failed for good) keeps every reply; a
+                        // command that ran out of redirections gets the machine's error.
+                        if unit.isTransaction, case .success = result {
+                            Self.store(unitReplies, for: unit, in: &results)
+                        } else if unit.isTransaction {
+                            Self.store(result, for: unit, in: &results)
+                        } else {
+                            results[unit.firstReply] = result
+                        }
+                    case .completeAndRefresh:
+                        refresh(.connectionLost, seen: group.generation, resume: nil)
+                        Self.store(unitReplies, for: unit, in: &results)
+                    case .follow(let redirection):
+                        hops[position] = follow(redirection, seen: group.generation, from: group.node)
+                    case .retry(let wait, let refresh):
+                        hops[position] = .route
+                        pause = max(pause, wait)
+                        refreshFirst = refreshFirst || refresh
+                        if let slot = unit.slot { pausedSlots.insert(slot) }
+                    }
+                }
+            }
+            pending = units.indices.filter { results[units[$0].firstReply] == nil }
+            // Keep a slot's re-sent units together: if one waits, all go after the pause, by the map.
+            for position in pending where units[position].slot.map(pausedSlots.contains) == true {
+                hops[position] = .route
+            }
+            if pause > 0, !pending.isEmpty {
+                try? await Task.sleep(for: .nanoseconds(Int64(clamping: pause)))
+                if refreshFirst { try? await awaitRefresh(.connectionLost, seen: seen) }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// What decides a unit's fate: a command's own outcome; for a transaction, the first
+    /// redirection among its replies (a queued command the node does not serve fails the
+    /// `EXEC` with `EXECABORT`; the whole block goes where the redirection says), else a
+    /// connection failure of its `EXEC` (never sent: the block can be sent again whole),
+    /// else its replies stand (a success, by convention).
+    static func decisive(_ replies: ArraySlice<Result<RESPValue, RedisError>>, unit: BatchUnit) -> Result<RESPValue, RedisError> {
+        guard unit.isTransaction else { return replies[replies.startIndex] }
+        for reply in replies {
+            if case .failure(.server(let message)) = reply, ClusterRedirection(message: message) != nil { return reply }
+        }
+        if let exec = replies.last, case .failure(let error) = exec {
+            switch error {
+            case .connectionFailed, .connectionLost, .closed: return exec
+            default: break
+            }
+        }
+        return .success(.null)
+    }
+
+    /// Stores `result` as the outcome of every command of `unit`.
+    private static func store(_ result: Result<RESPValue, RedisError>, for unit: BatchUnit, in results: inout [Result<RESPValue, RedisError>?]) {
+        for index in unit.firstReply..<(unit.firstReply + unit.replies) { results[index] = result }
+    }
+
+    /// Stores a unit's own replies.
+    private static func store(_ replies: ArraySlice<Result<RESPValue, RedisError>>, for unit: BatchUnit, in results: inout [Result<RESPValue, RedisError>?]) {
+        for (offset, reply) in replies.enumerated() { results[unit.firstReply + offset] = reply }
+    }
+
+    /// Submits every group's batch to its node at once and returns each group's replies
+    /// (`ASKING`'s left out), in group order. Room on each node is waited for first, so
+    /// that nothing is submitted while another node's batch could still fail to go.
+    nonisolated(nonsending) private func perform(_ groups: [BatchGroup]) async -> [[Result<RESPValue, RedisError>]] {
+        var connections: [Result<RedisConnection, RedisError>] = []
+        connections.reserveCapacity(groups.count)
+        for group in groups {
+            let client = group.node.client
+            if let ready = client.connectionIfRoom() {
+                connections.append(.success(ready))
+                continue
+            }
+            do {
+                connections.append(.success(try await client.connectionWithCapacity()))
+            } catch {
+                connections.append(.failure(error as? RedisError ?? .cancelled))
+            }
+        }
+        let raw = await withUnsafeContinuation { (continuation: UnsafeContinuation<[[Result<RESPValue, RedisError>]], Never>) in
+            let gather = BatchGather(count: groups.count) { continuation.resume(returning: $0) }
+            for (index, (group, connection)) in zip(groups, connections).enumerated() {
+                switch connection {
+                case .success(let connection):
+                    let collector = PipelineCollector(count: group.sentCount) { gather.deliver($0, at: index) }
+                    connection.submit(Submission(bytes: group.bytes, handlers: collector.handlers(count: group.sentCount), timeout: .configured))
+                case .failure(let error):
+                    gather.deliver(Array(repeating: .failure(error), count: group.sentCount), at: index)
+                }
+            }
+        }
+        return zip(groups, raw).map { group, replies in
+            guard group.askingReplies.isEmpty else {
+                return replies.enumerated().filter { !group.askingReplies.contains($0.offset) }.map(\.element)
+            }
+            return replies
+        }
+    }
+}
+
+/// The units a round sends to one node, as one batch.
+struct BatchGroup {
+    let node: ClusterNode
+    /// The map generation the units were routed with.
+    let generation: UInt64
+    /// The units, by position in the batch, in the caller's order.
+    private(set) var units: [Int] = []
+    /// Each unit's replies within the group's (once `ASKING`'s are left out).
+    private(set) var replyRanges: [Range<Int>] = []
+    /// The bytes to send: the units', each after an `ASKING` when an `ASK` sent it here.
+    private(set) var bytes: [UInt8] = []
+    /// How many replies the batch gets, `ASKING`'s included.
+    private(set) var sentCount = 0
+    /// Which of those are `ASKING`'s.
+    private(set) var askingReplies: Set<Int> = []
+
+    init(node: ClusterNode, generation: UInt64) {
+        self.node = node
+        self.generation = generation
+    }
+
+    mutating func add(_ position: Int, asking: Bool, unit: ClusterRouter.BatchUnit, bytes source: [UInt8]) {
+        if asking {
+            // Before a transaction's MULTI, ASKING holds until its EXEC.
+            bytes += ClusterRouter.asking
+            askingReplies.insert(sentCount)
+            sentCount += 1
+        }
+        let start = replyRanges.last?.upperBound ?? 0
+        replyRanges.append(start..<(start + unit.replies))
+        units.append(position)
+        bytes.append(contentsOf: source[unit.range])
+        sentCount += unit.replies
+    }
+}
+
+/// Gathers the replies of a round's batches, one per node, and completes once with all.
+final class BatchGather: Sendable {
+    // Batches complete on their nodes' reactor threads, in any order.
+    private let state: Mutex<(replies: [[Result<RESPValue, RedisError>]?], remaining: Int)>
+    private let completion: @Sendable ([[Result<RESPValue, RedisError>]]) -> Void
+
+    init(count: Int, completion: @escaping @Sendable ([[Result<RESPValue, RedisError>]]) -> Void) {
+        state = Mutex((Array(repeating: nil, count: count), count))
+        self.completion = completion
+    }
+
+    func deliver(_ replies: [Result<RESPValue, RedisError>], at index: Int) {
+        let finished: [[Result<RESPValue, RedisError>]]? = state.withLock { state in
+            precondition(state.replies[index] == nil, "a batch completed twice")
+            state.replies[index] = replies
+            state.remaining -= 1
+            return state.remaining == 0 ? state.replies.map { $0! } : nil
+        }
+        if let finished { completion(finished) }
+    }
+}

@@ -1,0 +1,208 @@
+import Reactor
+import RESP
+
+/// Where a command goes next: by the map, or straight to a node a redirection named.
+enum ClusterHop: Sendable {
+    /// To the owner of the command's slot in the current map (any primary when keyless).
+    case route
+    /// To this node; after `ASKING` in the same write when `asking`.
+    case node(ClusterNodeAddress, asking: Bool)
+}
+
+/// One command on its way through the cluster: its bytes and what routing needs of them,
+/// read once before the first attempt.
+struct ClusterCommand: Sendable {
+    let bytes: [UInt8]
+    /// The slot its keys lie in; nil for any primary.
+    let slot: Int?
+    /// Awaited despite a cancellation once sent (``CommandRoute/removing``).
+    let keepsReply: Bool
+    /// For a blocking command, how long it may block (it then runs on a leased connection).
+    let blocking: BlockingWait?
+    /// For a command that runs on every primary (or node), how; `slot` is then nil.
+    var fanOut: ClusterFanOut?
+    /// `SCAN`: one page from one primary, walking them in turn (``ClusterScanCursor``).
+    var walksShards = false
+    /// Only reads, and ``RedisConfiguration/readFrom`` lets reads go to replicas.
+    var readsFromReplicas = false
+
+    /// The command `bytes`, or the error that keeps it from being sent at all: a
+    /// command refused on shared connections (as on one server), keys in several slots,
+    /// a command that runs on every node in a way this client does not combine (`INFO`).
+    /// `readFrom`: whether a read-only command may go to a replica (read only then, as
+    /// the check costs a table look-up).
+    static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: ClusterKeyTable,
+                     readFrom: RedisConfiguration.ReadFrom = .primary) -> Result<ClusterCommand, RedisError> {
+        var keepsReply = false
+        var wait = blocking
+        if wait == nil {
+            switch CommandRoute.of(bytes) {
+            case .shared: break
+            case .removing: keepsReply = true
+            case .blocking(let found): wait = found
+            case .refused(let error): return .failure(error)
+            }
+        }
+        switch ClusterCommandSlot.of(bytes, in: keyTable) {
+        case .slot(let slot):
+            var command = ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait)
+            command.readsFromReplicas = readFrom != .primary && wait == nil && keyTable.isReadOnly(bytes)
+            return .success(command)
+        case .keyless, .unknownCommand:
+            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait))
+        case .crossSlot(let keys, let slots):
+            return .failure(.crossSlot(keys: keys, slots: slots))
+        case .fanOut(let fanOut):
+            if fanOut.request == .special, let name = EncodedCommand.firstName(bytes), EncodedCommand.equalsIgnoringCase(bytes, name, "SCAN") {
+                var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait)
+                command.walksShards = true
+                return .success(command)
+            }
+            guard ClusterRouter.combines(fanOut) else { return .failure(ClusterRouter.fanOutRefusal(bytes)) }
+            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait, fanOut: fanOut))
+        }
+    }
+
+    /// What a caller is told when the command's slot has no owner until its retries end.
+    var noOwnerError: RedisError {
+        .server(message: "CLUSTERDOWN Hash slot \(slot.map(String.init) ?? "") has no owner in the client's slot map")
+    }
+}
+
+/// What happens after an outcome: another hop, or the caller's answer.
+enum ClusterNext: Sendable {
+    case hop(ClusterHop)
+    case done(Result<RESPValue, RedisError>)
+}
+
+/// The async shell of a cluster command: route, send, and let ``ClusterRetryMachine``
+/// say what each outcome means.
+extension ClusterRouter {
+    /// Sends one encoded command to the node that serves it and returns its reply,
+    /// following redirections and retrying what the cluster asks to (see the type).
+    /// `blocking`, when the caller knows the command blocks, spares reading that back.
+    nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
+        // One lock for the key table and the map the first route uses.
+        let taken = snapshot()
+        let command = try ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn, readFrom: configuration.readFrom).get()
+        if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
+        if command.walksShards { return try await scan(command) }
+        return try await send(routed: command, using: taken)
+    }
+
+    /// Sends `command` to the owner of its slot (any primary when it has none), following
+    /// redirections and retrying as ``send(_:blocking:)`` says; `taken`: the route table the
+    /// caller read already, for the first route.
+    nonisolated(nonsending) func send(routed command: ClusterCommand, using taken: ClusterRouteTable?) async throws -> RESPValue {
+        var taken = taken
+        let bytes = command.bytes
+        // Made at the first failure: a command answered at once needs none.
+        var machine: ClusterRetryMachine?
+        var hop = ClusterHop.route
+        while true {
+            defer { taken = nil }
+            let node: ClusterNode
+            var generation: UInt64 = 0
+            var asking = false
+            switch hop {
+            case .route:
+                switch resolve(slot: command.slot, reads: command.readsFromReplicas, using: taken) {
+                case .node(let found, let seen):
+                    node = found
+                    generation = seen
+                case .noMap:
+                    try await awaitRefresh(.initial, seen: 0)
+                    continue
+                case .noOwner(let seen):
+                    var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                    let action = retrying.unrouted(command.noOwnerError, now: monotonicNanoseconds())
+                    machine = retrying
+                    switch await next(after: action, seen: seen, from: nil) {
+                    case .hop(let following): hop = following
+                    case .done(let result): return try result.get()
+                    }
+                    continue
+                case .closed:
+                    throw RedisError.closed
+                }
+            case .node(let address, let ask):
+                node = try self.node(at: address).get()
+                asking = ask
+            }
+            let result = await attempt(command, on: node, asking: asking)
+            if case .success(let value) = result { return value }
+            noteFailure(result, on: node)
+            var deciding = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+            let action = deciding.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
+                Self.commandName(bytes)
+            }
+            machine = deciding
+            switch await next(after: action, seen: generation, from: node) {
+            case .hop(let following): hop = following
+            case .done(let result): return try result.get()
+            }
+        }
+    }
+
+    /// Does what the machine said: pauses and refreshes for a retry, patches the map for
+    /// a `MOVED`, and says where the command goes next or what the caller gets.
+    nonisolated(nonsending) private func next(after action: ClusterRetryMachine.Action, seen: UInt64, from node: ClusterNode?) async -> ClusterNext {
+        switch action {
+        case .complete(let result):
+            return .done(result)
+        case .completeAndRefresh(let error):
+            refresh(.connectionLost, seen: seen, resume: nil)
+            return .done(.failure(error))
+        case .follow(let redirection):
+            return .hop(follow(redirection, seen: seen, from: node))
+        case .retry(let pause, let refreshFirst):
+            do {
+                try await Task.sleep(for: .nanoseconds(Int64(clamping: pause)))
+            } catch {
+                return .done(.failure(.cancelled))
+            }
+            // A failed fetch is no reason to stop: the next attempt says what is wrong.
+            if refreshFirst { try? await awaitRefresh(.connectionLost, seen: seen) }
+            return .hop(.route)
+        }
+    }
+
+    /// The hop a `MOVED` or `ASK` from `node` leads to; a `MOVED` also patches the map.
+    func follow(_ redirection: ClusterRedirection, seen: UInt64, from node: ClusterNode?) -> ClusterHop {
+        guard let node, let target = redirection.target, let slot = redirection.slot else {
+            preconditionFailure("only MOVED and ASK are followed, and only after a node answered")
+        }
+        let address = Self.address(of: target, answeredBy: node)
+        if case .moved = redirection {
+            moved(slot: slot, to: address, seen: seen)
+            return .node(address, asking: false)
+        }
+        return .node(address, asking: true)
+    }
+
+    /// One attempt on `node`: the command's outcome, never a thrown error.
+    nonisolated(nonsending) private func attempt(_ command: ClusterCommand, on node: ClusterNode, asking: Bool) async -> Result<RESPValue, RedisError> {
+        do {
+            if let wait = command.blocking {
+                if asking { return Self.askedToBlock }
+                return .success(try await node.client.sendBlocking(command.bytes, deadline: wait.limit))
+            }
+            let client = node.client
+            let connection = if let ready = client.connectionIfRoom() { ready } else { try await client.connectionWithCapacity() }
+            if asking {
+                let replies = try await connection.perform(batch: Self.asking + command.bytes, count: 2, keepsReplies: command.keepsReply)
+                return replies[1]
+            }
+            return .success(try await connection.perform(command.bytes, keepsReply: command.keepsReply))
+        } catch let error as RedisError {
+            return .failure(error)
+        } catch {
+            return .failure(.cancelled)
+        }
+    }
+
+    /// The outcome of a blocking command sent an `ASK`: a leased connection carries one
+    /// command and its one reply, so rather than `ASKING` there the command waits for
+    /// the migration to end and is retried, as the cluster's own `TRYAGAIN` would have it.
+    static let askedToBlock: Result<RESPValue, RedisError> = .failure(.server(message: "TRYAGAIN a blocking command met its slot mid-migration"))
+}

@@ -1,0 +1,57 @@
+import Foundation
+import LocalRedis
+import RedisUtil
+import Testing
+
+/// Guards `redis-bench --cluster`: a private cluster started and stopped by the benchmark,
+/// an existing one reached through `--cluster-seed` and left with no keys behind, the
+/// `--keys` spread, and redis-benchmark's `--cluster` run beside ours. `make test` runs
+/// this suite alone, with the cluster client's (six nodes at full speed would starve the
+/// parallel suites).
+@Suite("redis-bench --cluster", .serialized, .timeLimit(.minutes(4)))
+struct ClusterBenchTests {
+    /// The private cluster: every raw workload asked for on both facades, 64 keys by default,
+    /// redis-benchmark's figure beside rpush (when installed).
+    @Test func privateClusterWithComparison() async throws {
+        let finished = try await BenchProcess.run([
+            "--cluster", "--workload", "rpush", "--workload", "lpop", "--workload", "channel-send", "--api", "both",
+            "--messages", "2000", "--compare-redis-benchmark", "--json", "--quiet",
+        ], hangGuard: .seconds(120))
+        try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
+        let runs = try BenchReport.runs(finished)
+        #expect(runs.map { "\($0["workload"] ?? "?") \($0["api"] ?? "?")" }
+                == ["rpush callback", "rpush async", "lpop callback", "lpop async", "channel-send callback", "channel-send async"])
+        for run in runs {
+            BenchReport.expectWellFormed(run, messages: 2000)
+            #expect(BenchReport.number(run["keys"]) == 64)
+            // A cluster's CPU is its nodes' and their replication's: not reported.
+            #expect(BenchReport.isNull(run["server_cpu_seconds"]))
+            let comparedHere = run["workload"] as? String == "rpush" && RedisBenchmarkTool.isInstalled
+            #expect(BenchReport.isNull(run["ratio_vs_redis_benchmark"]) != comparedHere,
+                    "\(run["workload"] ?? "?"): ratio_vs_redis_benchmark \(run["ratio_vs_redis_benchmark"] ?? "missing")")
+        }
+    }
+
+    /// An existing cluster through one seed, the table form: the header names the cluster
+    /// and the key spread, every row its keys; nothing is left on any primary, and the
+    /// spread reached every primary (each saw RPUSH).
+    @Test func existingClusterThroughASeed() async throws {
+        let cluster = try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0))
+        defer { cluster.stop() }
+        let seed = cluster.primaries[1]
+        let finished = try await BenchProcess.run([
+            "--cluster-seed", "\(seed.host):\(seed.port)", "--workload", "rpush", "--workload", "channel-recv",
+            "--keys", "16", "--messages", "3000", "--quiet",
+        ], hangGuard: .seconds(120))
+        try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
+        let lines = finished.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("existing cluster") == true && lines.first?.contains("over 16 keys") == true, "\(finished)")
+        #expect(lines.count == 4, "\(finished)")
+        for primary in cluster.primaries {
+            let keys = try cluster.command(["DBSIZE"], on: primary).integer
+            #expect(keys == 0, "\(primary): \(keys.map(String.init) ?? "?") keys left behind")
+            let stats = try cluster.command(["INFO", "commandstats"], on: primary).string ?? ""
+            #expect(stats.contains("cmdstat_rpush:"), "\(primary) saw no RPUSH: the keys did not spread")
+        }
+    }
+}
