@@ -137,11 +137,17 @@ extension RedisClient {
     /// lease (a nested call, or a blocking command sent on the client) therefore needs a
     /// bound of at least two. Keep the scope short. Afterwards the connection goes back
     /// to the pool with no transaction open and no key watched, or is closed.
+    ///
+    /// A cluster client has no one server to lease from: it throws
+    /// ``RedisError/unsupportedCommand(command:reason:)``; name the key instead with
+    /// ``withDedicatedConnection(forKey:_:)``.
     nonisolated(nonsending) public func withDedicatedConnection<T>(
         _ body: nonisolated(nonsending) (RedisDedicatedConnection) async throws -> T
     ) async throws -> T {
         guard !isClosed else { throw RedisError.closed }
-        if let refusal = clusterRefusal("withDedicatedConnection") { throw refusal }
+        if router != nil {
+            throw RedisError.unsupportedCommand(command: "withDedicatedConnection", reason: "a cluster client has a server per slot: use withDedicatedConnection(forKey:) or (slot:) to name the one")
+        }
         let connection = RedisDedicatedConnection(lease: try await blocking.lease(), client: self)
         do {
             let result = try await body(connection)

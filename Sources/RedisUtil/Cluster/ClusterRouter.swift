@@ -219,6 +219,18 @@ final class ClusterRouter: Sendable {
         return .noOwner(generation: table.generation)
     }
 
+    /// The node that owns `slot` by the current map (waiting for the first), for a
+    /// dedicated connection: no redirections or retries follow, so a slot without owner
+    /// fails at once as the cluster would answer it.
+    nonisolated(nonsending) func owner(ofSlot slot: Int) async throws -> ClusterNode {
+        if snapshot() == nil { try await awaitRefresh(.initial, seen: 0) }
+        switch resolve(slot: slot) {
+        case .node(let node, _): return node
+        case .closed: throw RedisError.closed
+        case .noMap, .noOwner: throw RedisError.server(message: "CLUSTERDOWN Hash slot \(slot) has no owner in the client's slot map")
+        }
+    }
+
     /// The node a read goes to, as ``RedisConfiguration/readFrom`` says: a replica in turn
     /// (or the primary among them, for `.any`); nil for the primary.
     private func reader(among replicas: [ClusterNode], primary: ClusterNode) -> ClusterNode? {

@@ -146,13 +146,6 @@ extension RedisClient {
         return try Self.transactionResults(try await connection.perform(pipeline))
     }
 
-    /// On a cluster client, the error for `feature`, which this version does not yet run
-    /// on a cluster (nothing is sent); nil on one server.
-    func clusterRefusal(_ feature: String) -> RedisError? {
-        guard router != nil else { return nil }
-        return .unsupportedCommand(command: feature, reason: "not yet supported on a cluster client (RedisEndpoint.cluster): send the commands one by one, each routed to its node")
-    }
-
     static func transactionResults(_ replies: [Result<RESPValue, RedisError>]) throws -> [Result<RESPValue, RedisError>] {
         guard let exec = replies.last else { return [] }
         switch exec {
