@@ -28,10 +28,32 @@ extension ClusterRouter {
                 }
             }
         case .success(let command):
+            if command.blocking == nil, case .node(let node, let generation) = resolve(slot: command.slot, reads: command.readsFromReplicas, using: taken),
+               case .success(let connection) = node.client.connectionForCallback() {
+                // The first attempt, the common case, with a small context: the command's
+                // call state is built only if the reply is a failure.
+                connection.submit(Submission(bytes: command.bytes, handlers: .one(.single { [self] result in
+                    if case .success = result { return completion(result) }
+                    failed(result, CallbackCommand(command: command, completion: completion), machine: nil, on: node, seen: generation)
+                }), timeout: .configured))
+                return
+            }
             step(CallbackCommand(command: command, completion: completion), machine: nil, hop: .route, using: taken)
         case .failure(let error):
             completeLater(completion, .failure(error))
         }
+    }
+
+    /// An attempt on `node` (routed by map `seen`) failed: the machine (made now at the
+    /// first failure) decides what follows.
+    private func failed(_ result: Result<RESPValue, RedisError>, _ call: CallbackCommand, machine: ClusterRetryMachine?,
+                        on node: ClusterNode, seen: UInt64) {
+        noteFailure(result, on: node)
+        var machine = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+        let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
+            Self.commandName(call.command.bytes)
+        }
+        perform(action, call, machine: machine, seen: seen, from: node)
     }
 
     /// Sends the command where `hop` says, and hands its outcome to ``handle``.
@@ -76,12 +98,7 @@ extension ClusterRouter {
         }
         let handle: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self, generation] result in
             if case .success = result { return call.completion(result) }
-            noteFailure(result, on: node)
-            var machine = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
-            let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
-                Self.commandName(call.command.bytes)
-            }
-            perform(action, call, machine: machine, seen: generation, from: node)
+            failed(result, call, machine: machine, on: node, seen: generation)
         }
         if let wait = call.command.blocking {
             if asking {

@@ -31,6 +31,7 @@ struct ClusterCommand: Sendable {
     /// a command that runs on every node in a way this client does not combine (`INFO`).
     /// `readFrom`: whether a read-only command may go to a replica (read only then, as
     /// the check costs a table look-up).
+    @inline(__always)
     static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: ClusterKeyTable,
                      readFrom: RedisConfiguration.ReadFrom = .primary) -> Result<ClusterCommand, RedisError> {
         var keepsReply = false
@@ -93,6 +94,7 @@ extension ClusterRouter {
     /// Sends `command` to the owner of its slot (any primary when it has none), following
     /// redirections and retrying as ``send(_:blocking:)`` says; `taken`: the route table the
     /// caller read already, for the first route.
+    @inline(__always)
     nonisolated(nonsending) func send(routed command: ClusterCommand, using taken: ClusterRouteTable?) async throws -> RESPValue {
         var taken = taken
         let bytes = command.bytes
@@ -181,6 +183,7 @@ extension ClusterRouter {
     }
 
     /// One attempt on `node`: the command's outcome, never a thrown error.
+    @inline(__always)
     nonisolated(nonsending) private func attempt(_ command: ClusterCommand, on node: ClusterNode, asking: Bool) async -> Result<RESPValue, RedisError> {
         do {
             if let wait = command.blocking {
