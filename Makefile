@@ -25,7 +25,7 @@ build: bootstrap
 # on both facades) so that it cannot rot. It uses the release build that `make bench`
 # runs: the code users measure, and about 5 s here (its build adds about 80 s to a
 # clean `make test`). The binary is run directly: `swift run` adds almost a second.
-CLUSTER_SUITES = ClusterClientTests|ClusterBenchTests
+CLUSTER_SUITES = ClusterClientTests|ClusterBenchTests|ClusterPythonInteropTests
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --skip 'TimingTests|$(CLUSTER_SUITES)'
