@@ -16,11 +16,11 @@ build: bootstrap
 # on a free port, so they never share state. Suites named *TimingTests hold the few
 # wall-clock bounds the issues ask for, and scenarios that race a server-side timeout;
 # they run afterwards, alone, so that the million-command tests cannot starve them of
-# the two cores. The cluster suites (the client's, redis-bench --cluster's) run alone too,
-# before them: each of the client's
+# the two cores. The cluster suites (CLUSTER_SUITES: the client's, redis-bench --cluster's,
+# the Python peer's beside a cluster) run alone too, before them: each of the client's
 # tests drives a six-node cluster at full speed for seconds (16 tasks, migrations,
 # failovers, a crash), which in the parallel run starved other suites past their
-# timeouts; alone it takes under a minute. Last comes a smoke run of the benchmark
+# timeouts; alone they take about a minute. Last comes a smoke run of the benchmark
 # (every default workload on the default async facade, 20,000 messages each; RedisBenchTests run every workload
 # on both facades) so that it cannot rot. It uses the release build that `make bench`
 # runs: the code users measure, and about 5 s here (its build adds about 80 s to a
