@@ -19,8 +19,8 @@ build: bootstrap
 # machines: CPU-bound, no server) run first, on their own, then LocalRedis' own (whose
 # API under test blocks: it starts and stops processes), then the client suites; and
 # tests start, stop and restart servers, and wait on child processes, on threads of
-# their own (TestSupport's onOwnThread). The cluster suites (the client's, redis-bench
-# --cluster's) run alone next: each of the client's tests drives a six-node cluster at
+# their own (TestSupport's onOwnThread). The cluster suites (CLUSTER_SUITES: the
+# client's, redis-bench --cluster's, the Python peer's beside a cluster) run alone next: each of the client's tests drives a six-node cluster at
 # full speed for seconds (16 tasks, migrations, failovers, a crash), which in the
 # parallel run starved other suites past their timeouts; alone they take about a
 # minute. Suites named *TimingTests hold the few wall-clock bounds the issues ask for,
@@ -34,7 +34,7 @@ build: bootstrap
 # measure, and about 5 s here (its build adds about 80 s to a clean `make test`). The
 # binary is run directly: `swift run` adds almost a second.
 PURE_TESTS = ^(RESPTests|RedisUtilUnitTests|ReactorTests)\.|^RedisChannelTests\.(FlatJSONDecoderTests|JSONStreamEncoderTests|JSONValueTests|PythonReadingTests)/
-CLUSTER_SUITES = ClusterClientTests|ClusterBenchTests
+CLUSTER_SUITES = ClusterClientTests|ClusterBenchTests|ClusterPythonInteropTests
 ALONE_TESTS = TimingTests|GlobalPoolIndependenceTests|$(CLUSTER_SUITES)
 test: bootstrap
 	$(SWIFT) build --build-tests

@@ -49,4 +49,32 @@ extension ClusterClientTests {
         subscription.close()
         await client.close()
     }
+
+    /// A primary killed under a subscription: each part on it loses its connection,
+    /// subscribes again on the replica the cluster promotes (the map fetched again meanwhile)
+    /// and yields a gap; messages flow again on both parts.
+    @Test func aSubscriptionMovesToThePromotedReplicaWhenItsPrimaryDies() async throws {
+        let cluster = try await blocking { try LocalRedisCluster() }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let victim = cluster.primaries[0]
+        let replica = try #require(cluster.replicas(of: victim).first)
+        let channel = try #require((0..<1000).map { "alerts:\($0)" }.first { name in victim.slots.contains { $0.contains(HashSlot.of(name)) } })
+        let subscription = try await client.subscribe(shardChannels: [channel])
+        var events = subscription.makeAsyncIterator()
+        try await client.send("SPUBLISH", channel, "before")
+        #expect(try await events.next()?.message?.string == "before")
+
+        try await blocking { try cluster.kill(victim) }
+        _ = try await blocking { try cluster.waitForPromotion(of: replica) }
+        let gap = try #require(try await events.next())
+        guard case .gap = gap else {
+            Issue.record("expected a gap after the primary died, got \(gap)")
+            return
+        }
+        try await client.send("SPUBLISH", channel, "after")
+        #expect(try await events.next()?.message?.string == "after")
+        subscription.close()
+        await client.close()
+    }
 }
