@@ -153,12 +153,16 @@ struct LeasedDeliveryTests {
             let (sender, worker) = channelPair(client, timeout: .seconds(60))
             // Two messages: the list, and so the channel, still exists after one is leased.
             try await sender.send(contentsOf: [LeaseJob(id: 1), LeaseJob(id: 2)])
+            let leasing = ContinuousClock.now
             let delivery = try #require(try await worker.receiveLeased(as: LeaseJob.self, lease: .seconds(45)))
             #expect(try await worker.listChannels(prefix: "/test/") == ["/test/jobs"])
-            let ttl = try await client.send("PTTL", keys.inflight).asInt()
-            // max(timeout, 2 × lease) = 90 s.
-            #expect(ttl > 85_000 && ttl <= 90_000)
-            #expect(try await client.send("PTTL", keys.leases).asInt() > 85_000)
+            let inflightTTL = try await client.send("PTTL", keys.inflight).asInt()
+            let leasesTTL = try await client.send("PTTL", keys.leases).asInt()
+            // max(timeout, 2 × lease) = 90 s, set by the lease script, which ran after
+            // `leasing`: at least 90 s less the time since then, however slow the run.
+            let since = Int((ContinuousClock.now - leasing) / .milliseconds(1)) + 1
+            #expect(inflightTTL >= 90_000 - since && inflightTTL <= 90_000, "PTTL \(inflightTTL) ms, \(since) ms after the lease")
+            #expect(leasesTTL >= 90_000 - since && leasesTTL <= 90_000, "PTTL \(leasesTTL) ms, \(since) ms after the lease")
             try await delivery.ack()
         }
     }
