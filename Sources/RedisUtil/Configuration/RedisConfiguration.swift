@@ -121,6 +121,11 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var clusterRefreshInterval: Duration?
     /// For a cluster client: which nodes serve read-only commands (``ReadFrom``).
     public var readFrom: ReadFrom
+    /// How long ``RedisClient/run()`` (the swift-service-lifecycle `Service`) lets the
+    /// commands in flight be answered after a graceful shutdown before it closes.
+    public var shutdownGracePeriod: Duration
+    /// Metrics and tracing: by default whatever the process bootstrapped, else nothing.
+    public var observability: RedisObservability
     /// Whether each connection sends `READONLY` after its handshake: a cluster client
     /// whose ``readFrom`` reaches replicas sets it on its nodes' connections.
     var sendsReadOnly = false
@@ -148,7 +153,9 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         cancellation: CancellationPolicy = .prompt,
         tls: RedisTLSConfiguration? = nil,
         clusterRefreshInterval: Duration? = .seconds(30),
-        readFrom: ReadFrom = .primary
+        readFrom: ReadFrom = .primary,
+        shutdownGracePeriod: Duration = .seconds(5),
+        observability: RedisObservability = .init()
     ) {
         self.username = username
         self.password = password
@@ -170,6 +177,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.tls = tls
         self.clusterRefreshInterval = clusterRefreshInterval
         self.readFrom = readFrom
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.observability = observability
     }
 
     /// The settings, with the password shown as `***`.

@@ -1,6 +1,7 @@
 import Logging
 import Reactor
 import RESP
+import ServiceLifecycle
 import Synchronization
 
 /// A worker pool on a channel: takes requests under leases (at least once, see
@@ -22,7 +23,8 @@ import Synchronization
 /// (``RedisChannel/deadLetters(max:)``, ``RedisChannel/requeueDeadLetters(_:)``). A
 /// request that does not decode goes there at once, with its bytes.
 ///
-/// ``stop()``, or cancelling the task running ``run()``, stops taking requests; the
+/// ``stop()``, cancelling the task running ``run()``, or the graceful shutdown of a
+/// `ServiceGroup` running the pool (it is a swift-service-lifecycle `Service`), stops taking requests; the
 /// handlers in flight get `drainTimeout` to finish (they are not cancelled: a handler's
 /// own Redis commands would fail if they were), their replies are sent and acked, and
 /// the leases of those still running then are released at once, for another worker.
@@ -138,13 +140,19 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         // caller's cancellation reaches it only as the stop below, never as a
         // cancellation of the drain.
         let executor = leasing.client.ownExecutor
-        await withTaskCancellationHandler {
-            await Task(executorPreference: executor) { [self] in
-                await fetch(leasing)
-                await drain(leasing)
-            }.value
-        } onCancel: {
-            stop()
+        // A graceful shutdown of a swift-service-lifecycle `ServiceGroup` running the
+        // pool is a stop, as a cancellation is; outside a group it never comes.
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await Task(executorPreference: executor) { [self] in
+                    await fetch(leasing)
+                    await drain(leasing)
+                }.value
+            } onCancel: {
+                stop()
+            }
+        } onGracefulShutdown: {
+            self.stop()
         }
     }
 
