@@ -73,7 +73,9 @@ let package = Package(
             path: "Benchmarks/RedisBench"
         ),
         // Runs one kind of operation for scripts/callgrind-per-op (instructions per operation).
-        .executableTarget(name: "CallgrindProbe", dependencies: ["RedisUtil"], path: "Benchmarks/CallgrindProbe"),
+        .executableTarget(name: "CallgrindProbe", dependencies: [
+            "RedisUtil", .product(name: "CoreMetrics", package: "swift-metrics"),
+        ], path: "Benchmarks/CallgrindProbe"),
         // Helpers shared by the test targets (a seeded generator, servers started off the
         // cooperative pool).
         .target(name: "TestSupport", dependencies: ["LocalRedis"], path: "Tests/TestSupport"),

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Foundation
 import RedisUtil
@@ -31,6 +32,8 @@ let endpoint = try Int(arguments[1]).map { RedisEndpoint.tcp(host: "127.0.0.1", 
 let operation = arguments[2]
 let inFlight = 4 * 128
 let payload = String(repeating: "x", count: 64)
+// PROBE_METRICS=1: the operations with metrics on (see CountingMetrics).
+if ProcessInfo.processInfo.environment["PROBE_METRICS"] == "1" { MetricsSystem.bootstrap(CountingMetrics()) }
 let client = try RedisClient(endpoint, configuration: RedisConfiguration(connections: 4))
 let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
 /// The JSON a Python peer would send for a message (key order aside: any order reads).

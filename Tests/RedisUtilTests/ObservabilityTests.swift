@@ -254,11 +254,21 @@ struct ObservabilityTests {
             try await Self.eventually { Self.gauge(metrics, Label.blockingLeases) == 0 }
             #expect(Self.gauge(metrics, Label.blockingLeases) == 0)
 
+            let subscription = try await client.subscribe(channels: ["observed-news"])
+            var events = subscription.makeAsyncIterator()
             try await onOwnThread { () throws(LocalRedisError) in try server.restart() }
             // Each connection learns of the restart when it next sends, or its liveness check.
             for _ in 0..<20 { _ = try? await client.send("PING") }
             try await Self.eventually { Self.total(metrics, Label.reconnects) >= 1 }
             #expect(Self.total(metrics, Label.reconnects) >= 1)
+            // The subscription's connection is back too, after a gap.
+            guard case .gap = try await events.next() else {
+                Issue.record("no gap after the restart")
+                return
+            }
+            try await Self.eventually { Self.total(metrics, Label.subscriptionGaps) == 1 }
+            #expect(Self.total(metrics, Label.subscriptionGaps) == 1)
+            subscription.close()
             await client.close()
             #expect(Self.gauge(metrics, Label.connections, [(Dimension.connectionState, "open")]) == 0)
             #expect(Self.gauge(metrics, Label.pendingCommands) == 0)
@@ -324,15 +334,20 @@ struct ObservabilityTests {
             let answered = Atomic(0)
             let succeeded = Atomic(0)
             let count = 20_000
-            // The server busy for 300 ms first: everything sent next waits behind it,
+            // The server busy for 2 s first: everything sent next waits behind it,
             // in flight while the group shuts down.
             let busy = """
                 local start = redis.call('TIME')
-                repeat local now = redis.call('TIME') until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > 300000
+                repeat local now = redis.call('TIME') until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > 2000000
                 return 1
                 """
-            client.send("EVAL", busy, 0) { _ in answered.add(1, ordering: .relaxed) }
-            let answeredAtSignal = try await onOwnThread {
+            let busyDone = Atomic(false)
+            client.send("EVAL", busy, 0) { result in
+                #expect(result == .success(.integer(1)))
+                busyDone.store(true, ordering: .relaxed)
+                answered.add(1, ordering: .relaxed)
+            }
+            let busyOverAtSignal = try await onOwnThread {
                 for index in 0..<count {
                     client.send("RPUSH", "in-flight", index) { result in
                         answered.add(1, ordering: .relaxed)
@@ -340,9 +355,9 @@ struct ObservabilityTests {
                     }
                 }
                 kill(getpid(), SIGUSR2)
-                return answered.load(ordering: .relaxed)
+                return busyDone.load(ordering: .relaxed)
             }
-            #expect(answeredAtSignal < count)
+            #expect(!busyOverAtSignal, "the server was still busy when the signal came")
             let signalled = ContinuousClock.now
             try await running.value
             print("ServiceGroup: served for \(signalled - started), shut down in \(ContinuousClock.now - signalled)")
