@@ -69,6 +69,8 @@ let package = Package(
                 "LocalRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                // The live view's own metrics backend.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Benchmarks/RedisBench"
         ),
