@@ -106,7 +106,14 @@ let package = Package(
         // Runs the built redis-bench (and the WorkerService example) as a subprocess; the
         // dependency on the executable targets makes `swift build --build-tests` build the
         // binaries next to the test bundle.
-        .testTarget(name: "RedisBenchTests", dependencies: ["RedisBench", "WorkerService", "RedisUtil", "RESP", "LocalRedis", "TestSupport"]),
+        .testTarget(
+            name: "RedisBenchTests",
+            dependencies: [
+                "RedisBench", "WorkerService", "RedisUtil", "RESP", "LocalRedis", "TestSupport",
+                // Feeds the live view's backend (imported @testable) through swift-metrics' API.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
