@@ -97,7 +97,13 @@ let package = Package(
         // A client under a lowered descriptor limit, run as a subprocess by RedisUtilTests
         // (the limit is per process); the dependency builds it beside the test bundle.
         .executableTarget(name: "DescriptorLimitProbe", dependencies: ["RedisUtil"], path: "Tests/DescriptorLimitProbe"),
-        .testTarget(name: "RedisUtilTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport", "DescriptorLimitProbe"]),
+        .testTarget(name: "RedisUtilTests", dependencies: [
+            "RedisUtil", "LocalRedis", "TestSupport", "DescriptorLimitProbe",
+            // A recording metrics backend and tracer, and ServiceGroup, for ObservabilityTests.
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Pure logic of RedisUtil: no server, no sockets, no wall clock (microseconds each).
         .testTarget(name: "RedisUtilUnitTests", dependencies: ["RedisUtil", "TestSupport"]),
         // One worker process of a channel pool, killed with SIGKILL by RedisChannelTests.

@@ -160,6 +160,16 @@ final class BlockingConnectionPool: Sendable {
         }
     }
 
+    /// Connections lent out (or coming back) and callers in line, for the metrics' report.
+    var usage: (leased: Int, waiting: Int) {
+        state.withLock { ($0.machine.open.count - $0.machine.idleCount, $0.machine.waiting) }
+    }
+
+    /// Every connection open now, idle or leased, for the metrics' report.
+    var connectionsOpen: [RedisConnection] {
+        state.withLock { $0.machine.open.values.map(\.connection) }
+    }
+
     /// How many callers wait in line (for tests of the shell's waits).
     var waitingCallers: Int {
         state.withLock { $0.machine.waiting }

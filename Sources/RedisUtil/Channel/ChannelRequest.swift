@@ -18,6 +18,28 @@ struct ChannelRequest<Output>: Sendable {
     /// For a blocking command, how long the client waits; `nil` lets the client find
     /// out from the command itself.
     var blocking: BlockingWait? = nil
+    /// What the client's metrics count when it succeeds (``RedisMetricLabel/channelMessages``):
+    /// the event, and how many messages the output stands for.
+    var counted: Counted? = nil
+
+    /// See ``counted``.
+    struct Counted: Sendable {
+        let event: ClientCounters.ChannelEvent
+        let messages: @Sendable (Output) -> Int
+    }
+
+    /// This request, counting `event` for `messages(output)` messages when it succeeds.
+    func counting(_ event: ClientCounters.ChannelEvent, _ messages: @escaping @Sendable (Output) -> Int) -> ChannelRequest {
+        var copy = self
+        copy.counted = Counted(event: event, messages: messages)
+        return copy
+    }
+
+    /// Counts what `output` stands for in `client`'s metrics, when they are on.
+    private func count(_ output: Output, on client: RedisClient) {
+        guard let counted, let counters = client.configuration.observer?.counters else { return }
+        counters.count(counted.event, counted.messages(output))
+    }
 
     /// One command of two or three arguments (the fixed-arity encoder: no array of
     /// existentials, no parameter pack).
@@ -71,9 +93,13 @@ struct ChannelRequest<Output>: Sendable {
     nonisolated(nonsending) func run(on client: RedisClient) async throws -> Output {
         switch commands {
         case .single(let bytes, let read):
-            return try read(try await client.send(encoded: bytes, blocking: blocking))
+            let output = try read(try await client.send(encoded: bytes, blocking: blocking))
+            count(output, on: client)
+            return output
         case .transaction(let pipeline, let read):
-            return try read(try Self.execItems(try await client.pipeline(pipeline)))
+            let output = try read(try Self.execItems(try await client.pipeline(pipeline)))
+            count(output, on: client)
+            return output
         }
     }
 
@@ -83,18 +109,22 @@ struct ChannelRequest<Output>: Sendable {
     func removing() -> ChannelRequest {
         guard case .transaction(var pipeline, let read) = commands else { return self }
         pipeline.removes = true
-        return ChannelRequest(commands: .transaction(pipeline, read: read), blocking: blocking)
+        return ChannelRequest(commands: .transaction(pipeline, read: read), blocking: blocking, counted: counted)
     }
 
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {
         switch commands {
         case .single(let bytes, let read):
-            client.send(encoded: bytes, blocking: blocking) { reply in
-                completion(Result { () throws(RedisError) in try read(try reply.get()) })
+            client.send(encoded: bytes, blocking: blocking) { [self] reply in
+                let output = Result { () throws(RedisError) in try read(try reply.get()) }
+                if case .success(let value) = output { count(value, on: client) }
+                completion(output)
             }
         case .transaction(let pipeline, let read):
-            client.pipeline(pipeline) { replies in
-                completion(Result { () throws(RedisError) in try read(try Self.execItems(try replies.get())) })
+            client.pipeline(pipeline) { [self] replies in
+                let output = Result { () throws(RedisError) in try read(try Self.execItems(try replies.get())) }
+                if case .success(let value) = output { count(value, on: client) }
+                completion(output)
             }
         }
     }

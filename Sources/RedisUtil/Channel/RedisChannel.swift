@@ -237,9 +237,15 @@ extension RedisChannel {
     func sendRequest<T: Encodable>(message: T) throws(RedisChannelError) -> ChannelRequest<Void> {
         guard timeout == nil else { return try sendRequest([try MessageCodec.encode(message)]) }
         return ChannelRequest(commands: .single(try MessageCodec.pushCommand(head: pushHead, message: message), read: ChannelReply.ignore))
+            .counting(.sent) { _ in 1 }
     }
 
     func sendRequest(_ encoded: [[UInt8]]) throws(RedisChannelError) -> ChannelRequest<Void> {
+        let count = encoded.count
+        return try pushRequest(encoded).counting(.sent) { _ in count }
+    }
+
+    private func pushRequest(_ encoded: [[UInt8]]) throws(RedisChannelError) -> ChannelRequest<Void> {
         guard let timeout else {
             var bytes: [UInt8] = []
             encodePush(encoded, into: &bytes)
@@ -278,21 +284,26 @@ extension RedisChannel {
     }
 
     func popRequest() -> ChannelRequest<[UInt8]?> {
-        .single("LPOP", receiveKey, read: ChannelReply.optionalBytes)
+        .single("LPOP", receiveKey, read: ChannelReply.optionalBytes).counting(.received, Self.messageCount)
     }
 
+    /// How many messages a receive's output holds, for the metrics.
+    @Sendable static func messageCount(_ message: [UInt8]?) -> Int { message == nil ? 0 : 1 }
+    @Sendable static func messageCount(_ messages: [[UInt8]]) -> Int { messages.count }
+
     func popRequest(count: Int) -> ChannelRequest<[[UInt8]]> {
-        .single("LPOP", receiveKey, count, read: ChannelReply.bytesArray)
+        .single("LPOP", receiveKey, count, read: ChannelReply.bytesArray).counting(.received, Self.messageCount)
     }
 
     func blockingPopRequest(timeout: Duration) throws(RedisChannelError) -> ChannelRequest<[UInt8]?> {
         let (argument, wait) = try ChannelTimeout.blocking(timeout)
-        return .blocking("BLPOP", receiveKey, argument, wait: wait, read: ChannelReply.poppedElement)
+        return .blocking("BLPOP", receiveKey, argument, wait: wait, read: ChannelReply.poppedElement).counting(.received, Self.messageCount)
     }
 
     func blockingPopRequest(count: Int, timeout: Duration) throws(RedisChannelError) -> ChannelRequest<[[UInt8]]> {
         let (argument, wait) = try ChannelTimeout.blocking(timeout)
         return .blocking(arguments: ["BLMPOP", argument, 1, receiveKey, "LEFT", "COUNT", count], wait: wait, read: ChannelReply.poppedElements)
+            .counting(.received, Self.messageCount)
     }
 
     func popLastRequest() -> ChannelRequest<[UInt8]?> {
@@ -301,7 +312,7 @@ extension RedisChannel {
             // LTRIM to nothing empties (and so removes) a list, and fails harmlessly on
             // a key of another type, which DEL would destroy.
             pipeline.send("LTRIM", receiveKey, 1, 0)
-        }, read: { items throws(RedisError) in try ChannelReply.optionalBytes(items[0]) }).removing()
+        }, read: { items throws(RedisError) in try ChannelReply.optionalBytes(items[0]) }).removing().counting(.received, Self.messageCount)
     }
 
     func indexRequest(_ index: Int) -> ChannelRequest<[UInt8]?> {

@@ -40,6 +40,11 @@ public final class RedisClient: Sendable {
     /// A cluster client has no connections of its own: each node has a client of its own
     /// (``ClusterNode``) on this client's reactors.
     let router: ClusterRouter?
+    /// Metrics and spans of this client's commands, and its periodic report; nil when
+    /// both are off, and for a cluster's node client (its cluster client observes).
+    let observer: ClientObserver?
+    /// The periodic report of ``observer``'s gauges and counters.
+    let reportTimer = Mutex<ScheduledTimer?>(nil)
     /// Async callers waiting for room while every connection is at its limits.
     private let capacityWaiters = CapacityWaiters()
     private let closed = Atomic<Bool>(false)
@@ -53,12 +58,18 @@ public final class RedisClient: Sendable {
     ///   - group: reactors to run on; by default the client creates (and on ``close()``
     ///     stops) one reactor per core.
     public convenience init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration = .init(), group: ReactorGroup? = nil) throws(RedisError) {
+        var configuration = configuration
+        // A client's own, even when `configuration` is another client's.
+        configuration.observer = nil
         try self.init(endpoint, configuration: configuration, group: group, onConnectionLoss: nil)
     }
 
     /// The public initializer, plus `onConnectionLoss`: called on a reactor thread when
     /// one of the multiplexed connections, once ready, is lost (whether or not a command
-    /// was waiting on it). A cluster's router learns of a lost node this way.
+    /// was waiting on it). A cluster's router learns of a lost node this way. A cluster's
+    /// node client gets its cluster client's configuration, observer included: its
+    /// connections count into the cluster client's metrics, and it observes no command
+    /// itself (the cluster client observes each one once, whichever nodes it reaches).
     init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup?,
          onConnectionLoss: (@Sendable () -> Void)?) throws(RedisError) {
         if !endpoint.isCluster, case .tcp(_, let port) = endpoint.address, !(1...65535).contains(port) {
@@ -71,6 +82,12 @@ public final class RedisClient: Sendable {
         var configuration = configuration.applying(endpoint)
         if let tls = configuration.tls {
             configuration.tlsContext = try TLSContext(tls, endpoint: endpoint.description)
+        }
+        if configuration.observer == nil {
+            configuration.observer = ClientObserver.make(configuration, endpoint: endpoint)
+            observer = configuration.observer
+        } else {
+            observer = nil
         }
         self.configuration = configuration
         if let group {
@@ -95,6 +112,7 @@ public final class RedisClient: Sendable {
             connectionsByReactor = []
             blocking = BlockingConnectionPool(endpoint: endpoint, configuration: configuration, group: self.group)
             router?.startPeriodicRefresh()
+            startReports()
             return
         }
         router = nil
@@ -111,6 +129,7 @@ public final class RedisClient: Sendable {
             return local.isEmpty ? nil : (reactor, local)
         }
         blocking = BlockingConnectionPool(endpoint: endpoint, configuration: configuration, group: self.group)
+        startReports()
     }
 
     /// Whether ``close()`` has been called.
@@ -211,6 +230,8 @@ public final class RedisClient: Sendable {
     public func close(gracePeriod: Duration = .seconds(5)) async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         capacityWaiters.close()
+        // Sampled before the close, so the last report sees the connections' final counts.
+        defer { finishReports() }
         await router?.close(gracePeriod: gracePeriod)
         let subscribed = subscriptions.closeAll()
         for subscription in subscribed { subscription.end(throwing: .closed) }
@@ -251,6 +272,7 @@ public final class RedisClient: Sendable {
         // nothing fires into a freed connection, then stop the threads we own. From a
         // thread of its own: this deinit may run on a reactor thread.
         capacityWaiters.close()
+        reportTimer.withLock { $0?.cancel() }
         let connections = self.connections + blocking.drainAll() + (router?.detachForDeinit() ?? [])
         let group = self.group
         let ownsGroup = self.ownsGroup

@@ -109,6 +109,11 @@ final class ClusterRouter: Sendable {
     let endpoint: RedisEndpoint
     /// Where discovery starts.
     let seeds: [ClusterNodeAddress]
+    /// The clients of the nodes known now, for the metrics' report.
+    var nodeClients: [RedisClient] {
+        state.withLock { $0.nodes.values.map(\.client) }
+    }
+
     /// The configuration every node's connection set uses.
     let configuration: RedisConfiguration
     /// The cluster client's reactors, shared by every node.

@@ -131,6 +131,9 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     var sendsReadOnly = false
     /// The OpenSSL context made from ``tls`` by the client, shared by its connections.
     var tlsContext: TLSContext?
+    /// The client's metrics and spans, made by the client from ``observability`` and
+    /// shared by its connections (and a cluster client's nodes); nil when both are off.
+    var observer: ClientObserver?
 
     /// A configuration; every parameter has a default.
     public init(

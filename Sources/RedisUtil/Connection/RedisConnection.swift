@@ -51,6 +51,22 @@ final class RedisConnection: @unchecked Sendable {
     let lacksDescriptor = Atomic<Bool>(false)
     /// Encoded bytes accepted and not yet written. Any thread reads it for backpressure.
     let unsentBytes = Atomic<Int>(0)
+    /// ``Phase``'s raw value, for the metrics' connection gauges. Any thread reads it.
+    private let phase = Atomic<UInt8>(Phase.idle.rawValue)
+    /// Where the client's metrics count bytes and reconnects; nil when metrics are off.
+    private let counters: ClientCounters?
+    /// Whether this connection was ready once: becoming ready again is a reconnect.
+    private var wasReady = false
+
+    /// What the metrics' connection gauges see of a connection.
+    enum Phase: UInt8 {
+        /// No socket: not yet connected, waiting to reconnect, or closed.
+        case idle
+        /// Connecting, or in the handshake.
+        case opening
+        /// Ready for commands.
+        case open
+    }
 
     // The state each command touches several times skips the run-time exclusivity
     // checks (with their thread-local lookups, about 12% of a pipelined command's
@@ -112,6 +128,7 @@ final class RedisConnection: @unchecked Sendable {
         self.endpoint = endpoint
         self.configuration = configuration
         self.logger = configuration.logger
+        self.counters = configuration.observer?.counters
         self.machine = ConnectionStateMachine(settings: .init(configuration, endpoint: endpoint.description, isBlocking: isBlocking))
         self.parser = RESPParser(limits: RESPLimits(maxBulkLength: configuration.maxBulkLength))
     }
@@ -251,6 +268,7 @@ final class RedisConnection: @unchecked Sendable {
 
     private func connect() {
         guard machine.connectStarted(now: monotonicNanoseconds(), commandsQueued: !outbound.pending.isEmpty) else { return }
+        phase.store(Phase.opening.rawValue, ordering: .relaxed)
         setTimer()
         AddressResolver.resolve(endpoint) { [self] result in
             if reactor.inReactor {
@@ -353,6 +371,9 @@ final class RedisConnection: @unchecked Sendable {
 
     private func becameReady() {
         lacksDescriptor.store(false, ordering: .relaxed)
+        phase.store(Phase.open.rawValue, ordering: .relaxed)
+        if wasReady { counters?.reconnects.add(1, ordering: .relaxed) }
+        wasReady = true
         logger.debug("connected", metadata: ["endpoint": "\(endpoint)", "protocol": "\(machine.negotiated)"])
         flush()
         setTimer()
@@ -387,7 +408,9 @@ final class RedisConnection: @unchecked Sendable {
         if !handshakeBytes.isEmpty {
             let result = handshakeBytes.withUnsafeBytes { transport.send($0) }
             switch result {
-            case .transferred(let count): handshakeBytes.removeFirst(count)
+            case .transferred(let count):
+                handshakeBytes.removeFirst(count)
+                counters?.bytesWritten.add(count, ordering: .relaxed)
             case .wouldBlock, .endOfFile: break
             case .failed(let code):
                 connectionLost("write failed: \(errnoDescription(code))")
@@ -410,6 +433,7 @@ final class RedisConnection: @unchecked Sendable {
             switch result {
             case .transferred(let count):
                 unsentBytes.subtract(count, ordering: .sequentiallyConsistent)
+                counters?.bytesWritten.add(count, ordering: .relaxed)
                 capacityWaiters?.roomFreed(.max)
             case .wouldBlock(let interest):
                 // A TLS write may need a record read first; the next readable retries it.
@@ -447,6 +471,7 @@ final class RedisConnection: @unchecked Sendable {
             }
             switch result {
             case .transferred(let count):
+                counters?.bytesRead.add(count, ordering: .relaxed)
                 machine.progress(at: monotonicNanoseconds())
                 processReplies()
                 closeIfDrained()
@@ -556,6 +581,7 @@ final class RedisConnection: @unchecked Sendable {
     // MARK: Failure and reconnect
 
     private func closeSocket() {
+        phase.store(Phase.idle.rawValue, ordering: .relaxed)
         watcher?.cancel()
         watcher = nil
         transport?.close()
@@ -710,5 +736,18 @@ final class RedisConnection: @unchecked Sendable {
         failQueued(.closed)
         failInbox(.closed)
         for completion in completions { completion() }
+    }
+
+    // MARK: Metrics
+
+    /// Adds this connection's state, pending replies and unsent bytes to `sample`. Any thread.
+    func addGauges(to sample: inout ReportedInstruments.Gauges) {
+        switch Phase(rawValue: phase.load(ordering: .relaxed)) {
+        case .open?: sample.open += 1
+        case .opening?: sample.opening += 1
+        case .idle?, nil: break
+        }
+        sample.pending += load.load(ordering: .relaxed)
+        sample.unsentBytes += unsentBytes.load(ordering: .relaxed)
     }
 }

@@ -45,6 +45,12 @@ extension RedisClient {
     /// reading that back out of the bytes.
     @usableFromInline
     nonisolated(nonsending) package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil) async throws -> RESPValue {
+        // The one cost of metrics and tracing while both are off: a load and a branch.
+        if observer != nil { return try await observingCommand(bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking) } }
+        return try await sendUnobserved(encoded: bytes, blocking: blocking)
+    }
+
+    nonisolated(nonsending) private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
         // The one cost of cluster support on one server: a load and a branch that always goes one way.
         if let router { return try await router.send(bytes, blocking: blocking) }
         return try await send(encoded: bytes, routed: blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes), on: nil)
@@ -93,6 +99,17 @@ extension RedisClient {
     /// The callback form of ``send(encoded:blocking:)``, for the same callers.
     @usableFromInline
     package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        if let observer {
+            let observation = observer.begin(command: bytes)
+            return sendUnobserved(encoded: bytes, blocking: blocking) { result in
+                if case .failure(let error) = result { observer.end(observation, error: error) } else { observer.end(observation, error: nil) }
+                completion(result)
+            }
+        }
+        sendUnobserved(encoded: bytes, blocking: blocking, completion: completion)
+    }
+
+    private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         if let router { return router.send(bytes, blocking: blocking, completion: completion) }
         switch blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
         case .shared, .removing:

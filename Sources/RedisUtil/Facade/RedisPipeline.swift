@@ -83,9 +83,16 @@ extension RedisClient {
     nonisolated(nonsending) public func pipeline(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.checked(build, in: .shared)
         guard pipeline.count > 0 else { return [] }
-        if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
-        let connection = try await connectionWithCapacity()
-        return try await connection.perform(pipeline)
+        return try await send(pipeline)
+    }
+
+    /// Sends a checked, non-empty pipeline.
+    nonisolated(nonsending) private func send(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
+        try await observingBatch(pipeline.bytes, count: pipeline.count, as: OperationName.pipeline) {
+            if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
+            let connection = try await connectionWithCapacity()
+            return try await connection.perform(pipeline)
+        }
     }
 
     /// Sends a pipeline built beforehand (a `RedisPipeline` value, which may be sent
@@ -94,9 +101,7 @@ extension RedisClient {
     nonisolated(nonsending) public func pipeline(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
         guard pipeline.count > 0 else { return [] }
         if let refusal = CommandRoute.refusal(batch: pipeline.bytes) { throw refusal }
-        if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
-        let connection = try await connectionWithCapacity()
-        return try await connection.perform(pipeline)
+        return try await send(pipeline)
     }
 
     /// The callback form of ``pipeline(_:)``: `completion` runs once, on a reactor thread.
@@ -112,6 +117,7 @@ extension RedisClient {
             completeLater(completion, .failure(refusal))
             return
         }
+        let completion = observingBatch(pipeline.bytes, count: pipeline.count, as: OperationName.pipeline, completion: completion)
         if let router {
             // On a reactor, so that the completion runs on one, as every callback does.
             Task(executorPreference: Reactor.current ?? group.next()) {
@@ -141,9 +147,11 @@ extension RedisClient {
     /// server does not block inside a transaction.
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
-        if let router { return try Self.transactionResults(try await router.pipeline(pipeline.bytes, count: pipeline.count)) }
-        let connection = try await connectionWithCapacity()
-        return try Self.transactionResults(try await connection.perform(pipeline))
+        return try await observingBatch(pipeline.bytes, count: pipeline.count - 2, as: OperationName.transaction) {
+            if let router { return try Self.transactionResults(try await router.pipeline(pipeline.bytes, count: pipeline.count)) }
+            let connection = try await connectionWithCapacity()
+            return try Self.transactionResults(try await connection.perform(pipeline))
+        }
     }
 
     static func transactionResults(_ replies: [Result<RESPValue, RedisError>]) throws -> [Result<RESPValue, RedisError>] {

@@ -1,12 +1,13 @@
 import ServiceLifecycle
 
-/// A client is a `Service` of swift-service-lifecycle: put it in a `ServiceGroup` after
-/// the services that use it (a group shuts its services down in reverse order), and it
-/// stays open until the group's graceful shutdown, then drains and closes.
+/// A client is a `Service` of swift-service-lifecycle: put it in a `ServiceGroup` before
+/// the services that use it (a group starts its services in order and shuts them down
+/// in reverse order, each after the one behind it has returned), and it stays open
+/// until the group's graceful shutdown reaches it, then drains and closes.
 ///
 /// ```swift
 /// let client = try RedisClient("redis://cache:6379")
-/// let pool = RedisChannelServer(RedisChannel(client, "/jobs", peer: .server), as: Job.self, concurrency: 8) { … }
+/// let pool = RedisChannelServer(RedisChannel(client: client, "/jobs", peer: .server), as: Job.self, concurrency: 8) { … }
 /// let group = ServiceGroup(services: [client, pool], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// try await group.run()
 /// ```
@@ -26,5 +27,6 @@ extension RedisClient: Service {
 
 /// A channel worker pool is a `Service`: its ``run()`` stops taking requests at the
 /// group's graceful shutdown (as at ``stop()``), drains the handlers in flight within
-/// `drainTimeout`, and returns. List it before its client in the `ServiceGroup`.
+/// `drainTimeout`, and returns. List it after its client in the `ServiceGroup`, so that
+/// the client closes only once the pool has drained.
 extension RedisChannelServer: Service {}

@@ -23,6 +23,11 @@ final class SubscriptionRegistry: Sendable {
         _ = state.withLock { $0.entries.removeValue(forKey: key) }
     }
 
+    /// The connections of the subscriptions open now, for the metrics' report.
+    var connections: [RedisConnection] {
+        state.withLock { $0.entries.values.compactMap(\.subscription) }.flatMap(\.connections)
+    }
+
     /// Stops registering and returns what is still open.
     func closeAll() -> [RedisSubscription] {
         state.withLock { state in

@@ -116,6 +116,7 @@ final class SubscriptionSession: @unchecked Sendable {
             keepAlive(generation)
         case .resubscribed(let gap, let generation):
             configuration.logger.info("subscription restored", metadata: ["endpoint": "\(endpoint)", "gap": "\(gap)"])
+            configuration.observer?.counters?.subscriptionGaps.add(1, ordering: .relaxed)
             yield(.gap(gap))
             let arrived = held
             held.removeAll()

@@ -114,6 +114,10 @@ struct ChannelLeasing: Sendable {
             leased.append(Leased(id: id, deliveries: deliveries, raw: raw))
             index += 3
         }
+        if let counters = client.configuration.observer?.counters {
+            counters.count(.received, leased.count)
+            counters.count(.redelivered, leased.count { $0.deliveries > 1 })
+        }
         return (leased, next < 0 ? nil : .milliseconds(next))
     }
 
@@ -145,6 +149,7 @@ struct ChannelLeasing: Sendable {
     func checkAck(_ ids: [String], _ replies: ArraySlice<Result<RESPValue, RedisError>>) throws {
         let held = try replies[replies.startIndex].get().asInt()
         _ = try replies[replies.startIndex + 1].get()
+        client.configuration.observer?.counters?.count(.acked, min(held, ids.count))
         if held < ids.count { throw RedisChannelError.leaseLost(id: ids.count == 1 ? ids[0] : "\(ids.count - held) of \(ids.count)", list: keys.list) }
     }
 
@@ -166,6 +171,7 @@ struct ChannelLeasing: Sendable {
         let held = try await client.eval(
             ChannelLeaseScripts.deadLetter, keys: [keys.inflight, keys.leases, keys.dead], arguments: [id, entry, expiryMilliseconds]).asInt()
         if held == 0 { throw RedisChannelError.leaseLost(id: id, list: keys.list) }
+        client.configuration.observer?.counters?.count(.deadLettered)
     }
 
     /// Whole milliseconds, at least 1.

@@ -367,6 +367,7 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         pipeline.removes = true
         let results = try await leasing.client.pipeline(pipeline)
         _ = try results[0].get()
+        leasing.client.configuration.observer?.counters?.count(.sent)
         try leasing.checkAck([delivery.leaseID], results[1...])
     }
 
