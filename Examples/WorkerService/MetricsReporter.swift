@@ -31,6 +31,6 @@ struct MetricsReporter: Service {
         let messages = metrics.counts(RedisMetricLabel.channelMessages, by: RedisMetricDimension.channelEvent)
         let timed = metrics.timings(RedisMetricLabel.operationDuration)
         return "commands sent \(described(sent)); failed \(described(failed)); channel messages \(described(messages)); "
-            + "operations timed \(timed.count), mean \(String(format: "%.2f", timed.meanMilliseconds)) ms"
+            + "operations timed \(timed.count) (mean \(String(format: "%.1f", timed.meanMilliseconds)) ms, the pool's blocking waits included)"
     }
 }
