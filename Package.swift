@@ -69,8 +69,22 @@ let package = Package(
                 "LocalRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                // The live view's own metrics backend.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Benchmarks/RedisBench"
+        ),
+        // The README's worker service: a channel pool and its client in a ServiceGroup,
+        // with metrics kept in memory.
+        .executableTarget(
+            name: "WorkerService",
+            dependencies: [
+                "RedisUtil",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/WorkerService"
         ),
         // Runs one kind of operation for scripts/callgrind-per-op (instructions per operation).
         .executableTarget(name: "CallgrindProbe", dependencies: [
@@ -97,9 +111,17 @@ let package = Package(
         // One worker process of a channel pool, killed with SIGKILL by RedisChannelTests.
         .executableTarget(name: "ChannelWorkerProbe", dependencies: ["RedisUtil"], path: "Tests/ChannelWorkerProbe"),
         .testTarget(name: "RedisChannelTests", dependencies: ["RedisUtil", "LocalRedis", "TestSupport", "ChannelWorkerProbe"]),
-        // Runs the built redis-bench as a subprocess; the dependency on the executable
-        // target makes `swift build --build-tests` build the binary next to the test bundle.
-        .testTarget(name: "RedisBenchTests", dependencies: ["RedisBench", "RedisUtil", "RESP", "LocalRedis", "TestSupport"]),
+        // Runs the built redis-bench (and the WorkerService example) as a subprocess; the
+        // dependency on the executable targets makes `swift build --build-tests` build the
+        // binaries next to the test bundle.
+        .testTarget(
+            name: "RedisBenchTests",
+            dependencies: [
+                "RedisBench", "WorkerService", "RedisUtil", "RESP", "LocalRedis", "TestSupport",
+                // Feeds the live view's backend (imported @testable) through swift-metrics' API.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

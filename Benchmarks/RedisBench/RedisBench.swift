@@ -98,6 +98,11 @@ struct RedisBench: AsyncParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Live view: a line a second on stderr with ops/s so far (the client's commands), p50/p99 of the last second, errors and reconnects, from the client's swift-metrics.",
+        discussion: "On by default when stderr is a terminal, unless --quiet or --json. It adds the metrics' cost to every command (measured figures included); --no-live leaves it out. --live shows it anywhere, a line each, for logs."))
+    var live: Bool?
+
     @Flag(help: "Also run redis-benchmark with the same parameters for rpush, lpop and ping, and print the ratio.")
     var compareRedisBenchmark = false
 
@@ -130,6 +135,7 @@ struct RedisBench: AsyncParsableCommand {
             throw ValidationError("--cacert, --cert, --key, --sni and --insecure need --tls")
         }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if live == true && quiet { throw ValidationError("--live and --quiet contradict each other") }
     }
 
     mutating func run() async throws {
@@ -178,10 +184,12 @@ struct RedisBench: AsyncParsableCommand {
         defer { group.shutdown() }
 
         let interactive = !quiet && !json && isatty(2) == 1
+        // Only a run that shows the live view pays for metrics: without it no backend exists.
+        let liveView = (live ?? interactive) ? LiveView(metrics: LiveMetrics(), inPlace: isatty(2) == 1) : nil
         // A cluster's CPU is spread over its nodes and their replication: not reported.
-        let runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil)
+        let runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil, live: liveView)
         let onCluster = target.isCluster
-        let plainRunner = plainServer.map { Runner(endpoint: .tcp(host: $0.host, port: $0.port), group: group, progress: interactive, measuresServerCPU: true) }
+        let plainRunner = plainServer.map { Runner(endpoint: .tcp(host: $0.host, port: $0.port), group: group, progress: interactive, measuresServerCPU: true, live: liveView) }
         var results: [RunResult] = []
         var hiredisLines: [String] = []
         // The C harness pushes 64-byte values only.
@@ -204,11 +212,11 @@ struct RedisBench: AsyncParsableCommand {
                 single.api = concrete
                 let withHiredis = concrete == plan.api.concrete.first && plan.workload == .rpush ? hiredis : nil
                 var measured: [(result: RunResult, hiredis: HiredisComparison.Figures?)] = []
-                for _ in 0..<rounds {
+                for round in 1...rounds {
                     // Ours and theirs back to back within each round, so that a drift of the
                     // machine's speed moves both sides of a ratio together.
                     var result: RunResult
-                    do { result = try await runner.run(single) } catch { throw Self.failure("\(error)") }
+                    do { result = try await runner.run(single, round: round, of: rounds) } catch { throw Self.failure("\(error)") }
                     // On a cluster (or over several keys) redis-benchmark runs rpush only: see
                     // RedisBenchmarkComparison.spreadArguments. The target's address is the
                     // first seed's.
@@ -226,7 +234,7 @@ struct RedisBench: AsyncParsableCommand {
                     }
                     if let plainRunner, plan.workload == .rpush {
                         let plain: RunResult
-                        do { plain = try await plainRunner.run(single) } catch { throw Self.failure("plaintext twin: \(error)") }
+                        do { plain = try await plainRunner.run(single, round: round, of: rounds) } catch { throw Self.failure("plaintext twin: \(error)") }
                         result.plaintextOpsPerSec = plain.opsPerSec
                         result.ratioVsPlaintext = result.opsPerSec / plain.opsPerSec
                     }

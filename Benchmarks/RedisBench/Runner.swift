@@ -12,16 +12,21 @@ struct Runner: Sendable {
     /// Whether the server is our private process, whose CPU time is its own; an
     /// external server's `INFO cpu` counts every other client too.
     let measuresServerCPU: Bool
+    /// The live view, which replaces the progress line; nil leaves the client's metrics
+    /// off, so that a run without it costs what it always did.
+    var live: LiveView? = nil
 
-    func run(_ plan: RunPlan) async throws -> RunResult {
+    /// Runs `plan`; `round` (1-based, of `rounds`) names the run in the live view.
+    func run(_ plan: RunPlan, round: Int = 1, of rounds: Int = 1) async throws -> RunResult {
         // Every ping-pong lane and pipe consumer holds a blocking connection while it waits.
         let blockingUsers = plan.connections * plan.pipeline + plan.consumers + plan.producers
         let configuration = RedisConfiguration(
             connections: plan.connections, maxBlockingConnections: max(32, blockingUsers),
             maxPendingCommands: max(65_536, plan.pipeline * 4),
-            cancellation: plan.cancellation == .afterReply ? .afterReply : .prompt)
+            cancellation: plan.cancellation == .afterReply ? .afterReply : .prompt,
+            observability: RedisObservability(metrics: live.map { .factory($0.metrics) } ?? .off, tracing: .off))
         return try await Self.withClient(endpoint, configuration: configuration, group: group) { client in
-            try await measure(plan, client: client)
+            try await measure(plan, title: "\(plan.workload.rawValue) \(plan.api.rawValue)  round \(round)/\(rounds)", client: client)
         }
     }
 
@@ -43,7 +48,7 @@ struct Runner: Sendable {
     }
 
     /// Warm-up, the measured run and its figures, on `client`.
-    private func measure(_ plan: RunPlan, client: RedisClient) async throws -> RunResult {
+    private func measure(_ plan: RunPlan, title: String, client: RedisClient) async throws -> RunResult {
         let payload = Array(repeating: UInt8(ascii: "x"), count: plan.size)
         try await RawOperations.remove(RawOperations.listKeys(plan.keys), client: client)
 
@@ -71,7 +76,8 @@ struct Runner: Sendable {
         let cpuBefore = processCPUSeconds()
         let startNanoseconds = monotonicNanoseconds()
         let start = monotonicSeconds()
-        let ticker = startProgress(plan, counters: counters, start: start)
+        let liveRun = live?.start(title, on: group.next())
+        let ticker = liveRun == nil ? startProgress(plan, counters: counters, start: start) : nil
         if let duration = plan.duration {
             group.next().schedule(after: duration) { counters.stop.store(true, ordering: .relaxed) }
         }
@@ -84,6 +90,7 @@ struct Runner: Sendable {
         // blocking-receive timeout, which is not part of the work measured.
         ticker?.cancel()
         if ticker != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        liveRun?.stop()
         if counters.serverLost.load(ordering: .relaxed) {
             throw BenchError("lost the server during \(plan.workload.rawValue) (\(plan.api.rawValue)) after \(counters.succeeded.load(ordering: .relaxed)) operations")
         }

@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 import TestSupport
 
-/// The built `redis-bench`, run as a subprocess the way a user or a script runs it.
+/// The built `redis-bench` (or another executable of the package, such as the
+/// WorkerService example), run as a subprocess the way a user or a script runs it.
 ///
 /// Its output goes to files in a private temporary directory rather than pipes: a pipe
 /// nobody drains while the test waits would stall the benchmark once it filled.
@@ -14,9 +15,12 @@ final class BenchProcess: @unchecked Sendable {
     private let directory: URL
     private let exited: DispatchSemaphore
     private let started = ContinuousClock.now
+    private let name: String
 
     /// How a run ended.
     struct Finished: Sendable, CustomStringConvertible {
+        /// The executable's name.
+        let name: String
         /// The exit status, or the signal number when `exitedNormally` is false.
         let status: Int32
         let exitedNormally: Bool
@@ -28,7 +32,7 @@ final class BenchProcess: @unchecked Sendable {
 
         var description: String {
             let ending = hung ? "killed by the hang guard" : exitedNormally ? "exit status \(status)" : "signal \(status)"
-            return "redis-bench: \(ending) after \(String(format: "%.1f", seconds)) s\n--- stdout:\n\(stdout.prefix(4000))\n--- stderr:\n\(stderr.prefix(4000))"
+            return "\(name): \(ending) after \(String(format: "%.1f", seconds)) s\n--- stdout:\n\(stdout.prefix(4000))\n--- stderr:\n\(stderr.prefix(4000))"
         }
     }
 
@@ -36,9 +40,9 @@ final class BenchProcess: @unchecked Sendable {
         let description: String
     }
 
-    /// `redis-bench` beside the test executable, where `swift build --build-tests` puts it
+    /// `name` beside the test executable, where `swift build --build-tests` puts it
     /// (the test target depends on the executable target).
-    static func executable() throws -> URL {
+    static func executable(_ name: String = "redis-bench") throws -> URL {
         // /proc/self/exe names the real file even when the build directory is reached
         // through the `.build/debug` symlink.
         let testExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -46,17 +50,17 @@ final class BenchProcess: @unchecked Sendable {
         guard let testExecutable else {
             throw SetupFailure(description: "cannot tell where the test executable is (no /proc/self/exe, no Bundle.main.executableURL)")
         }
-        let binary = URL(fileURLWithPath: testExecutable).deletingLastPathComponent().appendingPathComponent("redis-bench")
+        let binary = URL(fileURLWithPath: testExecutable).deletingLastPathComponent().appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw SetupFailure(description: "no redis-bench executable at \(binary.path), beside the test executable \(testExecutable); build it with `swift build --build-tests`")
+            throw SetupFailure(description: "no \(name) executable at \(binary.path), beside the test executable \(testExecutable); build it with `swift build --build-tests`")
         }
         return binary
     }
 
-    /// Starts `redis-bench arguments`, with stdin from /dev/null and `environment`
-    /// replacing the test's own variables of the same names.
-    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> BenchProcess {
-        let executable = try executable()
+    /// Starts `redis-bench arguments` (or the executable `name`), with stdin from
+    /// /dev/null and `environment` replacing the test's own variables of the same names.
+    static func start(_ arguments: [String], environment: [String: String] = [:], executable name: String = "redis-bench") throws -> BenchProcess {
+        let executable = try executable(name)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-bench-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         do {
@@ -81,7 +85,7 @@ final class BenchProcess: @unchecked Sendable {
             let exited = DispatchSemaphore(value: 0)
             process.terminationHandler = { _ in exited.signal() }
             try launchSerialized(process)
-            return BenchProcess(process: process, directory: directory, exited: exited)
+            return BenchProcess(process: process, directory: directory, exited: exited, name: name)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw error
@@ -93,13 +97,24 @@ final class BenchProcess: @unchecked Sendable {
         try await start(arguments, environment: environment).finished(hangGuard: hangGuard)
     }
 
-    private init(process: Process, directory: URL, exited: DispatchSemaphore) {
+    private init(process: Process, directory: URL, exited: DispatchSemaphore, name: String) {
+        self.name = name
         self.process = process
         self.directory = directory
         self.exited = exited
     }
 
     var isRunning: Bool { process.isRunning }
+
+    /// What the process wrote on stderr so far.
+    var stderrSoFar: String {
+        (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+    }
+
+    /// Sends `signal` to the process alone (not its group), as a service manager does.
+    func send(_ signal: Int32) {
+        Glibc.kill(process.processIdentifier, signal)
+    }
 
     /// Waits for the exit, blocking the calling thread; past `hangGuard` the process is
     /// killed and the result says so. Call once.
@@ -116,7 +131,7 @@ final class BenchProcess: @unchecked Sendable {
             (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
         }
         let finished = Finished(
-            status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
+            name: name, status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
             stdout: read("stdout"), stderr: read("stderr"), hung: hung, seconds: seconds)
         try? FileManager.default.removeItem(at: directory)
         return finished

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// until the group's graceful shutdown reaches it, then drains and closes.
 ///
 /// ```swift
-/// let client = try RedisClient("redis://cache:6379")
+/// let client = try RedisClient(RedisEndpoint(url: "redis://cache:6379"))
 /// let pool = RedisChannelServer(RedisChannel(client: client, "/jobs", peer: .server), as: Job.self, concurrency: 8) { … }
 /// let group = ServiceGroup(services: [client, pool], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// try await group.run()
