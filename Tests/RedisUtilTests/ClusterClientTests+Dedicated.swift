@@ -1,4 +1,5 @@
 import LocalRedis
+import MetricsTestKit
 @testable import RedisUtil
 import Testing
 
@@ -10,7 +11,9 @@ extension ClusterClientTests {
     @Test func aDedicatedConnectionGoesToTheOwnerOfItsKey() async throws {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
-        let client = try clusterClient(cluster)
+        // With metrics: the dedicated connection's commands count once, at the cluster client.
+        let metrics = TestMetrics()
+        let client = try clusterClient(cluster, configuration: RedisConfiguration(observability: .init(metrics: .factory(metrics))))
         let balance = "{account:7}:balance"
         try await client.send("SET", balance, 10)
         try await blocking { try resetStats(cluster) }
@@ -67,5 +70,9 @@ extension ClusterClientTests {
             return reason.contains("forKey")
         }
         await client.close()
+        let observedWatches = metrics.counters(label: RedisMetricLabel.commandsSent)
+            .filter { $0.dimensions.contains { $0 == (RedisMetricDimension.operationName, "WATCH") } }
+        #expect(observedWatches.reduce(0) { $0 + $1.totalValue } == 2)
+        #expect(!observedWatches.isEmpty && observedWatches.allSatisfy { $0.dimensions.contains { $0 == (RedisMetricDimension.serverAddress, "cluster") } })
     }
 }

@@ -66,7 +66,7 @@ public final class RedisDedicatedConnection: Sendable {
         let pipeline = try RedisPipeline.checked(build, in: .dedicated)
         guard pipeline.count > 0 else { return [] }
         try markSending(pipeline.bytes)
-        return try await client.observingBatch(pipeline.bytes, count: pipeline.count, as: OperationName.pipeline) {
+        return try await client.observingBatch(by: client.configuration.observer, pipeline.bytes, count: pipeline.count, as: OperationName.pipeline) {
             try await lease.connection.perform(pipeline)
         }
     }
@@ -77,7 +77,7 @@ public final class RedisDedicatedConnection: Sendable {
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
         try markSending(pipeline.bytes)
-        return try await client.observingBatch(pipeline.bytes, count: pipeline.count - 2, as: OperationName.transaction) {
+        return try await client.observingBatch(by: client.configuration.observer, pipeline.bytes, count: pipeline.count - 2, as: OperationName.transaction) {
             try RedisClient.transactionResults(try await lease.connection.perform(pipeline))
         }
     }
@@ -86,7 +86,7 @@ public final class RedisDedicatedConnection: Sendable {
         let route = CommandRoute.of(bytes, in: .dedicated)
         if case .refused(let error) = route { throw error }
         try markSending(bytes)
-        return try await client.observingCommand(bytes) { try await client.send(encoded: bytes, routed: route, on: lease) }
+        return try await client.observingCommand(by: client.configuration.observer, bytes) { try await client.send(encoded: bytes, routed: route, on: lease) }
     }
 
     /// Fails once the scope has ended; notes a `MULTI` or `WATCH` among `bytes`.

@@ -46,7 +46,7 @@ extension RedisClient {
     @usableFromInline
     nonisolated(nonsending) package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil) async throws -> RESPValue {
         // The one cost of metrics and tracing while both are off: a load and a branch.
-        if observer != nil { return try await observingCommand(bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking) } }
+        if observer != nil { return try await observingCommand(by: observer, bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking) } }
         return try await sendUnobserved(encoded: bytes, blocking: blocking)
     }
 

@@ -88,7 +88,7 @@ extension RedisClient {
 
     /// Sends a checked, non-empty pipeline.
     nonisolated(nonsending) private func send(_ pipeline: RedisPipeline) async throws -> [Result<RESPValue, RedisError>] {
-        try await observingBatch(pipeline.bytes, count: pipeline.count, as: OperationName.pipeline) {
+        try await observingBatch(by: observer, pipeline.bytes, count: pipeline.count, as: OperationName.pipeline) {
             if let router { return try await router.pipeline(pipeline.bytes, count: pipeline.count) }
             let connection = try await connectionWithCapacity()
             return try await connection.perform(pipeline)
@@ -147,7 +147,7 @@ extension RedisClient {
     /// server does not block inside a transaction.
     nonisolated(nonsending) public func transaction(_ build: (inout RedisPipeline) throws -> Void) async throws -> [Result<RESPValue, RedisError>] {
         let pipeline = try RedisPipeline.transaction(build)
-        return try await observingBatch(pipeline.bytes, count: pipeline.count - 2, as: OperationName.transaction) {
+        return try await observingBatch(by: observer, pipeline.bytes, count: pipeline.count - 2, as: OperationName.transaction) {
             if let router { return try Self.transactionResults(try await router.pipeline(pipeline.bytes, count: pipeline.count)) }
             let connection = try await connectionWithCapacity()
             return try Self.transactionResults(try await connection.perform(pipeline))

@@ -1,10 +1,11 @@
 import RESP
 
 extension RedisClient {
-    /// Runs `body`, which sends the one command `bytes`, as an observed operation (a
-    /// ``RedisDedicatedConnection``'s commands; the client's own take a shorter path).
+    /// Runs `body`, which sends the one command `bytes`, as an operation observed by
+    /// `observer` (the client's ``observer``; for a ``RedisDedicatedConnection``, the one
+    /// in the configuration, which on a cluster's node client is its cluster client's).
     nonisolated(nonsending) func observingCommand(
-        _ bytes: [UInt8], _ body: nonisolated(nonsending) () async throws -> RESPValue
+        by observer: ClientObserver?, _ bytes: [UInt8], _ body: nonisolated(nonsending) () async throws -> RESPValue
     ) async throws -> RESPValue {
         guard let observer else { return try await body() }
         let observation = observer.begin(command: bytes)
@@ -24,7 +25,7 @@ extension RedisClient {
     /// duration and one span for the whole (`db.operation.batch.size` = `count`), and
     /// the commands whose own result is an error counted as failed.
     nonisolated(nonsending) func observingBatch(
-        _ bytes: [UInt8], count: Int, as operation: Int,
+        by observer: ClientObserver?, _ bytes: [UInt8], count: Int, as operation: Int,
         _ body: nonisolated(nonsending) () async throws -> [Result<RESPValue, RedisError>]
     ) async throws -> [Result<RESPValue, RedisError>] {
         guard let observer else { return try await body() }
@@ -39,7 +40,7 @@ extension RedisClient {
         }
     }
 
-    /// The callback form of ``observingBatch(_:count:as:_:)``: `completion`, wrapped to
+    /// The callback form of ``observingBatch(by:_:count:as:_:)``, by ``observer``: `completion`, wrapped to
     /// end the observation first (itself when nothing observes).
     func observingBatch(
         _ bytes: [UInt8], count: Int, as operation: Int,
