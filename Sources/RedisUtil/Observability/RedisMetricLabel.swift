@@ -11,9 +11,9 @@ public enum RedisMetricLabel {
     public static let commandsSent = "redis.client.commands.sent"
     /// Counter: commands, pipelines and transactions that failed (`db.operation.name`, `error.type`).
     public static let commandsFailed = "redis.client.commands.failed"
-    /// Counter: bytes written to sockets.
+    /// Counter: bytes of commands written (over TLS: before encryption).
     public static let bytesWritten = "redis.client.bytes.written"
-    /// Counter: bytes read from sockets.
+    /// Counter: bytes of replies read (over TLS: after decryption).
     public static let bytesRead = "redis.client.bytes.read"
     /// Gauge: connections, by `redis.connection.state`: `open` (ready for commands) or
     /// `opening` (connecting, in the handshake, or waiting to reconnect).
