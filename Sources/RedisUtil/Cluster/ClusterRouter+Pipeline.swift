@@ -120,7 +120,7 @@ extension ClusterRouter {
                         break route
                     case .noOwner(let current):
                         seen = current
-                        let error = RedisError.server(message: "CLUSTERDOWN Hash slot \(units[position].slot ?? -1) has no owner in the client's slot map")
+                        let error = Self.noOwnerError(slot: units[position].slot)
                         switch machines[position].unrouted(error, now: monotonicNanoseconds()) {
                         case .retry(let wait, let refresh):
                             pause = max(pause, wait)

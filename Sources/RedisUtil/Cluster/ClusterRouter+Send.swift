@@ -65,9 +65,7 @@ struct ClusterCommand: Sendable {
     }
 
     /// What a caller is told when the command's slot has no owner until its retries end.
-    var noOwnerError: RedisError {
-        .server(message: "CLUSTERDOWN Hash slot \(slot.map(String.init) ?? "") has no owner in the client's slot map")
-    }
+    var noOwnerError: RedisError { ClusterRouter.noOwnerError(slot: slot) }
 }
 
 /// What happens after an outcome: another hop, or the caller's answer.

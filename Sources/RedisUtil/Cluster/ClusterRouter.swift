@@ -232,8 +232,14 @@ final class ClusterRouter: Sendable {
         switch resolve(slot: slot) {
         case .node(let node, _): return node
         case .closed: throw RedisError.closed
-        case .noMap, .noOwner: throw RedisError.server(message: "CLUSTERDOWN Hash slot \(slot) has no owner in the client's slot map")
+        case .noMap, .noOwner: throw Self.noOwnerError(slot: slot)
         }
+    }
+
+    /// The error for a command whose slot has no owner in the map (the cluster's own
+    /// `CLUSTERDOWN` wording): single commands, pipelines and dedicated connections alike.
+    static func noOwnerError(slot: Int?) -> RedisError {
+        .server(message: "CLUSTERDOWN Hash slot \(slot.map(String.init) ?? "") has no owner in the client's slot map")
     }
 
     /// The node a read goes to, as ``RedisConfiguration/readFrom`` says: a replica in turn
