@@ -150,21 +150,7 @@ struct ClusterClientTests {
                 return await group.compactMap { $0 }.reduce(into: []) { $0.append($1) }
             }
         }
-        let source = try cluster.owner(ofSlot: slot)
-        let target = try #require(cluster.primaries.first { $0.id != source.id })
-        // There and back, each time key by key with pauses, so that commands meet the slot
-        // mid-way (ASK) and after it moved (MOVED).
-        try await blocking {
-            for to in [target, source] {
-                let migration = try cluster.beginMigration(ofSlot: slot, to: to)
-                for key in keys {
-                    try cluster.moveKeys([key], of: migration)
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
-                try cluster.finishMigration(migration)
-                Thread.sleep(forTimeInterval: 0.2)
-            }
-        }
+        try await migrateThereAndBack(cluster, slot: slot, keys: keys)
         sending.withLock { $0 = false }
         let errors = await senders.value
         #expect(errors.isEmpty, "\(errors.prefix(3))")
@@ -394,19 +380,7 @@ struct ClusterClientTests {
                 return await group.compactMap { $0 }.reduce(into: []) { $0.append($1) }
             }
         }
-        let source = try cluster.owner(ofSlot: slot)
-        let target = try #require(cluster.primaries.first { $0.id != source.id })
-        try await blocking {
-            for to in [target, source] {
-                let migration = try cluster.beginMigration(ofSlot: slot, to: to)
-                for key in keys {
-                    try cluster.moveKeys([key], of: migration)
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
-                try cluster.finishMigration(migration)
-                Thread.sleep(forTimeInterval: 0.2)
-            }
-        }
+        try await migrateThereAndBack(cluster, slot: slot, keys: keys)
         sending.withLock { $0 = false }
         let errors = await senders.value
         #expect(errors.isEmpty, "\(errors.prefix(3))")

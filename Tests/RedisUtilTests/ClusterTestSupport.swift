@@ -20,6 +20,24 @@ func clusterClient(_ cluster: LocalRedisCluster, configuration: RedisConfigurati
     try RedisClient(.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) }), configuration: configuration)
 }
 
+/// Moves `slot` (holding `keys`) to another primary and back, each time key by key with
+/// pauses, so that commands meet the slot mid-way (ASK) and after it moved (MOVED).
+func migrateThereAndBack(_ cluster: LocalRedisCluster, slot: Int, keys: [String]) async throws {
+    let source = try cluster.owner(ofSlot: slot)
+    let target = try #require(cluster.primaries.first { $0.id != source.id })
+    try await blocking {
+        for to in [target, source] {
+            let migration = try cluster.beginMigration(ofSlot: slot, to: to)
+            for key in keys {
+                try cluster.moveKeys([key], of: migration)
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            try cluster.finishMigration(migration)
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+}
+
 /// `CLUSTER SHARDS` calls counted by every running node since its last `CONFIG RESETSTAT`.
 func clusterShardsCalls(_ cluster: LocalRedisCluster) throws -> Int {
     try cluster.nodes.filter(\.isRunning).map { node in
