@@ -37,8 +37,19 @@ struct ChannelRequest<Output>: Sendable {
 
     /// Counts what `output` stands for in `client`'s metrics, when they are on.
     private func count(_ output: Output, on client: RedisClient) {
+        Self.count(counted, output, on: client)
+    }
+
+    private static func count(_ counted: Counted?, _ output: Output, on client: RedisClient) {
         guard let counted, let counters = client.configuration.observer?.counters else { return }
         counters.count(counted.event, counted.messages(output))
+    }
+
+    /// The outcome of a one-message `RPUSH` from its reply, counted as one message sent.
+    static func pushed(_ reply: Result<RESPValue, RedisError>, on client: RedisClient) -> Result<Void, RedisError> where Output == Void {
+        let output = Result { () throws(RedisError) in try ChannelReply.ignore(try reply.get()) }
+        if case .success = output { client.configuration.observer?.counters?.count(.sent, 1) }
+        return output
     }
 
     /// One command of two or three arguments (the fixed-arity encoder: no array of
@@ -113,17 +124,19 @@ struct ChannelRequest<Output>: Sendable {
     }
 
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {
+        // The reply closures keep what they use, not a copy of the whole request.
+        let counted = self.counted
         switch commands {
         case .single(let bytes, let read):
-            client.send(encoded: bytes, blocking: blocking) { [self] reply in
+            client.send(encoded: bytes, blocking: blocking) { reply in
                 let output = Result { () throws(RedisError) in try read(try reply.get()) }
-                if case .success(let value) = output { count(value, on: client) }
+                if case .success(let value) = output { Self.count(counted, value, on: client) }
                 completion(output)
             }
         case .transaction(let pipeline, let read):
-            client.pipeline(pipeline) { [self] replies in
+            client.pipeline(pipeline) { replies in
                 let output = Result { () throws(RedisError) in try read(try Self.execItems(try replies.get())) }
-                if case .success(let value) = output { count(value, on: client) }
+                if case .success(let value) = output { Self.count(counted, value, on: client) }
                 completion(output)
             }
         }

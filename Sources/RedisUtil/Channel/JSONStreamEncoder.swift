@@ -120,15 +120,7 @@ final class JSONStreamEncoder: Encoder {
 
     /// Offsets into `out` only, so that sorting members moves plain integers (with the
     /// key as a `String`, every swap and removal retained and released it).
-    private struct Member {
-        /// The key's bytes, between its quotes: its UTF-8, since keys that need escapes
-        /// go to the tree encoder.
-        let keyStart: Int
-        let keyEnd: Int
-        /// From the opening quote of the key; `-1` marks a repeated key's earlier value.
-        var start: Int
-        var end: Int
-    }
+    private typealias Member = JSONMemberOrder.Member
 
     /// Writes one value in place: a leaf directly, anything else through its `encode(to:)`.
     /// Inlined so that a caller with a concrete type writes its leaf without a check.
@@ -235,57 +227,18 @@ final class JSONStreamEncoder: Encoder {
     /// Sorts the members written since `{`, keeping the last of a repeated key, then
     /// closes the object: the tree encoder's dictionary order, with no dictionary.
     private func finishObject() {
-        defer {
+        if members.count > membersBase {
+            members[members.count - 1].end = out.count
+            let base = membersBase, start = objectStart
+            let end = out.withUnsafeMutableBufferPointer { bytes in
+                members.withUnsafeMutableBufferPointer { all in
+                    JSONMemberOrder.sort(UnsafeMutableBufferPointer(rebasing: all[base...]), in: bytes, objectStart: start)
+                }
+            }
+            if end < out.count { out.removeSubrange(end...) }
             members.removeSubrange(membersBase...)
-            out.append(UInt8(ascii: "}"))
         }
-        guard members.count > membersBase else { return }
-        members[members.count - 1].end = out.count
-        var ordered = true
-        for index in (membersBase + 1)..<members.count where !keyPrecedes(members[index - 1], members[index]) {
-            ordered = false
-            break
-        }
-        if ordered { return }
-        // An insertion sort: objects are small, and it is stable, so a repeated key's
-        // writes stay in writing order and the last one is kept below. The stdlib's
-        // sort allocated scratch space and cost more than the rest of the object.
-        for index in (membersBase + 1)..<members.count {
-            var slot = index
-            while slot > membersBase && keyPrecedes(members[slot], members[slot - 1]) {
-                members.swapAt(slot, slot - 1)
-                slot -= 1
-            }
-        }
-        // A repeated key keeps its last value (the tree encoder's dictionary does).
-        for index in membersBase..<(members.count - 1) where !keyPrecedes(members[index], members[index + 1]) {
-            members[index].start = -1
-        }
-        let length = out.count - objectStart
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { written in
-            // One copy of the members' bytes (on the stack when small), then each in order.
-            _ = out.withUnsafeBufferPointer { all in
-                written.initialize(fromContentsOf: UnsafeBufferPointer(rebasing: all[objectStart...]))
-            }
-            out.removeSubrange(objectStart...)
-            var first = true
-            for member in members[membersBase...] where member.start >= 0 {
-                if !first { JSONWriter.writeComma(into: &out) }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: written[(member.start - objectStart)..<(member.end - objectStart)]))
-                first = false
-            }
-        }
-    }
-
-    /// Whether `a`'s key sorts before `b`'s, by UTF-8 bytes (read where they were
-    /// written in `out`); `false` for equal keys.
-    private func keyPrecedes(_ a: Member, _ b: Member) -> Bool {
-        let common = min(a.keyEnd - a.keyStart, b.keyEnd - b.keyStart)
-        for offset in 0..<common {
-            let x = out[a.keyStart + offset], y = out[b.keyStart + offset]
-            if x != y { return x < y }
-        }
-        return a.keyEnd - a.keyStart < b.keyEnd - b.keyStart
+        out.append(UInt8(ascii: "}"))
     }
 
     // MARK: Entry points for the containers

@@ -29,27 +29,36 @@ enum MessageCodec {
         return bytes
     }
 
-    /// `RPUSH key <message>` in RESP, in one buffer: the message is written in place
-    /// after `head` (``pushHead(key:)``), then its length header moved in before it (a
-    /// shift of the message's bytes rather than a second buffer and a copy). The bytes
-    /// are exactly what `RESPEncoder.encodeCommand("RPUSH", key, encode(message))` writes.
+    /// `RPUSH key <message>` in RESP, in one buffer: room for a three-digit length header
+    /// left after `head` (``pushHead(key:)``), the message written in place after it, then
+    /// the header filled in (the message's bytes moved only when its length has another
+    /// number of digits). The bytes are exactly what
+    /// `RESPEncoder.encodeCommand("RPUSH", key, encode(message))` writes.
     static func pushCommand<T: Encodable>(head: [UInt8], message: T) throws(RedisChannelError) -> [UInt8] {
         var bytes = head
         bytes.reserveCapacity(head.count + 300)
+        let headerStart = bytes.count
+        // `$` + three digits + CRLF, the usual message being 100 to 999 bytes.
+        let reserved = 3
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "$"), count: reserved + 3))
         let start = bytes.count
         try encode(message, appendingTo: &bytes)
-        // `$<length>\r\n` in front of the message: reserve its room, then fill it in.
         let length = bytes.count - start
         let digits = RESPDecimal.count(magnitude: UInt64(length))
-        bytes.insert(contentsOf: repeatElement(UInt8(ascii: "$"), count: digits + 3), at: start)
+        if digits < reserved {
+            bytes.removeSubrange(headerStart..<(headerStart + reserved - digits))
+        } else if digits > reserved {
+            bytes.insert(contentsOf: repeatElement(UInt8(ascii: "$"), count: digits - reserved), at: headerStart)
+        }
         var value = length
-        for index in stride(from: start + digits, to: start, by: -1) {
+        for index in stride(from: headerStart + digits, to: headerStart, by: -1) {
             bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
             value /= 10
         }
-        bytes[start + digits + 1] = UInt8(ascii: "\r")
-        bytes[start + digits + 2] = UInt8(ascii: "\n")
-        bytes.append(contentsOf: "\r\n".utf8)
+        bytes[headerStart + digits + 1] = UInt8(ascii: "\r")
+        bytes[headerStart + digits + 2] = UInt8(ascii: "\n")
+        bytes.append(UInt8(ascii: "\r"))
+        bytes.append(UInt8(ascii: "\n"))
         return bytes
     }
 

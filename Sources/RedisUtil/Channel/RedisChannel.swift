@@ -55,7 +55,7 @@ public struct RedisChannel: Sendable {
     /// Why the name cannot be used, found in `init` and reported by every operation.
     private let nameProblem: String?
     /// `RPUSH <sendKey>` in RESP, up to the message: built once, not per send.
-    private let pushHead: [UInt8]
+    let pushHead: [UInt8]
 
     /// A channel on the shared client of `endpoint` (an integer literal is a port on
     /// 127.0.0.1). Opens nothing until the first operation.
@@ -129,7 +129,11 @@ public struct RedisChannel: Sendable {
     /// with `EVAL`, so the server must allow scripting), so one round trip, never a list
     /// left without its expiry, and no expiry when the push fails.
     nonisolated(nonsending) public func send<T: Encodable>(_ message: T) async throws {
-        try await sendRequest(message: message).run(on: checkedClient())
+        guard timeout == nil else { return try await sendRequest(message: message).run(on: checkedClient()) }
+        // The usual send straight to the client, as the callback facade does.
+        let bytes = try MessageCodec.pushCommand(head: pushHead, message: message)
+        let client = try checkedClient()
+        try ChannelRequest<Void>.pushed(.success(try await client.send(encoded: bytes)), on: client).get()
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly

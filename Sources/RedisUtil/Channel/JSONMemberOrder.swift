@@ -1,0 +1,84 @@
+/// Puts the members of one streamed JSON object in key order, in place: the step that
+/// makes ``JSONStreamEncoder``'s objects byte-for-byte the tree encoder's (members sorted
+/// by the keys' UTF-8 bytes, a repeated key's last value kept).
+///
+/// The unsafe part of this file: `bytes` is the encoder's whole output and every member
+/// lies inside it between `objectStart` and the last member's end (the encoder records
+/// the offsets as it writes); reads and writes stay in that range, and the copy it
+/// reorders from is a temporary allocation of exactly that length.
+enum JSONMemberOrder {
+    /// Where one member lies in the output, key included.
+    struct Member {
+        /// The key's bytes, between its quotes.
+        let keyStart: Int
+        let keyEnd: Int
+        /// From the opening quote of the key; `-1` marks a repeated key's earlier value.
+        var start: Int
+        var end: Int
+    }
+
+    /// Sorts `members` (written in this order from `objectStart`, `", "` between them)
+    /// and rewrites their bytes in that order; returns where the object's members now
+    /// end, which is before their old end only when a repeated key's earlier value was
+    /// dropped. Objects whose members come in order, the usual case for a
+    /// one-member object or keys declared alphabetically, are left as they are.
+    static func sort(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int) -> Int {
+        let count = members.count
+        guard count > 1, let base = bytes.baseAddress else { return count == 1 ? members[0].end : objectStart }
+        let end = members[count - 1].end
+        precondition(objectStart >= 0 && end <= bytes.count && members[0].start >= objectStart, "members outside the output")
+        var ordered = true
+        for index in 1..<count where !precedes(members[index - 1], members[index], base) {
+            ordered = false
+            break
+        }
+        if ordered { return end }
+        // An insertion sort: objects are small, and it is stable, so a repeated key's
+        // writes stay in writing order and the last one is kept below.
+        for index in 1..<count {
+            let member = members[index]
+            var slot = index
+            while slot > 0 && precedes(member, members[slot - 1], base) {
+                members[slot] = members[slot - 1]
+                slot -= 1
+            }
+            members[slot] = member
+        }
+        for index in 0..<(count - 1) where !precedes(members[index], members[index + 1], base) {
+            members[index].start = -1
+        }
+        let length = end - objectStart
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { written in
+            // One copy of the members' bytes (on the stack when small), then each back in order.
+            _ = written.initialize(fromContentsOf: UnsafeBufferPointer(rebasing: bytes[objectStart..<end]))
+            var cursor = objectStart
+            var first = true
+            for member in members where member.start >= 0 {
+                if !first {
+                    base[cursor] = UInt8(ascii: ",")
+                    base[cursor + 1] = UInt8(ascii: " ")
+                    cursor += 2
+                }
+                let size = member.end - member.start
+                (base + cursor).update(from: written.baseAddress! + (member.start - objectStart), count: size)
+                cursor += size
+                first = false
+            }
+            return cursor
+        }
+    }
+
+    /// Whether `a`'s key sorts before `b`'s, by UTF-8 bytes; `false` for equal keys.
+    @inline(__always)
+    private static func precedes(_ a: Member, _ b: Member, _ base: UnsafeMutablePointer<UInt8>) -> Bool {
+        let aLength = a.keyEnd - a.keyStart, bLength = b.keyEnd - b.keyStart
+        let common = min(aLength, bLength)
+        var offset = 0
+        while offset < common {
+            let x = base[a.keyStart + offset], y = base[b.keyStart + offset]
+            if x != y { return x < y }
+            offset += 1
+        }
+        return aLength < bLength
+    }
+}

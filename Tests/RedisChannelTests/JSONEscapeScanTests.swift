@@ -1,0 +1,57 @@
+import Testing
+@testable import RedisUtil
+
+/// The word-at-a-time escape scan against the byte-at-a-time rule, at every length
+/// and position around the 8-byte words and their tail.
+@Suite struct JSONEscapeScanTests {
+    /// Every byte that needs an escape, and the neighbours that do not.
+    static let escaped: [UInt8] = Array(0..<0x20) + [UInt8(ascii: "\""), UInt8(ascii: "\\")]
+    static let plain: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF, UInt8(ascii: "x")]
+
+    private func scan(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { JSONEscapeScan.anyNeedsEscape($0) }
+    }
+
+    @Test func cleanRunsOfEveryLengthNeedNoEscape() {
+        #expect(!scan([]))
+        for length in 1...40 {
+            for filler in Self.plain {
+                #expect(!scan(Array(repeating: filler, count: length)), "length \(length), byte \(filler)")
+            }
+            // Mixed plain bytes, including every high byte (non-ASCII UTF-8 is written as is).
+            #expect(!scan((0..<length).map { Self.plain[$0 % Self.plain.count] }))
+        }
+        #expect(!scan(Array(0x20...0xFF).filter { !Self.escaped.contains($0) }))
+    }
+
+    @Test func oneEscapedByteIsFoundAtEveryPosition() {
+        for length in 1...24 {
+            for position in 0..<length {
+                for byte in Self.escaped {
+                    // Neighbours just above the thresholds, so a borrow cannot hide a miss.
+                    var bytes = (0..<length).map { Self.plain[($0 + position) % Self.plain.count] }
+                    bytes[position] = byte
+                    #expect(scan(bytes), "length \(length), position \(position), byte \(byte)")
+                }
+            }
+        }
+    }
+
+    @Test func wordTestAgreesWithTheByteRuleOnEveryByteInEveryLane() {
+        for lane in 0..<8 {
+            for byte in UInt8.min...UInt8.max {
+                var word = UInt64(0x7878_7878_7878_7878)  // "xxxxxxxx"
+                word &= ~(UInt64(0xFF) << (lane * 8))
+                word |= UInt64(byte) << (lane * 8)
+                #expect(JSONEscapeScan.wordNeedsEscape(word) == JSONEscapeScan.needsEscape(byte), "lane \(lane), byte \(byte)")
+            }
+        }
+    }
+
+    /// Strings that need escapes still come out as Python writes them.
+    @Test func writerEscapesWhatTheScanFinds() {
+        var out: [UInt8] = []
+        JSONWriter.writeString(String(repeating: "a", count: 13) + "\"\u{01}é", into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "\"" + String(repeating: "a", count: 13) + "\\\"\\u0001é\"")
+    }
+}
