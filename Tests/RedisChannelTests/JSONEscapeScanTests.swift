@@ -48,6 +48,30 @@ import Testing
         }
     }
 
+    /// The reader's skip over a string's plain bytes, from every start, against a byte loop.
+    @Test func endOfPlainBytesAgreesWithAByteLoop() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Self.plain + Self.escaped + Array("é我".utf8)
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                // Mostly plain runs, so that whole words are skipped too.
+                Bool.random(using: &generator) ? UInt8(ascii: "x") : alphabet.randomElement(using: &generator)!
+            }
+            for start in 0...bytes.count {
+                var expectedEnd = start
+                var expectedHigh: UInt8 = 0
+                while expectedEnd < bytes.count && !JSONEscapeScan.needsEscape(bytes[expectedEnd]) {
+                    expectedHigh |= bytes[expectedEnd]
+                    expectedEnd += 1
+                }
+                var high: UInt8 = 0
+                let end = bytes.withUnsafeBufferPointer { JSONEscapeScan.endOfPlainBytes($0, from: start, highBits: &high) }
+                #expect(end == expectedEnd, "\(bytes) from \(start)")
+                #expect((high >= 0x80) == (expectedHigh >= 0x80), "\(bytes) from \(start)")
+            }
+        }
+    }
+
     /// Strings that need escapes still come out as Python writes them.
     @Test func writerEscapesWhatTheScanFinds() {
         var out: [UInt8] = []

@@ -52,6 +52,14 @@ struct ChannelRequest<Output>: Sendable {
         return output
     }
 
+    /// The outcome of an `LPOP` of one message from its reply, counted as received when
+    /// it took one.
+    static func popped(_ reply: Result<RESPValue, RedisError>, on client: RedisClient) -> Result<[UInt8]?, RedisError> where Output == [UInt8]? {
+        let output = Result { () throws(RedisError) in try ChannelReply.optionalBytes(try reply.get()) }
+        if case .success(.some) = output { client.configuration.observer?.counters?.count(.received, 1) }
+        return output
+    }
+
     /// One command of two or three arguments (the fixed-arity encoder: no array of
     /// existentials, no parameter pack).
     static func single(_ a0: some RESPArgument, _ a1: some RESPArgument, read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {

@@ -14,10 +14,29 @@ import Foundation
 enum FlatJSONDecoder {
     /// `type` read from `bytes`, or `nil` when the slow path must decide.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
-        guard !isSpecialCased(T.self), let document = FlatJSONDocument(bytes) else { return nil }
+        do throws(Declined) {
+            return try decodeOrDecline(T.self, from: bytes)
+        } catch {
+            return nil
+        }
+    }
+
+    /// The slow path must decide.
+    struct Declined: Error {}
+
+    /// ``decode(_:from:)`` without an optional: the channel's receive calls this one, in
+    /// code not specialized for `T`, where making a `T?` costs a run-time lookup of its
+    /// type (about 300 instructions each).
+    static func decodeOrDecline<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(Declined) -> T {
+        guard !isSpecialCased(T.self), let document = FlatJSONDocument(bytes) else { throw Declined() }
         let session = FlatDecodingSession(document)
-        guard let value = try? T(from: FlatDecoder(session: session, scalar: document.root, key: nil)),
-              !session.failed else { return nil }
+        let value: T
+        do {
+            value = try T(from: FlatDecoder(session: session, scalar: document.root, key: nil))
+        } catch {
+            throw Declined()
+        }
+        guard !session.failed else { throw Declined() }
         return value
     }
 

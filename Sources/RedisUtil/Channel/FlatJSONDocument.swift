@@ -69,19 +69,42 @@ struct FlatJSONDocument {
     /// The index of the member whose key is `key`, searching from `hint` (members are
     /// usually read in the order they were written).
     func member(named key: String, from hint: Int) -> Int? {
-        let count = members.count
-        guard count > 0 else { return nil }
+        guard !members.isEmpty else { return nil }
         let wanted = key.utf8
-        var index = hint < count ? hint : 0
-        for _ in 0..<count {
-            let member = members[index]
-            if member.keyEnd - member.keyStart == wanted.count, bytes[member.keyStart..<member.keyEnd].elementsEqual(wanted) {
-                return index
-            }
-            index = index + 1 == count ? 0 : index + 1
-        }
+        // A native string's bytes are contiguous; others are copied once.
+        let found = wanted.withContiguousStorageIfAvailable { member(withKey: $0, from: hint) }
+            ?? Array(wanted).withUnsafeBufferPointer { member(withKey: $0, from: hint) }
+        if let found { return found }
         // Equal strings with other bytes: only where some key is not ASCII.
         return hasNonASCIIKey || wanted.contains(where: { $0 >= 0x80 }) ? member(equalTo: key) : nil
+    }
+
+    /// The index of the member whose key has exactly the bytes `wanted`, from `hint`.
+    private func member(withKey wanted: UnsafeBufferPointer<UInt8>, from hint: Int) -> Int? {
+        let count = members.count
+        return bytes.withUnsafeBufferPointer { bytes in
+            var index = hint < count ? hint : 0
+            for _ in 0..<count {
+                let member = members[index]
+                if member.keyEnd - member.keyStart == wanted.count, Self.equal(bytes.baseAddress! + member.keyStart, wanted) {
+                    return index
+                }
+                index = index + 1 == count ? 0 : index + 1
+            }
+            return nil
+        }
+    }
+
+    /// Whether the `wanted.count` bytes at `start` are those of `wanted` (a plain loop:
+    /// `elementsEqual` went through iterators, about 110 instructions for a short key).
+    @inline(__always)
+    private static func equal(_ start: UnsafePointer<UInt8>, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        var offset = 0
+        while offset < wanted.count {
+            if start[offset] != wanted[offset] { return false }
+            offset += 1
+        }
+        return true
     }
 
     /// The member whose key equals `key` as a Swift string (canonically), for keys

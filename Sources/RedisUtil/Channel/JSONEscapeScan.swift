@@ -29,8 +29,33 @@ enum JSONEscapeScan {
         return false
     }
 
+    /// Where the run of bytes that need no escape ends in `bytes`, from `index`; sets the
+    /// high bit of `highBits` when one of them is 0x80 or more (non-ASCII UTF-8, which
+    /// the reader then validates). What the JSON reader skips inside a string.
+    static func endOfPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int, highBits: inout UInt8) -> Int {
+        guard let base = bytes.baseAddress, index < bytes.count else { return index }
+        let raw = UnsafeRawPointer(base)
+        let count = bytes.count
+        var offset = index
+        var seen: UInt64 = 0
+        while offset + 8 <= count {
+            let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            if wordNeedsEscape(word) { break }
+            seen |= word
+            offset += 8
+        }
+        if seen & Self.highBitMask != 0 { highBits |= 0x80 }
+        while offset < count {
+            let byte = base[offset]
+            if needsEscape(byte) { break }
+            highBits |= byte
+            offset += 1
+        }
+        return offset
+    }
+
     private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+    private static let highBitMask: UInt64 = 0x8080_8080_8080_8080
 
     /// Whether one of the eight bytes of `word` is below 0x20, a quote or a backslash.
     /// The classic bit tricks: `(x - 0x20…) & ~x & 0x80…` is non-zero exactly when a
@@ -44,6 +69,6 @@ enum JSONEscapeScan {
         let control = word &- ones &* 0x20
         let quote = (word ^ (ones &* UInt64(UInt8(ascii: "\"")))) &- ones
         let backslash = (word ^ (ones &* UInt64(UInt8(ascii: "\\")))) &- ones
-        return (control | quote | backslash) & ~word & highBits != 0
+        return (control | quote | backslash) & ~word & highBitMask != 0
     }
 }

@@ -81,9 +81,9 @@ enum MessageCodec {
             }
             // The usual flat message straight from its bytes, at a fraction of the cost
             // of building a tree; it declines anything it is not sure of.
-            if let message = FlatJSONDecoder.decode(T.self, from: raw) {
-                return message
-            }
+            do throws(FlatJSONDecoder.Declined) {
+                return try FlatJSONDecoder.decodeOrDecline(T.self, from: raw)
+            } catch {}
             // Everything else, and every error: the message read once into a tree, by the
             // same grammar, then mapped onto `T`.
             return try JSONNodeDecoder.decode(T.self, from: JSONReader.read(raw, as: JSONNode.self))

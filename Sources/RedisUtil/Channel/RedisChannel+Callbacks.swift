@@ -1,3 +1,5 @@
+import RESP
+
 /// The completion-handler facade: the same operations, the same commands on the wire.
 ///
 /// Completions run on a reactor thread (blocking receives: on a task of the cooperative
@@ -29,13 +31,12 @@ extension RedisChannel {
         let bytes: [UInt8]
         let client: RedisClient
         do throws(RedisError) {
+            client = try callbackClient()
             do throws(RedisChannelError) {
-                try validateName()
                 bytes = try MessageCodec.pushCommand(head: pushHead, message: message)
             } catch {
                 throw error.redisError
             }
-            client = try self.client()
         } catch {
             return completion(.failure(error))
         }
@@ -62,8 +63,45 @@ extension RedisChannel {
     }
 
     /// The next message or `nil`; see ``recv(as:)``.
+    ///
+    /// Inlined into the caller, where `T` is known: the `Result<T?, RedisError>` it hands
+    /// over is then of a type known when compiling, where in the library's unspecialized
+    /// code each such value cost a run-time lookup of its type (about 450 instructions).
+    @inlinable
     public func recv<T: Decodable & SendableMetatype>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
-        run(decoding(completion) { raw throws(RedisChannelError) in try decodeIfPresent(T.self, raw) }) { popRequest() }
+        let list = receiveKey
+        receiveRaw { raw in
+            switch raw {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(nil):
+                completion(.success(nil))
+            case .success(let raw?):
+                do throws(RedisChannelError) {
+                    completion(.success(try Self.decodeMessage(raw, as: T.self, list: list)))
+                } catch {
+                    completion(.failure(error.redisError))
+                }
+            }
+        }
+    }
+
+    /// What ``recv(as:completion:)`` pops, undecoded.
+    @usableFromInline
+    func receiveRaw(_ completion: @escaping Completion<[UInt8]?>) {
+        // Straight to the client, as ``send(_:completion:)`` does: the `LPOP` of
+        // ``popRequest()`` without the general request's closures.
+        let client: RedisClient
+        do throws(RedisError) {
+            client = try callbackClient()
+        } catch {
+            return completion(.failure(error))
+        }
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, "LPOP", receiveKey)
+        client.send(encoded: bytes) { reply in
+            completion(ChannelRequest<[UInt8]?>.popped(reply, on: client))
+        }
     }
 
     /// Up to `max` messages; see ``recv(as:max:)``. When one does not decode, the failure
@@ -151,11 +189,28 @@ extension RedisChannel {
         _ completion: @escaping Completion<Value>,
         _ decode: @escaping @Sendable (Raw) throws(RedisChannelError) -> Value
     ) -> Completion<Raw> {
+        // One `Result` made, not three (`flatMap`, `Result {}`, `mapError`): in this
+        // unspecialized code each costs a run-time lookup of its type's metadata, about
+        // 450 instructions.
         { raw in
-            completion(raw.flatMap { raw in
-                Result { () throws(RedisChannelError) in try decode(raw) }.mapError(\.redisError)
-            })
+            switch raw {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(let raw):
+                do throws(RedisChannelError) {
+                    let value = try decode(raw)
+                    completion(.success(value))
+                } catch {
+                    completion(.failure(error.redisError))
+                }
+            }
         }
+    }
+
+    /// The client, once the name has been checked, failures as the callbacks report them.
+    private func callbackClient() throws(RedisError) -> RedisClient {
+        do throws(RedisChannelError) { try validateName() } catch { throw error.redisError }
+        return try client()
     }
 
     /// Builds a request and runs it; a failure to build (invalid name, bad argument,

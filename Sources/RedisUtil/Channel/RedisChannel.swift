@@ -156,8 +156,18 @@ public struct RedisChannel: Sendable {
     /// A message that does not decode as `T` is thrown as
     /// ``RedisChannelError/undecodable(raw:list:type:underlying:)`` with its raw bytes and
     /// ``receiveKey``: it has left Redis, and the error is its only copy.
+    ///
+    /// Inlined into the caller, where `T` is known (see ``recv(as:completion:)``).
+    @inlinable
     nonisolated(nonsending) public func recv<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
-        try decodeIfPresent(T.self, try await popRequest().run(on: checkedClient()))
+        guard let raw = try await receiveRaw() else { return nil }
+        return try Self.decodeMessage(raw, as: T.self, list: receiveKey)
+    }
+
+    /// What ``recv(as:)`` pops, undecoded.
+    @usableFromInline
+    nonisolated(nonsending) func receiveRaw() async throws -> [UInt8]? {
+        try await popRequest().run(on: checkedClient())
     }
 
     /// Up to `max` messages at once with `LPOP key count` (one round trip); `[]` when
@@ -321,6 +331,12 @@ extension RedisChannel {
 
     func indexRequest(_ index: Int) -> ChannelRequest<[UInt8]?> {
         .single("LINDEX", receiveKey, index, read: ChannelReply.optionalBytes)
+    }
+
+    /// One message popped from `list`, decoded (``MessageCodec/decode(_:from:list:)``).
+    @usableFromInline
+    static func decodeMessage<T: Decodable>(_ raw: [UInt8], as type: T.Type, list: String) throws(RedisChannelError) -> T {
+        try MessageCodec.decode(T.self, from: raw, list: list)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, _ raw: [UInt8]?) throws(RedisChannelError) -> T? {
