@@ -11,17 +11,27 @@ import Synchronization
 //
 // Usage: callgrind-probe PORT|URL OPERATION COUNT   (a URL such as rediss://…?cacert=… for TLS)
 //   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback,
+//   channel-send-json-callback, channel-recv-json-callback (the message as a JSONValue),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
 //   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
 //   responders do: a blocking receive, then a send)
 // Four connections, 128 operations in flight on each, 64-byte payloads: the
 // `make bench` deep-pipeline row.
 
-/// A message of the benchmark's shape (redis-bench's `BenchMessage`).
+/// A message of the benchmark's shape (redis-bench's `BenchMessage`): four fields.
 struct Message: Codable, Sendable {
     var t: UInt64
     var seq: Int
     var data: String
+    var kind: String
+}
+
+/// The same message, made fresh per send as a caller would.
+func typedMessage() -> Message { Message(t: 1_733_000_000_000, seq: 42, data: payload, kind: "bench") }
+
+/// The same message as a ``JSONValue``.
+func jsonMessage() -> JSONValue {
+    .object(["t": .number(1_733_000_000_000), "seq": .number(42), "data": .string(payload), "kind": .string("bench")])
 }
 
 let arguments = CommandLine.arguments
@@ -83,22 +93,32 @@ case "rpush-callback":
     Window(count, operation) { window in client.send("RPUSH", "callgrind-probe", payload) { window.finished($0) } }.begin(inFlight: inFlight)
 case "channel-send-callback":
     Window(count, operation) { window in
-        channel.send(Message(t: 1_733_000_000_000, seq: 42, data: payload)) { window.finished($0) }
+        channel.send(typedMessage()) { window.finished($0) }
     }.begin(inFlight: inFlight)
-case "channel-recv-callback":
+case "channel-send-json-callback":
+    Window(count, operation) { window in
+        channel.send(jsonMessage()) { window.finished($0) }
+    }.begin(inFlight: inFlight)
+case "channel-recv-callback", "channel-recv-json-callback":
     // Fill the list first, 256 messages per RPUSH (their cost per message is small
     // beside a receive's), then measure the receives.
-    let json = String(decoding: try JSONEncoderForProbe.encode(Message(t: 1_733_000_000_000, seq: 42, data: payload)), as: UTF8.self)
+    let json = String(decoding: try JSONEncoderForProbe.encode(typedMessage()), as: UTF8.self)
     let batches = (count + 255) / 256
     Window(batches, operation) { window in
         client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: json, count: 256)) { window.finished($0) }
     }.begin(inFlight: 8)
-    Window(count, operation) { window in
-        channel.recv(as: Message.self) { result in window.finished(result.map { $0! }) }
-    }.begin(inFlight: inFlight)
+    if operation == "channel-recv-json-callback" {
+        Window(count, operation) { window in
+            channel.recv(as: JSONValue.self) { result in window.finished(result.map { $0! }) }
+        }.begin(inFlight: inFlight)
+    } else {
+        Window(count, operation) { window in
+            channel.recv(as: Message.self) { result in window.finished(result.map { $0! }) }
+        }.begin(inFlight: inFlight)
+    }
 case "channel-serve", "channel-respond":
     // The requests wait in the list first; what is counted is answering them.
-    let json = String(decoding: try JSONEncoderForProbe.encode(Message(t: 1_733_000_000_000, seq: 42, data: payload)), as: UTF8.self)
+    let json = String(decoding: try JSONEncoderForProbe.encode(typedMessage()), as: UTF8.self)
     let batches = (count + 255) / 256
     Window(batches, operation) { window in
         client.send(arguments: ["RPUSH", "/callgrind-probe/client"] + Array(repeating: json, count: 256)) { window.finished($0) }
@@ -138,7 +158,7 @@ case "rpush-async":
                 group.addTask {
                     var index = lane
                     while index < count {
-                        do { try await client.rpush("callgrind-probe", payload) } catch { fatalError("rpush failed: \(error)") }
+                        do { _ = try await client.send("RPUSH", "callgrind-probe", payload) } catch { fatalError("rpush failed: \(error)") }
                         index += inFlight
                     }
                 }

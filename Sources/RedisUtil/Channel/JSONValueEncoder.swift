@@ -123,12 +123,13 @@ private final class Slot {
         } else if let members {
             guard depth < JSONReader.maxDepth else { throw JSONWriter.TooDeep() }
             out.append(UInt8(ascii: "{"))
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, key) in keys.enumerated() {
+            // As ``JSONWriter`` does: the members sorted, not the keys looked up again.
+            let sorted = members.sorted { JSONWriter.keyPrecedes($0.key, $1.key) }
+            for index in sorted.indices {
                 if index > 0 { JSONWriter.writeComma(into: &out) }
-                JSONWriter.writeString(key, into: &out)
+                JSONWriter.writeString(sorted[index].key, into: &out)
                 JSONWriter.writeColon(into: &out)
-                try members[key]!.write(into: &out, depth: depth + 1)
+                try sorted[index].value.write(into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "}"))
         } else if let integer {

@@ -70,15 +70,36 @@ enum JSONWriter {
             guard depth < JSONReader.maxDepth else { throw TooDeep() }
             out.append(UInt8(ascii: "{"))
             // Sorted by UTF-8 bytes, as Python's sort_keys orders str keys (by code point).
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, key) in keys.enumerated() {
+            // The members themselves are sorted: sorting the keys and then looking each
+            // one up hashed every key a second time.
+            var sorted = Array(members)
+            sorted.sort { keyPrecedes($0.key, $1.key) }
+            for index in sorted.indices {
                 if index > 0 { writeComma(into: &out) }
-                writeString(key, into: &out)
+                writeString(sorted[index].key, into: &out)
                 writeColon(into: &out)
-                try write(members[key]!, into: &out, depth: depth + 1)
+                try write(sorted[index].value, into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Whether `a` sorts before `b` by their UTF-8 bytes (code point order), compared in
+    /// place when both are contiguous (native strings are).
+    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        let compared: Bool?? = a.utf8.withContiguousStorageIfAvailable { a in
+            b.utf8.withContiguousStorageIfAvailable { b in
+                let common = min(a.count, b.count)
+                var offset = 0
+                while offset < common {
+                    if a[offset] != b[offset] { return a[offset] < b[offset] }
+                    offset += 1
+                }
+                return a.count < b.count
+            }
+        }
+        if let compared, let result = compared { return result }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// The largest magnitude up to which every integer is a `Double`: 2^53.
