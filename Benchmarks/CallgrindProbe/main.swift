@@ -12,6 +12,7 @@ import Synchronization
 // Usage: callgrind-probe PORT|URL OPERATION COUNT   (a URL such as rediss://…?cacert=… for TLS)
 //   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback,
 //   channel-send-json-callback, channel-recv-json-callback (the message as a JSONValue),
+//   rpush-typed-async (the typed `rpush(key, value)`),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
 //   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
 //   responders do: a blocking receive, then a send)
@@ -150,7 +151,7 @@ case "channel-serve", "channel-respond":
         }
         allAnswered.wait()
     }
-case "rpush-async":
+case "rpush-async", "rpush-typed-async":
     let done = DispatchSemaphore(value: 0)
     Task.detached {
         await withTaskGroup(of: Void.self) { group in
@@ -158,7 +159,15 @@ case "rpush-async":
                 group.addTask {
                     var index = lane
                     while index < count {
-                        do { _ = try await client.send("RPUSH", "callgrind-probe", payload) } catch { fatalError("rpush failed: \(error)") }
+                        do {
+                            if operation == "rpush-async" {
+                                _ = try await client.send("RPUSH", "callgrind-probe", payload)
+                            } else {
+                                try await client.rpush("callgrind-probe", payload)
+                            }
+                        } catch {
+                            fatalError("rpush failed: \(error)")
+                        }
                         index += inFlight
                     }
                 }

@@ -163,6 +163,11 @@ struct FeatureTests {
                 #expect(try await client.rpop("l") == "c")
                 #expect(try await client.lpop("l", count: 5) == ["a", "b"])
                 #expect(try await client.lpop("l") == nil)
+                // One value takes the fixed-arity form; bytes are one value, not several.
+                #expect(try await client.rpush("one", "a") == 1)
+                #expect(try await client.rpush("one", Array("b c".utf8)) == 2)
+                #expect(try await client.lpush("one", 7) == 3)
+                #expect(try await client.lrange("one", 0, -1) == ["7", "a", "b c"])
                 #expect(try await client.rpush("m", "1", "2") == 2)
                 #expect(try await client.rpop("m", count: 1) == ["2"])
                 #expect(try await client.lmove("m", "n", from: .left, to: .right) == "1")

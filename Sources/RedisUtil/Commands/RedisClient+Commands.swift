@@ -25,6 +25,11 @@ extension RedisClient {
     @discardableResult nonisolated(nonsending) public func rpush(_ key: some RESPArgument, _ values: any RESPArgument...) async throws -> Int { try await execute(.rpush(key, values)) }
     /// `LPUSH key value…`.
     @discardableResult nonisolated(nonsending) public func lpush(_ key: some RESPArgument, _ values: any RESPArgument...) async throws -> Int { try await execute(.lpush(key, values)) }
+    /// `RPUSH key value` of one value: the form a call with one value picks, without the
+    /// variadic form's array of existentials.
+    @discardableResult nonisolated(nonsending) public func rpush(_ key: some RESPArgument, _ value: some RESPArgument) async throws -> Int { try await execute(.rpush(key, single: value)) }
+    /// `LPUSH key value` of one value.
+    @discardableResult nonisolated(nonsending) public func lpush(_ key: some RESPArgument, _ value: some RESPArgument) async throws -> Int { try await execute(.lpush(key, single: value)) }
     /// `LPOP key`.
     nonisolated(nonsending) public func lpop(_ key: some RESPArgument) async throws -> String? { try await execute(.lpop(key)) }
     /// `LPOP key count`.
