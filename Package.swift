@@ -88,7 +88,7 @@ let package = Package(
         ),
         // Runs one kind of operation for scripts/callgrind-per-op (instructions per operation).
         .executableTarget(name: "CallgrindProbe", dependencies: [
-            "RedisUtil", .product(name: "CoreMetrics", package: "swift-metrics"),
+            "RedisUtil", "Reactor", .product(name: "CoreMetrics", package: "swift-metrics"),
         ], path: "Benchmarks/CallgrindProbe"),
         // Helpers shared by the test targets (a seeded generator, servers started off the
         // cooperative pool).

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Dispatch
 import Foundation
+import Reactor
 import RedisUtil
 import Synchronization
 
@@ -12,7 +13,8 @@ import Synchronization
 // Usage: callgrind-probe PORT|URL OPERATION COUNT   (a URL such as rediss://…?cacert=… for TLS)
 //   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback,
 //   channel-send-json-callback, channel-recv-json-callback (the message as a JSONValue),
-//   rpush-typed-async (the typed `rpush(key, value)`),
+//   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
+//   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
 //   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
 //   responders do: a blocking receive, then a send)
@@ -45,7 +47,9 @@ let inFlight = 4 * 128
 let payload = String(repeating: "x", count: 64)
 // PROBE_METRICS=1: the operations with metrics on (see CountingMetrics).
 if ProcessInfo.processInfo.environment["PROBE_METRICS"] == "1" { MetricsSystem.bootstrap(CountingMetrics()) }
-let client = try RedisClient(endpoint, configuration: RedisConfiguration(connections: 4))
+// The client's reactors, which rpush-async-reactor's tasks prefer as their executor.
+let group = try ReactorGroup(count: ReactorGroup.activeProcessorCount, name: "probe")
+let client = try RedisClient(endpoint, configuration: RedisConfiguration(connections: 4), group: group)
 let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
 /// The JSON a Python peer would send for a message (key order aside: any order reads).
 let JSONEncoderForProbe = JSONEncoder()
@@ -151,25 +155,34 @@ case "channel-serve", "channel-respond":
         }
         allAnswered.wait()
     }
-case "rpush-async", "rpush-typed-async":
+case "rpush-async", "rpush-typed-async", "rpush-async-reactor":
     let done = DispatchSemaphore(value: 0)
+    /// One lane's share of the commands.
+    @Sendable func lane(_ lane: Int) async {
+        var index = lane
+        while index < count {
+            do {
+                if operation != "rpush-typed-async" {
+                    _ = try await client.send("RPUSH", "callgrind-probe", payload)
+                } else {
+                    try await client.rpush("callgrind-probe", payload)
+                }
+            } catch {
+                fatalError("rpush failed: \(error)")
+            }
+            index += inFlight
+        }
+    }
     Task.detached {
-        await withTaskGroup(of: Void.self) { group in
-            for lane in 0..<inFlight {
-                group.addTask {
-                    var index = lane
-                    while index < count {
-                        do {
-                            if operation == "rpush-async" {
-                                _ = try await client.send("RPUSH", "callgrind-probe", payload)
-                            } else {
-                                try await client.rpush("callgrind-probe", payload)
-                            }
-                        } catch {
-                            fatalError("rpush failed: \(error)")
-                        }
-                        index += inFlight
-                    }
+        await withTaskGroup(of: Void.self) { tasks in
+            for index in 0..<inFlight {
+                // rpush-async-reactor: each task prefers a reactor, as redis-bench's async
+                // tasks do. (A task given `executorPreference: nil` is not a plain task:
+                // the runtime then looks its preference up under a lock at every switch.)
+                if operation == "rpush-async-reactor" {
+                    tasks.addTask(executorPreference: group.reactors[index % group.reactors.count]) { await lane(index) }
+                } else {
+                    tasks.addTask { await lane(index) }
                 }
             }
         }
@@ -185,3 +198,4 @@ Task.detached {
     closed.signal()
 }
 closed.wait()
+group.shutdown()

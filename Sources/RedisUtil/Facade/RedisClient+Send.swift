@@ -47,6 +47,14 @@ extension RedisClient {
     nonisolated(nonsending) package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil) async throws -> RESPValue {
         // The one cost of metrics and tracing while both are off: a load and a branch.
         if observer != nil { return try await observingCommand(by: observer, bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking) } }
+        // The usual command (one server, not blocking, a shared connection with room)
+        // straight to its connection: each async call between here and the continuation
+        // is a frame of the task's allocator and a hop back to the caller's executor
+        // when it returns, which for a task with an executor preference looks that
+        // preference up under the task's status lock.
+        if router == nil, blocking == nil, case .shared = CommandRoute.of(bytes), let connection = connectionIfRoom() {
+            return try await connection.perform(bytes)
+        }
         return try await sendUnobserved(encoded: bytes, blocking: blocking)
     }
 
