@@ -157,7 +157,19 @@ public enum RESPDecimal {
             buffer.append(0x30 &+ UInt8(truncatingIfNeeded: magnitude % 10))
             return
         }
-        // The buffer grows once, then the digits are written in place.
-        RESPWriter.append(count: count(magnitude: magnitude), to: &buffer) { $0.writeDecimal(magnitude: magnitude) }
+        // Least significant first into a scratch on the stack (no count of the digits
+        // beforehand), then one append: a 13-digit timestamp took about 500 instructions
+        // through a counted, zero-filled append. 20 bytes hold UInt64.max's 20 digits;
+        // every write is at an index from 19 down, one per digit.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            var index = 20
+            var rest = magnitude
+            repeat {
+                index &-= 1
+                scratch[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[index...]))
+        }
     }
 }

@@ -81,13 +81,29 @@ struct RESPEncoderTests {
     }
 
     @Test("decimal text of integers at every digit boundary", arguments: [
-        0, 9, 10, 99, 100, 999, 1000, 123_456_789, Int64.max, Int64.min, -1, -10, -100,
+        0, 9, 10, 99, 100, 999, 1000, 123_456_789, 1_733_000_000_000, Int64.max, Int64.min, -1, -10, -100,
     ] as [Int64])
     func decimals(value: Int64) {
-        var out: [UInt8] = []
+        var out: [UInt8] = [0x2A]
         RESPDecimal.append(value, to: &out)
-        #expect(out == Array(String(value).utf8))
-        #expect(RESPDecimal.count(value) == out.count)
+        #expect(out == [0x2A] + Array(String(value).utf8))
+        #expect(RESPDecimal.count(value) == out.count - 1)
+    }
+
+    @Test("decimal text of every power of ten and the number before it, to UInt64.max")
+    func decimalsAtEveryDigitCount() {
+        var power: UInt64 = 1
+        var values: [UInt64] = [0, UInt64.max, UInt64.max - 1]
+        for _ in 0..<19 {
+            values += [power, power - 1, power + 1]
+            power *= 10
+        }
+        for value in values {
+            var out: [UInt8] = []
+            RESPDecimal.append(magnitude: value, negative: false, to: &out)
+            #expect(out == Array(String(value).utf8), "\(value)")
+            #expect(RESPDecimal.count(magnitude: value) == out.count)
+        }
     }
 
     @Test("Double arguments use text Redis accepts for scores", arguments: [
