@@ -204,7 +204,9 @@ struct ClientFeatureEdgeCaseTests {
         let stillLoading = try FakeServer(scripts: [[hello, loading]])
         defer { stillLoading.stop() }
         do {
-            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: stillLoading.port), timeout: .milliseconds(300))
+            // Long enough for a PING's LOADING to come back under the thread sanitizer too
+            // (at 300 ms there the PING itself timed out first).
+            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: stillLoading.port), timeout: .milliseconds(TestScale.isSanitized ? 3_000 : 300))
             Issue.record("waitServe returned while LOADING")
         } catch RedisError.connectionFailed(_, let reason) {
             #expect(reason.contains("LOADING"), "\(reason)")
