@@ -15,6 +15,7 @@ import Synchronization
 //   channel-send-json-callback, channel-recv-json-callback (the message as a JSONValue),
 //   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
+//   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
 //   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
 //   responders do: a blocking receive, then a send)
@@ -155,17 +156,25 @@ case "channel-serve", "channel-respond":
         }
         allAnswered.wait()
     }
-case "rpush-async", "rpush-typed-async", "rpush-async-reactor":
+case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "channel-send-async", "channel-recv-async":
+    if operation == "channel-recv-async" {
+        // Filled first, as for channel-recv-callback.
+        let json = String(decoding: try JSONEncoderForProbe.encode(typedMessage()), as: UTF8.self)
+        Window((count + 255) / 256, operation) { window in
+            client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: json, count: 256)) { window.finished($0) }
+        }.begin(inFlight: 8)
+    }
     let done = DispatchSemaphore(value: 0)
     /// One lane's share of the commands.
     @Sendable func lane(_ lane: Int) async {
         var index = lane
         while index < count {
             do {
-                if operation != "rpush-typed-async" {
-                    _ = try await client.send("RPUSH", "callgrind-probe", payload)
-                } else {
-                    try await client.rpush("callgrind-probe", payload)
+                switch operation {
+                case "rpush-typed-async": try await client.rpush("callgrind-probe", payload)
+                case "channel-send-async": try await channel.send(typedMessage())
+                case "channel-recv-async": _ = try await channel.recv(as: Message.self)!
+                default: _ = try await client.send("RPUSH", "callgrind-probe", payload)
                 }
             } catch {
                 fatalError("rpush failed: \(error)")

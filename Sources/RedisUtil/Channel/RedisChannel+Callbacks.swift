@@ -1,5 +1,3 @@
-import RESP
-
 /// The completion-handler facade: the same operations, the same commands on the wire.
 ///
 /// Completions run on a reactor thread (blocking receives: on a task of the cooperative
@@ -97,9 +95,7 @@ extension RedisChannel {
         } catch {
             return completion(.failure(error))
         }
-        var bytes: [UInt8] = []
-        RESPEncoder.encodeCommand(into: &bytes, "LPOP", receiveKey)
-        client.send(encoded: bytes) { reply in
+        client.send(encoded: popCommand()) { reply in
             completion(ChannelRequest<[UInt8]?>.popped(reply, on: client))
         }
     }

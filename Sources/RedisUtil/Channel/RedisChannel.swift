@@ -167,7 +167,18 @@ public struct RedisChannel: Sendable {
     /// What ``recv(as:)`` pops, undecoded.
     @usableFromInline
     nonisolated(nonsending) func receiveRaw() async throws -> [UInt8]? {
-        try await popRequest().run(on: checkedClient())
+        // Straight to the client, as the callback facade's receive does: the `LPOP` of
+        // ``popRequest()``, awaited despite a cancellation once sent (the client routes
+        // it as removing).
+        let client = try checkedClient()
+        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand())), on: client).get()
+    }
+
+    /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends.
+    func popCommand() -> [UInt8] {
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, "LPOP", receiveKey)
+        return bytes
     }
 
     /// Up to `max` messages at once with `LPOP key count` (one round trip); `[]` when
