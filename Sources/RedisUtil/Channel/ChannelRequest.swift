@@ -35,11 +35,8 @@ struct ChannelRequest<Output>: Sendable {
         return copy
     }
 
-    /// Counts what `output` stands for in `client`'s metrics, when they are on.
-    private func count(_ output: Output, on client: RedisClient) {
-        Self.count(counted, output, on: client)
-    }
-
+    /// Counts what `output` stands for in `client`'s metrics, when they are on; static,
+    /// so that a reply closure keeps `counted` alone rather than a copy of the request.
     private static func count(_ counted: Counted?, _ output: Output, on client: RedisClient) {
         guard let counted, let counters = client.configuration.observer?.counters else { return }
         counters.count(counted.event, counted.messages(output))
@@ -113,11 +110,11 @@ struct ChannelRequest<Output>: Sendable {
         switch commands {
         case .single(let bytes, let read):
             let output = try read(try await client.send(encoded: bytes, blocking: blocking))
-            count(output, on: client)
+            Self.count(counted, output, on: client)
             return output
         case .transaction(let pipeline, let read):
             let output = try read(try Self.execItems(try await client.pipeline(pipeline)))
-            count(output, on: client)
+            Self.count(counted, output, on: client)
             return output
         }
     }
@@ -132,7 +129,6 @@ struct ChannelRequest<Output>: Sendable {
     }
 
     func run(on client: RedisClient, completion: @escaping @Sendable (Result<Output, RedisError>) -> Void) {
-        // The reply closures keep what they use, not a copy of the whole request.
         let counted = self.counted
         switch commands {
         case .single(let bytes, let read):

@@ -71,14 +71,20 @@ enum JSONMemberOrder {
     /// Whether `a`'s key sorts before `b`'s, by UTF-8 bytes; `false` for equal keys.
     @inline(__always)
     private static func precedes(_ a: Member, _ b: Member, _ base: UnsafeMutablePointer<UInt8>) -> Bool {
-        let aLength = a.keyEnd - a.keyStart, bLength = b.keyEnd - b.keyStart
-        let common = min(aLength, bLength)
+        keyPrecedes(UnsafeBufferPointer(start: base + a.keyStart, count: a.keyEnd - a.keyStart),
+                    UnsafeBufferPointer(start: base + b.keyStart, count: b.keyEnd - b.keyStart))
+    }
+
+    /// The order of object keys in every writer: by UTF-8 bytes (code point order, as
+    /// Python's `sort_keys`), a prefix first; `false` for equal keys.
+    @inline(__always)
+    static func keyPrecedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let common = min(a.count, b.count)
         var offset = 0
         while offset < common {
-            let x = base[a.keyStart + offset], y = base[b.keyStart + offset]
-            if x != y { return x < y }
+            if a[offset] != b[offset] { return a[offset] < b[offset] }
             offset += 1
         }
-        return aLength < bLength
+        return a.count < b.count
     }
 }

@@ -88,15 +88,7 @@ enum JSONWriter {
     /// place when both are contiguous (native strings are).
     static func keyPrecedes(_ a: String, _ b: String) -> Bool {
         let compared: Bool?? = a.utf8.withContiguousStorageIfAvailable { a in
-            b.utf8.withContiguousStorageIfAvailable { b in
-                let common = min(a.count, b.count)
-                var offset = 0
-                while offset < common {
-                    if a[offset] != b[offset] { return a[offset] < b[offset] }
-                    offset += 1
-                }
-                return a.count < b.count
-            }
+            b.utf8.withContiguousStorageIfAvailable { b in JSONMemberOrder.keyPrecedes(a, b) }
         }
         if let compared, let result = compared { return result }
         return a.utf8.lexicographicallyPrecedes(b.utf8)

@@ -167,9 +167,9 @@ public struct RedisChannel: Sendable {
     /// What ``recv(as:)`` pops, undecoded.
     @usableFromInline
     nonisolated(nonsending) func receiveRaw() async throws -> [UInt8]? {
-        // Straight to the client, as the callback facade's receive does: the `LPOP` of
-        // ``popRequest()``, awaited despite a cancellation once sent (the client routes
-        // it as removing).
+        // Straight to the client, as the callback facade's receive does, not through a
+        // ``ChannelRequest``; the `LPOP` is awaited despite a cancellation once sent (the
+        // client routes it as removing).
         let client = try checkedClient()
         return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand())), on: client).get()
     }
@@ -308,10 +308,6 @@ extension RedisChannel {
         }
     }
 
-    func popRequest() -> ChannelRequest<[UInt8]?> {
-        .single("LPOP", receiveKey, read: ChannelReply.optionalBytes).counting(.received, Self.messageCount)
-    }
-
     /// How many messages a receive's output holds, for the metrics.
     @Sendable static func messageCount(_ message: [UInt8]?) -> Int { message == nil ? 0 : 1 }
     @Sendable static func messageCount(_ messages: [[UInt8]]) -> Int { messages.count }
@@ -352,7 +348,7 @@ extension RedisChannel {
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, _ raw: [UInt8]?) throws(RedisChannelError) -> T? {
         guard let raw else { return nil }
-        return try MessageCodec.decode(T.self, from: raw, list: receiveKey)
+        return try Self.decodeMessage(raw, as: T.self, list: receiveKey)
     }
 
     func decodeAll<T: Decodable>(_ type: T.Type, _ raws: [[UInt8]]) throws(RedisChannelError) -> [T] {
