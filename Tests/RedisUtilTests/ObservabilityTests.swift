@@ -336,15 +336,17 @@ struct ObservabilityTests {
             // Commands in flight when the signal comes: each answered exactly once.
             let answered = Atomic(0)
             let succeeded = Atomic(0)
-            // The server busy for 2 s first: everything sent next waits behind it,
-            // in flight while the group shuts down.
+            // The server busy for 2 s first (5 s under the thread sanitizer, where even
+            // the twentieth outlasted 2 s once; within the 10 s grace period either way):
+            // everything sent next waits behind it, in flight while the group shuts down.
             let busy = """
                 local start = redis.call('TIME')
-                repeat local now = redis.call('TIME') until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > 2000000
+                repeat local now = redis.call('TIME') until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > tonumber(ARGV[1])
                 return 1
                 """
+            let busyMicroseconds = TestScale.isSanitized ? 5_000_000 : 2_000_000
             let busyDone = Atomic(false)
-            client.send("EVAL", busy, 0) { result in
+            client.send("EVAL", busy, 0, busyMicroseconds) { result in
                 #expect(result == .success(.integer(1)))
                 busyDone.store(true, ordering: .relaxed)
                 answered.add(1, ordering: .relaxed)
