@@ -447,6 +447,20 @@ struct ClusterClientTests {
         try await blocking { try resetStats(cluster) }
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await blocking { try clusterShardsCalls(cluster) } == 0, "a closed client still refreshes")
+
+        // A client nobody closes ends when released: its router with it (the refresh timer
+        // and the nodes' loss callbacks must not keep it), and the refreshes stop.
+        weak var router: ClusterRouter?
+        do {
+            let dropped = try clusterClient(cluster, configuration: .init(clusterRefreshInterval: .milliseconds(200)))
+            try await dropped.send("SET", "dropped", "1")
+            router = dropped.router
+            #expect(router != nil)
+        }
+        #expect(try await waitUntil(limit: .seconds(10)) { router == nil }, "a released cluster client's router lives on")
+        try await blocking { try resetStats(cluster) }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await blocking { try clusterShardsCalls(cluster) } == 0, "a released client still refreshes")
     }
 
     @Test func aKilledPrimaryIsReplacedAndOnlyWrittenCommandsReportAnUnknownOutcome() async throws {

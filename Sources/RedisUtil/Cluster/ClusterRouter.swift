@@ -123,6 +123,10 @@ final class ClusterRouter: Sendable {
     let isClosed = Atomic<Bool>(false)
     /// Spreads keyless commands over the primaries.
     private let cursor = Atomic<UInt>(0)
+    /// What the periodic refresh and the nodes' loss callbacks reach the router through
+    /// (not weakly: see ``SharedOwnerLink``); released by ``close(gracePeriod:)`` and
+    /// ``detachForDeinit()``, which the cluster client's deinit calls.
+    let link = SharedOwnerLink<ClusterRouter>()
 
     /// The least time between a failed fetch and the next for a caller that has a map.
     static let failedRefreshBackoff: UInt64 = 100_000_000
@@ -164,15 +168,18 @@ final class ClusterRouter: Sendable {
         // just after the previous tick. Without a periodic refresh the spacing is moot.
         let periodic = configuration.clusterRefreshInterval.map { max($0.nanosecondsClamped / 2, 1) } ?? .max
         state = Mutex(State(refresh: ClusterRefreshMachine(periodicInterval: periodic, failureBackoff: Self.failedRefreshBackoff)))
+        link.attach(self)
     }
 
     /// Starts the periodic refresh (``RedisConfiguration/clusterRefreshInterval``), which
-    /// holds the router weakly: it ends with the client even when nobody closes it.
+    /// reaches the router through ``link``: it ends with the client even when nobody
+    /// closes it.
     func startPeriodicRefresh() {
         guard let interval = configuration.clusterRefreshInterval else { return }
-        let timer = group.next().schedule(after: interval, repeating: interval) { [weak self] in
-            guard let self, self.state.withLock({ $0.table != nil }) else { return }
-            self.refresh(.periodic, seen: 0, resume: nil)
+        let link = self.link
+        let timer = group.next().schedule(after: interval, repeating: interval) {
+            guard let router = link.owner, router.state.withLock({ $0.table != nil }) else { return }
+            router.refresh(.periodic, seen: 0, resume: nil)
         }
         state.withLock { $0.periodicTimer = timer }
     }
@@ -268,9 +275,10 @@ final class ClusterRouter: Sendable {
                      group: ReactorGroup, router: ClusterRouter) -> Result<ClusterNode, RedisError> {
         if let existing = state.nodes[address] { return .success(existing) }
         do {
-            // Weak: the router owns its nodes' clients.
+            // Through the link: the router owns its nodes' clients.
+            let link = router.link
             let client = try RedisClient(.tcp(host: address.host, port: address.port), configuration: configuration, group: group,
-                                         onConnectionLoss: { [weak router] in router?.suspect(address) })
+                                         onConnectionLoss: { link.owner?.suspect(address) })
             let node = ClusterNode(address: address, client: client)
             state.nodes[address] = node
             return .success(node)
@@ -344,6 +352,7 @@ final class ClusterRouter: Sendable {
     /// fails the callers waiting for a map with ``RedisError/closed``.
     func close(gracePeriod: Duration) async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        link.release()
         let (waiters, nodes) = state.withLock { state in
             state.closed = true
             state.periodicTimer?.cancel()
@@ -364,6 +373,7 @@ final class ClusterRouter: Sendable {
     /// its connections, which the deinit closes on their reactors before it stops them.
     func detachForDeinit() -> [RedisConnection] {
         isClosed.store(true, ordering: .releasing)
+        link.release()
         let nodes = state.withLock { state in
             state.closed = true
             state.periodicTimer?.cancel()

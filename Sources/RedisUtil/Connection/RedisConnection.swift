@@ -93,6 +93,9 @@ final class RedisConnection: @unchecked Sendable {
     private var nextAddress = 0
     /// The one timer, set to the machine's next deadline (`timerDeadline`; `.max`: none).
     private var timer: ScheduledTimer?
+    /// What the timer's body reaches the connection through (not a weak reference: see
+    /// ``ReactorOwnerLink``); released when the timer is cancelled or fires.
+    private var timerLink: ReactorOwnerLink<RedisConnection>?
     @exclusivity(unchecked) private var timerDeadline: UInt64 = .max
     @exclusivity(unchecked) private var flushScheduled = false
     /// Callers of ``close(gracePeriod:completion:)`` waiting for it to finish; non-empty
@@ -655,19 +658,24 @@ final class RedisConnection: @unchecked Sendable {
     private func setTimer() {
         let next = machine.nextDeadline(commandDeadline: outbound.nextCommandDeadline, hasPending: !outbound.pending.isEmpty) ?? .max
         guard next < timerDeadline else { return }
-        timer?.cancel()
+        cancelTimer()
         timerDeadline = next
         let now = monotonicNanoseconds()
-        // Weak: a cancelled timer stays in the reactor's queue until its deadline, and
-        // must not keep a closed connection's buffers alive that long.
-        timer = reactor.scheduleOnReactor(after: .nanoseconds(Int64(clamping: next > now ? next - now : 0))) { [weak self] in
-            self?.timerFired()
+        // Through a link released on cancel: a cancelled timer stays in the reactor's
+        // queue until its deadline, and must not keep a closed connection's buffers alive
+        // that long.
+        let link = ReactorOwnerLink(self)
+        timerLink = link
+        timer = reactor.scheduleOnReactor(after: .nanoseconds(Int64(clamping: next > now ? next - now : 0))) {
+            link.owner?.timerFired()
         }
     }
 
     private func cancelTimer() {
         timer?.cancel()
         timer = nil
+        timerLink?.release()
+        timerLink = nil
         timerDeadline = .max
     }
 
@@ -675,6 +683,8 @@ final class RedisConnection: @unchecked Sendable {
     /// replies), and the machine says what else is due.
     private func timerFired() {
         timer = nil
+        timerLink?.release()
+        timerLink = nil
         timerDeadline = .max
         let now = monotonicNanoseconds()
         for expired in outbound.expire(now: now) {
