@@ -13,6 +13,8 @@ import Synchronization
 // Usage: callgrind-probe PORT|URL OPERATION COUNT   (a URL such as rediss://…?cacert=… for TLS)
 //   OPERATION: rpush-callback, rpush-async, channel-send-callback, channel-recv-callback,
 //   channel-send-json-callback, channel-recv-json-callback (the message as a JSONValue),
+//   channel-send-members-callback, channel-recv-members-callback (the message writing and
+//   reading its own members: JSONMemberEncodable, JSONMemberDecodable),
 //   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
@@ -32,6 +34,35 @@ struct Message: Codable, Sendable {
 
 /// The same message, made fresh per send as a caller would.
 func typedMessage() -> Message { Message(t: 1_733_000_000_000, seq: 42, data: payload, kind: "bench") }
+
+/// The same message writing and reading its own members (`JSONMemberEncodable`,
+/// `JSONMemberDecodable`): the same bytes, the same values.
+struct MemberMessage: Codable, Sendable, JSONMemberEncodable, JSONMemberDecodable {
+    var t: UInt64
+    var seq: Int
+    var data: String
+    var kind: String
+
+    func writeMembers(to members: inout JSONMemberWriter) {
+        members.write("data", data)
+        members.write("kind", kind)
+        members.write("seq", seq)
+        members.write("t", t)
+    }
+
+    init(t: UInt64, seq: Int, data: String, kind: String) {
+        (self.t, self.seq, self.data, self.kind) = (t, seq, data, kind)
+    }
+
+    init(members: inout JSONMemberReader) throws {
+        t = try members.read("t")
+        seq = try members.read("seq")
+        data = try members.read("data")
+        kind = try members.read("kind")
+    }
+}
+
+func memberMessage() -> MemberMessage { MemberMessage(t: 1_733_000_000_000, seq: 42, data: payload, kind: "bench") }
 
 /// The same message as a ``JSONValue``.
 func jsonMessage() -> JSONValue {
@@ -101,11 +132,15 @@ case "channel-send-callback":
     Window(count, operation) { window in
         channel.send(typedMessage()) { window.finished($0) }
     }.begin(inFlight: inFlight)
+case "channel-send-members-callback":
+    Window(count, operation) { window in
+        channel.send(memberMessage()) { window.finished($0) }
+    }.begin(inFlight: inFlight)
 case "channel-send-json-callback":
     Window(count, operation) { window in
         channel.send(jsonMessage()) { window.finished($0) }
     }.begin(inFlight: inFlight)
-case "channel-recv-callback", "channel-recv-json-callback":
+case "channel-recv-callback", "channel-recv-json-callback", "channel-recv-members-callback":
     // Fill the list first, 256 messages per RPUSH (their cost per message is small
     // beside a receive's), then measure the receives.
     let json = String(decoding: try JSONEncoderForProbe.encode(typedMessage()), as: UTF8.self)
@@ -113,7 +148,11 @@ case "channel-recv-callback", "channel-recv-json-callback":
     Window(batches, operation) { window in
         client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: json, count: 256)) { window.finished($0) }
     }.begin(inFlight: 8)
-    if operation == "channel-recv-json-callback" {
+    if operation == "channel-recv-members-callback" {
+        Window(count, operation) { window in
+            channel.recv(as: MemberMessage.self) { result in window.finished(result.map { $0! }) }
+        }.begin(inFlight: inFlight)
+    } else if operation == "channel-recv-json-callback" {
         Window(count, operation) { window in
             channel.recv(as: JSONValue.self) { result in window.finished(result.map { $0! }) }
         }.begin(inFlight: inFlight)

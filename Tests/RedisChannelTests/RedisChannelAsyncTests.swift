@@ -46,6 +46,45 @@ import Testing
         }
     }
 
+    /// A message that writes and reads its own members travels as the same bytes as its
+    /// `Codable` twin, and each side reads what the other sent.
+    @Test func messagesWritingAndReadingTheirOwnMembersRoundTrip() async throws {
+        struct MemberJob: Codable, Equatable, JSONMemberEncodable, JSONMemberDecodable {
+            var id: Int
+            var name: String
+            var ratio: Double
+            var parent: Int?
+            init(id: Int, name: String, ratio: Double, parent: Int?) { (self.id, self.name, self.ratio, self.parent) = (id, name, ratio, parent) }
+            func writeMembers(to members: inout JSONMemberWriter) {
+                members.write("id", id)
+                members.write("name", name)
+                members.writeIfPresent("parent", parent)
+                members.write("ratio", ratio)
+            }
+            init(members: inout JSONMemberReader) throws {
+                id = try members.read("id")
+                name = try members.read("name")
+                parent = try members.readIfPresent("parent")
+                ratio = try members.read("ratio")
+            }
+        }
+        struct PlainJob: Codable, Equatable { var id: Int; var name: String; var ratio: Double; var parent: Int? }
+        try await withRedis { _, client in
+            let (c, s) = channelPair(client)
+            let member = MemberJob(id: 7, name: "图像 \"q\"", ratio: 2.0, parent: nil)
+            let plain = PlainJob(id: 7, name: "图像 \"q\"", ratio: 2.0, parent: nil)
+            try await c.send(member)
+            try await c.send(plain)
+            let raw = try await rawList(client, "/test/jobs/client")
+            #expect(raw.count == 2 && raw[0] == raw[1])
+            #expect(String(decoding: raw[0], as: UTF8.self) == #"{"id": 7, "name": "图像 \"q\"", "ratio": 2.0}"#)
+            #expect(try await s.recv(as: PlainJob.self) == plain)
+            #expect(try await s.recv(as: MemberJob.self) == member)
+            try await s.send(MemberJob(id: 8, name: "n", ratio: 0.5, parent: 1))
+            #expect(try await c.recv(as: MemberJob.self) == MemberJob(id: 8, name: "n", ratio: 0.5, parent: 1))
+        }
+    }
+
     @Test func batchSendAndRecv() async throws {
         try await withRedis { _, client in
             let (c, s) = channelPair(client)

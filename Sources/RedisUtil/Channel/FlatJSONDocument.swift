@@ -79,6 +79,22 @@ struct FlatJSONDocument {
         return hasNonASCIIKey || wanted.contains(where: { $0 >= 0x80 }) ? member(equalTo: key) : nil
     }
 
+    /// Whether the root is an object (else a scalar).
+    var isObject: Bool { root == nil }
+
+    /// ``member(named:from:)`` for a key known when compiling (``JSONMemberReader``'s):
+    /// its bytes as they are, with no `String` made.
+    func member(named key: StaticString, from hint: Int) -> Int? {
+        guard !members.isEmpty else { return nil }
+        let found = key.withUTF8Buffer { wanted -> Int?? in
+            if let found = member(withKey: wanted, from: hint) { return found }
+            // Equal strings with other bytes: only where some key is not ASCII.
+            return hasNonASCIIKey || wanted.contains(where: { $0 >= 0x80 }) ? nil : .some(nil)
+        }
+        if let found { return found }
+        return member(equalTo: key.description)
+    }
+
     /// The index of the member whose key has exactly the bytes `wanted`, from `hint`.
     private func member(withKey wanted: UnsafeBufferPointer<UInt8>, from hint: Int) -> Int? {
         let count = members.count

@@ -23,13 +23,16 @@ final class JSONStreamEncoder: Encoder {
     /// Appends the bytes of `value` to `bytes`, in place (the buffer is lent to the
     /// encoder, not copied); `false`, with `bytes` as it was, when the value must go
     /// through the tree encoder. Offsets in the encoder count from the start of `bytes`.
-    static func encode<T: Encodable>(_ value: T, appendingTo bytes: inout [UInt8]) throws -> Bool {
+    /// `depth`: how many arrays and objects already enclose the value (a member's value
+    /// written by ``JSONMemberWriter`` lies in one).
+    static func encode<T: Encodable>(_ value: T, appendingTo bytes: inout [UInt8], depth: Int = 0) throws -> Bool {
         let start = bytes.count
         // Room for a typical small message: no growth on the way. (Before the buffer is
         // lent: after it, `bytes` is the encoder's empty one.)
         bytes.reserveCapacity(start + 256)
         var encoder = spare.exchange(nil, ordering: .acquiring)?.takeRetainedValue() ?? JSONStreamEncoder()
         var succeeded = false
+        encoder.depth = depth
         swap(&encoder.out, &bytes)
         defer {
             swap(&encoder.out, &bytes)

@@ -1,9 +1,16 @@
 import RESP
+import Synchronization
 
 /// How channel messages become bytes and back: UTF-8 JSON, written as Python's
 /// `json.dumps(obj, ensure_ascii=False)` writes it (what `k3utfjson.dump` sends) and
 /// read as `json.loads` reads it.
 enum MessageCodec {
+    /// The message type last found not to be ``JSONMemberEncodable`` (its metadata's
+    /// address): a hint only, any value is safe to read, as types never move or go.
+    private static let lastCodableOnly = Atomic<Int>(0)
+    /// The same for ``JSONMemberDecodable``.
+    private static let lastDecodableOnly = Atomic<Int>(0)
+
     /// The wire bytes of `message`.
     static func encode<T: Encodable>(_ message: T) throws(RedisChannelError) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -13,6 +20,17 @@ enum MessageCodec {
 
     /// Appends the wire bytes of `message` to `bytes`.
     static func encode<T: Encodable>(_ message: T, appendingTo bytes: inout [UInt8]) throws(RedisChannelError) {
+        // A type that writes its own members, unless its writer declines the message.
+        // Finding whether a type conforms is a look-up in the runtime's conformance
+        // cache (about 250 instructions): skipped for the type last found not to.
+        let type = Int(bitPattern: ObjectIdentifier(T.self))
+        if lastCodableOnly.load(ordering: .relaxed) != type {
+            if let writing = T.self as? any JSONMemberEncodable.Type {
+                if writing.writeMembers(of: message, appendingTo: &bytes) { return }
+            } else {
+                lastCodableOnly.store(type, ordering: .relaxed)
+            }
+        }
         do {
             try JSONValueEncoder.encodeJSON(message, appendingTo: &bytes)
         } catch {
@@ -78,6 +96,18 @@ enum MessageCodec {
             }
             if T.self == Optional<JSONValue>.self {
                 return Optional(try JSONReader.read(raw)) as! T
+            }
+            // A type that reads its own members, unless its reader declines the message
+            // (the conformance look-up skipped for the type last found not to conform).
+            let type = Int(bitPattern: ObjectIdentifier(T.self))
+            if lastDecodableOnly.load(ordering: .relaxed) != type {
+                if let reading = T.self as? any JSONMemberDecodable.Type {
+                    do throws(JSONMemberReader.Declined) {
+                        return try reading.readMembers(from: raw, as: T.self)
+                    } catch {}
+                } else {
+                    lastDecodableOnly.store(type, ordering: .relaxed)
+                }
             }
             // The usual flat message straight from its bytes, at a fraction of the cost
             // of building a tree; it declines anything it is not sure of.

@@ -1,0 +1,163 @@
+/// A channel message that reads its own JSON members, skipping `Codable`'s decoder.
+///
+/// The type stays `Decodable` and its `init(from:)` stays the reference: what this reads
+/// must be what that would decode. Read each member `init(from:)` reads, under the same
+/// key and type (members may come in any order; Python sends a dictionary's insertion
+/// order):
+///
+/// ```swift
+/// struct Job: Codable, JSONMemberDecodable {
+///     var id: Int
+///     var payload: String
+///     var deadline: Double?
+///
+///     init(members: inout JSONMemberReader) throws {
+///         id = try members.read("id")
+///         payload = try members.read("payload")
+///         deadline = try members.readIfPresent("deadline")   // decodeIfPresent
+///     }
+/// }
+/// ```
+///
+/// `read` is `decode(_:forKey:)`, `readIfPresent` is `decodeIfPresent(_:forKey:)`. The
+/// reader answers only where `init(from:)` would certainly give the same value: a message
+/// that is one flat object of strict JSON (no nesting, no repeated key, no `NaN`), read
+/// as strings, integers, `Double`s and `Bool`s. Anything else (a missing key, a value of
+/// another type, a number a field's type reads by other rules, an error the initializer
+/// throws) hands the message to `init(from:)`, which decodes it or reports the error:
+/// the result is the same either way, only slower.
+public protocol JSONMemberDecodable: Decodable {
+    /// Reads the message's members.
+    init(members: inout JSONMemberReader) throws
+}
+
+/// Reads the members of a flat JSON object for a ``JSONMemberDecodable`` message.
+public struct JSONMemberReader: ~Copyable {
+    /// What a reader's method throws where it cannot answer as `init(from:)` would; the
+    /// message is then decoded by `init(from:)`.
+    public struct Declined: Error {}
+
+    private let document: FlatJSONDocument
+    /// Where the last key was found: the next one is usually the member after it.
+    private var hint = 0
+
+    fileprivate init(_ document: FlatJSONDocument) { self.document = document }
+
+    /// The value of `key`; `nil` when missing.
+    private mutating func scalar(_ key: StaticString) -> FlatJSONDocument.Scalar? {
+        guard let index = document.member(named: key, from: hint) else { return nil }
+        hint = index + 1
+        return document.members[index].value
+    }
+
+    /// The value of `key`, present and not `null`, or `nil`.
+    private mutating func present(_ key: StaticString) -> FlatJSONDocument.Scalar? {
+        guard let scalar = scalar(key), scalar.kind != .null else { return nil }
+        return scalar
+    }
+
+    private mutating func required(_ key: StaticString) throws(Declined) -> FlatJSONDocument.Scalar {
+        guard let scalar = scalar(key) else { throw Declined() }
+        return scalar
+    }
+
+    private func answer<Value>(_ value: Value?) throws(Declined) -> Value {
+        guard let value else { throw Declined() }
+        return value
+    }
+
+    /// A string member.
+    public mutating func read(_ key: StaticString) throws(Declined) -> String {
+        try answer(document.string(required(key)))
+    }
+
+    /// An integer member.
+    public mutating func read(_ key: StaticString) throws(Declined) -> Int {
+        try answer(document.integer(required(key), as: Int.self))
+    }
+
+    /// An integer member.
+    public mutating func read(_ key: StaticString) throws(Declined) -> Int64 {
+        try answer(document.integer(required(key), as: Int64.self))
+    }
+
+    /// An integer member.
+    public mutating func read(_ key: StaticString) throws(Declined) -> UInt64 {
+        try answer(document.integer(required(key), as: UInt64.self))
+    }
+
+    /// A number member.
+    public mutating func read(_ key: StaticString) throws(Declined) -> Double {
+        try answer(document.double(required(key)))
+    }
+
+    /// A boolean member.
+    public mutating func read(_ key: StaticString) throws(Declined) -> Bool {
+        try answer(document.bool(required(key)))
+    }
+
+    /// A string member, or `nil` when missing or `null`.
+    public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> String? {
+        guard let scalar = present(key) else { return nil }
+        return try answer(document.string(scalar))
+    }
+
+    /// An integer member, or `nil` when missing or `null`.
+    public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Int? {
+        guard let scalar = present(key) else { return nil }
+        return try answer(document.integer(scalar, as: Int.self))
+    }
+
+    /// An integer member, or `nil` when missing or `null`.
+    public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Int64? {
+        guard let scalar = present(key) else { return nil }
+        return try answer(document.integer(scalar, as: Int64.self))
+    }
+
+    /// A number member, or `nil` when missing or `null`.
+    public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Double? {
+        guard let scalar = present(key) else { return nil }
+        return try answer(document.double(scalar))
+    }
+
+    /// A boolean member, or `nil` when missing or `null`.
+    public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Bool? {
+        guard let scalar = present(key) else { return nil }
+        return try answer(document.bool(scalar))
+    }
+}
+
+extension JSONMemberReader {
+    /// `T` (the conforming type) read from `bytes` by its ``JSONMemberDecodable/init(members:)``,
+    /// or declined: the bytes are not one flat object, or the type's reads did not answer.
+    static func read<Message: JSONMemberDecodable>(_ type: Message.Type, from bytes: [UInt8]) throws(Declined) -> Message {
+        guard let document = FlatJSONDocument(bytes), document.isObject else { throw Declined() }
+        var reader = JSONMemberReader(document)
+        do {
+            return try Message(members: &reader)
+        } catch {
+            throw Declined()
+        }
+    }
+
+    /// The message `bytes` hold, read by `Message`'s ``JSONMemberDecodable/init(members:)``,
+    /// or `nil` when the reader declines (the channel then decodes with `init(from:)`).
+    /// For tests of a conformance: where this answers, it must equal `init(from:)`'s answer.
+    public static func message<Message: JSONMemberDecodable>(_ type: Message.Type, from bytes: [UInt8]) -> Message? {
+        do throws(Declined) {
+            return try read(Message.self, from: bytes)
+        } catch {
+            return nil
+        }
+    }
+}
+
+extension JSONMemberDecodable {
+    /// ``JSONMemberReader/read(_:from:)`` for a caller that knows the type only as a
+    /// generic `T` that conforms (found by a cast of its type): returns the message as `T`,
+    /// a cast of a value to its own type, without boxing it in an existential.
+    static func readMembers<T>(from bytes: [UInt8], as type: T.Type) throws(JSONMemberReader.Declined) -> T {
+        guard let message = try JSONMemberReader.read(Self.self, from: bytes) as? T else { throw JSONMemberReader.Declined() }
+        return message
+    }
+}

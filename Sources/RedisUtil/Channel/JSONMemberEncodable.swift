@@ -1,0 +1,203 @@
+import RESP
+
+/// A channel message that writes its own JSON members, skipping `Codable`'s encoder:
+/// about a third of the client's instructions for a small message's send.
+///
+/// The type stays `Encodable` and its `encode(to:)` stays the reference: a message's
+/// bytes are exactly what that writes (members sorted by their keys' UTF-8 bytes,
+/// Python's `sort_keys`). Write every member `encode(to:)` writes, under the same key,
+/// in that sorted order:
+///
+/// ```swift
+/// struct Job: Codable, JSONMemberEncodable {
+///     var id: Int
+///     var payload: String
+///     var deadline: Double?
+///
+///     func writeMembers(to members: inout JSONMemberWriter) {
+///         members.writeIfPresent("deadline", deadline)   // "deadline" < "id" < "payload"
+///         members.write("id", id)
+///         members.write("payload", payload)
+///     }
+/// }
+/// ```
+///
+/// `write` is `encode(_:forKey:)`, `writeIfPresent` is `encodeIfPresent(_:forKey:)` (what
+/// synthesized `Codable` uses for an optional property: a `nil` leaves the key out).
+/// Whatever the writer cannot write exactly as `encode(to:)` would (keys out of order or
+/// repeated, a key that needs escaping, an integer beyond JSON's signed 64 bits, a nested
+/// value only the general encoder writes), it hands the whole message back to
+/// `encode(to:)`: the bytes are the same either way, only slower, and errors are the
+/// general encoder's. Tests should compare both for their types
+/// (``JSONMemberWriter/bytes(of:)`` and ``JSONMemberWriter/codableBytes(of:)``).
+public protocol JSONMemberEncodable: Encodable {
+    /// Writes the message's members, in ascending order of their keys' UTF-8 bytes.
+    func writeMembers(to members: inout JSONMemberWriter)
+}
+
+/// Writes the members of a ``JSONMemberEncodable`` message as the channel's JSON object:
+/// Python's `json.dumps(obj, ensure_ascii=False)` spelling, as every channel message.
+public struct JSONMemberWriter: ~Copyable {
+    /// The message so far, from `{`.
+    fileprivate var out: [UInt8] = []
+    /// The last key written, which the next must follow.
+    private var previousKey: StaticString?
+    /// Set at the first member the writer cannot write as `encode(to:)` would: the
+    /// message then goes through `encode(to:)`.
+    fileprivate private(set) var declined = false
+
+    fileprivate init() {}
+
+    /// Writes `key` and its separators; false (and declined) when it breaks the order
+    /// or needs escaping.
+    private mutating func member(_ key: StaticString) -> Bool {
+        guard !declined else { return false }
+        let fits = key.withUTF8Buffer { bytes in
+            // Keys are short: a byte loop, not the eight-byte scan's call.
+            for byte in bytes where JSONEscapeScan.needsEscape(byte) { return false }
+            if let previousKey {
+                // Strictly after the previous key, in the general encoder's order.
+                guard previousKey.withUTF8Buffer({ JSONMemberOrder.keyPrecedes($0, bytes) }) else { return false }
+                JSONWriter.writeComma(into: &out)
+            }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        guard fits else {
+            declined = true
+            return false
+        }
+        previousKey = key
+        JSONWriter.writeColon(into: &out)
+        return true
+    }
+
+    /// Writes a string member.
+    public mutating func write(_ key: StaticString, _ value: String) {
+        guard member(key) else { return }
+        JSONWriter.writeString(value, into: &out)
+    }
+
+    /// Writes an integer member.
+    public mutating func write(_ key: StaticString, _ value: Int) {
+        guard member(key) else { return }
+        RESPDecimal.append(Int64(value), to: &out)
+    }
+
+    /// Writes an integer member.
+    public mutating func write(_ key: StaticString, _ value: Int64) {
+        guard member(key) else { return }
+        RESPDecimal.append(value, to: &out)
+    }
+
+    /// Writes an integer member; one beyond `Int64.max` hands the message to `encode(to:)`,
+    /// which reports it.
+    public mutating func write(_ key: StaticString, _ value: UInt64) {
+        guard let exact = Int64(exactly: value) else {
+            declined = true
+            return
+        }
+        write(key, exact)
+    }
+
+    /// Writes a number member (Python's `repr` of a float; `NaN` and `Infinity` as Python writes them).
+    public mutating func write(_ key: StaticString, _ value: Double) {
+        guard member(key) else { return }
+        JSONWriter.writeDouble(value, into: &out)
+    }
+
+    /// Writes a boolean member.
+    public mutating func write(_ key: StaticString, _ value: Bool) {
+        guard member(key) else { return }
+        out.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Writes a member of any other `Encodable` type (an optional as `null` when `nil`,
+    /// as `encode(_:forKey:)` does), through the general encoder for that value.
+    public mutating func write<Value: Encodable>(_ key: StaticString, _ value: Value) {
+        guard member(key) else { return }
+        do {
+            // Streams what a struct, array, dictionary or scalar writes; declines the rest.
+            if try JSONStreamEncoder.encode(value, appendingTo: &out, depth: 1) { return }
+        } catch {}
+        declined = true
+    }
+
+    /// Writes `value` under `key` when it is not `nil`, and nothing when it is: synthesized
+    /// `Codable`'s way with an optional property (`encodeIfPresent(_:forKey:)`).
+    public mutating func writeIfPresent<Value: Encodable>(_ key: StaticString, _ value: Value?) {
+        guard let value else { return }
+        write(key, value)
+    }
+
+    /// Writes a `String?` member when present (the common optional, without the general encoder).
+    public mutating func writeIfPresent(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        write(key, value)
+    }
+
+    /// Writes an `Int?` member when present.
+    public mutating func writeIfPresent(_ key: StaticString, _ value: Int?) {
+        guard let value else { return }
+        write(key, value)
+    }
+
+    /// Writes a `Double?` member when present.
+    public mutating func writeIfPresent(_ key: StaticString, _ value: Double?) {
+        guard let value else { return }
+        write(key, value)
+    }
+
+    /// Writes a `Bool?` member when present.
+    public mutating func writeIfPresent(_ key: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        write(key, value)
+    }
+}
+
+extension JSONMemberWriter {
+    /// Appends the JSON of `message` to `bytes` through its ``JSONMemberEncodable/writeMembers(to:)``;
+    /// `false`, with `bytes` as it was, when the writer declined (see the protocol).
+    static func write<Message: JSONMemberEncodable>(_ message: Message, appendingTo bytes: inout [UInt8]) -> Bool {
+        let start = bytes.count
+        var writer = JSONMemberWriter()
+        // The buffer is lent to the writer, not copied.
+        swap(&writer.out, &bytes)
+        writer.out.append(UInt8(ascii: "{"))
+        message.writeMembers(to: &writer)
+        writer.out.append(UInt8(ascii: "}"))
+        swap(&writer.out, &bytes)
+        guard !writer.declined else {
+            bytes.removeSubrange(start...)
+            return false
+        }
+        return true
+    }
+
+    /// The bytes the channel sends for `message` by its ``JSONMemberEncodable/writeMembers(to:)``,
+    /// or `nil` when the writer declines it (the channel then sends ``codableBytes(of:)``).
+    /// For tests of a conformance: both must be equal.
+    public static func bytes<Message: JSONMemberEncodable>(of message: Message) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        return write(message, appendingTo: &bytes) ? bytes : nil
+    }
+
+    /// The bytes the channel would send for `message` by its `encode(to:)`.
+    public static func codableBytes<Message: Encodable>(of message: Message) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try JSONValueEncoder.encodeJSON(message, appendingTo: &bytes)
+        return bytes
+    }
+}
+
+extension JSONMemberEncodable {
+    /// ``JSONMemberWriter/write(_:appendingTo:)`` for a value the caller knows only as
+    /// `some Encodable` but whose type conforms (found by a cast of its type): the one
+    /// dynamic cast is of a value to its own type.
+    static func writeMembers(of value: some Encodable, appendingTo bytes: inout [UInt8]) -> Bool {
+        guard let message = value as? Self else { return false }
+        return JSONMemberWriter.write(message, appendingTo: &bytes)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import RESP
+import Testing
+@testable import RedisUtil
+
+/// Messages that read their own members (``JSONMemberDecodable``) against their own
+/// `init(from:)` and Foundation's `JSONDecoder`: where the reader answers, the same value;
+/// where it declines, the channel decodes with `init(from:)`, errors included.
+@Suite struct JSONMemberReaderTests {
+    struct Message: Codable, Equatable, JSONMemberDecodable {
+        var text: String
+        var count: Int
+        var stamp: Int64
+        var big: UInt64
+        var ratio: Double
+        var flag: Bool
+        var maybe: String?
+        var maybeCount: Int?
+        var maybeStamp: Int64?
+        var maybeRatio: Double?
+        var maybeFlag: Bool?
+
+        init(text: String, count: Int, stamp: Int64, big: UInt64, ratio: Double, flag: Bool,
+             maybe: String?, maybeCount: Int?, maybeStamp: Int64?, maybeRatio: Double?, maybeFlag: Bool?) {
+            (self.text, self.count, self.stamp, self.big, self.ratio, self.flag) = (text, count, stamp, big, ratio, flag)
+            (self.maybe, self.maybeCount, self.maybeStamp, self.maybeRatio, self.maybeFlag) = (maybe, maybeCount, maybeStamp, maybeRatio, maybeFlag)
+        }
+
+        init(members: inout JSONMemberReader) throws {
+            // Not in the document's order: a reader looks each key up.
+            flag = try members.read("flag")
+            text = try members.read("text")
+            count = try members.read("count")
+            stamp = try members.read("stamp")
+            big = try members.read("big")
+            ratio = try members.read("ratio")
+            maybe = try members.readIfPresent("maybe")
+            maybeCount = try members.readIfPresent("maybeCount")
+            maybeStamp = try members.readIfPresent("maybeStamp")
+            maybeRatio = try members.readIfPresent("maybeRatio")
+            maybeFlag = try members.readIfPresent("maybeFlag")
+        }
+    }
+
+    /// A key beyond ASCII: equal as a Swift string whether composed or not.
+    struct Accented: Codable, Equatable, JSONMemberDecodable {
+        var café: Int
+        init(members: inout JSONMemberReader) throws { café = try members.read("café") }
+    }
+
+    static let strings = ["", "plain", "q\"uote\\back", "tab\tnew\nline\u{1}", "é我🎉", String(repeating: "x", count: 70)]
+
+    static func message(_ index: Int) -> Message {
+        Message(
+            text: strings[index % strings.count], count: index % 5 == 0 ? Int.min : index * 7919 - 40_000,
+            stamp: Int64(index) * 1_733_000_000_000, big: index % 3 == 0 ? UInt64(Int64.max) : UInt64(index),
+            ratio: [0.0, 0.5, 1e-7, 1e16, 2.5e300, -3.0, 123.456][index % 7], flag: index % 2 == 0,
+            maybe: index % 3 == 0 ? nil : strings[(index + 1) % strings.count], maybeCount: index % 4 == 0 ? nil : -index,
+            maybeStamp: index % 2 == 0 ? nil : Int64(index), maybeRatio: index % 2 == 0 ? nil : 0.25,
+            maybeFlag: index % 5 == 0 ? nil : index % 3 == 0)
+    }
+
+    /// The same value through the member reader, the channel, and Foundation.
+    func expectSame(_ bytes: [UInt8], reads: Bool, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let read = JSONMemberReader.message(Message.self, from: bytes)
+        #expect((read != nil) == reads, "\(String(decoding: bytes, as: UTF8.self))", sourceLocation: sourceLocation)
+        let foundation = try? JSONDecoder().decode(Message.self, from: Data(bytes))
+        let channel = try? MessageCodec.decode(Message.self, from: bytes, list: "l")
+        if let read { #expect(read == foundation, sourceLocation: sourceLocation) }
+        #expect(channel == foundation, sourceLocation: sourceLocation)
+    }
+
+    @Test func flatMessagesReadAsInitFromReadsThem() throws {
+        for index in 0..<60 {
+            let value = Self.message(index)
+            // Sorted, as a Swift peer writes it, and in declaration order with other
+            // spacing and nulls spelled out, as Python might.
+            try expectSame(MessageCodec.encode(value), reads: true)
+            var python = try JSONEncoder().encode(value)
+            if index % 2 == 0 { python = Data(String(decoding: python, as: UTF8.self).replacingOccurrences(of: ",", with: " ,\n ").utf8) }
+            try expectSame(Array(python), reads: true)
+        }
+        // Explicit nulls for optionals, and a key `init(from:)` does not know: both fine.
+        try expectSame(Array(#"{"text": "t", "count": 1, "stamp": 2, "big": 3, "ratio": 0.5, "flag": true, "maybe": null, "maybeFlag": null, "extra": 7}"#.utf8), reads: true)
+    }
+
+    @Test func whatTheReaderCannotAnswerGoesThroughInitFrom() throws {
+        let base = #""text": "t", "count": 1, "stamp": 2, "big": 3, "ratio": 0.5, "flag": true"#
+        // A missing key, a value of another type, null for a required member: declined,
+        // and the channel's answer (an error here) is init(from:)'s.
+        for broken in [#"{"count": 1}"#, "{\(base.replacingOccurrences(of: "\"count\": 1", with: "\"count\": \"1\""))}",
+                       "{\(base.replacingOccurrences(of: "\"flag\": true", with: "\"flag\": null"))}",
+                       "{\(base.replacingOccurrences(of: "\"count\": 1", with: "\"count\": 1.5"))}"] {
+            try expectSame(Array(broken.utf8), reads: false)
+            #expect(throws: RedisChannelError.self) { try MessageCodec.decode(Message.self, from: Array(broken.utf8), list: "l") }
+        }
+        // Not flat (a nested member init(from:) ignores), a repeated key, Python's NaN,
+        // a number a field reads by other rules: declined, and init(from:) decides.
+        try expectSame(Array("{\(base), \"nested\": {\"a\": [1]}}".utf8), reads: false)
+        // A repeated key: the channel keeps the last value, as Python's json.loads does
+        // (Foundation keeps the first), by init(from:) over its own reader.
+        let repeated = Array("{\(base), \"count\": 2}".utf8)
+        #expect(JSONMemberReader.message(Message.self, from: repeated) == nil)
+        #expect(try MessageCodec.decode(Message.self, from: repeated, list: "l").count == 2)
+        try expectSame(Array("{\(base.replacingOccurrences(of: "0.5", with: "1e3"))}".utf8), reads: true)
+        try expectSame(Array("{\(base.replacingOccurrences(of: "\"count\": 1", with: "\"count\": 1e3"))}".utf8), reads: false)
+        try expectSame(Array("{\(base.replacingOccurrences(of: "\"big\": 3", with: "\"big\": -3"))}".utf8), reads: false)
+        #expect(JSONMemberReader.message(Message.self, from: Array("{\(base.replacingOccurrences(of: "0.5", with: "NaN"))}".utf8)) == nil)
+        #expect(JSONMemberReader.message(Message.self, from: Array(#""scalar""#.utf8)) == nil)
+        #expect(JSONMemberReader.message(Message.self, from: Array("{\(base)".utf8)) == nil)
+    }
+
+    @Test func aKeyBeyondASCIIMatchesAsASwiftString() throws {
+        for spelling in ["café", "cafe\u{301}"] {
+            let bytes = Array("{\"\(spelling)\": 7}".utf8)
+            #expect(JSONMemberReader.message(Accented.self, from: bytes) == Accented(café: 7), "\(Array(spelling.utf8))")
+            #expect(try MessageCodec.decode(Accented.self, from: bytes, list: "l") == Accented(café: 7))
+        }
+    }
+}
+
+extension JSONMemberReaderTests.Accented {
+    init(café: Int) { self.café = café }
+}
