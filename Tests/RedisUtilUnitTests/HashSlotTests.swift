@@ -18,6 +18,20 @@ import Testing
         #expect(HashSlot.of(key) == slot)
     }
 
+    /// The in-place form routing uses (pointers, `memchr`) against the generic one, on
+    /// every key of up to six bytes over `{`, `}`, `a` and `b`: every tag shape there is.
+    @Test func theInPlaceSlotAgreesWithTheGenericOne() {
+        let alphabet = Array("{}ab".utf8)
+        var keys: [[UInt8]] = [[]]
+        for _ in 0..<6 { keys += keys.filter { $0.count == keys.last!.count }.flatMap { key in alphabet.map { key + [$0] } } }
+        for key in keys {
+            let generic = HashSlot.of(key[...])
+            let inPlace = key.withUnsafeBufferPointer { HashSlot.of($0) }
+            #expect(inPlace == generic, "\(String(decoding: key, as: UTF8.self))")
+        }
+        #expect(keys.count == 1 + 4 + 16 + 64 + 256 + 1024 + 4096)
+    }
+
     @Test func aTagSelectsTheSameSlotAsItsContent() {
         for tag in ["a", "jobs", "/asyncworker/image-process/client"] {
             #expect(HashSlot.of("{\(tag)}/inflight") == HashSlot.of(tag))

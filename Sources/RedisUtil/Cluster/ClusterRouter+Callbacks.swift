@@ -16,7 +16,7 @@ extension ClusterRouter {
     /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         let taken = snapshot()
-        switch ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn, readFrom: configuration.readFrom) {
+        switch ClusterCommand.make(bytes, blocking: blocking, table: taken, readFrom: configuration.readFrom) {
         case .success(let command) where command.fanOut != nil || command.walksShards:
             // On a reactor, so that the completion runs on one, as every callback does.
             Task(executorPreference: Reactor.current ?? group.next()) {

@@ -32,7 +32,7 @@ struct ClusterCommand: Sendable {
     /// `readFrom`: whether a read-only command may go to a replica (read only then, as
     /// the check costs a table look-up).
     @inline(__always)
-    static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: ClusterKeyTable,
+    static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: borrowing ClusterKeyTable,
                      readFrom: RedisConfiguration.ReadFrom = .primary) -> Result<ClusterCommand, RedisError> {
         var keepsReply = false
         var wait = blocking
@@ -64,6 +64,19 @@ struct ClusterCommand: Sendable {
         }
     }
 
+    /// ``make(_:blocking:keyTable:readFrom:)`` with the key table of `table` (the built-in
+    /// one before the first map), borrowed where it lies: copying the table's value
+    /// retained and released its three arrays per command.
+    @inline(__always)
+    static func make(_ bytes: [UInt8], blocking: BlockingWait?, table: ClusterRouteTable?,
+                     readFrom: RedisConfiguration.ReadFrom) -> Result<ClusterCommand, RedisError> {
+        if let table {
+            make(bytes, blocking: blocking, keyTable: table.keyTable, readFrom: readFrom)
+        } else {
+            make(bytes, blocking: blocking, keyTable: ClusterKeyTable.builtIn, readFrom: readFrom)
+        }
+    }
+
     /// What a caller is told when the command's slot has no owner until its retries end.
     var noOwnerError: RedisError { ClusterRouter.noOwnerError(slot: slot) }
 }
@@ -83,7 +96,7 @@ extension ClusterRouter {
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
         // One lock for the key table and the map the first route uses.
         let taken = snapshot()
-        let command = try ClusterCommand.make(bytes, blocking: blocking, keyTable: taken?.keyTable ?? .builtIn, readFrom: configuration.readFrom).get()
+        let command = try ClusterCommand.make(bytes, blocking: blocking, table: taken, readFrom: configuration.readFrom).get()
         if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
         if command.walksShards { return try await scan(command) }
         return try await send(routed: command, using: taken)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The Redis Cluster slot of a key: CRC16 (XMODEM) of the key, or of its hash tag, mod 16384.
 ///
 /// A hash tag is what lies between the first `{` and the first `}` after it, when that is
@@ -17,6 +23,31 @@ enum HashSlot {
             }
         }
         return Int(crc16(key) & 0x3FFF)
+    }
+
+    /// The slot of `key`: what routing calls for every command, on the key's bytes in
+    /// place (the generic form took about 245 instructions for a 15-byte key).
+    static func of(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = key.baseAddress, !key.isEmpty else { return Int(crc16(key) & 0x3FFF) }
+        if let open = memchr(base, Int32(UInt8(ascii: "{")), key.count) {
+            let afterOpen = UnsafeRawPointer(open).assumingMemoryBound(to: UInt8.self) + 1
+            let rest = base + key.count - afterOpen
+            if rest > 0, let close = memchr(afterOpen, Int32(UInt8(ascii: "}")), rest), close != UnsafeRawPointer(afterOpen) {
+                return Int(crc16(UnsafeBufferPointer(start: afterOpen, count: UnsafeRawPointer(close) - UnsafeRawPointer(afterOpen))) & 0x3FFF)
+            }
+        }
+        return Int(crc16(key) & 0x3FFF)
+    }
+
+    /// CRC16 of bytes in place, one table lookup per byte through pointers.
+    static func crc16(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt16 {
+        table.withUnsafeBufferPointer { table in
+            var crc: UInt16 = 0
+            for byte in bytes {
+                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
+            }
+            return crc
+        }
     }
 
     /// The slot of `key`'s UTF-8 bytes.
