@@ -110,6 +110,30 @@ import Testing
         #expect(JSONMemberReader.message(Message.self, from: Array("{\(base)".utf8)) == nil)
     }
 
+    /// Integers of other widths: in range read, out of range declined (then init(from:)
+    /// throws), never a trap.
+    struct Narrow: Codable, Equatable, JSONMemberDecodable {
+        var small: Int8
+        var port: UInt16
+        var maybe: Int32?
+        init(small: Int8, port: UInt16, maybe: Int32?) { (self.small, self.port, self.maybe) = (small, port, maybe) }
+        init(members: inout JSONMemberReader) throws {
+            small = try members.read("small")
+            port = try members.read("port")
+            maybe = try members.readIfPresent("maybe")
+        }
+    }
+
+    @Test func integersOfOtherWidthsReadInRangeAndDeclineOutOfIt() throws {
+        let fits = Array(#"{"small": -128, "port": 65535, "maybe": -2147483648}"#.utf8)
+        #expect(JSONMemberReader.message(Narrow.self, from: fits) == Narrow(small: -128, port: 65535, maybe: Int32.min))
+        #expect(try MessageCodec.decode(Narrow.self, from: fits, list: "l") == JSONDecoder().decode(Narrow.self, from: Data(fits)))
+        for outside in [#"{"small": 128, "port": 1}"#, #"{"small": 1, "port": -1}"#, #"{"small": 1, "port": 1, "maybe": 2147483648}"#] {
+            #expect(JSONMemberReader.message(Narrow.self, from: Array(outside.utf8)) == nil, "\(outside)")
+            #expect(throws: RedisChannelError.self) { try MessageCodec.decode(Narrow.self, from: Array(outside.utf8), list: "l") }
+        }
+    }
+
     @Test func aKeyBeyondASCIIMatchesAsASwiftString() throws {
         for spelling in ["café", "cafe\u{301}"] {
             let bytes = Array("{\"\(spelling)\": 7}".utf8)

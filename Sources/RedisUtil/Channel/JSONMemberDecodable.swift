@@ -22,7 +22,9 @@
 /// `read` is `decode(_:forKey:)`, `readIfPresent` is `decodeIfPresent(_:forKey:)`. The
 /// reader answers only where `init(from:)` would certainly give the same value: a message
 /// that is one flat object of strict JSON (no nesting, no repeated key, no `NaN`), read
-/// as strings, integers, `Double`s and `Bool`s. Anything else (a missing key, a value of
+/// as strings, integers of any width, `Double`s and `Bool`s (for another type, decode the
+/// message through `Codable`: a conversion of your own might trap or round where
+/// `init(from:)` throws). Anything else (a missing key, a value of
 /// another type, a number a field's type reads by other rules, an error the initializer
 /// throws) hands the message to `init(from:)`, which decodes it or reports the error:
 /// the result is the same either way, only slower.
@@ -86,6 +88,12 @@ public struct JSONMemberReader: ~Copyable {
         try answer(document.integer(required(key), as: UInt64.self))
     }
 
+    /// An integer member of any other width (`Int32`, `UInt8`, …): one that does not fit
+    /// is `init(from:)`'s to report, never a trap.
+    public mutating func read<Integer: FixedWidthInteger>(_ key: StaticString) throws(Declined) -> Integer {
+        try answer(document.integer(required(key), as: Integer.self))
+    }
+
     /// A number member.
     public mutating func read(_ key: StaticString) throws(Declined) -> Double {
         try answer(document.double(required(key)))
@@ -112,6 +120,12 @@ public struct JSONMemberReader: ~Copyable {
     public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Int64? {
         guard let scalar = present(key) else { return nil }
         return try answer(document.integer(scalar, as: Int64.self))
+    }
+
+    /// An integer member of any other width, or `nil` when missing or `null`.
+    public mutating func readIfPresent<Integer: FixedWidthInteger>(_ key: StaticString) throws(Declined) -> Integer? {
+        guard let scalar = present(key) else { return nil }
+        return try answer(document.integer(scalar, as: Integer.self))
     }
 
     /// A number member, or `nil` when missing or `null`.
