@@ -273,7 +273,8 @@ public final class RedisClient: Sendable {
     deinit {
         guard !closed.load(ordering: .acquiring) else { return }
         // Nothing can reach the client any more, but its connections live on their
-        // reactors: sockets, timers (which hold them unowned) and commands in flight.
+        // reactors: sockets (whose watchers hold them), timers (through links released
+        // on close) and commands in flight.
         // Close each there, so that every pending command completes with an error and
         // nothing fires into a freed connection, then stop the threads we own. From a
         // thread of its own: this deinit may run on a reactor thread.
