@@ -39,17 +39,6 @@ enum HashSlot {
         return Int(crc16(key) & 0x3FFF)
     }
 
-    /// CRC16 of bytes in place, one table lookup per byte through pointers.
-    static func crc16(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt16 {
-        table.withUnsafeBufferPointer { table in
-            var crc: UInt16 = 0
-            for byte in bytes {
-                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
-            }
-            return crc
-        }
-    }
-
     /// The slot of `key`'s UTF-8 bytes.
     static func of(_ key: String) -> Int {
         var key = key
