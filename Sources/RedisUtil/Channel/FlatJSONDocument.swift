@@ -75,25 +75,27 @@ struct FlatJSONDocument {
         let found = wanted.withContiguousStorageIfAvailable { member(withKey: $0, from: hint) }
             ?? Array(wanted).withUnsafeBufferPointer { member(withKey: $0, from: hint) }
         if let found { return found }
-        // Equal strings with other bytes: only where some key is not ASCII.
-        return hasNonASCIIKey || wanted.contains(where: { $0 >= 0x80 }) ? member(equalTo: key) : nil
+        return mayEqualWithOtherBytes(wanted) ? member(equalTo: key) : nil
+    }
+
+    /// ``member(named:from:)`` for a key known when compiling (``JSONMemberReader``'s):
+    /// its bytes as they are, with no `String` made unless some key is not ASCII.
+    func member(named key: StaticString, from hint: Int) -> Int? {
+        guard !members.isEmpty else { return nil }
+        return key.withUTF8Buffer { wanted in
+            if let found = member(withKey: wanted, from: hint) { return found }
+            return mayEqualWithOtherBytes(wanted) ? member(equalTo: key.description) : nil
+        }
+    }
+
+    /// Whether a key other than the bytes `wanted` may still be the same Swift string:
+    /// only where some key, or the wanted one, is not ASCII.
+    private func mayEqualWithOtherBytes(_ wanted: some Sequence<UInt8>) -> Bool {
+        hasNonASCIIKey || wanted.contains(where: { $0 >= 0x80 })
     }
 
     /// Whether the root is an object (else a scalar).
     var isObject: Bool { root == nil }
-
-    /// ``member(named:from:)`` for a key known when compiling (``JSONMemberReader``'s):
-    /// its bytes as they are, with no `String` made.
-    func member(named key: StaticString, from hint: Int) -> Int? {
-        guard !members.isEmpty else { return nil }
-        let found = key.withUTF8Buffer { wanted -> Int?? in
-            if let found = member(withKey: wanted, from: hint) { return found }
-            // Equal strings with other bytes: only where some key is not ASCII.
-            return hasNonASCIIKey || wanted.contains(where: { $0 >= 0x80 }) ? nil : .some(nil)
-        }
-        if let found { return found }
-        return member(equalTo: key.description)
-    }
 
     /// The index of the member whose key has exactly the bytes `wanted`, from `hint`.
     private func member(withKey wanted: UnsafeBufferPointer<UInt8>, from hint: Int) -> Int? {
