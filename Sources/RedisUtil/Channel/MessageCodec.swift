@@ -5,11 +5,28 @@ import Synchronization
 /// `json.dumps(obj, ensure_ascii=False)` writes it (what `k3utfjson.dump` sends) and
 /// read as `json.loads` reads it.
 enum MessageCodec {
-    /// The message type last found not to be ``JSONMemberEncodable`` (its metadata's
-    /// address): a hint only, any value is safe to read, as types never move or go.
-    private static let lastCodableOnly = Atomic<Int>(0)
-    /// The same for ``JSONMemberDecodable``.
-    private static let lastDecodableOnly = Atomic<Int>(0)
+    /// The message type last found not to be ``JSONMemberEncodable``.
+    private static let codableOnly = NonConformingType()
+    /// The message type last found not to be ``JSONMemberDecodable``.
+    private static let decodableOnly = NonConformingType()
+
+    /// The type last found not to conform to a protocol: finding whether a type conforms
+    /// is a look-up in the runtime's conformance cache (about 250 instructions), which a
+    /// plain `Codable` message then skips. A hint only (its metadata's address): any value
+    /// is safe to read, as types never move or go.
+    private struct NonConformingType: ~Copyable {
+        private let last = Atomic<Int>(0)
+
+        /// Whether `type` may conform: it is not the one last found not to.
+        func mayConform(_ type: Any.Type) -> Bool {
+            last.load(ordering: .relaxed) != Int(bitPattern: ObjectIdentifier(type))
+        }
+
+        /// Notes that `type` does not conform.
+        func remember(_ type: Any.Type) {
+            last.store(Int(bitPattern: ObjectIdentifier(type)), ordering: .relaxed)
+        }
+    }
 
     /// The wire bytes of `message`.
     static func encode<T: Encodable>(_ message: T) throws(RedisChannelError) -> [UInt8] {
@@ -21,14 +38,11 @@ enum MessageCodec {
     /// Appends the wire bytes of `message` to `bytes`.
     static func encode<T: Encodable>(_ message: T, appendingTo bytes: inout [UInt8]) throws(RedisChannelError) {
         // A type that writes its own members, unless its writer declines the message.
-        // Finding whether a type conforms is a look-up in the runtime's conformance
-        // cache (about 250 instructions): skipped for the type last found not to.
-        let type = Int(bitPattern: ObjectIdentifier(T.self))
-        if lastCodableOnly.load(ordering: .relaxed) != type {
+        if codableOnly.mayConform(T.self) {
             if let writing = T.self as? any JSONMemberEncodable.Type {
                 if writing.writeMembers(of: message, appendingTo: &bytes) { return }
             } else {
-                lastCodableOnly.store(type, ordering: .relaxed)
+                codableOnly.remember(T.self)
             }
         }
         do {
@@ -97,16 +111,14 @@ enum MessageCodec {
             if T.self == Optional<JSONValue>.self {
                 return Optional(try JSONReader.read(raw)) as! T
             }
-            // A type that reads its own members, unless its reader declines the message
-            // (the conformance look-up skipped for the type last found not to conform).
-            let type = Int(bitPattern: ObjectIdentifier(T.self))
-            if lastDecodableOnly.load(ordering: .relaxed) != type {
+            // A type that reads its own members, unless its reader declines the message.
+            if decodableOnly.mayConform(T.self) {
                 if let reading = T.self as? any JSONMemberDecodable.Type {
                     do throws(JSONMemberReader.Declined) {
                         return try reading.readMembers(from: raw, as: T.self)
                     } catch {}
                 } else {
-                    lastDecodableOnly.store(type, ordering: .relaxed)
+                    decodableOnly.remember(T.self)
                 }
             }
             // The usual flat message straight from its bytes, at a fraction of the cost
