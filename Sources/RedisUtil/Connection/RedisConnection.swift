@@ -682,10 +682,9 @@ final class RedisConnection: @unchecked Sendable {
     /// A deadline passed: commands past their own fail (the slots stay, to swallow late
     /// replies), and the machine says what else is due.
     private func timerFired() {
-        timer = nil
-        timerLink?.release()
-        timerLink = nil
-        timerDeadline = .max
+        // Done with this timer: what cancelling it does (a cancel of a fired one-shot
+        // timer changes nothing else).
+        cancelTimer()
         let now = monotonicNanoseconds()
         for expired in outbound.expire(now: now) {
             complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
