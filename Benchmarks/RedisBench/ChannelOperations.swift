@@ -95,7 +95,7 @@ enum ChannelOperations {
         switch plan.workload {
         case .channelSend:
             return Runner.Prepared(operation: Operation(
-                callback: { index, done in clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)) { done(Outcome($0)) } },
+                callback: { index, lane in clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
                 async: { index in await Outcome { try await clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)); return true } }
             ))
         case .channelRecv:
@@ -112,7 +112,7 @@ enum ChannelOperations {
                 }
             }
             return Runner.Prepared(operation: Operation(
-                callback: { index, done in clients[index % clients.count].recv(as: BenchMessage.self) { done(Outcome($0) { $0 != nil }) } },
+                callback: { index, lane in clients[index % clients.count].recv(as: BenchMessage.self) { lane.finished(Outcome($0) { $0 != nil }) } },
                 async: { index in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
             ))
         case .channelPingpong:
@@ -161,10 +161,10 @@ enum ChannelOperations {
     private static func requestOperation(_ plan: RunPlan, requester: RedisChannel) -> Operation {
         let padding = BenchMessage.padding(size: plan.size)
         return Operation(
-            callback: { index, done in
+            callback: { index, lane in
                 requester.send(BenchMessage.make(seq: index, padding: padding)) { sent in
-                    guard case .success = sent else { return done(Outcome(sent)) }
-                    requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { done(Outcome($0) { $0 != nil }) }
+                    guard case .success = sent else { return lane.finished(Outcome(sent)) }
+                    requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { lane.finished(Outcome($0) { $0 != nil }) }
                 }
             },
             async: { index in
@@ -197,7 +197,7 @@ enum ChannelOperations {
     /// consumers do not wait for it; consumers give up on a server that fails them.
     private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
         let padding = BenchMessage.padding(size: plan.size)
-        let noop = Operation(callback: { _, done in done(.succeeded) }, async: { _ in .succeeded })
+        let noop = Operation(callback: { _, lane in lane.finished(.succeeded) }, async: { _ in .succeeded })
         return Runner.Prepared(operation: noop, custom: { counters, log in
             let stop = Stop()
             let producersLeft = Countdown(plan.producers)

@@ -2,9 +2,12 @@ import Reactor
 import RedisUtil
 import Synchronization
 
-/// One benchmark operation, in both facades. `index` numbers the operation within the run.
+/// One benchmark operation, in both facades. `index` numbers the operation within the run;
+/// the callback form reports its end to `lane` (an object, so that a completion closure
+/// capturing it alone needs no context allocation: the user's code, not the harness's,
+/// is what a run measures).
 struct Operation: Sendable {
-    var callback: @Sendable (_ index: Int, _ done: @escaping @Sendable (Outcome) -> Void) -> Void
+    var callback: @Sendable (_ index: Int, _ lane: CallbackLane) -> Void
     var async: @Sendable (_ index: Int) async -> Outcome
 }
 
@@ -68,12 +71,21 @@ final class RunCounters: Sendable {
         return stop.load(ordering: .relaxed) || handed >= limit ? min(handed, limit) : Int.max
     }
 
-    /// Notes an operation that completed at `nanoseconds`.
+    /// Notes an operation that completed at `nanoseconds` (for drivers that tally each
+    /// operation here; the lanes below tally their own and ``settle(_:)`` in blocks).
     func completed(at nanoseconds: UInt64, _ outcome: Outcome) {
         completed.add(1, ordering: .relaxed)
         switch outcome {
+        case .succeeded: succeeded(count: 1, at: nanoseconds)
+        case .failed, .serverLost: failed(outcome)
+        }
+    }
+
+    /// Counts a failed operation (at once, unlike successes: errors stop a run).
+    func failed(_ outcome: Outcome) {
+        switch outcome {
         case .succeeded:
-            succeeded(count: 1, at: nanoseconds)
+            return
         case .failed:
             // A failing server would otherwise turn the run into an error storm.
             if errors.add(1, ordering: .relaxed).newValue > 1000 { stop.store(true, ordering: .relaxed) }
@@ -89,11 +101,16 @@ final class RunCounters: Sendable {
         stop.store(true, ordering: .relaxed)
     }
 
-    /// Notes `count` successes at `nanoseconds`: the measured phase ends at the last one
-    /// (failures trailing a dead server are not part of the work measured).
+    /// Notes `count` successes, the latest at `nanoseconds`: the measured phase ends at the
+    /// last one (failures trailing a dead server are not part of the work measured).
     func succeeded(count: Int, at nanoseconds: UInt64) {
         succeeded.add(count, ordering: .relaxed)
-        if nanoseconds > lastCompletion.load(ordering: .relaxed) { lastCompletion.store(nanoseconds, ordering: .relaxed) }
+        var latest = lastCompletion.load(ordering: .relaxed)
+        while nanoseconds > latest {
+            let (exchanged, original) = lastCompletion.compareExchange(expected: latest, desired: nanoseconds, ordering: .relaxed)
+            if exchanged { break }
+            latest = original
+        }
     }
 
     /// The next operation index, or `nil` when the run is over.
@@ -101,6 +118,104 @@ final class RunCounters: Sendable {
         guard !stop.load(ordering: .relaxed) else { return nil }
         let index = next.add(1, ordering: .relaxed).oldValue
         return index < limit ? index : nil
+    }
+
+    /// Up to `count` consecutive operation indices, or `nil` when the run is over.
+    func claim(_ count: Int) -> Range<Int>? {
+        guard !stop.load(ordering: .relaxed) else { return nil }
+        let first = next.add(count, ordering: .relaxed).oldValue
+        return first < limit ? first..<(first + min(count, limit - first)) : nil
+    }
+
+    /// Adds a lane's tally of the operations it completed since its last one.
+    func settle(_ tally: inout LaneTally) {
+        guard tally.completed > 0 else { return }
+        completed.add(tally.completed, ordering: .relaxed)
+        if tally.succeeded > 0 { succeeded(count: tally.succeeded, at: tally.lastSuccess) }
+        tally = LaneTally()
+    }
+}
+
+/// One lane's operations since it last settled with the run's shared counters. Lanes
+/// claim indices and settle counts in blocks: a shared counter touched by every operation
+/// of every lane (four atomic read-modify-writes, on lines that the two reactor threads
+/// passed back and forth) cost the harness more than the command it timed.
+struct LaneTally {
+    var completed = 0
+    var succeeded = 0
+    var lastSuccess: UInt64 = 0
+
+    /// Indices a lane claims at once: few enough that the end of a run keeps its depth
+    /// (at most a block per lane is left when the others finish), enough that claiming
+    /// costs little.
+    static func block(limit: Int, lanes: Int) -> Int { max(1, min(16, limit / max(1, lanes * 8))) }
+
+    /// Notes one completed operation; failures also go to `counters` at once.
+    mutating func note(_ outcome: Outcome, at nanoseconds: UInt64, counters: RunCounters) {
+        completed += 1
+        if case .succeeded = outcome {
+            succeeded += 1
+            lastSuccess = nanoseconds
+        } else {
+            counters.failed(outcome)
+        }
+    }
+}
+
+/// A lane of the callback facade: one operation in flight, the next issued from the
+/// previous one's completion, as redis-benchmark's `-P` does.
+final class CallbackLane: @unchecked Sendable {
+    // @unchecked Sendable: the mutable fields are touched only by `next()` (which starts
+    // an operation) and `finished(_:)` (its completion), and a lane has one operation in
+    // flight: the completion runs after the library has taken the command (through its
+    // queue's lock, or on the reactor that runs the completion), so every access is
+    // ordered after the previous one and no two threads ever touch the fields at once.
+    private let counters: RunCounters
+    private let log: LatencyLog
+    private let operation: Operation
+    private let block: Int
+    private let done: @Sendable () -> Void
+    private var indices: Range<Int> = 0..<0
+    private var index = 0
+    private var start: UInt64 = 0
+    private var tally = LaneTally()
+
+    init(counters: RunCounters, log: LatencyLog, operation: Operation, block: Int, done: @escaping @Sendable () -> Void) {
+        self.counters = counters
+        self.log = log
+        self.operation = operation
+        self.block = block
+        self.done = done
+    }
+
+    /// Starts the lane's first operation.
+    func begin() {
+        start = monotonicNanoseconds()
+        next()
+    }
+
+    /// Ends the current operation with `outcome` and starts the next. Each operation's
+    /// start is the previous one's end (the next is issued right away): one clock read an
+    /// operation.
+    func finished(_ outcome: Outcome) {
+        let end = monotonicNanoseconds()
+        log.record(index: index, nanoseconds: end &- start)
+        start = end
+        tally.note(outcome, at: end, counters: counters)
+        next()
+    }
+
+    private func next() {
+        if indices.isEmpty {
+            counters.settle(&tally)
+            guard let claimed = counters.claim(block) else { return done() }
+            indices = claimed
+        } else if counters.stop.load(ordering: .relaxed) {
+            counters.settle(&tally)
+            return done()
+        }
+        index = indices.removeFirst()
+        operation.callback(index, self)
     }
 }
 
@@ -117,40 +232,37 @@ enum Driver {
     }
 
     static func runCallbacks(lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
+        let block = LaneTally.block(limit: counters.limit, lanes: lanes)
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
             let remaining = Atomic<Int>(lanes)
-            @Sendable func laneDone() {
+            let laneDone: @Sendable () -> Void = {
                 if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { finished.resume() }
             }
-            @Sendable func step() {
-                guard let index = counters.claim() else {
-                    laneDone()
-                    return
-                }
-                let start = monotonicNanoseconds()
-                operation.callback(index) { outcome in
-                    let end = monotonicNanoseconds()
-                    log.record(index: index, nanoseconds: end &- start)
-                    counters.completed(at: end, outcome)
-                    step()
-                }
-            }
-            for _ in 0..<lanes { step() }
+            for _ in 0..<lanes { CallbackLane(counters: counters, log: log, operation: operation, block: block, done: laneDone).begin() }
         }
     }
 
     /// The async facade: one task per lane, each preferring a reactor as its executor so
     /// that awaiting a reply costs no thread hop.
+    /// Each lane claims and tallies in blocks, and times an operation from the previous
+    /// one's end, as the callback lanes do.
     static func runAsync(lanes: Int, reactors: [Reactor], counters: RunCounters, log: LatencyLog, operation: Operation) async {
+        let block = LaneTally.block(limit: counters.limit, lanes: lanes)
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
                 group.addTask(executorPreference: reactors.isEmpty ? nil : reactors[lane % reactors.count]) {
-                    while let index = counters.claim() {
-                        let start = monotonicNanoseconds()
-                        let outcome = await operation.async(index)
-                        let end = monotonicNanoseconds()
-                        log.record(index: index, nanoseconds: end &- start)
-                        counters.completed(at: end, outcome)
+                    var tally = LaneTally()
+                    var start = monotonicNanoseconds()
+                    while let indices = counters.claim(block) {
+                        for index in indices {
+                            if counters.stop.load(ordering: .relaxed) { break }
+                            let outcome = await operation.async(index)
+                            let end = monotonicNanoseconds()
+                            log.record(index: index, nanoseconds: end &- start)
+                            start = end
+                            tally.note(outcome, at: end, counters: counters)
+                        }
+                        counters.settle(&tally)
                     }
                 }
             }

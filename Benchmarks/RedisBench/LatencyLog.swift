@@ -1,5 +1,4 @@
 import Histogram
-import Synchronization
 
 /// Per-operation latencies, written lock-free by whichever thread completes an
 /// operation: operation `i` writes slot `i % capacity`, so concurrent writers never
@@ -9,7 +8,6 @@ final class LatencyLog: @unchecked Sendable {
     // operation index owns one slot, and the reader (`histogram`) runs after every
     // writer has finished (the run's completion is the synchronisation point).
     private let slots: UnsafeMutableBufferPointer<UInt32>
-    private let written = Atomic<Int>(0)
 
     /// Keeps at most `capacity` samples (the latest ones on longer runs).
     init(capacity: Int) {
@@ -22,13 +20,14 @@ final class LatencyLog: @unchecked Sendable {
     /// Records operation `index`'s latency in nanoseconds (stored as microseconds ×10).
     func record(index: Int, nanoseconds: UInt64) {
         slots[index % slots.count] = UInt32(clamping: nanoseconds / 100)
-        written.add(1, ordering: .relaxed)
     }
 
-    /// A histogram of the recorded latencies, in microseconds with 0.1 µs resolution.
-    func histogram() -> Histogram<UInt64> {
+    /// A histogram of the latencies of the first `recorded` operations (the run's
+    /// completed count: the log keeps no counter of its own, which every operation of
+    /// every thread would touch), in microseconds with 0.1 µs resolution.
+    func histogram(recorded: Int) -> Histogram<UInt64> {
         var histogram = Histogram<UInt64>(highestTrackableValue: UInt64(UInt32.max), numberOfSignificantValueDigits: .three)
-        let count = min(written.load(ordering: .relaxed), slots.count)
+        let count = min(recorded, slots.count)
         for index in 0..<count { _ = histogram.record(UInt64(slots[index])) }
         return histogram
     }

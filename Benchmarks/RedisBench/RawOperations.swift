@@ -16,18 +16,18 @@ enum RawOperations {
         switch workload {
         case .rpush:
             return Operation(
-                callback: { index, done in client.send("RPUSH", keys[index % keys.count], payload) { done(Outcome($0)) } },
+                callback: { index, lane in client.send("RPUSH", keys[index % keys.count], payload) { lane.finished(Outcome($0)) } },
                 async: { index in await Outcome { _ = try await client.send("RPUSH", keys[index % keys.count], payload); return true } }
             )
         case .lpop:
             // An empty pop (null) popped nothing: an error, not an operation.
             return Operation(
-                callback: { index, done in client.send("LPOP", keys[index % keys.count]) { done(Outcome($0) { !$0.isNull }) } },
+                callback: { index, lane in client.send("LPOP", keys[index % keys.count]) { lane.finished(Outcome($0) { !$0.isNull }) } },
                 async: { index in await Outcome { try await !client.send("LPOP", keys[index % keys.count]).isNull } }
             )
         case .ping:
             return Operation(
-                callback: { _, done in client.send("PING") { done(Outcome($0)) } },
+                callback: { _, lane in client.send("PING") { lane.finished(Outcome($0)) } },
                 async: { _ in await Outcome { _ = try await client.send("PING"); return true } }
             )
         default:

@@ -107,7 +107,7 @@ struct Runner: Sendable {
         return RunResult(
             workload: plan.workload.rawValue, api: plan.api.rawValue, connections: plan.connections, pipeline: plan.pipeline,
             size: plan.size, keys: plan.keys, messages: succeeded, seconds: seconds, opsPerSec: ops,
-            mbPerSec: ops * Double(workload.bytesPerOperation ?? plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram()),
+            mbPerSec: ops * Double(workload.bytesPerOperation ?? plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram(recorded: completed)),
             clientCpuUsPerOp: completed > 0 ? cpu * 1e6 / Double(completed) : 0,
             serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },
             redisBenchmarkOpsPerSec: nil, ratioVsRedisBenchmark: nil,
