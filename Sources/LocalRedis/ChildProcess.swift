@@ -14,12 +14,20 @@ struct ChildProcess: Sendable, Equatable {
     /// because a copy of a test's client socket held by redis would keep that connection open
     /// after the test closed it. It stays in our process group so a terminal's Ctrl-C reaches it too.
     /// `environment` entries (`NAME=value`) are added to this process's own, replacing
-    /// any of the same name.
-    static func spawn(executable: String, arguments: [String], environment: [String] = [], outputPath: String) throws(LocalRedisError) -> ChildProcess {
+    /// any of the same name. `standardInput` replaces /dev/null as stdin; `registered: false`
+    /// leaves the child out of the registry (``OrphanWatchdog``, which must outlive it).
+    static func spawn(
+        executable: String, arguments: [String], environment: [String] = [], outputPath: String,
+        standardInput: Int32? = nil, registered: Bool = true
+    ) throws(LocalRedisError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let standardInput {
+            posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         SpawnCloseFrom.add(to: &actions, lowestDescriptor: 3)
@@ -55,7 +63,7 @@ struct ChildProcess: Sendable, Equatable {
         guard result == 0 else {
             throw .spawnFailed(executable: executable, errno: result)
         }
-        ProcessRegistry.register(pid: pid)
+        if registered { ProcessRegistry.register(pid: pid) }
         return ChildProcess(pid: pid)
     }
 

@@ -10,6 +10,9 @@ enum ProcStat {
         var userTicks: UInt64
         /// Clock ticks spent in kernel mode.
         var systemTicks: UInt64
+        /// When the process started, in clock ticks after boot: with the pid, it names one
+        /// process for good (a pid alone may be reused once its process is reaped).
+        var startTicks: UInt64
     }
 
     /// Parses a stat line. The command name (field 2) is in parentheses and may itself contain
@@ -17,10 +20,11 @@ enum ProcStat {
     static func parse(_ line: String) -> Sample? {
         guard let close = line.lastIndex(of: ")") else { return nil }
         let fields = line[line.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        // After the name: state is field 3, utime field 14 and stime field 15 (1-based, proc(5)).
-        guard fields.count > 12, let state = fields[0].first,
-              let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
-        return Sample(state: state, userTicks: user, systemTicks: system)
+        // After the name: state is field 3, utime field 14, stime field 15 and starttime
+        // field 22 (1-based, proc(5)).
+        guard fields.count > 19, let state = fields[0].first,
+              let user = UInt64(fields[11]), let system = UInt64(fields[12]), let start = UInt64(fields[19]) else { return nil }
+        return Sample(state: state, userTicks: user, systemTicks: system, startTicks: start)
     }
 
     /// The current sample for `pid`, nil when the process is gone.

@@ -8,6 +8,9 @@ import Synchronization
 ///
 /// Reaping goes through here too: a pid leaves the registry in the same critical section that
 /// reaps it, so the exit hook can never signal a pid the kernel has already handed to someone else.
+///
+/// A death that runs no exit hook (a crash, `SIGKILL`) is covered by ``OrphanWatchdog``:
+/// each pid is listed with it, and taken off its list when reaped, in the same critical sections.
 enum ProcessRegistry {
     private struct Entries {
         var pids: Set<pid_t> = []
@@ -22,9 +25,20 @@ enum ProcessRegistry {
         atexit { ProcessRegistry.killEverythingAtExit() }
     }()
 
+    /// Started by the first registration; nil when it could not be (the exit hook still
+    /// covers a normal exit).
+    private static let watchdog: OrphanWatchdog? = try? OrphanWatchdog()
+
     static func register(pid: pid_t) {
         _ = exitHook
-        entries.withLock { _ = $0.pids.insert(pid) }
+        // Started (once) before the lock is taken: spawning it under the lock would hold
+        // every other registration and reap meanwhile.
+        _ = watchdog
+        let started = ProcStat.sample(pid: pid)?.startTicks
+        entries.withLock {
+            _ = $0.pids.insert(pid)
+            if let started { watchdog?.watch(pid, startTicks: started) }
+        }
     }
 
     static func register(directory: String) {
@@ -44,11 +58,13 @@ enum ProcessRegistry {
             let result = retryingOnInterrupt { waitpid(pid, &status, WNOHANG) }
             if result == pid {
                 entries.pids.remove(pid)
+                watchdog?.forget(pid)
                 return status
             }
             if result == -1 && lastErrno == ECHILD {
                 // Someone else reaped it (a waitpid(-1) elsewhere in the process); it is gone either way.
                 entries.pids.remove(pid)
+                watchdog?.forget(pid)
                 return 0
             }
             return nil
@@ -68,6 +84,7 @@ enum ProcessRegistry {
             kill(pid, SIGKILL)
             var status: Int32 = 0
             _ = retryingOnInterrupt { waitpid(pid, &status, 0) }
+            watchdog?.forget(pid)
         }
         for directory in taken.directories {
             TemporaryDirectory.remove(directory)

@@ -111,6 +111,9 @@ final class BenchProcess: @unchecked Sendable {
         (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
     }
 
+    /// The process's pid.
+    var pid: pid_t { process.processIdentifier }
+
     /// Sends `signal` to the process alone (not its group), as a service manager does.
     func send(_ signal: Int32) {
         Glibc.kill(process.processIdentifier, signal)

@@ -104,6 +104,67 @@ struct RedisBenchErrorTests {
         #expect(finished.stderr.contains("lost the server"), "\(finished)")
         #expect(finished.stdout.isEmpty, "\(finished)")
     }
+
+    /// Killed outright (no exit hook runs, as in a crash), the benchmark leaves no private
+    /// server behind: LocalRedis' watchdog kills it.
+    @Test func killedBenchmarkLeavesNoServer() async throws {
+        let bench = try BenchProcess.start(["--workload", "rpush", "--api", "callback", "--messages", "50000000", "--quiet"])
+        defer { bench.kill() }
+        let server = await onOwnThread { () -> ProcessIdentity? in
+            let deadline = ContinuousClock.now + .seconds(60)
+            while bench.isRunning && ContinuousClock.now < deadline {
+                if let server = ProcessIdentity.child(of: bench.pid, named: "redis-server") { return server }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return nil
+        }
+        let started = try #require(server, "the benchmark started no redis-server\n\(bench.stderrSoFar)")
+
+        bench.send(SIGKILL)
+        let gone = await onOwnThread { () -> Bool in
+            let deadline = ContinuousClock.now + .seconds(15)
+            while started.isRunning && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            return !started.isRunning
+        }
+        if !gone { Glibc.kill(started.pid, SIGKILL) }
+        #expect(gone, "redis-server \(started.pid) outlived the benchmark that started it")
+    }
+}
+
+/// One process, by pid and start time (a pid alone may be reused), read from `/proc`.
+private struct ProcessIdentity: Sendable {
+    let pid: pid_t
+    let startTicks: UInt64
+
+    /// State, parent and start time from `/proc/PID/stat` (fields 3, 4 and 22, counted
+    /// after the command name's closing parenthesis), and the command name.
+    private static func stat(_ pid: pid_t) -> (name: Substring, state: Substring, parent: pid_t, startTicks: UInt64)? {
+        guard let line = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")") else { return nil }
+        let fields = line[line.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let parent = pid_t(fields[1]), let start = UInt64(fields[19]) else { return nil }
+        return (line[line.index(after: open)..<close], fields[0], parent, start)
+    }
+
+    /// A child of `parent` whose command is `name`, not run with `--version` (LocalRedis
+    /// asks the executable its version before it starts the server: that child exits by
+    /// itself at once, and finding it would prove nothing).
+    static func child(of parent: pid_t, named name: String) -> ProcessIdentity? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = pid_t(entry), let stat = stat(pid), stat.parent == parent, stat.name == name,
+                  let arguments = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                  !arguments.isEmpty, !arguments.contains("--version") else { continue }
+            return ProcessIdentity(pid: pid, startTicks: stat.startTicks)
+        }
+        return nil
+    }
+
+    /// Whether the process still runs (a zombie does not: it is dead, waiting to be reaped).
+    var isRunning: Bool {
+        guard let stat = Self.stat(pid), stat.startTicks == startTicks else { return false }
+        return stat.state != "Z"
+    }
 }
 
 /// `LLEN key`, waiting for the reply on the calling thread (the callback facade answers
