@@ -8,7 +8,10 @@ import Synchronization
 /// is what a run measures).
 struct Operation: Sendable {
     var callback: @Sendable (_ index: Int, _ lane: CallbackLane) -> Void
-    var async: @Sendable (_ index: Int) async -> Outcome
+    /// `nonisolated(nonsending)`, as the library's API is: a plain async closure would run
+    /// on the generic executor, a hop in and out per operation that the user's own code,
+    /// awaiting the command where it runs, does not make.
+    var async: nonisolated(nonsending) @Sendable (_ index: Int) async -> Outcome
 }
 
 /// How one operation ended.
@@ -29,7 +32,7 @@ enum Outcome: Sendable {
     }
 
     /// The outcome of `body`, which returns whether it did its work.
-    init(_ body: () async throws -> Bool) async {
+    nonisolated(nonsending) init(_ body: nonisolated(nonsending) () async throws -> Bool) async {
         do { self = try await body() ? .succeeded : .failed } catch { self.init(failure: error) }
     }
 
