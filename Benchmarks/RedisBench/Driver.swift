@@ -168,9 +168,9 @@ struct LaneTally {
 /// A lane of the callback facade: one operation in flight, the next issued from the
 /// previous one's completion, as redis-benchmark's `-P` does.
 final class CallbackLane: @unchecked Sendable {
-    // @unchecked Sendable: the mutable fields are touched only by `next()` (which starts
-    // an operation) and `finished(_:)` (its completion), and a lane has one operation in
-    // flight: the completion runs after the library has taken the command (through its
+    // @unchecked Sendable: the mutable fields are touched only by `begin()` (before the
+    // first operation), `next()` (which starts an operation) and `finished(_:)` (its
+    // completion), and a lane has one operation in flight: the completion runs after the library has taken the command (through its
     // queue's lock, or on the reactor that runs the completion), so every access is
     // ordered after the previous one and no two threads ever touch the fields at once.
     private let counters: RunCounters
