@@ -108,10 +108,10 @@ struct FaultTests {
 
     @Test("a dead port fails commands with connectionFailed naming the endpoint")
     func refused() async throws {
-        let fake = try FakeServer(scripts: [["+PONG\r\n"]])
-        let port = fake.port
-        fake.stop()
+        let reserved = try ReservedPort()
+        let port = reserved.port
         let configuration = RedisConfiguration(connectTimeout: .milliseconds(200), connections: 1)
+        defer { withExtendedLifetime(reserved) {} }
         try await withClient(.tcp(host: "127.0.0.1", port: port), configuration: configuration) { client async throws in
             do {
                 try await client.ping()
@@ -127,9 +127,9 @@ struct FaultTests {
     /// open", which sent `waitServe`'s callers looking for a stalled server.
     @Test("a command that times out while connecting keeps failing says why it was not sent")
     func commandTimeoutWhileRefused() async throws {
-        let fake = try FakeServer(scripts: [["+PONG\r\n"]])
-        let port = fake.port
-        fake.stop()
+        let reserved = try ReservedPort()
+        let port = reserved.port
+        defer { withExtendedLifetime(reserved) {} }
         let configuration = RedisConfiguration(connectTimeout: .seconds(30), commandTimeout: .milliseconds(300), connections: 1)
         try await withClient(.tcp(host: "127.0.0.1", port: port), configuration: configuration) { client async throws in
             do {

@@ -232,9 +232,9 @@ struct FeatureTests {
             try await RedisClient.waitServe(.tcp(host: server.host, port: server.port), timeout: .seconds(60))
             try RedisClient.waitServeBlocking(.tcp(host: server.host, port: server.port), timeout: .seconds(60))
         }
-        let fake = try FakeServer(scripts: [["+PONG\r\n"]])
-        let deadPort = fake.port
-        fake.stop()
+        let reserved = try ReservedPort()
+        defer { withExtendedLifetime(reserved) {} }
+        let deadPort = reserved.port
         let endpoint = RedisEndpoint.tcp(host: "127.0.0.1", port: deadPort)
         do {
             try await RedisClient.waitServe(endpoint, timeout: .milliseconds(300))

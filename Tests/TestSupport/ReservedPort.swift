@@ -2,16 +2,22 @@ import Glibc
 
 /// A loopback port that is bound but never listened on, for as long as this lives: a
 /// connection to it is refused, and since it is bound without SO_REUSEADDR no server of
-/// a test running in parallel can take it meanwhile (a port merely found free could be).
-final class ReservedPort {
-    let port: Int
+/// a test running in parallel can take it meanwhile (a port merely found free could be:
+/// a stopped server's port may be taken by another test's server, and a "dead port" test
+/// would then reach a live one). Keep it alive until the test's last connection attempt
+/// (`withExtendedLifetime`).
+public final class ReservedPort: Sendable {
+    /// The reserved port.
+    public let port: Int
     private let descriptor: Int32
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    /// Why the port could not be reserved.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    init() throws {
+    /// Binds a port on 127.0.0.1 chosen by the kernel.
+    public init() throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         var address = sockaddr_in()
