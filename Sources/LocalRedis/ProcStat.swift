@@ -6,6 +6,8 @@ enum ProcStat {
     struct Sample: Equatable {
         /// The one-letter state: R, S, D, T (stopped), Z, ...
         var state: Character
+        /// The parent's pid.
+        var parent: pid_t
         /// Clock ticks spent in user mode.
         var userTicks: UInt64
         /// Clock ticks spent in kernel mode.
@@ -20,11 +22,11 @@ enum ProcStat {
     static func parse(_ line: String) -> Sample? {
         guard let close = line.lastIndex(of: ")") else { return nil }
         let fields = line[line.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        // After the name: state is field 3, utime field 14, stime field 15 and starttime
-        // field 22 (1-based, proc(5)).
-        guard fields.count > 19, let state = fields[0].first,
+        // After the name: state is field 3, ppid field 4, utime field 14, stime field 15 and
+        // starttime field 22 (1-based, proc(5)).
+        guard fields.count > 19, let state = fields[0].first, let parent = pid_t(fields[1]),
               let user = UInt64(fields[11]), let system = UInt64(fields[12]), let start = UInt64(fields[19]) else { return nil }
-        return Sample(state: state, userTicks: user, systemTicks: system, startTicks: start)
+        return Sample(state: state, parent: parent, userTicks: user, systemTicks: system, startTicks: start)
     }
 
     /// The current sample for `pid`, nil when the process is gone.

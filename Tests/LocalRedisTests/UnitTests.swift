@@ -7,7 +7,7 @@ struct LocalRedisHelperTests {
     @Test func procStatCountsFieldsFromTheLastParenthesis() throws {
         let line = "4242 (redis (server) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 17 5 0 0 20 0 5 0 123 0 0"
         let sample = try #require(ProcStat.parse(line))
-        #expect(sample == ProcStat.Sample(state: "S", userTicks: 17, systemTicks: 5, startTicks: 123))
+        #expect(sample == ProcStat.Sample(state: "S", parent: 1, userTicks: 17, systemTicks: 5, startTicks: 123))
     }
 
     @Test(arguments: ["", "1 (x) S 1 2", "no parenthesis at all", "4242 (redis) S 1 4242 4242 0 -1 4194560 100 0 0 0 17 5 0 0 20 0 5 0"])

@@ -1,5 +1,5 @@
 import Foundation
-import LocalRedis
+@testable import LocalRedis
 import RESP
 import RedisUtil
 import Synchronization
@@ -131,39 +131,31 @@ struct RedisBenchErrorTests {
     }
 }
 
-/// One process, by pid and start time (a pid alone may be reused), read from `/proc`.
+/// One process, by pid and start time (a pid alone may be reused), read from `/proc`
+/// through LocalRedis' own reader.
 private struct ProcessIdentity: Sendable {
     let pid: pid_t
     let startTicks: UInt64
 
-    /// State, parent and start time from `/proc/PID/stat` (fields 3, 4 and 22, counted
-    /// after the command name's closing parenthesis), and the command name.
-    private static func stat(_ pid: pid_t) -> (name: Substring, state: Substring, parent: pid_t, startTicks: UInt64)? {
-        guard let line = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")") else { return nil }
-        let fields = line[line.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let parent = pid_t(fields[1]), let start = UInt64(fields[19]) else { return nil }
-        return (line[line.index(after: open)..<close], fields[0], parent, start)
-    }
-
-    /// A child of `parent` whose command is `name`, not run with `--version` (LocalRedis
-    /// asks the executable its version before it starts the server: that child exits by
-    /// itself at once, and finding it would prove nothing).
+    /// A child of `parent` running `name`, not with `--version` (LocalRedis asks the
+    /// executable its version before it starts the server: that child exits by itself at
+    /// once, and finding it would prove nothing).
     static func child(of parent: pid_t, named name: String) -> ProcessIdentity? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
-            guard let pid = pid_t(entry), let stat = stat(pid), stat.parent == parent, stat.name == name,
+            guard let pid = pid_t(entry), let sample = ProcStat.sample(pid: pid), sample.parent == parent,
+                  let command = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8), command.dropLast() == name,
                   let arguments = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
                   !arguments.isEmpty, !arguments.contains("--version") else { continue }
-            return ProcessIdentity(pid: pid, startTicks: stat.startTicks)
+            return ProcessIdentity(pid: pid, startTicks: sample.startTicks)
         }
         return nil
     }
 
     /// Whether the process still runs (a zombie does not: it is dead, waiting to be reaped).
     var isRunning: Bool {
-        guard let stat = Self.stat(pid), stat.startTicks == startTicks else { return false }
-        return stat.state != "Z"
+        guard let sample = ProcStat.sample(pid: pid), sample.startTicks == startTicks else { return false }
+        return sample.state != "Z"
     }
 }
 
