@@ -135,7 +135,8 @@ final class RunCounters: Sendable {
         guard tally.completed > 0 else { return }
         completed.add(tally.completed, ordering: .relaxed)
         if tally.succeeded > 0 { succeeded(count: tally.succeeded, at: tally.lastSuccess) }
-        tally = LaneTally()
+        tally.completed = 0
+        tally.succeeded = 0
     }
 }
 
@@ -147,18 +148,25 @@ struct LaneTally {
     var completed = 0
     var succeeded = 0
     var lastSuccess: UInt64 = 0
+    /// When the lane's current operation started: the previous one's end (the next is
+    /// issued right away), so one clock read an operation.
+    private var start = monotonicNanoseconds()
 
     /// Indices a lane claims at once: few enough that the end of a run keeps its depth
     /// (at most a block per lane is left when the others finish), enough that claiming
     /// costs little.
     static func block(limit: Int, lanes: Int) -> Int { max(1, min(16, limit / max(1, lanes * 8))) }
 
-    /// Notes one completed operation; failures also go to `counters` at once.
-    mutating func note(_ outcome: Outcome, at nanoseconds: UInt64, counters: RunCounters) {
+    /// Notes operation `index`, which ended now with `outcome`: its latency into `log`,
+    /// failures to `counters` at once.
+    mutating func finished(_ index: Int, _ outcome: Outcome, log: LatencyLog, counters: RunCounters) {
+        let end = monotonicNanoseconds()
+        log.record(index: index, nanoseconds: end &- start)
+        start = end
         completed += 1
         if case .succeeded = outcome {
             succeeded += 1
-            lastSuccess = nanoseconds
+            lastSuccess = end
         } else {
             counters.failed(outcome)
         }
@@ -168,9 +176,9 @@ struct LaneTally {
 /// A lane of the callback facade: one operation in flight, the next issued from the
 /// previous one's completion, as redis-benchmark's `-P` does.
 final class CallbackLane: @unchecked Sendable {
-    // @unchecked Sendable: the mutable fields are touched only by `begin()` (before the
-    // first operation), `next()` (which starts an operation) and `finished(_:)` (its
-    // completion), and a lane has one operation in flight: the completion runs after the library has taken the command (through its
+    // @unchecked Sendable: the mutable fields are touched only by `next()` (which starts
+    // an operation) and `finished(_:)` (its completion), and a lane has one operation in
+    // flight: the completion runs after the library has taken the command (through its
     // queue's lock, or on the reactor that runs the completion), so every access is
     // ordered after the previous one and no two threads ever touch the fields at once.
     private let counters: RunCounters
@@ -180,7 +188,6 @@ final class CallbackLane: @unchecked Sendable {
     private let done: @Sendable () -> Void
     private var indices: Range<Int> = 0..<0
     private var index = 0
-    private var start: UInt64 = 0
     private var tally = LaneTally()
 
     init(counters: RunCounters, log: LatencyLog, operation: Operation, block: Int, done: @escaping @Sendable () -> Void) {
@@ -191,24 +198,14 @@ final class CallbackLane: @unchecked Sendable {
         self.done = done
     }
 
-    /// Starts the lane's first operation.
-    func begin() {
-        start = monotonicNanoseconds()
-        next()
-    }
-
-    /// Ends the current operation with `outcome` and starts the next. Each operation's
-    /// start is the previous one's end (the next is issued right away): one clock read an
-    /// operation.
+    /// Ends the current operation with `outcome` and starts the next.
     func finished(_ outcome: Outcome) {
-        let end = monotonicNanoseconds()
-        log.record(index: index, nanoseconds: end &- start)
-        start = end
-        tally.note(outcome, at: end, counters: counters)
+        tally.finished(index, outcome, log: log, counters: counters)
         next()
     }
 
-    private func next() {
+    /// Starts the lane's next operation (the first when called by the driver).
+    func next() {
         if indices.isEmpty {
             counters.settle(&tally)
             guard let claimed = counters.claim(block) else { return done() }
@@ -241,29 +238,24 @@ enum Driver {
             let laneDone: @Sendable () -> Void = {
                 if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { finished.resume() }
             }
-            for _ in 0..<lanes { CallbackLane(counters: counters, log: log, operation: operation, block: block, done: laneDone).begin() }
+            for _ in 0..<lanes { CallbackLane(counters: counters, log: log, operation: operation, block: block, done: laneDone).next() }
         }
     }
 
     /// The async facade: one task per lane, each preferring a reactor as its executor so
     /// that awaiting a reply costs no thread hop.
-    /// Each lane claims and tallies in blocks, and times an operation from the previous
-    /// one's end, as the callback lanes do.
+    /// Each lane claims and tallies in blocks, as the callback lanes do.
     static func runAsync(lanes: Int, reactors: [Reactor], counters: RunCounters, log: LatencyLog, operation: Operation) async {
         let block = LaneTally.block(limit: counters.limit, lanes: lanes)
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
                 group.addTask(executorPreference: reactors.isEmpty ? nil : reactors[lane % reactors.count]) {
                     var tally = LaneTally()
-                    var start = monotonicNanoseconds()
                     while let indices = counters.claim(block) {
                         for index in indices {
                             if counters.stop.load(ordering: .relaxed) { break }
                             let outcome = await operation.async(index)
-                            let end = monotonicNanoseconds()
-                            log.record(index: index, nanoseconds: end &- start)
-                            start = end
-                            tally.note(outcome, at: end, counters: counters)
+                            tally.finished(index, outcome, log: log, counters: counters)
                         }
                         counters.settle(&tally)
                     }
