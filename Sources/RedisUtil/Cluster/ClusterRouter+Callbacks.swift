@@ -15,6 +15,7 @@ extension ClusterRouter {
     /// Sends one encoded command to the node that serves it; `completion` runs once,
     /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        if blocking == nil, let taken = snapshot(), sendFirstAttempt(bytes, by: taken, completion: completion) { return }
         let taken = snapshot()
         switch ClusterCommand.make(bytes, blocking: blocking, table: taken, readFrom: configuration.readFrom) {
         case .success(let command) where command.fanOut != nil || command.walksShards:
@@ -28,20 +29,27 @@ extension ClusterRouter {
                 }
             }
         case .success(let command):
-            if command.blocking == nil, case .node(let node, let generation) = resolve(slot: command.slot, reads: command.readsFromReplicas, using: taken),
-               case .success(let connection) = node.client.connectionForCallback() {
-                // The first attempt, the common case, with a small context: the command's
-                // call state is built only if the reply is a failure.
-                connection.submit(Submission(bytes: command.bytes, handlers: .one(.single { [self] result in
-                    if case .success = result { return completion(result) }
-                    failed(result, CallbackCommand(command: command, completion: completion), machine: nil, on: node, seen: generation)
-                }), timeout: .configured))
-                return
-            }
             step(CallbackCommand(command: command, completion: completion), machine: nil, hop: .route, using: taken)
         case .failure(let error):
             completeLater(completion, .failure(error))
         }
+    }
+
+    /// The first attempt of the common command (see ``firstRoute(_:by:)``), with nothing
+    /// built for a retry: the command's call state is made only if its reply is a
+    /// failure. `false`, having sent nothing, for any other command, or when the node's
+    /// connections have no room: the general path then takes it.
+    @inline(__always)
+    private func sendFirstAttempt(_ bytes: [UInt8], by table: ClusterRouteTable,
+                                  completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
+        guard let route = firstRoute(bytes, by: table),
+              case .success(let connection) = route.node.client.connectionForCallback() else { return false }
+        connection.submit(Submission(bytes: bytes, handlers: .one(.single { [self] result in
+            if case .success = result { return completion(result) }
+            let call = CallbackCommand(command: route.command(bytes), completion: completion)
+            failed(result, call, machine: nil, on: route.node, seen: route.generation)
+        }), timeout: .configured))
+        return true
     }
 
     /// An attempt on `node` (routed by map `seen`) failed: the machine (made now at the

@@ -231,6 +231,24 @@ final class ClusterRouter: Sendable {
         return .noOwner(generation: table.generation)
     }
 
+    /// Where the common command's first attempt goes by `table`, when `bytes` is one
+    /// (see ``ClusterFirstRoute``): not blocking nor refused on shared connections, its
+    /// keys in one slot that has a primary, and not a read that ``RedisConfiguration/readFrom``
+    /// sends elsewhere. `nil` for any other command, which takes the general path.
+    @inline(__always)
+    func firstRoute(_ bytes: [UInt8], by table: ClusterRouteTable) -> ClusterFirstRoute? {
+        let keepsReply: Bool
+        switch CommandRoute.of(bytes) {
+        case .shared: keepsReply = false
+        case .removing: keepsReply = true
+        case .blocking, .refused: return nil
+        }
+        guard case .slot(let slot) = ClusterCommandSlot.of(bytes, in: table.keyTable),
+              configuration.readFrom == .primary || !table.keyTable.isReadOnly(bytes),
+              let node = table.primary(ofSlot: slot) else { return nil }
+        return ClusterFirstRoute(node: node, slot: slot, generation: table.generation, keepsReply: keepsReply)
+    }
+
     /// The node that owns `slot` by the current map (waiting for the first), for a
     /// dedicated connection: no redirections or retries follow, so a slot without owner
     /// fails at once as the cluster would answer it.
