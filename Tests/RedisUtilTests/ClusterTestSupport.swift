@@ -92,6 +92,15 @@ func pushInOrderWithCallbacks(_ client: RedisClient, key: String, count: Int, do
     push(0)
 }
 
+/// One `RPUSH key value` through the callback facade, awaited: its error, if any.
+func pushWithCallback(_ client: RedisClient, key: String, value: Int) async -> RedisError? {
+    await withCheckedContinuation { (done: CheckedContinuation<RedisError?, Never>) in
+        client.send("RPUSH", key, "\(value)") { result in
+            if case .failure(let error) = result { done.resume(returning: error) } else { done.resume(returning: nil) }
+        }
+    }
+}
+
 /// Every key's list holds exactly `0..<count` (or `values`), in order.
 func expectLists(_ client: RedisClient, keys: [String], count: Int, values: [String]? = nil,
                          sourceLocation: SourceLocation = #_sourceLocation) async throws {

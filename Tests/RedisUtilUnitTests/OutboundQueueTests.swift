@@ -14,7 +14,7 @@ private final class CompletionLog: Sendable {
 
     func tags(of handlers: [ReplyHandler]) -> [Int] {
         completed.withLock { $0.removeAll() }
-        for handler in handlers { handler.complete(.success(.null)) }
+        for handler in handlers { handler.complete(.success(.null), failures: nil) }
         return completed.withLock { $0 }
     }
 }

@@ -61,7 +61,7 @@ public final class RedisClient: Sendable {
         var configuration = configuration
         // A client's own, even when `configuration` is another client's.
         configuration.observer = nil
-        try self.init(endpoint, configuration: configuration, group: group, onConnectionLoss: nil)
+        try self.init(endpoint, configuration: configuration, group: group, onConnectionLoss: nil, routedFailures: nil)
     }
 
     /// The public initializer, plus `onConnectionLoss`: called on a reactor thread when
@@ -70,8 +70,10 @@ public final class RedisClient: Sendable {
     /// node client gets its cluster client's configuration, observer included: its
     /// connections count into the cluster client's metrics, and it observes no command
     /// itself (the cluster client observes each one once, whichever nodes it reaches).
+    /// `routedFailures`: where the multiplexed connections hand the failures of a
+    /// cluster's first attempts (``ReplyHandler/routed(_:bytes:)``), the node's router.
     init(_ endpoint: RedisEndpoint, configuration: RedisConfiguration, group: ReactorGroup?,
-         onConnectionLoss: (@Sendable () -> Void)?) throws(RedisError) {
+         onConnectionLoss: (@Sendable () -> Void)?, routedFailures: (any RoutedFailureHandler)?) throws(RedisError) {
         if !endpoint.isCluster, case .tcp(_, let port) = endpoint.address, !(1...65535).contains(port) {
             throw RedisError.invalidArgument("port \(port) is outside 1…65535")
         }
@@ -121,7 +123,7 @@ public final class RedisClient: Sendable {
         let waiters = capacityWaiters
         connections = (0..<count).map {
             RedisConnection(reactor: reactors[$0 % reactors.count], endpoint: endpoint, configuration: configuration, capacityWaiters: waiters,
-                            onLoss: onConnectionLoss)
+                            onLoss: onConnectionLoss, routedFailures: routedFailures)
         }
         let built = connections
         connectionsByReactor = reactors.compactMap { reactor in

@@ -36,26 +36,44 @@ extension ClusterRouter {
     }
 
     /// The first attempt of the common command (see ``firstRoute(_:by:)``), with nothing
-    /// built for a retry: the command's call state is made only if its reply is a
-    /// failure. `false`, having sent nothing, for any other command, or when the node's
-    /// connections have no room: the general path then takes it.
+    /// built for a retry: its reply handler is ``ReplyHandler/routed(_:bytes:)``, whose
+    /// failure the node's connection hands to ``firstAttemptFailed(_:bytes:on:completion:)``
+    /// through the node's ``ClusterNodeFailures``, where the command's call state is made.
+    /// `false`, having sent nothing, for any other command, or when the node's connections
+    /// have no room: the general path then takes it.
     @inline(__always)
     private func sendFirstAttempt(_ bytes: [UInt8], by table: ClusterRouteTable,
                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
         guard let route = firstRoute(bytes, by: table),
               case .success(let connection) = route.node.client.connectionForCallback() else { return false }
-        connection.submit(Submission(bytes: bytes, handlers: .one(.single { [self] result in
-            if case .success = result { return completion(result) }
-            let call = CallbackCommand(command: route.command(bytes), completion: completion)
-            failed(result, call, machine: nil, on: route.node, seen: route.generation)
-        }), timeout: .configured))
+        connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
         return true
+    }
+
+    /// A first attempt's failure on the node at `node` (see ``sendFirstAttempt(_:by:completion:)``):
+    /// the command is read again (it found a first route, so it is one command with a
+    /// slot) and the retry machine takes it from there. The map generation it is judged
+    /// against is the one held now, not the one that routed it, which the handler does
+    /// not carry: at worst a refresh that one already made redundant (the refresh
+    /// machine coalesces them).
+    func firstAttemptFailed(_ result: Result<RESPValue, RedisError>, bytes: [UInt8], on node: ClusterNodeAddress,
+                            completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        let taken = snapshot()
+        // `.primary`: its first route was its slot's primary, so it is no read that goes elsewhere.
+        switch ClusterCommand.make(bytes, blocking: nil, table: taken, readFrom: .primary) {
+        case .success(let command):
+            failed(result, CallbackCommand(command: command, completion: completion), machine: nil, on: node, seen: taken?.generation ?? 0)
+        case .failure:
+            // Not reachable for a command that was routed (its bytes do not change), but
+            // the caller is owed an answer whatever: the node's.
+            completion(result)
+        }
     }
 
     /// An attempt on `node` (routed by map `seen`) failed: the machine (made now at the
     /// first failure) decides what follows.
     private func failed(_ result: Result<RESPValue, RedisError>, _ call: CallbackCommand, machine: ClusterRetryMachine?,
-                        on node: ClusterNode, seen: UInt64) {
+                        on node: ClusterNodeAddress, seen: UInt64) {
         noteFailure(result, on: node)
         var machine = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
         let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
@@ -106,7 +124,7 @@ extension ClusterRouter {
         }
         let handle: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self, generation] result in
             if case .success = result { return call.completion(result) }
-            failed(result, call, machine: machine, on: node, seen: generation)
+            failed(result, call, machine: machine, on: node.address, seen: generation)
         }
         if let wait = call.command.blocking {
             if asking {
@@ -132,7 +150,7 @@ extension ClusterRouter {
 
     /// Does what the machine said, on a reactor thread.
     private func perform(_ action: ClusterRetryMachine.Action, _ call: CallbackCommand, machine: ClusterRetryMachine,
-                         seen: UInt64, from node: ClusterNode?) {
+                         seen: UInt64, from node: ClusterNodeAddress?) {
         switch action {
         case .complete(let result):
             call.completion(result)

@@ -156,7 +156,7 @@ extension ClusterRouter {
                     let unit = units[position]
                     let unitReplies = groupReplies[range]
                     let decisive = Self.decisive(unitReplies, unit: unit)
-                    if case .failure = decisive { noteFailure(decisive, on: group.node) }
+                    if case .failure = decisive { noteFailure(decisive, on: group.node.address) }
                     let action = machines[position].replied(decisive, now: monotonicNanoseconds(),
                                                             clientClosed: isClosed.load(ordering: .relaxed)) {
                         unit.isTransaction ? "MULTI" : Self.commandName(Array(bytes[unit.range]))
@@ -176,7 +176,7 @@ extension ClusterRouter {
                         refresh(.connectionLost, seen: group.generation, resume: nil)
                         Self.store(unitReplies, for: unit, in: &results)
                     case .follow(let redirection):
-                        hops[position] = follow(redirection, seen: group.generation, from: group.node)
+                        hops[position] = follow(redirection, seen: group.generation, from: group.node.address)
                     case .retry(let wait, let refresh):
                         hops[position] = .route
                         pause = max(pause, wait)

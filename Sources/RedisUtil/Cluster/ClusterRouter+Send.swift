@@ -193,13 +193,13 @@ extension ClusterRouter {
                 if case .success(let value) = result { return value }
                 failed = ClusterFailedAttempt(result: result, node: node, generation: generation)
             }
-            noteFailure(failed.result, on: failed.node)
+            noteFailure(failed.result, on: failed.node.address)
             var deciding = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
             let action = deciding.replied(failed.result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
                 Self.commandName(bytes)
             }
             machine = deciding
-            switch await next(after: action, seen: failed.generation, from: failed.node) {
+            switch await next(after: action, seen: failed.generation, from: failed.node.address) {
             case .hop(let following): hop = following
             case .done(let result): return try result.get()
             }
@@ -208,7 +208,7 @@ extension ClusterRouter {
 
     /// Does what the machine said: pauses and refreshes for a retry, patches the map for
     /// a `MOVED`, and says where the command goes next or what the caller gets.
-    nonisolated(nonsending) private func next(after action: ClusterRetryMachine.Action, seen: UInt64, from node: ClusterNode?) async -> ClusterNext {
+    nonisolated(nonsending) private func next(after action: ClusterRetryMachine.Action, seen: UInt64, from node: ClusterNodeAddress?) async -> ClusterNext {
         switch action {
         case .complete(let result):
             return .done(result)
@@ -229,8 +229,8 @@ extension ClusterRouter {
         }
     }
 
-    /// The hop a `MOVED` or `ASK` from `node` leads to; a `MOVED` also patches the map.
-    func follow(_ redirection: ClusterRedirection, seen: UInt64, from node: ClusterNode?) -> ClusterHop {
+    /// The hop a `MOVED` or `ASK` from the node at `node` leads to; a `MOVED` also patches the map.
+    func follow(_ redirection: ClusterRedirection, seen: UInt64, from node: ClusterNodeAddress?) -> ClusterHop {
         guard let node, let target = redirection.target, let slot = redirection.slot else {
             preconditionFailure("only MOVED and ASK are followed, and only after a node answered")
         }

@@ -23,6 +23,28 @@ final class ClusterNode: Sendable {
     }
 }
 
+/// What a node's connections hand a failed first attempt (``ReplyHandler/routed(_:bytes:)``):
+/// the router, reached through its link (the router owns its nodes' clients, so a strong
+/// reference would be a cycle), and the node's address.
+final class ClusterNodeFailures: RoutedFailureHandler {
+    let link: SharedOwnerLink<ClusterRouter>
+    let address: ClusterNodeAddress
+
+    init(link: SharedOwnerLink<ClusterRouter>, address: ClusterNodeAddress) {
+        self.link = link
+        self.address = address
+    }
+
+    func attemptFailed(_ result: Result<RESPValue, RedisError>, bytes: [UInt8], completion: @escaping ReplyCallback) {
+        guard let router = link.owner else {
+            // The router is gone (its client was released with commands in flight):
+            // nothing can retry, so the caller gets the node's answer.
+            return completion(result)
+        }
+        router.firstAttemptFailed(result, bytes: bytes, on: address, completion: completion)
+    }
+}
+
 /// The slot map in the form a command reads it: an immutable snapshot, replaced whole
 /// when the map changes, so that a command takes it once (one lock, one retain) and
 /// routes without holding anything.
@@ -296,7 +318,8 @@ final class ClusterRouter: Sendable {
             // Through the link: the router owns its nodes' clients.
             let link = router.link
             let client = try RedisClient(.tcp(host: address.host, port: address.port), configuration: configuration, group: group,
-                                         onConnectionLoss: { link.owner?.suspect(address) })
+                                         onConnectionLoss: { link.owner?.suspect(address) },
+                                         routedFailures: ClusterNodeFailures(link: link, address: address))
             let node = ClusterNode(address: address, client: client)
             state.nodes[address] = node
             return .success(node)
@@ -327,10 +350,10 @@ final class ClusterRouter: Sendable {
 
     /// Notes a failure of `node`'s connection seen by a command, so that the map is
     /// watched until the cluster decides about the node. Called on failures only.
-    func noteFailure(_ result: Result<RESPValue, RedisError>, on node: ClusterNode) {
+    func noteFailure(_ result: Result<RESPValue, RedisError>, on address: ClusterNodeAddress) {
         guard case .failure(let error) = result else { return }
         switch error {
-        case .connectionFailed, .connectionLost: suspect(node.address)
+        case .connectionFailed, .connectionLost: suspect(address)
         default: return
         }
     }
@@ -425,7 +448,7 @@ final class ClusterRouter: Sendable {
     }
 
     /// A redirection's target as an address: a target without a host is on the host that answered.
-    static func address(of target: ClusterRedirection.Target, answeredBy node: ClusterNode) -> ClusterNodeAddress {
-        target.address(answeredBy: node.address.host)
+    static func address(of target: ClusterRedirection.Target, answeredBy node: ClusterNodeAddress) -> ClusterNodeAddress {
+        target.address(answeredBy: node.host)
     }
 }

@@ -111,6 +111,9 @@ final class RedisConnection: @unchecked Sendable {
     /// Told when the connection, once ready, is lost (reactor thread): a cluster's router
     /// watches the node then, even when no command was in flight to fail.
     private let onLoss: (@Sendable () -> Void)?
+    /// Where the failures of ``ReplyHandler/routed(_:bytes:)`` commands go: a cluster
+    /// node's router. Nil on other connections, which are sent no such command.
+    private let routedFailures: (any RoutedFailureHandler)?
 
     /// Early flush threshold: past this much unsent data, write without waiting for the iteration's end.
     private static let earlyFlushBytes = 64 * 1024
@@ -121,9 +124,10 @@ final class RedisConnection: @unchecked Sendable {
         reactor: Reactor, endpoint: RedisEndpoint, configuration: RedisConfiguration, isBlocking: Bool = false,
         capacityWaiters: CapacityWaiters? = nil,
         onPush: (@Sendable (RESPValue) -> Void)? = nil, onDefunct: (@Sendable (RedisError) -> Void)? = nil,
-        onLoss: (@Sendable () -> Void)? = nil
+        onLoss: (@Sendable () -> Void)? = nil, routedFailures: (any RoutedFailureHandler)? = nil
     ) {
         self.onLoss = onLoss
+        self.routedFailures = routedFailures
         self.onPush = onPush
         self.onDefunct = onDefunct
         self.capacityWaiters = capacityWaiters
@@ -147,11 +151,11 @@ final class RedisConnection: @unchecked Sendable {
         let neverSent = outbound.removeAll()
         let reason = "the reactor stopped before the connection was closed"
         for handler in written {
-            handler.complete(.failure(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)))
+            handler.complete(.failure(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)), failures: routedFailures)
         }
-        for handler in neverSent { handler.complete(.failure(.closed)) }
+        for handler in neverSent { handler.complete(.failure(.closed), failures: routedFailures) }
         while case .element(let submission) = inbox.dequeue() {
-            for handler in submission.handlers { handler.complete(.failure(.closed)) }
+            for handler in submission.handlers { handler.complete(.failure(.closed), failures: routedFailures) }
         }
         for completion in closeCompletions { completion() }
     }
@@ -255,7 +259,7 @@ final class RedisConnection: @unchecked Sendable {
     /// Completes one handler; every path that calls it has removed the handler from
     /// `outbound` or the inbox first, which is what makes "exactly once" hold.
     private func complete(_ handler: ReplyHandler, _ result: Result<RESPValue, RedisError>) {
-        handler.complete(result)
+        handler.complete(result, failures: routedFailures)
     }
 
     /// Gives back the load of reply slots that left the FIFO (answered, written off, or never queued).

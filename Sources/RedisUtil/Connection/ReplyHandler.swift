@@ -10,13 +10,36 @@ enum ReplyHandler: Sendable {
     case single(ReplyCallback)
     /// One command of an explicit pipeline; the collector completes the batch.
     case batch(PipelineCollector, index: Int)
+    /// A cluster command's first attempt (`bytes`, the command): a success goes to the
+    /// callback, a failure to the connection's ``RoutedFailureHandler`` (its node's, for
+    /// the router to follow a redirection or retry), which then owes the callback its one
+    /// call. A wrapper closure per command did the same at the cost of an allocation and
+    /// the retains of what it captured.
+    case routed(ReplyCallback, bytes: [UInt8])
 
-    func complete(_ result: Result<RESPValue, RedisError>) {
+    /// Delivers `result`; `failures`: the connection's handler for ``routed(_:bytes:)``
+    /// failures (without one, they go to the callback as they are).
+    func complete(_ result: Result<RESPValue, RedisError>, failures: (any RoutedFailureHandler)?) {
         switch self {
         case .single(let callback): callback(result)
         case .batch(let collector, let index): collector.deliver(result, at: index)
+        case .routed(let callback, let bytes):
+            if case .failure = result, let failures {
+                failures.attemptFailed(result, bytes: bytes, completion: callback)
+            } else {
+                callback(result)
+            }
         }
     }
+}
+
+/// What a connection hands the failures of its ``ReplyHandler/routed(_:bytes:)`` commands:
+/// for a cluster node's connections, the router, which decides what follows (a
+/// redirection, a retry, or the error to the caller).
+protocol RoutedFailureHandler: AnyObject, Sendable {
+    /// The attempt of the command `bytes` ended in `result`, a failure; `completion` is
+    /// owed exactly one call, on a reactor thread.
+    func attemptFailed(_ result: Result<RESPValue, RedisError>, bytes: [UInt8], completion: @escaping ReplyCallback)
 }
 
 /// Gathers the replies of an explicit pipeline and completes once, with all of them in order.
