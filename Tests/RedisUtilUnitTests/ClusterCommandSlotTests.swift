@@ -74,6 +74,38 @@ struct ClusterCommandSlotTests {
         #expect(slot(["SORT_RO", "k", "BY", "w*"]) == .slot(HashSlot.of("k")))
     }
 
+    @Test("the fixed-offset reading of the commonest shape agrees with the general one, whole, cut short or with any byte changed")
+    func fastReadingAgreesWithTheGeneralOne() {
+        // At offset 0 a command of the shape `*N\r\n$L\r\nNAME\r\n$K\r\nKEY…` is read at fixed
+        // offsets; after another command it is read by the general cursor.
+        let prefix = encoded(["PING"])
+        let commands: [[any RESPArgument]] = [
+            ["RPUSH", "callgrind-probe", "payload"], ["get", "k"], ["LPOP", ""], ["GeT", "{tag}x"],
+            ["GET", String(repeating: "k", count: 9)], ["GET", String(repeating: "k", count: 10)],
+            ["SET", String(repeating: "k", count: 123), "v"], ["XINFO", "STREAM", "s"], ["MSET", "a", 1, "b", 2],
+            ["PING"], ["ECHO", "x"], ["GET"],
+        ]
+        var checked = 0
+        for arguments in commands {
+            let bytes = encoded(arguments)
+            var variants = (0...bytes.count).map { Array(bytes.prefix($0)) }
+            for position in bytes.indices {
+                for replacement in Array("0\r\n$*x9".utf8) where bytes[position] != replacement {
+                    var changed = bytes
+                    changed[position] = replacement
+                    variants.append(changed)
+                }
+            }
+            for variant in variants {
+                let fast = ClusterCommandSlot.of(variant, in: .builtIn)
+                let general = ClusterCommandSlot.of(prefix + variant, at: prefix.count, in: .builtIn)
+                #expect(fast == general, "\(String(decoding: variant, as: UTF8.self).debugDescription)")
+                checked += 1
+            }
+        }
+        #expect(checked > 2_000)
+    }
+
     @Test("a command in the middle of a batch is read where it starts")
     func offset() {
         let bytes = encoded(["PING"]) + encoded(["GET", "foo"])

@@ -133,6 +133,14 @@ struct ClusterKeyTable: Sendable, Equatable {
         return bucket.singleKey > 0 ? .singleKey(Int(bucket.singleKey)) : .spec(entries[Int(bucket.entry)].spec)
     }
 
+    /// Whether the command called `name` (any case) has one key, its first argument, and
+    /// nothing more to its spec (no subcommands): the shape routing reads fastest.
+    @inline(__always)
+    func firstArgumentIsOnlyKey(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let bucket = bucket(of: name) else { return false }
+        return bucket.singleKey == 1 && !bucket.hasSubcommands
+    }
+
     /// Whether the command that starts at `start` in `bytes` only reads (the flag
     /// `readonly`), so that `readFrom` may send it to a replica: its subcommand's flag
     /// for a container. `false` for a command the table does not know, and for bytes
