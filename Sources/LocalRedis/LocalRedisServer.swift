@@ -76,8 +76,9 @@ public final class LocalRedisServer: Sendable {
             self.port = port
             self.state = Mutex(State(child: child))
         } catch {
-            TemporaryDirectory.remove(directory)
+            // Off the lists first: the watchdog must never remove a name this process no longer holds.
             ProcessRegistry.unregister(directory: directory)
+            TemporaryDirectory.remove(directory)
             throw error
         }
     }
@@ -120,8 +121,9 @@ public final class LocalRedisServer: Sendable {
             state.child = nil
             guard !state.isStopped else { return }
             state.isStopped = true
-            TemporaryDirectory.remove(directory)
+            // Off the lists first: the watchdog must never remove a name this process no longer holds.
             ProcessRegistry.unregister(directory: directory)
+            TemporaryDirectory.remove(directory)
         }
     }
 

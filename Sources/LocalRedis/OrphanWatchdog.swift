@@ -10,8 +10,10 @@ import SystemCall
 /// (close-on-exec, so no child inherits it): `+PID START` when a server starts, `-PID` when
 /// it has been reaped. When the socket reaches end of file, which the kernel brings about
 /// when this process ends however it ends, the watchdog `SIGKILL`s every process still
-/// listed whose start time is still `START` (a pid alone may have been reused since), and
-/// exits. It ignores `SIGINT`, `SIGHUP` and `SIGTERM`, so that a Ctrl-C on the terminal
+/// listed whose start time is still `START` (a pid alone may have been reused since), then
+/// removes every server directory still listed (`+/PATH` when made, `-/PATH` when removed;
+/// only paths ``isListable(directory:)`` accepts, which the script checks again before its
+/// `rm -rf`), and exits. It ignores `SIGINT`, `SIGHUP` and `SIGTERM`, so that a Ctrl-C on the terminal
 /// (which reaches the whole process group) leaves it to clean up after the test process.
 ///
 /// Why not `PR_SET_PDEATHSIG` in each server: the signal follows the death of the
@@ -24,12 +26,21 @@ final class OrphanWatchdog: Sendable {
 
     /// The watchdog's program: pure shell built-ins until the end of input, then `cat` to
     /// read each listed process's start time from `/proc/PID/stat` (field 22, counted after
-    /// the command name, which may hold spaces and parentheses).
+    /// the command name, which may hold spaces and parentheses), and `rm` for the
+    /// directories. Globbing is off (`set -f`): no listed word is a pattern.
     static let script = """
         trap '' INT HUP TERM PIPE
+        set -f
         listed=' '
+        directories=' '
         while IFS=' ' read -r entry start; do
             case $entry in
+                +/*) directories="$directories${entry#+} " ;;
+                -/*) kept=' '
+                    for item in $directories; do
+                        [ "$item" = "${entry#-}" ] || kept="$kept$item "
+                    done
+                    directories=$kept ;;
                 +*) listed="$listed${entry#+}:$start " ;;
                 -*) kept=' '
                     for item in $listed; do
@@ -44,6 +55,12 @@ final class OrphanWatchdog: Sendable {
             set -- ${stat##*) }
             shift 19
             [ "$1" = "${item#*:}" ] && kill -KILL "$pid" 2>/dev/null
+        done
+        for directory in $directories; do
+            case $directory in
+                *..*) ;;
+                /*/local-redis.??????) rm -rf -- "$directory" ;;
+            esac
         done
         exit 0
         """
@@ -75,6 +92,41 @@ final class OrphanWatchdog: Sendable {
     /// Takes `pid` off the list: it has been reaped.
     func forget(_ pid: pid_t) {
         write("-\(pid)\n")
+    }
+
+    /// Lists `path`, a server's private directory, for removal if this process dies;
+    /// `false`, listing nothing, for a path ``isListable(directory:)`` refuses.
+    @discardableResult
+    func watch(directory path: String) -> Bool {
+        guard Self.isListable(directory: path) else { return false }
+        write("+\(path)\n")
+        return true
+    }
+
+    /// Takes `path` off the list: it has been removed.
+    func forget(directory path: String) {
+        guard Self.isListable(directory: path) else { return }
+        write("-\(path)\n")
+    }
+
+    /// Whether the watchdog may be given `path` to `rm -rf`: what ``TemporaryDirectory``
+    /// makes (`/BASE/local-redis.XXXXXX`), absolute, of letters, digits, `.`, `_`, `-` and
+    /// `/` only (one shell word, no pattern, no line break), without `..`. Any other path
+    /// is left to the exit hook, as before the watchdog listed directories.
+    static func isListable(directory path: String) -> Bool {
+        let bytes = Array(path.utf8)
+        guard bytes.first == UInt8(ascii: "/"), bytes.last != UInt8(ascii: "/"), !path.contains(".."),
+              let last = path.split(separator: "/").last, last.hasPrefix("local-redis."),
+              last.utf8.count == "local-redis.".utf8.count + 6, path.split(separator: "/").count >= 2 else { return false }
+        return bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "/"):
+                true
+            default:
+                false
+            }
+        }
     }
 
     /// Ends the watchdog as this process's death would: it kills what is still listed.

@@ -10,7 +10,8 @@ import Synchronization
 /// reaps it, so the exit hook can never signal a pid the kernel has already handed to someone else.
 ///
 /// A death that runs no exit hook (a crash, `SIGKILL`) is covered by ``OrphanWatchdog``:
-/// each pid is listed with it, and taken off its list when reaped, in the same critical sections.
+/// each pid is listed with it, and taken off its list when reaped, in the same critical
+/// sections; each directory likewise when made and when removed.
 enum ProcessRegistry {
     private struct Entries {
         var pids: Set<pid_t> = []
@@ -43,11 +44,17 @@ enum ProcessRegistry {
 
     static func register(directory: String) {
         _ = exitHook
-        entries.withLock { _ = $0.directories.insert(directory) }
+        _ = watchdog
+        entries.withLock {
+            _ = $0.directories.insert(directory)
+            watchdog?.watch(directory: directory)
+        }
     }
 
     static func unregister(directory: String) {
-        entries.withLock { _ = $0.directories.remove(directory) }
+        entries.withLock {
+            if $0.directories.remove(directory) != nil { watchdog?.forget(directory: directory) }
+        }
     }
 
     /// Reaps `pid` if it has exited and returns its wait status; nil while it still runs.
@@ -87,6 +94,9 @@ enum ProcessRegistry {
             watchdog?.forget(pid)
         }
         for directory in taken.directories {
+            // Off the watchdog's list first, so that it, which sees this process end next,
+            // has nothing to remove: a name freed here could be another process's by then.
+            watchdog?.forget(directory: directory)
             TemporaryDirectory.remove(directory)
         }
     }

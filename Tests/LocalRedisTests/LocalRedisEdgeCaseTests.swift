@@ -59,7 +59,8 @@ struct LocalRedisEdgeCaseTests {
     }
 
     /// The exit hook is atexit only: a test process ended by SIGTERM (a CI runner, `kill`)
-    /// leaves redis-server running, orphaned, and its temporary directory in place. Known.
+    /// runs none. Its watchdog (``OrphanWatchdog``) kills the server and removes its
+    /// temporary directory (a known issue until the watchdog listed directories too).
     @Test func sigtermToTheTestProcessStillStopsTheServer() async throws {
         let result = await #expect(processExitsWith: .signal(SIGTERM), observing: [\.standardOutputContent]) {
             guard let server = try? LocalRedisServer(), let pid = server.pid else { exit(2) }
@@ -78,16 +79,13 @@ struct LocalRedisEdgeCaseTests {
         let words = String(decoding: result?.standardOutputContent ?? [], as: UTF8.self).split(separator: " ")
         let pid = try #require(words.first.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
         let directory = words.dropFirst().joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
-        let deadline = ContinuousClock.now + .seconds(2)
-        while ContinuousClock.now < deadline, !processIsGone(pid) { blockingSleep(.milliseconds(20)) }
-        let gone = processIsGone(pid)
-        // Known and left open (see the stop's note): cleanup runs at a normal exit only.
-        // Process-wide signal handlers in a library would override the host's own, and
-        // PR_SET_PDEATHSIG fires when the spawning *thread* ends, which here may be any.
-        withKnownIssue("LocalRedis cleans up at a normal exit only, not after SIGTERM") {
-            #expect(gone, "redis-server \(pid) outlived the SIGTERMed process")
-            #expect(!FileManager.default.fileExists(atPath: directory), "\(directory) left behind")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline, !processIsGone(pid) || FileManager.default.fileExists(atPath: directory) {
+            blockingSleep(.milliseconds(20))
         }
+        let gone = processIsGone(pid)
+        #expect(gone, "redis-server \(pid) outlived the SIGTERMed process")
+        #expect(!FileManager.default.fileExists(atPath: directory), "\(directory) left behind")
         if !gone { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 @testable import LocalRedis
@@ -50,6 +51,40 @@ struct OrphanWatchdogTests {
         #expect(listed.child.waitForExit(timeout: .seconds(10)).map(signal) == SIGKILL, "the control was not killed")
         #expect(forgotten.child.reapIfExited() == nil, "a forgotten pid was killed")
         #expect(reused.child.reapIfExited() == nil, "a pid listed with another start time was killed")
+    }
+
+    /// A fresh `/tmp/local-redis.XXXXXX` holding one file, as a server's directory does.
+    private func serverDirectory() throws -> String {
+        var template = Array("/tmp/local-redis.XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        let path = String(cString: try #require(made))
+        #expect(FileManager.default.createFile(atPath: path + "/redis.log", contents: Data("log".utf8)))
+        return path
+    }
+
+    @Test func listedDirectoriesAreRemovedAndForgottenOnesKept() throws {
+        let watchdog = try OrphanWatchdog()
+        let listed = try serverDirectory()
+        let forgotten = try serverDirectory()
+        defer { for path in [listed, forgotten] { try? FileManager.default.removeItem(atPath: path) } }
+        #expect(watchdog.watch(directory: listed))
+        #expect(watchdog.watch(directory: forgotten))
+        watchdog.forget(directory: forgotten)
+
+        watchdog.close()
+        #expect(watchdog.child.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(!FileManager.default.fileExists(atPath: listed), "a listed directory outlived the watchdog")
+        #expect(FileManager.default.fileExists(atPath: forgotten + "/redis.log"), "a forgotten directory was removed")
+    }
+
+    @Test func onlyServerDirectoryNamesOfPlainCharactersAreListable() {
+        #expect(OrphanWatchdog.isListable(directory: "/tmp/local-redis.Ab3_x-"))
+        #expect(OrphanWatchdog.isListable(directory: "/var/tmp/ci-1/local-redis.q9Z0aa"))
+        for refused in ["tmp/local-redis.Ab3_x-", "/tmp/../etc/local-redis.Ab3_x-", "/tmp/my dir/local-redis.Ab3_x-",
+                        "/tmp/x\n/local-redis.Ab3_x-", "/tmp/*/local-redis.Ab3_x-", "/tmp/local-redis.Ab3_x", "/tmp/other.Ab3_x-",
+                        "/local-redis.Ab3_x-", "/tmp/local-redis.Ab3_x-/", "/", ""] {
+            #expect(!OrphanWatchdog.isListable(directory: refused), "\(refused.debugDescription)")
+        }
     }
 
     /// A Ctrl-C on the terminal reaches the whole process group, the watchdog included:

@@ -119,6 +119,20 @@ struct RedisBenchErrorTests {
             return nil
         }
         let started = try #require(server, "the benchmark started no redis-server\n\(bench.stderrSoFar)")
+        // The server's private directory, which the watchdog removes too: its working
+        // directory once it has read its config (it changes into `dir`; its command line
+        // is rewritten to its title, so the config's path is not there to read).
+        let found = await onOwnThread { () -> String? in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(started.pid)/cwd"), cwd.contains("/local-redis.") {
+                    return cwd
+                }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return nil
+        }
+        let directory = try #require(found, "the server never changed into its private directory")
 
         bench.send(SIGKILL)
         let gone = await onOwnThread { () -> Bool in
@@ -128,6 +142,12 @@ struct RedisBenchErrorTests {
         }
         if !gone { Glibc.kill(started.pid, SIGKILL) }
         #expect(gone, "redis-server \(started.pid) outlived the benchmark that started it")
+        let removed = await onOwnThread { () -> Bool in
+            let deadline = ContinuousClock.now + .seconds(15)
+            while FileManager.default.fileExists(atPath: directory) && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            return !FileManager.default.fileExists(atPath: directory)
+        }
+        #expect(removed, "the server's directory \(directory) outlived the benchmark that made it")
     }
 }
 
