@@ -16,9 +16,12 @@ struct ChildProcess: Sendable, Equatable {
     /// `environment` entries (`NAME=value`) are added to this process's own, replacing
     /// any of the same name. `standardInput` replaces /dev/null as stdin; `registered: false`
     /// leaves the child out of the registry (``OrphanWatchdog``, which must outlive it).
+    /// `errorPath`: stderr to a file of its own (truncated), rather than with stdout;
+    /// `newProcessGroup`: the child leads a process group of its own (its children can
+    /// then be signalled with it).
     static func spawn(
         executable: String, arguments: [String], environment: [String] = [], outputPath: String,
-        standardInput: Int32? = nil, registered: Bool = true
+        errorPath: String? = nil, standardInput: Int32? = nil, registered: Bool = true, newProcessGroup: Bool = false
     ) throws(LocalRedisError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -29,7 +32,11 @@ struct ChildProcess: Sendable, Equatable {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         SpawnCloseFrom.add(to: &actions, lowestDescriptor: 3)
 
         var attributes = posix_spawnattr_t()
@@ -44,7 +51,12 @@ struct ChildProcess: Sendable, Equatable {
             sigaddset(&defaulted, signal)
         }
         posix_spawnattr_setsigdefault(&attributes, &defaulted)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -165,7 +177,11 @@ private enum SpawnCloseFrom {
         defer { closedir(directory) }
         var descriptors: [Int32] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // The name in place, up to its NUL: copying `d_name` (256 bytes) would read past
+            // a short record, and past the end of readdir's buffer when the record ends it
+            // (the bug in Foundation's `Process.run()`, swift-corelibs-foundation#5472).
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+                .assumingMemoryBound(to: CChar.self))
             if let descriptor = Int32(name) { descriptors.append(descriptor) }
         }
         return descriptors

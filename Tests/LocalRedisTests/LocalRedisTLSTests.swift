@@ -10,16 +10,12 @@ private func redisCLI(_ arguments: [String]) throws -> (output: String, status: 
 
 /// Runs `executable` and returns its output (stdout and stderr) and status.
 private func run(_ executable: String, _ arguments: [String]) throws -> (output: String, status: Int32) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try launchSerialized(process)
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cli-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let process = try TestProcess(executable: executable, arguments: arguments, outputPath: output, errorPath: nil)
+    let ended = process.waitUntilExit()
+    let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
+    return (text, ended.map { $0.exitedNormally ? $0.status : 128 + $0.status } ?? -1)
 }
 
 @Suite("LocalRedis TLS: a server that speaks TLS only, with throw-away certificates")

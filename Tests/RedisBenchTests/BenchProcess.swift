@@ -7,13 +7,11 @@ import TestSupport
 ///
 /// Its output goes to files in a private temporary directory rather than pipes: a pipe
 /// nobody drains while the test waits would stall the benchmark once it filled.
-final class BenchProcess: @unchecked Sendable {
-    // @unchecked Sendable: `process` is configured and started before the instance is
-    // shared; afterwards it is only asked whether it runs, waited on (once, by
-    // `waitBlocking`) and signalled, which Foundation's Process allows from any thread.
-    private let process: Process
+final class BenchProcess: Sendable {
+    /// Not Foundation's `Process`, whose `run()` can crash a test process holding many
+    /// descriptors (see ``TestProcess``).
+    private let process: TestProcess
     private let directory: URL
-    private let exited: DispatchSemaphore
     private let started = ContinuousClock.now
     private let name: String
 
@@ -69,23 +67,11 @@ final class BenchProcess: @unchecked Sendable {
             guard FileManager.default.createFile(atPath: stdout.path, contents: nil),
                   FileManager.default.createFile(atPath: stderr.path, contents: nil)
             else { throw SetupFailure(description: "cannot create output files in \(directory.path)") }
-            let stdoutHandle = try FileHandle(forWritingTo: stdout)
-            let stderrHandle = try FileHandle(forWritingTo: stderr)
-            defer {
-                try? stdoutHandle.close()
-                try? stderrHandle.close()
-            }
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = stdoutHandle
-            process.standardError = stderrHandle
-            let exited = DispatchSemaphore(value: 0)
-            process.terminationHandler = { _ in exited.signal() }
-            try launchSerialized(process)
-            return BenchProcess(process: process, directory: directory, exited: exited, name: name)
+            // Its own process group, so that ``kill()`` reaches a private redis-server it started.
+            let process = try TestProcess(
+                executable: executable.path, arguments: arguments, environment: environment.map { "\($0.key)=\($0.value)" },
+                outputPath: stdout.path, errorPath: stderr.path, newProcessGroup: true)
+            return BenchProcess(process: process, directory: directory, name: name)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw error
@@ -97,11 +83,10 @@ final class BenchProcess: @unchecked Sendable {
         try await start(arguments, environment: environment).finished(hangGuard: hangGuard)
     }
 
-    private init(process: Process, directory: URL, exited: DispatchSemaphore, name: String) {
+    private init(process: TestProcess, directory: URL, name: String) {
         self.name = name
         self.process = process
         self.directory = directory
-        self.exited = exited
     }
 
     var isRunning: Bool { process.isRunning }
@@ -112,29 +97,29 @@ final class BenchProcess: @unchecked Sendable {
     }
 
     /// The process's pid.
-    var pid: pid_t { process.processIdentifier }
+    var pid: pid_t { process.pid }
 
     /// Sends `signal` to the process alone (not its group), as a service manager does.
     func send(_ signal: Int32) {
-        Glibc.kill(process.processIdentifier, signal)
+        process.send(signal)
     }
 
     /// Waits for the exit, blocking the calling thread; past `hangGuard` the process is
     /// killed and the result says so. Call once.
     func waitBlocking(hangGuard: Duration) -> Finished {
         var hung = false
-        if exited.wait(timeout: .now() + .milliseconds(Int(hangGuard / .milliseconds(1)))) == .timedOut {
+        var ended = process.waitUntilExit(timeout: hangGuard)
+        if ended == nil {
             hung = true
             kill()
-            exited.wait()
+            ended = process.waitUntilExit()
         }
-        process.waitUntilExit()
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         func read(_ name: String) -> String {
             (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
         }
         let finished = Finished(
-            name: name, status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
+            name: name, status: ended?.status ?? -1, exitedNormally: ended?.exitedNormally ?? false,
             stdout: read("stdout"), stderr: read("stderr"), hung: hung, seconds: seconds)
         try? FileManager.default.removeItem(at: directory)
         return finished
@@ -146,12 +131,9 @@ final class BenchProcess: @unchecked Sendable {
         await onOwnThread { self.waitBlocking(hangGuard: hangGuard) }
     }
 
-    /// SIGKILL to the benchmark's process group (Foundation starts it in a group of its
-    /// own), so that a private redis-server it started goes too.
+    /// SIGKILL to the benchmark's process group (it leads one of its own), so that a
+    /// private redis-server it started goes too.
     func kill() {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        Glibc.kill(-pid, SIGKILL)
-        Glibc.kill(pid, SIGKILL)
+        process.sendToGroup(SIGKILL)
     }
 }

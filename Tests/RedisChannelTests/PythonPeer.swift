@@ -23,19 +23,13 @@ enum PythonPeer {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             return "\(python) not found: run scripts/bootstrap to create the venv with k3redisutil"
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import k3redisutil"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         do {
-            try launchSerialized(process)
-            process.waitUntilExit()
+            let check = try TestProcess(executable: python, arguments: ["-c", "import k3redisutil"])
+            guard check.waitUntilExit()?.status == 0 else {
+                return "k3redisutil does not import in \(venv): run scripts/bootstrap (or \(venv)/bin/pip install k3redisutil)"
+            }
         } catch {
             return "cannot run \(python): \(error)"
-        }
-        guard process.terminationStatus == 0 else {
-            return "k3redisutil does not import in \(venv): run scripts/bootstrap (or \(venv)/bin/pip install k3redisutil)"
         }
         return nil
     }()
@@ -106,34 +100,33 @@ sys.stdout.write(json.dumps({"result": result}, ensure_ascii=False))
         var stderr: String
     }
 
-    /// Runs a process on its own thread (reading its pipes to the end, so a big output
-    /// cannot fill the pipe and stall it), without blocking the cooperative pool.
+    /// Runs a process on its own thread (a ``TestProcess``: not Foundation's `Process`, see
+    /// there), its input from a file and its output to files, without blocking the
+    /// cooperative pool.
     static func run(executable: String, arguments: [String], input: Data, allowFailure: Bool = false) async throws -> Output {
         let output: Output = try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-                process.standardInput = stdin
-                process.standardOutput = stdout
-                process.standardError = stderr
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("python-peer-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let stdin = directory.appendingPathComponent("stdin").path
+                let stdout = directory.appendingPathComponent("stdout").path
+                let stderr = directory.appendingPathComponent("stderr").path
                 do {
-                    try launchSerialized(process)
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    try input.write(to: URL(fileURLWithPath: stdin))
+                    let inputDescriptor = open(stdin, O_RDONLY | O_CLOEXEC)
+                    guard inputDescriptor >= 0 else { throw PeerError(message: "cannot open \(stdin): errno \(errno)") }
+                    defer { close(inputDescriptor) }
+                    let process = try TestProcess(executable: executable, arguments: arguments, standardInput: inputDescriptor,
+                                                  outputPath: stdout, errorPath: stderr)
+                    let ended = process.waitUntilExit()
+                    let out = FileManager.default.contents(atPath: stdout) ?? Data()
+                    let err = String(decoding: FileManager.default.contents(atPath: stderr) ?? Data(), as: UTF8.self)
+                    let status = ended.map { $0.exitedNormally ? $0.status : 128 + $0.status } ?? -1
+                    continuation.resume(returning: Output(status: status, stdout: out, stderr: err))
                 } catch {
                     continuation.resume(throwing: PeerError(message: "cannot run \(executable): \(error)"))
-                    return
                 }
-                let errors = Mutex(Data())
-                let errorReader = Thread { errors.withLock { $0 = stderr.fileHandleForReading.readDataToEndOfFile() } }
-                errorReader.start()
-                stdin.fileHandleForWriting.write(input)
-                try? stdin.fileHandleForWriting.close()
-                let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                while errorReader.isExecuting || !errorReader.isFinished { usleep(1000) }
-                let err = errors.withLock { String(decoding: $0, as: UTF8.self) }
-                continuation.resume(returning: Output(status: process.terminationStatus, stdout: out, stderr: err))
             }
         }
         if output.status != 0 && !allowFailure {

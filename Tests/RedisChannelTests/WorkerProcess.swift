@@ -14,19 +14,15 @@ final class WorkerProcess: Sendable {
 
     /// The probe's process id, as it writes it in its log entries.
     let pid: Int32
-    private let process: Process
-    private let input: Pipe
+    private let process: TestProcess
+    /// The write end of the probe's stdin; closed by ``stop(timeout:)``.
+    private let input: Mutex<Int32?>
     private let errorFile: URL
-    /// In a box of its own: the termination handler, set before `self` exists, holds it.
-    private let state = Box()
+    private let state = Locked(State())
 
-    private final class Box: Sendable {
-        struct State {
-            var exit: (status: Int32, reason: Process.TerminationReason)?
-            var waiters: [CheckedContinuation<Void, Never>] = []
-        }
-        let mutex = Mutex(State())
-        func withLock<R: Sendable>(_ body: (inout sending State) -> sending R) -> R { mutex.withLock(body) }
+    private struct State: Sendable {
+        var exit: TestProcess.Termination?
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Starts a worker of `concurrency` handlers on `channel` of the server at `port`.
@@ -40,28 +36,38 @@ final class WorkerProcess: Sendable {
         }
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("channel-worker-\(UUID().uuidString).stderr")
         _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        process = Process()
-        process.executableURL = probe
-        process.arguments = ["\(port)", channel, "\(leaseMs)", "\(concurrency)"]
-        input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        process.terminationHandler = { [state] process in
+        let pipe = try childInputPipe()
+        defer { close(pipe.read) }
+        do {
+            process = try TestProcess(executable: probe.path, arguments: ["\(port)", channel, "\(leaseMs)", "\(concurrency)"],
+                                      standardInput: pipe.read, errorPath: errorFile.path)
+        } catch {
+            close(pipe.write)
+            throw error
+        }
+        input = Mutex(pipe.write)
+        pid = process.pid
+        // The exit, awaited on a thread of its own: waiters resume when it comes.
+        let (process, state) = (process, state)
+        Thread.detachNewThread {
+            let exit = process.waitUntilExit()
             let waiters = state.withLock { state in
-                state.exit = (process.terminationStatus, process.terminationReason)
+                state.exit = exit
                 defer { state.waiters.removeAll() }
                 return state.waiters
             }
             for waiter in waiters { waiter.resume() }
         }
-        try launchSerialized(process)
-        pid = process.processIdentifier
     }
 
     deinit {
         if process.isRunning { kill(pid, SIGKILL) }
+        closeInput()
         try? FileManager.default.removeItem(at: errorFile)
+    }
+
+    private func closeInput() {
+        if let descriptor = input.withLock({ input in defer { input = nil }; return input }) { close(descriptor) }
     }
 
     /// Kills the worker with SIGKILL (no drain, no cleanup) and waits until it is gone.
@@ -73,14 +79,14 @@ final class WorkerProcess: Sendable {
     /// Closes the worker's standard input, its signal to stop and drain, and waits for it
     /// to exit; returns its exit status (a SIGKILL after `timeout` fails instead).
     func stop(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        try? input.fileHandleForWriting.close()
+        closeInput()
         let guardTask = Task { [pid] in
             try await Task.sleep(for: timeout)
             kill(pid, SIGKILL)
         }
         await waitForExit()
         guardTask.cancel()
-        guard let exit = state.withLock({ $0.exit }), exit.reason == .exit else {
+        guard let exit = state.withLock({ $0.exit }), exit.exitedNormally else {
             throw Failure(description: "worker \(pid) did not stop within \(timeout): \(errors)")
         }
         return exit.status

@@ -197,9 +197,8 @@ private func expectNothingInFlight(_ client: RedisClient, _ name: String) async 
     #expect(try await client.send("LLEN", slot + "/dead").asInt() == 0)
 }
 
-/// A worker process, launched on a thread of its own: a launch waits for any other test's
-/// (`launchSerialized`) and walks the descriptor table, which on the cooperative pool
-/// would hold one of its two threads.
+/// A worker process, launched on a thread of its own: a launch blocks (a `posix_spawn`,
+/// files created), which on the cooperative pool would hold one of its two threads.
 private func startWorker(port: Int, channel: String, leaseMs: Int, concurrency: Int) async throws -> WorkerProcess {
     try await onOwnThread { try WorkerProcess(port: port, channel: channel, leaseMs: leaseMs, concurrency: concurrency) }
 }

@@ -91,25 +91,17 @@ private struct ProbeRun: CustomStringConvertible {
         let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = probe
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let exited = AsyncStream<Void> { continuation in
-            process.terminationHandler = { _ in continuation.finish() }
-        }
-        try launchSerialized(process)
+        // Not Foundation's `Process`, whose `run()` can crash a test process holding many
+        // descriptors (see TestProcess), as this suite's neighbours do.
+        let process = try TestProcess(executable: probe.path, arguments: arguments, outputPath: out.path, errorPath: err.path)
         // Bounded: a hung probe is killed and reported, never waited on forever.
-        let guardTask = Task {
-            try await Task.sleep(for: .seconds(120))
-            process.terminate()
+        let ended = await onOwnThread { () -> TestProcess.Termination? in
+            if let ended = process.waitUntilExit(timeout: .seconds(120)) { return ended }
+            process.send(SIGKILL)
+            return process.waitUntilExit()
         }
-        for await _ in exited {}
-        guardTask.cancel()
-        status = process.terminationStatus
-        exitedNormally = process.terminationReason == .exit
+        status = ended?.status ?? -1
+        exitedNormally = ended?.exitedNormally ?? false
         stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
     }
