@@ -49,6 +49,10 @@ public final class RedisClient: Sendable {
     private let capacityWaiters = CapacityWaiters()
     private let closed = Atomic<Bool>(false)
     private let cursor = Atomic<UInt>(0)
+    /// Whether a command joins a write already forming on its reactor (see
+    /// ``writeForming(in:)``): a cluster node's client, whose connections each carry a
+    /// fraction of what one server's do.
+    private let joinsFormingWrites: Bool
 
     /// Connects lazily: no socket is opened until the first command.
     ///
@@ -81,6 +85,7 @@ public final class RedisClient: Sendable {
             throw RedisError.invalidArgument("maxBulkLength \(configuration.maxBulkLength) is not positive")
         }
         self.endpoint = endpoint
+        joinsFormingWrites = routedFailures != nil
         var configuration = configuration.applying(endpoint)
         if let tls = configuration.tls {
             configuration.tlsContext = try TLSContext(tls, endpoint: endpoint.description)
@@ -142,18 +147,47 @@ public final class RedisClient: Sendable {
     /// The connection with the fewest pending commands (ties broken round robin),
     /// among those on the caller's own reactor when it runs on one: then neither the
     /// command nor the reply crosses threads (a task preferring a reactor as its
-    /// executor, or a callback chaining its next command).
+    /// executor, or a callback chaining its next command). On a cluster node's client, a
+    /// write already forming there is joined first (``writeForming(in:)``).
     func pickConnection() -> RedisConnection {
         if let current = Reactor.current {
             // A linear scan: a handful of reactors, and hashing cost more than this per command.
             // By index, so that no pair is copied (a retain and release of both halves).
             for index in connectionsByReactor.indices where connectionsByReactor[index].0 === current {
+                if joinsFormingWrites, let joined = Self.writeForming(in: connectionsByReactor[index].1) { return joined }
                 let choice = leastLoaded(connectionsByReactor[index].1)
                 if !choice.lacksDescriptor.load(ordering: .relaxed) { return choice }
             }
         }
         return leastLoaded(connections)
     }
+
+    /// Among one reactor's connections, one whose write is forming in this iteration of
+    /// its loop (commands queued, not yet written) and whose load is at most
+    /// ``joinSlack`` above the least loaded's: the command then goes out in that write
+    /// rather than starting a second one. The iteration's first command still goes to the
+    /// least loaded, which keeps the loads level over iterations.
+    private static func writeForming(in connections: [RedisConnection]) -> RedisConnection? {
+        guard connections.count > 1 else { return nil }
+        var forming = -1
+        var formingLoad = 0
+        var least = Int.max
+        for index in connections.indices {
+            let load = connections[index].load.load(ordering: .relaxed)
+            least = min(least, load)
+            if forming < 0, connections[index].unsentBytes.load(ordering: .relaxed) > 0,
+               !connections[index].lacksDescriptor.load(ordering: .relaxed) {
+                forming = index
+                formingLoad = load
+            }
+        }
+        guard forming >= 0, formingLoad - least <= joinSlack else { return nil }
+        return connections[forming]
+    }
+
+    /// How many more pending commands than the least loaded a connection may hold and
+    /// still be joined (``writeForming(in:)``).
+    private static let joinSlack = 512
 
     private func leastLoaded(_ connections: [RedisConnection]) -> RedisConnection {
         if connections.count == 1 { return connections[0] }
