@@ -115,9 +115,9 @@ final class OrphanWatchdog: Sendable {
     /// is left to the exit hook, as before the watchdog listed directories.
     static func isListable(directory path: String) -> Bool {
         let bytes = Array(path.utf8)
-        guard bytes.first == UInt8(ascii: "/"), bytes.last != UInt8(ascii: "/"), !path.contains(".."),
-              let last = path.split(separator: "/").last, last.hasPrefix("local-redis."),
-              last.utf8.count == "local-redis.".utf8.count + 6, path.split(separator: "/").count >= 2 else { return false }
+        let components = path.split(separator: "/")
+        guard bytes.first == UInt8(ascii: "/"), bytes.last != UInt8(ascii: "/"), !path.contains(".."), components.count >= 2,
+              let last = components.last, last.hasPrefix("local-redis."), last.utf8.count == "local-redis.".utf8.count + 6 else { return false }
         return bytes.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),

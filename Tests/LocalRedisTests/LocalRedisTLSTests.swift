@@ -15,7 +15,7 @@ private func run(_ executable: String, _ arguments: [String]) throws -> (output:
     let process = try TestProcess(executable: executable, arguments: arguments, outputPath: output, errorPath: nil)
     let ended = process.waitUntilExit()
     let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
-    return (text, ended.map { $0.exitedNormally ? $0.status : 128 + $0.status } ?? -1)
+    return (text, ended?.shellStatus ?? -1)
 }
 
 @Suite("LocalRedis TLS: a server that speaks TLS only, with throw-away certificates")

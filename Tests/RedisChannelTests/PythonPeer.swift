@@ -122,7 +122,7 @@ sys.stdout.write(json.dumps({"result": result}, ensure_ascii=False))
                     let ended = process.waitUntilExit()
                     let out = FileManager.default.contents(atPath: stdout) ?? Data()
                     let err = String(decoding: FileManager.default.contents(atPath: stderr) ?? Data(), as: UTF8.self)
-                    let status = ended.map { $0.exitedNormally ? $0.status : 128 + $0.status } ?? -1
+                    let status = ended?.shellStatus ?? -1
                     continuation.resume(returning: Output(status: status, stdout: out, stderr: err))
                 } catch {
                     continuation.resume(throwing: PeerError(message: "cannot run \(executable): \(error)"))

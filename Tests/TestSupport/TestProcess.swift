@@ -24,6 +24,9 @@ public final class TestProcess: Sendable {
         /// Whether it exited (rather than being killed by a signal).
         public let exitedNormally: Bool
 
+        /// The status as a shell reports it: the exit status, or 128 plus the signal.
+        public var shellStatus: Int32 { exitedNormally ? status : 128 + status }
+
         init(waitStatus: Int32) {
             let signal = waitStatus & 0x7f
             exitedNormally = signal == 0

@@ -15,8 +15,9 @@ extension ClusterRouter {
     /// Sends one encoded command to the node that serves it; `completion` runs once,
     /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        if blocking == nil, let taken = snapshot(), sendFirstAttempt(bytes, by: taken, completion: completion) { return }
+        // One lock for the key table and the map, whichever path the command takes.
         let taken = snapshot()
+        if blocking == nil, let taken, sendFirstAttempt(bytes, by: taken, completion: completion) { return }
         switch ClusterCommand.make(bytes, blocking: blocking, table: taken, readFrom: configuration.readFrom) {
         case .success(let command) where command.fanOut != nil || command.walksShards:
             // On a reactor, so that the completion runs on one, as every callback does.

@@ -104,7 +104,8 @@ struct ClusterFirstRoute: Sendable {
 /// A failed attempt, which the retry machine is to judge.
 struct ClusterFailedAttempt: Sendable {
     let result: Result<RESPValue, RedisError>
-    let node: ClusterNode
+    /// The node that answered (or failed to).
+    let node: ClusterNodeAddress
     /// The generation of the map that routed it (0: a redirection's target).
     let generation: UInt64
 }
@@ -133,7 +134,7 @@ extension ClusterRouter {
             } catch {
                 result = .failure(.cancelled)
             }
-            let failure = ClusterFailedAttempt(result: result, node: route.node, generation: route.generation)
+            let failure = ClusterFailedAttempt(result: result, node: route.node.address, generation: route.generation)
             return try await send(routed: route.command(bytes), using: nil, after: failure)
         }
         let command = try ClusterCommand.make(bytes, blocking: blocking, table: taken, readFrom: configuration.readFrom).get()
@@ -149,60 +150,57 @@ extension ClusterRouter {
     nonisolated(nonsending) func send(routed command: ClusterCommand, using taken: ClusterRouteTable?,
                                       after failure: ClusterFailedAttempt? = nil) async throws -> RESPValue {
         var taken = taken
-        var pending = failure
+        var failed = failure
         let bytes = command.bytes
         // Made at the first failure: a command answered at once needs none.
         var machine: ClusterRetryMachine?
         var hop = ClusterHop.route
         while true {
             defer { taken = nil }
-            let failed: ClusterFailedAttempt
-            if let first = pending {
-                failed = first
-                pending = nil
-            } else {
-                let node: ClusterNode
-                var generation: UInt64 = 0
-                var asking = false
-                switch hop {
-                case .route:
-                    switch resolve(slot: command.slot, reads: command.readsFromReplicas, using: taken) {
-                    case .node(let found, let seen):
-                        node = found
-                        generation = seen
-                    case .noMap:
-                        try await awaitRefresh(.initial, seen: 0)
-                        continue
-                    case .noOwner(let seen):
-                        var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
-                        let action = retrying.unrouted(command.noOwnerError, now: monotonicNanoseconds())
-                        machine = retrying
-                        switch await next(after: action, seen: seen, from: nil) {
-                        case .hop(let following): hop = following
-                        case .done(let result): return try result.get()
-                        }
-                        continue
-                    case .closed:
-                        throw RedisError.closed
-                    }
-                case .node(let address, let ask):
-                    node = try self.node(at: address).get()
-                    asking = ask
+            if let judged = failed {
+                failed = nil
+                noteFailure(judged.result, on: judged.node)
+                var deciding = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                let action = deciding.replied(judged.result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
+                    Self.commandName(bytes)
                 }
-                let result = await attempt(command, on: node, asking: asking)
-                if case .success(let value) = result { return value }
-                failed = ClusterFailedAttempt(result: result, node: node, generation: generation)
+                machine = deciding
+                switch await next(after: action, seen: judged.generation, from: judged.node) {
+                case .hop(let following): hop = following
+                case .done(let result): return try result.get()
+                }
             }
-            noteFailure(failed.result, on: failed.node.address)
-            var deciding = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
-            let action = deciding.replied(failed.result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
-                Self.commandName(bytes)
+            let node: ClusterNode
+            var generation: UInt64 = 0
+            var asking = false
+            switch hop {
+            case .route:
+                switch resolve(slot: command.slot, reads: command.readsFromReplicas, using: taken) {
+                case .node(let found, let seen):
+                    node = found
+                    generation = seen
+                case .noMap:
+                    try await awaitRefresh(.initial, seen: 0)
+                    continue
+                case .noOwner(let seen):
+                    var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                    let action = retrying.unrouted(command.noOwnerError, now: monotonicNanoseconds())
+                    machine = retrying
+                    switch await next(after: action, seen: seen, from: nil) {
+                    case .hop(let following): hop = following
+                    case .done(let result): return try result.get()
+                    }
+                    continue
+                case .closed:
+                    throw RedisError.closed
+                }
+            case .node(let address, let ask):
+                node = try self.node(at: address).get()
+                asking = ask
             }
-            machine = deciding
-            switch await next(after: action, seen: failed.generation, from: failed.node.address) {
-            case .hop(let following): hop = following
-            case .done(let result): return try result.get()
-            }
+            let result = await attempt(command, on: node, asking: asking)
+            if case .success(let value) = result { return value }
+            failed = ClusterFailedAttempt(result: result, node: node.address, generation: generation)
         }
     }
 
