@@ -1,5 +1,6 @@
 import Foundation
 import LocalRedis
+import Reactor
 import RESP
 import RedisUtil
 import Synchronization
@@ -60,6 +61,31 @@ struct ChannelServeTests {
             #expect(server.handledCount == 200)
             #expect(try await client.send("ZCARD", leases).asInt() == 0)
             #expect(try await client.send("LLEN", "/test/jobs/server").asInt() == 0)
+        }
+    }
+
+    @Test("handlers run on the client's reactors unless given an executor; on one, only the handler moves there and every reply is acked", arguments: [false, true])
+    func handlerExecutor(ownExecutor: Bool) async throws {
+        try await withRedis { _, client in
+            let (sender, worker) = channelPair(client)
+            let onReactor = Gauge()
+            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 4,
+                                            handlerExecutor: ownExecutor ? globalConcurrentExecutor : nil) { delivery in
+                if Reactor.current != nil { onReactor.enter() }
+                // A command of the handler's own: its reply comes back to the handler's executor.
+                _ = try await client.send("PING")
+                if Reactor.current != nil { onReactor.enter() }
+                return delivery.message
+            }
+            try await serving(server) {
+                try await sender.send(contentsOf: (0..<40).map { LeaseJob(id: $0) })
+                var ids: [Int] = []
+                while ids.count < 40, let reply = try await sender.brecv(as: LeaseJob.self, timeout: .seconds(10)) { ids.append(reply.id) }
+                #expect(ids.sorted() == Array(0..<40))
+            }
+            #expect(onReactor.total == (ownExecutor ? 0 : 80), "\(onReactor.total) of 80 handler steps on a reactor")
+            #expect(server.handledCount == 40)
+            #expect(try await client.send("ZCARD", leases).asInt() == 0)
         }
     }
 

@@ -79,7 +79,7 @@ struct ObservabilityTests {
         try await withServer { server in
             try await withClient(server, configuration: Self.configuration(metrics)) { client in
                 let callbacks = 89_000
-                try await onOwnThread {
+                await onOwnThread {
                     let done = DispatchSemaphore(value: 0)
                     let left = Atomic(callbacks)
                     for index in 0..<callbacks {
@@ -126,7 +126,7 @@ struct ObservabilityTests {
                 }
                 #expect(results.count == 2)
                 let failed = Locked<RedisError?>(nil)
-                try await onOwnThread {
+                await onOwnThread {
                     let done = DispatchSemaphore(value: 0)
                     client.send("LPUSH", "text", "z") { result in
                         if case .failure(let error) = result { failed.withLock { $0 = error } }
@@ -351,7 +351,7 @@ struct ObservabilityTests {
                 busyDone.store(true, ordering: .relaxed)
                 answered.add(1, ordering: .relaxed)
             }
-            let busyOverAtSignal = try await onOwnThread {
+            let busyOverAtSignal = await onOwnThread {
                 for index in 0..<count {
                     client.send("RPUSH", "in-flight", index) { result in
                         answered.add(1, ordering: .relaxed)
@@ -370,7 +370,7 @@ struct ObservabilityTests {
             #expect(succeeded.load(ordering: .relaxed) == count)
             #expect(try await requester.send("LLEN", "in-flight").asInt() == count)
             #expect(handled.load(ordering: .relaxed) == 20)
-            await client.send("PING") { #expect($0 == .failure(.closed)) }
+            client.send("PING") { #expect($0 == .failure(.closed)) }
             await requester.close()
         }
         #expect(Self.gauge(metrics, Label.pendingCommands) == 0)

@@ -48,6 +48,9 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     public let maxAttempts: Int
     /// How long a stop waits for handlers in flight before releasing their requests.
     public let drainTimeout: Duration
+    /// Where handlers run: `nil` for the client's reactors (the default), else this
+    /// executor, for handlers that compute for long (see ``init(_:as:concurrency:lease:maxAttempts:drainTimeout:handlerExecutor:handler:)``).
+    public let handlerExecutor: (any TaskExecutor)?
 
     private struct State {
         var phase = Phase.idle
@@ -89,15 +92,25 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
     ///     from a long handler with ``RedisChannelDelivery/extend(by:)``.
     ///   - maxAttempts: deliveries before a failing request is dead-lettered, at least 1.
     ///   - drainTimeout: how long a stop waits for handlers in flight.
+    ///   - handlerExecutor: where the handlers run. `nil` (the default): on the client's
+    ///     reactors, where the replies to their commands arrive, so a short handler
+    ///     never changes threads and the pool keeps serving while other work fills
+    ///     Swift's global pool; but a handler computing there holds every connection of
+    ///     its reactor meanwhile. For handlers that compute for long or block, pass an
+    ///     executor (`globalConcurrentExecutor`, or one of your own): only the handler
+    ///     runs there (`withTaskExecutorPreference`), the pool's own Redis work stays on
+    ///     the reactors.
     public init(
         _ channel: RedisChannel, as request: Request.Type = Request.self, concurrency: Int, lease: Duration = .seconds(30),
-        maxAttempts: Int = 3, drainTimeout: Duration = .seconds(10), handler: @escaping Handler
+        maxAttempts: Int = 3, drainTimeout: Duration = .seconds(10), handlerExecutor: (any TaskExecutor)? = nil,
+        handler: @escaping Handler
     ) {
         self.channel = channel
         self.concurrency = concurrency
         self.lease = lease
         self.maxAttempts = maxAttempts
         self.drainTimeout = drainTimeout
+        self.handlerExecutor = handlerExecutor
         self.handler = handler
     }
 
@@ -318,7 +331,11 @@ public final class RedisChannelServer<Request: Decodable & Sendable, Reply: Enco
         }
         let reply: Reply
         do {
-            reply = try await handler(delivery)
+            if let handlerExecutor {
+                reply = try await withTaskExecutorPreference(handlerExecutor) { try await handler(delivery) }
+            } else {
+                reply = try await handler(delivery)
+            }
         } catch {
             await failed(delivery, error, logger: logger)
             return
@@ -452,10 +469,11 @@ extension RedisChannelServer {
     /// concurrency; call `completion` exactly once, from any thread.
     public convenience init(
         _ channel: RedisChannel, as request: Request.Type = Request.self, concurrency: Int, lease: Duration = .seconds(30),
-        maxAttempts: Int = 3, drainTimeout: Duration = .seconds(10),
+        maxAttempts: Int = 3, drainTimeout: Duration = .seconds(10), handlerExecutor: (any TaskExecutor)? = nil,
         callbackHandler: @escaping @Sendable (RedisChannelDelivery<Request>, _ completion: @escaping @Sendable (Result<Reply, any Error>) -> Void) -> Void
     ) {
-        self.init(channel, as: request, concurrency: concurrency, lease: lease, maxAttempts: maxAttempts, drainTimeout: drainTimeout) { delivery in
+        self.init(channel, as: request, concurrency: concurrency, lease: lease, maxAttempts: maxAttempts, drainTimeout: drainTimeout,
+                  handlerExecutor: handlerExecutor) { delivery in
             try await withCheckedThrowingContinuation { continuation in
                 callbackHandler(delivery) { continuation.resume(with: $0) }
             }
@@ -484,12 +502,17 @@ extension RedisChannel {
     /// let jobs = RedisChannel(6379, "/asyncworker/image-process", peer: .server)
     /// try await jobs.serve(as: Job.self, concurrency: 8) { job in try await resize(job) }
     /// ```
+    ///
+    /// `handlerExecutor`: where the handler runs (the client's reactors when `nil`; see
+    /// ``RedisChannelServer/init(_:as:concurrency:lease:maxAttempts:drainTimeout:handlerExecutor:handler:)``).
     nonisolated(nonsending) public func serve<Request: Decodable & Sendable, Reply: Encodable & Sendable>(
         as request: Request.Type = Request.self, concurrency: Int, lease: Duration = .seconds(30), maxAttempts: Int = 3,
-        drainTimeout: Duration = .seconds(10), handler: @escaping @Sendable (Request) async throws -> Reply
+        drainTimeout: Duration = .seconds(10), handlerExecutor: (any TaskExecutor)? = nil,
+        handler: @escaping @Sendable (Request) async throws -> Reply
     ) async throws {
         let server = RedisChannelServer<Request, Reply>(
-            self, concurrency: concurrency, lease: lease, maxAttempts: maxAttempts, drainTimeout: drainTimeout) { delivery in
+            self, concurrency: concurrency, lease: lease, maxAttempts: maxAttempts, drainTimeout: drainTimeout,
+            handlerExecutor: handlerExecutor) { delivery in
             try await handler(delivery.message)
         }
         try await server.run()
