@@ -83,6 +83,12 @@ struct ObservabilityUnitTests {
             _ = slot.value { made.add(1, ordering: .relaxed); return Tracked() }
             #expect(made.load(ordering: .relaxed) == before)
         }
+        // The threads release their closures, which hold the slot too, as they end: after
+        // signalling `done`, so possibly after this scope (a run saw the slot alive here).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while Tracked.alive.load(ordering: .relaxed) != 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
         #expect(Tracked.alive.load(ordering: .relaxed) == 0)
     }
 }
