@@ -128,6 +128,10 @@ cleared.wait()
 switch operation {
 case "rpush-callback":
     Window(count, operation) { window in client.send("RPUSH", "callgrind-probe", payload) { window.finished($0) } }.begin(inFlight: inFlight)
+case "echo-callback":
+    // A command without keys: on a cluster, the path of every command that takes no first
+    // route (keyless, fan-out, replica reads), to any primary.
+    Window(count, operation) { window in client.send("ECHO", payload) { window.finished($0) } }.begin(inFlight: inFlight)
 case "channel-send-callback":
     Window(count, operation) { window in
         channel.send(typedMessage()) { window.finished($0) }

@@ -17,8 +17,19 @@ extension ClusterRouter {
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         // One lock for the key table and the map, whichever path the command takes.
         let taken = snapshot()
-        if blocking == nil, let taken, sendFirstAttempt(bytes, by: taken, completion: completion) { return }
-        switch ClusterCommand.make(bytes, blocking: blocking, table: taken, readFrom: configuration.readFrom) {
+        let reading: ClusterCommandReading
+        do {
+            let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
+            if let taken {
+                reading = try ClusterCommandReading(bytes, route: route, keyTable: taken.keyTable, readFrom: configuration.readFrom)
+                if sendFirstAttempt(bytes, reading, by: taken, completion: completion) { return }
+            } else {
+                reading = try ClusterCommandReading(bytes, route: route, keyTable: ClusterKeyTable.builtIn, readFrom: configuration.readFrom)
+            }
+        } catch {
+            return completeLater(completion, .failure(error))
+        }
+        switch ClusterCommand.make(bytes, reading) {
         case .success(let command) where command.fanOut != nil || command.walksShards:
             // On a reactor, so that the completion runs on one, as every callback does.
             Task(executorPreference: Reactor.current ?? group.next()) {
@@ -43,9 +54,9 @@ extension ClusterRouter {
     /// `false`, having sent nothing, for any other command, or when the node's connections
     /// have no room: the general path then takes it.
     @inline(__always)
-    private func sendFirstAttempt(_ bytes: [UInt8], by table: ClusterRouteTable,
+    private func sendFirstAttempt(_ bytes: [UInt8], _ reading: ClusterCommandReading, by table: ClusterRouteTable,
                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
-        guard let route = firstRoute(bytes, by: table),
+        guard let route = firstRoute(reading, by: table),
               case .success(let connection) = route.node.client.connectionForCallback() else { return false }
         connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
         return true
@@ -61,14 +72,15 @@ extension ClusterRouter {
                             completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         let taken = snapshot()
         // `.primary`: its first route was its slot's primary, so it is no read that goes elsewhere.
-        switch ClusterCommand.make(bytes, blocking: nil, table: taken, readFrom: .primary) {
-        case .success(let command):
-            failed(result, CallbackCommand(command: command, completion: completion), machine: nil, on: node, seen: taken?.generation ?? 0)
-        case .failure:
+        let command: ClusterCommand
+        do {
+            command = try ClusterCommand.make(bytes, ClusterCommandReading(bytes, blocking: nil, table: taken, readFrom: .primary)).get()
+        } catch {
             // Not reachable for a command that was routed (its bytes do not change), but
             // the caller is owed an answer whatever: the node's.
-            completion(result)
+            return completion(result)
         }
+        failed(result, CallbackCommand(command: command, completion: completion), machine: nil, on: node, seen: taken?.generation ?? 0)
     }
 
     /// An attempt on `node` (routed by map `seen`) failed: the machine (made now at the

@@ -26,33 +26,25 @@ struct ClusterCommand: Sendable {
     /// Only reads, and ``RedisConfiguration/readFrom`` lets reads go to replicas.
     var readsFromReplicas = false
 
-    /// The command `bytes`, or the error that keeps it from being sent at all: a
-    /// command refused on shared connections (as on one server), keys in several slots,
-    /// a command that runs on every node in a way this client does not combine (`INFO`).
-    /// `readFrom`: whether a read-only command may go to a replica (read only then, as
-    /// the check costs a table look-up).
+    /// The command `bytes` as `reading` found it, or the error that keeps it from being
+    /// sent: a command that runs on every node in a way this client does not combine
+    /// (`INFO`). (The reading threw the others.)
     @inline(__always)
-    static func make(_ bytes: [UInt8], blocking: BlockingWait?, keyTable: borrowing ClusterKeyTable,
-                     readFrom: RedisConfiguration.ReadFrom = .primary) -> Result<ClusterCommand, RedisError> {
+    static func make(_ bytes: [UInt8], _ reading: ClusterCommandReading) -> Result<ClusterCommand, RedisError> {
         var keepsReply = false
-        var wait = blocking
-        if wait == nil {
-            switch CommandRoute.of(bytes) {
-            case .shared: break
-            case .removing: keepsReply = true
-            case .blocking(let found): wait = found
-            case .refused(let error): return .failure(error)
-            }
+        var wait: BlockingWait?
+        switch reading.route {
+        case .shared: break
+        case .removing: keepsReply = true
+        case .blocking(let found): wait = found
         }
-        switch ClusterCommandSlot.of(bytes, in: keyTable) {
+        switch reading.keys {
         case .slot(let slot):
             var command = ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait)
-            command.readsFromReplicas = readFrom != .primary && wait == nil && keyTable.isReadOnly(bytes)
+            command.readsFromReplicas = reading.readsFromReplicas
             return .success(command)
         case .keyless, .unknownCommand:
             return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait))
-        case .crossSlot(let keys, let slots):
-            return .failure(.crossSlot(keys: keys, slots: slots))
         case .fanOut(let fanOut):
             if fanOut.request == .special, let name = EncodedCommand.firstName(bytes), EncodedCommand.equalsIgnoringCase(bytes, name, "SCAN") {
                 var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait)
@@ -64,21 +56,81 @@ struct ClusterCommand: Sendable {
         }
     }
 
-    /// ``make(_:blocking:keyTable:readFrom:)`` with the key table of `table` (the built-in
-    /// one before the first map), borrowed where it lies: copying the table's value
-    /// retained and released its three arrays per command.
+    /// What a caller is told when the command's slot has no owner until its retries end.
+    var noOwnerError: RedisError { ClusterRouter.noOwnerError(slot: slot) }
+}
+
+/// What routing reads of a command's bytes, once, whichever way the command then goes
+/// (a first attempt by ``ClusterFirstRoute``, or a ``ClusterCommand``): how it may be
+/// sent and the slot its keys lie in. Plain values only, so that holding and dropping
+/// it costs the common command nothing; what would carry more (a refusal, keys in
+/// several slots) is thrown by the reading itself, as nothing is then sent.
+struct ClusterCommandReading {
+    /// ``CommandRoute`` without its refusal.
+    enum Route: Equatable {
+        case shared, removing, blocking(BlockingWait)
+    }
+
+    /// ``ClusterCommandSlot`` without its cross-slot error.
+    enum Keys: Equatable {
+        case slot(Int), keyless, unknownCommand, fanOut(ClusterFanOut)
+    }
+
+    let route: Route
+    let keys: Keys
+    /// A read with a slot, not blocking, that ``RedisConfiguration/readFrom`` lets go to a
+    /// replica (the key table is asked only when `readFrom` is not `.primary`).
+    let readsFromReplicas: Bool
+
+    /// `bytes`, found to go by `route` (``route(of:blocking:)``), read by `keyTable`. Throws
+    /// keys in several slots, as nothing is then sent.
     @inline(__always)
-    static func make(_ bytes: [UInt8], blocking: BlockingWait?, table: ClusterRouteTable?,
-                     readFrom: RedisConfiguration.ReadFrom) -> Result<ClusterCommand, RedisError> {
-        if let table {
-            make(bytes, blocking: blocking, keyTable: table.keyTable, readFrom: readFrom)
-        } else {
-            make(bytes, blocking: blocking, keyTable: ClusterKeyTable.builtIn, readFrom: readFrom)
+    init(_ bytes: [UInt8], route: Route, keyTable: borrowing ClusterKeyTable, readFrom: RedisConfiguration.ReadFrom) throws(RedisError) {
+        self.route = route
+        switch ClusterCommandSlot.of(bytes, in: keyTable) {
+        case .slot(let slot):
+            keys = .slot(slot)
+            readsFromReplicas = readFrom != .primary && !route.blocks && keyTable.isReadOnly(bytes)
+        case .keyless: (keys, readsFromReplicas) = (.keyless, false)
+        case .unknownCommand: (keys, readsFromReplicas) = (.unknownCommand, false)
+        case .fanOut(let fanOut): (keys, readsFromReplicas) = (.fanOut(fanOut), false)
+        case .crossSlot(let keys, let slots): throw .crossSlot(keys: keys, slots: slots)
         }
     }
 
-    /// What a caller is told when the command's slot has no owner until its retries end.
-    var noOwnerError: RedisError { ClusterRouter.noOwnerError(slot: slot) }
+    /// How `bytes` may be sent; `blocking`, when the caller knows the command blocks,
+    /// spares reading that back. Throws a command refused on shared connections (as on
+    /// one server).
+    @inline(__always)
+    static func route(of bytes: [UInt8], blocking: BlockingWait?) throws(RedisError) -> Route {
+        if let blocking { return .blocking(blocking) }
+        switch CommandRoute.of(bytes) {
+        case .shared: return .shared
+        case .removing: return .removing
+        case .blocking(let wait): return .blocking(wait)
+        case .refused(let error): throw error
+        }
+    }
+
+    /// `bytes` read whole by the key table of `table` (the built-in one before the first
+    /// map), for the paths that take no first route. The hot paths bind `table` once
+    /// themselves and read its key table where it lies: a second binding here cost a
+    /// retain and a release per command, and a copy of the key table three.
+    init(_ bytes: [UInt8], blocking: BlockingWait?, table: ClusterRouteTable?, readFrom: RedisConfiguration.ReadFrom) throws(RedisError) {
+        let route = try Self.route(of: bytes, blocking: blocking)
+        if let table {
+            try self.init(bytes, route: route, keyTable: table.keyTable, readFrom: readFrom)
+        } else {
+            try self.init(bytes, route: route, keyTable: ClusterKeyTable.builtIn, readFrom: readFrom)
+        }
+    }
+}
+
+extension ClusterCommandReading.Route {
+    /// Whether it goes to a dedicated connection.
+    var blocks: Bool {
+        if case .blocking = self { true } else { false }
+    }
 }
 
 /// Where the common command's first attempt goes: a command that does not block, whose
@@ -125,19 +177,26 @@ extension ClusterRouter {
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
         // One lock for the key table and the map the first route uses.
         let taken = snapshot()
-        if blocking == nil, let taken, let route = firstRoute(bytes, by: taken), let connection = route.node.client.connectionIfRoom() {
-            let result: Result<RESPValue, RedisError>
-            do {
-                return try await connection.perform(bytes, keepsReply: route.keepsReply)
-            } catch let error as RedisError {
-                result = .failure(error)
-            } catch {
-                result = .failure(.cancelled)
+        let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
+        let reading: ClusterCommandReading
+        if let taken {
+            reading = try ClusterCommandReading(bytes, route: route, keyTable: taken.keyTable, readFrom: configuration.readFrom)
+            if let first = firstRoute(reading, by: taken), let connection = first.node.client.connectionIfRoom() {
+                let result: Result<RESPValue, RedisError>
+                do {
+                    return try await connection.perform(bytes, keepsReply: first.keepsReply)
+                } catch let error as RedisError {
+                    result = .failure(error)
+                } catch {
+                    result = .failure(.cancelled)
+                }
+                let failure = ClusterFailedAttempt(result: result, node: first.node.address, generation: first.generation)
+                return try await send(routed: first.command(bytes), using: nil, after: failure)
             }
-            let failure = ClusterFailedAttempt(result: result, node: route.node.address, generation: route.generation)
-            return try await send(routed: route.command(bytes), using: nil, after: failure)
+        } else {
+            reading = try ClusterCommandReading(bytes, route: route, keyTable: ClusterKeyTable.builtIn, readFrom: configuration.readFrom)
         }
-        let command = try ClusterCommand.make(bytes, blocking: blocking, table: taken, readFrom: configuration.readFrom).get()
+        let command = try ClusterCommand.make(bytes, reading).get()
         if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }
         if command.walksShards { return try await scan(command) }
         return try await send(routed: command, using: taken)

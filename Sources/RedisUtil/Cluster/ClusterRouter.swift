@@ -253,21 +253,19 @@ final class ClusterRouter: Sendable {
         return .noOwner(generation: table.generation)
     }
 
-    /// Where the common command's first attempt goes by `table`, when `bytes` is one
-    /// (see ``ClusterFirstRoute``): not blocking nor refused on shared connections, its
-    /// keys in one slot that has a primary, and not a read that ``RedisConfiguration/readFrom``
-    /// sends elsewhere. `nil` for any other command, which takes the general path.
+    /// Where the common command's first attempt goes by `table`, when `reading` found one
+    /// (see ``ClusterFirstRoute``): not blocking, its keys in one slot that has a primary,
+    /// and not a read that ``RedisConfiguration/readFrom`` sends elsewhere. `nil` for any
+    /// other command, which takes the general path with the same reading.
     @inline(__always)
-    func firstRoute(_ bytes: [UInt8], by table: ClusterRouteTable) -> ClusterFirstRoute? {
+    func firstRoute(_ reading: ClusterCommandReading, by table: ClusterRouteTable) -> ClusterFirstRoute? {
         let keepsReply: Bool
-        switch CommandRoute.of(bytes) {
+        switch reading.route {
         case .shared: keepsReply = false
         case .removing: keepsReply = true
-        case .blocking, .refused: return nil
+        case .blocking: return nil
         }
-        guard case .slot(let slot) = ClusterCommandSlot.of(bytes, in: table.keyTable),
-              configuration.readFrom == .primary || !table.keyTable.isReadOnly(bytes),
-              let node = table.primary(ofSlot: slot) else { return nil }
+        guard case .slot(let slot) = reading.keys, !reading.readsFromReplicas, let node = table.primary(ofSlot: slot) else { return nil }
         return ClusterFirstRoute(node: node, slot: slot, generation: table.generation, keepsReply: keepsReply)
     }
 

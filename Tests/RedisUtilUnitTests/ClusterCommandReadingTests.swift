@@ -1,0 +1,87 @@
+@testable import RedisUtil
+import RESP
+import Testing
+
+private func encoded(_ arguments: [any RESPArgument]) -> [UInt8] {
+    var bytes: [UInt8] = []
+    RESPEncoder.encodeCommand(into: &bytes, arguments: arguments)
+    return bytes
+}
+
+/// The built-in table's reading of the command `arguments` encode.
+private func reading(_ arguments: [any RESPArgument], blocking: BlockingWait? = nil,
+                     readFrom: RedisConfiguration.ReadFrom = .primary) throws(RedisError) -> ClusterCommandReading {
+    try ClusterCommandReading(encoded(arguments), blocking: blocking, table: nil, readFrom: readFrom)
+}
+
+/// The one reading of a command's bytes that both a first attempt and the general path
+/// take (`ClusterCommandReading`), and the command value the general path makes of it.
+@Suite("Reading a command once for a cluster: how it is sent, its slot, the errors that send nothing")
+struct ClusterCommandReadingTests {
+    @Test("how a command is sent: shared, removing (its reply kept), blocking (read, or the caller's wait)")
+    func route() throws {
+        #expect(try reading(["RPUSH", "jobs", "a"]).route == .shared)
+        #expect(try reading(["LPOP", "jobs"]).route == .removing)
+        #expect(try reading(["BLPOP", "jobs", 2]).route == .blocking(.within(.seconds(2) + BlockingCommand.grace)))
+        #expect(try reading(["BLPOP", "jobs", 0]).route == .blocking(.forever))
+        #expect(try reading(["RPUSH", "jobs", "a"], blocking: .within(.seconds(1))).route == .blocking(.within(.seconds(1))))
+    }
+
+    @Test("its keys: one slot, none, any primary for an unknown command, or every primary")
+    func keys() throws {
+        #expect(try reading(["RPUSH", "jobs", "a"]).keys == .slot(HashSlot.of("jobs")))
+        #expect(try reading(["MSET", "{u}a", 1, "{u}b", 2]).keys == .slot(HashSlot.of("u")))
+        #expect(try reading(["ECHO", "hi"]).keys == .keyless)
+        #expect(try reading(["NOSUCHCOMMAND", "k"]).keys == .unknownCommand)
+        #expect(try reading(["DBSIZE"]).keys == .fanOut(ClusterFanOut(request: .allShards, response: .sum)))
+    }
+
+    @Test("a read goes to a replica only when readFrom lets it, it has a slot and does not block")
+    func readsFromReplicas() throws {
+        #expect(try !reading(["GET", "k"]).readsFromReplicas)
+        #expect(try reading(["GET", "k"], readFrom: .replicaPreferred).readsFromReplicas)
+        #expect(try reading(["GET", "k"], readFrom: .any).readsFromReplicas)
+        #expect(try !reading(["SET", "k", "v"], readFrom: .replicaPreferred).readsFromReplicas)
+        #expect(try !reading(["ECHO", "hi"], readFrom: .replicaPreferred).readsFromReplicas)
+        #expect(try !reading(["XREAD", "BLOCK", 10, "STREAMS", "s", "0"], readFrom: .replicaPreferred).readsFromReplicas)
+    }
+
+    @Test("what sends nothing is thrown by the reading: a refused command, keys in several slots")
+    func errors() {
+        #expect(throws: RedisError.crossSlot(keys: ["a", "b"], slots: [15495, 3300])) { try reading(["MSET", "a", 1, "b", 2]) }
+        for refused: [any RESPArgument] in [["MULTI"], ["SUBSCRIBE", "ch"], ["SSUBSCRIBE", "ch"]] {
+            #expect(throws: RedisError.self) { try reading(refused) }
+        }
+        // The refusal comes first, as on one server: a refused command's keys are not its error.
+        do {
+            _ = try reading(["SSUBSCRIBE", "a", "b"])
+            Issue.record("SSUBSCRIBE on shared connections was not refused")
+        } catch {
+            if case .crossSlot = error { Issue.record("a refused command reported its keys: \(error)") }
+        }
+    }
+
+    @Test("the command value made from a reading: slot, kept reply, wait, fan-out, SCAN's walk, INFO refused")
+    func command() throws {
+        let push = try ClusterCommand.make(encoded(["RPUSH", "jobs", "a"]), reading(["RPUSH", "jobs", "a"])).get()
+        #expect(push.slot == HashSlot.of("jobs") && !push.keepsReply && push.blocking == nil && push.fanOut == nil)
+        let pop = try ClusterCommand.make(encoded(["LPOP", "jobs"]), reading(["LPOP", "jobs"])).get()
+        #expect(pop.keepsReply)
+        let wait = try ClusterCommand.make(encoded(["BLPOP", "jobs", 2]), reading(["BLPOP", "jobs", 2])).get()
+        #expect(wait.blocking == .within(.seconds(2) + BlockingCommand.grace) && wait.slot == HashSlot.of("jobs"))
+        let read = try ClusterCommand.make(encoded(["GET", "k"]), reading(["GET", "k"], readFrom: .replicaPreferred)).get()
+        #expect(read.readsFromReplicas)
+        let echo = try ClusterCommand.make(encoded(["ECHO", "hi"]), reading(["ECHO", "hi"])).get()
+        #expect(echo.slot == nil && echo.fanOut == nil && !echo.walksShards)
+        let size = try ClusterCommand.make(encoded(["DBSIZE"]), reading(["DBSIZE"])).get()
+        #expect(size.fanOut == ClusterFanOut(request: .allShards, response: .sum))
+        let scan = try ClusterCommand.make(encoded(["SCAN", 0]), reading(["SCAN", 0])).get()
+        #expect(scan.walksShards && scan.fanOut == nil)
+        let info = ClusterCommand.make(encoded(["INFO"]), try reading(["INFO"]))
+        guard case .failure(.unsupportedCommand(let name, _)) = info else {
+            Issue.record("INFO on a cluster: \(info)")
+            return
+        }
+        #expect(name == "INFO")
+    }
+}
