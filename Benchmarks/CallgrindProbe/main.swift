@@ -128,6 +128,8 @@ cleared.wait()
 switch operation {
 case "rpush-callback":
     Window(count, operation) { window in client.send("RPUSH", "callgrind-probe", payload) { window.finished($0) } }.begin(inFlight: inFlight)
+case "ping-callback":
+    Window(count, operation) { window in client.send("PING") { window.finished($0) } }.begin(inFlight: inFlight)
 case "echo-callback":
     // A command without keys: on a cluster, the path of every command that takes no first
     // route (keyless, fan-out, replica reads), to any primary.

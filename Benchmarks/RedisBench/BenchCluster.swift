@@ -1,4 +1,5 @@
 import LocalRedis
+import Reactor
 import RedisUtil
 
 /// What `--cluster` measures: a private ``LocalRedisCluster`` (stopped at the end), or an
@@ -30,6 +31,30 @@ struct BenchCluster {
             return RedisEndpoint.tcp(host: String(seed[..<colon]), port: port)
         }
         return BenchCluster(local: nil, endpoint: .cluster(seeds: endpoints))
+    }
+
+    /// How many primaries serve slots in the cluster `endpoint` names (`CLUSTER NODES` from
+    /// its first seed that answers), to spread `--connections` over them.
+    static func primaryCount(_ endpoint: RedisEndpoint, group: ReactorGroup) async throws -> Int {
+        var lastError: (any Error)?
+        for seed in endpoint.clusterSeeds ?? [] {
+            let client = try RedisClient(seed, configuration: .init(connections: 1), group: group)
+            do {
+                let nodes = try await client.send("CLUSTER", "NODES").asString()
+                await client.close()
+                // `<id> <address> <flags> <primary> <ping> <pong> <epoch> <link> <slot> …`:
+                // a primary that serves slots has a ninth field.
+                let primaries = nodes.split(separator: "\n").filter { line in
+                    let fields = line.split(separator: " ")
+                    return fields.count > 8 && fields[2].split(separator: ",").contains("master")
+                }
+                return max(1, primaries.count)
+            } catch {
+                await client.close()
+                lastError = error
+            }
+        }
+        throw lastError ?? BenchError("a cluster endpoint without seeds")
     }
 
     /// The header's description: the private cluster's shape, or the seeds.

@@ -38,7 +38,7 @@ struct RedisBench: AsyncParsableCommand {
     @Option(name: .customLong("workload"), help: "Workload to run (repeatable): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads: [Workload] = []
 
-    @Option(help: "Multiplexed connections (redis-benchmark -c). Blocking receives use dedicated connections besides these.")
+    @Option(help: "Multiplexed connections (redis-benchmark -c). Blocking receives use dedicated connections besides these. On a cluster, the total, spread over its primaries as redis-benchmark --cluster spreads its clients: ⌈N ÷ primaries⌉ per primary.")
     var connections: Int = 4
 
     @Option(help: "Commands in flight per connection (redis-benchmark -P).")
@@ -187,8 +187,13 @@ struct RedisBench: AsyncParsableCommand {
         // Only a run that shows the live view pays for metrics: without it no backend exists.
         let liveView = (live ?? interactive) ? LiveView(metrics: LiveMetrics(), inPlace: isatty(2) == 1) : nil
         // A cluster's CPU is spread over its nodes and their replication: not reported.
-        let runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil, live: liveView)
+        var runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil, live: liveView)
         let onCluster = target.isCluster
+        if onCluster {
+            do { runner.clusterPrimaries = try await BenchCluster.primaryCount(target, group: group) } catch {
+                throw Self.failure("cannot read the cluster's nodes: \(error)")
+            }
+        }
         let plainRunner = plainServer.map { Runner(endpoint: .tcp(host: $0.host, port: $0.port), group: group, progress: interactive, measuresServerCPU: true, live: liveView) }
         var results: [RunResult] = []
         var hiredisLines: [String] = []
@@ -265,7 +270,8 @@ struct RedisBench: AsyncParsableCommand {
             let version = benchCluster.map(\.summary) ?? "redis-server " + (server?.redisVersion ?? "external")
             let roundsNote = (tls ? ", TLS" : "") + (rounds > 1 ? ", median of \(rounds) rounds" : "") + (cancellation == .afterReply ? ", cancellation after-reply" : "")
             let keysNote = keyCount(onCluster: onCluster) > 1 ? ", over \(keyCount(onCluster: onCluster)) keys" : ""
-            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, \(group.reactors.count) reactor thread\(group.reactors.count == 1 ? "" : "s"), \(version), endpoint \(target)\(roundsNote)\(keysNote)")
+            let spreadNote = runner.clusterPrimaries.map { ", conn spread over \($0) primar\($0 == 1 ? "y" : "ies"), ⌈conn ÷ \($0)⌉ each" } ?? ""
+            print("redis-bench: \(ReactorGroup.activeProcessorCount) cores, \(group.reactors.count) reactor thread\(group.reactors.count == 1 ? "" : "s"), \(version), endpoint \(target)\(roundsNote)\(keysNote)\(spreadNote)")
             print(Report.table(results))
             for line in hiredisLines { print(line) }
         }

@@ -15,13 +15,25 @@ struct Runner: Sendable {
     /// The live view, which replaces the progress line; nil leaves the client's metrics
     /// off, so that a run without it costs what it always did.
     var live: LiveView? = nil
+    /// On a cluster, its primaries: a plan's connections are then the total, spread over
+    /// them as `redis-benchmark --cluster` spreads its clients (see ``connectionsPerNode(_:)``).
+    var clusterPrimaries: Int? = nil
+
+    /// The client's connections per node for `plan`: on a cluster, the plan's total spread
+    /// over the primaries, rounded up (never fewer sockets than redis-benchmark's); the
+    /// client's ``RedisConfiguration/connections`` counts per node, and three times as many
+    /// sockets as the comparison opens would each carry a third of the batch.
+    func connectionsPerNode(_ plan: RunPlan) -> Int {
+        guard let primaries = clusterPrimaries, primaries > 1 else { return plan.connections }
+        return (plan.connections + primaries - 1) / primaries
+    }
 
     /// Runs `plan`; `round` (1-based, of `rounds`) names the run in the live view.
     func run(_ plan: RunPlan, round: Int = 1, of rounds: Int = 1) async throws -> RunResult {
         // Every ping-pong lane and pipe consumer holds a blocking connection while it waits.
         let blockingUsers = plan.connections * plan.pipeline + plan.consumers + plan.producers
         let configuration = RedisConfiguration(
-            connections: plan.connections, maxBlockingConnections: max(32, blockingUsers),
+            connections: connectionsPerNode(plan), maxBlockingConnections: max(32, blockingUsers),
             maxPendingCommands: max(65_536, plan.pipeline * 4),
             cancellation: plan.cancellation == .afterReply ? .afterReply : .prompt,
             observability: RedisObservability(metrics: live.map { .factory($0.metrics) } ?? .off, tracing: .off))

@@ -32,8 +32,8 @@ struct ClusterBenchTests {
         }
     }
 
-    /// An existing cluster through one seed, the table form: the header names the cluster
-    /// and the key spread, every row its keys; nothing is left on any primary, and the
+    /// An existing cluster through one seed, the table form: the header names the cluster,
+    /// the key spread and the primaries the connections spread over, every row its keys; nothing is left on any primary, and the
     /// spread reached every primary (each saw RPUSH).
     @Test func existingClusterThroughASeed() async throws {
         let cluster = try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0))
@@ -46,6 +46,8 @@ struct ClusterBenchTests {
         try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
         let lines = finished.stdout.split(separator: "\n")
         #expect(lines.first?.contains("existing cluster") == true && lines.first?.contains("over 16 keys") == true, "\(finished)")
+        // `--connections` (4) is the total, spread over the three primaries it found.
+        #expect(lines.first?.contains("conn spread over 3 primaries") == true, "\(finished)")
         #expect(lines.count == 4, "\(finished)")
         for primary in cluster.primaries {
             let keys = try cluster.command(["DBSIZE"], on: primary).integer
