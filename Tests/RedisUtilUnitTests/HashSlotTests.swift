@@ -32,6 +32,24 @@ import Testing
         #expect(keys.count == 1 + 4 + 16 + 64 + 256 + 1024 + 4096)
     }
 
+    /// The four-bytes-a-step CRC routing uses against the byte-a-step reference, on every
+    /// length up to 70 (every tail of the four-byte steps) of random bytes, and on runs of
+    /// each byte value.
+    @Test func theSlicedChecksumAgreesWithTheBytewiseOne() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...70 {
+            for _ in 0..<50 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                #expect(bytes.withUnsafeBufferPointer { HashSlot.crc16Sliced($0) } == HashSlot.crc16(bytes), "\(bytes)")
+            }
+        }
+        for value in UInt8.min...UInt8.max {
+            let bytes = [UInt8](repeating: value, count: 9)
+            #expect(bytes.withUnsafeBufferPointer { HashSlot.crc16Sliced($0) } == HashSlot.crc16(bytes), "\(value)")
+        }
+        #expect(Array("123456789".utf8).withUnsafeBufferPointer { HashSlot.crc16Sliced($0) } == 0x31C3)
+    }
+
     @Test func aTagSelectsTheSameSlotAsItsContent() {
         for tag in ["a", "jobs", "/asyncworker/image-process/client"] {
             #expect(HashSlot.of("{\(tag)}/inflight") == HashSlot.of(tag))

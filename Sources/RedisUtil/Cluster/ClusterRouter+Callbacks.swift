@@ -15,16 +15,19 @@ extension ClusterRouter {
     /// Sends one encoded command to the node that serves it; `completion` runs once,
     /// on a reactor thread, with its reply or error (see ``send(_:blocking:)``).
     func send(_ bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        // One lock for the key table and the map, whichever path the command takes.
-        let taken = snapshot()
         let reading: ClusterCommandReading
+        let taken: ClusterRouteTable?
         do {
             let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
-            if let taken {
-                reading = try ClusterCommandReading(bytes, route: route, keyTable: taken.keyTable, readFrom: configuration.readFrom)
-                if sendFirstAttempt(bytes, reading, by: taken, completion: completion) { return }
+            // One lock for the key table and the map, whichever path the command takes;
+            // bound straight from the call, which costs the common command no retain.
+            if let table = snapshot() {
+                reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
+                if sendFirstAttempt(bytes, reading, by: table, completion: completion) { return }
+                taken = table
             } else {
                 reading = try ClusterCommandReading(bytes, route: route, keyTable: ClusterKeyTable.builtIn, readFrom: configuration.readFrom)
+                taken = nil
             }
         } catch {
             return completeLater(completion, .failure(error))

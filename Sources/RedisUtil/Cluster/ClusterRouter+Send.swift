@@ -175,13 +175,14 @@ extension ClusterRouter {
     /// following redirections and retrying what the cluster asks to (see the type).
     /// `blocking`, when the caller knows the command blocks, spares reading that back.
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
-        // One lock for the key table and the map the first route uses.
-        let taken = snapshot()
         let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
         let reading: ClusterCommandReading
-        if let taken {
-            reading = try ClusterCommandReading(bytes, route: route, keyTable: taken.keyTable, readFrom: configuration.readFrom)
-            if let first = firstRoute(reading, by: taken), let connection = first.node.client.connectionIfRoom() {
+        let taken: ClusterRouteTable?
+        // One lock for the key table and the map the first route uses; bound straight
+        // from the call, which costs the common command no retain.
+        if let table = snapshot() {
+            reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
+            if let first = firstRoute(reading, by: table), let connection = first.node.client.connectionIfRoom() {
                 let result: Result<RESPValue, RedisError>
                 do {
                     return try await connection.perform(bytes, keepsReply: first.keepsReply)
@@ -193,8 +194,10 @@ extension ClusterRouter {
                 let failure = ClusterFailedAttempt(result: result, node: first.node.address, generation: first.generation)
                 return try await send(routed: first.command(bytes), using: nil, after: failure)
             }
+            taken = table
         } else {
             reading = try ClusterCommandReading(bytes, route: route, keyTable: ClusterKeyTable.builtIn, readFrom: configuration.readFrom)
+            taken = nil
         }
         let command = try ClusterCommand.make(bytes, reading).get()
         if let fanOut = command.fanOut { return try await send(command, toEvery: fanOut) }

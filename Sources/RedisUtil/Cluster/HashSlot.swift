@@ -28,15 +28,15 @@ enum HashSlot {
     /// The slot of `key`: what routing calls for every command, on the key's bytes in
     /// place (the generic form took about 245 instructions for a 15-byte key).
     static func of(_ key: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let base = key.baseAddress, !key.isEmpty else { return Int(crc16(key) & 0x3FFF) }
+        guard let base = key.baseAddress, !key.isEmpty else { return 0 }
         if let open = memchr(base, Int32(UInt8(ascii: "{")), key.count) {
             let afterOpen = UnsafeRawPointer(open).assumingMemoryBound(to: UInt8.self) + 1
             let rest = base + key.count - afterOpen
             if rest > 0, let close = memchr(afterOpen, Int32(UInt8(ascii: "}")), rest), close != UnsafeRawPointer(afterOpen) {
-                return Int(crc16(UnsafeBufferPointer(start: afterOpen, count: UnsafeRawPointer(close) - UnsafeRawPointer(afterOpen))) & 0x3FFF)
+                return Int(crc16Sliced(UnsafeBufferPointer(start: afterOpen, count: UnsafeRawPointer(close) - UnsafeRawPointer(afterOpen))) & 0x3FFF)
             }
         }
-        return Int(crc16(key) & 0x3FFF)
+        return Int(crc16Sliced(key) & 0x3FFF)
     }
 
     /// The slot of `key`'s UTF-8 bytes.
@@ -60,6 +60,43 @@ enum HashSlot {
             return crc
         }
     }
+
+    /// ``crc16(_:)`` four bytes a step (slicing by four): the CRC is linear, so the CRC of
+    /// four bytes from a state is the XOR of each byte's CRC followed by as many zero bytes
+    /// as come after it, once the state's two bytes are folded into the first two (about
+    /// 4 instructions a byte against 9: a 15-byte key's CRC 141 → 95 under callgrind).
+    /// Every read lies inside `bytes`, and a table index is a byte, inside its 256 entries.
+    static func crc16Sliced(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt16 {
+        slicedTable.withUnsafeBufferPointer { table in
+            var crc: UInt16 = 0
+            var index = 0
+            let count = bytes.count
+            while index &+ 4 <= count {
+                let first = bytes[index] ^ UInt8(truncatingIfNeeded: crc >> 8)
+                let second = bytes[index &+ 1] ^ UInt8(truncatingIfNeeded: crc)
+                crc = table[768 &+ Int(first)] ^ table[512 &+ Int(second)] ^ table[256 &+ Int(bytes[index &+ 2])] ^ table[Int(bytes[index &+ 3])]
+                index &+= 4
+            }
+            while index < count {
+                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ bytes[index])]
+                index &+= 1
+            }
+            return crc
+        }
+    }
+
+    /// Four tables back to back: entry `256 × k + x` is the CRC of the byte `x` followed
+    /// by `k` zero bytes (the first is ``table``).
+    private static let slicedTable: [UInt16] = {
+        var tables = table
+        for zeros in 1..<4 {
+            for value in 0..<256 {
+                let previous = tables[256 * (zeros - 1) + value]
+                tables.append((previous << 8) ^ table[Int(previous >> 8)])
+            }
+        }
+        return tables
+    }()
 
     /// The CRC of every byte value, computed once.
     private static let table: [UInt16] = (0..<256).map { value in
