@@ -18,10 +18,12 @@ struct ChildProcess: Sendable, Equatable {
     /// leaves the child out of the registry (``OrphanWatchdog``, which must outlive it).
     /// `errorPath`: stderr to a file of its own (truncated), rather than with stdout;
     /// `newProcessGroup`: the child leads a process group of its own (its children can
-    /// then be signalled with it).
+    /// then be signalled with it). `closingByScan`: close the inherited descriptors the way
+    /// a system without `posix_spawn_file_actions_addclosefrom_np` does, for its tests.
     static func spawn(
         executable: String, arguments: [String], environment: [String] = [], outputPath: String,
-        errorPath: String? = nil, standardInput: Int32? = nil, registered: Bool = true, newProcessGroup: Bool = false
+        errorPath: String? = nil, standardInput: Int32? = nil, registered: Bool = true, newProcessGroup: Bool = false,
+        closingByScan: Bool = false
     ) throws(LocalRedisError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -37,7 +39,7 @@ struct ChildProcess: Sendable, Equatable {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
-        SpawnCloseFrom.add(to: &actions, lowestDescriptor: 3)
+        SpawnCloseFrom.add(to: &actions, lowestDescriptor: 3, byScan: closingByScan)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -156,7 +158,7 @@ enum PidDescriptor {
 /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+) is not exported by the Glibc module
 /// map, so it is looked up at run time. Where it is missing, the descriptors open right now are
 /// closed one by one instead, which misses only descriptors opened concurrently.
-private enum SpawnCloseFrom {
+enum SpawnCloseFrom {
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 
     private static let addCloseFrom: AddCloseFrom? = {
@@ -165,14 +167,19 @@ private enum SpawnCloseFrom {
         return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
 
-    static func add(to actions: inout posix_spawn_file_actions_t, lowestDescriptor: Int32) {
-        if let addCloseFrom, addCloseFrom(&actions, lowestDescriptor) == 0 { return }
+    /// Closes every descriptor from `lowestDescriptor` up in the child; `byScan` takes the
+    /// fallback even where glibc has `closefrom` (tests).
+    static func add(to actions: inout posix_spawn_file_actions_t, lowestDescriptor: Int32, byScan: Bool = false) {
+        if !byScan, let addCloseFrom, addCloseFrom(&actions, lowestDescriptor) == 0 { return }
+        // The directory's own descriptor is listed too; closing it in the child, where it
+        // is no longer open, is no error (glibc fails a close action only out of range).
         for descriptor in openDescriptors() where descriptor >= lowestDescriptor {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
     }
 
-    private static func openDescriptors() -> [Int32] {
+    /// The descriptors this process has open, from `/proc/self/fd`.
+    static func openDescriptors() -> [Int32] {
         guard let directory = opendir("/proc/self/fd") else { return [] }
         defer { closedir(directory) }
         var descriptors: [Int32] = []
