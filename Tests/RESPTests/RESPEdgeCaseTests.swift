@@ -9,6 +9,29 @@ struct RESPEdgeCaseTests {
     /// RESPAggregateFrame.init computes `count * 2` (map) and `count * 2 + 1` (attribute) with
     /// trapping arithmetic. The bulk path guards `Int.max / 4` "whatever the limits say"; the
     /// aggregate path does not, so a peer can crash a parser whose aggregate limit was lifted.
+    @Test("the common status replies share one payload; their near misses, other cases and lengths are copied")
+    func sharedStatusPayloads() throws {
+        func parsed(_ text: String) throws -> RESPValue? {
+            var parser = RESPParser()
+            parser.feed(Array(text.utf8))
+            return try parser.next()
+        }
+        func storage(_ value: RESPValue?) -> UnsafeRawPointer? {
+            guard case .simpleString(let bytes) = value else { return nil }
+            return bytes.withUnsafeBytes { $0.baseAddress }
+        }
+        for status in ["OK", "PONG", "QUEUED"] {
+            let first = try parsed("+\(status)\r\n")
+            let second = try parsed("+\(status)\r\n")
+            #expect(first == .simple(status) && second == .simple(status))
+            #expect(storage(first) != nil && storage(first) == storage(second), "+\(status) was copied")
+        }
+        for other in ["OL", "Ok", "PANG", "PONGS", "PON", "QUEUEE", "queued", "O", ""] {
+            #expect(try parsed("+\(other)\r\n") == .simple(other))
+        }
+        #expect(try parsed("*3\r\n+QUEUED\r\n+PONG\r\n+OK\r\n") == .array([.simple("QUEUED"), .simple("PONG"), .simple("OK")]))
+    }
+
     @Test("a map/attribute header above Int.max / 2 does not trap when maxAggregateCount is lifted")
     func hugePairCountDoesNotTrap() async {
         await #expect(processExitsWith: .success) {
