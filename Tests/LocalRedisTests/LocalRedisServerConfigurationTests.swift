@@ -80,7 +80,7 @@ struct LocalRedisServerConfigurationTests {
         let server = try LocalRedisServer(configuration: .init(startTimeout: .milliseconds(600)))
         defer { server.stop() }
         let endpoint = ProbeEndpoint.tcp(host: server.host, port: server.port)
-        let failure = Mutex<LocalRedisError?>(nil)
+        let failure = Synchronization.Mutex<LocalRedisError?>(nil)
         let restarted = runOnNewThread {
             do throws(LocalRedisError) {
                 try server.restart(downtime: .milliseconds(500))

@@ -78,7 +78,7 @@ struct LocalRedisServerLifecycleTests {
         let server = try LocalRedisServer()
         defer { server.stop() }
         let endpoint = ProbeEndpoint.tcp(host: server.host, port: server.port)
-        let failure = Mutex<LocalRedisError?>(nil)
+        let failure = Synchronization.Mutex<LocalRedisError?>(nil)
         let restarted = runOnNewThread {
             do throws(LocalRedisError) {
                 try server.restart(downtime: .milliseconds(500))

@@ -183,7 +183,7 @@ private struct ProcessIdentity: Sendable {
 /// on a reactor thread); nil on an error or no reply within 5 s.
 private func listLength(_ client: RedisClient, _ key: String) -> Int? {
     final class Reply: Sendable {
-        let value = Mutex<Int?>(nil)
+        let value = Synchronization.Mutex<Int?>(nil)
         let arrived = DispatchSemaphore(value: 0)
     }
     let reply = Reply()

@@ -81,7 +81,7 @@ import Testing
 /// A swift-log handler that keeps every message with its metadata, for assertions.
 struct RecordingLogHandler: LogHandler {
     final class Records: Sendable {
-        private let storage = Mutex<[String]>([])
+        private let storage = Synchronization.Mutex<[String]>([])
         func append(_ line: String) { storage.withLock { $0.append(line) } }
         var lines: [String] { storage.withLock { $0 } }
     }

@@ -58,7 +58,7 @@ struct ObservabilityUnitTests {
             let slot = LazyReference<Tracked>()
             #expect(slot.valueIfMade == nil)
             // Eight threads race the first use; every one gets the same object.
-            let seen = Mutex<Set<ObjectIdentifier>>([])
+            let seen = Synchronization.Mutex<Set<ObjectIdentifier>>([])
             let start = DispatchSemaphore(value: 0)
             let done = DispatchGroup()
             for _ in 0..<8 {

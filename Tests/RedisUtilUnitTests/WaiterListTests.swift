@@ -6,14 +6,14 @@ import Testing
 @Suite struct WaiterListTests {
     /// Resume order, as the waiters record it.
     private final class Order: Sendable {
-        let names = Mutex<[String]>([])
+        let names = Synchronization.Mutex<[String]>([])
         func append(_ name: String) { names.withLock { $0.append(name) } }
         var all: [String] { names.withLock { $0 } }
     }
 
     /// The line, in a class so that tasks can share it (a `Mutex` cannot be copied).
     private final class Line: Sendable {
-        let mutex = Mutex(WaiterList())
+        let mutex = WaiterList.Lock(WaiterList())
 
         func wait(_ ticket: inout WaiterList.Ticket?) async {
             await WaiterList.wait(in: mutex, list: \.self, ticket: &ticket) { _ in true }

@@ -36,7 +36,7 @@ public final class TestProcess: Sendable {
 
     public let pid: pid_t
     private let child: ChildProcess
-    private let ended = Mutex<Termination?>(nil)
+    private let ended = Synchronization.Mutex<Termination?>(nil)
 
     /// Starts `executable arguments` with stdin from `standardInput` (a descriptor this
     /// call leaves open; /dev/null when nil), stdout appended to `outputPath` and stderr

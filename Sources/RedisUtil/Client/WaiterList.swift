@@ -17,6 +17,10 @@ struct WaiterList {
     /// How many wait now.
     var count: Int { waiters.count }
 
+    /// The lock an owner keeps its list in (this module's `Mutex`, which a `make test-tsan`
+    /// build annotates): for tests, which see two types of that name.
+    typealias Lock<State> = Mutex<State>
+
     /// Queues `wake` in ticket order: a new caller at the back, one that was woken but
     /// found nothing back in the place it had, ahead of those who came later.
     private mutating func insert(_ id: Ticket, _ wake: Wake) {
