@@ -16,8 +16,10 @@ struct BenchCluster {
     /// The node timeout is 5 s rather than LocalRedisCluster's 500 ms (tuned for failover
     /// tests): a node starved of CPU by a full-speed run on two cores must not be taken for
     /// dead mid-run.
-    static func start(primaries: Int) throws -> BenchCluster {
-        let cluster = try LocalRedisCluster(configuration: .init(primaries: primaries, replicasPerPrimary: 1, nodeTimeout: .seconds(5)))
+    /// `tls`: the nodes serve TLS only (`tls-cluster yes`), with a throw-away CA.
+    static func start(primaries: Int, tls: Bool = false) throws -> BenchCluster {
+        let cluster = try LocalRedisCluster(configuration: .init(primaries: primaries, replicasPerPrimary: 1, nodeTimeout: .seconds(5),
+                                                                 tls: tls ? .init() : nil))
         let seeds = cluster.seeds.map { RedisEndpoint.tcp(host: $0.host, port: $0.port) }
         return BenchCluster(local: cluster, endpoint: .cluster(seeds: seeds))
     }
@@ -38,7 +40,7 @@ struct BenchCluster {
     static func primaryCount(_ endpoint: RedisEndpoint, group: ReactorGroup) async throws -> Int {
         var lastError: (any Error)?
         for seed in endpoint.clusterSeeds ?? [] {
-            let client = try RedisClient(seed, configuration: .init(connections: 1), group: group)
+            let client = try RedisClient(seed, configuration: .init(connections: 1, tls: endpoint.tls), group: group)
             do {
                 let nodes = try await client.send("CLUSTER", "NODES").asString()
                 await client.close()

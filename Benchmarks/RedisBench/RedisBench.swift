@@ -74,7 +74,7 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Unmeasured operations before each run (default: a tenth of the messages, at most 10,000).")
     var warmup: Int?
 
-    @Flag(help: "TLS (as redis-benchmark --tls). Alone, the private server serves TLS with a throw-away CA, and rpush also runs in plaintext on a second private server for the cost of TLS.")
+    @Flag(help: "TLS (as redis-benchmark --tls). Alone, the private server serves TLS with a throw-away CA, and rpush also runs in plaintext on a second private server for the cost of TLS; with --cluster, the private cluster serves TLS only (tls-cluster yes).")
     var tls = false
 
     @Option(help: "With --tls: a CA certificate file to verify the server with.")
@@ -130,7 +130,6 @@ struct RedisBench: AsyncParsableCommand {
             throw ValidationError("--cluster and --cluster-seed choose the server: not with --endpoint or --port (a redis+cluster:// --endpoint is a cluster)")
         }
         do { _ = try BenchCluster.existing(seeds: clusterSeed) } catch { throw ValidationError(error.description) }
-        if (cluster || !clusterSeed.isEmpty) && tls { throw ValidationError("--tls is not supported with --cluster yet") }
         if !tls && (cacert != nil || cert != nil || key != nil || sni != nil || insecure) {
             throw ValidationError("--cacert, --cert, --key, --sni and --insecure need --tls")
         }
@@ -147,10 +146,12 @@ struct RedisBench: AsyncParsableCommand {
             do { benchCluster = try BenchCluster.existing(seeds: clusterSeed) } catch { throw ValidationError("\(error)") }
             target = benchCluster!.endpoint
         } else if cluster {
-            do { benchCluster = try BenchCluster.start(primaries: clusterPrimaries) } catch {
+            do { benchCluster = try BenchCluster.start(primaries: clusterPrimaries, tls: tls) } catch {
                 throw Self.failure("cannot start a private Redis Cluster: \(error)")
             }
             target = benchCluster!.endpoint
+            // The private cluster's throw-away CA, unless the user named one.
+            if let files = benchCluster?.local?.tlsFiles, benchTLS?.caFile == nil { benchTLS?.caFile = files.caCertificate }
         } else if let endpoint {
             do { target = try RedisEndpoint(url: endpoint) } catch { throw ValidationError("\(error)") }
         } else if let port {

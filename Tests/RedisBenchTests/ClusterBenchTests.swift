@@ -32,6 +32,23 @@ struct ClusterBenchTests {
         }
     }
 
+    /// A private cluster over TLS (`--cluster --tls`: TLS-only nodes, the throw-away CA),
+    /// both facades, and `redis-benchmark --cluster --tls` beside rpush.
+    @Test func privateClusterOverTLS() async throws {
+        let finished = try await BenchProcess.run([
+            "--cluster", "--tls", "--workload", "rpush", "--api", "both", "--messages", "2000",
+            "--compare-redis-benchmark", "--json", "--quiet",
+        ], hangGuard: .seconds(120))
+        try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
+        let runs = try BenchReport.runs(finished)
+        #expect(runs.map { "\($0["workload"] ?? "?") \($0["api"] ?? "?")" } == ["rpush callback", "rpush async"])
+        for run in runs {
+            BenchReport.expectWellFormed(run, messages: 2000)
+            #expect(BenchReport.isNull(run["ratio_vs_redis_benchmark"]) != RedisBenchmarkTool.isInstalled,
+                    "ratio_vs_redis_benchmark \(run["ratio_vs_redis_benchmark"] ?? "missing")")
+        }
+    }
+
     /// An existing cluster through one seed, the table form: the header names the cluster,
     /// the key spread and the primaries the connections spread over, every row its keys; nothing is left on any primary, and the
     /// spread reached every primary (each saw RPUSH).
