@@ -103,40 +103,28 @@ extension ClusterRouter {
     /// needs none); `taken`: the route table the caller read already, for the first route.
     private func step(_ call: CallbackCommand, machine: ClusterRetryMachine?, hop: ClusterHop, using taken: ClusterRouteTable? = nil) {
         let node: ClusterNode
-        var generation: UInt64 = 0
-        var asking = false
-        switch hop {
-        case .route:
-            switch resolve(slot: call.command.slot, reads: call.command.readsFromReplicas, using: taken) {
-            case .node(let found, let seen):
-                node = found
-                generation = seen
-            case .noMap:
-                refresh(.initial, seen: 0) { [self] result in
-                    switch result {
-                    case .success: onReactor { self.step(call, machine: machine, hop: .route) }
-                    case .failure(let error): completeLater(call.completion, .failure(error))
-                    }
+        let generation: UInt64
+        let asking: Bool
+        switch target(of: hop, slot: call.command.slot, reads: call.command.readsFromReplicas, using: taken) {
+        case .node(let found, let seen, let ask):
+            (node, generation, asking) = (found, seen, ask)
+        case .noMap:
+            refresh(.initial, seen: 0) { [self] result in
+                switch result {
+                case .success: onReactor { self.step(call, machine: machine, hop: .route) }
+                case .failure(let error): completeLater(call.completion, .failure(error))
                 }
-                return
-            case .noOwner(let seen):
-                var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
-                let action = retrying.unrouted(call.command.noOwnerError, now: monotonicNanoseconds())
-                // Not inline: this may be the caller's own `send`, where a completion must not run.
-                onReactor { [retrying] in self.perform(action, call, machine: retrying, seen: seen, from: nil) }
-                return
-            case .closed:
-                completeLater(call.completion, .failure(.closed))
-                return
             }
-        case .node(let address, let ask):
-            switch self.node(at: address) {
-            case .success(let found): node = found
-            case .failure(let error):
-                completeLater(call.completion, .failure(error))
-                return
-            }
-            asking = ask
+            return
+        case .noOwner(let seen):
+            var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+            let action = retrying.unrouted(call.command.noOwnerError, now: monotonicNanoseconds())
+            // Not inline: this may be the caller's own `send`, where a completion must not run.
+            onReactor { [retrying] in self.perform(action, call, machine: retrying, seen: seen, from: nil) }
+            return
+        case .failed(let error):
+            completeLater(call.completion, .failure(error))
+            return
         }
         let handle: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self, generation] result in
             if case .success = result { return call.completion(result) }

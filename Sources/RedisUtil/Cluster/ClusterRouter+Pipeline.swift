@@ -107,35 +107,28 @@ extension ClusterRouter {
             taken = nil
             route: for position in pending {
                 let node: ClusterNode
-                var asking = false
-                var generation: UInt64 = 0
-                switch hops[position] {
-                case .route:
-                    switch resolve(slot: units[position].slot, using: table) {
-                    case .node(let found, let current):
-                        node = found
-                        generation = current
-                    case .noMap:
-                        needsMap = true
-                        break route
-                    case .noOwner(let current):
-                        seen = current
-                        let error = Self.noOwnerError(slot: units[position].slot)
-                        switch machines[position].unrouted(error, now: monotonicNanoseconds()) {
-                        case .retry(let wait, let refresh):
-                            pause = max(pause, wait)
-                            refreshFirst = refreshFirst || refresh
-                            if let slot = units[position].slot { pausedSlots.insert(slot) }
-                        default:
-                            Self.store(.failure(error), for: units[position], in: &results)
-                        }
-                        continue
-                    case .closed:
-                        throw RedisError.closed
+                let asking: Bool
+                let generation: UInt64
+                switch target(of: hops[position], slot: units[position].slot, using: table) {
+                case .node(let found, let current, let ask):
+                    (node, generation, asking) = (found, current, ask)
+                case .noMap:
+                    needsMap = true
+                    break route
+                case .noOwner(let current):
+                    seen = current
+                    let error = Self.noOwnerError(slot: units[position].slot)
+                    switch machines[position].unrouted(error, now: monotonicNanoseconds()) {
+                    case .retry(let wait, let refresh):
+                        pause = max(pause, wait)
+                        refreshFirst = refreshFirst || refresh
+                        if let slot = units[position].slot { pausedSlots.insert(slot) }
+                    default:
+                        Self.store(.failure(error), for: units[position], in: &results)
                     }
-                case .node(let address, let ask):
-                    node = try self.node(at: address).get()
-                    asking = ask
+                    continue
+                case .failed(let error):
+                    throw error
                 }
                 seen = max(seen, generation)
                 if let group = groups.firstIndex(where: { $0.node === node }) {

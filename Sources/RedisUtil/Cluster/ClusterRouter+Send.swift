@@ -233,32 +233,25 @@ extension ClusterRouter {
                 }
             }
             let node: ClusterNode
-            var generation: UInt64 = 0
-            var asking = false
-            switch hop {
-            case .route:
-                switch resolve(slot: command.slot, reads: command.readsFromReplicas, using: taken) {
-                case .node(let found, let seen):
-                    node = found
-                    generation = seen
-                case .noMap:
-                    try await awaitRefresh(.initial, seen: 0)
-                    continue
-                case .noOwner(let seen):
-                    var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
-                    let action = retrying.unrouted(command.noOwnerError, now: monotonicNanoseconds())
-                    machine = retrying
-                    switch await next(after: action, seen: seen, from: nil) {
-                    case .hop(let following): hop = following
-                    case .done(let result): return try result.get()
-                    }
-                    continue
-                case .closed:
-                    throw RedisError.closed
+            let generation: UInt64
+            let asking: Bool
+            switch target(of: hop, slot: command.slot, reads: command.readsFromReplicas, using: taken) {
+            case .node(let found, let seen, let ask):
+                (node, generation, asking) = (found, seen, ask)
+            case .noMap:
+                try await awaitRefresh(.initial, seen: 0)
+                continue
+            case .noOwner(let seen):
+                var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                let action = retrying.unrouted(command.noOwnerError, now: monotonicNanoseconds())
+                machine = retrying
+                switch await next(after: action, seen: seen, from: nil) {
+                case .hop(let following): hop = following
+                case .done(let result): return try result.get()
                 }
-            case .node(let address, let ask):
-                node = try self.node(at: address).get()
-                asking = ask
+                continue
+            case .failed(let error):
+                throw error
             }
             let result = await attempt(command, on: node, asking: asking)
             if case .success(let value) = result { return value }

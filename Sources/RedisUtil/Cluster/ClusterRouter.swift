@@ -253,6 +253,38 @@ final class ClusterRouter: Sendable {
         return .noOwner(generation: table.generation)
     }
 
+    /// Where a hop leads (see ``target(of:slot:reads:using:)``).
+    enum HopTarget {
+        /// To this node, named by the map of this generation (0 for a redirection's
+        /// target); `asking`: `ASKING` goes first, in the same write.
+        case node(ClusterNode, generation: UInt64, asking: Bool)
+        /// No map yet: wait for the first one.
+        case noMap
+        /// The map names no owner for the slot.
+        case noOwner(generation: UInt64)
+        /// Nowhere: the client is closed, or the redirection's target cannot be reached.
+        case failed(RedisError)
+    }
+
+    /// Where `hop` takes a command of `slot` (`reads`, `taken`: as ``resolve(slot:reads:using:)``):
+    /// the one step the single command's two facades and the pipeline share.
+    func target(of hop: ClusterHop, slot: Int?, reads: Bool = false, using taken: ClusterRouteTable?) -> HopTarget {
+        switch hop {
+        case .route:
+            switch resolve(slot: slot, reads: reads, using: taken) {
+            case .node(let node, let generation): .node(node, generation: generation, asking: false)
+            case .noMap: .noMap
+            case .noOwner(let generation): .noOwner(generation: generation)
+            case .closed: .failed(.closed)
+            }
+        case .node(let address, let asking):
+            switch node(at: address) {
+            case .success(let node): .node(node, generation: 0, asking: asking)
+            case .failure(let error): .failed(error)
+            }
+        }
+    }
+
     /// Where the common command's first attempt goes by `table`, when `reading` found one
     /// (see ``ClusterFirstRoute``): not blocking, its keys in one slot that has a primary,
     /// and not a read that ``RedisConfiguration/readFrom`` sends elsewhere. `nil` for any
