@@ -7,10 +7,11 @@ import Synchronization
 /// whose state lived in a `Mutex` needed a suppression, and a real race beside its lock
 /// would have gone unseen. Built with `-DTSAN_ANNOTATIONS` (`make test-tsan`), each
 /// section tells TSan that it acquires and then releases the lock (its address, which
-/// stays put: a `Mutex` cannot be copied or moved while borrowed), and RedisUtil and LocalRedis name
-/// this type `Mutex` (a typealias in each). Other builds keep the standard `Mutex` itself:
-/// Swift 6.3 calls this type's `withLock` unspecialised across modules (generic metadata
-/// looked up per call: a cluster client's `RPUSH` cost 420 instructions more).
+/// stays put: a `Mutex` cannot be copied or moved while borrowed), and RedisUtil and
+/// LocalRedis name this type `Mutex` (a typealias in each). Other builds keep the standard
+/// `Mutex` itself: Swift 6.3 calls this type's `withLock` unspecialised across modules
+/// (generic metadata looked up per call: a cluster client's `RPUSH` cost 420 instructions
+/// more).
 @frozen
 package struct SanitizedMutex<Value: ~Copyable>: ~Copyable {
     @usableFromInline
@@ -42,9 +43,7 @@ package struct SanitizedMutex<Value: ~Copyable>: ~Copyable {
     }
 }
 
-extension SanitizedMutex: @unchecked Sendable where Value: ~Copyable {}
-// Safe: its only stored property is a `Mutex`, which is `Sendable` for any value, and the
-// annotations touch no state of their own.
+extension SanitizedMutex: Sendable where Value: ~Copyable {}
 
 #if TSAN_ANNOTATIONS
 /// The thread sanitizer's annotations (its runtime is linked in a `--sanitize=thread` build).

@@ -151,11 +151,11 @@ final class RedisConnection: @unchecked Sendable {
         let neverSent = outbound.removeAll()
         let reason = "the reactor stopped before the connection was closed"
         for handler in written {
-            handler.complete(.failure(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)), failures: routedFailures)
+            complete(handler, .failure(.connectionLost(endpoint: endpoint.description, reason: reason, delivery: .written)))
         }
-        for handler in neverSent { handler.complete(.failure(.closed), failures: routedFailures) }
+        for handler in neverSent { complete(handler, .failure(.closed)) }
         while case .element(let submission) = inbox.dequeue() {
-            for handler in submission.handlers { handler.complete(.failure(.closed), failures: routedFailures) }
+            for handler in submission.handlers { complete(handler, .failure(.closed)) }
         }
         for completion in closeCompletions { completion() }
     }
