@@ -22,7 +22,7 @@ import Synchronization
 //   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
 //   responders do: a blocking receive, then a send)
 // Four connections, 128 operations in flight on each, 64-byte payloads: the
-// `make bench` deep-pipeline row.
+// `make bench` deep-pipeline row (PROBE_CONNECTIONS and PROBE_IN_FLIGHT change the first two).
 
 /// A message of the benchmark's shape (redis-bench's `BenchMessage`): four fields.
 struct Message: Codable, Sendable {
@@ -75,13 +75,17 @@ guard arguments.count == 4, let count = Int(arguments[3]) else {
 }
 let endpoint = try Int(arguments[1]).map { RedisEndpoint.tcp(host: "127.0.0.1", port: $0) } ?? RedisEndpoint(url: arguments[1])
 let operation = arguments[2]
-let inFlight = 4 * 128
+// PROBE_CONNECTIONS and PROBE_IN_FLIGHT (per connection) change the depth, e.g. 1 and 1
+// for `make bench`'s 1 × 1 row, where each command also costs a loop iteration of its own.
+let environment = ProcessInfo.processInfo.environment
+let connections = environment["PROBE_CONNECTIONS"].flatMap { Int($0) } ?? 4
+let inFlight = connections * (environment["PROBE_IN_FLIGHT"].flatMap { Int($0) } ?? 128)
 let payload = String(repeating: "x", count: 64)
 // PROBE_METRICS=1: the operations with metrics on (see CountingMetrics).
-if ProcessInfo.processInfo.environment["PROBE_METRICS"] == "1" { MetricsSystem.bootstrap(CountingMetrics()) }
+if environment["PROBE_METRICS"] == "1" { MetricsSystem.bootstrap(CountingMetrics()) }
 // The client's reactors, which rpush-async-reactor's tasks prefer as their executor.
 let group = try ReactorGroup(count: ReactorGroup.activeProcessorCount, name: "probe")
-let client = try RedisClient(endpoint, configuration: RedisConfiguration(connections: 4), group: group)
+let client = try RedisClient(endpoint, configuration: RedisConfiguration(connections: connections), group: group)
 let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
 /// The JSON a Python peer would send for a message (key order aside: any order reads).
 let JSONEncoderForProbe = JSONEncoder()

@@ -22,10 +22,12 @@ public final class FDWatcher {
 
     /// The watched descriptor. The watcher never closes it.
     public let fd: Int32
+    // Unchecked for exclusivity (a connection sets its interest after every write): the
+    // watcher belongs to its reactor's thread, and every access is a plain read or write.
     /// The current interest.
-    public private(set) var interest: Interest = []
+    @exclusivity(unchecked) public private(set) var interest: Interest = []
     /// Whether ``cancel()`` has been called (or the reactor shut down).
-    public private(set) var isCancelled = false
+    @exclusivity(unchecked) public private(set) var isCancelled = false
 
     private unowned let reactor: Reactor
     private let readEvent: ReadinessEvent

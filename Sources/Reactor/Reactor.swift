@@ -62,8 +62,12 @@ public final class Reactor: @unchecked Sendable {
     /// `localSubmissions` through `submit`, never the array being run.
     @exclusivity(unchecked) private var localSubmissions: [WorkItem] = []
     @exclusivity(unchecked) private var runningLocalSubmissions: [WorkItem] = []
-    private var endOfIteration: [() -> Void] = []
-    private var runningEndOfIteration: [() -> Void] = []
+    /// What runs at the end of the iteration (a connection's flush), and the batch being
+    /// run. Unchecked for the same reasons: the bodies reach only `endOfIteration`, through
+    /// ``atEndOfIteration(_:)``, never the batch being run. With one command in flight a
+    /// loop iteration per command touches these four times.
+    @exclusivity(unchecked) private var endOfIteration: [() -> Void] = []
+    @exclusivity(unchecked) private var runningEndOfIteration: [() -> Void] = []
     private var resources: [ObjectIdentifier: any ReactorResource] = [:]
     private var wakeupEvent: WakeupEvent?
     /// The serial-executor role (see `Reactor+Executor.swift`); immutable after init.

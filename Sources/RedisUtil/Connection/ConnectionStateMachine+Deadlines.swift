@@ -8,7 +8,11 @@ extension ConnectionStateMachine {
     /// The liveness moment moves with every reply; the timer is not moved with it (that
     /// would cost a timer operation per read): it fires at the moment computed when it
     /// was set, at most once per liveness period, and is set again from there.
-    func nextDeadline(commandDeadline: UInt64?, hasPending: Bool) -> UInt64? {
+    // Mutating though it changes nothing: the shell calls it once per burst of commands
+    // (once per command, with one in flight), and a non-mutating call copies the whole
+    // machine out of the connection's stored property first (about 200 instructions,
+    // its strings and deque retained and released), where this one reads it in place.
+    mutating func nextDeadline(commandDeadline: UInt64?, hasPending: Bool) -> UInt64? {
         var next = commandDeadline ?? .max
         if let connectDeadline { next = min(next, connectDeadline) }
         if let reconnectAt { next = min(next, reconnectAt) }
