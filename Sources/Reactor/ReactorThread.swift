@@ -60,6 +60,14 @@ extension Reactor {
         return Unmanaged<Reactor>.fromOpaque(pointer).takeUnretainedValue()
     }
 
+    /// The identity of the reactor whose thread is calling, if any: ``current`` without
+    /// the reference, for a comparison made per command (taking the reference costs a
+    /// retain and a release). The reactor is alive: its own thread is running this.
+    public static var currentIdentifier: ObjectIdentifier? {
+        guard let pointer = pthread_getspecific(reactorThreadKey) else { return nil }
+        return Unmanaged<Reactor>.fromOpaque(pointer)._withUnsafeGuaranteedRef { ObjectIdentifier($0) }
+    }
+
     /// Whether the calling thread is any reactor's thread. Blocking APIs check it to
     /// fail loudly instead of deadlocking.
     public static var isReactorThread: Bool {

@@ -179,25 +179,34 @@ struct ReactorEdgeCaseTests {
         }
     }
 
-    @Test("Reactor.current is the reactor on its thread and in tasks preferring it, nil elsewhere")
+    @Test("Reactor.current and currentIdentifier are the reactor on its thread and in tasks preferring it, nil elsewhere")
     func currentReactor() async throws {
         #expect(Reactor.current == nil)
+        #expect(Reactor.currentIdentifier == nil)
         #expect(!Reactor.isReactorThread)
         let other = try Reactor(name: "review-other")
         try other.start()
         defer { other.shutdown() }
         try await withReactor { reactor in
             let onThread = await withCheckedContinuation { continuation in
-                reactor.execute { continuation.resume(returning: Reactor.current === reactor && Reactor.isReactorThread) }
+                reactor.execute {
+                    continuation.resume(returning: Reactor.current === reactor && Reactor.isReactorThread
+                        && Reactor.currentIdentifier == ObjectIdentifier(reactor))
+                }
             }
             #expect(onThread)
             let onOther = await withCheckedContinuation { continuation in
-                other.execute { continuation.resume(returning: Reactor.current === other) }
+                other.execute {
+                    continuation.resume(returning: Reactor.current === other && Reactor.currentIdentifier == ObjectIdentifier(other)
+                        && Reactor.currentIdentifier != ObjectIdentifier(reactor))
+                }
             }
             #expect(onOther)
-            let inTask = await withTaskExecutorPreference(reactor) { Reactor.current === reactor }
+            let inTask = await withTaskExecutorPreference(reactor) {
+                Reactor.current === reactor && Reactor.currentIdentifier == ObjectIdentifier(reactor)
+            }
             #expect(inTask)
-            let detached = await Task.detached { Reactor.current == nil }.value
+            let detached = await Task.detached { Reactor.current == nil && Reactor.currentIdentifier == nil }.value
             #expect(detached)
         }
     }

@@ -150,10 +150,11 @@ public final class RedisClient: Sendable {
     /// executor, or a callback chaining its next command). On a cluster node's client, a
     /// write already forming there is joined first (``writeForming(in:)``).
     func pickConnection() -> RedisConnection {
-        if let current = Reactor.current {
+        // The caller's reactor by identity: taking a reference to it cost a retain and a release.
+        if let current = Reactor.currentIdentifier {
             // A linear scan: a handful of reactors, and hashing cost more than this per command.
             // By index, so that no pair is copied (a retain and release of both halves).
-            for index in connectionsByReactor.indices where connectionsByReactor[index].0 === current {
+            for index in connectionsByReactor.indices where ObjectIdentifier(connectionsByReactor[index].0) == current {
                 if joinsFormingWrites, let joined = Self.writeForming(in: connectionsByReactor[index].1) { return joined }
                 let choice = leastLoaded(connectionsByReactor[index].1)
                 if !choice.lacksDescriptor.load(ordering: .relaxed) { return choice }
