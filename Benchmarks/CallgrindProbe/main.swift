@@ -44,10 +44,10 @@ struct MemberMessage: Codable, Sendable, JSONMemberEncodable, JSONMemberDecodabl
     var kind: String
 
     func writeMembers(to members: inout JSONMemberWriter) {
+        members.write("t", t)
+        members.write("seq", seq)
         members.write("data", data)
         members.write("kind", kind)
-        members.write("seq", seq)
-        members.write("t", t)
     }
 
     init(t: UInt64, seq: Int, data: String, kind: String) {

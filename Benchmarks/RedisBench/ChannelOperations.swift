@@ -16,12 +16,12 @@ struct BenchMessage: Codable, Sendable, JSONMemberEncodable, JSONMemberDecodable
     }
 
     /// The same bytes as `encode(to:)`, without `Codable`'s encoder: a channel user's
-    /// fast path (``JSONMemberEncodable``), members in sorted order.
+    /// fast path (``JSONMemberEncodable``), members in declaration order, as `encode(to:)`.
     func writeMembers(to members: inout JSONMemberWriter) {
-        members.write("data", data)
-        members.write("kind", kind)
-        members.write("seq", seq)
         members.write("t", t)
+        members.write("seq", seq)
+        members.write("kind", kind)
+        members.write("data", data)
     }
 
     /// The same value as `init(from:)`, without `Codable`'s decoder (``JSONMemberDecodable``).

@@ -48,6 +48,20 @@ import Testing
         }
     }
 
+    /// Writes one key three times among others.
+    struct Rewrites: Encodable {
+        enum Keys: String, CodingKey { case z, a, m }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(1, forKey: .z)
+            try container.encode(1, forKey: .a)
+            try container.encode(2, forKey: .z)
+            try container.encode(2, forKey: .a)
+            try container.encode(3, forKey: .m)
+            try container.encode(4, forKey: .z)
+        }
+    }
+
     /// Uses `superEncoder`, which only the tree encoder supports.
     final class WithSuper: Base {
         enum Keys: String, CodingKey { case own }
@@ -178,9 +192,40 @@ import Testing
         try expectSameBytes(JSONValue.object(["b": 1, "a": [.null]]), streams: true)
     }
 
-    @Test func membersAreSortedAndARepeatedKeyKeepsItsLastValue() throws {
+    /// An object's members come in the order `encode(to:)` wrote them, as Python writes
+    /// a `dict` in insertion order; a key written again keeps its first place and takes
+    /// its last value, as a `dict` assigned again does.
+    @Test func membersKeepTheirWrittenOrderAndARepeatedKeyItsFirstPlaceAndLastValue() throws {
         try expectSameBytes(Derived(), streams: true)
-        #expect(String(decoding: try JSONValueEncoder.encodeJSON(Derived()), as: UTF8.self) == #"{"extra": [1, 2], "id": 99, "name": "base"}"#)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(Derived()), as: UTF8.self) == #"{"id": 99, "name": "base", "extra": [1, 2]}"#)
+        try expectSameBytes(Job(id: 1, name: "n", ratio: 0.5, tags: [], parent: 2), streams: true)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(Job(id: 1, name: "n", ratio: 0.5, tags: [], parent: 2)), as: UTF8.self)
+            == #"{"id": 1, "name": "n", "ratio": 0.5, "tags": [], "parent": 2}"#)
+        // Through the tree (a superclass's members under "super"), the same order.
+        try expectSameBytes(WithSuper(), streams: false)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(WithSuper()), as: UTF8.self) == #"{"own": "o", "super": {"id": 1, "name": "base"}}"#)
+        // Three writes of one key among others, and a key written again after others.
+        try expectSameBytes(Rewrites(), streams: true)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(Rewrites()), as: UTF8.self) == #"{"z": 4, "a": 2, "m": 3}"#)
+    }
+
+    /// A dictionary's members have no order of their own (it changes from process to
+    /// process): they are written sorted by key, the same bytes every time, whether the
+    /// dictionary is the message, a member, an array's element, or inside the tree.
+    @Test func aDictionarysMembersAreSortedByKey() throws {
+        #expect(!DictionaryCodingKey.isDictionaryKey(Derived.Keys.self))
+        let byName = ["zeta": 1, "alpha": 2, "mid": 3, "Alpha": 4, "": 5]
+        let sorted = #"{"": 5, "Alpha": 4, "alpha": 2, "mid": 3, "zeta": 1}"#
+        try expectSameBytes(byName, streams: true)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(byName), as: UTF8.self) == sorted)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSONTree(byName), as: UTF8.self) == sorted)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON([10: "a", 9: "b", 100: "c"]), as: UTF8.self) == #"{"10": "a", "100": "c", "9": "b"}"#)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(["z": byName, "a": [:]]), as: UTF8.self) == #"{"a": {}, "z": \#(sorted)}"#)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON([byName]), as: UTF8.self) == "[\(sorted)]")
+        // A struct's members in declaration order around it, its own sorted.
+        struct Holder: Codable { var z = 1; var table = ["b": 2, "a": 1]; var a = 0 }
+        try expectSameBytes(Holder(), streams: true)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSON(Holder()), as: UTF8.self) == #"{"z": 1, "table": {"a": 1, "b": 2}, "a": 0}"#)
     }
 
     /// Members sort by the keys' own bytes; a key that needs escapes (which lengthen it)

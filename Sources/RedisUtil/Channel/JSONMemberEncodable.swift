@@ -4,9 +4,9 @@ import RESP
 /// about a third of the client's instructions for a small message's send.
 ///
 /// The type stays `Encodable` and its `encode(to:)` stays the reference: a message's
-/// bytes are exactly what that writes (members sorted by their keys' UTF-8 bytes,
-/// Python's `sort_keys`). Write every member `encode(to:)` writes, under the same key,
-/// in that sorted order:
+/// bytes are what that writes, its members in the order it writes them (for synthesized
+/// `Codable`, the properties' declaration order, as Python writes a `dict` in insertion
+/// order). Write every member `encode(to:)` writes, under the same key, in that order:
 ///
 /// ```swift
 /// struct Job: Codable, JSONMemberEncodable {
@@ -15,23 +15,24 @@ import RESP
 ///     var deadline: Double?
 ///
 ///     func writeMembers(to members: inout JSONMemberWriter) {
-///         members.writeIfPresent("deadline", deadline)   // "deadline" < "id" < "payload"
-///         members.write("id", id)
+///         members.write("id", id)                        // as declared
 ///         members.write("payload", payload)
+///         members.writeIfPresent("deadline", deadline)
 ///     }
 /// }
 /// ```
 ///
 /// `write` is `encode(_:forKey:)`, `writeIfPresent` is `encodeIfPresent(_:forKey:)` (what
 /// synthesized `Codable` uses for an optional property: a `nil` leaves the key out).
-/// Whatever the writer cannot write exactly as `encode(to:)` would (keys out of order or
-/// repeated, a key that needs escaping, an integer beyond JSON's signed 64 bits, a nested
-/// value only the general encoder writes), it hands the whole message back to
-/// `encode(to:)`: the bytes are the same either way, only slower, and errors are the
-/// general encoder's. Tests should compare both for their types
-/// (``JSONMemberWriter/bytes(of:)`` and ``JSONMemberWriter/codableBytes(of:)``).
+/// Whatever the writer cannot write exactly as `encode(to:)` would (a key that needs
+/// escaping, an integer beyond JSON's signed 64 bits, a nested value only the general
+/// encoder writes), it hands the whole message back to `encode(to:)`: the bytes are the
+/// same either way, only slower, and errors are the general encoder's. What it cannot
+/// see is whether the members come in `encode(to:)`'s order (or a key twice): tests
+/// should compare both for their types (``JSONMemberWriter/bytes(of:)`` and
+/// ``JSONMemberWriter/codableBytes(of:)``); a Python peer reads either the same.
 public protocol JSONMemberEncodable: Encodable {
-    /// Writes the message's members, in ascending order of their keys' UTF-8 bytes.
+    /// Writes the message's members, in the order its `encode(to:)` writes them.
     func writeMembers(to members: inout JSONMemberWriter)
 }
 
@@ -40,26 +41,22 @@ public protocol JSONMemberEncodable: Encodable {
 public struct JSONMemberWriter: ~Copyable {
     /// The message so far, from `{`.
     fileprivate var out: [UInt8] = []
-    /// The last key written, which the next must follow.
-    private var previousKey: StaticString?
+    /// Whether a member has been written, which the next follows after a comma.
+    private var hasMembers = false
     /// Set at the first member the writer cannot write as `encode(to:)` would: the
     /// message then goes through `encode(to:)`.
     fileprivate private(set) var declined = false
 
     fileprivate init() {}
 
-    /// Writes `key` and its separators; false (and declined) when it breaks the order
-    /// or needs escaping.
+    /// Writes `key` and its separators; false (and declined) when it needs escaping.
     private mutating func member(_ key: StaticString) -> Bool {
         guard !declined else { return false }
+        let separated = hasMembers
         let fits = key.withUTF8Buffer { bytes in
             // Keys are short: a byte loop, not the eight-byte scan's call.
             for byte in bytes where JSONEscapeScan.needsEscape(byte) { return false }
-            if let previousKey {
-                // Strictly after the previous key, in the general encoder's order.
-                guard previousKey.withUTF8Buffer({ JSONMemberOrder.keyPrecedes($0, bytes) }) else { return false }
-                JSONWriter.writeComma(into: &out)
-            }
+            if separated { JSONWriter.writeComma(into: &out) }
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
@@ -69,7 +66,7 @@ public struct JSONMemberWriter: ~Copyable {
             declined = true
             return false
         }
-        previousKey = key
+        hasMembers = true
         JSONWriter.writeColon(into: &out)
         return true
     }

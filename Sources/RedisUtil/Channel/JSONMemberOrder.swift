@@ -1,6 +1,10 @@
-/// Puts the members of one streamed JSON object in key order, in place: the step that
-/// makes ``JSONStreamEncoder``'s objects byte-for-byte the tree encoder's (members sorted
-/// by the keys' UTF-8 bytes, a repeated key's last value kept).
+/// Puts the members of one streamed JSON object in their final order, in place: the step
+/// that makes ``JSONStreamEncoder``'s objects byte-for-byte the tree encoder's. An object
+/// keeps the order its `encode(to:)` wrote its members in (a struct's declaration order,
+/// as Python writes a `dict` in insertion order), a repeated key taking the place of its
+/// first write and the value of its last (``keepingLastOfRepeats(_:in:objectStart:)``);
+/// a `Dictionary`'s, whose order changes from process to process, is sorted by the keys'
+/// UTF-8 bytes, a repeated key's last value kept (``sort(_:in:objectStart:)``).
 ///
 /// The unsafe part of this file: `bytes` is the encoder's whole output and every member
 /// lies inside it between `objectStart` and the last member's end (the encoder records
@@ -23,10 +27,13 @@ enum JSONMemberOrder {
     /// dropped. Objects whose members come in order, the usual case for a
     /// one-member object or keys declared alphabetically, are left as they are.
     static func sort(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int) -> Int {
+        reorder(members, in: bytes, objectStart: objectStart) { base, end in
+            sortSeveral(members, base: base, objectStart: objectStart, end: end)
+        }
+    }
+
+    private static func sortSeveral(_ members: UnsafeMutableBufferPointer<Member>, base: UnsafeMutablePointer<UInt8>, objectStart: Int, end: Int) -> Int {
         let count = members.count
-        guard count > 1, let base = bytes.baseAddress else { return count == 1 ? members[0].end : objectStart }
-        let end = members[count - 1].end
-        precondition(objectStart >= 0 && end <= bytes.count && members[0].start >= objectStart, "members outside the output")
         var ordered = true
         for index in 1..<count where !precedes(members[index - 1], members[index], base) {
             ordered = false
@@ -47,10 +54,63 @@ enum JSONMemberOrder {
         for index in 0..<(count - 1) where !precedes(members[index], members[index + 1], base) {
             members[index].start = -1
         }
+        return rewrite(members, base: base, objectStart: objectStart, end: end)
+    }
+
+    /// Drops the earlier writes of a repeated key among `members` (written in this order
+    /// from `objectStart`, `", "` between them): the key keeps the place of its first
+    /// write and takes the value of its last, as a Python `dict` does when a key is
+    /// assigned again. Returns where the object's members now end. An object without a
+    /// repeated key, the usual case, is left as it is, after comparing its keys pairwise
+    /// (objects are small; keys of different lengths differ at the first comparison).
+    static func keepingLastOfRepeats(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int) -> Int {
+        reorder(members, in: bytes, objectStart: objectStart) { base, end in
+            keepingLastOfRepeatsOfSeveral(members, base: base, objectStart: objectStart, end: end)
+        }
+    }
+
+    private static func keepingLastOfRepeatsOfSeveral(_ members: UnsafeMutableBufferPointer<Member>, base: UnsafeMutablePointer<UInt8>, objectStart: Int, end: Int) -> Int {
+        let count = members.count
+        var repeated = false
+        search: for later in 1..<count {
+            for earlier in 0..<later where sameKey(members[earlier], members[later], base) {
+                repeated = true
+                break search
+            }
+        }
+        if !repeated { return end }
+        // Each key's first write takes the bytes of its last (the key's bytes are the
+        // same); the later writes are dropped.
+        for index in 0..<count where members[index].start >= 0 {
+            for later in (index + 1)..<count where members[later].start >= 0 && sameKey(members[index], members[later], base) {
+                members[index].start = members[later].start
+                members[index].end = members[later].end
+                members[later].start = -1
+            }
+        }
+        return rewrite(members, base: base, objectStart: objectStart, end: end)
+    }
+
+    /// What both orders begin with: an object of one member or none is left as it is;
+    /// for more, `body` gets the output's start and where the members end, checked to
+    /// lie inside the output, and returns where they end once reordered.
+    @inline(__always)
+    private static func reorder(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int,
+                                _ body: (UnsafeMutablePointer<UInt8>, Int) -> Int) -> Int {
+        let count = members.count
+        guard count > 1, let base = bytes.baseAddress else { return count == 1 ? members[0].end : objectStart }
+        let end = members[count - 1].end
+        precondition(objectStart >= 0 && end <= bytes.count && members[0].start >= objectStart, "members outside the output")
+        return body(base, end)
+    }
+
+    /// Writes the members not marked dropped (`start < 0`) back from `objectStart`, in
+    /// the order of `members`, `", "` between them; returns where they end.
+    private static func rewrite(_ members: UnsafeMutableBufferPointer<Member>, base: UnsafeMutablePointer<UInt8>, objectStart: Int, end: Int) -> Int {
         let length = end - objectStart
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { written in
             // One copy of the members' bytes (on the stack when small), then each back in order.
-            _ = written.initialize(fromContentsOf: UnsafeBufferPointer(rebasing: bytes[objectStart..<end]))
+            _ = written.initialize(fromContentsOf: UnsafeBufferPointer(start: base + objectStart, count: length))
             var cursor = objectStart
             var first = true
             for member in members where member.start >= 0 {
@@ -75,8 +135,16 @@ enum JSONMemberOrder {
                     UnsafeBufferPointer(start: base + b.keyStart, count: b.keyEnd - b.keyStart))
     }
 
-    /// The order of object keys in every writer: by UTF-8 bytes (code point order, as
-    /// Python's `sort_keys`), a prefix first; `false` for equal keys.
+    /// Whether `a` and `b` have the same key.
+    @inline(__always)
+    private static func sameKey(_ a: Member, _ b: Member, _ base: UnsafeMutablePointer<UInt8>) -> Bool {
+        let length = a.keyEnd - a.keyStart
+        guard length == b.keyEnd - b.keyStart else { return false }
+        return UnsafeBufferPointer(start: base + a.keyStart, count: length).elementsEqual(UnsafeBufferPointer(start: base + b.keyStart, count: length))
+    }
+
+    /// The order of a dictionary's keys in every writer: by UTF-8 bytes (code point
+    /// order, as Python's `sort_keys`), a prefix first; `false` for equal keys.
     @inline(__always)
     static func keyPrecedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         let common = min(a.count, b.count)

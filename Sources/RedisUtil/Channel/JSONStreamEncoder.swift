@@ -3,8 +3,10 @@ import RESP
 
 /// Writes an `Encodable` straight into JSON bytes as `encode(to:)` runs: the channel's
 /// send path. The output is byte-for-byte what the tree encoder (``JSONValueEncoder``)
-/// writes, object members sorted and a repeated key's last value kept, without a box
-/// per value, a dictionary per object or a dynamic cast per field.
+/// writes, members in the order `encode(to:)` wrote them (a dictionary's sorted, see
+/// ``DictionaryCodingKey``) and a repeated key's last value kept
+/// (``JSONMemberOrder``), without a box per value, a dictionary per object or a dynamic
+/// cast per field.
 ///
 /// Streaming needs each value written in one go. What breaks that (a nested container
 /// or `superEncoder`, two kinds of container for one value, a container used after its
@@ -89,6 +91,7 @@ final class JSONStreamEncoder: Encoder {
         encoder.count = 0
         encoder.objectStart = 0
         encoder.membersBase = 0
+        encoder.sortsMembers = false
         encoder.depth = 0
         // Another thread's spare, put back meanwhile, is let go: one is enough.
         spare.exchange(Unmanaged.passRetained(encoder), ordering: .acquiringAndReleasing)?.release()
@@ -113,6 +116,8 @@ final class JSONStreamEncoder: Encoder {
     /// Where this level's object starts (just after `{`) and its first entry in `members`.
     @exclusivity(unchecked) private var objectStart = 0
     @exclusivity(unchecked) private var membersBase = 0
+    /// Whether this level's object is a dictionary's, whose members are sorted.
+    @exclusivity(unchecked) private var sortsMembers = false
     /// How many arrays and objects are open around the value being written: one more
     /// than ``JSONReader/maxDepth`` is left to the tree encoder, which reports it, so
     /// that a recursive type nested 100,000 deep stops there instead of overflowing
@@ -136,7 +141,7 @@ final class JSONStreamEncoder: Encoder {
     }
 
     private func writeNested<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
-        let saved = (level, shape, count, objectStart, membersBase)
+        let saved = (level, shape, count, objectStart, membersBase, sortsMembers)
         lastLevel += 1
         level = lastLevel
         shape = .empty
@@ -145,7 +150,7 @@ final class JSONStreamEncoder: Encoder {
         if let key { codingPath.append(key) }
         defer {
             if key != nil { codingPath.removeLast() }
-            (level, shape, count, objectStart, membersBase) = saved
+            (level, shape, count, objectStart, membersBase, sortsMembers) = saved
         }
         do {
             try value.encode(to: self)
@@ -229,15 +234,18 @@ final class JSONStreamEncoder: Encoder {
         RESPDecimal.append(exact, to: &out)
     }
 
-    /// Sorts the members written since `{`, keeping the last of a repeated key, then
-    /// closes the object: the tree encoder's dictionary order, with no dictionary.
+    /// Puts the members written since `{` in the tree encoder's order (as written, a
+    /// repeated key keeping its first place and last value; a dictionary's sorted), then
+    /// closes the object.
     private func finishObject() {
         if members.count > membersBase {
             members[members.count - 1].end = out.count
-            let base = membersBase, start = objectStart
+            let base = membersBase, start = objectStart, sorts = sortsMembers
             let end = out.withUnsafeMutableBufferPointer { bytes in
                 members.withUnsafeMutableBufferPointer { all in
-                    JSONMemberOrder.sort(UnsafeMutableBufferPointer(rebasing: all[base...]), in: bytes, objectStart: start)
+                    let object = UnsafeMutableBufferPointer(rebasing: all[base...])
+                    return sorts ? JSONMemberOrder.sort(object, in: bytes, objectStart: start)
+                        : JSONMemberOrder.keepingLastOfRepeats(object, in: bytes, objectStart: start)
                 }
             }
             if end < out.count { out.removeSubrange(end...) }
@@ -260,7 +268,7 @@ final class JSONStreamEncoder: Encoder {
         let start = out.count
         JSONWriter.writeString(key, into: &out)
         // Escaping lengthens a key: one that needed it is left to the tree encoder, so
-        // that members sort by the keys' own bytes.
+        // that a dictionary's members sort by the keys' own bytes.
         guard out.count - start - 2 == key.utf8.count else { return fallBack() }
         members.append(Member(keyStart: start + 1, keyEnd: out.count - 1, start: start, end: start))
         JSONWriter.writeColon(into: &out)
@@ -320,6 +328,7 @@ final class JSONStreamEncoder: Encoder {
             guard depth < JSONReader.maxDepth else { return unsupported(keyedBy: Key.self) }
             depth += 1
             shape = .object
+            sortsMembers = DictionaryCodingKey.isDictionaryKey(Key.self)
             out.append(UInt8(ascii: "{"))
             objectStart = out.count
         case .object:

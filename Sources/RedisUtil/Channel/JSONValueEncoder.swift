@@ -75,20 +75,39 @@ private final class Slot {
     var float: Double?
     var elements: [Slot]?
     var members: [String: Slot]?
+    /// The members' keys in the order of their first writes, the order they are written
+    /// in (a repeated key keeps its place and takes its last value, as in a Python `dict`).
+    var memberOrder: [String] = []
+    /// Whether the object is a dictionary's (``DictionaryCodingKey``): its members are
+    /// written sorted by key instead.
+    var sortsMembers = false
 
     init(leaf: JSONValue) { self.leaf = leaf }
     init(integer: Int64) { self.integer = integer }
     init(float: Double) { self.float = float }
     init(elements: [Slot]) { self.elements = elements }
-    init(members: [String: Slot]) { self.members = members }
+    /// An empty object; `sorted` for a dictionary's.
+    init(objectSorted sorted: Bool) {
+        members = [:]
+        sortsMembers = sorted
+    }
 
-    func becomeObject() {
+    /// Makes this slot an empty object, a dictionary's if `sorted`, unless it is one.
+    func becomeObject(sorted: Bool) {
         guard members == nil else { return }
         leaf = nil
         integer = nil
         float = nil
         elements = nil
         members = [:]
+        memberOrder = []
+        sortsMembers = sorted
+    }
+
+    /// Sets the member `key`: a new key goes last, a repeated one keeps its place.
+    func setMember(_ key: String, _ child: Slot) {
+        guard members != nil else { return }
+        if members!.updateValue(child, forKey: key) == nil { memberOrder.append(key) }
     }
 
     func becomeArray() {
@@ -97,6 +116,7 @@ private final class Slot {
         integer = nil
         float = nil
         members = nil
+        memberOrder = []
         elements = []
     }
 
@@ -123,13 +143,18 @@ private final class Slot {
         } else if let members {
             guard depth < JSONReader.maxDepth else { throw JSONWriter.TooDeep() }
             out.append(UInt8(ascii: "{"))
-            // As ``JSONWriter`` does: the members sorted, not the keys looked up again.
-            let sorted = members.sorted { JSONWriter.keyPrecedes($0.key, $1.key) }
-            for index in sorted.indices {
-                if index > 0 { JSONWriter.writeComma(into: &out) }
-                JSONWriter.writeString(sorted[index].key, into: &out)
-                JSONWriter.writeColon(into: &out)
-                try sorted[index].value.write(into: &out, depth: depth + 1)
+            if sortsMembers {
+                // As ``JSONWriter`` does: the members sorted, not the keys looked up again.
+                let sorted = members.sorted { JSONWriter.keyPrecedes($0.key, $1.key) }
+                for index in sorted.indices {
+                    if index > 0 { JSONWriter.writeComma(into: &out) }
+                    try Self.writeMember(sorted[index].key, sorted[index].value, into: &out, depth: depth)
+                }
+            } else {
+                for (index, key) in memberOrder.enumerated() {
+                    if index > 0 { JSONWriter.writeComma(into: &out) }
+                    try Self.writeMember(key, members[key]!, into: &out, depth: depth)
+                }
             }
             out.append(UInt8(ascii: "}"))
         } else if let integer {
@@ -139,6 +164,12 @@ private final class Slot {
         } else {
             try JSONWriter.write(leaf ?? .null, into: &out, depth: depth)
         }
+    }
+
+    private static func writeMember(_ key: String, _ value: Slot, into out: inout [UInt8], depth: Int) throws(JSONWriter.TooDeep) {
+        JSONWriter.writeString(key, into: &out)
+        JSONWriter.writeColon(into: &out)
+        try value.write(into: &out, depth: depth + 1)
     }
 }
 
@@ -153,8 +184,9 @@ private final class ValueEncoder: Encoder {
 
     /// Re-requesting a container of the same kind (as a superclass's encode does) reuses it.
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if slot == nil { slot = Slot(members: [:]) }
-        slot!.becomeObject()
+        let sorted = DictionaryCodingKey.isDictionaryKey(Key.self)
+        if slot == nil { slot = Slot(objectSorted: sorted) }
+        slot!.becomeObject(sorted: sorted)
         return KeyedEncodingContainer(KeyedContainer<Key>(slot: slot!, codingPath: codingPath))
     }
 
@@ -179,7 +211,7 @@ private func encodeValue<T: Encodable>(_ value: T, path: [any CodingKey]) throws
     let encoder = ValueEncoder(codingPath: path)
     try value.encode(to: encoder)
     // A type that encodes nothing (an empty struct with a custom encode) is an empty object.
-    return encoder.slot ?? Slot(members: [:])
+    return encoder.slot ?? Slot(objectSorted: false)
 }
 
 /// The slot for values that are JSON scalars (or already JSON), without the encoder.
@@ -218,7 +250,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let codingPath: [any CodingKey]
 
     private func set(_ child: Slot, for key: Key) {
-        slot.members?[key.stringValue] = child
+        slot.setMember(key.stringValue, child)
     }
 
     mutating func encodeNil(forKey key: Key) throws { set(Slot(leaf: .null), for: key) }
@@ -228,7 +260,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let child = Slot(members: [:])
+        let child = Slot(objectSorted: DictionaryCodingKey.isDictionaryKey(NestedKey.self))
         set(child, for: key)
         return KeyedEncodingContainer(KeyedContainer<NestedKey>(slot: child, codingPath: codingPath + [key]))
     }
@@ -246,9 +278,9 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     private func superEncoder(forKey key: any CodingKey) -> any Encoder {
         let encoder = ValueEncoder(codingPath: codingPath + [key])
-        let child = Slot(members: [:])
+        let child = Slot(objectSorted: false)
         encoder.slot = child
-        slot.members?[key.stringValue] = child
+        slot.setMember(key.stringValue, child)
         return encoder
     }
 }
@@ -272,7 +304,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let child = Slot(members: [:])
+        let child = Slot(objectSorted: DictionaryCodingKey.isDictionaryKey(NestedKey.self))
         let path = codingPath + [IndexKey(count)]
         append(child)
         return KeyedEncodingContainer(KeyedContainer<NestedKey>(slot: child, codingPath: path))
@@ -287,7 +319,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func superEncoder() -> any Encoder {
         let encoder = ValueEncoder(codingPath: codingPath + [IndexKey(count)])
-        let child = Slot(members: [:])
+        let child = Slot(objectSorted: false)
         encoder.slot = child
         append(child)
         return encoder
