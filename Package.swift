@@ -101,6 +101,8 @@ let package = Package(
         .executableTarget(name: "DescriptorLimitProbe", dependencies: ["RedisUtil"], path: "Tests/DescriptorLimitProbe"),
         .testTarget(name: "RedisUtilTests", dependencies: [
             "RedisUtil", "LocalRedis", "TestSupport", "DescriptorLimitProbe",
+            // An OpenSSL call of the test's own on a reactor thread (TLSTests).
+            "COpenSSL",
             // A recording metrics backend and tracer, and ServiceGroup, for ObservabilityTests.
             .product(name: "MetricsTestKit", package: "swift-metrics"),
             .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),

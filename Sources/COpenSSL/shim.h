@@ -95,4 +95,23 @@ static inline long copenssl_ctx_set_read_ahead(SSL_CTX *ctx, int yes) {
     return SSL_CTX_set_read_ahead(ctx, yes);
 }
 
+/* What SSL_get_error would answer for a failed read or write that stopped for the
+   socket, read without the thread's error queue (which SSL_get_error consults first, so
+   an error left there by an earlier call would hide the answer): 1 for WANT_READ, 2 for
+   WANT_WRITE, 0 when the call did not stop for the socket. The same checks, in the same
+   order, as OpenSSL 3's SSL_get_error. */
+static inline int copenssl_stopped_for_socket(const SSL *ssl) {
+    if (SSL_want_read(ssl)) {
+        BIO *bio = SSL_get_rbio(ssl);
+        if (BIO_should_read(bio)) return 1;
+        if (BIO_should_write(bio)) return 2;
+    }
+    if (SSL_want_write(ssl)) {
+        BIO *bio = SSL_get_wbio(ssl);
+        if (BIO_should_write(bio)) return 2;
+        if (BIO_should_read(bio)) return 1;
+    }
+    return 0;
+}
+
 #endif

@@ -1,3 +1,4 @@
+import COpenSSL
 import Foundation
 import LocalRedis
 import Reactor
@@ -286,6 +287,34 @@ extension SerialTests {
                     #expect(replies.count == 10_000)
                     #expect(try replies.last?.get().int == 10_000)
                 }
+            }
+        }
+
+        /// The client reads and writes without emptying the thread's OpenSSL error queue
+        /// first: an error another OpenSSL user left there (here a file BIO that failed,
+        /// as application code in a callback might) must not make a read or write that
+        /// waits for the socket look like a broken session.
+        @Test("an OpenSSL error left on the reactor's thread by someone else breaks nothing")
+        func staleOpenSSLErrors() async throws {
+            try await withTLSServer { server, files async throws in
+                let group = try ReactorGroup(count: 1, name: "tls-stale")
+                defer { group.shutdown() }
+                let client = try RedisClient(.tcp(host: server.host, port: server.port), configuration: .init(connections: 1, tls: trusting(files)), group: group)
+                try await client.ping()
+                let value = [UInt8](repeating: 0x61, count: 4 << 20)
+                for _ in 0..<3 {
+                    let left = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+                        group.reactors[0].execute {
+                            #expect(BIO_new_file("/nonexistent/redisutil-test", "r") == nil)
+                            done.resume(returning: ERR_peek_error() != 0)
+                        }
+                    }
+                    #expect(left, "the failed BIO left no error to test with")
+                    // Reads across many records and partial writes: calls that want the socket.
+                    try await client.send("SET", "big", value)
+                    #expect(try await client.send("GET", "big").bytes == value)
+                }
+                await client.close()
             }
         }
 
