@@ -73,8 +73,8 @@ import Testing
     @Test func flatMessagesReadAsInitFromReadsThem() throws {
         for index in 0..<60 {
             let value = Self.message(index)
-            // Sorted, as a Swift peer writes it, and in declaration order with other
-            // spacing and nulls spelled out, as Python might.
+            // As a Swift peer writes it, and as Foundation writes it (its own order,
+            // nulls spelled out), with other spacing, as Python might.
             try expectSame(MessageCodec.encode(value), reads: true)
             var python = try JSONEncoder().encode(value)
             if index % 2 == 0 { python = Data(String(decoding: python, as: UTF8.self).replacingOccurrences(of: ",", with: " ,\n ").utf8) }
@@ -82,6 +82,20 @@ import Testing
         }
         // Explicit nulls for optionals, and a key `init(from:)` does not know: both fine.
         try expectSame(Array(#"{"text": "t", "count": 1, "stamp": 2, "big": 3, "ratio": 0.5, "flag": true, "maybe": null, "maybeFlag": null, "extra": 7}"#.utf8), reads: true)
+    }
+
+    /// The channel remembers the last message type found to read its own members (and
+    /// the last found not to): types taking turns each get their own reading.
+    @Test func typesTakingTurnsEachReadAsThemselves() throws {
+        struct Plain: Codable, Equatable { var café: Int }
+        for index in 0..<6 {
+            let message = Self.message(index)
+            #expect(try MessageCodec.decode(Message.self, from: MessageCodec.encode(message), list: "l") == message)
+            #expect(try MessageCodec.decode(Accented.self, from: Array(#"{"café": \#(index)}"#.utf8), list: "l") == Accented(café: index))
+            if index % 2 == 0 {
+                #expect(try MessageCodec.decode(Plain.self, from: Array(#"{"café": \#(index)}"#.utf8), list: "l") == Plain(café: index))
+            }
+        }
     }
 
     @Test func whatTheReaderCannotAnswerGoesThroughInitFrom() throws {

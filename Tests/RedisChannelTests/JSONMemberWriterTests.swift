@@ -169,6 +169,23 @@ import Testing
         #expect(try MessageCodec.decode(Bench.self, from: MessageCodec.encode(bench), list: "l") == bench)
     }
 
+    /// The channel remembers the last message type found to write its own members (and
+    /// the last found not to): types taking turns each get their own writing.
+    @Test func typesTakingTurnsEachWriteAsThemselves() throws {
+        for index in 0..<6 {
+            let bench = Bench(t: UInt64(index), seq: index, kind: "k", data: "d")
+            #expect(try MessageCodec.encode(bench) == JSONMemberWriter.bytes(of: bench))
+            let everything = Self.everything(index)
+            #expect(try MessageCodec.encode(everything) == JSONMemberWriter.bytes(of: everything))
+            if index % 2 == 0 {
+                let job = Job(id: index, name: "j", ratio: 1, tags: [], parent: nil)
+                #expect(try MessageCodec.encode(job) == JSONMemberWriter.codableBytes(of: job))
+            }
+            // Written by its own members, which `encode(to:)` would write otherwise.
+            #expect(try MessageCodec.encode(OutOfOrder()) == Array(#"{"data": "d", "seq": 1}"#.utf8))
+        }
+    }
+
     @Test func whatTheWriterCannotWriteExactlyGoesThroughEncodeTo() throws {
         // What the writer cannot see (the members in another order than encode(to:)'s, a
         // key twice) it writes as given: other bytes than the general encoder's, which

@@ -169,9 +169,11 @@ extension JSONMemberReader {
 extension JSONMemberDecodable {
     /// ``JSONMemberReader/read(_:from:)`` for a caller that knows the type only as a
     /// generic `T` that conforms (found by a cast of its type): returns the message as `T`,
-    /// a cast of a value to its own type, without boxing it in an existential.
+    /// a cast of a value to its own type, without boxing it in an existential. (Checked
+    /// by type identity, then cast unconditionally: a conditional cast made an `Optional`
+    /// of `T`, whose metadata the runtime looked up on every message.)
     static func readMembers<T>(from bytes: [UInt8], as type: T.Type) throws(JSONMemberReader.Declined) -> T {
-        guard let message = try JSONMemberReader.read(Self.self, from: bytes) as? T else { throw JSONMemberReader.Declined() }
-        return message
+        guard Self.self == T.self else { throw JSONMemberReader.Declined() }
+        return try JSONMemberReader.read(Self.self, from: bytes) as! T
     }
 }

@@ -192,9 +192,11 @@ extension JSONMemberWriter {
 extension JSONMemberEncodable {
     /// ``JSONMemberWriter/write(_:appendingTo:)`` for a value the caller knows only as
     /// `some Encodable` but whose type conforms (found by a cast of its type): the one
-    /// dynamic cast is of a value to its own type.
-    static func writeMembers(of value: some Encodable, appendingTo bytes: inout [UInt8]) -> Bool {
-        guard let message = value as? Self else { return false }
-        return JSONMemberWriter.write(message, appendingTo: &bytes)
+    /// dynamic cast is of a value to its own type, checked by type identity first and
+    /// then unconditional (a conditional cast made an `Optional` of `Self`, whose
+    /// metadata the runtime looked up on every message).
+    static func writeMembers<Value: Encodable>(of value: Value, appendingTo bytes: inout [UInt8]) -> Bool {
+        guard Value.self == Self.self else { return false }
+        return JSONMemberWriter.write(value as! Self, appendingTo: &bytes)
     }
 }

@@ -10,6 +10,29 @@ enum MessageCodec {
     /// The message type last found not to be ``JSONMemberDecodable``.
     private static let decodableOnly = NonConformingType()
 
+    /// The message type last found to be ``JSONMemberEncodable``, with its conformance.
+    private static let lastWriting = ConformingType<any JSONMemberEncodable.Type>()
+    /// The message type last found to be ``JSONMemberDecodable``, with its conformance.
+    private static let lastReading = ConformingType<any JSONMemberDecodable.Type>()
+
+    /// The type last found to conform to a protocol, and the conformance found: the
+    /// look-up in the runtime's conformance cache (about 290 instructions) is then made
+    /// once per change of message type, not per message. A lock rather than atomics:
+    /// the two words must be read together; it is taken only by message types that
+    /// conform.
+    private struct ConformingType<Conformance: Sendable>: ~Copyable {
+        private let last = Mutex<(type: ObjectIdentifier, conformance: Conformance)?>(nil)
+
+        /// `type`'s conformance: remembered, or found by `lookUp` (`nil`: none).
+        func conformance(of type: Any.Type, lookUp: (Any.Type) -> Conformance?) -> Conformance? {
+            let identity = ObjectIdentifier(type)
+            if let known = last.withLock({ $0?.type == identity ? $0?.conformance : nil }) { return known }
+            guard let found = lookUp(type) else { return nil }
+            last.withLock { $0 = (identity, found) }
+            return found
+        }
+    }
+
     /// The type last found not to conform to a protocol: finding whether a type conforms
     /// is a look-up in the runtime's conformance cache (about 250 instructions), which a
     /// plain `Codable` message then skips. A hint only (its metadata's address): any value
@@ -39,7 +62,7 @@ enum MessageCodec {
     static func encode<T: Encodable>(_ message: T, appendingTo bytes: inout [UInt8]) throws(RedisChannelError) {
         // A type that writes its own members, unless its writer declines the message.
         if codableOnly.mayConform(T.self) {
-            if let writing = T.self as? any JSONMemberEncodable.Type {
+            if let writing = lastWriting.conformance(of: T.self, lookUp: { $0 as? any JSONMemberEncodable.Type }) {
                 if writing.writeMembers(of: message, appendingTo: &bytes) { return }
             } else {
                 codableOnly.remember(T.self)
@@ -113,7 +136,7 @@ enum MessageCodec {
             }
             // A type that reads its own members, unless its reader declines the message.
             if decodableOnly.mayConform(T.self) {
-                if let reading = T.self as? any JSONMemberDecodable.Type {
+                if let reading = lastReading.conformance(of: T.self, lookUp: { $0 as? any JSONMemberDecodable.Type }) {
                     do throws(JSONMemberReader.Declined) {
                         return try reading.readMembers(from: raw, as: T.self)
                     } catch {}
