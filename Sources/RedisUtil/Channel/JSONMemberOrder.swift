@@ -2,9 +2,9 @@
 /// that makes ``JSONStreamEncoder``'s objects byte-for-byte the tree encoder's. An object
 /// keeps the order its `encode(to:)` wrote its members in (a struct's declaration order,
 /// as Python writes a `dict` in insertion order), a repeated key taking the place of its
-/// first write and the value of its last (``keepingLastOfRepeats(_:in:objectStart:)``);
-/// a `Dictionary`'s, whose order changes from process to process, is sorted by the keys'
-/// UTF-8 bytes, a repeated key's last value kept (``sort(_:in:objectStart:)``).
+/// first write and the value of its last; a `Dictionary`'s, whose order changes from
+/// process to process, is sorted by the keys' UTF-8 bytes, a repeated key's last value
+/// kept (``finish(_:in:objectStart:sorted:)``).
 ///
 /// The unsafe part of this file: `bytes` is the encoder's whole output and every member
 /// lies inside it between `objectStart` and the last member's end (the encoder records
@@ -21,18 +21,26 @@ enum JSONMemberOrder {
         var end: Int
     }
 
-    /// Sorts `members` (written in this order from `objectStart`, `", "` between them)
-    /// and rewrites their bytes in that order; returns where the object's members now
-    /// end, which is before their old end only when a repeated key's earlier value was
-    /// dropped. Objects whose members come in order, the usual case for a
-    /// one-member object or keys declared alphabetically, are left as they are.
-    static func sort(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int) -> Int {
-        reorder(members, in: bytes, objectStart: objectStart) { base, end in
-            sortSeveral(members, base: base, objectStart: objectStart, end: end)
-        }
+    /// Puts `members` (written in this order from `objectStart`, `", "` between them) in
+    /// their final order, rewriting their bytes where that changes anything, and returns
+    /// where the object's members now end (before their old end only when a repeated
+    /// key's earlier value was dropped). `sorted`, for a dictionary's object: by the keys'
+    /// UTF-8 bytes, a repeated key's last value kept. Otherwise in writing order, a
+    /// repeated key keeping the place of its first write and the value of its last, as a
+    /// Python `dict` does when a key is assigned again. An object of one member, one
+    /// already in order, and one without a repeated key (the usual cases) are left as
+    /// they are.
+    static func finish(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int, sorted: Bool) -> Int {
+        let count = members.count
+        guard count > 1, let base = bytes.baseAddress else { return count == 1 ? members[0].end : objectStart }
+        let end = members[count - 1].end
+        precondition(objectStart >= 0 && end <= bytes.count && members[0].start >= objectStart, "members outside the output")
+        return sorted ? sort(members, base: base, objectStart: objectStart, end: end)
+            : keepLastOfRepeats(members, base: base, objectStart: objectStart, end: end)
     }
 
-    private static func sortSeveral(_ members: UnsafeMutableBufferPointer<Member>, base: UnsafeMutablePointer<UInt8>, objectStart: Int, end: Int) -> Int {
+    /// ``finish(_:in:objectStart:sorted:)`` for a dictionary's object of two members or more.
+    private static func sort(_ members: UnsafeMutableBufferPointer<Member>, base: UnsafeMutablePointer<UInt8>, objectStart: Int, end: Int) -> Int {
         let count = members.count
         var ordered = true
         for index in 1..<count where !precedes(members[index - 1], members[index], base) {
@@ -57,19 +65,10 @@ enum JSONMemberOrder {
         return rewrite(members, base: base, objectStart: objectStart, end: end)
     }
 
-    /// Drops the earlier writes of a repeated key among `members` (written in this order
-    /// from `objectStart`, `", "` between them): the key keeps the place of its first
-    /// write and takes the value of its last, as a Python `dict` does when a key is
-    /// assigned again. Returns where the object's members now end. An object without a
-    /// repeated key, the usual case, is left as it is, after comparing its keys pairwise
-    /// (objects are small; keys of different lengths differ at the first comparison).
-    static func keepingLastOfRepeats(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int) -> Int {
-        reorder(members, in: bytes, objectStart: objectStart) { base, end in
-            keepingLastOfRepeatsOfSeveral(members, base: base, objectStart: objectStart, end: end)
-        }
-    }
-
-    private static func keepingLastOfRepeatsOfSeveral(_ members: UnsafeMutableBufferPointer<Member>, base: UnsafeMutablePointer<UInt8>, objectStart: Int, end: Int) -> Int {
+    /// ``finish(_:in:objectStart:sorted:)`` for any other object of two members or more:
+    /// its keys compared pairwise (objects are small; keys of different lengths differ at
+    /// the first comparison).
+    private static func keepLastOfRepeats(_ members: UnsafeMutableBufferPointer<Member>, base: UnsafeMutablePointer<UInt8>, objectStart: Int, end: Int) -> Int {
         let count = members.count
         var repeated = false
         search: for later in 1..<count {
@@ -89,19 +88,6 @@ enum JSONMemberOrder {
             }
         }
         return rewrite(members, base: base, objectStart: objectStart, end: end)
-    }
-
-    /// What both orders begin with: an object of one member or none is left as it is;
-    /// for more, `body` gets the output's start and where the members end, checked to
-    /// lie inside the output, and returns where they end once reordered.
-    @inline(__always)
-    private static func reorder(_ members: UnsafeMutableBufferPointer<Member>, in bytes: UnsafeMutableBufferPointer<UInt8>, objectStart: Int,
-                                _ body: (UnsafeMutablePointer<UInt8>, Int) -> Int) -> Int {
-        let count = members.count
-        guard count > 1, let base = bytes.baseAddress else { return count == 1 ? members[0].end : objectStart }
-        let end = members[count - 1].end
-        precondition(objectStart >= 0 && end <= bytes.count && members[0].start >= objectStart, "members outside the output")
-        return body(base, end)
     }
 
     /// Writes the members not marked dropped (`start < 0`) back from `objectStart`, in

@@ -243,9 +243,7 @@ final class JSONStreamEncoder: Encoder {
             let base = membersBase, start = objectStart, sorts = sortsMembers
             let end = out.withUnsafeMutableBufferPointer { bytes in
                 members.withUnsafeMutableBufferPointer { all in
-                    let object = UnsafeMutableBufferPointer(rebasing: all[base...])
-                    return sorts ? JSONMemberOrder.sort(object, in: bytes, objectStart: start)
-                        : JSONMemberOrder.keepingLastOfRepeats(object, in: bytes, objectStart: start)
+                    JSONMemberOrder.finish(UnsafeMutableBufferPointer(rebasing: all[base...]), in: bytes, objectStart: start, sorted: sorts)
                 }
             }
             if end < out.count { out.removeSubrange(end...) }
