@@ -163,6 +163,15 @@ import Testing
             RESPEncoder.encodeCommand(into: &expected, "RPUSH", "/q/client", reference)
             #expect(try MessageCodec.pushCommand(head: MessageCodec.pushHead(key: "/q/client"), message: message) == expected)
         }
+        // Larger than the writer's scratch memory: written on the heap from there on.
+        for size in [900, 1_100, 70_000] {
+            let large = Bench(t: UInt64(size), seq: -size, kind: "large", data: String(repeating: "é", count: size / 2) + "\n")
+            let written = try #require(JSONMemberWriter.bytes(of: large))
+            #expect(written == (try JSONMemberWriter.codableBytes(of: large)))
+            var expected: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &expected, "RPUSH", "/q/large", written)
+            #expect(try MessageCodec.pushCommand(head: MessageCodec.pushHead(key: "/q/large"), message: large) == expected)
+        }
         let bench = Bench(t: 1_733_000_000_000, seq: 42, kind: "bench", data: String(repeating: "x", count: 64))
         #expect(try JSONMemberWriter.bytes(of: bench) == JSONMemberWriter.codableBytes(of: bench))
         // Read back as the plain Codable type.

@@ -22,6 +22,10 @@ enum JSONEscapeScan {
             if wordNeedsEscape(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) { return true }
             offset += 8
         }
+        // The last bytes of a string of eight or more: its last word, read again in part.
+        if offset < count, count >= 8 {
+            return wordNeedsEscape(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        }
         while offset < count {
             if needsEscape(base[offset]) { return true }
             offset += 1

@@ -27,8 +27,9 @@
 /// `init(from:)` throws). Anything else (a missing key, a value of
 /// another type, a number a field's type reads by other rules, an error the initializer
 /// throws) hands the message to `init(from:)`, which decodes it or reports the error:
-/// the result is the same either way, only slower.
-public protocol JSONMemberDecodable: Decodable {
+/// the result is the same either way, only slower. (`SendableMetatype`: the channel
+/// remembers the last conforming type, with its conformance, for every thread that reads.)
+public protocol JSONMemberDecodable: Decodable, SendableMetatype {
     /// Reads the message's members.
     init(members: inout JSONMemberReader) throws
 }

@@ -31,7 +31,9 @@ import RESP
 /// see is whether the members come in `encode(to:)`'s order (or a key twice): tests
 /// should compare both for their types (``JSONMemberWriter/bytes(of:)`` and
 /// ``JSONMemberWriter/codableBytes(of:)``); a Python peer reads either the same.
-public protocol JSONMemberEncodable: Encodable {
+/// (`SendableMetatype`: the channel remembers the last conforming type, with its
+/// conformance, for every thread that sends.)
+public protocol JSONMemberEncodable: Encodable, SendableMetatype {
     /// Writes the message's members, in the order its `encode(to:)` writes them.
     func writeMembers(to members: inout JSONMemberWriter)
 }
@@ -40,26 +42,41 @@ public protocol JSONMemberEncodable: Encodable {
 /// Python's `json.dumps(obj, ensure_ascii=False)` spelling, as every channel message.
 public struct JSONMemberWriter: ~Copyable {
     /// The message so far, from `{`.
-    fileprivate var out: [UInt8] = []
+    fileprivate var sink: JSONByteSink
     /// Whether a member has been written, which the next follows after a comma.
     private var hasMembers = false
     /// Set at the first member the writer cannot write as `encode(to:)` would: the
     /// message then goes through `encode(to:)`.
     fileprivate private(set) var declined = false
 
-    fileprivate init() {}
+    fileprivate init(sink: consuming JSONByteSink) {
+        self.sink = sink
+    }
 
-    /// Writes `key` and its separators; false (and declined) when it needs escaping.
+    /// Writes `key` and its separators (`, "key": `) with one reservation; false (and
+    /// declined) when the key needs escaping.
     private mutating func member(_ key: StaticString) -> Bool {
         guard !declined else { return false }
         let separated = hasMembers
         let fits = key.withUTF8Buffer { bytes in
             // Keys are short: a byte loop, not the eight-byte scan's call.
             for byte in bytes where JSONEscapeScan.needsEscape(byte) { return false }
-            if separated { JSONWriter.writeComma(into: &out) }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: bytes)
-            out.append(UInt8(ascii: "\""))
+            let count = bytes.count
+            sink.write(upTo: count &+ 6) { out in
+                var index = 0
+                if separated {
+                    out[0] = UInt8(ascii: ",")
+                    out[1] = UInt8(ascii: " ")
+                    index = 2
+                }
+                out[index] = UInt8(ascii: "\"")
+                if let start = bytes.baseAddress, count > 0 { (out + (index &+ 1)).initialize(from: start, count: count) }
+                index &+= count &+ 1
+                out[index] = UInt8(ascii: "\"")
+                out[index &+ 1] = UInt8(ascii: ":")
+                out[index &+ 2] = UInt8(ascii: " ")
+                return index &+ 3
+            }
             return true
         }
         guard fits else {
@@ -67,26 +84,41 @@ public struct JSONMemberWriter: ~Copyable {
             return false
         }
         hasMembers = true
-        JSONWriter.writeColon(into: &out)
         return true
     }
 
     /// Writes a string member.
     public mutating func write(_ key: StaticString, _ value: String) {
         guard member(key) else { return }
-        JSONWriter.writeString(value, into: &out)
+        // Most strings need no escape: one check over their contiguous bytes, eight at a
+        // time, and one copy between the quotes.
+        let copied = value.utf8.withContiguousStorageIfAvailable { bytes in
+            if JSONEscapeScan.anyNeedsEscape(bytes) { return false }
+            let count = bytes.count
+            sink.write(upTo: count &+ 2) { out in
+                out[0] = UInt8(ascii: "\"")
+                if let start = bytes.baseAddress, count > 0 { (out + 1).initialize(from: start, count: count) }
+                out[count &+ 1] = UInt8(ascii: "\"")
+                return count &+ 2
+            }
+            return true
+        }
+        if copied == true { return }
+        var escaped: [UInt8] = []
+        JSONWriter.writeString(value, into: &escaped)
+        sink.append(escaped)
     }
 
     /// Writes an integer member.
     public mutating func write(_ key: StaticString, _ value: Int) {
         guard member(key) else { return }
-        RESPDecimal.append(Int64(value), to: &out)
+        sink.appendDecimal(Int64(value))
     }
 
     /// Writes an integer member.
     public mutating func write(_ key: StaticString, _ value: Int64) {
         guard member(key) else { return }
-        RESPDecimal.append(value, to: &out)
+        sink.appendDecimal(value)
     }
 
     /// Writes an integer member; one beyond `Int64.max` hands the message to `encode(to:)`,
@@ -102,13 +134,16 @@ public struct JSONMemberWriter: ~Copyable {
     /// Writes a number member (Python's `repr` of a float; `NaN` and `Infinity` as Python writes them).
     public mutating func write(_ key: StaticString, _ value: Double) {
         guard member(key) else { return }
-        JSONWriter.writeDouble(value, into: &out)
+        var text: [UInt8] = []
+        JSONWriter.writeDouble(value, into: &text)
+        sink.append(text)
     }
 
     /// Writes a boolean member.
     public mutating func write(_ key: StaticString, _ value: Bool) {
         guard member(key) else { return }
-        out.append(contentsOf: (value ? "true" : "false").utf8)
+        let literal: StaticString = value ? "true" : "false"
+        literal.withUTF8Buffer { sink.append($0) }
     }
 
     /// Writes a member of any other `Encodable` type (an optional as `null` when `nil`,
@@ -117,7 +152,11 @@ public struct JSONMemberWriter: ~Copyable {
         guard member(key) else { return }
         do {
             // Streams what a struct, array, dictionary or scalar writes; declines the rest.
-            if try JSONStreamEncoder.encode(value, appendingTo: &out, depth: 1) { return }
+            var nested: [UInt8] = []
+            if try JSONStreamEncoder.encode(value, appendingTo: &nested, depth: 1) {
+                sink.append(nested)
+                return
+            }
         } catch {}
         declined = true
     }
@@ -155,22 +194,31 @@ public struct JSONMemberWriter: ~Copyable {
 }
 
 extension JSONMemberWriter {
+    /// What the JSON of a message is written on before it is copied into its command:
+    /// the common message's fits, so it takes no allocation of its own.
+    private static let scratchBytes = 1024
+
+    /// Lends the JSON of `message`, written by its ``JSONMemberEncodable/writeMembers(to:)``,
+    /// to `body`; `false`, with `body` not called, when the writer declined (see the
+    /// protocol). Nothing here is generic but the message: the existential call that
+    /// reaches it leaves it unspecialised, where an `Optional` of a generic result had
+    /// its metadata looked up on every message.
+    static func withJSON<Message: JSONMemberEncodable>(of message: Message, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: scratchBytes) { scratch in
+            var writer = JSONMemberWriter(sink: JSONByteSink(scratch: scratch))
+            writer.sink.append(UInt8(ascii: "{"))
+            message.writeMembers(to: &writer)
+            writer.sink.append(UInt8(ascii: "}"))
+            guard !writer.declined else { return false }
+            writer.sink.withBytes(body)
+            return true
+        }
+    }
+
     /// Appends the JSON of `message` to `bytes` through its ``JSONMemberEncodable/writeMembers(to:)``;
     /// `false`, with `bytes` as it was, when the writer declined (see the protocol).
     static func write<Message: JSONMemberEncodable>(_ message: Message, appendingTo bytes: inout [UInt8]) -> Bool {
-        let start = bytes.count
-        var writer = JSONMemberWriter()
-        // The buffer is lent to the writer, not copied.
-        swap(&writer.out, &bytes)
-        writer.out.append(UInt8(ascii: "{"))
-        message.writeMembers(to: &writer)
-        writer.out.append(UInt8(ascii: "}"))
-        swap(&writer.out, &bytes)
-        guard !writer.declined else {
-            bytes.removeSubrange(start...)
-            return false
-        }
-        return true
+        withJSON(of: message) { bytes.append(contentsOf: $0) }
     }
 
     /// The bytes the channel sends for `message` by its ``JSONMemberEncodable/writeMembers(to:)``,
@@ -198,5 +246,15 @@ extension JSONMemberEncodable {
     static func writeMembers<Value: Encodable>(of value: Value, appendingTo bytes: inout [UInt8]) -> Bool {
         guard Value.self == Self.self else { return false }
         return JSONMemberWriter.write(value as! Self, appendingTo: &bytes)
+    }
+
+    /// `RPUSH` of `value` after `head` (``MessageCodec/pushCommand(head:message:)``), its
+    /// JSON written by the members and copied once into the command; `nil` when `value` is
+    /// not of this type or the writer declined it.
+    static func pushCommand<Value: Encodable>(head: [UInt8], of value: Value) -> [UInt8]? {
+        guard Value.self == Self.self else { return nil }
+        var command: [UInt8] = []
+        guard JSONMemberWriter.withJSON(of: value as! Self, { command = MessageCodec.pushCommand(head: head, json: $0) }) else { return nil }
+        return command
     }
 }

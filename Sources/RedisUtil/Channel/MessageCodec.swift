@@ -61,18 +61,26 @@ enum MessageCodec {
     /// Appends the wire bytes of `message` to `bytes`.
     static func encode<T: Encodable>(_ message: T, appendingTo bytes: inout [UInt8]) throws(RedisChannelError) {
         // A type that writes its own members, unless its writer declines the message.
-        if codableOnly.mayConform(T.self) {
-            if let writing = lastWriting.conformance(of: T.self, lookUp: { $0 as? any JSONMemberEncodable.Type }) {
-                if writing.writeMembers(of: message, appendingTo: &bytes) { return }
-            } else {
-                codableOnly.remember(T.self)
-            }
-        }
+        if let writing = memberWriting(of: T.self), writing.writeMembers(of: message, appendingTo: &bytes) { return }
+        try encodeByCodable(message, appendingTo: &bytes)
+    }
+
+    /// Appends the wire bytes of `message` to `bytes` by its `encode(to:)`.
+    private static func encodeByCodable<T: Encodable>(_ message: T, appendingTo bytes: inout [UInt8]) throws(RedisChannelError) {
         do {
             try JSONValueEncoder.encodeJSON(message, appendingTo: &bytes)
         } catch {
             throw .unencodable(type: String(describing: T.self), underlying: error)
         }
+    }
+
+    /// `type`'s conformance to ``JSONMemberEncodable``, or `nil` (remembered either way).
+    @inline(__always)
+    private static func memberWriting(of type: Any.Type) -> (any JSONMemberEncodable.Type)? {
+        guard codableOnly.mayConform(type) else { return nil }
+        if let writing = lastWriting.conformance(of: type, lookUp: { $0 as? any JSONMemberEncodable.Type }) { return writing }
+        codableOnly.remember(type)
+        return nil
     }
 
     /// `RPUSH key` in RESP, up to the message: ``pushCommand(head:message:)``'s `head`.
@@ -84,12 +92,14 @@ enum MessageCodec {
         return bytes
     }
 
-    /// `RPUSH key <message>` in RESP, in one buffer: room for a three-digit length header
-    /// left after `head` (``pushHead(key:)``), the message written in place after it, then
-    /// the header filled in (the message's bytes moved only when its length has another
-    /// number of digits). The bytes are exactly what
-    /// `RESPEncoder.encodeCommand("RPUSH", key, encode(message))` writes.
+    /// `RPUSH key <message>` in RESP. A message that writes its own members is written on
+    /// scratch memory and copied once into the command (``pushCommand(head:json:)``); any
+    /// other is encoded in place: room for a three-digit length header left after `head`
+    /// (``pushHead(key:)``), the message written after it, then the header filled in (the
+    /// message's bytes moved only when its length has another number of digits). The
+    /// bytes are exactly what `RESPEncoder.encodeCommand("RPUSH", key, encode(message))` writes.
     static func pushCommand<T: Encodable>(head: [UInt8], message: T) throws(RedisChannelError) -> [UInt8] {
+        if let writing = memberWriting(of: T.self), let command = writing.pushCommand(head: head, of: message) { return command }
         var bytes = head
         bytes.reserveCapacity(head.count + 300)
         let headerStart = bytes.count
@@ -97,7 +107,7 @@ enum MessageCodec {
         let reserved = 3
         bytes.append(contentsOf: repeatElement(UInt8(ascii: "$"), count: reserved + 3))
         let start = bytes.count
-        try encode(message, appendingTo: &bytes)
+        try encodeByCodable(message, appendingTo: &bytes)
         let length = bytes.count - start
         let digits = RESPDecimal.count(magnitude: UInt64(length))
         if digits < reserved {
@@ -112,6 +122,23 @@ enum MessageCodec {
         }
         bytes[headerStart + digits + 1] = UInt8(ascii: "\r")
         bytes[headerStart + digits + 2] = UInt8(ascii: "\n")
+        bytes.append(UInt8(ascii: "\r"))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    /// `head` (``pushHead(key:)``) followed by `json` as the command's last bulk string,
+    /// in one allocation of the exact size. (`Array(unsafeUninitializedCapacity:)` looked
+    /// the array storage's generic metadata up on every call, about 300 instructions.)
+    static func pushCommand(head: [UInt8], json: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var bytes = head
+        // `$`, the length's digits, CRLF, the message, CRLF.
+        bytes.reserveCapacity(head.count + 1 + RESPDecimal.count(magnitude: UInt64(json.count)) + 2 + json.count + 2)
+        bytes.append(UInt8(ascii: "$"))
+        RESPDecimal.append(Int64(json.count), to: &bytes)
+        bytes.append(UInt8(ascii: "\r"))
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: json)
         bytes.append(UInt8(ascii: "\r"))
         bytes.append(UInt8(ascii: "\n"))
         return bytes
