@@ -108,18 +108,6 @@ struct JSONScanner {
         var hasEscapes = false
         var highBits: UInt8 = 0
         position = start
-        // A short plain ASCII string (a key, most often) ends before the eight-byte
-        // scan's call would pay for itself: about 120 instructions a string before.
-        let shortEnd = min(bytes.count, start + 16)
-        while position < shortEnd {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                position += 1
-                return (start..<position - 1, false)
-            }
-            if JSONEscapeScan.needsEscape(byte) || byte >= 0x80 { break }
-            position += 1
-        }
         while true {
             position = Self.endOfPlainBytes(bytes.span, from: position, highBits: &highBits)
             guard let byte = current else { throw error("unterminated string") }
