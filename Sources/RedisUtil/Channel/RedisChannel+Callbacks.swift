@@ -40,7 +40,7 @@ extension RedisChannel {
         } catch {
             return completion(.failure(error))
         }
-        client.send(encoded: bytes) { reply in
+        client.send(encoded: bytes, route: Self.pushRoute) { reply in
             completion(ChannelRequest<Void>.pushed(reply, on: client))
         }
     }
@@ -99,7 +99,7 @@ extension RedisChannel {
         } catch {
             return completion(.failure(error))
         }
-        client.send(encoded: popCommand()) { reply in
+        client.send(encoded: popCommand(), route: Self.popRoute) { reply in
             completion(ChannelRequest<[UInt8]?>.popped(reply, on: client))
         }
     }

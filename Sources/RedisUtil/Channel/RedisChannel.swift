@@ -139,7 +139,7 @@ public struct RedisChannel: Sendable {
         // The usual send straight to the client, as the callback facade does.
         let bytes = try MessageCodec.pushCommand(head: pushHead, message: message)
         let client = try checkedClient()
-        try ChannelRequest<Void>.pushed(.success(try await client.send(encoded: bytes)), on: client).get()
+        try ChannelRequest<Void>.pushed(.success(try await client.send(encoded: bytes, blocking: nil, route: Self.pushRoute)), on: client).get()
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
@@ -177,11 +177,19 @@ public struct RedisChannel: Sendable {
         // ``ChannelRequest``; the `LPOP` is awaited despite a cancellation once sent (the
         // client routes it as removing).
         let client = try checkedClient()
-        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand())), on: client).get()
+        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand(), blocking: nil, route: Self.popRoute)), on: client).get()
     }
 
     /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends.
     func popCommand() -> [UInt8] { popBytes }
+
+    /// How ``popCommand()`` goes (``CommandRoute/of(_:in:)``'s reading of it, which the
+    /// tests check): it removes what only its reply holds, so once sent it is awaited
+    /// despite a cancellation.
+    static var popRoute: CommandRoute.Known { .removing }
+
+    /// How a plain `RPUSH` of a message goes (as read, checked by the tests): any shared connection.
+    static var pushRoute: CommandRoute.Known { .shared }
 
     /// Up to `max` messages at once with `LPOP key count` (one round trip); `[]` when
     /// there is none. When one does not decode, every popped message is handed back in

@@ -42,27 +42,37 @@ extension RedisClient {
     /// Sends `bytes`, one encoded command: the package-level entry point for callers
     /// that encode their own commands (the fixed-arity overloads, ``RedisChannel``).
     /// `blocking`, when the caller knows the command blocks and for how long, spares
-    /// reading that back out of the bytes.
+    /// reading that back out of the bytes; so does the route of
+    /// ``send(encoded:blocking:route:)``, when the caller knows how the command goes on one
+    /// server (``RedisChannel``'s fixed `RPUSH` and `LPOP`: reading an `LPOP`'s route back
+    /// cost about 250 instructions). A cluster reads its commands itself.
     @usableFromInline
     nonisolated(nonsending) package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil) async throws -> RESPValue {
+        try await send(encoded: bytes, blocking: blocking, route: nil)
+    }
+
+    /// ``send(encoded:blocking:)`` with the command's route when the caller knows it.
+    /// Inlined into its callers: an async call of its own would cost a frame and a hop.
+    @inline(__always)
+    nonisolated(nonsending) func send(encoded bytes: [UInt8], blocking: BlockingWait?, route known: CommandRoute.Known?) async throws -> RESPValue {
         // The one cost of metrics and tracing while both are off: a load and a branch.
-        if observer != nil { return try await observingCommand(by: observer, bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking) } }
-        // What ``sendUnobserved(encoded:blocking:)`` does, written out here for the usual
+        if observer != nil { return try await observingCommand(by: observer, bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking, route: known) } }
+        // What ``sendUnobserved(encoded:blocking:route:)`` does, written out here for the usual
         // command (a shared connection with room), which goes straight to its connection:
         // each async call between here and the continuation is a frame of the task's
         // allocator and a hop back to the caller's executor when it returns, which for a
         // task with an executor preference looks that preference up under a lock (about
         // 400 instructions for the one call it saves).
         if let router { return try await router.send(bytes, blocking: blocking) }
-        let route = blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes)
+        let route = known?.route ?? blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes)
         if case .shared = route, let connection = connectionIfRoom() { return try await connection.perform(bytes) }
         return try await send(encoded: bytes, routed: route, on: nil)
     }
 
-    nonisolated(nonsending) private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
+    nonisolated(nonsending) private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?, route known: CommandRoute.Known?) async throws -> RESPValue {
         // The one cost of cluster support on one server: a load and a branch that always goes one way.
         if let router { return try await router.send(bytes, blocking: blocking) }
-        return try await send(encoded: bytes, routed: blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes), on: nil)
+        return try await send(encoded: bytes, routed: known?.route ?? blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes), on: nil)
     }
 
     /// Sends a routed command: on `lease` for a ``RedisDedicatedConnection`` (which routes
@@ -108,19 +118,27 @@ extension RedisClient {
     /// The callback form of ``send(encoded:blocking:)``, for the same callers.
     @usableFromInline
     package func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        send(encoded: bytes, blocking: blocking, route: nil, completion: completion)
+    }
+
+    /// The callback form of ``send(encoded:blocking:route:)``.
+    @inline(__always)
+    func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil, route known: CommandRoute.Known?,
+              completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         if let observer {
             let observation = observer.begin(command: bytes)
-            return sendUnobserved(encoded: bytes, blocking: blocking) { result in
+            return sendUnobserved(encoded: bytes, blocking: blocking, route: known) { result in
                 if case .failure(let error) = result { observer.end(observation, error: error) } else { observer.end(observation, error: nil) }
                 completion(result)
             }
         }
-        sendUnobserved(encoded: bytes, blocking: blocking, completion: completion)
+        sendUnobserved(encoded: bytes, blocking: blocking, route: known, completion: completion)
     }
 
-    private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+    private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?, route known: CommandRoute.Known?,
+                                completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         if let router { return router.send(bytes, blocking: blocking, completion: completion) }
-        switch blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
+        switch known?.route ?? blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
         case .shared, .removing:
             switch connectionForCallback() {
             case .success(let connection):
