@@ -239,13 +239,13 @@ extension JSONMemberWriter {
 
 extension JSONMemberEncodable {
     /// ``JSONMemberWriter/write(_:appendingTo:)`` for a value the caller knows only as
-    /// `some Encodable` but whose type conforms (found by a cast of its type): the one
-    /// dynamic cast is of a value to its own type, checked by type identity first and
-    /// then unconditional (a conditional cast made an `Optional` of `Self`, whose
-    /// metadata the runtime looked up on every message).
+    /// `some Encodable` but whose type conforms (found by a cast of its type): the value
+    /// is taken as its own type once the types are found equal (``castToOwnType(_:as:)``;
+    /// a conditional cast made an `Optional` of `Self`, whose metadata the runtime looked
+    /// up on every message).
     static func writeMembers<Value: Encodable>(of value: Value, appendingTo bytes: inout [UInt8]) -> Bool {
         guard Value.self == Self.self else { return false }
-        return JSONMemberWriter.write(value as! Self, appendingTo: &bytes)
+        return JSONMemberWriter.write(castToOwnType(value, as: Self.self), appendingTo: &bytes)
     }
 
     /// `RPUSH` of `value` after `head` (``MessageCodec/pushCommand(head:message:)``), its
@@ -254,7 +254,7 @@ extension JSONMemberEncodable {
     static func pushCommand<Value: Encodable>(head: [UInt8], of value: Value) -> [UInt8]? {
         guard Value.self == Self.self else { return nil }
         var command: [UInt8] = []
-        guard JSONMemberWriter.withJSON(of: value as! Self, { command = MessageCodec.pushCommand(head: head, json: $0) }) else { return nil }
+        guard JSONMemberWriter.withJSON(of: castToOwnType(value, as: Self.self), { command = MessageCodec.pushCommand(head: head, json: $0) }) else { return nil }
         return command
     }
 }
