@@ -237,3 +237,67 @@ import Testing
         #expect(throws: RedisChannelError.self) { try MessageCodec.encode(tooDeep) }
     }
 }
+
+/// Keys of every length around the writer's one-word fast path (eight bytes), with and
+/// without a byte that needs an escape at each end: the same bytes as `encode(to:)`, or a
+/// decline that leaves the message to it.
+@Suite struct JSONMemberWriterKeyTests {
+    struct Lengths: Encodable, JSONMemberEncodable {
+        var value = 1
+        enum CodingKeys: String, CodingKey {
+            case k0 = "", k1 = "a", k2 = "ab", k7 = "abcdefg", k8 = "abcdefgh", k9 = "abcdefghi", k8high = "abcdefé"
+        }
+        func writeMembers(to members: inout JSONMemberWriter) {
+            members.write("", value)
+            members.write("a", value)
+            members.write("ab", value)
+            members.write("abcdefg", value)
+            members.write("abcdefgh", value)
+            members.write("abcdefghi", value)
+            members.write("abcdefé", value)
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            for key in [CodingKeys.k0, .k1, .k2, .k7, .k8, .k9, .k8high] { try container.encode(value, forKey: key) }
+        }
+    }
+
+    /// One key that needs an escape, of a given spelling.
+    struct Escaping: Encodable, JSONMemberEncodable {
+        let key: Int
+        static let spellings = ["\u{1}", "a\"", "abcdefg\\", "\u{1F}bcdefgh", "abcdefgh\n"]
+        struct Key: CodingKey {
+            var stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
+        func writeMembers(to members: inout JSONMemberWriter) {
+            members.write("ok", 0)
+            switch key {
+            case 0: members.write("\u{1}", 1)
+            case 1: members.write("a\"", 1)
+            case 2: members.write("abcdefg\\", 1)
+            case 3: members.write("\u{1F}bcdefgh", 1)
+            default: members.write("abcdefgh\n", 1)
+            }
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(0, forKey: Key(stringValue: "ok"))
+            try container.encode(1, forKey: Key(stringValue: Self.spellings[key]))
+        }
+    }
+
+    @Test func keysOfEveryLengthAreWrittenAsEncodeToWritesThem() throws {
+        let written = try #require(JSONMemberWriter.bytes(of: Lengths()))
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: try JSONMemberWriter.codableBytes(of: Lengths()), as: UTF8.self))
+    }
+
+    @Test func aKeyThatNeedsAnEscapeIsDeclinedAndSentByEncodeTo() throws {
+        for key in Escaping.spellings.indices {
+            #expect(JSONMemberWriter.bytes(of: Escaping(key: key)) == nil, "key \(key)")
+            #expect(try MessageCodec.encode(Escaping(key: key)) == JSONMemberWriter.codableBytes(of: Escaping(key: key)), "key \(key)")
+        }
+    }
+}
