@@ -72,6 +72,26 @@ import Testing
         }
     }
 
+    /// The one-pass check and copy: the bytes copied exactly when the scan finds no escape.
+    @Test func copyIfPlainCopiesExactlyThePlainStrings() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Self.plain + Self.escaped + Array("é我".utf8)
+        for _ in 0..<3_000 {
+            let bytes = (0..<Int.random(in: 0...70, using: &generator)).map { _ in
+                Int.random(in: 0..<10, using: &generator) > 0 ? UInt8(ascii: "x") : alphabet.randomElement(using: &generator)!
+            }
+            var out = [UInt8](repeating: 0xEE, count: bytes.count + 1)
+            let copied = bytes.withUnsafeBufferPointer { source in
+                out.withUnsafeMutableBufferPointer { JSONEscapeScan.copyIfPlain(source, to: $0.baseAddress!) }
+            }
+            #expect(copied == !scan(bytes), "\(bytes)")
+            if copied {
+                #expect(Array(out.prefix(bytes.count)) == bytes)
+                #expect(out.last == 0xEE, "wrote past the bytes")
+            }
+        }
+    }
+
     /// Strings that need escapes still come out as Python writes them.
     @Test func writerEscapesWhatTheScanFinds() {
         var out: [UInt8] = []

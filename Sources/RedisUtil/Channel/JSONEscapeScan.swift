@@ -33,6 +33,31 @@ enum JSONEscapeScan {
         return false
     }
 
+    /// Copies `bytes` to `out` (room for `bytes.count`) when none needs an escape, checking
+    /// and copying in one pass, eight bytes a step; `false` at the first that does, with
+    /// `out` then holding part of them (the caller discards it). A scan and then a `memcpy`
+    /// call cost about 100 instructions more for a 64-byte string.
+    static func copyIfPlain(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let source = UnsafeRawPointer(base)
+        let target = UnsafeMutableRawPointer(out)
+        let count = bytes.count
+        var offset = 0
+        while offset &+ 8 <= count {
+            let word = source.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            if wordNeedsEscape(word) { return false }
+            target.storeBytes(of: word, toByteOffset: offset, as: UInt64.self)
+            offset &+= 8
+        }
+        while offset < count {
+            let byte = base[offset]
+            if needsEscape(byte) { return false }
+            out[offset] = byte
+            offset &+= 1
+        }
+        return true
+    }
+
     /// Where the run of bytes that need no escape ends in `bytes`, from `index`; sets the
     /// high bit of `highBits` when one of them is 0x80 or more (non-ASCII UTF-8, which
     /// the reader then validates). What the JSON reader skips inside a string: a word at
