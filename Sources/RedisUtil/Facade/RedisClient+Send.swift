@@ -58,7 +58,8 @@ extension RedisClient {
         // The one cost of metrics and tracing while both are off: a load and a branch.
         if observer != nil { return try await observingCommand(by: observer, bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking, route: known) } }
         // What ``sendUnobserved(encoded:blocking:route:)`` does, written out here for the usual
-        // command (a shared connection with room), which goes straight to its connection:
+        // command (a shared connection with room; one that removes what its reply holds,
+        // `LPOP`, too), which goes straight to its connection:
         // each async call between here and the continuation is a frame of the task's
         // allocator and a hop back to the caller's executor when it returns, which for a
         // task with an executor preference looks that preference up under a lock (about
@@ -66,6 +67,7 @@ extension RedisClient {
         if let router { return try await router.send(bytes, blocking: blocking) }
         let route = known?.route ?? blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes)
         if case .shared = route, let connection = connectionIfRoom() { return try await connection.perform(bytes) }
+        if case .removing = route, let connection = connectionIfRoom() { return try await connection.perform(bytes, keepsReply: true) }
         return try await send(encoded: bytes, routed: route, on: nil)
     }
 
