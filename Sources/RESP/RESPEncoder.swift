@@ -55,10 +55,7 @@ public enum RESPEncoder {
 
     @inlinable
     static func writeHeader(_ type: UInt8, _ n: Int, to writer: inout RESPWriter) {
-        writer.write(type)
-        writer.writeDecimal(Int64(n))
-        writer.write(0x0D)
-        writer.write(0x0A)
+        writer.writeHeader(type, n)
     }
 
     /// Writes `$<n>\r\n<payload>\r\n`.
@@ -66,8 +63,7 @@ public enum RESPEncoder {
     static func writeBulk(_ argument: some RESPArgument, to writer: inout RESPWriter) {
         writeHeader(UInt8(ascii: "$"), argument.respPayloadCount, to: &writer)
         argument.writeRESPPayload(to: &writer)
-        writer.write(0x0D)
-        writer.write(0x0A)
+        writer.writeLineEnd()
     }
 
     @inlinable

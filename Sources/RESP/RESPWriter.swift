@@ -47,6 +47,40 @@ public struct RESPWriter: ~Copyable {
         }
     }
 
+    /// Writes a `<type><n>\r\n` header (`*3\r\n`, `$5\r\n`): for the usual count or length
+    /// below 100, one bounds check for the whole header rather than one a byte.
+    @inlinable
+    public mutating func writeHeader(_ type: UInt8, _ n: Int) {
+        if n >= 0, n < 100 {
+            let size = n < 10 ? 4 : 5
+            precondition(size <= storage.count &- position, "RESPWriter: write past the announced size")
+            storage[position] = type
+            if n < 10 {
+                storage[position &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: n)
+            } else {
+                let tens = UInt8(truncatingIfNeeded: n / 10)
+                storage[position &+ 1] = 0x30 &+ tens
+                storage[position &+ 2] = 0x30 &+ UInt8(truncatingIfNeeded: n) &- tens &* 10
+            }
+            storage[position &+ size &- 2] = 0x0D
+            storage[position &+ size &- 1] = 0x0A
+            position &+= size
+            return
+        }
+        write(type)
+        writeDecimal(Int64(n))
+        writeLineEnd()
+    }
+
+    /// Writes `\r\n`, with one bounds check.
+    @inlinable
+    public mutating func writeLineEnd() {
+        precondition(2 <= storage.count &- position, "RESPWriter: write past the announced size")
+        storage[position] = 0x0D
+        storage[position &+ 1] = 0x0A
+        position &+= 2
+    }
+
     /// Writes `value` in decimal, sign included, as ``RESPDecimal`` counts it.
     @inlinable
     public mutating func writeDecimal(_ value: Int64) {
@@ -57,6 +91,19 @@ public struct RESPWriter: ~Copyable {
     /// Writes the digits of `magnitude`, as ``RESPDecimal/count(magnitude:)`` counts them.
     @inlinable
     public mutating func writeDecimal(magnitude: UInt64) {
+        // A command's counts and lengths: one or two digits, written without the count.
+        if magnitude < 10 {
+            write(0x30 &+ UInt8(truncatingIfNeeded: magnitude))
+            return
+        }
+        if magnitude < 100 {
+            precondition(2 <= storage.count &- position, "RESPWriter: write past the announced size")
+            let tens = UInt8(truncatingIfNeeded: magnitude / 10)
+            storage[position] = 0x30 &+ tens
+            storage[position &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: magnitude) &- tens &* 10
+            position &+= 2
+            return
+        }
         var rest = magnitude
         let digits = RESPDecimal.count(magnitude: rest)
         precondition(digits <= storage.count &- position, "RESPWriter: write past the announced size")

@@ -44,6 +44,28 @@ struct RESPWriterTests {
         #expect(Self.written(RESPDecimal.count(value)) { Int(value).writeRESPPayload(to: &$0) } == Array(String(value).utf8))
     }
 
+    @Test("magnitudes at every digit count, to UInt64.max")
+    func magnitudesAtEveryDigitCount() {
+        var power: UInt64 = 1
+        var values: [UInt64] = [0, 1, 11, 42, 64, 98, UInt64.max, UInt64.max - 1]
+        for _ in 0..<19 {
+            values += [power, power - 1, power + 1]
+            power *= 10
+        }
+        for value in values {
+            #expect(Self.written(RESPDecimal.count(magnitude: value)) { $0.writeDecimal(magnitude: value) } == Array(String(value).utf8), "\(value)")
+        }
+    }
+
+    @Test("headers of every count around the one- and two-digit forms, and negative ones")
+    func headers() {
+        for n in [0, 1, 9, 10, 11, 42, 99, 100, 101, 999, 1000, 65_536, Int.max, -1, -10, -100, Int.min + 1] {
+            let expected = Array("$\(n)\r\n".utf8)
+            #expect(Self.written(expected.count) { $0.writeHeader(UInt8(ascii: "$"), n) } == expected, "\(n)")
+        }
+        #expect(Self.written(2) { $0.writeLineEnd() } == [0x0D, 0x0A])
+    }
+
     @Test("a non-contiguous collection is written byte by byte")
     func nonContiguous() {
         let bytes = (0..<10).lazy.map { UInt8($0) }
