@@ -157,10 +157,9 @@ case "channel-send-json-callback":
 case "channel-recv-callback", "channel-recv-json-callback", "channel-recv-members-callback":
     // Fill the list first, 256 messages per RPUSH (their cost per message is small
     // beside a receive's), then measure the receives.
-    let json = peerJSON
     let batches = (count + 255) / 256
     Window(batches, operation) { window in
-        client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: json, count: 256)) { window.finished($0) }
+        client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: peerJSON, count: 256)) { window.finished($0) }
     }.begin(inFlight: 8)
     if operation == "channel-recv-members-callback" {
         Window(count, operation) { window in
@@ -177,10 +176,9 @@ case "channel-recv-callback", "channel-recv-json-callback", "channel-recv-member
     }
 case "channel-serve", "channel-respond":
     // The requests wait in the list first; what is counted is answering them.
-    let json = peerJSON
     let batches = (count + 255) / 256
     Window(batches, operation) { window in
-        client.send(arguments: ["RPUSH", "/callgrind-probe/client"] + Array(repeating: json, count: 256)) { window.finished($0) }
+        client.send(arguments: ["RPUSH", "/callgrind-probe/client"] + Array(repeating: peerJSON, count: 256)) { window.finished($0) }
     }.begin(inFlight: 8)
     let worker = RedisChannel(client: client, "/callgrind-probe", peer: .server)
     if operation == "channel-serve" {
@@ -212,9 +210,8 @@ case "channel-serve", "channel-respond":
 case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "channel-send-async", "channel-recv-async":
     if operation == "channel-recv-async" {
         // Filled first, as for channel-recv-callback.
-        let json = peerJSON
         Window((count + 255) / 256, operation) { window in
-            client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: json, count: 256)) { window.finished($0) }
+            client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: peerJSON, count: 256)) { window.finished($0) }
         }.begin(inFlight: 8)
     }
     let done = DispatchSemaphore(value: 0)

@@ -139,7 +139,7 @@ public struct RedisChannel: Sendable {
         // The usual send straight to the client, as the callback facade does.
         let bytes = try MessageCodec.pushCommand(head: pushHead, message: message)
         let client = try checkedClient()
-        try ChannelRequest<Void>.pushed(.success(try await client.send(encoded: bytes, blocking: nil, route: Self.pushRoute)), on: client).get()
+        try ChannelRequest<Void>.pushed(.success(try await client.send(encoded: bytes, route: Self.pushRoute)), on: client).get()
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
@@ -177,7 +177,7 @@ public struct RedisChannel: Sendable {
         // ``ChannelRequest``; the `LPOP` is awaited despite a cancellation once sent (the
         // client routes it as removing).
         let client = try checkedClient()
-        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand(), blocking: nil, route: Self.popRoute)), on: client).get()
+        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand(), route: Self.popRoute)), on: client).get()
     }
 
     /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends.

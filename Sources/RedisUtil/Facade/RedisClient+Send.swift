@@ -54,7 +54,7 @@ extension RedisClient {
     /// ``send(encoded:blocking:)`` with the command's route when the caller knows it.
     /// Inlined into its callers: an async call of its own would cost a frame and a hop.
     @inline(__always)
-    nonisolated(nonsending) func send(encoded bytes: [UInt8], blocking: BlockingWait?, route known: CommandRoute.Known?) async throws -> RESPValue {
+    nonisolated(nonsending) func send(encoded bytes: [UInt8], blocking: BlockingWait? = nil, route known: CommandRoute.Known?) async throws -> RESPValue {
         // The one cost of metrics and tracing while both are off: a load and a branch.
         if observer != nil { return try await observingCommand(by: observer, bytes) { try await sendUnobserved(encoded: bytes, blocking: blocking, route: known) } }
         // What ``sendUnobserved(encoded:blocking:route:)`` does, written out here for the usual
@@ -65,7 +65,7 @@ extension RedisClient {
         // task with an executor preference looks that preference up under a lock (about
         // 400 instructions for the one call it saves).
         if let router { return try await router.send(bytes, blocking: blocking) }
-        let route = known?.route ?? blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes)
+        let route = CommandRoute.of(bytes, known: known, blocking: blocking)
         if case .shared = route, let connection = connectionIfRoom() { return try await connection.perform(bytes) }
         if case .removing = route, let connection = connectionIfRoom() { return try await connection.perform(bytes, keepsReply: true) }
         return try await send(encoded: bytes, routed: route, on: nil)
@@ -74,7 +74,7 @@ extension RedisClient {
     nonisolated(nonsending) private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?, route known: CommandRoute.Known?) async throws -> RESPValue {
         // The one cost of cluster support on one server: a load and a branch that always goes one way.
         if let router { return try await router.send(bytes, blocking: blocking) }
-        return try await send(encoded: bytes, routed: known?.route ?? blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes), on: nil)
+        return try await send(encoded: bytes, routed: CommandRoute.of(bytes, known: known, blocking: blocking), on: nil)
     }
 
     /// Sends a routed command: on `lease` for a ``RedisDedicatedConnection`` (which routes
@@ -140,7 +140,7 @@ extension RedisClient {
     private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?, route known: CommandRoute.Known?,
                                 completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         if let router { return router.send(bytes, blocking: blocking, completion: completion) }
-        switch known?.route ?? blocking.map(CommandRoute.blocking) ?? CommandRoute.of(bytes) {
+        switch CommandRoute.of(bytes, known: known, blocking: blocking) {
         case .shared, .removing:
             switch connectionForCallback() {
             case .success(let connection):

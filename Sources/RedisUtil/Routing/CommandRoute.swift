@@ -33,6 +33,16 @@ enum CommandRoute: Sendable {
         var route: CommandRoute { self == .removing ? .removing : .shared }
     }
 
+    /// The route of the command `bytes`: the one its caller knows (`known`, or `blocking`
+    /// for a command it knows blocks), else read from the bytes (``of(_:in:)``). The one
+    /// place where a send on the shared connections chooses, for both facades.
+    @inline(__always)
+    static func of(_ bytes: [UInt8], known: Known?, blocking: BlockingWait?) -> CommandRoute {
+        if let known { return known.route }
+        if let blocking { return .blocking(blocking) }
+        return of(bytes)
+    }
+
     /// Whether the reply is awaited despite a cancellation (``removing``).
     var keepsReply: Bool {
         if case .removing = self { true } else { false }
