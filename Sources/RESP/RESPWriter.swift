@@ -55,13 +55,7 @@ public struct RESPWriter: ~Copyable {
             let size = n < 10 ? 4 : 5
             precondition(size <= storage.count &- position, "RESPWriter: write past the announced size")
             storage[position] = type
-            if n < 10 {
-                storage[position &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: n)
-            } else {
-                let tens = UInt8(truncatingIfNeeded: n / 10)
-                storage[position &+ 1] = 0x30 &+ tens
-                storage[position &+ 2] = 0x30 &+ UInt8(truncatingIfNeeded: n) &- tens &* 10
-            }
+            storeBelow100(UInt64(truncatingIfNeeded: n), at: position &+ 1)
             storage[position &+ size &- 2] = 0x0D
             storage[position &+ size &- 1] = 0x0A
             position &+= size
@@ -70,6 +64,20 @@ public struct RESPWriter: ~Copyable {
         write(type)
         writeDecimal(Int64(n))
         writeLineEnd()
+    }
+
+    /// Stores `value` (below 100) in decimal at `index`, one or two digits, where the
+    /// caller has checked there is room: what ``writeHeader(_:_:)`` and
+    /// ``writeDecimal(magnitude:)`` share for the small numbers of a command.
+    @inlinable
+    func storeBelow100(_ value: UInt64, at index: Int) {
+        if value < 10 {
+            storage[index] = 0x30 &+ UInt8(truncatingIfNeeded: value)
+            return
+        }
+        let tens = UInt8(truncatingIfNeeded: value / 10)
+        storage[index] = 0x30 &+ tens
+        storage[index &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: value) &- tens &* 10
     }
 
     /// Writes `\r\n`, with one bounds check.
@@ -92,16 +100,11 @@ public struct RESPWriter: ~Copyable {
     @inlinable
     public mutating func writeDecimal(magnitude: UInt64) {
         // A command's counts and lengths: one or two digits, written without the count.
-        if magnitude < 10 {
-            write(0x30 &+ UInt8(truncatingIfNeeded: magnitude))
-            return
-        }
         if magnitude < 100 {
-            precondition(2 <= storage.count &- position, "RESPWriter: write past the announced size")
-            let tens = UInt8(truncatingIfNeeded: magnitude / 10)
-            storage[position] = 0x30 &+ tens
-            storage[position &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: magnitude) &- tens &* 10
-            position &+= 2
+            let digits = magnitude < 10 ? 1 : 2
+            precondition(digits <= storage.count &- position, "RESPWriter: write past the announced size")
+            storeBelow100(magnitude, at: position)
+            position &+= digits
             return
         }
         var rest = magnitude
