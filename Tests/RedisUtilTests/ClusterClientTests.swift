@@ -112,6 +112,12 @@ struct ClusterClientTests {
         // Commands the built-in key table does not know (HyperLogLog's) route by the
         // server's own key specs once read: straight to their owner, cross-slot caught.
         let router = try #require(client.router)
+        // The route table lends each slot's primary client, the one its node holds.
+        let table = try #require(router.snapshot())
+        for slot in [0, slots.0, slots.1, 8000, 16383] {
+            let lent = table.withPrimaryClient(ofSlot: slot) { ObjectIdentifier($0) }
+            #expect(lent != nil && lent == table.primary(ofSlot: slot).map { ObjectIdentifier($0.client) })
+        }
         for _ in 0..<200 where router.currentKeyTable()["pfadd"] == nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(router.currentKeyTable()["pfadd"] != nil, "the server's COMMAND table was not read")
         try await blocking { try resetStats(cluster) }

@@ -46,6 +46,45 @@ struct ClusterCommandReadingTests {
         #expect(try !reading(["XREAD", "BLOCK", 10, "STREAMS", "s", "0"], readFrom: .replicaPreferred).readsFromReplicas)
     }
 
+    @Test("the one-pass reading of a plain command agrees with the general one, for every command of the built-in table")
+    func plainReading() throws {
+        let table = try ClusterRouteTable(topology: ClusterTopology(source: "test", shards: []), generation: 1, primaries: [], keyTable: .builtIn)
+        var plain = 0
+        for entry in ClusterKeyTable.builtIn.entries {
+            let name = String(decoding: entry.name, as: UTF8.self)
+            for arguments: [any RESPArgument] in [[name.uppercased(), "jobs", "a"], [name, "{t}x"], [name.uppercased()]] {
+                let bytes = encoded(arguments)
+                for readFrom: RedisConfiguration.ReadFrom in [.primary, .replicaPreferred, .any] {
+                    guard let fast = ClusterCommandReading.plain(bytes, table: table, readFrom: readFrom) else { continue }
+                    plain += 1
+                    // What it accepts, the general reading reads the same and does not refuse.
+                    let general = try ClusterCommandReading(bytes, blocking: nil, table: table, readFrom: readFrom)
+                    #expect(fast.route == general.route && fast.keys == general.keys && fast.readsFromReplicas == general.readsFromReplicas, "\(name)")
+                }
+            }
+        }
+        #expect(plain > 300)
+        // Removing commands go with their kept reply; special and blocking ones, and a
+        // caller's blocking wait, are left to the general reading.
+        #expect(ClusterCommandReading.plain(encoded(["LPOP", "jobs"]), table: table, readFrom: .primary)?.route == .removing)
+        #expect(ClusterCommandReading.plain(encoded(["GETDEL", "k"]), table: table, readFrom: .primary)?.route == .removing)
+        #expect(ClusterCommandReading.plain(encoded(["RPUSH", "jobs", "a"]), table: table, readFrom: .primary)?.route == .shared)
+        for special: [any RESPArgument] in [["BLPOP", "jobs", 0], ["SSUBSCRIBE", "ch"], ["XREAD", "BLOCK", 0, "STREAMS", "s", "0"], ["SELECT", 1], ["WAIT", 0, 0]] {
+            #expect(ClusterCommandReading.plain(encoded(special), table: table, readFrom: .primary) == nil, "\(special)")
+        }
+    }
+
+    @Test("a slot without an owner, or whose shard has no primary connection set, lends no client")
+    func noClientToLend() throws {
+        let node = ClusterTopology.Node(id: "a", host: "127.0.0.1", port: 7000, plaintextPort: 7000, tlsPort: nil, role: .primary,
+                                        health: .online, replicationOffset: nil)
+        let topology = try ClusterTopology(source: "test", shards: [(ClusterTopology.Shard(primary: node, replicas: []), [0...100])])
+        let table = ClusterRouteTable(topology: topology, generation: 1, primaries: [nil], keyTable: .builtIn)
+        #expect(table.withPrimaryClient(ofSlot: 50) { _ in true } == nil)
+        #expect(table.withPrimaryClient(ofSlot: 101) { _ in true } == nil)
+        #expect(table.withPrimaryClient(ofSlot: 16384) { _ in true } == nil)
+    }
+
     @Test("what sends nothing is thrown by the reading: a refused command, keys in several slots")
     func errors() {
         #expect(throws: RedisError.crossSlot(keys: ["a", "b"], slots: [15495, 3300])) { try reading(["MSET", "a", 1, "b", 2]) }

@@ -35,7 +35,7 @@ enum ClusterCommandSlot: Sendable, Equatable {
     /// it allocates nothing, and leaves the arguments after the key unchecked.
     static func of(_ bytes: [UInt8], at start: Int = 0, in table: ClusterKeyTable) -> ClusterCommandSlot {
         bytes.withUnsafeBufferPointer { buffer in
-            if start == 0, let slot = firstArgumentKeySlot(buffer, in: table) { return .slot(slot) }
+            if start == 0, let first = firstArgumentKeySlot(buffer, in: table) { return .slot(first.slot) }
             guard var cursor = ClusterKeyArguments.Cursor(buffer, at: start), let name = cursor.next() else {
                 return .unknownCommand
             }
@@ -71,8 +71,10 @@ enum ClusterCommandSlot: Sendable, Equatable {
     /// its first argument (`GET`, `RPUSH`, `LPOP`, …). `nil` for anything else, which the
     /// general reading then takes from the start. What it accepts, it reads as that reading
     /// would (the name's and the key's `\r\n` checked), for a third of its instructions.
+    /// With the slot, what the table knows of the command.
     @inline(__always)
-    private static func firstArgumentKeySlot(_ buffer: UnsafeBufferPointer<UInt8>, in table: ClusterKeyTable) -> Int? {
+    private static func firstArgumentKeySlot(_ buffer: UnsafeBufferPointer<UInt8>, in table: ClusterKeyTable)
+        -> (slot: Int, command: ClusterKeyTable.FirstKeyCommand)? {
         let end = buffer.count
         guard end > 13, buffer[0] == UInt8(ascii: "*"), buffer[2] == 0x0D, buffer[3] == 0x0A,
               buffer[4] == UInt8(ascii: "$"), buffer[6] == 0x0D, buffer[7] == 0x0A else { return nil }
@@ -82,8 +84,11 @@ enum ClusterCommandSlot: Sendable, Equatable {
         // bytes can hold (each at least `$0\r\n\r\n`), as the general reading requires.
         guard arguments >= 2, arguments <= 9, arguments <= (end &- 4) / 6, nameLength <= 9 else { return nil }
         let keyHeader = 8 &+ nameLength &+ 2
-        guard keyHeader &+ 4 <= end, buffer[keyHeader &- 2] == 0x0D, buffer[keyHeader &- 1] == 0x0A, buffer[keyHeader] == UInt8(ascii: "$"),
-              table.firstArgumentIsOnlyKey(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)])) else { return nil }
+        guard keyHeader &+ 4 <= end, buffer[keyHeader &- 2] == 0x0D, buffer[keyHeader &- 1] == 0x0A, buffer[keyHeader] == UInt8(ascii: "$") else { return nil }
+        let command = nameLength <= 8
+            ? table.firstKeyCommand(word: ClusterKeyTable.foldedWord(in: buffer, at: 8, count: nameLength), count: nameLength)
+            : table.firstKeyCommand(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)]))
+        guard let command else { return nil }
         var cursor = keyHeader &+ 1
         var keyLength = 0
         while cursor < end, buffer[cursor] != 0x0D {
@@ -95,7 +100,20 @@ enum ClusterCommandSlot: Sendable, Equatable {
         let keyStart = cursor &+ 2
         guard cursor > keyHeader &+ 1, keyStart <= end, keyLength <= end &- keyStart &- 2,
               buffer[cursor &+ 1] == 0x0A, buffer[keyStart &+ keyLength] == 0x0D, buffer[keyStart &+ keyLength &+ 1] == 0x0A else { return nil }
-        return HashSlot.of(UnsafeBufferPointer(rebasing: buffer[keyStart..<(keyStart &+ keyLength)]))
+        return (HashSlot.of(UnsafeBufferPointer(rebasing: buffer[keyStart..<(keyStart &+ keyLength)])), command)
+    }
+
+    /// The slot and route of a command of the commonest shape (see
+    /// ``firstArgumentKeySlot(_:in:)``) whose name alone says how it goes on a shared
+    /// connection (``ClusterKeyTable/Bucket/plainRoute``): one reading of its name for
+    /// both, where ``CommandRoute/of(_:in:)`` would read it a second time (about 170
+    /// instructions a command). `nil` for any other command.
+    @inline(__always)
+    static func plainFirstKey(_ bytes: [UInt8], in table: ClusterKeyTable) -> (slot: Int, route: CommandRoute.Known, isReadOnly: Bool)? {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let first = firstArgumentKeySlot(buffer, in: table), let route = first.command.plainRoute else { return nil }
+            return (first.slot, route, first.command.isReadOnly)
+        }
     }
 
     /// The slot of the command `arguments` hold, by `table`.

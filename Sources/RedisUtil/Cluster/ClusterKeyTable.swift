@@ -6,7 +6,8 @@
 ///
 /// The lookup hashes the name's bytes in place and probes an open-addressed index, so
 /// routing a command allocates nothing: a `Dictionary` keyed by `[UInt8]` would need
-/// an array built from the bytes of every command.
+/// an array built from the bytes of every command. A name of eight bytes or fewer (every
+/// command's but a few) is read, folded, hashed and compared as one word.
 struct ClusterKeyTable: Sendable, Equatable {
     /// One command: its name, its spec, and, for a container, its subcommands.
     struct Entry: Sendable, Equatable {
@@ -32,6 +33,8 @@ struct ClusterKeyTable: Sendable, Equatable {
         /// The entry's index, or -1 for a free bucket.
         var entry: Int32 = -1
         var hash: UInt32 = 0
+        /// A name of eight bytes or fewer as ``foldedWord(_:)`` reads it; 0 for a longer one.
+        var word: UInt64 = 0
         var nameStart: Int32 = 0
         var nameCount: Int32 = 0
         /// For a spec of one key at a fixed position, and nothing else (`GET key`,
@@ -41,6 +44,19 @@ struct ClusterKeyTable: Sendable, Equatable {
         var hasSubcommands = false
         /// The spec's ``ClusterKeySpec/isReadOnly``, for `readFrom` routing.
         var isReadOnly = false
+        /// How the command goes on a shared connection when its name says it all: `.shared`
+        /// for a name ``SpecialCommand`` does not know, `.removing` for one it knows only
+        /// as removing (`LPOP`); nil for the others, whose arguments or context decide.
+        var plainRoute: CommandRoute.Known?
+    }
+
+    /// What routing's fastest reading needs of a command whose one key is its first
+    /// argument (see ``firstKeyCommand(word:count:)``).
+    struct FirstKeyCommand {
+        /// ``Bucket/plainRoute``: nil when ``CommandRoute`` must read the command.
+        let plainRoute: CommandRoute.Known?
+        /// The spec's ``ClusterKeySpec/isReadOnly``.
+        let isReadOnly: Bool
     }
 
     /// A table of `entries`; of two entries with one name (in any case), the later wins.
@@ -52,7 +68,7 @@ struct ClusterKeyTable: Sendable, Equatable {
         var buckets = [Bucket](repeating: Bucket(), count: capacity)
         for var entry in entries {
             entry.name = entry.name.map(Self.folded)
-            let hash = entry.name.withUnsafeBufferPointer { Self.hash($0) }
+            let hash = entry.name.withUnsafeBufferPointer { $0.count <= 8 ? Self.hash(word: Self.foldedWord($0)) : Self.hash($0) }
             var position = Int(hash) & (capacity - 1)
             while buckets[position].entry >= 0, unique[Int(buckets[position].entry)].name != entry.name {
                 position = (position + 1) & (capacity - 1)
@@ -70,9 +86,15 @@ struct ClusterKeyTable: Sendable, Equatable {
             let entry = unique[Int(buckets[position].entry)]
             buckets[position].nameStart = Int32(names.count)
             buckets[position].nameCount = Int32(entry.name.count)
+            buckets[position].word = entry.name.count <= 8 ? entry.name.withUnsafeBufferPointer(Self.foldedWord) : 0
             buckets[position].singleKey = Self.singleKey(of: entry.spec)
             buckets[position].hasSubcommands = entry.subcommands != nil
             buckets[position].isReadOnly = entry.spec.isReadOnly
+            buckets[position].plainRoute = switch SpecialCommand(entry.name, name: entry.name.indices) {
+            case nil: .shared
+            case .removing?: .removing
+            default: nil
+            }
             names += entry.name
         }
         self.entries = unique
@@ -91,6 +113,7 @@ struct ClusterKeyTable: Sendable, Equatable {
     /// The bucket of the command called `name` (any case), or `nil`.
     @inline(__always)
     private func bucket(of name: UnsafeBufferPointer<UInt8>) -> Bucket? {
+        if name.count <= 8 { return bucket(ofWord: Self.foldedWord(name), count: name.count) }
         let hash = Self.hash(name)
         return buckets.withUnsafeBufferPointer { buckets in
             names.withUnsafeBufferPointer { names in
@@ -105,6 +128,24 @@ struct ClusterKeyTable: Sendable, Equatable {
                     }
                     position = (position + 1) & mask
                 }
+            }
+        }
+    }
+
+    /// The bucket of the name of `count` bytes (at most eight) that ``foldedWord(_:)``
+    /// read as `word`, or `nil`: one comparison of words per probe. The count tells a
+    /// name from the same name with NUL bytes after it, which would read the same.
+    @inline(__always)
+    private func bucket(ofWord word: UInt64, count: Int) -> Bucket? {
+        let hash = Self.hash(word: word)
+        return buckets.withUnsafeBufferPointer { buckets in
+            let mask = buckets.count - 1
+            var position = Int(hash) & mask
+            while true {
+                let bucket = buckets[position]
+                if bucket.entry < 0 { return nil }
+                if bucket.word == word, bucket.hash == hash, Int(bucket.nameCount) == count { return bucket }
+                position = (position + 1) & mask
             }
         }
     }
@@ -133,12 +174,24 @@ struct ClusterKeyTable: Sendable, Equatable {
         return bucket.singleKey > 0 ? .singleKey(Int(bucket.singleKey)) : .spec(entries[Int(bucket.entry)].spec)
     }
 
-    /// Whether the command called `name` (any case) has one key, its first argument, and
+    /// The command called `name` (any case) if it has one key, its first argument, and
     /// nothing more to its spec (no subcommands): the shape routing reads fastest.
     @inline(__always)
-    func firstArgumentIsOnlyKey(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let bucket = bucket(of: name) else { return false }
-        return bucket.singleKey == 1 && !bucket.hasSubcommands
+    func firstKeyCommand(_ name: UnsafeBufferPointer<UInt8>) -> FirstKeyCommand? {
+        bucket(of: name).flatMap(Self.firstKeyCommand)
+    }
+
+    /// ``firstKeyCommand(_:)`` for a name of `count` bytes, at most eight, that the
+    /// caller read as one word, already folded (``foldedWord(in:at:count:)``).
+    @inline(__always)
+    func firstKeyCommand(word: UInt64, count: Int) -> FirstKeyCommand? {
+        bucket(ofWord: word, count: count).flatMap(Self.firstKeyCommand)
+    }
+
+    @inline(__always)
+    private static func firstKeyCommand(_ bucket: Bucket) -> FirstKeyCommand? {
+        guard bucket.singleKey == 1, !bucket.hasSubcommands else { return nil }
+        return FirstKeyCommand(plainRoute: bucket.plainRoute, isReadOnly: bucket.isReadOnly)
     }
 
     /// Whether the command that starts at `start` in `bytes` only reads (the flag
@@ -247,6 +300,51 @@ struct ClusterKeyTable: Sendable, Equatable {
             return false
         }
         return true
+    }
+
+    /// A name of eight bytes or fewer as one word, folded as ``folded(_:)`` folds each
+    /// byte: its first byte the lowest, zero past its end.
+    @inline(__always)
+    static func foldedWord(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        for index in 0..<min(name.count, 8) {
+            word |= UInt64(name[index]) &<< (8 &* UInt64(index))
+        }
+        return foldWord(word)
+    }
+
+    /// The name of `count` bytes (at most eight) at `start` in `buffer`, read as
+    /// ``foldedWord(_:)`` reads it: with one load of eight bytes when they all lie in
+    /// `buffer` (the bytes past the name then masked off), else byte by byte.
+    @inline(__always)
+    static func foldedWord(in buffer: UnsafeBufferPointer<UInt8>, at start: Int, count: Int) -> UInt64 {
+        precondition(start >= 0 && count >= 0 && count <= 8 && start &+ count <= buffer.count)
+        guard count > 0, start &+ 8 <= buffer.count, let base = buffer.baseAddress else {
+            return foldedWord(UnsafeBufferPointer(rebasing: buffer[start..<(start &+ count)]))
+        }
+        let loaded = UInt64(littleEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
+        return foldWord(loaded & (UInt64.max &>> (64 &- 8 &* UInt64(count))))
+    }
+
+    /// Every ASCII capital among the eight bytes of `word` in lower case, the other
+    /// bytes unchanged, without a branch: a byte gets bit 5 where it is at least `A`
+    /// and below `[` and its top bit is clear. The additions work on the low seven bits
+    /// of each byte, so that no carry crosses into the next byte.
+    @inline(__always)
+    static func foldWord(_ word: UInt64) -> UInt64 {
+        let low = word & 0x7F7F_7F7F_7F7F_7F7F
+        let atLeastA = low &+ 0x3F3F_3F3F_3F3F_3F3F
+        let pastZ = low &+ 0x2525_2525_2525_2525
+        let capitals = atLeastA & ~pastZ & ~word & 0x8080_8080_8080_8080
+        return word | (capitals &>> 2)
+    }
+
+    /// The hash of a name of eight bytes or fewer, from its folded word: the high half
+    /// of a multiplication by a large odd constant (Fibonacci hashing), which every byte
+    /// of the word reaches.
+    @inline(__always)
+    private static func hash(word: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: (word &* 0x9E37_79B9_7F4A_7C15) &>> 32)
     }
 
     /// FNV-1a of the name with bit 5 of every byte set: the same for a name in any

@@ -18,20 +18,37 @@ extension ClusterRouter {
         let reading: ClusterCommandReading
         let taken: ClusterRouteTable?
         do {
-            let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
             // One lock for the key table and the map, whichever path the command takes;
             // bound straight from the call, which costs the common command no retain.
             if let table = snapshot() {
-                reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
+                // A plain command's name read once, for its route and its slot.
+                if blocking == nil, let plain = ClusterCommandReading.plain(bytes, table: table, readFrom: configuration.readFrom) {
+                    reading = plain
+                } else {
+                    let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
+                    reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
+                }
                 if sendFirstAttempt(bytes, reading, by: table, completion: completion) { return }
                 taken = table
             } else {
+                let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
                 reading = try ClusterCommandReading(bytes, route: route, keyTable: ClusterKeyTable.builtIn, readFrom: configuration.readFrom)
                 taken = nil
             }
         } catch {
             return completeLater(completion, .failure(error))
         }
+        sendByGeneralPath(bytes, reading, using: taken, completion: completion)
+    }
+
+    /// A command that took no first attempt (keyless, fanned out, blocking, a replica's
+    /// read, no map yet, or no room on its node): by the retry machine's steps, or in a
+    /// task for a fan-out. Kept out of ``send(_:blocking:completion:)``, whose frame it
+    /// would otherwise enlarge for every command (its task's executor preference alone
+    /// cost the common command a metadata look-up and a dynamic stack allocation).
+    @inline(never)
+    private func sendByGeneralPath(_ bytes: [UInt8], _ reading: ClusterCommandReading, using taken: ClusterRouteTable?,
+                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         switch ClusterCommand.make(bytes, reading) {
         case .success(let command) where command.fanOut != nil || command.walksShards:
             // On a reactor, so that the completion runs on one, as every callback does.
@@ -59,10 +76,14 @@ extension ClusterRouter {
     @inline(__always)
     private func sendFirstAttempt(_ bytes: [UInt8], _ reading: ClusterCommandReading, by table: ClusterRouteTable,
                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
-        guard let route = firstRoute(reading, by: table),
-              case .success(let connection) = route.node.client.connectionForCallback() else { return false }
-        connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
-        return true
+        // What ``firstRoute(_:by:)`` checks, without making the route: its node would be
+        // retained and released only to reach the client, which the table lends as it is.
+        guard !reading.route.blocks, case .slot(let slot) = reading.keys, !reading.readsFromReplicas else { return false }
+        return table.withPrimaryClient(ofSlot: slot) { client in
+            guard case .success(let connection) = client.connectionForCallback() else { return false }
+            connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
+            return true
+        } ?? false
     }
 
     /// A first attempt's failure on the node at `node` (see ``sendFirstAttempt(_:by:completion:)``):

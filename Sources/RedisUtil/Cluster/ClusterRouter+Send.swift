@@ -82,6 +82,12 @@ struct ClusterCommandReading {
     /// replica (the key table is asked only when `readFrom` is not `.primary`).
     let readsFromReplicas: Bool
 
+    private init(route: Route, keys: Keys, readsFromReplicas: Bool) {
+        self.route = route
+        self.keys = keys
+        self.readsFromReplicas = readsFromReplicas
+    }
+
     /// `bytes`, found to go by `route` (``route(of:blocking:)``), read by `keyTable`. Throws
     /// keys in several slots, as nothing is then sent.
     @inline(__always)
@@ -96,6 +102,19 @@ struct ClusterCommandReading {
         case .fanOut(let fanOut): (keys, readsFromReplicas) = (.fanOut(fanOut), false)
         case .crossSlot(let keys, let slots): throw .crossSlot(keys: keys, slots: slots)
         }
+    }
+
+    /// The reading of `bytes` when it is a command of the commonest shape whose name says how it goes
+    /// (``ClusterCommandSlot/plainFirstKey(_:in:)``), read by `keyTable` in one pass;
+    /// nil for any other, which ``route(of:blocking:)`` and the general reading take.
+    /// The key table is read where it lies in `table`: passed on its own, its three
+    /// arrays were retained and released around the call (and as an initialiser's
+    /// arguments, owned by convention, `bytes` and `table` too).
+    @inline(__always)
+    static func plain(_ bytes: [UInt8], table: ClusterRouteTable, readFrom: RedisConfiguration.ReadFrom) -> ClusterCommandReading? {
+        guard let plain = ClusterCommandSlot.plainFirstKey(bytes, in: table.keyTable) else { return nil }
+        return ClusterCommandReading(route: plain.route == .removing ? .removing : .shared, keys: .slot(plain.slot),
+                                     readsFromReplicas: readFrom != .primary && plain.isReadOnly)
     }
 
     /// How `bytes` may be sent; `blocking`, when the caller knows the command blocks,
@@ -175,13 +194,18 @@ extension ClusterRouter {
     /// following redirections and retrying what the cluster asks to (see the type).
     /// `blocking`, when the caller knows the command blocks, spares reading that back.
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
-        let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
         let reading: ClusterCommandReading
         let taken: ClusterRouteTable?
         // One lock for the key table and the map the first route uses; bound straight
         // from the call, which costs the common command no retain.
         if let table = snapshot() {
-            reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
+            // A plain command's name read once, for its route and its slot.
+            if blocking == nil, let plain = ClusterCommandReading.plain(bytes, table: table, readFrom: configuration.readFrom) {
+                reading = plain
+            } else {
+                let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
+                reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
+            }
             if let first = firstRoute(reading, by: table), let connection = first.node.client.connectionIfRoom() {
                 let result: Result<RESPValue, RedisError>
                 do {
@@ -196,6 +220,7 @@ extension ClusterRouter {
             }
             taken = table
         } else {
+            let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
             reading = try ClusterCommandReading(bytes, route: route, keyTable: ClusterKeyTable.builtIn, readFrom: configuration.readFrom)
             taken = nil
         }
