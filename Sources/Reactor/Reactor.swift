@@ -66,8 +66,8 @@ public final class Reactor: @unchecked Sendable {
     /// run. Unchecked for the same reasons: the bodies reach only `endOfIteration`, through
     /// ``atEndOfIteration(_:)``, never the batch being run. With one command in flight a
     /// loop iteration per command touches these four times.
-    @exclusivity(unchecked) private var endOfIteration: [() -> Void] = []
-    @exclusivity(unchecked) private var runningEndOfIteration: [() -> Void] = []
+    @exclusivity(unchecked) private var endOfIteration: [any EndOfIterationWork] = []
+    @exclusivity(unchecked) private var runningEndOfIteration: [any EndOfIterationWork] = []
     private var resources: [ObjectIdentifier: any ReactorResource] = [:]
     private var wakeupEvent: WakeupEvent?
     /// The serial-executor role (see `Reactor+Executor.swift`); immutable after init.
@@ -255,8 +255,15 @@ public final class Reactor: @unchecked Sendable {
     /// This is where connections flush: everything queued during an iteration leaves
     /// in one write.
     public func atEndOfIteration(_ body: @escaping () -> Void) {
+        atEndOfIteration(EndOfIterationClosure(body))
+    }
+
+    /// Runs `work` as ``atEndOfIteration(_:)-(()->Void)`` runs a closure, for an object
+    /// that schedules itself: a retain, where a closure capturing it is allocated and
+    /// freed each time (at one command in flight, a connection's flush every iteration).
+    public func atEndOfIteration(_ work: any EndOfIterationWork) {
         preconditionInReactor()
-        endOfIteration.append(body)
+        endOfIteration.append(work)
     }
 
     /// Keeps `resource` alive while libevent may call it, and releases it at shutdown.
@@ -356,7 +363,7 @@ public final class Reactor: @unchecked Sendable {
         for _ in 0..<4 {
             if endOfIteration.isEmpty { return false }
             swap(&endOfIteration, &runningEndOfIteration)
-            for body in runningEndOfIteration { body() }
+            for work in runningEndOfIteration { work.runAtEndOfIteration() }
             runningEndOfIteration.removeAll(keepingCapacity: true)
         }
         return !endOfIteration.isEmpty

@@ -102,6 +102,40 @@ struct LifecycleTests {
         }
     }
 
+    @Test("end-of-iteration work given as an object runs after its batch, held by the reactor until then, in order with closures")
+    func endOfIterationObject() async throws {
+        final class Flush: EndOfIterationWork {
+            let reactor: Reactor
+            let log: Recorder<String>
+            let done: CheckedContinuation<Void, Never>
+            var rescheduled = false
+            init(reactor: Reactor, log: Recorder<String>, done: CheckedContinuation<Void, Never>) {
+                (self.reactor, self.log, self.done) = (reactor, log, done)
+            }
+            func runAtEndOfIteration() {
+                log.append(reactor.inReactor ? "flush" : "flush off the reactor")
+                // Work scheduled by end-of-iteration work runs in a later pass.
+                guard rescheduled else {
+                    rescheduled = true
+                    return reactor.atEndOfIteration(self)
+                }
+                done.resume()
+            }
+        }
+        try await withReactor { reactor in
+            let log = Recorder<String>()
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                reactor.execute {
+                    // The only reference is the reactor's once this closure returns.
+                    reactor.atEndOfIteration(Flush(reactor: reactor, log: log, done: done))
+                    reactor.atEndOfIteration { log.append("closure") }
+                    log.append("event")
+                }
+            }
+            #expect(log.values == ["event", "flush", "closure", "flush"])
+        }
+    }
+
     @Test("a task preferring the reactor as task executor runs on its thread")
     func taskExecutorPreference() async throws {
         try await withReactor { reactor in

@@ -19,7 +19,7 @@ import Synchronization
 /// iteration produced with one `send`. Replies are parsed in place and matched to
 /// handlers in FIFO order. The object outlives its sockets: after a failure it
 /// reconnects with backoff and re-sends the commands that were never written.
-final class RedisConnection: @unchecked Sendable {
+final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     // @unchecked Sendable: `reactor`, `endpoint`, `configuration`, `settings` and
     // `logger` are immutable; `inbox`, `drainScheduled`, `load` and `unsentBytes` are
     // atomic or lock-free and used from any thread; every other stored property is
@@ -405,10 +405,13 @@ final class RedisConnection: @unchecked Sendable {
     private func scheduleFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        reactor.atEndOfIteration { [self] in
-            flushScheduled = false
-            flush()
-        }
+        reactor.atEndOfIteration(self)
+    }
+
+    /// The flush ``scheduleFlush()`` asked for (see ``EndOfIterationWork``).
+    func runAtEndOfIteration() {
+        flushScheduled = false
+        flush()
     }
 
     /// Writes the handshake, or once ready the queued commands, until done or the kernel pushes back.
