@@ -162,7 +162,7 @@ struct CommandRouteTests {
                     let upper = name.uppercased()
                     guard !upper.contains("|") else { continue }
                     let layout = encoded([name])
-                    let special = SpecialCommand(layout, name: EncodedCommand.firstName(layout)!)
+                    let special = SpecialCommand.named(EncodedCommand.firstName(layout)!, in: layout)
                     let expected = refused.contains(upper) || blockingNames.contains(upper) || removingNames.contains(upper) || upper == "CLIENT"
                     #expect((special != nil) == expected, "\(upper)")
                 }

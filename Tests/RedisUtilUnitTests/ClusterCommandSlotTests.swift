@@ -182,33 +182,6 @@ struct ClusterCommandSlotTests {
         #expect(!table.isReadOnly(batch: encoded(["GET", "a"]) + Array("*1\r\n".utf8)))
     }
 
-    @Test("a name read as one word folds every byte as the bytewise fold does, wherever it lies")
-    func foldedWords() {
-        // Every byte value at every position of a word, the other bytes capitals and not.
-        for position in 0..<8 {
-            for value in UInt8.min...UInt8.max {
-                for filler: UInt8 in [UInt8(ascii: "Q"), UInt8(ascii: "q"), 0x80, 0xDA] {
-                    var bytes = [UInt8](repeating: filler, count: 8)
-                    bytes[position] = value
-                    let word = bytes.withUnsafeBufferPointer { ClusterKeyTable.foldWord(ClusterKeyTable.foldedWord($0)) }
-                    let expected = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64(ClusterKeyTable.folded($1.element)) << (8 * UInt64($1.offset)) }
-                    #expect(word == expected, "\(bytes)")
-                }
-            }
-        }
-        // The one-load read against the bytewise one, at every start and count of a buffer,
-        // near its end (where it must read byte by byte) and away from it.
-        let buffer = Array("*3\r\n$5\r\nrPuSh\r\n$4\r\nJOBS\r\n".utf8)
-        buffer.withUnsafeBufferPointer { buffer in
-            for start in 0..<buffer.count {
-                for count in 0...min(8, buffer.count - start) {
-                    let name = UnsafeBufferPointer(rebasing: buffer[start..<(start + count)])
-                    #expect(ClusterKeyTable.foldedWord(in: buffer, at: start, count: count) == ClusterKeyTable.foldedWord(name), "\(start) \(count)")
-                }
-            }
-        }
-    }
-
     @Test("names up to eight bytes compare as words: case folds, a NUL after a name is another name, nine bytes compare by bytes")
     func wordLookups() {
         let table = ClusterKeyTable([

@@ -136,7 +136,7 @@ extension RedisClient {
     static func cancelledWithoutEffect(_ bytes: [UInt8], reply: RESPValue) -> Bool {
         if reply.isNull { return true }
         guard let name = EncodedCommand.firstName(bytes) else { return false }
-        switch SpecialCommand(bytes, name: name) {
+        switch SpecialCommand.named(name, in: bytes) {
         case .blocking(.wait)?, .blocking(.waitaof)?: return true
         default: return false
         }

@@ -86,7 +86,7 @@ enum ClusterCommandSlot: Sendable, Equatable {
         let keyHeader = 8 &+ nameLength &+ 2
         guard keyHeader &+ 4 <= end, buffer[keyHeader &- 2] == 0x0D, buffer[keyHeader &- 1] == 0x0A, buffer[keyHeader] == UInt8(ascii: "$") else { return nil }
         let command = nameLength <= 8
-            ? table.firstKeyCommand(word: ClusterKeyTable.foldedWord(in: buffer, at: 8, count: nameLength), count: nameLength)
+            ? table.firstKeyCommand(word: CommandNameWord.folded(in: buffer, at: 8, count: nameLength), count: nameLength)
             : table.firstKeyCommand(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)]))
         guard let command else { return nil }
         var cursor = keyHeader &+ 1

@@ -7,7 +7,7 @@
 /// The lookup hashes the name's bytes in place and probes an open-addressed index, so
 /// routing a command allocates nothing: a `Dictionary` keyed by `[UInt8]` would need
 /// an array built from the bytes of every command. A name of eight bytes or fewer (every
-/// command's but a few) is read, folded, hashed and compared as one word.
+/// command's but a few) is read, folded, hashed and compared as one word (``CommandNameWord``).
 struct ClusterKeyTable: Sendable, Equatable {
     /// One command: its name, its spec, and, for a container, its subcommands.
     struct Entry: Sendable, Equatable {
@@ -33,7 +33,7 @@ struct ClusterKeyTable: Sendable, Equatable {
         /// The entry's index, or -1 for a free bucket.
         var entry: Int32 = -1
         var hash: UInt32 = 0
-        /// A name of eight bytes or fewer as ``foldedWord(_:)`` reads it; 0 for a longer one.
+        /// A name of eight bytes or fewer as ``CommandNameWord/folded(_:)`` reads it; 0 for a longer one.
         var word: UInt64 = 0
         var nameStart: Int32 = 0
         var nameCount: Int32 = 0
@@ -68,7 +68,7 @@ struct ClusterKeyTable: Sendable, Equatable {
         var buckets = [Bucket](repeating: Bucket(), count: capacity)
         for var entry in entries {
             entry.name = entry.name.map(Self.folded)
-            let hash = entry.name.withUnsafeBufferPointer { $0.count <= 8 ? Self.hash(word: Self.foldedWord($0)) : Self.hash($0) }
+            let hash = entry.name.withUnsafeBufferPointer { $0.count <= 8 ? Self.hash(word: CommandNameWord.folded($0)) : Self.hash($0) }
             var position = Int(hash) & (capacity - 1)
             while buckets[position].entry >= 0, unique[Int(buckets[position].entry)].name != entry.name {
                 position = (position + 1) & (capacity - 1)
@@ -86,11 +86,11 @@ struct ClusterKeyTable: Sendable, Equatable {
             let entry = unique[Int(buckets[position].entry)]
             buckets[position].nameStart = Int32(names.count)
             buckets[position].nameCount = Int32(entry.name.count)
-            buckets[position].word = entry.name.count <= 8 ? entry.name.withUnsafeBufferPointer(Self.foldedWord) : 0
+            buckets[position].word = entry.name.count <= 8 ? entry.name.withUnsafeBufferPointer(CommandNameWord.folded) : 0
             buckets[position].singleKey = Self.singleKey(of: entry.spec)
             buckets[position].hasSubcommands = entry.subcommands != nil
             buckets[position].isReadOnly = entry.spec.isReadOnly
-            buckets[position].plainRoute = switch SpecialCommand(entry.name, name: entry.name.indices) {
+            buckets[position].plainRoute = switch SpecialCommand.named(entry.name.indices, in: entry.name) {
             case nil: .shared
             case .removing?: .removing
             default: nil
@@ -113,7 +113,7 @@ struct ClusterKeyTable: Sendable, Equatable {
     /// The bucket of the command called `name` (any case), or `nil`.
     @inline(__always)
     private func bucket(of name: UnsafeBufferPointer<UInt8>) -> Bucket? {
-        if name.count <= 8 { return bucket(ofWord: Self.foldedWord(name), count: name.count) }
+        if name.count <= 8 { return bucket(ofWord: CommandNameWord.folded(name), count: name.count) }
         let hash = Self.hash(name)
         return buckets.withUnsafeBufferPointer { buckets in
             names.withUnsafeBufferPointer { names in
@@ -132,7 +132,7 @@ struct ClusterKeyTable: Sendable, Equatable {
         }
     }
 
-    /// The bucket of the name of `count` bytes (at most eight) that ``foldedWord(_:)``
+    /// The bucket of the name of `count` bytes (at most eight) that ``CommandNameWord/folded(_:)``
     /// read as `word`, or `nil`: one comparison of words per probe. The count tells a
     /// name from the same name with NUL bytes after it, which would read the same.
     @inline(__always)
@@ -182,7 +182,7 @@ struct ClusterKeyTable: Sendable, Equatable {
     }
 
     /// ``firstKeyCommand(_:)`` for a name of `count` bytes, at most eight, that the
-    /// caller read as one word, already folded (``foldedWord(in:at:count:)``).
+    /// caller read as one word, already folded (``CommandNameWord/folded(in:at:count:)``).
     @inline(__always)
     func firstKeyCommand(word: UInt64, count: Int) -> FirstKeyCommand? {
         bucket(ofWord: word, count: count).flatMap(Self.firstKeyCommand)
@@ -302,49 +302,10 @@ struct ClusterKeyTable: Sendable, Equatable {
         return true
     }
 
-    /// A name of eight bytes or fewer as one word, folded as ``folded(_:)`` folds each
-    /// byte: its first byte the lowest, zero past its end.
-    @inline(__always)
-    static func foldedWord(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var word: UInt64 = 0
-        for index in 0..<min(name.count, 8) {
-            word |= UInt64(name[index]) &<< (8 &* UInt64(index))
-        }
-        return foldWord(word)
-    }
-
-    /// The name of `count` bytes (at most eight) at `start` in `buffer`, read as
-    /// ``foldedWord(_:)`` reads it: with one load of eight bytes when they all lie in
-    /// `buffer` (the bytes past the name then masked off), else byte by byte.
-    @inline(__always)
-    static func foldedWord(in buffer: UnsafeBufferPointer<UInt8>, at start: Int, count: Int) -> UInt64 {
-        precondition(start >= 0 && count >= 0 && count <= 8 && start &+ count <= buffer.count)
-        guard count > 0, start &+ 8 <= buffer.count, let base = buffer.baseAddress else {
-            return foldedWord(UnsafeBufferPointer(rebasing: buffer[start..<(start &+ count)]))
-        }
-        let loaded = UInt64(littleEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
-        return foldWord(loaded & (UInt64.max &>> (64 &- 8 &* UInt64(count))))
-    }
-
-    /// Every ASCII capital among the eight bytes of `word` in lower case, the other
-    /// bytes unchanged, without a branch: a byte gets bit 5 where it is at least `A`
-    /// and below `[` and its top bit is clear. The additions work on the low seven bits
-    /// of each byte, so that no carry crosses into the next byte.
-    @inline(__always)
-    static func foldWord(_ word: UInt64) -> UInt64 {
-        let low = word & 0x7F7F_7F7F_7F7F_7F7F
-        let atLeastA = low &+ 0x3F3F_3F3F_3F3F_3F3F
-        let pastZ = low &+ 0x2525_2525_2525_2525
-        let capitals = atLeastA & ~pastZ & ~word & 0x8080_8080_8080_8080
-        return word | (capitals &>> 2)
-    }
-
-    /// The hash of a name of eight bytes or fewer, from its folded word: the high half
-    /// of a multiplication by a large odd constant (Fibonacci hashing), which every byte
-    /// of the word reaches.
+    /// The hash of a name of eight bytes or fewer, from its folded word.
     @inline(__always)
     private static func hash(word: UInt64) -> UInt32 {
-        UInt32(truncatingIfNeeded: (word &* 0x9E37_79B9_7F4A_7C15) &>> 32)
+        UInt32(truncatingIfNeeded: CommandNameWord.hash(word))
     }
 
     /// FNV-1a of the name with bit 5 of every byte set: the same for a name in any

@@ -39,7 +39,7 @@ extension ClusterRouter {
         var openMulti: (start: Int, firstReply: Int)?
         while index < bytes.count {
             guard let layout = EncodedCommand.layout(bytes, at: index) else { return .failure(CommandRoute.nameless) }
-            let special = SpecialCommand(bytes, name: layout.name)
+            let special = SpecialCommand.named(layout.name, in: bytes)
             if let open = openMulti {
                 if special == .exec || special == .discard {
                     let range = open.start..<layout.end

@@ -65,7 +65,7 @@ enum CommandRoute: Sendable {
         // A command without a name (`send()` with no arguments encodes `*0`) gets no
         // reply from the server, so its handler would take the next command's.
         guard let name = EncodedCommand.firstName(bytes) else { return .refused(nameless) }
-        guard let special = SpecialCommand(bytes, name: name) else { return .shared }
+        guard let special = SpecialCommand.named(name, in: bytes) else { return .shared }
         if case .removing = special { return .removing }
         guard let layout = EncodedCommand.layout(bytes, at: 0) else { return .refused(nameless) }
         switch special.rule(layout, in: bytes, context: context, insideMulti: false) {
@@ -94,7 +94,7 @@ enum CommandRoute: Sendable {
         while index < bytes.count {
             guard let layout = EncodedCommand.layout(bytes, at: index) else { return nameless }
             index = layout.end
-            guard let special = SpecialCommand(bytes, name: layout.name) else { continue }
+            guard let special = SpecialCommand.named(layout.name, in: bytes) else { continue }
             switch (special, context) {
             case (.removing, _):
                 removes = true
@@ -128,7 +128,7 @@ enum CommandRoute: Sendable {
         var index = 0
         while index < bytes.count, let layout = EncodedCommand.layout(bytes, at: index) {
             index = layout.end
-            switch SpecialCommand(bytes, name: layout.name) {
+            switch SpecialCommand.named(layout.name, in: bytes) {
             case .multi?, .watch?: return true
             default: continue
             }
@@ -138,152 +138,6 @@ enum CommandRoute: Sendable {
 
     static func refused(_ layout: CommandLayout, in bytes: [UInt8], _ reason: String) -> RedisError {
         .unsupportedCommand(command: String(decoding: bytes[layout.name], as: UTF8.self).uppercased(), reason: reason)
-    }
-}
-
-/// The commands that need more than an ordinary command, recognised by name.
-enum SpecialCommand: Equatable {
-    /// One of ``BlockingCommand``'s, whose table says where its timeout lies.
-    case blocking(BlockingCommand)
-    /// Its reply is the only copy of what it removes: `LPOP`, `RPOP`, `SPOP`, `LMPOP`,
-    /// `ZMPOP`, `ZPOPMIN`, `ZPOPMAX`, `GETDEL`, `HGETDEL`. (`LMOVE` and the like move
-    /// rather than remove: nothing is lost with their reply.)
-    case removing
-    case subscription
-    case stream
-    case select, auth, hello, reset, quit
-    case client
-    case multi, exec, discard, watch
-
-    /// What a shared connection can do with this command.
-    enum Rule {
-        case allowed
-        case blocking(BlockingCommand)
-        case refused(RedisError)
-    }
-
-    /// Recognises the name at `name` (case-insensitively), or `nil` for an ordinary
-    /// command. The switch on length and first letter dismisses nearly every ordinary
-    /// command without comparing a name (`RPUSH` costs one failed comparison).
-    init?(_ bytes: [UInt8], name: Range<Int>) {
-        guard !name.isEmpty else { return nil }
-        func named(_ candidate: StaticString) -> Bool {
-            EncodedCommand.equalsIgnoringCase(bytes, name, candidate)
-        }
-        // Blocking commands by their table's names, so that no name is spelled twice.
-        // Every one must sit under its length and first letter below; a test checks.
-        func blocking(_ first: BlockingCommand, _ second: BlockingCommand? = nil, _ third: BlockingCommand? = nil) -> SpecialCommand? {
-            if named(first.name) { return .blocking(first) }
-            if let second, named(second.name) { return .blocking(second) }
-            if let third, named(third.name) { return .blocking(third) }
-            return nil
-        }
-        let special: SpecialCommand?
-        // Nested switches on small integers compile to jump tables.
-        switch name.count {
-        case 4:
-            switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "A"): special = named("AUTH") ? .auth : nil
-            case UInt8(ascii: "E"): special = named("EXEC") ? .exec : nil
-            case UInt8(ascii: "L"): special = named("LPOP") ? .removing : nil
-            case UInt8(ascii: "Q"): special = named("QUIT") ? .quit : nil
-            case UInt8(ascii: "R"): special = named("RPOP") ? .removing : nil
-            case UInt8(ascii: "S"): special = named("SYNC") ? .stream : named("SPOP") ? .removing : nil
-            case UInt8(ascii: "W"): special = blocking(.wait)
-            default: special = nil
-            }
-        case 5:
-            switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = blocking(.blpop, .brpop)
-            case UInt8(ascii: "H"): special = named("HELLO") ? .hello : nil
-            case UInt8(ascii: "L"): special = named("LMPOP") ? .removing : nil
-            case UInt8(ascii: "M"): special = named("MULTI") ? .multi : nil
-            case UInt8(ascii: "P"): special = named("PSYNC") ? .stream : nil
-            case UInt8(ascii: "R"): special = named("RESET") ? .reset : nil
-            case UInt8(ascii: "W"): special = named("WATCH") ? .watch : nil
-            case UInt8(ascii: "X"): special = blocking(.xread)
-            case UInt8(ascii: "Z"): special = named("ZMPOP") ? .removing : nil
-            default: special = nil
-            }
-        case 6:
-            switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = blocking(.blmove, .blmpop, .bzmpop)
-            case UInt8(ascii: "C"): special = named("CLIENT") ? .client : nil
-            case UInt8(ascii: "G"): special = named("GETDEL") ? .removing : nil
-            case UInt8(ascii: "S"): special = named("SELECT") ? .select : nil
-            default: special = nil
-            }
-        case 7:
-            switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "D"): special = named("DISCARD") ? .discard : nil
-            case UInt8(ascii: "H"): special = named("HGETDEL") ? .removing : nil
-            case UInt8(ascii: "M"): special = named("MONITOR") ? .stream : nil
-            case UInt8(ascii: "W"): special = blocking(.waitaof)
-            case UInt8(ascii: "Z"): special = named("ZPOPMIN") || named("ZPOPMAX") ? .removing : nil
-            default: special = nil
-            }
-        case 8:
-            switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = blocking(.bzpopmin, .bzpopmax)
-            case UInt8(ascii: "R"): special = named("REPLCONF") ? .stream : nil
-            default: special = nil
-            }
-        case 9:
-            special = named("SUBSCRIBE") ? .subscription : nil
-        case 10:
-            switch bytes[name.lowerBound] & 0xDF {
-            case UInt8(ascii: "B"): special = blocking(.brpoplpush)
-            case UInt8(ascii: "P"): special = named("PSUBSCRIBE") ? .subscription : nil
-            case UInt8(ascii: "S"): special = named("SSUBSCRIBE") ? .subscription : nil
-            case UInt8(ascii: "X"): special = blocking(.xreadgroup)
-            default: special = nil
-            }
-        case 11:
-            special = named("UNSUBSCRIBE") ? .subscription : nil
-        case 12:
-            special = named("PUNSUBSCRIBE") || named("SUNSUBSCRIBE") ? .subscription : nil
-        default:
-            special = nil
-        }
-        guard let special else { return nil }
-        self = special
-    }
-
-    /// The rule for one command (`layout`), outside a batch's own `MULTI` bookkeeping.
-    func rule(_ layout: CommandLayout, in bytes: [UInt8], context: CommandRoute.Context, insideMulti: Bool) -> Rule {
-        func refuse(_ reason: String) -> Rule { .refused(CommandRoute.refused(layout, in: bytes, reason)) }
-        switch self {
-        case .removing:
-            return .allowed
-        case .blocking(let command):
-            return insideMulti || context == .transaction ? .allowed : .blocking(command)
-        case .subscription:
-            return refuse("a subscription needs a connection of its own, whose messages are pushed rather than replied; use client.subscribe(channels:patterns:shardChannels:), and close() the subscription to unsubscribe")
-        case .stream:
-            return refuse("the server would answer it with an endless stream of replies")
-        case .select:
-            return refuse("it would switch the database of one of the client's connections only; set RedisConfiguration.database (or the URL's /db), which every connection selects when it connects")
-        case .auth:
-            return refuse("it would authenticate one of the client's connections only; set RedisConfiguration.username and .password (or the URL's user:password@), which every connection sends when it connects")
-        case .hello:
-            return refuse("the client negotiates the protocol itself; set RedisConfiguration.protocolVersion")
-        case .reset, .quit:
-            return refuse("it would reset or end a connection under the client's feet; call close() to end the client")
-        case .client:
-            guard let subcommand = layout.second, EncodedCommand.equalsIgnoringCase(bytes, subcommand, "REPLY") else { return .allowed }
-            return refuse("with replies switched off or skipped, the connection's replies would no longer match their commands")
-        case .multi, .exec, .discard, .watch:
-            switch context {
-            case .dedicated:
-                return .allowed
-            case .transaction:
-                return refuse("transaction() sends its own MULTI and EXEC, and WATCH must come before MULTI; use withDedicatedConnection for WATCH")
-            case .shared where self == .watch:
-                return refuse("WATCH holds for one connection until its next EXEC, which on a shared connection may be another caller's; use withDedicatedConnection { … } to WATCH, then run transaction { … } on that connection")
-            case .shared:
-                return refuse("a transaction must reach the shared connection in one piece; use transaction { … }, or a pipeline holding MULTI … EXEC (or withDedicatedConnection, to send them one by one)")
-            }
-        }
     }
 }
 
