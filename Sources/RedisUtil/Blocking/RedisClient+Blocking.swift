@@ -86,7 +86,7 @@ extension RedisClient {
     /// with TIMEOUT. No command timeout: a timed-out UNBLOCK still queued would go out
     /// later and unblock the connection's next command.
     private func unblockIfOpen(_ clientID: Int, answered: @escaping @Sendable () -> Void) -> Bool {
-        guard !isClosed, case .success(let connection) = connectionForCallback() else { return false }
+        guard !isClosed, case .ready(let connection) = connectionForCallback() else { return false }
         var bytes: [UInt8] = []
         RESPEncoder.encodeCommand(into: &bytes, "CLIENT", "UNBLOCK", clientID, "ERROR")
         connection.submit(Submission(bytes: bytes, handlers: .one(.single { _ in answered() }), timeout: .never))

@@ -229,10 +229,6 @@ public final class RedisClient: Sendable {
             || connection.unsentBytes.load(ordering: .relaxed) >= configuration.maxUnsentBytes * factor
     }
 
-    private func overloadedError(_ connection: RedisConnection) -> RedisError {
-        .overloaded(pending: connection.load.load(ordering: .relaxed), unsentBytes: connection.unsentBytes.load(ordering: .relaxed))
-    }
-
     /// A connection with room for more, or `nil` when the one picked has none (or the
     /// client is closed): the synchronous common case of ``connectionWithCapacity()``,
     /// which spares async callers an async call level per command.
@@ -256,13 +252,15 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// A connection for a callback submission, or the error to complete it with:
-    /// callbacks cannot wait, so past twice the limits they fail fast.
-    func connectionForCallback() -> Result<RedisConnection, RedisError> {
-        guard !isClosed else { return .failure(.closed) }
+    /// A connection for a callback submission, or why there is none (the error to
+    /// complete it with): callbacks cannot wait, so past twice the limits they fail fast.
+    func connectionForCallback() -> CallbackConnection {
+        guard !isClosed else { return .refused(.closed) }
         let connection = pickConnection()
-        if isOverloaded(connection, factor: 2) { return .failure(overloadedError(connection)) }
-        return .success(connection)
+        if isOverloaded(connection, factor: 2) {
+            return .refused(.overloaded(pending: connection.load.load(ordering: .relaxed), unsentBytes: connection.unsentBytes.load(ordering: .relaxed)))
+        }
+        return .ready(connection)
     }
 
     // MARK: Closing

@@ -80,7 +80,7 @@ extension ClusterRouter {
         // retained and released only to reach the client, which the table lends as it is.
         guard !reading.route.blocks, case .slot(let slot) = reading.keys, !reading.readsFromReplicas else { return false }
         return table.withPrimaryClient(ofSlot: slot) { client in
-            guard case .success(let connection) = client.connectionForCallback() else { return false }
+            guard case .ready(let connection) = client.connectionForCallback() else { return false }
             connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
             return true
         } ?? false
@@ -160,16 +160,16 @@ extension ClusterRouter {
             return
         }
         switch node.client.connectionForCallback() {
-        case .success(let connection):
+        case .ready(let connection):
             if asking {
                 let collector = PipelineCollector(count: 2) { handle($0[1]) }
                 connection.submit(Submission(bytes: Self.asking + call.command.bytes, handlers: collector.handlers(count: 2), timeout: .configured))
             } else {
                 connection.submit(Submission(bytes: call.command.bytes, handlers: .one(.single(handle)), timeout: .configured))
             }
-        case .failure(let error):
+        case .refused(let refusal):
             // Overloaded or closed, found in the caller's `send`: handled on a reactor.
-            onReactor { handle(.failure(error)) }
+            onReactor { handle(.failure(refusal.error)) }
         }
     }
 

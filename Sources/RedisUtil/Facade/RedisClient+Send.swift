@@ -143,10 +143,10 @@ extension RedisClient {
         switch CommandRoute.of(bytes, known: known, blocking: blocking) {
         case .shared, .removing:
             switch connectionForCallback() {
-            case .success(let connection):
+            case .ready(let connection):
                 connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))
-            case .failure(let error):
-                completeLater(completion, .failure(error))
+            case .refused(let refusal):
+                completeLater(completion, .failure(refusal.error))
             }
         case .blocking(let wait):
             sendBlocking(bytes, deadline: wait.limit, completion: completion)

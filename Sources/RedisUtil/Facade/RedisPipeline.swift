@@ -127,11 +127,11 @@ extension RedisClient {
             return
         }
         switch connectionForCallback() {
-        case .success(let connection):
+        case .ready(let connection):
             let collector = PipelineCollector(count: pipeline.count) { completion(.success($0)) }
             connection.submit(Submission(bytes: pipeline.bytes, handlers: collector.handlers(count: pipeline.count), timeout: .configured))
-        case .failure(let error):
-            completeLater(completion, .failure(error))
+        case .refused(let refusal):
+            completeLater(completion, .failure(refusal.error))
         }
     }
 
