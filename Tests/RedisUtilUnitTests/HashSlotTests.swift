@@ -32,6 +32,36 @@ import Testing
         #expect(keys.count == 1 + 4 + 16 + 64 + 256 + 1024 + 4096)
     }
 
+    /// The in-place form against the generic one on random keys of every length to 40
+    /// (the two-word search for `{` in keys of 8 to 16 bytes, `memchr` beyond), with
+    /// a `{` and a `}` at every position and without.
+    @Test func theInPlaceSlotAgreesWithTheGenericOneOnLongerKeys() {
+        var generator = SystemRandomNumberGenerator()
+        var checked = 0
+        for length in 0...40 {
+            for brace in -1..<max(length, 1) {
+                var key = (0..<length).map { _ in UInt8.random(in: 0x20...0x7A, using: &generator) }
+                if brace >= 0, brace < length {
+                    key[brace] = UInt8(ascii: "{")
+                    if brace + 2 < length { key[Int.random(in: (brace + 1)..<length, using: &generator)] = UInt8(ascii: "}") }
+                }
+                let inPlace = key.withUnsafeBufferPointer { HashSlot.of($0) }
+                #expect(inPlace == HashSlot.of(key[...]), "\(String(decoding: key, as: UTF8.self))")
+                checked += 1
+            }
+        }
+        #expect(checked > 800)
+        // Each byte value at each position of a word: only `{` is one.
+        for value in UInt8.min...UInt8.max {
+            for position in 0..<8 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                bytes[position] = value
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(HashSlot.hasOpeningBrace(word) == (value == UInt8(ascii: "{")), "\(value) at \(position)")
+            }
+        }
+    }
+
     /// The four-bytes-a-step CRC routing uses against the byte-a-step reference, on every
     /// length up to 70 (every tail of the four-byte steps) of random bytes, and on runs of
     /// each byte value.
