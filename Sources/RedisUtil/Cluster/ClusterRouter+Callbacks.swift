@@ -21,13 +21,7 @@ extension ClusterRouter {
             // One lock for the key table and the map, whichever path the command takes;
             // bound straight from the call, which costs the common command no retain.
             if let table = snapshot() {
-                // A plain command's name read once, for its route and its slot.
-                if blocking == nil, let plain = ClusterCommandReading.plain(bytes, table: table, readFrom: configuration.readFrom) {
-                    reading = plain
-                } else {
-                    let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
-                    reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
-                }
+                reading = try ClusterCommandReading.reading(bytes, blocking: blocking, by: table, readFrom: configuration.readFrom)
                 if sendFirstAttempt(bytes, reading, by: table, completion: completion) { return }
                 taken = table
             } else {

@@ -104,12 +104,22 @@ struct ClusterCommandReading {
         }
     }
 
-    /// The reading of `bytes` when it is a command of the commonest shape whose name says how it goes
-    /// (``ClusterCommandSlot/plainFirstKey(_:in:)``), read by `keyTable` in one pass;
-    /// nil for any other, which ``route(of:blocking:)`` and the general reading take.
-    /// The key table is read where it lies in `table`: passed on its own, its three
-    /// arrays were retained and released around the call (and as an initialiser's
-    /// arguments, owned by convention, `bytes` and `table` too).
+    /// `bytes` read by `table`'s key table, for the hot paths (both facades' first
+    /// attempt): a plain command in one pass (``plain(_:table:readFrom:)``), any other
+    /// by ``route(of:blocking:)`` and the general reading. Throws what sends nothing.
+    @inline(__always)
+    static func reading(_ bytes: [UInt8], blocking: BlockingWait?, by table: ClusterRouteTable,
+                        readFrom: RedisConfiguration.ReadFrom) throws(RedisError) -> ClusterCommandReading {
+        if blocking == nil, let plain = plain(bytes, table: table, readFrom: readFrom) { return plain }
+        return try ClusterCommandReading(bytes, route: route(of: bytes, blocking: blocking), keyTable: table.keyTable, readFrom: readFrom)
+    }
+
+    /// The reading of `bytes` when it is a command of the commonest shape whose name says
+    /// how it goes (``ClusterCommandSlot/plainFirstKey(_:in:)``), read by `table`'s key
+    /// table in one pass, where ``CommandRoute`` would read the name a second time; nil
+    /// for any other. The key table is read where it lies in `table`: passed on its own,
+    /// its three arrays were retained and released around the call (and as an
+    /// initialiser's arguments, owned by convention, `bytes` and `table` too).
     @inline(__always)
     static func plain(_ bytes: [UInt8], table: ClusterRouteTable, readFrom: RedisConfiguration.ReadFrom) -> ClusterCommandReading? {
         guard let plain = ClusterCommandSlot.plainFirstKey(bytes, in: table.keyTable) else { return nil }
@@ -199,13 +209,7 @@ extension ClusterRouter {
         // One lock for the key table and the map the first route uses; bound straight
         // from the call, which costs the common command no retain.
         if let table = snapshot() {
-            // A plain command's name read once, for its route and its slot.
-            if blocking == nil, let plain = ClusterCommandReading.plain(bytes, table: table, readFrom: configuration.readFrom) {
-                reading = plain
-            } else {
-                let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
-                reading = try ClusterCommandReading(bytes, route: route, keyTable: table.keyTable, readFrom: configuration.readFrom)
-            }
+            reading = try ClusterCommandReading.reading(bytes, blocking: blocking, by: table, readFrom: configuration.readFrom)
             if let first = firstRoute(reading, by: table), let connection = first.node.client.connectionIfRoom() {
                 let result: Result<RESPValue, RedisError>
                 do {
