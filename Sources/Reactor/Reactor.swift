@@ -33,7 +33,7 @@ public final class Reactor: @unchecked Sendable {
     //    lock-free queue whose consumer side only the loop thread uses; `admission`,
     //    `sleeping`, `lifecycle`, `threadID`).
     // 3. Confined to the reactor thread (`localSubmissions`, `runningLocalSubmissions`,
-    //    `endOfIteration`, `runningEndOfIteration`,
+    //    `firstEndOfIteration`, `endOfIteration`, `runningEndOfIteration`,
     //    `resources`, `wakeupEvent`, `timers`, `timerEvent`): every access is inside the loop thread's own code
     //    path or in a method that begins with `preconditionInReactor()`; before
     //    `start()` and after the thread is joined no other thread can be running that
@@ -62,10 +62,15 @@ public final class Reactor: @unchecked Sendable {
     /// `localSubmissions` through `submit`, never the array being run.
     @exclusivity(unchecked) private var localSubmissions: [WorkItem] = []
     @exclusivity(unchecked) private var runningLocalSubmissions: [WorkItem] = []
-    /// What runs at the end of the iteration (a connection's flush), and the batch being
-    /// run. Unchecked for the same reasons: the bodies reach only `endOfIteration`, through
-    /// ``atEndOfIteration(_:)``, never the batch being run. With one command in flight a
-    /// loop iteration per command touches these four times.
+    /// What runs at the end of the iteration (a connection's flush): the first work
+    /// scheduled, then the others in order, and the batch being run. Unchecked for the
+    /// same reasons: the bodies reach only `firstEndOfIteration` and `endOfIteration`,
+    /// through ``atEndOfIteration(_:)``, never the batch being run. The first has a slot
+    /// of its own because it is most often the only one (one connection per reactor
+    /// thread with commands queued): taking it out of an optional costs less than an
+    /// array's swap, iteration and clearing, which at one command in flight came once a
+    /// round trip (about 100 instructions).
+    @exclusivity(unchecked) private var firstEndOfIteration: (any EndOfIterationWork)?
     @exclusivity(unchecked) private var endOfIteration: [any EndOfIterationWork] = []
     @exclusivity(unchecked) private var runningEndOfIteration: [any EndOfIterationWork] = []
     private var resources: [ObjectIdentifier: any ReactorResource] = [:]
@@ -263,7 +268,11 @@ public final class Reactor: @unchecked Sendable {
     /// freed each time (at one command in flight, a connection's flush every iteration).
     public func atEndOfIteration(_ work: any EndOfIterationWork) {
         preconditionInReactor()
-        endOfIteration.append(work)
+        if firstEndOfIteration == nil && endOfIteration.isEmpty {
+            firstEndOfIteration = work
+        } else {
+            endOfIteration.append(work)
+        }
     }
 
     /// Keeps `resource` alive while libevent may call it, and releases it at shutdown.
@@ -325,7 +334,7 @@ public final class Reactor: @unchecked Sendable {
             }
             let moreSubmitted = drainSubmissions()
             let more = runEndOfIteration() || moreSubmitted
-            if !more && resources.isEmpty && localSubmissions.isEmpty && endOfIteration.isEmpty && timers.earliestDeadline == nil { break }
+            if !more && resources.isEmpty && localSubmissions.isEmpty && firstEndOfIteration == nil && endOfIteration.isEmpty && timers.earliestDeadline == nil { break }
         }
         // pthread_t values are reused once a thread is joined: a later thread with this
         // id must not pass for the reactor (it would have work accepted that never runs).
@@ -361,12 +370,19 @@ public final class Reactor: @unchecked Sendable {
 
     private func runEndOfIteration() -> Bool {
         for _ in 0..<4 {
-            if endOfIteration.isEmpty { return false }
+            // The batch is taken whole before any of it runs: work scheduled meanwhile
+            // (into an empty first slot, or the array) belongs to the next pass.
+            guard let first = firstEndOfIteration.take() else { return false }
+            if endOfIteration.isEmpty {
+                first.runAtEndOfIteration()
+                continue
+            }
             swap(&endOfIteration, &runningEndOfIteration)
+            first.runAtEndOfIteration()
             for work in runningEndOfIteration { work.runAtEndOfIteration() }
             runningEndOfIteration.removeAll(keepingCapacity: true)
         }
-        return !endOfIteration.isEmpty
+        return firstEndOfIteration != nil
     }
 
     private func run(_ item: WorkItem) {

@@ -136,6 +136,31 @@ struct LifecycleTests {
         }
     }
 
+    @Test("several end-of-iteration works run in the order they were scheduled, each once; what they schedule runs in the next pass")
+    func endOfIterationOrder() async throws {
+        try await withReactor { reactor in
+            let log = Recorder<String>()
+            reactor.execute {
+                reactor.atEndOfIteration {
+                    log.append("a")
+                    // Scheduled while the batch runs: after b and c, in a pass of its own.
+                    reactor.atEndOfIteration {
+                        log.append("d")
+                        reactor.atEndOfIteration { log.append("f") }
+                        reactor.atEndOfIteration { log.append("g") }
+                    }
+                    reactor.atEndOfIteration { log.append("e") }
+                }
+                reactor.atEndOfIteration { log.append("b") }
+                reactor.atEndOfIteration { log.append("c") }
+            }
+            // Polled rather than awaited, so that work lost would fail the test, not hang it.
+            for _ in 0..<200 where log.values.count < 7 { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(log.values == ["a", "b", "c", "d", "e", "f", "g"])
+        }
+    }
+
     @Test("a task preferring the reactor as task executor runs on its thread")
     func taskExecutorPreference() async throws {
         try await withReactor { reactor in
