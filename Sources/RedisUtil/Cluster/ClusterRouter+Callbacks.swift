@@ -70,9 +70,9 @@ extension ClusterRouter {
     @inline(__always)
     private func sendFirstAttempt(_ bytes: [UInt8], _ reading: ClusterCommandReading, by table: ClusterRouteTable,
                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
-        // What ``firstRoute(_:by:)`` checks, without making the route: its node would be
-        // retained and released only to reach the client, which the table lends as it is.
-        guard !reading.route.blocks, case .slot(let slot) = reading.keys, !reading.readsFromReplicas else { return false }
+        // ``firstRoute(_:by:)`` without making the route: its node would be retained and
+        // released only to reach the client, which the table lends as it is.
+        guard let slot = reading.firstAttemptSlot else { return false }
         return table.withPrimaryClient(ofSlot: slot) { client in
             guard case .ready(let connection) = client.connectionForCallback() else { return false }
             connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))

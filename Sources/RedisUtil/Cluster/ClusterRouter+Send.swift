@@ -162,6 +162,16 @@ extension ClusterCommandReading.Route {
     }
 }
 
+extension ClusterCommandReading {
+    /// The slot of a command that may take a first attempt (both facades'): not
+    /// blocking, its keys in one slot, and not a read that ``RedisConfiguration/readFrom``
+    /// sends elsewhere; nil for any other, which takes the general path.
+    var firstAttemptSlot: Int? {
+        guard !route.blocks, case .slot(let slot) = keys, !readsFromReplicas else { return nil }
+        return slot
+    }
+}
+
 /// Where the common command's first attempt goes: a command that does not block, whose
 /// keys lie in one slot, sent to the slot's primary. Such a command needs nothing of
 /// ``ClusterCommand`` unless it fails, so its first attempt builds none (the general

@@ -311,14 +311,8 @@ final class ClusterRouter: Sendable {
     /// other command, which takes the general path with the same reading.
     @inline(__always)
     func firstRoute(_ reading: ClusterCommandReading, by table: ClusterRouteTable) -> ClusterFirstRoute? {
-        let keepsReply: Bool
-        switch reading.route {
-        case .shared: keepsReply = false
-        case .removing: keepsReply = true
-        case .blocking: return nil
-        }
-        guard case .slot(let slot) = reading.keys, !reading.readsFromReplicas, let node = table.primary(ofSlot: slot) else { return nil }
-        return ClusterFirstRoute(node: node, slot: slot, generation: table.generation, keepsReply: keepsReply)
+        guard let slot = reading.firstAttemptSlot, let node = table.primary(ofSlot: slot) else { return nil }
+        return ClusterFirstRoute(node: node, slot: slot, generation: table.generation, keepsReply: reading.route == .removing)
     }
 
     /// The node that owns `slot` by the current map (waiting for the first), for a
