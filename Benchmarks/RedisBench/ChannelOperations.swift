@@ -96,7 +96,7 @@ enum ChannelOperations {
         case .channelSend:
             return Runner.Prepared(operation: Operation(
                 callback: { index, lane in clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
-                async: { index in await Outcome { try await clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)); return true } }
+                async: { index, _ in await Outcome { try await clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)); return true } }
             ))
         case .channelRecv:
             // 700k a second for a --duration run: about 1.5× what a client receives here;
@@ -113,7 +113,7 @@ enum ChannelOperations {
             }
             return Runner.Prepared(operation: Operation(
                 callback: { index, lane in clients[index % clients.count].recv(as: BenchMessage.self) { lane.finished(Outcome($0) { $0 != nil }) } },
-                async: { index in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
+                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
             ))
         case .channelPingpong:
             return pingPong(plan, requester: client_, responder: server, reactors: group.reactors)
@@ -167,7 +167,7 @@ enum ChannelOperations {
                     requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) { lane.finished(Outcome($0) { $0 != nil }) }
                 }
             },
-            async: { index in
+            async: { index, _ in
                 await Outcome {
                     try await requester.send(BenchMessage.make(seq: index, padding: padding))
                     return try await requester.brecv(as: BenchMessage.self, timeout: .seconds(5)) != nil
@@ -197,7 +197,7 @@ enum ChannelOperations {
     /// consumers do not wait for it; consumers give up on a server that fails them.
     private static func pipe(_ plan: RunPlan, producer: RedisChannel, consumer: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
         let padding = BenchMessage.padding(size: plan.size)
-        let noop = Operation(callback: { _, lane in lane.finished(.succeeded) }, async: { _ in .succeeded })
+        let noop = Operation(callback: { _, lane in lane.finished(.succeeded) }, async: { _, _ in .succeeded })
         return Runner.Prepared(operation: noop, custom: { counters, log in
             let stop = Stop()
             let producersLeft = Countdown(plan.producers)

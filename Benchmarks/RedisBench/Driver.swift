@@ -2,16 +2,16 @@ import Reactor
 import RedisUtil
 import Synchronization
 
-/// One benchmark operation, in both facades. `index` numbers the operation within the run;
-/// the callback form reports its end to `lane` (an object, so that a completion closure
-/// capturing it alone needs no context allocation: the user's code, not the harness's,
-/// is what a run measures).
+/// One benchmark operation, in both facades. `index` numbers the operation within the run
+/// and `lane` the lane that runs it (see ``LaneKeys``); the callback form reports its end
+/// to its lane (an object, so that a completion closure capturing it alone needs no
+/// context allocation: the user's code, not the harness's, is what a run measures).
 struct Operation: Sendable {
     var callback: @Sendable (_ index: Int, _ lane: CallbackLane) -> Void
     /// `nonisolated(nonsending)`, as the library's API is: a plain async closure would run
     /// on the generic executor, a hop in and out per operation that the user's own code,
     /// awaiting the command where it runs, does not make.
-    var async: nonisolated(nonsending) @Sendable (_ index: Int) async -> Outcome
+    var async: nonisolated(nonsending) @Sendable (_ index: Int, _ lane: Int) async -> Outcome
 }
 
 /// How one operation ended.
@@ -181,6 +181,8 @@ final class CallbackLane: @unchecked Sendable {
     // flight: the completion runs after the library has taken the command (through its
     // queue's lock, or on the reactor that runs the completion), so every access is
     // ordered after the previous one and no two threads ever touch the fields at once.
+    /// The lane's number within the run (`0 ..< lanes`).
+    let number: Int
     private let counters: RunCounters
     private let log: LatencyLog
     private let operation: Operation
@@ -190,7 +192,8 @@ final class CallbackLane: @unchecked Sendable {
     private var index = 0
     private var tally = LaneTally()
 
-    init(counters: RunCounters, log: LatencyLog, operation: Operation, block: Int, done: @escaping @Sendable () -> Void) {
+    init(number: Int, counters: RunCounters, log: LatencyLog, operation: Operation, block: Int, done: @escaping @Sendable () -> Void) {
+        self.number = number
         self.counters = counters
         self.log = log
         self.operation = operation
@@ -224,37 +227,48 @@ final class CallbackLane: @unchecked Sendable {
 enum Driver {
     /// Drives `operation` through `api`'s facade (`.both` is split into runs before here;
     /// it drives callbacks, as the first of the two).
-    static func run(_ api: API, lanes: Int, reactors: [Reactor], counters: RunCounters, log: LatencyLog, operation: Operation) async {
+    ///
+    /// `placement`: where lanes start. `nil` leaves callback lanes to start on the caller
+    /// (the library picks each first command's connection) and puts async lane `l` on
+    /// reactor `l % R`; a count `n` puts lanes `c × n ..< (c + 1) × n` (connection `c`'s, as
+    /// ``KeyLayout/byPrimary`` groups them) on reactor `c % R`, in both facades, so that
+    /// one connection's lanes share one reactor and so one socket to their node, as each of
+    /// redis-benchmark's clients has one.
+    static func run(_ api: API, lanes: Int, reactors: [Reactor], placement: Int? = nil, counters: RunCounters, log: LatencyLog, operation: Operation) async {
         switch api {
-        case .callback, .both: await runCallbacks(lanes: lanes, counters: counters, log: log, operation: operation)
-        case .async: await runAsync(lanes: lanes, reactors: reactors, counters: counters, log: log, operation: operation)
+        case .callback, .both: await runCallbacks(lanes: lanes, reactors: placement == nil ? [] : reactors, placement: placement ?? 1, counters: counters, log: log, operation: operation)
+        case .async: await runAsync(lanes: lanes, reactors: reactors, placement: placement ?? 1, counters: counters, log: log, operation: operation)
         }
     }
 
-    static func runCallbacks(lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
+    /// Callback lanes, started on `reactors[(lane / placement) % R]` (on the caller when `reactors` is empty).
+    static func runCallbacks(lanes: Int, reactors: [Reactor], placement: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
         let block = LaneTally.block(limit: counters.limit, lanes: lanes)
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
             let remaining = Atomic<Int>(lanes)
             let laneDone: @Sendable () -> Void = {
                 if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { finished.resume() }
             }
-            for _ in 0..<lanes { CallbackLane(counters: counters, log: log, operation: operation, block: block, done: laneDone).next() }
+            for number in 0..<lanes {
+                let lane = CallbackLane(number: number, counters: counters, log: log, operation: operation, block: block, done: laneDone)
+                if reactors.isEmpty { lane.next() } else { reactors[(number / placement) % reactors.count].execute { lane.next() } }
+            }
         }
     }
 
     /// The async facade: one task per lane, each preferring a reactor as its executor so
-    /// that awaiting a reply costs no thread hop.
+    /// that awaiting a reply costs no thread hop (lane `l` on `reactors[(l / placement) % R]`).
     /// Each lane claims and tallies in blocks, as the callback lanes do.
-    static func runAsync(lanes: Int, reactors: [Reactor], counters: RunCounters, log: LatencyLog, operation: Operation) async {
+    static func runAsync(lanes: Int, reactors: [Reactor], placement: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
         let block = LaneTally.block(limit: counters.limit, lanes: lanes)
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
-                group.addTask(executorPreference: reactors.isEmpty ? nil : reactors[lane % reactors.count]) {
+                group.addTask(executorPreference: reactors.isEmpty ? nil : reactors[(lane / placement) % reactors.count]) {
                     var tally = LaneTally()
                     while let indices = counters.claim(block) {
                         for index in indices {
                             if counters.stop.load(ordering: .relaxed) { break }
-                            let outcome = await operation.async(index)
+                            let outcome = await operation.async(index, lane)
                             tally.finished(index, outcome, log: log, counters: counters)
                         }
                         counters.settle(&tally)

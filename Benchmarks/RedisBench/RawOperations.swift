@@ -11,24 +11,24 @@ enum RawOperations {
         count == 1 ? [listKey] : (0..<count).map { "\(listKey):\($0)" }
     }
 
-    /// Operation `i` works on `keys[i % keys.count]`.
-    static func operation(for workload: Workload, client: RedisClient, payload: [UInt8], keys: [String]) -> Operation? {
+    /// Operation `i` of lane `l` works on `keys.key(i, lane: l)`.
+    static func operation(for workload: Workload, client: RedisClient, payload: [UInt8], keys: LaneKeys) -> Operation? {
         switch workload {
         case .rpush:
             return Operation(
-                callback: { index, lane in client.send("RPUSH", keys[index % keys.count], payload) { lane.finished(Outcome($0)) } },
-                async: { index in await Outcome { _ = try await client.send("RPUSH", keys[index % keys.count], payload); return true } }
+                callback: { index, lane in client.send("RPUSH", keys.key(index, lane: lane.number), payload) { lane.finished(Outcome($0)) } },
+                async: { index, lane in await Outcome { _ = try await client.send("RPUSH", keys.key(index, lane: lane), payload); return true } }
             )
         case .lpop:
             // An empty pop (null) popped nothing: an error, not an operation.
             return Operation(
-                callback: { index, lane in client.send("LPOP", keys[index % keys.count]) { lane.finished(Outcome($0) { !$0.isNull }) } },
-                async: { index in await Outcome { try await !client.send("LPOP", keys[index % keys.count]).isNull } }
+                callback: { index, lane in client.send("LPOP", keys.key(index, lane: lane.number)) { lane.finished(Outcome($0) { !$0.isNull }) } },
+                async: { index, lane in await Outcome { try await !client.send("LPOP", keys.key(index, lane: lane)).isNull } }
             )
         case .ping:
             return Operation(
                 callback: { _, lane in client.send("PING") { lane.finished(Outcome($0)) } },
-                async: { _ in await Outcome { _ = try await client.send("PING"); return true } }
+                async: { _, _ in await Outcome { _ = try await client.send("PING"); return true } }
             )
         default:
             return nil

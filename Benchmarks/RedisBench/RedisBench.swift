@@ -35,6 +35,9 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Keys (or channels, for channel-send and channel-recv) a workload spreads over, operation i on key i % K (default: 1 on one server, 64 on a cluster).")
     var keys: Int?
 
+    @Option(help: "On a cluster, how the lanes share the keys: spread (each connection's commands over every primary) or by-primary (each connection's over the keys one primary owns, connections dealt to primaries in turn, as redis-benchmark --cluster binds each client to one node; rpush only). The default set on a cluster runs rpush both ways.")
+    var keyLayout: KeyLayout?
+
     @Option(name: .customLong("workload"), help: "Workload to run (repeatable): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads: [Workload] = []
 
@@ -125,6 +128,15 @@ struct RedisBench: AsyncParsableCommand {
         if let reactors, reactors <= 0 { throw ValidationError("--reactors must be at least 1") }
         if endpoint != nil && port != nil { throw ValidationError("give --endpoint or --port, not both") }
         if let keys, keys <= 0 { throw ValidationError("--keys must be at least 1") }
+        if keyLayout == .byPrimary {
+            guard cluster || !clusterSeed.isEmpty || endpoint.flatMap({ try? RedisEndpoint(url: $0) })?.isCluster == true else {
+                throw ValidationError("--key-layout by-primary needs a cluster (--cluster or --cluster-seed)")
+            }
+            // A pop's lists would each need filling for its primary's share of an uneven load.
+            guard !workloads.isEmpty, workloads.allSatisfy({ $0 == .rpush }) else {
+                throw ValidationError("--key-layout by-primary applies to --workload rpush only")
+            }
+        }
         guard clusterPrimaries > 0 else { throw ValidationError("--cluster-primaries must be at least 1") }
         if (cluster || !clusterSeed.isEmpty) && (endpoint != nil || port != nil) {
             throw ValidationError("--cluster and --cluster-seed choose the server: not with --endpoint or --port (a redis+cluster:// --endpoint is a cluster)")
@@ -302,7 +314,8 @@ struct RedisBench: AsyncParsableCommand {
                     messages: self.messages ?? messages, size: size, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
                     warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers,
                     consumers: consumers ?? (workload == .channelPingpong || workload == .channelServe ? min(connections * pipeline, 64) : 2),
-                    cancellation: cancellation, keys: workload.spreadsOverKeys ? keyCount(onCluster: onCluster) : 1)
+                    cancellation: cancellation, keys: workload.spreadsOverKeys ? keyCount(onCluster: onCluster) : 1,
+                    keyLayout: keyLayout ?? .spread)
         }
         if !workloads.isEmpty {
             return workloads.map { plan($0, connections: connections, pipeline: pipeline, messages: defaultMessages($0)) }
@@ -310,6 +323,8 @@ struct RedisBench: AsyncParsableCommand {
         if onCluster {
             return [
                 plan(.rpush, connections: 4, pipeline: 128, messages: 500_000),
+                // redis-benchmark --cluster's own layout beside (unless a layout was asked for).
+            ] + (keyLayout == nil ? [byPrimary(plan(.rpush, connections: 4, pipeline: 128, messages: 500_000))] : []) + [
                 plan(.rpush, connections: 1, pipeline: 1, messages: 20_000),
                 plan(.lpop, connections: 4, pipeline: 128, messages: 500_000),
             ] + ChannelOperations.defaultPlans(plan)
@@ -322,6 +337,13 @@ struct RedisBench: AsyncParsableCommand {
             plan(.lpop, connections: 4, pipeline: 128, messages: 500_000),
             plan(.ping, connections: 4, pipeline: 128, messages: 500_000),
         ] + ChannelOperations.defaultPlans(plan)
+    }
+
+    /// `plan` with its lanes' keys grouped by primary (see ``KeyLayout/byPrimary``).
+    private func byPrimary(_ plan: RunPlan) -> RunPlan {
+        var plan = plan
+        plan.keyLayout = .byPrimary
+        return plan
     }
 
     func defaultMessages(_ workload: Workload) -> Int {

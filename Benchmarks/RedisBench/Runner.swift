@@ -118,7 +118,7 @@ struct Runner: Sendable {
         let ops = Double(succeeded) / seconds
         return RunResult(
             workload: plan.workload.rawValue, api: plan.api.rawValue, connections: plan.connections, pipeline: plan.pipeline,
-            size: plan.size, keys: plan.keys, messages: succeeded, seconds: seconds, opsPerSec: ops,
+            size: plan.size, keys: plan.keys, keyLayout: plan.keyLayout.rawValue, messages: succeeded, seconds: seconds, opsPerSec: ops,
             mbPerSec: ops * Double(workload.bytesPerOperation ?? plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram(recorded: completed)),
             clientCpuUsPerOp: completed > 0 ? cpu * 1e6 / Double(completed) : 0,
             serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },
@@ -139,7 +139,8 @@ struct Runner: Sendable {
     }
 
     private func drive(_ plan: RunPlan, lanes: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
-        await Driver.run(plan.api, lanes: lanes, reactors: group.reactors, counters: counters, log: log, operation: operation)
+        await Driver.run(plan.api, lanes: lanes, reactors: group.reactors, placement: plan.keyLayout == .byPrimary ? plan.pipeline : nil,
+                         counters: counters, log: log, operation: operation)
     }
 
     /// How a workload is run: a plain operation driven by lanes, or its own driver.
@@ -153,7 +154,9 @@ struct Runner: Sendable {
 
     private func prepare(_ plan: RunPlan, client: RedisClient, payload: [UInt8]) async throws -> Prepared {
         let keys = RawOperations.listKeys(plan.keys)
-        if let raw = RawOperations.operation(for: plan.workload, client: client, payload: payload, keys: keys) {
+        let laneKeys = plan.keyLayout == .byPrimary
+            ? try await LaneKeys.byPrimary(keys, client: client, pipeline: plan.pipeline) : .spread(keys)
+        if let raw = RawOperations.operation(for: plan.workload, client: client, payload: payload, keys: laneKeys) {
             if plan.workload == .lpop {
                 // Enough elements for warm-up and run, so that every LPOP pops something
                 // (an empty pop counts as an error). A --duration run gets 900k per second,

@@ -61,6 +61,8 @@ struct RunPlan: Sendable {
     var cancellation: Cancellation = .prompt
     /// Keys (or channels) the workload spreads over, operation `i` on key `i % keys`.
     var keys: Int = 1
+    /// How the lanes share the keys (``KeyLayout/byPrimary`` on a cluster, rpush only).
+    var keyLayout: KeyLayout = .spread
 }
 
 /// The client's ``RedisConfiguration/CancellationPolicy``, as the command line spells it.

@@ -49,6 +49,41 @@ struct ClusterBenchTests {
         }
     }
 
+    /// `--key-layout by-primary`: a connection's lanes use the keys of one primary. With one
+    /// connection every RPUSH (warm-up and run, 10% and 2,000) reaches one primary and no
+    /// other; with three, one primary each, so all three. The row says its layout.
+    @Test func keysByPrimary() async throws {
+        let cluster = try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0))
+        defer { cluster.stop() }
+        let seed = cluster.primaries[0]
+        for connections in [1, 3] {
+            for primary in cluster.primaries { _ = try cluster.command(["CONFIG", "RESETSTAT"], on: primary) }
+            let finished = try await BenchProcess.run([
+                "--cluster-seed", "\(seed.host):\(seed.port)", "--workload", "rpush", "--key-layout", "by-primary", "--api", "both",
+                "--connections", "\(connections)", "--pipeline", "16", "--messages", "2000", "--json", "--quiet",
+            ], hangGuard: .seconds(120))
+            try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
+            let runs = try BenchReport.runs(finished)
+            #expect(runs.count == 2)
+            for run in runs {
+                BenchReport.expectWellFormed(run, messages: 2000)
+                #expect(run["key_layout"] as? String == "by-primary")
+            }
+            var pushes: [Int] = []
+            for primary in cluster.primaries {
+                let stats = try cluster.command(["INFO", "commandstats"], on: primary).string ?? ""
+                let line = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_rpush:calls=") }
+                pushes.append(line.flatMap { Int($0.dropFirst("cmdstat_rpush:calls=".count).prefix { $0.isNumber }) } ?? 0)
+                #expect(try cluster.command(["DBSIZE"], on: primary).integer == 0, "\(primary): keys left behind")
+            }
+            if connections == 1 {
+                #expect(pushes.sorted() == [0, 0, 2 * 2200], "RPUSH calls by primary: \(pushes)")
+            } else {
+                #expect(pushes.allSatisfy { $0 > 0 } && pushes.reduce(0, +) == 2 * 2200, "RPUSH calls by primary: \(pushes)")
+            }
+        }
+    }
+
     /// An existing cluster through one seed, the table form: the header names the cluster,
     /// the key spread and the primaries the connections spread over, every row its keys; nothing is left on any primary, and the
     /// spread reached every primary (each saw RPUSH).

@@ -31,6 +31,9 @@ struct RedisBenchErrorTests {
         BadArguments(arguments: ["--keys", "0"], named: "--keys"),
         BadArguments(arguments: ["--cluster", "--port", "1"], named: "--cluster"),
         BadArguments(arguments: ["--cluster-seed", "127.0.0.1"], named: "HOST:PORT"),
+        BadArguments(arguments: ["--key-layout", "by-primary", "--workload", "rpush"], named: "by-primary needs a cluster"),
+        BadArguments(arguments: ["--cluster", "--key-layout", "by-primary", "--workload", "lpop"], named: "rpush only"),
+        BadArguments(arguments: ["--cluster", "--key-layout", "by-primary"], named: "rpush only"),
     ])
     func badArgumentsAreRefused(_ bad: BadArguments) async throws {
         let finished = try await BenchProcess.run(bad.arguments)
