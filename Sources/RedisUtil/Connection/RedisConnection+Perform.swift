@@ -3,6 +3,28 @@ import RESP
 /// Awaiting a connection's replies: the bridge from a submitted command to the task
 /// that waits for it, which every async facade (client, pipeline, transaction,
 /// dedicated connection) goes through.
+///
+/// The waits use Swift's two suspension primitives in the forms that run on the
+/// caller's executor, `_unsafeInheritExecutor_withTaskCancellationHandler` and
+/// `_unsafeInheritExecutor_withUnsafeThrowingContinuation`, not the forms that take the
+/// caller's isolation as an `isolated` parameter. Why: the runtime's switch to that
+/// isolation (`swift_task_switch`, at their entry and as their bodies return) reads the
+/// task's executor preference each time, which for a task preferring an executor (a
+/// reactor, where an awaited command costs least) takes the lock of the task's status
+/// records; two of the four switches an awaited `RPUSH` made go, about 570 of its 7,130
+/// instructions under callgrind. (Wrapped in helpers of our own, `nonisolated(nonsending)`,
+/// they brought back part of that: hence the direct calls.)
+///
+/// Why it is sound: these are the Concurrency module's public functions from before
+/// isolated parameters (the cancellation handler binds the runtime's same entry point by
+/// its symbol name). "Unsafe" means that they switch to no isolation of their own, so
+/// their bodies run where the caller runs, which is what a `nonisolated(nonsending)`
+/// caller wants: the bodies below only arm a reply and hand bytes to a connection
+/// (thread-safe), never touching isolated state; a continuation suspended in them
+/// resumes on the executor that was current when it suspended, the caller's; and the
+/// caller, `nonisolated(nonsending)`, returns to its own isolation after the call
+/// (`ReplySuspensionTests`: an actor's code runs on the actor after awaiting a command,
+/// replied to or cancelled).
 extension RedisConnection {
     /// Submits and awaits, with task cancellation failing only this caller: the
     /// command's reply slot stays in the FIFO and swallows the late reply. When the reply
@@ -14,8 +36,8 @@ extension RedisConnection {
             return try await performToCompletion(bytes, timeout: timeout)
         }
         let reply = AsyncReply<RESPValue>()
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
+        return try await _unsafeInheritExecutor_withTaskCancellationHandler {
+            try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
                 guard reply.arm(continuation) else { return }
                 submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
             }
@@ -30,7 +52,7 @@ extension RedisConnection {
     /// and gets ``RedisError/cancelled``; once sent, the wait is bounded as any
     /// command's is (command timeout, liveness timeout, loss of the connection).
     nonisolated(nonsending) private func performToCompletion(_ bytes: [UInt8], timeout: CommandTimeout) async throws -> RESPValue {
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
+        try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
             guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
             submit(Submission(bytes: bytes, handlers: .one(.single { continuation.resume(with: $0.mapError { $0 as any Error }) }), timeout: timeout))
         }
@@ -39,7 +61,7 @@ extension RedisConnection {
     /// ``performToCompletion(_:timeout:)`` for a pipeline, awaiting all its replies with
     /// one continuation.
     nonisolated(nonsending) private func performToCompletion(batch bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>) in
+        try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>) in
             guard !Task.isCancelled else { return continuation.resume(throwing: RedisError.cancelled) }
             let collector = PipelineCollector(count: count) { continuation.resume(returning: $0) }
             submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
@@ -58,8 +80,8 @@ extension RedisConnection {
     nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int, keepsReplies: Bool = false) async throws -> [Result<RESPValue, RedisError>] {
         if keepsReplies || configuration.cancellation == .afterReply { return try await performToCompletion(batch: bytes, count: count) }
         let reply = AsyncReply<[Result<RESPValue, RedisError>]>()
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
+        return try await _unsafeInheritExecutor_withTaskCancellationHandler {
+            try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
                 guard reply.arm(continuation) else { return }
                 let collector = PipelineCollector(count: count) { reply.finish(.success($0)) }
                 submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
