@@ -2,6 +2,7 @@ import Foundation
 import LocalRedis
 @testable import RedisUtil
 import RESP
+import Synchronization
 import Testing
 import TestSupport
 
@@ -425,6 +426,43 @@ struct ClusterClientTests {
         #expect(try await client.send("SCAN", 0).array?.count == 2)
         #expect(try await client.send("FLUSHALL").isOK)
         #expect(try await client.send("DBSIZE").int == 0)
+
+        // Commands without keys take a first attempt on a primary, spread over them, with
+        // both facades; an error reply comes back once, as the server gave it.
+        try await blocking { try resetStats(cluster) }
+        for index in 0..<60 { #expect(try await client.send("ECHO", "e\(index)").string == "e\(index)") }
+        let echoed = await withCheckedContinuation { (done: CheckedContinuation<[String], Never>) in
+            let replies = Mutex<[String]>([])
+            for index in 0..<60 {
+                client.send("ECHO", "c\(index)") { result in
+                    let count = replies.withLock { replies in
+                        replies.append((try? result.get().string) ?? "\(result)")
+                        return replies.count
+                    }
+                    if count == 60 { done.resume(returning: replies.withLock { $0 }) }
+                }
+            }
+        }
+        #expect(Set(echoed) == Set((0..<60).map { "c\($0)" }))
+        let echoes = try await blocking {
+            try cluster.nodes.map { node in
+                let stats = try cluster.command(["INFO", "commandstats"], on: node).string ?? ""
+                let line = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_echo:calls=") }
+                return (node, line.flatMap { Int($0.dropFirst("cmdstat_echo:calls=".count).prefix { $0.isNumber }) } ?? 0)
+            }
+        }
+        #expect(echoes.reduce(0) { $0 + $1.1 } == 120, "\(echoes)")
+        for (node, calls) in echoes {
+            #expect(cluster.primaries.contains(node) ? calls > 0 : calls == 0, "\(node): \(calls) ECHO")
+        }
+        await #expect { try await client.send("PUBLISH", "only-a-channel") } throws: { error in
+            if case RedisError.server(let message) = error { message.contains("wrong number of arguments") } else { false }
+        }
+        let published = await withCheckedContinuation { (done: CheckedContinuation<Result<RESPValue, RedisError>, Never>) in
+            client.send("PUBLISH", "only-a-channel") { done.resume(returning: $0) }
+        }
+        if case .failure(.server(let message)) = published { #expect(message.contains("wrong number of arguments")) } else { Issue.record("\(published)") }
+        #expect(try await client.send("PUBLISH", "news", "m").int == 0)
 
         // A blocking command waits on the owner of its key, and wakes when another caller pushes.
         async let popped = client.blpop("jobs:{blocking}", timeout: .seconds(5))

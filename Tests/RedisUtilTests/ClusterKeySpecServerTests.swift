@@ -196,6 +196,36 @@ struct ClusterKeySpecServerTests {
         }
     }
 
+    @Test("the one-pass reading agrees with the general one over the server's whole table; where it finds no keys, the server finds none")
+    func plainReadingOfTheServersTable() async throws {
+        try await withServer { server in
+            try await withClient(server) { client in
+                let table = ClusterKeyTable.builtIn.merging(try ClusterKeyTable.parse(commandReply: try await client.send("COMMAND")).table)
+                let routes = ClusterRouteTable(topology: try ClusterTopology(source: "test", shards: []), generation: 1, primaries: [], keyTable: table)
+                var plain = 0
+                var keyless = 0
+                for (name, _) in everyCommand(table) {
+                    let words = name.split(separator: "|").map { $0.uppercased() }
+                    for extra in 1...3 {
+                        let arguments = words + (0..<extra).map { "{t}a\($0)" }
+                        let bytes = encodedCommand(arguments)
+                        guard let fast = ClusterCommandReading.plain(bytes, table: routes, readFrom: .replicaPreferred) else { continue }
+                        plain += 1
+                        let general = try ClusterCommandReading(bytes, blocking: nil, table: routes, readFrom: .replicaPreferred)
+                        #expect(fast.route == general.route && fast.keys == general.keys && fast.readsFromReplicas == general.readsFromReplicas,
+                                "\(arguments)")
+                        if fast.keys == .keyless {
+                            keyless += 1
+                            #expect(try await serverKeys(arguments, client: client).isEmpty, "\(arguments)")
+                        }
+                    }
+                }
+                #expect(plain > 300)
+                #expect(keyless > 20, "\(keyless) readings without keys")
+            }
+        }
+    }
+
     /// The arity of a command or subcommand, from `COMMAND INFO`.
     private func arity(of words: [String], client: RedisClient) async throws -> Int? {
         let info = try await client.send("COMMAND", "INFO", words.joined(separator: "|"))

@@ -50,6 +50,7 @@ struct ClusterCommandReadingTests {
     func plainReading() throws {
         let table = try ClusterRouteTable(topology: ClusterTopology(source: "test", shards: []), generation: 1, primaries: [], keyTable: .builtIn)
         var plain = 0
+        var keyless = 0
         for entry in ClusterKeyTable.builtIn.entries {
             let name = String(decoding: entry.name, as: UTF8.self)
             for arguments: [any RESPArgument] in [[name.uppercased(), "jobs", "a"], [name, "{t}x"], [name.uppercased()]] {
@@ -57,6 +58,7 @@ struct ClusterCommandReadingTests {
                 for readFrom: RedisConfiguration.ReadFrom in [.primary, .replicaPreferred, .any] {
                     guard let fast = ClusterCommandReading.plain(bytes, table: table, readFrom: readFrom) else { continue }
                     plain += 1
+                    if fast.keys == .keyless { keyless += 1 }
                     // What it accepts, the general reading reads the same and does not refuse.
                     let general = try ClusterCommandReading(bytes, blocking: nil, table: table, readFrom: readFrom)
                     #expect(fast.route == general.route && fast.keys == general.keys && fast.readsFromReplicas == general.readsFromReplicas, "\(name)")
@@ -64,6 +66,16 @@ struct ClusterCommandReadingTests {
             }
         }
         #expect(plain > 300)
+        #expect(keyless >= 12, "\(keyless) readings without keys (ECHO and PUBLISH at least, two shapes, three readFrom modes)")
+        // Without keys, in one pass: a command of one argument or more whose spec names no
+        // key and whose tips send it to one node; not a fan-out, nor a container's subcommand.
+        for keylessCommand: [any RESPArgument] in [["ECHO", "hi"], ["publish", "news", "m"]] {
+            let fast = ClusterCommandReading.plain(encoded(keylessCommand), table: table, readFrom: .any)
+            #expect(fast?.keys == .keyless && fast?.route == .shared && fast?.readsFromReplicas == false, "\(keylessCommand)")
+        }
+        for notPlain: [any RESPArgument] in [["PING", "x"], ["KEYS", "*"], ["DBSIZE"], ["CLIENT", "ID"], ["SUBSCRIBE", "news"], ["SELECT", 1], ["NOSUCH", "k"]] {
+            #expect(ClusterCommandReading.plain(encoded(notPlain), table: table, readFrom: .primary) == nil, "\(notPlain)")
+        }
         // Removing commands go with their kept reply; special and blocking ones, and a
         // caller's blocking wait, are left to the general reading.
         #expect(ClusterCommandReading.plain(encoded(["LPOP", "jobs"]), table: table, readFrom: .primary)?.route == .removing)
@@ -72,6 +84,33 @@ struct ClusterCommandReadingTests {
         for special: [any RESPArgument] in [["BLPOP", "jobs", 0], ["SSUBSCRIBE", "ch"], ["XREAD", "BLOCK", 0, "STREAMS", "s", "0"], ["SELECT", 1], ["WAIT", 0, 0]] {
             #expect(ClusterCommandReading.plain(encoded(special), table: table, readFrom: .primary) == nil, "\(special)")
         }
+    }
+
+    @Test("a first attempt: a slot's primary, or any primary without keys; none for a fan-out, a blocking command or a replica's read")
+    func firstAttempt() throws {
+        #expect(try reading(["RPUSH", "jobs", "a"]).firstAttempt == .slot(HashSlot.of("jobs")))
+        #expect(try reading(["ECHO", "hi"]).firstAttempt == .anyPrimary)
+        #expect(try reading(["PUBLISH", "news", "m"]).firstAttempt == .anyPrimary)
+        #expect(try reading(["NOSUCHCOMMAND", "k"]).firstAttempt == .anyPrimary)
+        #expect(try reading(["DBSIZE"]).firstAttempt == nil)
+        #expect(try reading(["SCAN", 0]).firstAttempt == nil)
+        #expect(try reading(["BLPOP", "jobs", 0]).firstAttempt == nil)
+        #expect(try reading(["ECHO", "hi"], blocking: .forever).firstAttempt == nil)
+        #expect(try reading(["GET", "k"], readFrom: .replicaPreferred).firstAttempt == nil)
+        #expect(try reading(["GET", "k"], readFrom: .primary).firstAttempt == .slot(HashSlot.of("k")))
+    }
+
+    @Test("a command without keys goes to the first shard from its start that has a primary, spread by successive starts")
+    func anyPrimary() throws {
+        // Shard 1 without a primary's connection set (its TLS settings failed, or the cluster flags it failed).
+        let primaries: [String?] = ["a", nil, "c"]
+        #expect((0..<7).map { ClusterRouteTable.firstPresent(from: UInt($0), in: primaries) } == [0, 2, 2, 0, 2, 2, 0])
+        #expect(ClusterRouteTable.firstPresent(from: UInt.max, in: primaries) == 0, "UInt.max % 3 == 0")
+        #expect(ClusterRouteTable.firstPresent(from: 1, in: ["a", "b", "c", "d"]) == 1)
+        #expect(ClusterRouteTable.firstPresent(from: 5, in: [String?](repeating: nil, count: 3)) == nil)
+        #expect(ClusterRouteTable.firstPresent(from: 5, in: [String?]()) == nil)
+        let empty = ClusterRouteTable(topology: try ClusterTopology(source: "test", shards: []), generation: 1, primaries: [], keyTable: .builtIn)
+        #expect(empty.withAnyPrimaryClient(from: 7) { _ in true } == nil)
     }
 
     @Test("a slot without an owner, or whose shard has no primary connection set, lends no client")

@@ -35,7 +35,7 @@ enum ClusterCommandSlot: Sendable, Equatable {
     /// it allocates nothing, and leaves the arguments after the key unchecked.
     static func of(_ bytes: [UInt8], at start: Int = 0, in table: ClusterKeyTable) -> ClusterCommandSlot {
         bytes.withUnsafeBufferPointer { buffer in
-            if start == 0, let first = firstArgumentKeySlot(buffer, in: table) { return .slot(first.slot) }
+            if start == 0, let first = plainSlot(buffer, in: table), first.slot >= 0 { return .slot(first.slot) }
             guard var cursor = ClusterKeyArguments.Cursor(buffer, at: start), let name = cursor.next() else {
                 return .unknownCommand
             }
@@ -68,20 +68,24 @@ enum ClusterCommandSlot: Sendable, Equatable {
 
     /// The slot of a command of the commonest shape, read at fixed offsets: one-digit
     /// argument count and name length (`*3\r\n$5\r\nRPUSH\r\n$…`), a name whose only key is
-    /// its first argument (`GET`, `RPUSH`, `LPOP`, …). `nil` for anything else, which the
-    /// general reading then takes from the start. What it accepts, it reads as that reading
-    /// would (the name's and the key's `\r\n` checked), for a third of its instructions.
+    /// its first argument (`GET`, `RPUSH`, `LPOP`, …), or that has no key and no fan-out
+    /// and at least one argument (`ECHO`, `PUBLISH`: slot -1). `nil` for anything else, which the general reading
+    /// then takes from the start. What it accepts, it reads as that reading would (the
+    /// name's and the key's `\r\n` checked), for a third of its instructions; a command
+    /// without keys has only its name read (the general reading, finding the rest
+    /// malformed, would call it an unknown command: routed alike, to any primary).
     /// With the slot, what the table knows of the command.
     @inline(__always)
-    private static func firstArgumentKeySlot(_ buffer: UnsafeBufferPointer<UInt8>, in table: ClusterKeyTable)
+    private static func plainSlot(_ buffer: UnsafeBufferPointer<UInt8>, in table: ClusterKeyTable)
         -> (slot: Int, command: ClusterKeyTable.FirstKeyCommand)? {
         let end = buffer.count
         guard end > 13, buffer[0] == UInt8(ascii: "*"), buffer[2] == 0x0D, buffer[3] == 0x0A,
               buffer[4] == UInt8(ascii: "$"), buffer[6] == 0x0D, buffer[7] == 0x0A else { return nil }
         let arguments = Int(buffer[1] &- UInt8(ascii: "0"))
         let nameLength = Int(buffer[5] &- UInt8(ascii: "0"))
-        // Two arguments at least (name and key), one digit each, and no more than the
-        // bytes can hold (each at least `$0\r\n\r\n`), as the general reading requires.
+        // Two arguments at least (name and key, or a command without keys and an
+        // argument), one digit each, and no more than the bytes can hold (each at least
+        // `$0\r\n\r\n`), as the general reading requires.
         guard arguments >= 2, arguments <= 9, arguments <= (end &- 4) / 6, nameLength <= 9 else { return nil }
         let keyHeader = 8 &+ nameLength &+ 2
         guard keyHeader &+ 4 <= end, buffer[keyHeader &- 2] == 0x0D, buffer[keyHeader &- 1] == 0x0A, buffer[keyHeader] == UInt8(ascii: "$") else { return nil }
@@ -89,6 +93,7 @@ enum ClusterCommandSlot: Sendable, Equatable {
             ? table.firstKeyCommand(word: CommandNameWord.folded(in: buffer, at: 8, count: nameLength), count: nameLength)
             : table.firstKeyCommand(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)]))
         guard let command else { return nil }
+        if command.isKeyless { return (-1, command) }
         var cursor = keyHeader &+ 1
         var keyLength = 0
         while cursor < end, buffer[cursor] != 0x0D {
@@ -103,15 +108,15 @@ enum ClusterCommandSlot: Sendable, Equatable {
         return (HashSlot.of(UnsafeBufferPointer(rebasing: buffer[keyStart..<(keyStart &+ keyLength)])), command)
     }
 
-    /// The slot and route of a command of the commonest shape (see
-    /// ``firstArgumentKeySlot(_:in:)``) whose name alone says how it goes on a shared
-    /// connection (``ClusterKeyTable/Bucket/plainRoute``): one reading of its name for
-    /// both, where ``CommandRoute/of(_:in:)`` would read it a second time (about 170
-    /// instructions a command). `nil` for any other command.
+    /// The slot (-1: no keys) and route of a command of a shape ``plainSlot(_:in:)``
+    /// reads whose name alone says how it goes on a shared connection
+    /// (``ClusterKeyTable/Bucket/plainRoute``): one reading of its name for both, where
+    /// ``CommandRoute/of(_:in:)`` would read it a second time (about 170 instructions a
+    /// command). `nil` for any other command.
     @inline(__always)
     static func plainFirstKey(_ bytes: [UInt8], in table: ClusterKeyTable) -> (slot: Int, route: CommandRoute.Known, isReadOnly: Bool)? {
         bytes.withUnsafeBufferPointer { buffer in
-            guard let first = firstArgumentKeySlot(buffer, in: table), let route = first.command.plainRoute else { return nil }
+            guard let first = plainSlot(buffer, in: table), let route = first.command.plainRoute else { return nil }
             return (first.slot, route, first.command.isReadOnly)
         }
     }

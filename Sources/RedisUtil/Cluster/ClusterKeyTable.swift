@@ -48,15 +48,20 @@ struct ClusterKeyTable: Sendable, Equatable {
         /// for a name ``SpecialCommand`` does not know, `.removing` for one it knows only
         /// as removing (`LPOP`); nil for the others, whose arguments or context decide.
         var plainRoute: CommandRoute.Known?
+        /// Whether the command never names a key whatever its arguments, and its tips
+        /// send it to no more than one node (`ECHO`, `PUBLISH`, `TIME`; not `PING` or `KEYS`).
+        var isKeyless = false
     }
 
     /// What routing's fastest reading needs of a command whose one key is its first
-    /// argument (see ``firstKeyCommand(word:count:)``).
+    /// argument, or that has no keys at all (see ``firstKeyCommand(word:count:)``).
     struct FirstKeyCommand {
         /// ``Bucket/plainRoute``: nil when ``CommandRoute`` must read the command.
         let plainRoute: CommandRoute.Known?
         /// The spec's ``ClusterKeySpec/isReadOnly``.
         let isReadOnly: Bool
+        /// ``Bucket/isKeyless``: no key to read (else the key is the first argument).
+        let isKeyless: Bool
     }
 
     /// A table of `entries`; of two entries with one name (in any case), the later wins.
@@ -90,6 +95,7 @@ struct ClusterKeyTable: Sendable, Equatable {
             buckets[position].singleKey = Self.singleKey(of: entry.spec)
             buckets[position].hasSubcommands = entry.subcommands != nil
             buckets[position].isReadOnly = entry.spec.isReadOnly
+            buckets[position].isKeyless = entry.subcommands == nil && entry.spec.isKeyless && ClusterFanOut(entry.spec) == nil
             buckets[position].plainRoute = switch SpecialCommand.named(entry.name.indices, in: entry.name) {
             case nil: .shared
             case .removing?: .removing
@@ -175,7 +181,8 @@ struct ClusterKeyTable: Sendable, Equatable {
     }
 
     /// The command called `name` (any case) if it has one key, its first argument, and
-    /// nothing more to its spec (no subcommands): the shape routing reads fastest.
+    /// nothing more to its spec (no subcommands), or no key at all and no fan-out: the
+    /// shapes routing reads fastest.
     @inline(__always)
     func firstKeyCommand(_ name: UnsafeBufferPointer<UInt8>) -> FirstKeyCommand? {
         bucket(of: name).flatMap(Self.firstKeyCommand)
@@ -190,8 +197,8 @@ struct ClusterKeyTable: Sendable, Equatable {
 
     @inline(__always)
     private static func firstKeyCommand(_ bucket: Bucket) -> FirstKeyCommand? {
-        guard bucket.singleKey == 1, !bucket.hasSubcommands else { return nil }
-        return FirstKeyCommand(plainRoute: bucket.plainRoute, isReadOnly: bucket.isReadOnly)
+        guard bucket.singleKey == 1 || bucket.isKeyless, !bucket.hasSubcommands else { return nil }
+        return FirstKeyCommand(plainRoute: bucket.plainRoute, isReadOnly: bucket.isReadOnly, isKeyless: bucket.isKeyless)
     }
 
     /// Whether the command that starts at `start` in `bytes` only reads (the flag

@@ -35,7 +35,7 @@ extension ClusterRouter {
         sendByGeneralPath(bytes, reading, using: taken, completion: completion)
     }
 
-    /// A command that took no first attempt (keyless, fanned out, blocking, a replica's
+    /// A command that took no first attempt (fanned out, `SCAN`, blocking, a replica's
     /// read, no map yet, or no room on its node): by the retry machine's steps, or in a
     /// task for a fan-out. Kept out of ``send(_:blocking:completion:)``, whose frame it
     /// would otherwise enlarge for every command (its task's executor preference alone
@@ -61,7 +61,8 @@ extension ClusterRouter {
         }
     }
 
-    /// The first attempt of the common command (see ``firstRoute(_:by:)``), with nothing
+    /// The first attempt of the common command, keyed or without keys (see
+    /// ``firstRoute(_:by:)``), with nothing
     /// built for a retry: its reply handler is ``ReplyHandler/routed(_:bytes:)``, whose
     /// failure the node's connection hands to ``firstAttemptFailed(_:bytes:on:completion:)``
     /// through the node's ``ClusterNodeFailures``, where the command's call state is made.
@@ -72,17 +73,29 @@ extension ClusterRouter {
                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
         // ``firstRoute(_:by:)`` without making the route: its node would be retained and
         // released only to reach the client, which the table lends as it is.
-        guard let slot = reading.firstAttemptSlot else { return false }
-        return table.withPrimaryClient(ofSlot: slot) { client in
-            guard case .ready(let connection) = client.connectionForCallback() else { return false }
-            connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
-            return true
-        } ?? false
+        switch reading.firstAttempt {
+        case .slot(let slot)?:
+            return table.withPrimaryClient(ofSlot: slot) { Self.submitFirstAttempt(bytes, to: $0, completion: completion) } ?? false
+        case .anyPrimary?:
+            return table.withAnyPrimaryClient(from: nextKeylessStart()) { Self.submitFirstAttempt(bytes, to: $0, completion: completion) } ?? false
+        case nil:
+            return false
+        }
+    }
+
+    /// Submits a first attempt to one of `client`'s connections; `false`, having sent
+    /// nothing, when they have no room.
+    @inline(__always)
+    private static func submitFirstAttempt(_ bytes: [UInt8], to client: RedisClient,
+                                           completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
+        guard case .ready(let connection) = client.connectionForCallback() else { return false }
+        connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
+        return true
     }
 
     /// A first attempt's failure on the node at `node` (see ``sendFirstAttempt(_:by:completion:)``):
     /// the command is read again (it found a first route, so it is one command with a
-    /// slot) and the retry machine takes it from there. The map generation it is judged
+    /// slot, or without keys) and the retry machine takes it from there. The map generation it is judged
     /// against is the one held now, not the one that routed it, which the handler does
     /// not carry: at worst a refresh that one already made redundant (the refresh
     /// machine coalesces them).

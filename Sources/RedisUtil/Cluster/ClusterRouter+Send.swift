@@ -123,6 +123,9 @@ struct ClusterCommandReading {
     @inline(__always)
     static func plain(_ bytes: [UInt8], table: ClusterRouteTable, readFrom: RedisConfiguration.ReadFrom) -> ClusterCommandReading? {
         guard let plain = ClusterCommandSlot.plainFirstKey(bytes, in: table.keyTable) else { return nil }
+        guard plain.slot >= 0 else {
+            return ClusterCommandReading(route: plain.route == .removing ? .removing : .shared, keys: .keyless, readsFromReplicas: false)
+        }
         return ClusterCommandReading(route: plain.route == .removing ? .removing : .shared, keys: .slot(plain.slot),
                                      readsFromReplicas: readFrom != .primary && plain.isReadOnly)
     }
@@ -162,25 +165,38 @@ extension ClusterCommandReading.Route {
     }
 }
 
+/// Where a command's first attempt goes (both facades'): the primary of its slot, or
+/// for a command without keys any primary, as the general path would send it.
+enum ClusterFirstAttempt: Equatable {
+    case slot(Int)
+    case anyPrimary
+}
+
 extension ClusterCommandReading {
-    /// The slot of a command that may take a first attempt (both facades'): not
-    /// blocking, its keys in one slot, and not a read that ``RedisConfiguration/readFrom``
-    /// sends elsewhere; nil for any other, which takes the general path.
-    var firstAttemptSlot: Int? {
-        guard !route.blocks, case .slot(let slot) = keys, !readsFromReplicas else { return nil }
-        return slot
+    /// The first attempt of a command that may take one: not blocking, not a read that
+    /// ``RedisConfiguration/readFrom`` sends elsewhere, and either its keys in one slot or
+    /// no keys (or a command the key table does not know, which the general path also
+    /// sends to any primary); nil for a fan-out or `SCAN`, which take the general path.
+    var firstAttempt: ClusterFirstAttempt? {
+        guard !route.blocks, !readsFromReplicas else { return nil }
+        switch keys {
+        case .slot(let slot): return .slot(slot)
+        case .keyless, .unknownCommand: return .anyPrimary
+        case .fanOut: return nil
+        }
     }
 }
 
 /// Where the common command's first attempt goes: a command that does not block, whose
-/// keys lie in one slot, sent to the slot's primary. Such a command needs nothing of
-/// ``ClusterCommand`` unless it fails, so its first attempt builds none (the general
-/// path's command value, copied into the attempt's context, cost about a dozen retains
-/// and releases per command under callgrind).
+/// keys lie in one slot, sent to the slot's primary, or one without keys, sent to any
+/// primary. Such a command needs nothing of ``ClusterCommand`` unless it fails, so its
+/// first attempt builds none (the general path's command value, copied into the
+/// attempt's context, cost about a dozen retains and releases per command under callgrind).
 struct ClusterFirstRoute: Sendable {
-    /// The slot's primary.
+    /// The slot's primary, or the primary chosen for a command without keys.
     let node: ClusterNode
-    let slot: Int
+    /// Nil for a command without keys.
+    let slot: Int?
     /// The generation of the map that named `node`.
     let generation: UInt64
     /// ``ClusterCommand/keepsReply``.

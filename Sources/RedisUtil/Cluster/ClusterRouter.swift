@@ -94,6 +94,37 @@ final class ClusterRouteTable: Sendable {
         return withExtendedLifetime(self) { client._withUnsafeGuaranteedRef(body) }
     }
 
+    /// `body`'s result with the client of a primary for a command without keys: the first
+    /// shard from `start` (modulo their number) that has one, as ``anyPrimaryIndex(from:)``
+    /// finds it; nil when none has. Lent as ``withPrimaryClient(ofSlot:_:)`` lends, and sound
+    /// for the same reasons.
+    @inline(__always)
+    func withAnyPrimaryClient<Result>(from start: UInt, _ body: (RedisClient) -> Result) -> Result? {
+        guard let shard = anyPrimaryIndex(from: start), let client = primaryClients[shard] else { return nil }
+        return withExtendedLifetime(self) { client._withUnsafeGuaranteedRef(body) }
+    }
+
+    /// The shard whose primary takes a command without keys: the first from `start`
+    /// (modulo the shards' number) that has a primary, so that successive starts spread
+    /// such commands over the primaries; nil when none has.
+    @inline(__always)
+    func anyPrimaryIndex(from start: UInt) -> Int? {
+        Self.firstPresent(from: start, in: primaries)
+    }
+
+    /// The first index from `start` (modulo the count) whose element is present; nil when
+    /// none is.
+    static func firstPresent<Element>(from start: UInt, in elements: [Element?]) -> Int? {
+        let count = elements.count
+        guard count > 0 else { return nil }
+        let first = Int(start % UInt(count))
+        for offset in 0..<count {
+            let index = (first + offset) % count
+            if elements[index] != nil { return index }
+        }
+        return nil
+    }
+
     /// This table with `keyTable` instead.
     func with(keyTable: ClusterKeyTable) -> ClusterRouteTable {
         ClusterRouteTable(topology: topology, generation: generation, primaries: primaries, keyTable: keyTable, replicas: replicas)
@@ -264,13 +295,17 @@ final class ClusterRouter: Sendable {
             }
             return .node(node, generation: table.generation)
         }
-        let primaries = table.primaries
-        guard !primaries.isEmpty else { return .noOwner(generation: table.generation) }
-        let start = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(primaries.count))
-        for offset in 0..<primaries.count {
-            if let node = primaries[(start + offset) % primaries.count] { return .node(node, generation: table.generation) }
+        guard let shard = table.anyPrimaryIndex(from: nextKeylessStart()), let node = table.primaries[shard] else {
+            return .noOwner(generation: table.generation)
         }
-        return .noOwner(generation: table.generation)
+        return .node(node, generation: table.generation)
+    }
+
+    /// Where the next command without keys starts looking for a primary (see
+    /// ``ClusterRouteTable/anyPrimaryIndex(from:)``).
+    @inline(__always)
+    func nextKeylessStart() -> UInt {
+        cursor.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     /// Where a hop leads (see ``target(of:slot:reads:using:)``).
@@ -306,12 +341,23 @@ final class ClusterRouter: Sendable {
     }
 
     /// Where the common command's first attempt goes by `table`, when `reading` found one
-    /// (see ``ClusterFirstRoute``): not blocking, its keys in one slot that has a primary,
-    /// and not a read that ``RedisConfiguration/readFrom`` sends elsewhere. `nil` for any
-    /// other command, which takes the general path with the same reading.
+    /// (see ``ClusterFirstRoute``, ``ClusterCommandReading/firstAttempt``) and the map names
+    /// a primary for it. `nil` for any other command, which takes the general path with
+    /// the same reading.
     @inline(__always)
     func firstRoute(_ reading: ClusterCommandReading, by table: ClusterRouteTable) -> ClusterFirstRoute? {
-        guard let slot = reading.firstAttemptSlot, let node = table.primary(ofSlot: slot) else { return nil }
+        let node: ClusterNode
+        let slot: Int?
+        switch reading.firstAttempt {
+        case .slot(let found)?:
+            guard let primary = table.primary(ofSlot: found) else { return nil }
+            (node, slot) = (primary, found)
+        case .anyPrimary?:
+            guard let shard = table.anyPrimaryIndex(from: nextKeylessStart()), let primary = table.primaries[shard] else { return nil }
+            (node, slot) = (primary, nil)
+        case nil:
+            return nil
+        }
         return ClusterFirstRoute(node: node, slot: slot, generation: table.generation, keepsReply: reading.route == .removing)
     }
 
