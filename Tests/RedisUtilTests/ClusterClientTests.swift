@@ -432,7 +432,7 @@ struct ClusterClientTests {
         try await blocking { try resetStats(cluster) }
         for index in 0..<60 { #expect(try await client.send("ECHO", "e\(index)").string == "e\(index)") }
         let echoed = await withCheckedContinuation { (done: CheckedContinuation<[String], Never>) in
-            let replies = Mutex<[String]>([])
+            let replies = Synchronization.Mutex<[String]>([])
             for index in 0..<60 {
                 client.send("ECHO", "c\(index)") { result in
                     let count = replies.withLock { replies in
