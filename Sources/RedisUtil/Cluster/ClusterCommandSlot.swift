@@ -68,12 +68,13 @@ enum ClusterCommandSlot: Sendable, Equatable {
 
     /// The slot of a command of the commonest shape, read at fixed offsets: one-digit
     /// argument count and name length (`*3\r\n$5\r\nRPUSH\r\n$…`), a name whose only key is
-    /// its first argument (`GET`, `RPUSH`, `LPOP`, …), or that has no key and no fan-out
-    /// and at least one argument (`ECHO`, `PUBLISH`: slot -1). `nil` for anything else, which the general reading
-    /// then takes from the start. What it accepts, it reads as that reading would (the
-    /// name's and the key's `\r\n` checked), for a third of its instructions; a command
-    /// without keys has only its name read (the general reading, finding the rest
-    /// malformed, would call it an unknown command: routed alike, to any primary).
+    /// its first argument (`GET`, `RPUSH`, `LPOP`, …), or that has no key, no fan-out and
+    /// at least one argument (`ECHO`, `PUBLISH`: slot -1). `nil` for anything else, which
+    /// the general reading then takes from the start. What it accepts, it reads as that
+    /// reading would (the name's and the key's `\r\n` checked), for a third of its
+    /// instructions; of a command without keys only the name is read (were the rest
+    /// malformed, the general reading would call it an unknown command: routed alike, to
+    /// any primary).
     /// With the slot, what the table knows of the command.
     @inline(__always)
     private static func plainSlot(_ buffer: UnsafeBufferPointer<UInt8>, in table: ClusterKeyTable)

@@ -134,6 +134,12 @@ final class ClusterRouteTable: Sendable {
     func primary(ofSlot slot: Int) -> ClusterNode? {
         topology.shardIndex(ofSlot: slot).flatMap { primaries[$0] }
     }
+
+    /// The primary that takes a command without keys, from `start` (see
+    /// ``anyPrimaryIndex(from:)``), or nil when no shard has one.
+    func anyPrimary(from start: UInt) -> ClusterNode? {
+        anyPrimaryIndex(from: start).flatMap { primaries[$0] }
+    }
 }
 
 /// Routes the commands of a cluster client (``RedisEndpoint/cluster(seeds:)``): each to
@@ -295,9 +301,7 @@ final class ClusterRouter: Sendable {
             }
             return .node(node, generation: table.generation)
         }
-        guard let shard = table.anyPrimaryIndex(from: nextKeylessStart()), let node = table.primaries[shard] else {
-            return .noOwner(generation: table.generation)
-        }
+        guard let node = table.anyPrimary(from: nextKeylessStart()) else { return .noOwner(generation: table.generation) }
         return .node(node, generation: table.generation)
     }
 
@@ -353,7 +357,7 @@ final class ClusterRouter: Sendable {
             guard let primary = table.primary(ofSlot: found) else { return nil }
             (node, slot) = (primary, found)
         case .anyPrimary?:
-            guard let shard = table.anyPrimaryIndex(from: nextKeylessStart()), let primary = table.primaries[shard] else { return nil }
+            guard let primary = table.anyPrimary(from: nextKeylessStart()) else { return nil }
             (node, slot) = (primary, nil)
         case nil:
             return nil
