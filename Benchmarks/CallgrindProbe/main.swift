@@ -18,6 +18,8 @@ import Synchronization
 //   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
+//   lpop-callback (a raw LPOP of the same list and messages as channel-recv-callback:
+//   the receive's baseline, what it costs beyond the pop),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
 //   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
 //   responders do: a blocking receive, then a send)
@@ -154,14 +156,21 @@ case "channel-send-json-callback":
     Window(count, operation) { window in
         channel.send(jsonMessage()) { window.finished($0) }
     }.begin(inFlight: inFlight)
-case "channel-recv-callback", "channel-recv-json-callback", "channel-recv-members-callback":
+case "channel-recv-callback", "channel-recv-json-callback", "channel-recv-members-callback", "lpop-callback":
     // Fill the list first, 256 messages per RPUSH (their cost per message is small
     // beside a receive's), then measure the receives.
     let batches = (count + 255) / 256
     Window(batches, operation) { window in
         client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: peerJSON, count: 256)) { window.finished($0) }
     }.begin(inFlight: 8)
-    if operation == "channel-recv-members-callback" {
+    if operation == "lpop-callback" {
+        Window(count, operation) { window in
+            client.send("LPOP", "/callgrind-probe/server") { result in
+                if case .success(.nullBulkString) = result { fatalError("lpop-callback: the list ran empty") }
+                window.finished(result)
+            }
+        }.begin(inFlight: inFlight)
+    } else if operation == "channel-recv-members-callback" {
         Window(count, operation) { window in
             channel.recv(as: MemberMessage.self) { result in window.finished(result.map { $0! }) }
         }.begin(inFlight: inFlight)
