@@ -166,7 +166,7 @@ case "channel-recv-callback", "channel-recv-json-callback", "channel-recv-member
     if operation == "lpop-callback" {
         Window(count, operation) { window in
             client.send("LPOP", "/callgrind-probe/server") { result in
-                if case .success(.nullBulkString) = result { fatalError("lpop-callback: the list ran empty") }
+                if case .success(let reply) = result, reply.isNull { fatalError("lpop-callback: the list ran empty") }
                 window.finished(result)
             }
         }.begin(inFlight: inFlight)
