@@ -3,22 +3,28 @@ import RedisUtil
 import Testing
 
 /// Runs `operation` in a task that is cancelled while the command it sends is on the
-/// server, unanswered: the server is held in `DEBUG SLEEP` (on another client) from
-/// before the task starts until well after the cancellation. Returns how the task ended.
+/// server, unanswered: another client's `CLIENT PAUSE … ALL` holds every client's
+/// commands from before the task starts until well after the cancellation. Returns how
+/// the task ended.
+///
+/// The pause is awaited before the task starts, so the command cannot be answered before
+/// the cancellation. (A `DEBUG SLEEP` sent from a task, as this once did, left that to
+/// timing: on a loaded machine the sleep could reach the server after the command, which
+/// was then answered before the cancellation.)
 func cancelledWhileOnTheServer<T: Sendable>(
     _ server: LocalRedisServer, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> Result<T, any Error> {
-    let sleeper = try RedisClient(.tcp(host: server.host, port: server.port), configuration: .init(connections: 1))
-    let asleep = Task { try await sleeper.send("DEBUG", "SLEEP", "2") }
-    try await Task.sleep(for: .milliseconds(200))
+    let pauser = try RedisClient(.tcp(host: server.host, port: server.port), configuration: .init(connections: 1))
+    try await pauser.send("CLIENT", "PAUSE", "2000", "ALL")
     let running = Task { try await operation() }
     // Margins far beyond a task's start-up on a loaded machine: the command is sent well
-    // before the cancellation, and the server sleeps well past it.
+    // before the cancellation, and the server holds it well past it.
     try await Task.sleep(for: .milliseconds(500))
     running.cancel()
-    _ = try await asleep.value
     let result = await running.result
-    await sleeper.close()
+    // Answered once the pause is over: nothing of it outlives the helper.
+    try await pauser.send("PING")
+    await pauser.close()
     return result
 }
 
