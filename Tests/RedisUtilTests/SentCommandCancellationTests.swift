@@ -3,27 +3,29 @@ import RedisUtil
 import Testing
 
 /// Runs `operation` in a task that is cancelled while the command it sends is on the
-/// server, unanswered: another client's `CLIENT PAUSE … ALL` holds every client's
-/// commands from before the task starts until well after the cancellation. Returns how
+/// server, unanswered: another client's `CLIENT PAUSE … WRITE` holds every write (the
+/// commands the callers send are all writes) from before the task starts until after the
+/// cancellation, when that client's `CLIENT UNPAUSE` (not a write) ends it. Returns how
 /// the task ended.
 ///
-/// The pause is awaited before the task starts, so the command cannot be answered before
-/// the cancellation. (A `DEBUG SLEEP` sent from a task, as this once did, left that to
-/// timing: on a loaded machine the sleep could reach the server after the command, which
-/// was then answered before the cancellation.)
+/// Nothing in it hangs on timing but the command's being sent within the margin below:
+/// the pause is awaited before the task starts, and ends only after the cancellation,
+/// however late a loaded machine runs this code. (A `DEBUG SLEEP` of two seconds sent
+/// from a task, as this once used, let a command be answered before a cancellation that a
+/// starved global pool ran late: CI at `1d10a6d`.)
 func cancelledWhileOnTheServer<T: Sendable>(
     _ server: LocalRedisServer, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> Result<T, any Error> {
     let pauser = try RedisClient(.tcp(host: server.host, port: server.port), configuration: .init(connections: 1))
-    try await pauser.send("CLIENT", "PAUSE", "2000", "ALL")
+    // The bound only matters if this function fails midway; the unpause ends it.
+    try await pauser.send("CLIENT", "PAUSE", "60000", "WRITE")
     let running = Task { try await operation() }
-    // Margins far beyond a task's start-up on a loaded machine: the command is sent well
-    // before the cancellation, and the server holds it well past it.
+    // A margin far beyond a task's start-up on a loaded machine: the command is sent well
+    // before the cancellation.
     try await Task.sleep(for: .milliseconds(500))
     running.cancel()
+    try await pauser.send("CLIENT", "UNPAUSE")
     let result = await running.result
-    // Answered once the pause is over: nothing of it outlives the helper.
-    try await pauser.send("PING")
     await pauser.close()
     return result
 }
