@@ -101,6 +101,8 @@ let package = Package(
         .executableTarget(name: "DescriptorLimitProbe", dependencies: ["RedisUtil"], path: "Tests/DescriptorLimitProbe"),
         .testTarget(name: "RedisUtilTests", dependencies: [
             "RedisUtil", "LocalRedis", "TestSupport", "DescriptorLimitProbe",
+            // SanitizedMutex, for state that callbacks on several reactors share.
+            "SystemCall",
             // An OpenSSL call of the test's own on a reactor thread (TLSTests).
             "COpenSSL",
             // A recording metrics backend and tracer, and ServiceGroup, for ObservabilityTests.

@@ -3,6 +3,7 @@ import LocalRedis
 @testable import RedisUtil
 import RESP
 import Synchronization
+import SystemCall
 import Testing
 import TestSupport
 
@@ -432,7 +433,8 @@ struct ClusterClientTests {
         try await blocking { try resetStats(cluster) }
         for index in 0..<60 { #expect(try await client.send("ECHO", "e\(index)").string == "e\(index)") }
         let echoed = await withCheckedContinuation { (done: CheckedContinuation<[String], Never>) in
-            let replies = Synchronization.Mutex<[String]>([])
+            // Completions run on several reactors: a lock the thread sanitizer sees.
+            let replies = SanitizedMutex<[String]>([])
             for index in 0..<60 {
                 client.send("ECHO", "c\(index)") { result in
                     let count = replies.withLock { replies in
