@@ -216,7 +216,7 @@ case "channel-serve", "channel-respond":
         }
         allAnswered.wait()
     }
-case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "channel-send-async", "channel-recv-async":
+case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "channel-send-async", "channel-recv-async":
     if operation == "channel-recv-async" {
         // Filled first, as for channel-recv-callback.
         Window((count + 255) / 256, operation) { window in
@@ -227,9 +227,10 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "channel-send-as
     /// The operation, named once: a `switch` on its name in the loop compared strings per
     /// command (about 300 instructions counted as the library's), and a closure per
     /// operation added an async frame.
-    enum Step { case rpush, typedRPUSH, send, recv }
+    enum Step { case rpush, typedRPUSH, ping, send, recv }
     let step: Step = switch operation {
     case "rpush-typed-async": .typedRPUSH
+    case "ping-async": .ping
     case "channel-send-async": .send
     case "channel-recv-async": .recv
     default: .rpush
@@ -244,6 +245,7 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "channel-send-as
                 case .send: try await channel.send(typedMessage())
                 case .recv: _ = try await channel.recv(as: Message.self)!
                 case .rpush: _ = try await client.send("RPUSH", "callgrind-probe", payload)
+                case .ping: _ = try await client.send("PING")
                 }
             } catch {
                 fatalError("rpush failed: \(error)")
