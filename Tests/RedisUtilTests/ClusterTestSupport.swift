@@ -51,12 +51,15 @@ func clusterShardsCalls(_ cluster: LocalRedisCluster) throws -> Int {
 /// The sum over running nodes of a counter in `INFO <section>`: the number after
 /// `field=` on the line that starts with `line:` (`errorstats`, `errorstat_ASK`, `count`).
 func statSum(_ cluster: LocalRedisCluster, section: String, line: String, field: String) throws -> Int {
-    try cluster.nodes.filter(\.isRunning).map { node in
-        let info = try cluster.command(["INFO", section], on: node).string ?? ""
-        guard let found = info.split(separator: "\r\n").first(where: { $0.hasPrefix("\(line):") }) else { return 0 }
-        let pairs = found.dropFirst(line.count + 1).split(separator: ",")
-        return pairs.first { $0.hasPrefix("\(field)=") }.flatMap { Int($0.dropFirst(field.count + 1)) } ?? 0
-    }.reduce(0, +)
+    try cluster.nodes.filter(\.isRunning).map { try statSum(cluster, node: $0, section: section, line: line, field: field) }.reduce(0, +)
+}
+
+/// ``statSum(_:section:line:field:)`` on one node.
+func statSum(_ cluster: LocalRedisCluster, node: LocalRedisCluster.Node, section: String, line: String, field: String) throws -> Int {
+    let info = try cluster.command(["INFO", section], on: node).string ?? ""
+    guard let found = info.split(separator: "\r\n").first(where: { $0.hasPrefix("\(line):") }) else { return 0 }
+    let pairs = found.dropFirst(line.count + 1).split(separator: ",")
+    return pairs.first { $0.hasPrefix("\(field)=") }.flatMap { Int($0.dropFirst(field.count + 1)) } ?? 0
 }
 
 func resetStats(_ cluster: LocalRedisCluster) throws {

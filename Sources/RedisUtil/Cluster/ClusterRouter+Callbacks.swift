@@ -36,20 +36,21 @@ extension ClusterRouter {
     }
 
     /// A command that took no first attempt (fanned out, `SCAN`, blocking, a replica's
-    /// read, no map yet, or no room on its node): by the retry machine's steps, or in a
-    /// task for a fan-out. Kept out of ``send(_:blocking:completion:)``, whose frame it
+    /// read, no map yet, or no room on its node): by the retry machine's steps, to every
+    /// node for a fan-out, or in a task for `SCAN`. Kept out of ``send(_:blocking:completion:)``, whose frame it
     /// would otherwise enlarge for every command (its task's executor preference alone
     /// cost the common command a metadata look-up and a dynamic stack allocation).
     @inline(never)
     private func sendByGeneralPath(_ bytes: [UInt8], _ reading: ClusterCommandReading, using taken: ClusterRouteTable?,
                                    completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         switch ClusterCommand.make(bytes, reading) {
-        case .success(let command) where command.fanOut != nil || command.walksShards:
+        case .success(let command) where command.fanOut != nil:
+            send(command, toEvery: command.fanOut!, completion: completion)
+        case .success(let command) where command.walksShards:
             // On a reactor, so that the completion runs on one, as every callback does.
             Task(executorPreference: Reactor.current ?? group.next()) {
                 do {
-                    let reply = if let fanOut = command.fanOut { try await self.send(command, toEvery: fanOut) } else { try await self.scan(command) }
-                    completion(.success(reply))
+                    completion(.success(try await self.scan(command)))
                 } catch {
                     completion(.failure(error as? RedisError ?? .cancelled))
                 }

@@ -1,0 +1,106 @@
+import Foundation
+import LocalRedis
+import Reactor
+@testable import RedisUtil
+import RESP
+import SystemCall
+import Testing
+
+extension ClusterClientTests {
+    /// Commands for every primary with the callback facade: each primary gets the command
+    /// once, the replies are combined as their policy says (a sum, a concatenation, one
+    /// answer, the first error), and the completion runs once, on a reactor thread. The
+    /// very first command of a client, before any map, waits for one and then fans out.
+    @Test func commandsForEveryPrimaryWithCallbacks() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        // No map yet: the fan-out waits for the first one.
+        let first = await callback { client.send("DBSIZE", completion: $0) }
+        #expect(first.value?.int == 0, "\(first)")
+
+        for index in 0..<90 { try await client.send("SET", "fan:\(index)", "\(index)") }
+        let owners = try await blocking { try Set((0..<90).map { try cluster.owner(ofKey: "fan:\($0)").id }) }
+        #expect(owners.count == 3, "the keys should lie on every primary")
+        try await blocking { try resetStats(cluster) }
+
+        let size = await callback { client.send("DBSIZE", completion: $0) }
+        #expect(size.value?.int == 90, "\(size)")
+        #expect(size.onReactor)
+        let keys = await callback { client.send("KEYS", "fan:*", completion: $0) }
+        #expect(Set(keys.value?.array?.compactMap(\.string) ?? []) == Set((0..<90).map { "fan:\($0)" }), "\(keys)")
+        let pong = await callback { client.send("PING", completion: $0) }
+        #expect(pong.value?.string == "PONG", "\(pong)")
+        // Many at once, replies arriving on several reactors: each completes once.
+        let pings = await withCheckedContinuation { (done: CheckedContinuation<[String], Never>) in
+            let replies = SanitizedMutex<[String]>([])
+            for _ in 0..<50 {
+                client.send("PING") { result in
+                    let count = replies.withLock { replies in
+                        replies.append((try? result.get().string) ?? "\(result)")
+                        return replies.count
+                    }
+                    if count == 50 { done.resume(returning: replies.withLock { $0 }) }
+                }
+            }
+        }
+        #expect(pings == Array(repeating: "PONG", count: 50))
+        let calls = try await blocking {
+            try cluster.primaries.map { try statSum(cluster, node: $0, section: "commandstats", line: "cmdstat_ping", field: "calls") }
+        }
+        #expect(calls == [51, 51, 51], "PING calls per primary: \(calls)")
+
+        // An error on every node comes back once, the server's own.
+        let failed = await callback { client.send("SCRIPT", "LOAD", "this is not lua", completion: $0) }
+        if case .failure(.server(let message)) = failed.result { #expect(message.contains("Error compiling script")) } else { Issue.record("\(failed)") }
+        let flushed = await callback { client.send("FLUSHALL", completion: $0) }
+        #expect(flushed.value?.isOK == true, "\(flushed)")
+        #expect(try await client.send("DBSIZE").int == 0)
+        await client.close()
+        let closed = await callback { client.send("DBSIZE", completion: $0) }
+        #expect(closed.result.failureValue == .closed, "\(closed)")
+    }
+
+    /// An awaited command for every primary that a task cancels while the primaries hold
+    /// it: `.cancelled` at once under the default policy, and the reply once it comes
+    /// under ``RedisConfiguration/CancellationPolicy/afterReply``.
+    @Test(arguments: [RedisConfiguration.CancellationPolicy.prompt, .afterReply])
+    func aCancelledCommandForEveryPrimary(policy: RedisConfiguration.CancellationPolicy) async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        var configuration = RedisConfiguration()
+        configuration.cancellation = policy
+        let client = try clusterClient(cluster, configuration: configuration)
+        #expect(try await client.send("DBSIZE").int == 0)
+        // Writes wait on every primary until unpaused: FLUSHALL, a write, waits there.
+        try await blocking { for node in cluster.primaries { _ = try cluster.command(["CLIENT", "PAUSE", "60000", "WRITE"], on: node) } }
+        let flush = Task { try await client.send("FLUSHALL") }
+        try await Task.sleep(for: .milliseconds(300))
+        flush.cancel()
+        if policy == .prompt {
+            await #expect(throws: RedisError.cancelled) { try await flush.value }
+        }
+        try await blocking { for node in cluster.primaries { _ = try cluster.command(["CLIENT", "UNPAUSE"], on: node) } }
+        if policy == .afterReply {
+            #expect(try await flush.value.isOK)
+        }
+        // The connections are still good: the late replies were taken off the line.
+        #expect(try await client.send("PING").string == "PONG")
+        await client.close()
+    }
+}
+
+/// A callback's outcome and whether it ran on a reactor thread.
+private struct CallbackOutcome: Sendable, CustomStringConvertible {
+    let result: Result<RESPValue, RedisError>
+    let onReactor: Bool
+    var value: RESPValue? { try? result.get() }
+    var description: String { "\(result)" }
+}
+
+/// Awaits the one completion `start` is given.
+private func callback(_ start: (@escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Void) async -> CallbackOutcome {
+    await withCheckedContinuation { continuation in
+        start { continuation.resume(returning: CallbackOutcome(result: $0, onReactor: Reactor.current != nil)) }
+    }
+}
