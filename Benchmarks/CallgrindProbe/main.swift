@@ -18,6 +18,7 @@ import Synchronization
 //   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
+//   command-callback (the command in PROBE_COMMAND, words split at spaces),
 //   lpop-callback (a raw LPOP of the same list and messages as channel-recv-callback:
 //   the receive's baseline, what it costs beyond the pop),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
@@ -140,6 +141,11 @@ case "rpush-callback":
     Window(count, operation) { window in client.send("RPUSH", "callgrind-probe", payload) { window.finished($0) } }.begin(inFlight: inFlight)
 case "ping-callback":
     Window(count, operation) { window in client.send("PING") { window.finished($0) } }.begin(inFlight: inFlight)
+case "command-callback":
+    // Any command, from PROBE_COMMAND (words split at spaces), e.g. `MGET {k}a {k}b`: to
+    // find what a command costs on a cluster against one server.
+    let words = (environment["PROBE_COMMAND"] ?? "PING").split(separator: " ").map(String.init)
+    Window(count, operation) { window in client.send(arguments: words) { window.finished($0) } }.begin(inFlight: inFlight)
 case "echo-callback":
     // A command without keys: on a cluster, the path of every command that takes no first
     // route (keyless, fan-out, replica reads), to any primary.
