@@ -53,7 +53,8 @@ struct ClusterCommandReadingTests {
         var keyless = 0
         for entry in ClusterKeyTable.builtIn.entries {
             let name = String(decoding: entry.name, as: UTF8.self)
-            for arguments: [any RESPArgument] in [[name.uppercased(), "jobs", "a"], [name, "{t}x"], [name.uppercased()]] {
+            for arguments: [any RESPArgument] in [[name.uppercased(), "jobs", "a"], [name, "{t}x"], [name.uppercased()],
+                                                  [name, "{t}x", "{t}y", "{t}z"], [name, "{t}x", "v", "{t}y", "w"]] {
                 let bytes = encoded(arguments)
                 for readFrom: RedisConfiguration.ReadFrom in [.primary, .replicaPreferred, .any] {
                     guard let fast = ClusterCommandReading.plain(bytes, table: table, readFrom: readFrom) else { continue }
@@ -84,6 +85,34 @@ struct ClusterCommandReadingTests {
         for special: [any RESPArgument] in [["BLPOP", "jobs", 0], ["SSUBSCRIBE", "ch"], ["XREAD", "BLOCK", 0, "STREAMS", "s", "0"], ["SELECT", 1], ["WAIT", 0, 0]] {
             #expect(ClusterCommandReading.plain(encoded(special), table: table, readFrom: .primary) == nil, "\(special)")
         }
+    }
+
+    @Test("commands whose keys are all their arguments, or every other one, in one pass when the keys share a slot")
+    func plainReadingOfManyKeys() throws {
+        let table = try ClusterRouteTable(topology: ClusterTopology(source: "test", shards: []), generation: 1, primaries: [], keyTable: .builtIn)
+        let tag = HashSlot.of("t")
+        for command: [any RESPArgument] in [["DEL", "{t}a"], ["EXISTS", "{t}a", "{t}b", "{t}c"], ["mget", "{t}a", "{t}b"], ["UNLINK", "{t}a", "{t}b"],
+                                            ["MSET", "{t}a", "x", "{t}b", "y"], ["MSETNX", "{t}a", "1", "{t}b", "2"]] {
+            let fast = ClusterCommandReading.plain(encoded(command), table: table, readFrom: .primary)
+            #expect(fast?.keys == .slot(tag) && fast?.route == .shared, "\(command)")
+        }
+        #expect(ClusterCommandReading.plain(encoded(["MGET", "{t}a", "{t}b"]), table: table, readFrom: .any)?.readsFromReplicas == true)
+        #expect(ClusterCommandReading.plain(encoded(["DEL", "{t}a", "{t}b"]), table: table, readFrom: .any)?.readsFromReplicas == false)
+        // Keys in several slots are left to the general reading, which refuses them.
+        for crossing: [any RESPArgument] in [["DEL", "a", "b"], ["MGET", "{t}a", "{t}b", "c"], ["MSET", "{t}a", "1", "b", "2"]] {
+            #expect(ClusterCommandReading.plain(encoded(crossing), table: table, readFrom: .primary) == nil, "\(crossing)")
+            #expect(throws: RedisError.self) { try reading(crossing) }
+        }
+        // A value is no key: MSET's values may hash anywhere.
+        #expect(HashSlot.of("x") != tag)
+        // A later argument that is not a well-formed bulk string: left to the general reading.
+        var broken = encoded(["DEL", "{t}a", "{t}b"])
+        broken[broken.count - 2] = UInt8(ascii: "x")
+        #expect(ClusterCommandReading.plain(broken, table: table, readFrom: .primary) == nil)
+        var badLength = encoded(["DEL", "{t}a", "{t}b"])
+        let lastHeader = try #require(badLength.lastIndex(of: UInt8(ascii: "$")))
+        badLength[lastHeader + 1] = UInt8(ascii: "9")
+        #expect(ClusterCommandReading.plain(badLength, table: table, readFrom: .primary) == nil)
     }
 
     @Test("a first attempt: a slot's primary, or any primary without keys; none for a fan-out, a blocking command or a replica's read")

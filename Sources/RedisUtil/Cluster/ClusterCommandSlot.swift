@@ -68,7 +68,9 @@ enum ClusterCommandSlot: Sendable, Equatable {
 
     /// The slot of a command of the commonest shape, read at fixed offsets: one-digit
     /// argument count and name length (`*3\r\n$5\r\nRPUSH\r\n$…`), a name whose only key is
-    /// its first argument (`GET`, `RPUSH`, `LPOP`, …), or that has no key, no fan-out and
+    /// its first argument (`GET`, `RPUSH`, `LPOP`, …), whose keys are all its arguments or
+    /// every other one (`DEL`, `EXISTS`, `MGET`, `MSET`: accepted when they share a slot),
+    /// or that has no key, no fan-out and
     /// at least one argument (`ECHO`, `PUBLISH`: slot -1). `nil` for anything else, which
     /// the general reading then takes from the start. What it accepts, it reads as that
     /// reading would (the name's and the key's `\r\n` checked), for a third of its
@@ -95,18 +97,39 @@ enum ClusterCommandSlot: Sendable, Equatable {
             : table.firstKeyCommand(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)]))
         guard let command else { return nil }
         if command.isKeyless { return (-1, command) }
-        var cursor = keyHeader &+ 1
-        var keyLength = 0
+        guard let key = bulk(buffer, at: keyHeader) else { return nil }
+        let slot = HashSlot.of(UnsafeBufferPointer(rebasing: buffer[key]))
+        guard command.keyStep > 0 else { return (slot, command) }
+        // Every `keyStep`th argument is a key too, through the last (`DEL a b`, `MSET a 1 b 2`):
+        // all read, and all in `slot`, or left to the general reading (which reports keys
+        // in several slots, or a malformed command, as it does for any other).
+        var header = key.upperBound &+ 2
+        for position in 2..<arguments {
+            guard let argument = bulk(buffer, at: header) else { return nil }
+            if (position &- 1) % command.keyStep == 0, HashSlot.of(UnsafeBufferPointer(rebasing: buffer[argument])) != slot { return nil }
+            header = argument.upperBound &+ 2
+        }
+        return (slot, command)
+    }
+
+    /// The contents of the bulk string whose `$` is at `header` in `buffer`, its length
+    /// and both `\r\n` checked; nil when it is not one.
+    @inline(__always)
+    private static func bulk(_ buffer: UnsafeBufferPointer<UInt8>, at header: Int) -> Range<Int>? {
+        let end = buffer.count
+        guard header < end, buffer[header] == UInt8(ascii: "$") else { return nil }
+        var cursor = header &+ 1
+        var length = 0
         while cursor < end, buffer[cursor] != 0x0D {
             let digit = Int(buffer[cursor] &- UInt8(ascii: "0"))
-            guard digit < 10, keyLength < 100_000_000 else { return nil }
-            keyLength = keyLength &* 10 &+ digit
+            guard digit < 10, length < 100_000_000 else { return nil }
+            length = length &* 10 &+ digit
             cursor &+= 1
         }
-        let keyStart = cursor &+ 2
-        guard cursor > keyHeader &+ 1, keyStart <= end, keyLength <= end &- keyStart &- 2,
-              buffer[cursor &+ 1] == 0x0A, buffer[keyStart &+ keyLength] == 0x0D, buffer[keyStart &+ keyLength &+ 1] == 0x0A else { return nil }
-        return (HashSlot.of(UnsafeBufferPointer(rebasing: buffer[keyStart..<(keyStart &+ keyLength)])), command)
+        let start = cursor &+ 2
+        guard cursor > header &+ 1, start <= end, length <= end &- start &- 2,
+              buffer[cursor &+ 1] == 0x0A, buffer[start &+ length] == 0x0D, buffer[start &+ length &+ 1] == 0x0A else { return nil }
+        return start..<(start &+ length)
     }
 
     /// The slot (-1: no keys) and route of a command of a shape ``plainSlot(_:in:)``

@@ -51,6 +51,9 @@ struct ClusterKeyTable: Sendable, Equatable {
         /// Whether the command never names a key whatever its arguments, and its tips
         /// send it to no more than one node (`ECHO`, `PUBLISH`, `TIME`; not `PING` or `KEYS`).
         var isKeyless = false
+        /// For a spec whose keys are every `keyStep`th argument from the first to the last,
+        /// and nothing else (`DEL`, `EXISTS`, `MGET`: 1; `MSET`: 2), that step; else 0.
+        var keyStep: Int8 = 0
     }
 
     /// What routing's fastest reading needs of a command whose one key is its first
@@ -62,6 +65,9 @@ struct ClusterKeyTable: Sendable, Equatable {
         let isReadOnly: Bool
         /// ``Bucket/isKeyless``: no key to read (else the key is the first argument).
         let isKeyless: Bool
+        /// ``Bucket/keyStep``: 0 when the first argument is the only key, else every
+        /// `keyStep`th argument after it is one too.
+        let keyStep: Int
     }
 
     /// A table of `entries`; of two entries with one name (in any case), the later wins.
@@ -93,6 +99,7 @@ struct ClusterKeyTable: Sendable, Equatable {
             buckets[position].nameCount = Int32(entry.name.count)
             buckets[position].word = entry.name.count <= 8 ? entry.name.withUnsafeBufferPointer(CommandNameWord.folded) : 0
             buckets[position].singleKey = Self.singleKey(of: entry.spec)
+            buckets[position].keyStep = Self.keyStep(of: entry.spec)
             buckets[position].hasSubcommands = entry.subcommands != nil
             buckets[position].isReadOnly = entry.spec.isReadOnly
             buckets[position].isKeyless = entry.subcommands == nil && entry.spec.isKeyless && ClusterFanOut(entry.spec) == nil
@@ -197,8 +204,9 @@ struct ClusterKeyTable: Sendable, Equatable {
 
     @inline(__always)
     private static func firstKeyCommand(_ bucket: Bucket) -> FirstKeyCommand? {
-        guard bucket.singleKey == 1 || bucket.isKeyless, !bucket.hasSubcommands else { return nil }
-        return FirstKeyCommand(plainRoute: bucket.plainRoute, isReadOnly: bucket.isReadOnly, isKeyless: bucket.isKeyless)
+        guard bucket.singleKey == 1 || bucket.keyStep > 0 || bucket.isKeyless, !bucket.hasSubcommands else { return nil }
+        return FirstKeyCommand(plainRoute: bucket.plainRoute, isReadOnly: bucket.isReadOnly, isKeyless: bucket.isKeyless,
+                               keyStep: Int(bucket.keyStep))
     }
 
     /// Whether the command that starts at `start` in `bytes` only reads (the flag
@@ -247,6 +255,14 @@ struct ClusterKeyTable: Sendable, Equatable {
               case .index(let position) = spec.keyRules[0].begin, position > 0, position <= Int(Int32.max),
               spec.keyRules[0].find == .range(lastKey: 0, step: 1, limit: 0) else { return 0 }
         return Int32(position)
+    }
+
+    /// The step of a spec whose keys are every `step`th argument from the first to the
+    /// last (one or two), if that is all the spec says; else 0.
+    private static func keyStep(of spec: ClusterKeySpec) -> Int8 {
+        guard spec.procedure == nil, spec.keyRules.count == 1, case .index(1) = spec.keyRules[0].begin,
+              case .range(lastKey: -1, let step, limit: 0) = spec.keyRules[0].find, step == 1 || step == 2 else { return 0 }
+        return Int8(step)
     }
 
     /// The spec of `name`, a command or `container|subcommand` as the server writes
