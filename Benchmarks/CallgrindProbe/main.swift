@@ -19,6 +19,7 @@ import Synchronization
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
+//   pipeline-callback (a pipeline of PROBE_PIPELINE RPUSHes, default 10, per operation),
 //   lpop-callback (a raw LPOP of the same list and messages as channel-recv-callback:
 //   the receive's baseline, what it costs beyond the pop),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
@@ -146,6 +147,11 @@ case "command-callback":
     // find what a command costs on a cluster against one server.
     let words = (environment["PROBE_COMMAND"] ?? "PING").split(separator: " ").map(String.init)
     Window(count, operation) { window in client.send(arguments: words) { window.finished($0) } }.begin(inFlight: inFlight)
+case "pipeline-callback":
+    // A pipeline of PROBE_PIPELINE (default 10) RPUSHes to one key; an operation is a pipeline.
+    var pipeline = RedisPipeline()
+    for _ in 0..<(environment["PROBE_PIPELINE"].flatMap { Int($0) } ?? 10) { pipeline.send("RPUSH", "callgrind-probe", payload) }
+    Window(count, operation) { [pipeline] window in client.pipeline(pipeline) { window.finished($0) } }.begin(inFlight: inFlight)
 case "echo-callback":
     // A command without keys: on a cluster, the path of every command that takes no first
     // route (keyless, fan-out, replica reads), to any primary.
