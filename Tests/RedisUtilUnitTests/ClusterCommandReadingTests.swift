@@ -115,6 +115,24 @@ struct ClusterCommandReadingTests {
         #expect(ClusterCommandReading.plain(badLength, table: table, readFrom: .primary) == nil)
     }
 
+    @Test("a pipeline's later commands get the slot they would get alone")
+    func slotsWithinABatch() {
+        let commands: [[any RESPArgument]] = [["RPUSH", "jobs", "a"], ["DEL", "{t}a", "{t}b"], ["MSET", "{t}a", "1", "{t}b", "2"], ["ECHO", "x"],
+                                              ["DEL", "a", "b"], ["GET", "user:1000"], ["EVAL", "return 1", 1, "k"], ["PING"], ["MGET", "{u}1", "{u}2", "{u}3"]]
+        var batch: [UInt8] = []
+        var starts: [Int] = []
+        for command in commands {
+            starts.append(batch.count)
+            RESPEncoder.encodeCommand(into: &batch, arguments: command)
+        }
+        for (index, start) in starts.enumerated() {
+            let end = index + 1 < starts.count ? starts[index + 1] : batch.count
+            #expect(ClusterCommandSlot.of(batch, at: start, in: .builtIn) == ClusterCommandSlot.of(Array(batch[start..<end]), in: .builtIn), "\(commands[index])")
+        }
+        #expect(ClusterCommandSlot.of(batch, at: starts[1], in: .builtIn) == .slot(HashSlot.of("t")))
+        #expect(ClusterCommandSlot.of(batch, at: batch.count, in: .builtIn) == .unknownCommand)
+    }
+
     @Test("a first attempt: a slot's primary, or any primary without keys; none for a fan-out, a blocking command or a replica's read")
     func firstAttempt() throws {
         #expect(try reading(["RPUSH", "jobs", "a"]).firstAttempt == .slot(HashSlot.of("jobs")))

@@ -35,7 +35,11 @@ enum ClusterCommandSlot: Sendable, Equatable {
     /// it allocates nothing, and leaves the arguments after the key unchecked.
     static func of(_ bytes: [UInt8], at start: Int = 0, in table: ClusterKeyTable) -> ClusterCommandSlot {
         bytes.withUnsafeBufferPointer { buffer in
-            if start == 0, let first = plainSlot(buffer, in: table), first.slot >= 0 { return .slot(first.slot) }
+            // A pipeline's later commands too: the plain reading from where the command starts.
+            if start >= 0, start < buffer.count, let first = plainSlot(UnsafeBufferPointer(rebasing: buffer[start...]), in: table),
+               first.slot >= 0 {
+                return .slot(first.slot)
+            }
             guard var cursor = ClusterKeyArguments.Cursor(buffer, at: start), let name = cursor.next() else {
                 return .unknownCommand
             }
