@@ -85,110 +85,213 @@ extension ClusterRouter {
         return .success(units)
     }
 
+    /// A pipeline on its way: its units and, per unit, the outcome so far, the retry
+    /// machine and where it goes next. Passed from round to round by value.
+    struct PipelineRun: Sendable {
+        let bytes: [UInt8]
+        let units: [BatchUnit]
+        var results: [Result<RESPValue, RedisError>?]
+        var machines: [ClusterRetryMachine]
+        var hops: [ClusterHop]
+        /// The units without an outcome yet, by position.
+        var pending: [Int]
+
+        init(bytes: [UInt8], count: Int, units: [BatchUnit], commandTimeout: Duration?) {
+            self.bytes = bytes
+            self.units = units
+            results = Array(repeating: nil, count: count)
+            machines = Array(repeating: ClusterRetryMachine(commandTimeout: commandTimeout), count: units.count)
+            hops = Array(repeating: .route, count: units.count)
+            pending = Array(units.indices)
+        }
+    }
+
+    /// One round of a pipeline: the batch for each node, and what the round's outcomes
+    /// ask of the next (a pause, a refresh first, the slots whose units wait together).
+    struct PipelineRound: Sendable {
+        var groups: [BatchGroup] = []
+        var pause: UInt64 = 0
+        var refreshFirst = false
+        var pausedSlots = Set<Int>()
+        var seen: UInt64 = 0
+        /// No map yet: nothing was grouped; wait for one and route again.
+        var needsMap = false
+    }
+
     /// Sends a checked pipeline (or transaction) of `count` commands and returns each
     /// command's outcome in the caller's order. Awaited to its end: a cancellation of
     /// the task does not cut it short (its commands may be on several nodes).
     nonisolated(nonsending) func pipeline(_ bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
-        var taken = snapshot()
+        let taken = snapshot()
         let units = try units(of: bytes, keyTable: taken?.keyTable ?? .builtIn).get()
-        var results = [Result<RESPValue, RedisError>?](repeating: nil, count: count)
-        var machines = [ClusterRetryMachine](repeating: ClusterRetryMachine(commandTimeout: configuration.commandTimeout), count: units.count)
-        var hops = [ClusterHop](repeating: .route, count: units.count)
-        var pending = Array(units.indices)
-        while !pending.isEmpty {
-            var groups: [BatchGroup] = []
-            var pause: UInt64 = 0
-            var refreshFirst = false
-            var pausedSlots = Set<Int>()
-            var seen: UInt64 = 0
-            var needsMap = false
+        let run = PipelineRun(bytes: bytes, count: count, units: units, commandTimeout: configuration.commandTimeout)
+        return try await pipeline(run, taken: taken, after: nil)
+    }
+
+    /// The callback form of ``pipeline(_:count:)``: `completion` runs once, on a reactor
+    /// thread. The first round goes out from here, without a task, when the map is known
+    /// and every node it needs has a connection with room (the usual case); a round that
+    /// leaves units to retry, and any pipeline that cannot go at once, continues in a task
+    /// as ``pipeline(_:count:)`` does, from where it is (nothing sent twice).
+    func pipeline(_ bytes: [UInt8], count: Int, completion: @escaping @Sendable (Result<[Result<RESPValue, RedisError>], RedisError>) -> Void) {
+        let inTask: @Sendable (PipelineRun?, PipelineRound?) -> Void = { [self] run, round in
+            Task(executorPreference: Reactor.current ?? group.next()) {
+                do {
+                    let replies = if let run { try await self.pipeline(run, taken: nil, after: round) } else { try await self.pipeline(bytes, count: count) }
+                    completion(.success(replies))
+                } catch {
+                    completion(.failure(error as? RedisError ?? .cancelled))
+                }
+            }
+        }
+        guard let table = snapshot() else { return inTask(nil, nil) }
+        var run: PipelineRun
+        var round: PipelineRound
+        do {
+            run = PipelineRun(bytes: bytes, count: count, units: try units(of: bytes, keyTable: table.keyTable).get(),
+                              commandTimeout: configuration.commandTimeout)
+            round = try route(&run, by: table)
+        } catch {
+            return onReactor { completion(.failure(error)) }
+        }
+        // Nothing is sent unless every batch can go now: else the whole pipeline starts
+        // over in a task (its routing had no effect outside `run`, dropped here).
+        guard !round.needsMap, !round.groups.isEmpty else { return inTask(nil, nil) }
+        var connections: [Result<RedisConnection, RedisError>] = []
+        connections.reserveCapacity(round.groups.count)
+        for group in round.groups {
+            guard let connection = group.node.client.connectionIfRoom() else { return inTask(nil, nil) }
+            connections.append(.success(connection))
+        }
+        let groups = round.groups
+        submit(groups, on: connections) { [self, run, round] raw in
+            var run = run
+            var round = round
+            absorb(Self.withoutAsking(raw, of: groups), into: &round, of: &run)
+            if run.pending.isEmpty { return completion(.success(run.results.map { $0! })) }
+            inTask(run, round)
+        }
+    }
+
+    /// Runs `run` to its end, round after round, from a round `previous` that has been
+    /// absorbed already (its pause comes first), or from the start; `taken`: the map
+    /// read for the pipeline's split, for its first round.
+    nonisolated(nonsending) private func pipeline(_ run: PipelineRun, taken: ClusterRouteTable?,
+                                                  after previous: PipelineRound?) async throws -> [Result<RESPValue, RedisError>] {
+        var run = run
+        var taken = taken
+        if let previous { await pause(after: previous, pending: run.pending) }
+        while !run.pending.isEmpty {
             // One map for the round: one lock, not one per unit.
             let table = taken ?? snapshot()
             taken = nil
-            route: for position in pending {
-                let node: ClusterNode
-                let asking: Bool
-                let generation: UInt64
-                switch target(of: hops[position], slot: units[position].slot, using: table) {
-                case .node(let found, let current, let ask):
-                    (node, generation, asking) = (found, current, ask)
-                case .noMap:
-                    needsMap = true
-                    break route
-                case .noOwner(let current):
-                    seen = current
-                    let error = Self.noOwnerError(slot: units[position].slot)
-                    switch machines[position].unrouted(error, now: monotonicNanoseconds()) {
-                    case .retry(let wait, let refresh):
-                        pause = max(pause, wait)
-                        refreshFirst = refreshFirst || refresh
-                        if let slot = units[position].slot { pausedSlots.insert(slot) }
-                    default:
-                        Self.store(.failure(error), for: units[position], in: &results)
-                    }
-                    continue
-                case .failed(let error):
-                    throw error
-                }
-                seen = max(seen, generation)
-                if let group = groups.firstIndex(where: { $0.node === node }) {
-                    groups[group].add(position, asking: asking, unit: units[position], bytes: bytes)
-                } else {
-                    var group = BatchGroup(node: node, generation: generation)
-                    group.add(position, asking: asking, unit: units[position], bytes: bytes)
-                    groups.append(group)
-                }
-            }
-            if needsMap {
+            var round = try route(&run, by: table)
+            if round.needsMap {
                 try await awaitRefresh(.initial, seen: 0)
                 continue
             }
-            let replies = groups.isEmpty ? [] : await perform(groups)
-            for (group, groupReplies) in zip(groups, replies) {
-                for (position, range) in zip(group.units, group.replyRanges) {
-                    let unit = units[position]
-                    let unitReplies = groupReplies[range]
-                    let decisive = Self.decisive(unitReplies, unit: unit)
-                    if case .failure = decisive { noteFailure(decisive, on: group.node.address) }
-                    let action = machines[position].replied(decisive, now: monotonicNanoseconds(),
-                                                            clientClosed: isClosed.load(ordering: .relaxed)) {
-                        unit.isTransaction ? "MULTI" : Self.commandName(Array(bytes[unit.range]))
-                    }
-                    switch action {
-                    case .complete(let result):
-                        // A transaction that ran (or failed for good) keeps every reply; a
-                        // command that ran out of redirections gets the machine's error.
-                        if unit.isTransaction, case .success = result {
-                            Self.store(unitReplies, for: unit, in: &results)
-                        } else if unit.isTransaction {
-                            Self.store(result, for: unit, in: &results)
-                        } else {
-                            results[unit.firstReply] = result
-                        }
-                    case .completeAndRefresh:
-                        refresh(.connectionLost, seen: group.generation, resume: nil)
-                        Self.store(unitReplies, for: unit, in: &results)
-                    case .follow(let redirection):
-                        hops[position] = follow(redirection, seen: group.generation, from: group.node.address)
-                    case .retry(let wait, let refresh):
-                        hops[position] = .route
-                        pause = max(pause, wait)
-                        refreshFirst = refreshFirst || refresh
-                        if let slot = unit.slot { pausedSlots.insert(slot) }
-                    }
+            let replies = round.groups.isEmpty ? [] : await perform(round.groups)
+            absorb(replies, into: &round, of: &run)
+            await pause(after: round, pending: run.pending)
+        }
+        return run.results.map { $0! }
+    }
+
+    /// Waits as `round` asked before its units are sent again.
+    nonisolated(nonsending) private func pause(after round: PipelineRound, pending: [Int]) async {
+        guard round.pause > 0, !pending.isEmpty else { return }
+        try? await Task.sleep(for: .nanoseconds(Int64(clamping: round.pause)))
+        if round.refreshFirst { try? await awaitRefresh(.connectionLost, seen: round.seen) }
+    }
+
+    /// Groups `run`'s pending units by the node `table` (or the current map) sends each
+    /// to, in the caller's order; a unit whose slot has no owner is retried or failed by
+    /// its machine. Throws what ends the whole pipeline (the client closed).
+    private func route(_ run: inout PipelineRun, by table: ClusterRouteTable?) throws(RedisError) -> PipelineRound {
+        var round = PipelineRound()
+        for position in run.pending {
+            let node: ClusterNode
+            let asking: Bool
+            let generation: UInt64
+            switch target(of: run.hops[position], slot: run.units[position].slot, using: table) {
+            case .node(let found, let current, let ask):
+                (node, generation, asking) = (found, current, ask)
+            case .noMap:
+                round.needsMap = true
+                return round
+            case .noOwner(let current):
+                round.seen = current
+                let error = Self.noOwnerError(slot: run.units[position].slot)
+                switch run.machines[position].unrouted(error, now: monotonicNanoseconds()) {
+                case .retry(let wait, let refresh):
+                    round.pause = max(round.pause, wait)
+                    round.refreshFirst = round.refreshFirst || refresh
+                    if let slot = run.units[position].slot { round.pausedSlots.insert(slot) }
+                default:
+                    Self.store(.failure(error), for: run.units[position], in: &run.results)
                 }
+                continue
+            case .failed(let error):
+                throw error
             }
-            pending = units.indices.filter { results[units[$0].firstReply] == nil }
-            // Keep a slot's re-sent units together: if one waits, all go after the pause, by the map.
-            for position in pending where units[position].slot.map(pausedSlots.contains) == true {
-                hops[position] = .route
-            }
-            if pause > 0, !pending.isEmpty {
-                try? await Task.sleep(for: .nanoseconds(Int64(clamping: pause)))
-                if refreshFirst { try? await awaitRefresh(.connectionLost, seen: seen) }
+            round.seen = max(round.seen, generation)
+            if let group = round.groups.firstIndex(where: { $0.node === node }) {
+                round.groups[group].add(position, asking: asking, unit: run.units[position], bytes: run.bytes)
+            } else {
+                var group = BatchGroup(node: node, generation: generation)
+                group.add(position, asking: asking, unit: run.units[position], bytes: run.bytes)
+                round.groups.append(group)
             }
         }
-        return results.map { $0! }
+        return round
+    }
+
+    /// Takes a round's replies (each group's, `ASKING`'s left out) into `run`: each unit's
+    /// machine decides whether it is done, follows a redirection or waits to retry; then
+    /// which units are still pending, those of a paused slot re-routed together.
+    private func absorb(_ replies: [[Result<RESPValue, RedisError>]], into round: inout PipelineRound, of run: inout PipelineRun) {
+        for (group, groupReplies) in zip(round.groups, replies) {
+            for (position, range) in zip(group.units, group.replyRanges) {
+                let unit = run.units[position]
+                let unitReplies = groupReplies[range]
+                let decisive = Self.decisive(unitReplies, unit: unit)
+                if case .failure = decisive { noteFailure(decisive, on: group.node.address) }
+                let bytes = run.bytes
+                let action = run.machines[position].replied(decisive, now: monotonicNanoseconds(),
+                                                            clientClosed: isClosed.load(ordering: .relaxed)) {
+                    unit.isTransaction ? "MULTI" : Self.commandName(Array(bytes[unit.range]))
+                }
+                switch action {
+                case .complete(let result):
+                    // A transaction that ran (or failed for good) keeps every reply; a
+                    // command that ran out of redirections gets the machine's error.
+                    if unit.isTransaction, case .success = result {
+                        Self.store(unitReplies, for: unit, in: &run.results)
+                    } else if unit.isTransaction {
+                        Self.store(result, for: unit, in: &run.results)
+                    } else {
+                        run.results[unit.firstReply] = result
+                    }
+                case .completeAndRefresh:
+                    refresh(.connectionLost, seen: group.generation, resume: nil)
+                    Self.store(unitReplies, for: unit, in: &run.results)
+                case .follow(let redirection):
+                    run.hops[position] = follow(redirection, seen: group.generation, from: group.node.address)
+                case .retry(let wait, let refresh):
+                    run.hops[position] = .route
+                    round.pause = max(round.pause, wait)
+                    round.refreshFirst = round.refreshFirst || refresh
+                    if let slot = unit.slot { round.pausedSlots.insert(slot) }
+                }
+            }
+        }
+        let results = run.results
+        let units = run.units
+        run.pending = units.indices.filter { results[units[$0].firstReply] == nil }
+        // Keep a slot's re-sent units together: if one waits, all go after the pause, by the map.
+        for position in run.pending where run.units[position].slot.map(round.pausedSlots.contains) == true {
+            run.hops[position] = .route
+        }
     }
 
     /// What decides a unit's fate: a command's own outcome; for a transaction, the first
@@ -239,18 +342,36 @@ extension ClusterRouter {
             }
         }
         let raw = await withUnsafeContinuation { (continuation: UnsafeContinuation<[[Result<RESPValue, RedisError>]], Never>) in
-            let gather = BatchGather(count: groups.count) { continuation.resume(returning: $0) }
-            for (index, (group, connection)) in zip(groups, connections).enumerated() {
-                switch connection {
-                case .success(let connection):
-                    let collector = PipelineCollector(count: group.sentCount) { gather.deliver($0, at: index) }
-                    connection.submit(Submission(bytes: group.bytes, handlers: collector.handlers(count: group.sentCount), timeout: .configured))
-                case .failure(let error):
-                    gather.deliver(Array(repeating: .failure(error), count: group.sentCount), at: index)
-                }
+            submit(groups, on: connections) { continuation.resume(returning: $0) }
+        }
+        return Self.withoutAsking(raw, of: groups)
+    }
+
+    /// Submits each group's batch on its connection (a failure to connect fails its
+    /// batch); `completion` runs once with every group's replies, in group order, on the
+    /// reactor thread of the last.
+    private func submit(_ groups: [BatchGroup], on connections: [Result<RedisConnection, RedisError>],
+                        completion: @escaping @Sendable ([[Result<RESPValue, RedisError>]]) -> Void) {
+        // One node (a pipeline on one slot, or one shard): its replies are all of them.
+        if groups.count == 1, case .success(let connection) = connections[0] {
+            let collector = PipelineCollector(count: groups[0].sentCount) { completion([$0]) }
+            return connection.submit(Submission(bytes: groups[0].bytes, handlers: collector.handlers(count: groups[0].sentCount), timeout: .configured))
+        }
+        let gather = BatchGather(count: groups.count, completion: completion)
+        for (index, (group, connection)) in zip(groups, connections).enumerated() {
+            switch connection {
+            case .success(let connection):
+                let collector = PipelineCollector(count: group.sentCount) { gather.deliver($0, at: index) }
+                connection.submit(Submission(bytes: group.bytes, handlers: collector.handlers(count: group.sentCount), timeout: .configured))
+            case .failure(let error):
+                gather.deliver(Array(repeating: .failure(error), count: group.sentCount), at: index)
             }
         }
-        return zip(groups, raw).map { group, replies in
+    }
+
+    /// Each group's replies without its `ASKING`s'.
+    private static func withoutAsking(_ raw: [[Result<RESPValue, RedisError>]], of groups: [BatchGroup]) -> [[Result<RESPValue, RedisError>]] {
+        zip(groups, raw).map { group, replies in
             guard group.askingReplies.isEmpty else {
                 return replies.enumerated().filter { !group.askingReplies.contains($0.offset) }.map(\.element)
             }

@@ -118,14 +118,7 @@ extension RedisClient {
             return
         }
         let completion = observingBatch(pipeline.bytes, count: pipeline.count, as: OperationName.pipeline, completion: completion)
-        if let router {
-            // On a reactor, so that the completion runs on one, as every callback does.
-            Task(executorPreference: Reactor.current ?? group.next()) {
-                do { completion(.success(try await router.pipeline(pipeline.bytes, count: pipeline.count))) }
-                catch { completion(.failure(error as? RedisError ?? .cancelled)) }
-            }
-            return
-        }
+        if let router { return router.pipeline(pipeline.bytes, count: pipeline.count, completion: completion) }
         switch connectionForCallback() {
         case .ready(let connection):
             let collector = PipelineCollector(count: pipeline.count) { completion(.success($0)) }
