@@ -53,6 +53,25 @@ extension ClusterClientTests {
                 #expect(try await client.lrange("\(key):\(chain)", 0, -1) == (1...10).map(String.init), "\(key):\(chain)")
             }
         }
+        // The first commands to one node, the rest to others (the first node's batch is
+        // the start of the pipeline, and only that), with both facades.
+        let firstOwner = try await blocking { try cluster.owner(ofKey: keys[0]).id }
+        let ownerOf = try await blocking { try Dictionary(uniqueKeysWithValues: keys.map { ($0, try cluster.owner(ofKey: $0).id) }) }
+        let onFirst = keys.filter { ownerOf[$0] == firstOwner }
+        let elsewhere = keys.filter { ownerOf[$0] != firstOwner }
+        try await blocking { try resetStats(cluster) }
+        for callbacks in [true, false] {
+            var split = RedisPipeline()
+            for key in onFirst { split.send("RPUSH", "{\(key)}:split:\(callbacks)", "a") }
+            for key in elsewhere { split.send("RPUSH", "{\(key)}:split:\(callbacks)", "b") }
+            let replies = callbacks ? try await pipelineWithCallback(client, split).replies : try await client.pipeline(split)
+            #expect(replies.map { try? $0.get().int } == Array(repeating: 1, count: keys.count), "callbacks: \(callbacks)")
+            for key in onFirst + elsewhere {
+                #expect(try await client.lrange("{\(key)}:split:\(callbacks)", 0, -1) == [onFirst.contains(key) ? "a" : "b"])
+            }
+        }
+        // Each node got its own commands only: none was redirected.
+        #expect(try await blocking { try statSum(cluster, section: "errorstats", line: "errorstat_MOVED", field: "count") } == 0)
         // A server error is one command's outcome, not the pipeline's.
         var mixed = RedisPipeline()
         mixed.send("SET", "{w}s", "x")

@@ -31,9 +31,12 @@ extension ClusterRouter {
 
     /// The units of `bytes`, or the error that keeps the batch from being sent at all:
     /// a unit whose keys lie in several slots, or a command that must run on every primary.
-    func units(of bytes: [UInt8], keyTable: ClusterKeyTable) -> Result<[BatchUnit], RedisError> {
+    func units(of bytes: [UInt8], count: Int, keyTable: ClusterKeyTable) -> Result<[BatchUnit], RedisError> {
         var units: [BatchUnit] = []
         var keyed: [Bool] = []
+        // At most one unit per command (`count`, the batch's): no growth on the way.
+        units.reserveCapacity(count)
+        keyed.reserveCapacity(count)
         var index = 0
         var reply = 0
         var openMulti: (start: Int, firstReply: Int)?
@@ -123,7 +126,7 @@ extension ClusterRouter {
     /// the task does not cut it short (its commands may be on several nodes).
     nonisolated(nonsending) func pipeline(_ bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
         let taken = snapshot()
-        let units = try units(of: bytes, keyTable: taken?.keyTable ?? .builtIn).get()
+        let units = try units(of: bytes, count: count, keyTable: taken?.keyTable ?? .builtIn).get()
         let run = PipelineRun(bytes: bytes, count: count, units: units, commandTimeout: configuration.commandTimeout)
         return try await pipeline(run, taken: taken, after: nil)
     }
@@ -148,7 +151,7 @@ extension ClusterRouter {
         var run: PipelineRun
         var round: PipelineRound
         do {
-            run = PipelineRun(bytes: bytes, count: count, units: try units(of: bytes, keyTable: table.keyTable).get(),
+            run = PipelineRun(bytes: bytes, count: count, units: try units(of: bytes, count: count, keyTable: table.keyTable).get(),
                               commandTimeout: configuration.commandTimeout)
             round = try route(&run, by: table)
         } catch {
@@ -164,7 +167,7 @@ extension ClusterRouter {
             connections.append(.success(connection))
         }
         let groups = round.groups
-        submit(groups, on: connections) { [self, run, round] raw in
+        submit(groups, of: bytes, on: connections) { [self, run, round] raw in
             var run = run
             var round = round
             absorb(Self.withoutAsking(raw, of: groups), into: &round, of: &run)
@@ -190,7 +193,7 @@ extension ClusterRouter {
                 try await awaitRefresh(.initial, seen: 0)
                 continue
             }
-            let replies = round.groups.isEmpty ? [] : await perform(round.groups)
+            let replies = round.groups.isEmpty ? [] : await perform(round.groups, of: run.bytes)
             absorb(replies, into: &round, of: &run)
             await pause(after: round, pending: run.pending)
         }
@@ -253,6 +256,12 @@ extension ClusterRouter {
         for (group, groupReplies) in zip(round.groups, replies) {
             for (position, range) in zip(group.units, group.replyRanges) {
                 let unit = run.units[position]
+                // The usual outcome, a command answered: its reply stands (what its machine
+                // would say), with nothing else to decide.
+                if !unit.isTransaction, case .success = groupReplies[range.lowerBound] {
+                    run.results[unit.firstReply] = groupReplies[range.lowerBound]
+                    continue
+                }
                 let unitReplies = groupReplies[range]
                 let decisive = Self.decisive(unitReplies, unit: unit)
                 if case .failure = decisive { noteFailure(decisive, on: group.node.address) }
@@ -326,7 +335,7 @@ extension ClusterRouter {
     /// Submits every group's batch to its node at once and returns each group's replies
     /// (`ASKING`'s left out), in group order. Room on each node is waited for first, so
     /// that nothing is submitted while another node's batch could still fail to go.
-    nonisolated(nonsending) private func perform(_ groups: [BatchGroup]) async -> [[Result<RESPValue, RedisError>]] {
+    nonisolated(nonsending) private func perform(_ groups: [BatchGroup], of source: [UInt8]) async -> [[Result<RESPValue, RedisError>]] {
         var connections: [Result<RedisConnection, RedisError>] = []
         connections.reserveCapacity(groups.count)
         for group in groups {
@@ -342,7 +351,7 @@ extension ClusterRouter {
             }
         }
         let raw = await withUnsafeContinuation { (continuation: UnsafeContinuation<[[Result<RESPValue, RedisError>]], Never>) in
-            submit(groups, on: connections) { continuation.resume(returning: $0) }
+            submit(groups, of: source, on: connections) { continuation.resume(returning: $0) }
         }
         return Self.withoutAsking(raw, of: groups)
     }
@@ -350,19 +359,19 @@ extension ClusterRouter {
     /// Submits each group's batch on its connection (a failure to connect fails its
     /// batch); `completion` runs once with every group's replies, in group order, on the
     /// reactor thread of the last.
-    private func submit(_ groups: [BatchGroup], on connections: [Result<RedisConnection, RedisError>],
+    private func submit(_ groups: [BatchGroup], of source: [UInt8], on connections: [Result<RedisConnection, RedisError>],
                         completion: @escaping @Sendable ([[Result<RESPValue, RedisError>]]) -> Void) {
         // One node (a pipeline on one slot, or one shard): its replies are all of them.
         if groups.count == 1, case .success(let connection) = connections[0] {
             let collector = PipelineCollector(count: groups[0].sentCount) { completion([$0]) }
-            return connection.submit(Submission(bytes: groups[0].bytes, handlers: collector.handlers(count: groups[0].sentCount), timeout: .configured))
+            return connection.submit(Submission(bytes: groups[0].batch(of: source), handlers: collector.handlers(count: groups[0].sentCount), timeout: .configured))
         }
         let gather = BatchGather(count: groups.count, completion: completion)
         for (index, (group, connection)) in zip(groups, connections).enumerated() {
             switch connection {
             case .success(let connection):
                 let collector = PipelineCollector(count: group.sentCount) { gather.deliver($0, at: index) }
-                connection.submit(Submission(bytes: group.bytes, handlers: collector.handlers(count: group.sentCount), timeout: .configured))
+                connection.submit(Submission(bytes: group.batch(of: source), handlers: collector.handlers(count: group.sentCount), timeout: .configured))
             case .failure(let error):
                 gather.deliver(Array(repeating: .failure(error), count: group.sentCount), at: index)
             }
@@ -389,8 +398,12 @@ struct BatchGroup {
     private(set) var units: [Int] = []
     /// Each unit's replies within the group's (once `ASKING`'s are left out).
     private(set) var replyRanges: [Range<Int>] = []
-    /// The bytes to send: the units', each after an `ASKING` when an `ASK` sent it here.
-    private(set) var bytes: [UInt8] = []
+    /// The bytes to send: the units', each after an `ASKING` when an `ASK` sent it here;
+    /// gathered only once they stop being the start of the batch (see ``batch(of:)``).
+    private var bytes: [UInt8] = []
+    /// While the units are the batch's from its first byte, in order and without an
+    /// `ASKING`, where they end; nil once ``bytes`` holds them.
+    private var prefixEnd: Int? = 0
     /// How many replies the batch gets, `ASKING`'s included.
     private(set) var sentCount = 0
     /// Which of those are `ASKING`'s.
@@ -402,6 +415,12 @@ struct BatchGroup {
     }
 
     mutating func add(_ position: Int, asking: Bool, unit: ClusterRouter.BatchUnit, bytes source: [UInt8]) {
+        if !asking, let end = prefixEnd, end == unit.range.lowerBound {
+            prefixEnd = unit.range.upperBound
+        } else if let end = prefixEnd {
+            bytes = Array(source[0..<end])
+            prefixEnd = nil
+        }
         if asking {
             // Before a transaction's MULTI, ASKING holds until its EXEC.
             bytes += ClusterRouter.asking
@@ -411,8 +430,15 @@ struct BatchGroup {
         let start = replyRanges.last?.upperBound ?? 0
         replyRanges.append(start..<(start + unit.replies))
         units.append(position)
-        bytes.append(contentsOf: source[unit.range])
+        if prefixEnd == nil { bytes.append(contentsOf: source[unit.range]) }
         sentCount += unit.replies
+    }
+
+    /// The batch to send, from `source`, the pipeline's bytes the units were added from:
+    /// `source` itself, uncopied, when the group is all of it (a pipeline on one node).
+    func batch(of source: [UInt8]) -> [UInt8] {
+        guard let end = prefixEnd else { return bytes }
+        return end == source.count ? source : Array(source[0..<end])
     }
 }
 
