@@ -10,7 +10,8 @@ import Testing
 struct PipelineCollectorTests {
     @Test(arguments: [1, 3, 64, 65, 200])
     func completesOnceInOrder(count: Int) {
-        let completions = Mutex<[[Result<RESPValue, RedisError>]]>([])
+        // Named in full: under the sanitizer build, RedisUtil (imported for testing) has a `Mutex` of its own.
+        let completions = Synchronization.Mutex<[[Result<RESPValue, RedisError>]]>([])
         let collector = PipelineCollector(count: count) { replies in completions.withLock { $0.append(replies) } }
         var order = Array(0..<count)
         order.shuffle()
