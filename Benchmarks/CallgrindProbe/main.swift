@@ -19,7 +19,8 @@ import Synchronization
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
-//   pipeline-callback (a pipeline of PROBE_PIPELINE RPUSHes, default 10, per operation),
+//   pipeline-callback, pipeline-async (a pipeline of PROBE_PIPELINE RPUSHes, default 10,
+//   per operation),
 //   lpop-callback (a raw LPOP of the same list and messages as channel-recv-callback:
 //   the receive's baseline, what it costs beyond the pop),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
@@ -98,6 +99,13 @@ let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
 /// a message that the benchmark's receive does not pay.)
 let peerJSON = String(decoding: try JSONMemberWriter.codableBytes(of: typedMessage()), as: UTF8.self)
 
+/// A pipeline of PROBE_PIPELINE (default 10) RPUSHes to one key: pipeline-callback's and
+/// pipeline-async's operation.
+let probePipeline: RedisPipeline = {
+    var pipeline = RedisPipeline()
+    for _ in 0..<(environment["PROBE_PIPELINE"].flatMap { Int($0) } ?? 10) { pipeline.send("RPUSH", "callgrind-probe", payload) }
+    return pipeline
+}()
 /// Keeps `inFlight` callback operations going until `count` have completed.
 final class Window: Sendable {
     private let issued = Atomic<Int>(0)
@@ -148,10 +156,7 @@ case "command-callback":
     let words = (environment["PROBE_COMMAND"] ?? "PING").split(separator: " ").map(String.init)
     Window(count, operation) { window in client.send(arguments: words) { window.finished($0) } }.begin(inFlight: inFlight)
 case "pipeline-callback":
-    // A pipeline of PROBE_PIPELINE (default 10) RPUSHes to one key; an operation is a pipeline.
-    var pipeline = RedisPipeline()
-    for _ in 0..<(environment["PROBE_PIPELINE"].flatMap { Int($0) } ?? 10) { pipeline.send("RPUSH", "callgrind-probe", payload) }
-    Window(count, operation) { [pipeline] window in client.pipeline(pipeline) { window.finished($0) } }.begin(inFlight: inFlight)
+    Window(count, operation) { window in client.pipeline(probePipeline) { window.finished($0) } }.begin(inFlight: inFlight)
 case "echo-callback":
     // A command without keys: on a cluster, the path of every command that takes no first
     // route (keyless, fan-out, replica reads), to any primary.
@@ -228,7 +233,7 @@ case "channel-serve", "channel-respond":
         }
         allAnswered.wait()
     }
-case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "channel-send-async", "channel-recv-async":
+case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "pipeline-async", "channel-send-async", "channel-recv-async":
     if operation == "channel-recv-async" {
         // Filled first, as for channel-recv-callback.
         Window((count + 255) / 256, operation) { window in
@@ -239,10 +244,11 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "c
     /// The operation, named once: a `switch` on its name in the loop compared strings per
     /// command (about 300 instructions counted as the library's), and a closure per
     /// operation added an async frame.
-    enum Step { case rpush, typedRPUSH, ping, send, recv }
+    enum Step { case rpush, typedRPUSH, ping, pipeline, send, recv }
     let step: Step = switch operation {
     case "rpush-typed-async": .typedRPUSH
     case "ping-async": .ping
+    case "pipeline-async": .pipeline
     case "channel-send-async": .send
     case "channel-recv-async": .recv
     default: .rpush
@@ -258,6 +264,7 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "c
                 case .recv: _ = try await channel.recv(as: Message.self)!
                 case .rpush: _ = try await client.send("RPUSH", "callgrind-probe", payload)
                 case .ping: _ = try await client.send("PING")
+                case .pipeline: _ = try await client.pipeline(probePipeline)
                 }
             } catch {
                 fatalError("rpush failed: \(error)")
