@@ -101,7 +101,7 @@ enum ClusterCommandSlot: Sendable, Equatable {
             : table.firstKeyCommand(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)]))
         guard let command else { return nil }
         if command.isKeyless { return (-1, command) }
-        guard let key = bulk(buffer, at: keyHeader) else { return nil }
+        guard let key = ClusterKeyArguments.bulk(in: buffer, at: keyHeader) else { return nil }
         let slot = HashSlot.of(UnsafeBufferPointer(rebasing: buffer[key]))
         guard command.keyStep > 0 else { return (slot, command) }
         // Every `keyStep`th argument is a key too, through the last (`DEL a b`, `MSET a 1 b 2`):
@@ -109,31 +109,11 @@ enum ClusterCommandSlot: Sendable, Equatable {
         // in several slots, or a malformed command, as it does for any other).
         var header = key.upperBound &+ 2
         for position in 2..<arguments {
-            guard let argument = bulk(buffer, at: header) else { return nil }
+            guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
             if (position &- 1) % command.keyStep == 0, HashSlot.of(UnsafeBufferPointer(rebasing: buffer[argument])) != slot { return nil }
             header = argument.upperBound &+ 2
         }
         return (slot, command)
-    }
-
-    /// The contents of the bulk string whose `$` is at `header` in `buffer`, its length
-    /// and both `\r\n` checked; nil when it is not one.
-    @inline(__always)
-    private static func bulk(_ buffer: UnsafeBufferPointer<UInt8>, at header: Int) -> Range<Int>? {
-        let end = buffer.count
-        guard header < end, buffer[header] == UInt8(ascii: "$") else { return nil }
-        var cursor = header &+ 1
-        var length = 0
-        while cursor < end, buffer[cursor] != 0x0D {
-            let digit = Int(buffer[cursor] &- UInt8(ascii: "0"))
-            guard digit < 10, length < 100_000_000 else { return nil }
-            length = length &* 10 &+ digit
-            cursor &+= 1
-        }
-        let start = cursor &+ 2
-        guard cursor > header &+ 1, start <= end, length <= end &- start &- 2,
-              buffer[cursor &+ 1] == 0x0A, buffer[start &+ length] == 0x0D, buffer[start &+ length &+ 1] == 0x0A else { return nil }
-        return start..<(start &+ length)
     }
 
     /// The slot (-1: no keys) and route of a command of a shape ``plainSlot(_:in:)``

@@ -67,15 +67,32 @@ struct ClusterKeyArguments {
         /// there are not a whole bulk string.
         @inline(__always)
         mutating func next() -> Range<Int>? {
-            var cursor = index
-            guard read < count,
-                  let length = ClusterKeyArguments.number(after: UInt8(ascii: "$"), in: bytes, at: &cursor),
-                  length <= bytes.count - cursor - 2,
-                  bytes[cursor + length] == 0x0D, bytes[cursor + length + 1] == 0x0A else { return nil }
-            index = cursor + length + 2
+            guard read < count, let argument = ClusterKeyArguments.bulk(in: bytes, at: index) else { return nil }
+            index = argument.upperBound &+ 2
             read += 1
-            return cursor..<(cursor + length)
+            return argument
         }
+    }
+
+    /// The contents of the bulk string whose `$` is at `header` in `bytes`, its length
+    /// and both `\r\n` checked; nil when it is not one. Both readings of a command's
+    /// arguments, the cursor's and the plain one's, go through here.
+    @inline(__always)
+    static func bulk(in bytes: UnsafeBufferPointer<UInt8>, at header: Int) -> Range<Int>? {
+        let end = bytes.count
+        guard header >= 0, header < end, bytes[header] == UInt8(ascii: "$") else { return nil }
+        var cursor = header &+ 1
+        var length = 0
+        while cursor < end, bytes[cursor] != 0x0D {
+            let digit = Int(bytes[cursor] &- UInt8(ascii: "0"))
+            guard digit < 10, length < Int.max / 10 - 9 else { return nil }
+            length = length &* 10 &+ digit
+            cursor &+= 1
+        }
+        let start = cursor &+ 2
+        guard cursor > header &+ 1, start <= end, length <= end &- start &- 2,
+              bytes[cursor &+ 1] == 0x0A, bytes[start &+ length] == 0x0D, bytes[start &+ length &+ 1] == 0x0A else { return nil }
+        return start..<(start &+ length)
     }
 
     /// The bytes of argument `position` (0 is the name).
