@@ -88,39 +88,6 @@ extension ClusterRouter {
         return .success(units)
     }
 
-    /// A pipeline on its way: its units and, per unit, the outcome so far, the retry
-    /// machine and where it goes next. Passed from round to round by value.
-    struct PipelineRun: Sendable {
-        let bytes: [UInt8]
-        let units: [BatchUnit]
-        var results: [Result<RESPValue, RedisError>?]
-        var machines: [ClusterRetryMachine]
-        var hops: [ClusterHop]
-        /// The units without an outcome yet, by position.
-        var pending: [Int]
-
-        init(bytes: [UInt8], count: Int, units: [BatchUnit], commandTimeout: Duration?) {
-            self.bytes = bytes
-            self.units = units
-            results = Array(repeating: nil, count: count)
-            machines = Array(repeating: ClusterRetryMachine(commandTimeout: commandTimeout), count: units.count)
-            hops = Array(repeating: .route, count: units.count)
-            pending = Array(units.indices)
-        }
-    }
-
-    /// One round of a pipeline: the batch for each node, and what the round's outcomes
-    /// ask of the next (a pause, a refresh first, the slots whose units wait together).
-    struct PipelineRound: Sendable {
-        var groups: [BatchGroup] = []
-        var pause: UInt64 = 0
-        var refreshFirst = false
-        var pausedSlots = Set<Int>()
-        var seen: UInt64 = 0
-        /// No map yet: nothing was grouped; wait for one and route again.
-        var needsMap = false
-    }
-
     /// Sends a checked pipeline (or transaction) of `count` commands and returns each
     /// command's outcome in the caller's order. Awaited to its end: a cancellation of
     /// the task does not cut it short (its commands may be on several nodes).
@@ -177,10 +144,11 @@ extension ClusterRouter {
         }
         let groups = round.groups
         submit(groups, of: bytes, on: connections) { [self, run, round] raw in
+            if let whole = run.answeredWhole(by: round, replies: raw) { return completion(.success(whole)) }
             var run = run
             var round = round
             absorb(Self.withoutAsking(raw, of: groups), into: &round, of: &run)
-            if run.pending.isEmpty { return completion(.success(run.results.map { $0! })) }
+            if run.pending.isEmpty { return completion(.success(run.outcomes)) }
             inTask(run, round)
         }
     }
@@ -203,10 +171,11 @@ extension ClusterRouter {
                 continue
             }
             let replies = round.groups.isEmpty ? [] : await perform(round.groups, of: run.bytes)
+            if let whole = run.answeredWhole(by: round, replies: replies) { return whole }
             absorb(replies, into: &round, of: &run)
             await pause(after: round, pending: run.pending)
         }
-        return run.results.map { $0! }
+        return run.outcomes
     }
 
     /// Waits as `round` asked before its units are sent again.
@@ -225,7 +194,7 @@ extension ClusterRouter {
             let node: ClusterNode
             let asking: Bool
             let generation: UInt64
-            switch target(of: run.hops[position], slot: run.units[position].slot, using: table) {
+            switch target(of: run.hop(position), slot: run.units[position].slot, using: table) {
             case .node(let found, let current, let ask):
                 (node, generation, asking) = (found, current, ask)
             case .noMap:
@@ -234,13 +203,13 @@ extension ClusterRouter {
             case .noOwner(let current):
                 round.seen = current
                 let error = Self.noOwnerError(slot: run.units[position].slot)
-                switch run.machines[position].unrouted(error, now: monotonicNanoseconds()) {
+                switch run.withMachine(position, { $0.unrouted(error, now: monotonicNanoseconds()) }) {
                 case .retry(let wait, let refresh):
                     round.pause = max(round.pause, wait)
                     round.refreshFirst = round.refreshFirst || refresh
                     if let slot = run.units[position].slot { round.pausedSlots.insert(slot) }
                 default:
-                    Self.store(.failure(error), for: run.units[position], in: &run.results)
+                    run.store(.failure(error), for: run.units[position])
                 }
                 continue
             case .failed(let error):
@@ -268,47 +237,48 @@ extension ClusterRouter {
                 // The usual outcome, a command answered: its reply stands (what its machine
                 // would say), with nothing else to decide.
                 if !unit.isTransaction, case .success = groupReplies[range.lowerBound] {
-                    run.results[unit.firstReply] = groupReplies[range.lowerBound]
+                    run.store(groupReplies[range.lowerBound], at: unit.firstReply)
                     continue
                 }
                 let unitReplies = groupReplies[range]
                 let decisive = Self.decisive(unitReplies, unit: unit)
                 if case .failure = decisive { noteFailure(decisive, on: group.node.address) }
                 let bytes = run.bytes
-                let action = run.machines[position].replied(decisive, now: monotonicNanoseconds(),
-                                                            clientClosed: isClosed.load(ordering: .relaxed)) {
-                    unit.isTransaction ? "MULTI" : Self.commandName(Array(bytes[unit.range]))
+                let clientClosed = isClosed.load(ordering: .relaxed)
+                let action = run.withMachine(position) { machine in
+                    machine.replied(decisive, now: monotonicNanoseconds(), clientClosed: clientClosed) {
+                        unit.isTransaction ? "MULTI" : Self.commandName(Array(bytes[unit.range]))
+                    }
                 }
                 switch action {
                 case .complete(let result):
                     // A transaction that ran (or failed for good) keeps every reply; a
                     // command that ran out of redirections gets the machine's error.
                     if unit.isTransaction, case .success = result {
-                        Self.store(unitReplies, for: unit, in: &run.results)
+                        run.store(unitReplies, for: unit)
                     } else if unit.isTransaction {
-                        Self.store(result, for: unit, in: &run.results)
+                        run.store(result, for: unit)
                     } else {
-                        run.results[unit.firstReply] = result
+                        run.store(result, at: unit.firstReply)
                     }
                 case .completeAndRefresh:
                     refresh(.connectionLost, seen: group.generation, resume: nil)
-                    Self.store(unitReplies, for: unit, in: &run.results)
+                    run.store(unitReplies, for: unit)
                 case .follow(let redirection):
-                    run.hops[position] = follow(redirection, seen: group.generation, from: group.node.address)
+                    run.setHop(follow(redirection, seen: group.generation, from: group.node.address), position)
                 case .retry(let wait, let refresh):
-                    run.hops[position] = .route
+                    run.setHop(.route, position)
                     round.pause = max(round.pause, wait)
                     round.refreshFirst = round.refreshFirst || refresh
                     if let slot = unit.slot { round.pausedSlots.insert(slot) }
                 }
             }
         }
-        let results = run.results
-        let units = run.units
-        run.pending = units.indices.filter { results[units[$0].firstReply] == nil }
+        let pending = run.units.indices.filter { !run.isDecided($0) }
+        run.pending = pending
         // Keep a slot's re-sent units together: if one waits, all go after the pause, by the map.
         for position in run.pending where run.units[position].slot.map(round.pausedSlots.contains) == true {
-            run.hops[position] = .route
+            run.setHop(.route, position)
         }
     }
 
@@ -329,16 +299,6 @@ extension ClusterRouter {
             }
         }
         return .success(.null)
-    }
-
-    /// Stores `result` as the outcome of every command of `unit`.
-    private static func store(_ result: Result<RESPValue, RedisError>, for unit: BatchUnit, in results: inout [Result<RESPValue, RedisError>?]) {
-        for index in unit.firstReply..<(unit.firstReply + unit.replies) { results[index] = result }
-    }
-
-    /// Stores a unit's own replies.
-    private static func store(_ replies: ArraySlice<Result<RESPValue, RedisError>>, for unit: BatchUnit, in results: inout [Result<RESPValue, RedisError>?]) {
-        for (offset, reply) in replies.enumerated() { results[unit.firstReply + offset] = reply }
     }
 
     /// Submits every group's batch to its node at once and returns each group's replies
@@ -441,6 +401,11 @@ struct BatchGroup {
         units.append(position)
         if prefixEnd == nil { bytes.append(contentsOf: source[unit.range]) }
         sentCount += unit.replies
+    }
+
+    /// Whether the group is the whole of `source`, in order and without an `ASKING`.
+    func isWhole(of source: [UInt8]) -> Bool {
+        prefixEnd == source.count
     }
 
     /// The batch to send, from `source`, the pipeline's bytes the units were added from:
