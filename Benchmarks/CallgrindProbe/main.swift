@@ -20,7 +20,7 @@ import Synchronization
 //   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
 //   pipeline-callback, pipeline-async (a pipeline of PROBE_PIPELINE RPUSHes, default 10,
-//   per operation),
+//   per operation, to one key or in turn to PROBE_PIPELINE_KEYS),
 //   lpop-callback (a raw LPOP of the same list and messages as channel-recv-callback:
 //   the receive's baseline, what it costs beyond the pop),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
@@ -99,11 +99,15 @@ let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
 /// a message that the benchmark's receive does not pay.)
 let peerJSON = String(decoding: try JSONMemberWriter.codableBytes(of: typedMessage()), as: UTF8.self)
 
-/// A pipeline of PROBE_PIPELINE (default 10) RPUSHes to one key: pipeline-callback's and
-/// pipeline-async's operation.
+/// A pipeline of PROBE_PIPELINE (default 10) RPUSHes: pipeline-callback's and
+/// pipeline-async's operation. To one key, or in turn to PROBE_PIPELINE_KEYS keys (on a
+/// cluster of several primaries, `CLUSTER=3`, a pipeline split over nodes).
 let probePipeline: RedisPipeline = {
     var pipeline = RedisPipeline()
-    for _ in 0..<(environment["PROBE_PIPELINE"].flatMap { Int($0) } ?? 10) { pipeline.send("RPUSH", "callgrind-probe", payload) }
+    let keys = max(1, environment["PROBE_PIPELINE_KEYS"].flatMap { Int($0) } ?? 1)
+    for command in 0..<(environment["PROBE_PIPELINE"].flatMap { Int($0) } ?? 10) {
+        pipeline.send("RPUSH", keys == 1 ? "callgrind-probe" : "callgrind-probe:\(command % keys)", payload)
+    }
     return pipeline
 }()
 /// Keeps `inFlight` callback operations going until `count` have completed.

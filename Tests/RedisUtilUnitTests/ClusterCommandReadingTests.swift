@@ -133,6 +133,48 @@ struct ClusterCommandReadingTests {
         #expect(ClusterCommandSlot.of(batch, at: batch.count, in: .builtIn) == .unknownCommand)
     }
 
+    @Test("a pipeline's split reads a command's slot and end in one pass as the two readings find them")
+    func plainCommandAgreesWithLayoutAndSlot() throws {
+        let commands: [[any RESPArgument]] = [["RPUSH", "jobs", "a"], ["DEL", "{t}a", "{t}b"], ["MSET", "{t}a", "1", "{t}b", "2"], ["ECHO", "x"],
+                                              ["DEL", "a", "b"], ["GET", "user:1000"], ["EVAL", "return 1", 1, "k"], ["PING"], ["MULTI"],
+                                              ["MGET", "{u}1", "{u}2", "{u}3"], ["SET", "k", String(repeating: "v", count: 300)], ["EXEC"],
+                                              ["LPUSH", "q", "1", "2", "3", "4", "5", "6", "7"], ["HSET", "h", "f", "v"]]
+        var generator = SystemRandomNumberGenerator()
+        var taken = 0
+        for _ in 0..<300 {
+            var batch: [UInt8] = []
+            var starts: [Int] = []
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                starts.append(batch.count)
+                RESPEncoder.encodeCommand(into: &batch, arguments: commands.randomElement(using: &generator)!)
+            }
+            for start in starts {
+                let layout = try #require(EncodedCommand.layout(batch, at: start))
+                if let plain = ClusterCommandSlot.plainCommand(batch, at: start, in: .builtIn) {
+                    taken += 1
+                    #expect(plain.end == layout.end)
+                    #expect(ClusterCommandSlot.of(batch, at: start, in: .builtIn) == .slot(plain.slot))
+                    #expect(!["MULTI", "EXEC", "DISCARD"].contains(String(decoding: batch[layout.name], as: UTF8.self)))
+                }
+            }
+            // Cut or corrupted: never an end beyond the bytes, nor one the layout disagrees with.
+            var corrupted = batch
+            corrupted[Int.random(in: 0..<corrupted.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            for bytes in [Array(batch.prefix(Int.random(in: 0..<batch.count, using: &generator))), corrupted] {
+                if let plain = ClusterCommandSlot.plainCommand(bytes, at: 0, in: .builtIn) {
+                    #expect(plain.end <= bytes.count)
+                    #expect(plain.end == EncodedCommand.layout(bytes, at: 0)?.end)
+                }
+            }
+        }
+        // Most everyday commands take it; a command without keys, a fan-out and a transaction's words do not.
+        #expect(taken > 300)
+        for keyless: [any RESPArgument] in [["ECHO", "x"], ["PING"], ["MULTI"], ["EXEC"], ["DEL", "a", "b"]] {
+            #expect(ClusterCommandSlot.plainCommand(encoded(keyless), at: 0, in: .builtIn) == nil, "\(keyless)")
+        }
+        #expect(ClusterCommandSlot.plainCommand(encoded(["GET", "k"]), at: -1, in: .builtIn) == nil)
+    }
+
     @Test("a first attempt: a slot's primary, or any primary without keys; none for a fan-out, a blocking command or a replica's read")
     func firstAttempt() throws {
         #expect(try reading(["RPUSH", "jobs", "a"]).firstAttempt == .slot(HashSlot.of("jobs")))

@@ -82,9 +82,11 @@ enum ClusterCommandSlot: Sendable, Equatable {
     /// malformed, the general reading would call it an unknown command: routed alike, to
     /// any primary).
     /// With the slot, what the table knows of the command.
+    /// `toEnd`: read every argument of a command with keys, and return where it ends
+    /// (else, and for a command without keys, `end` is 0 and what follows the key unread).
     @inline(__always)
-    private static func plainSlot(_ buffer: UnsafeBufferPointer<UInt8>, in table: ClusterKeyTable)
-        -> (slot: Int, command: ClusterKeyTable.FirstKeyCommand)? {
+    private static func plainSlot(_ buffer: UnsafeBufferPointer<UInt8>, in table: ClusterKeyTable, toEnd: Bool = false)
+        -> (slot: Int, command: ClusterKeyTable.FirstKeyCommand, end: Int)? {
         let end = buffer.count
         guard end > 13, buffer[0] == UInt8(ascii: "*"), buffer[2] == 0x0D, buffer[3] == 0x0A,
               buffer[4] == UInt8(ascii: "$"), buffer[6] == 0x0D, buffer[7] == 0x0A else { return nil }
@@ -100,23 +102,39 @@ enum ClusterCommandSlot: Sendable, Equatable {
             ? table.firstKeyCommand(word: CommandNameWord.folded(in: buffer, at: 8, count: nameLength), count: nameLength)
             : table.firstKeyCommand(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)]))
         guard let command else { return nil }
-        if command.isKeyless { return (-1, command) }
+        if command.isKeyless { return (-1, command, 0) }
         guard let key = ClusterKeyArguments.bulk(in: buffer, at: keyHeader) else { return nil }
         let slot = HashSlot.of(UnsafeBufferPointer(rebasing: buffer[key]))
-        guard command.keyStep > 0 else { return (slot, command) }
+        guard command.keyStep > 0 || toEnd else { return (slot, command, 0) }
         // Every `keyStep`th argument is a key too, through the last (`DEL a b`, `MSET a 1 b 2`):
         // all read, and all in `slot`, or left to the general reading (which reports keys
         // in several slots, or a malformed command, as it does for any other).
         var header = key.upperBound &+ 2
         for position in 2..<arguments {
             guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
-            if (position &- 1) % command.keyStep == 0, HashSlot.of(UnsafeBufferPointer(rebasing: buffer[argument])) != slot { return nil }
+            if command.keyStep > 0, (position &- 1) % command.keyStep == 0,
+               HashSlot.of(UnsafeBufferPointer(rebasing: buffer[argument])) != slot { return nil }
             header = argument.upperBound &+ 2
         }
-        return (slot, command)
+        return (slot, command, header)
     }
 
-    /// The slot (-1: no keys) and route of a command of a shape ``plainSlot(_:in:)``
+    /// The slot and end of the command that starts at `start` in `bytes`, when it has a
+    /// key and the shape ``plainSlot(_:in:toEnd:)`` reads, every argument read and checked:
+    /// a pipeline's split takes most commands this way, in one pass, where locating the
+    /// command and then reading its slot read it twice (about 250 instructions a command).
+    /// `nil` for any other command, which the general readings then take; never a
+    /// `MULTI`, `EXEC` or `DISCARD` (commands without arguments) nor a fan-out.
+    static func plainCommand(_ bytes: [UInt8], at start: Int, in table: ClusterKeyTable) -> (slot: Int, end: Int)? {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard start >= 0, start < buffer.count,
+                  let plain = plainSlot(UnsafeBufferPointer(rebasing: buffer[start...]), in: table, toEnd: true),
+                  plain.slot >= 0 else { return nil }
+            return (plain.slot, start &+ plain.end)
+        }
+    }
+
+    /// The slot (-1: no keys) and route of a command of a shape ``plainSlot(_:in:toEnd:)``
     /// reads whose name alone says how it goes on a shared connection
     /// (``ClusterKeyTable/Bucket/plainRoute``): one reading of its name for both, where
     /// ``CommandRoute/of(_:in:)`` would read it a second time (about 170 instructions a
