@@ -54,7 +54,8 @@ struct ClusterCommandReadingTests {
         for entry in ClusterKeyTable.builtIn.entries {
             let name = String(decoding: entry.name, as: UTF8.self)
             for arguments: [any RESPArgument] in [[name.uppercased(), "jobs", "a"], [name, "{t}x"], [name.uppercased()],
-                                                  [name, "{t}x", "{t}y", "{t}z"], [name, "{t}x", "v", "{t}y", "w"]] {
+                                                  [name, "{t}x", "{t}y", "{t}z"], [name, "{t}x", "v", "{t}y", "w"],
+                                                  [name, "s", 2, "{t}x", "{t}y", "a"], [name, 1, "{t}x", "LEFT"], [name, "s", 0, "a"]] {
                 let bytes = encoded(arguments)
                 for readFrom: RedisConfiguration.ReadFrom in [.primary, .replicaPreferred, .any] {
                     guard let fast = ClusterCommandReading.plain(bytes, table: table, readFrom: readFrom) else { continue }
@@ -133,12 +134,36 @@ struct ClusterCommandReadingTests {
         #expect(ClusterCommandSlot.of(batch, at: batch.count, in: .builtIn) == .unknownCommand)
     }
 
+    @Test("commands whose keys follow a count, in one pass when the keys share a slot")
+    func plainReadingOfCountedKeys() throws {
+        let table = try ClusterRouteTable(topology: ClusterTopology(source: "test", shards: []), generation: 1, primaries: [], keyTable: .builtIn)
+        let tag = HashSlot.of("t")
+        for command: [any RESPArgument] in [["EVAL", "return 1", 1, "{t}a"], ["evalsha", "abc", 2, "{t}a", "{t}b", "x", "y"],
+                                            ["FCALL", "f", 1, "{t}a", "x"], ["EVAL_RO", "s", 3, "{t}a", "{t}b", "{t}c"], ["LMPOP", 1, "{t}a", "LEFT"]] {
+            let fast = ClusterCommandReading.plain(encoded(command), table: table, readFrom: .primary)
+            #expect(fast?.keys == .slot(tag), "\(command)")
+            #expect(fast?.keys == (try reading(command)).keys, "\(command)")
+            #expect(ClusterCommandSlot.plainCommand(encoded(command), at: 0, in: .builtIn)?.slot == tag, "\(command)")
+        }
+        #expect(ClusterCommandReading.plain(encoded(["EVAL_RO", "s", 1, "{t}a"]), table: table, readFrom: .replicaPreferred)?.readsFromReplicas == true)
+        // No key, a count beyond the arguments, one that is no number, keys in two slots:
+        // the general reading's (keyless, refused or keyless, refused).
+        for other: [any RESPArgument] in [["EVAL", "s", 0], ["EVAL", "s", 0, "x"], ["EVAL", "s", 3, "{t}a", "{t}b"], ["EVAL", "s", "x", "k"],
+                                          ["EVAL", "s", "01", "k"], ["EVAL", "s", 2, "a", "b"], ["FCALL", "f", -1, "k"]] {
+            #expect(ClusterCommandReading.plain(encoded(other), table: table, readFrom: .primary) == nil, "\(other)")
+            #expect(ClusterCommandSlot.plainCommand(encoded(other), at: 0, in: .builtIn) == nil, "\(other)")
+        }
+        #expect(throws: RedisError.self) { try reading(["EVAL", "s", 2, "a", "b"]) }
+    }
+
     @Test("a pipeline's split reads a command's slot and end in one pass as the two readings find them")
     func plainCommandAgreesWithLayoutAndSlot() throws {
         let commands: [[any RESPArgument]] = [["RPUSH", "jobs", "a"], ["DEL", "{t}a", "{t}b"], ["MSET", "{t}a", "1", "{t}b", "2"], ["ECHO", "x"],
                                               ["DEL", "a", "b"], ["GET", "user:1000"], ["EVAL", "return 1", 1, "k"], ["PING"], ["MULTI"],
                                               ["MGET", "{u}1", "{u}2", "{u}3"], ["SET", "k", String(repeating: "v", count: 300)], ["EXEC"],
-                                              ["LPUSH", "q", "1", "2", "3", "4", "5", "6", "7"], ["HSET", "h", "f", "v"]]
+                                              ["LPUSH", "q", "1", "2", "3", "4", "5", "6", "7"], ["HSET", "h", "f", "v"],
+                                              ["FCALL", "f", 2, "{a}1", "{a}2", "x"], ["EVALSHA", "abc", 0, "x"], ["EVAL", "s", 2, "a", "b"],
+                                              ["LMPOP", 2, "{q}1", "{q}2", "LEFT"], ["EVAL", "s", 3, "{a}1", "{a}2"], ["EVAL", "s", "x", "k"]]
         var generator = SystemRandomNumberGenerator()
         var taken = 0
         for _ in 0..<300 {

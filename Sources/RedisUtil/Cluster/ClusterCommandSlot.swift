@@ -74,6 +74,7 @@ enum ClusterCommandSlot: Sendable, Equatable {
     /// argument count and name length (`*3\r\n$5\r\nRPUSH\r\n$…`), a name whose only key is
     /// its first argument (`GET`, `RPUSH`, `LPOP`, …), whose keys are all its arguments or
     /// every other one (`DEL`, `EXISTS`, `MGET`, `MSET`: accepted when they share a slot),
+    /// whose keys follow a count (`EVAL`, `FCALL`, `LMPOP`: likewise),
     /// or that has no key, no fan-out and
     /// at least one argument (`ECHO`, `PUBLISH`: slot -1). `nil` for anything else, which
     /// the general reading then takes from the start. What it accepts, it reads as that
@@ -103,6 +104,7 @@ enum ClusterCommandSlot: Sendable, Equatable {
             : table.firstKeyCommand(UnsafeBufferPointer(rebasing: buffer[8..<(8 &+ nameLength)]))
         guard let command else { return nil }
         if command.isKeyless { return (-1, command, 0) }
+        if command.numKeysAt > 0 { return countedSlot(buffer, arguments: arguments, from: keyHeader, command: command, toEnd: toEnd) }
         guard let key = ClusterKeyArguments.bulk(in: buffer, at: keyHeader) else { return nil }
         let slot = HashSlot.of(UnsafeBufferPointer(rebasing: buffer[key]))
         guard command.keyStep > 0 || toEnd else { return (slot, command, 0) }
@@ -114,6 +116,43 @@ enum ClusterCommandSlot: Sendable, Equatable {
             guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
             if command.keyStep > 0, (position &- 1) % command.keyStep == 0,
                HashSlot.of(UnsafeBufferPointer(rebasing: buffer[argument])) != slot { return nil }
+            header = argument.upperBound &+ 2
+        }
+        return (slot, command, header)
+    }
+
+    /// ``plainSlot(_:in:toEnd:)`` for a command whose keys follow a count
+    /// (`EVAL script 2 {t}a {t}b arg`), from the header of its first argument: the
+    /// arguments before the count skipped (each checked), the count read, then its keys,
+    /// all in one slot. `nil` for no key (`EVAL script 0`: the general reading says
+    /// keyless), a count that is not a plain number or more than the arguments left, keys
+    /// in several slots or a malformed argument: all left to the general reading.
+    @inline(__always)
+    private static func countedSlot(_ buffer: UnsafeBufferPointer<UInt8>, arguments: Int, from firstHeader: Int,
+                                     command: ClusterKeyTable.FirstKeyCommand, toEnd: Bool)
+        -> (slot: Int, command: ClusterKeyTable.FirstKeyCommand, end: Int)? {
+        var header = firstHeader
+        for _ in 1..<command.numKeysAt {
+            guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
+            header = argument.upperBound &+ 2
+        }
+        guard let countArgument = ClusterKeyArguments.bulk(in: buffer, at: header),
+              countArgument.count == 1 else { return nil }
+        // One digit: at most eight keys fit the one-digit argument count this reading takes.
+        let keys = Int(buffer[countArgument.lowerBound] &- UInt8(ascii: "0"))
+        guard keys >= 1, keys <= 9, keys <= arguments &- 1 &- command.numKeysAt else { return nil }
+        header = countArgument.upperBound &+ 2
+        var slot = -1
+        for _ in 0..<keys {
+            guard let key = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
+            let keySlot = HashSlot.of(UnsafeBufferPointer(rebasing: buffer[key]))
+            if slot >= 0, keySlot != slot { return nil }
+            slot = keySlot
+            header = key.upperBound &+ 2
+        }
+        guard toEnd else { return (slot, command, 0) }
+        for _ in (1 &+ command.numKeysAt &+ keys)..<arguments {
+            guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
             header = argument.upperBound &+ 2
         }
         return (slot, command, header)

@@ -54,6 +54,10 @@ struct ClusterKeyTable: Sendable, Equatable {
         /// For a spec whose keys are every `keyStep`th argument from the first to the last,
         /// and nothing else (`DEL`, `EXISTS`, `MGET`: 1; `MSET`: 2), that step; else 0.
         var keyStep: Int8 = 0
+        /// For a spec whose keys follow a count at a fixed position, one after another,
+        /// and nothing else (`EVAL script numkeys key …`: 2; `LMPOP numkeys key …`: 1),
+        /// that position; else 0.
+        var numKeysAt: Int8 = 0
     }
 
     /// What routing's fastest reading needs of a command whose one key is its first
@@ -68,6 +72,9 @@ struct ClusterKeyTable: Sendable, Equatable {
         /// ``Bucket/keyStep``: 0 when the first argument is the only key, else every
         /// `keyStep`th argument after it is one too.
         let keyStep: Int
+        /// ``Bucket/numKeysAt``: when not 0, the keys are not at the first argument but
+        /// follow the count at this position.
+        let numKeysAt: Int
     }
 
     /// A table of `entries`; of two entries with one name (in any case), the later wins.
@@ -100,6 +107,7 @@ struct ClusterKeyTable: Sendable, Equatable {
             buckets[position].word = entry.name.count <= 8 ? entry.name.withUnsafeBufferPointer(CommandNameWord.folded) : 0
             buckets[position].singleKey = Self.singleKey(of: entry.spec)
             buckets[position].keyStep = Self.keyStep(of: entry.spec)
+            buckets[position].numKeysAt = Self.numKeysAt(of: entry.spec)
             buckets[position].hasSubcommands = entry.subcommands != nil
             buckets[position].isReadOnly = entry.spec.isReadOnly
             buckets[position].isKeyless = entry.subcommands == nil && entry.spec.isKeyless && ClusterFanOut(entry.spec) == nil
@@ -204,9 +212,9 @@ struct ClusterKeyTable: Sendable, Equatable {
 
     @inline(__always)
     private static func firstKeyCommand(_ bucket: Bucket) -> FirstKeyCommand? {
-        guard bucket.singleKey == 1 || bucket.keyStep > 0 || bucket.isKeyless, !bucket.hasSubcommands else { return nil }
+        guard bucket.singleKey == 1 || bucket.keyStep > 0 || bucket.numKeysAt > 0 || bucket.isKeyless, !bucket.hasSubcommands else { return nil }
         return FirstKeyCommand(plainRoute: bucket.plainRoute, isReadOnly: bucket.isReadOnly, isKeyless: bucket.isKeyless,
-                               keyStep: Int(bucket.keyStep))
+                               keyStep: Int(bucket.keyStep), numKeysAt: Int(bucket.numKeysAt))
     }
 
     /// Whether the command that starts at `start` in `bytes` only reads (the flag
@@ -263,6 +271,14 @@ struct ClusterKeyTable: Sendable, Equatable {
         guard spec.procedure == nil, spec.keyRules.count == 1, case .index(1) = spec.keyRules[0].begin,
               case .range(lastKey: -1, let step, limit: 0) = spec.keyRules[0].find, step == 1 || step == 2 else { return 0 }
         return Int8(step)
+    }
+
+    /// The position of the count of a spec whose keys are the arguments right after it,
+    /// as many as it says (`EVAL`, `FCALL`, `LMPOP`), if that is all the spec says; else 0.
+    private static func numKeysAt(of spec: ClusterKeySpec) -> Int8 {
+        guard spec.procedure == nil, spec.keyRules.count == 1, case .index(let position) = spec.keyRules[0].begin,
+              position > 0, position < 8, spec.keyRules[0].find == .keyNum(keyNumIndex: 0, firstKey: 1, step: 1) else { return 0 }
+        return Int8(position)
     }
 
     /// The spec of `name`, a command or `container|subcommand` as the server writes
