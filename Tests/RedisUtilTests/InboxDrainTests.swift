@@ -19,7 +19,7 @@ struct InboxDrainTests {
                 let connection = client.pickConnection()
                 let total = 10_000
                 let completed = Atomic<Int>(0)
-                let seen = Synchronization.Mutex<Int?>(nil)
+                let seen = Locked<Int?>(nil)
                 await onOwnThread {
                     // Hold the reactor while the inbox fills, so that the submissions and the
                     // probe queued behind them are all waiting when it resumes.

@@ -3,7 +3,7 @@ import LocalRedis
 import Logging
 @testable import RedisUtil
 import RESP
-import Synchronization
+import TestSupport
 import Testing
 
 /// Secrets stay out of errors, logs and reflection, including where the server itself
@@ -81,7 +81,7 @@ import Testing
 /// A swift-log handler that keeps every message with its metadata, for assertions.
 struct RecordingLogHandler: LogHandler {
     final class Records: Sendable {
-        private let storage = Synchronization.Mutex<[String]>([])
+        private let storage = Locked<[String]>([])
         func append(_ line: String) { storage.withLock { $0.append(line) } }
         var lines: [String] { storage.withLock { $0 } }
     }
