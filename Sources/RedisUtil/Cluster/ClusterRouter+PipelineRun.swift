@@ -86,16 +86,37 @@ extension ClusterRouter {
         }
 
         /// A round's replies as the pipeline's outcomes when they are all of them as
-        /// they stand: the round's one batch was the whole pipeline, in order and
-        /// without an `ASKING`, and every reply a success (what absorbing them would
-        /// store, a transaction's included, with no unit left to decide).
+        /// they stand: every unit was in the round, no batch had an `ASKING`, and every
+        /// reply is a success (what absorbing them would store, a transaction's included,
+        /// with no unit left to decide). When the round's one batch was the whole
+        /// pipeline, its replies are returned as they are; over several nodes they are
+        /// put in the caller's order at once, without the table of outcomes.
         func answeredWhole(by round: PipelineRound, replies: [[Result<RESPValue, RedisError>]]) -> [Result<RESPValue, RedisError>]? {
-            guard round.groups.count == 1, results.isEmpty, round.groups[0].isWhole(of: bytes),
-                  let only = replies.first, only.count == count else { return nil }
-            for reply in only {
-                guard case .success = reply else { return nil }
+            guard results.isEmpty, replies.count == round.groups.count else { return nil }
+            var total = 0
+            for (group, groupReplies) in zip(round.groups, replies) {
+                guard group.askingReplies.isEmpty else { return nil }
+                for reply in groupReplies {
+                    guard case .success = reply else { return nil }
+                }
+                total &+= groupReplies.count
             }
-            return only
+            // Each pending unit is in one group at most, so all `count` replies means every unit.
+            guard total == count else { return nil }
+            if round.groups.count == 1, round.groups[0].isWhole(of: bytes) { return replies[0] }
+            return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+                for (group, groupReplies) in zip(round.groups, replies) {
+                    var next = groupReplies.startIndex
+                    for position in group.units {
+                        let unit = units[position]
+                        for offset in 0..<unit.replies {
+                            buffer.initializeElement(at: unit.firstReply &+ offset, to: groupReplies[next])
+                            next &+= 1
+                        }
+                    }
+                }
+                initialized = count
+            }
         }
     }
 
