@@ -198,6 +198,9 @@ extension ClusterRouter {
     /// its machine. Throws what ends the whole pipeline (the client closed).
     private func route(_ run: inout PipelineRun, by table: ClusterRouteTable?) throws(RedisError) -> PipelineRound {
         var round = PipelineRound()
+        // A group per node the units reach: room for the few a pipeline usually spans
+        // (regrowing from none moved every group twice on a pipeline over three nodes).
+        round.groups.reserveCapacity(min(run.pending.count, table?.primaries.count ?? 4))
         for position in run.pending {
             let node: ClusterNode
             let asking: Bool
