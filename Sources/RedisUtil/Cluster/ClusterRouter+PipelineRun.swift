@@ -47,7 +47,7 @@ extension ClusterRouter {
         }
 
         /// Runs `body` on unit `position`'s retry machine, made at its first use.
-        mutating func withMachine<Result>(_ position: Int, _ body: (inout ClusterRetryMachine) -> Result) -> Result {
+        mutating func withMachine<Outcome>(_ position: Int, _ body: (inout ClusterRetryMachine) -> Outcome) -> Outcome {
             body(&machines[position, default: ClusterRetryMachine(commandTimeout: commandTimeout)])
         }
 
