@@ -90,36 +90,58 @@ extension ClusterRouter {
         /// reply is a success (what absorbing them would store, a transaction's included,
         /// with no unit left to decide). When the round's one batch was the whole
         /// pipeline, its replies are returned as they are; over several nodes they are
-        /// put in the caller's order at once, without the table of outcomes.
+        /// merged in the caller's order at once, without the table of outcomes.
         func answeredWhole(by round: PipelineRound, replies: [[Result<RESPValue, RedisError>]]) -> [Result<RESPValue, RedisError>]? {
             guard results.isEmpty, replies.count == round.groups.count else { return nil }
-            var total = 0
-            for (group, groupReplies) in zip(round.groups, replies) {
-                guard group.askingReplies.isEmpty else { return nil }
-                for reply in groupReplies {
-                    guard case .success = reply else { return nil }
-                }
-                total &+= groupReplies.count
+            if round.groups.count == 1, round.groups[0].isWhole(of: bytes) {
+                guard replies[0].count == count, Self.allSucceeded(replies[0]) else { return nil }
+                return replies[0]
             }
-            // Each pending unit is in one group at most, so all `count` replies means every unit.
-            guard total == count else { return nil }
-            if round.groups.count == 1, round.groups[0].isWhole(of: bytes) { return replies[0] }
-            return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
-                for (group, groupReplies) in zip(round.groups, replies) {
-                    var next = groupReplies.startIndex
-                    for position in group.units {
-                        let unit = units[position]
-                        for offset in 0..<unit.replies {
-                            buffer.initializeElement(at: unit.firstReply &+ offset, to: groupReplies[next])
-                            next &+= 1
-                        }
-                    }
-                }
-                initialized = count
+            // Merged in the caller's order: each group's units are in it already, so the
+            // next unit is at the head of one group's list; a unit in none (not routed
+            // this round), a group short of replies, or one with replies left over sends
+            // the round the general way.
+            for group in round.groups.indices {
+                guard round.groups[group].askingReplies.isEmpty else { return nil }
             }
+            for reply in replies {
+                guard Self.allSucceeded(reply) else { return nil }
+            }
+            let unitLists = round.groups.map(\.units)
+            var nextUnit = [Int](repeating: 0, count: unitLists.count)
+            var nextReply = [Int](repeating: 0, count: unitLists.count)
+            var outcomes: [Result<RESPValue, RedisError>] = []
+            outcomes.reserveCapacity(count)
+            for position in units.indices {
+                var group = 0
+                while group < unitLists.count, nextUnit[group] >= unitLists[group].count || unitLists[group][nextUnit[group]] != position {
+                    group &+= 1
+                }
+                guard group < unitLists.count else { return nil }
+                let first = nextReply[group]
+                let end = first &+ units[position].replies
+                guard end <= replies[group].count else { return nil }
+                if end == first &+ 1 { outcomes.append(replies[group][first]) } else { outcomes.append(contentsOf: replies[group][first..<end]) }
+                nextUnit[group] &+= 1
+                nextReply[group] = end
+            }
+            for group in replies.indices where nextReply[group] != replies[group].count { return nil }
+            return outcomes.count == count ? outcomes : nil
         }
     }
+}
 
+extension ClusterRouter.PipelineRun {
+    /// Whether every reply of `replies` is a success.
+    static func allSucceeded(_ replies: [Result<RESPValue, RedisError>]) -> Bool {
+        for reply in replies {
+            guard case .success = reply else { return false }
+        }
+        return true
+    }
+}
+
+extension ClusterRouter {
     /// One round of a pipeline: the batch for each node, and what the round's outcomes
     /// ask of the next (a pause, a refresh first, the slots whose units wait together).
     struct PipelineRound: Sendable {
@@ -131,5 +153,4 @@ extension ClusterRouter {
         /// No map yet: nothing was grouped; wait for one and route again.
         var needsMap = false
     }
-
 }
