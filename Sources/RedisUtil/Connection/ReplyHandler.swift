@@ -76,12 +76,8 @@ final class PipelineCollector: Sendable {
                 guard !state.filledBeyond[index] else { return nil }
                 state.filledBeyond[index] = true
             }
-            if index == state.results.count {
-                state.results.append(result)
-            } else {
-                while state.results.count < index { state.results.append(.success(.null)) }
-                if index == state.results.count { state.results.append(result) } else { state.results[index] = result }
-            }
+            while state.results.count < index { state.results.append(.success(.null)) }
+            if index == state.results.count { state.results.append(result) } else { state.results[index] = result }
             state.remaining -= 1
             guard state.remaining == 0 else { return nil }
             defer { state.results = [] }
