@@ -132,15 +132,13 @@ enum ClusterCommandSlot: Sendable, Equatable {
                                      command: ClusterKeyTable.FirstKeyCommand, toEnd: Bool)
         -> (slot: Int, command: ClusterKeyTable.FirstKeyCommand, end: Int)? {
         var header = firstHeader
-        for _ in 1..<command.numKeysAt {
-            guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
-            header = argument.upperBound &+ 2
-        }
-        guard let countArgument = ClusterKeyArguments.bulk(in: buffer, at: header),
+        guard skip(command.numKeysAt &- 1, argumentsIn: buffer, header: &header),
+              let countArgument = ClusterKeyArguments.bulk(in: buffer, at: header),
               countArgument.count == 1 else { return nil }
-        // One digit: at most eight keys fit the one-digit argument count this reading takes.
+        // One digit: the argument count, one digit too, leaves room for seven keys at
+        // most. A byte that is no digit wraps above any count the bound lets through.
         let keys = Int(buffer[countArgument.lowerBound] &- UInt8(ascii: "0"))
-        guard keys >= 1, keys <= 9, keys <= arguments &- 1 &- command.numKeysAt else { return nil }
+        guard keys >= 1, keys <= arguments &- 1 &- command.numKeysAt else { return nil }
         header = countArgument.upperBound &+ 2
         var slot = -1
         for _ in 0..<keys {
@@ -151,11 +149,20 @@ enum ClusterCommandSlot: Sendable, Equatable {
             header = key.upperBound &+ 2
         }
         guard toEnd else { return (slot, command, 0) }
-        for _ in (1 &+ command.numKeysAt &+ keys)..<arguments {
-            guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return nil }
-            header = argument.upperBound &+ 2
-        }
+        guard skip(arguments &- 1 &- command.numKeysAt &- keys, argumentsIn: buffer, header: &header) else { return nil }
         return (slot, command, header)
+    }
+
+    /// Moves `header` past `count` bulk strings, each checked; `false` at one that is not.
+    @inline(__always)
+    private static func skip(_ count: Int, argumentsIn buffer: UnsafeBufferPointer<UInt8>, header: inout Int) -> Bool {
+        var skipped = 0
+        while skipped < count {
+            guard let argument = ClusterKeyArguments.bulk(in: buffer, at: header) else { return false }
+            header = argument.upperBound &+ 2
+            skipped &+= 1
+        }
+        return true
     }
 
     /// The slot and end of the command that starts at `start` in `bytes`, when it has a
