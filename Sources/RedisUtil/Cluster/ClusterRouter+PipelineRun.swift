@@ -107,9 +107,10 @@ extension ClusterRouter {
             for reply in replies {
                 guard Self.allSucceeded(reply) else { return nil }
             }
+            // Each unit's replies are where its group's `replyRanges` say (no `ASKING` here).
             let unitLists = round.groups.map(\.units)
+            let rangeLists = round.groups.map(\.replyRanges)
             var nextUnit = [Int](repeating: 0, count: unitLists.count)
-            var nextReply = [Int](repeating: 0, count: unitLists.count)
             var outcomes: [Result<RESPValue, RedisError>] = []
             outcomes.reserveCapacity(count)
             for position in units.indices {
@@ -118,14 +119,15 @@ extension ClusterRouter {
                     group &+= 1
                 }
                 guard group < unitLists.count else { return nil }
-                let first = nextReply[group]
-                let end = first &+ units[position].replies
-                guard end <= replies[group].count else { return nil }
-                if end == first &+ 1 { outcomes.append(replies[group][first]) } else { outcomes.append(contentsOf: replies[group][first..<end]) }
+                let range = rangeLists[group][nextUnit[group]]
+                guard range.upperBound <= replies[group].count else { return nil }
+                if range.count == 1 { outcomes.append(replies[group][range.lowerBound]) } else { outcomes.append(contentsOf: replies[group][range]) }
                 nextUnit[group] &+= 1
-                nextReply[group] = end
             }
-            for group in replies.indices where nextReply[group] != replies[group].count { return nil }
+            for group in replies.indices
+            where nextUnit[group] != unitLists[group].count || (rangeLists[group].last?.upperBound ?? 0) != replies[group].count {
+                return nil
+            }
             return outcomes.count == count ? outcomes : nil
         }
     }
