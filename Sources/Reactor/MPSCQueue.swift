@@ -11,28 +11,20 @@ import Synchronization
 /// Producers: `enqueue` from any thread. Consumer: `dequeue` and `isEmpty` only from
 /// the one consumer thread (the reactor's).
 ///
-/// The links live in a non-generic base class, and everything is `@inlinable`:
-/// with a generic node class, every node's deinit looked up the metadata of
-/// `Atomic<Unmanaged<Node<Element>>?>` at run time, which callgrind showed as half
-/// the instructions of an async command round trip.
-public final class MPSCQueue<Element: Sendable>: @unchecked Sendable {
+/// The queue is generic over its node class, and a hot queue names a final,
+/// non-generic one (``MPSCNode``): a generic node's deinit is the unspecialised
+/// generic one, which looks up the metadata of `Optional<Element>` at run time to
+/// destroy its field (330 instructions a node under callgrind, a tenth of an awaited
+/// command's cost), while a concrete node's deinit knows its field's layout. The links
+/// live in a non-generic base class, and everything is `@inlinable`, for the same reason.
+public final class MPSCQueue<Node: MPSCNode>: @unchecked Sendable {
     // @unchecked Sendable: `head` is atomic; `tail` is touched only by the single
     // consumer; a node's `element` is written before the node is published by the
     // releasing exchange in `link` and read by the consumer after the acquiring load
     // of the link that reached it; the `stub` reference is immutable.
 
-    @usableFromInline
-    final class Node: MPSCLink {
-        // No run-time exclusivity checks (each cost about 75 instructions, four per
-        // element): `element` is written by `init` before the node is published and
-        // then read and cleared only by the consumer in `take`, so no two accesses
-        // can overlap.
-        @exclusivity(unchecked) @usableFromInline var element: Element?
-        @inlinable init(_ element: Element?) {
-            self.element = element
-            super.init()
-        }
-    }
+    /// What the queue carries.
+    public typealias Element = Node.Element
 
     /// Result of one consumer poll.
     public enum Poll {
@@ -120,22 +112,60 @@ public final class MPSCQueue<Element: Sendable>: @unchecked Sendable {
     @inlinable
     func take(_ pointer: UnsafeMutableRawPointer) -> Element {
         let node = unsafeDowncast(Unmanaged<MPSCLink>.fromOpaque(pointer).takeRetainedValue(), to: Node.self)
-        let element = node.element!
-        node.element = nil
-        return element
+        // Taken out, so that the node's deinit has nothing left to destroy.
+        return node.element.take()!
     }
 }
 
 /// The link part of a queue node, deliberately not generic (see ``MPSCQueue``).
-@usableFromInline
-class MPSCLink {
-    @usableFromInline let next = Atomic<UnsafeMutableRawPointer?>(nil)
+/// Subclassed only by ``MPSCNode`` classes.
+open class MPSCLink {
+    @usableFromInline final let next = Atomic<UnsafeMutableRawPointer?>(nil)
 
-    @inlinable init() {}
+    /// A link not yet in any queue.
+    @inlinable public init() {}
 
     /// The node at `pointer`, without retaining it: the queue holds the retain.
     @inlinable
     static func at(_ pointer: UnsafeMutableRawPointer) -> MPSCLink {
         Unmanaged<MPSCLink>.fromOpaque(pointer).takeUnretainedValue()
+    }
+}
+
+/// A node of an ``MPSCQueue``: a final subclass of ``MPSCLink`` holding one element.
+///
+/// A queue that carries one type on a hot path declares its own node class, not
+/// generic, for its deinit's sake (see ``MPSCQueue``):
+///
+/// ```swift
+/// final class SubmissionNode: MPSCLink, MPSCNode {
+///     @exclusivity(unchecked) var element: Submission?
+///     init(_ element: Submission) { self.element = element }
+/// }
+/// ```
+///
+/// The queue writes `element` only in `init`, before the node is published, and reads
+/// and clears it only on the consumer's thread, so no two accesses overlap: a node class
+/// may declare it `@exclusivity(unchecked)` (run-time exclusivity checks cost about 75
+/// instructions each, four an element).
+public protocol MPSCNode: MPSCLink {
+    /// What the node carries.
+    associatedtype Element: Sendable
+    /// A node holding `element`.
+    init(_ element: Element)
+    /// The element, until the consumer takes it out.
+    var element: Element? { get set }
+}
+
+/// A node for any element type: for queues off the hot path, and tests. Its deinit
+/// is generic (see ``MPSCQueue``).
+public final class MPSCBox<Element: Sendable>: MPSCLink, MPSCNode {
+    /// The element, until the consumer takes it out (see ``MPSCNode`` for why unchecked).
+    @exclusivity(unchecked) public var element: Element?
+
+    /// A node holding `element`.
+    @inlinable public init(_ element: Element) {
+        self.element = element
+        super.init()
     }
 }

@@ -44,7 +44,7 @@ public final class Reactor: @unchecked Sendable {
 
     let base: OpaquePointer
     private let wakeup: Wakeup
-    private let submissions = MPSCQueue<WorkItem>()
+    private let submissions = MPSCQueue<WorkItemNode>()
     /// Bit 0: shutdown requested. Bits 1…: twice the number of other-thread producers
     /// between their admission check and their enqueue; shutdown waits for them, so
     /// an accepted submission is never stranded.
@@ -395,6 +395,14 @@ public final class Reactor: @unchecked Sendable {
             job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
+}
+
+/// A node of the reactor's submission queue: not generic, so that its deinit knows its
+/// field's layout (see ``MPSCQueue``).
+final class WorkItemNode: MPSCLink, MPSCNode {
+    // Unchecked: see ``MPSCNode``.
+    @exclusivity(unchecked) var element: WorkItem?
+    init(_ element: WorkItem) { self.element = element }
 }
 
 /// What other threads hand to the reactor.

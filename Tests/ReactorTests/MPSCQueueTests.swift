@@ -7,7 +7,7 @@ import Testing
 struct MPSCQueueTests {
     @Test("single thread: FIFO, empty reporting, reuse after emptying")
     func singleThread() {
-        let queue = MPSCQueue<Int>()
+        let queue = MPSCQueue<MPSCBox<Int>>()
         #expect(queue.isEmpty)
         guard case .empty = queue.dequeue() else { Issue.record("expected empty"); return }
         for round in 0..<3 {
@@ -22,7 +22,7 @@ struct MPSCQueueTests {
 
     @Test("4 producers × 50,000 against one consumer: nothing lost, nothing doubled, FIFO per producer")
     func concurrentProducers() async {
-        let queue = MPSCQueue<Int>()
+        let queue = MPSCQueue<MPSCBox<Int>>()
         let producers = 4, perProducer = 50_000
         let finished = Atomic<Int>(0)
         for producer in 0..<producers {
@@ -54,11 +54,37 @@ struct MPSCQueueTests {
         final class Probe: Sendable {}
         weak var probe: Probe?
         do {
-            let queue = MPSCQueue<Probe>()
+            let queue = MPSCQueue<MPSCBox<Probe>>()
             let object = Probe()
             probe = object
             queue.enqueue(object)
         }
         #expect(probe == nil)
+    }
+
+    @Test("a queue of a concrete node class (as the hot queues declare): FIFO, and taken or left elements released")
+    func concreteNode() {
+        final class Probe: Sendable { let value: Int; init(_ value: Int) { self.value = value } }
+        final class ProbeNode: MPSCLink, MPSCNode {
+            @exclusivity(unchecked) var element: Probe?
+            init(_ element: Probe) { self.element = element }
+        }
+        weak var taken: Probe?
+        weak var left: Probe?
+        do {
+            let queue = MPSCQueue<ProbeNode>()
+            do {
+                let first = Probe(1), second = Probe(2)
+                taken = first
+                left = second
+                queue.enqueue(first)
+                queue.enqueue(second)
+            }
+            guard case .element(let value) = queue.dequeue() else { Issue.record("expected an element"); return }
+            #expect(value.value == 1)
+            #expect(left != nil)
+        }
+        #expect(taken == nil)
+        #expect(left == nil)
     }
 }

@@ -1,3 +1,4 @@
+import Reactor
 import RESP
 import Synchronization
 
@@ -123,6 +124,14 @@ struct Submission: Sendable {
     var handlers: ReplyHandlers
     /// When the caller stops waiting for the replies.
     var timeout: CommandTimeout
+}
+
+/// A node of a connection's inbox: not generic, so that its deinit knows its field's
+/// layout (see ``MPSCQueue``).
+final class SubmissionNode: MPSCLink, MPSCNode {
+    // Unchecked: see ``MPSCNode``.
+    @exclusivity(unchecked) var element: Submission?
+    init(_ element: Submission) { self.element = element }
 }
 
 /// How long a submitted command may wait for its reply.
