@@ -72,7 +72,7 @@ private final class FlatDecodingSession {
     }
 
     func integer<Integer: FixedWidthInteger>(_ scalar: FlatJSONDocument.Scalar) throws -> Integer {
-        try read(scalar) { document.integer($0, as: Integer.self) }
+        try read(scalar) { $0.integer(in: document.bytes, as: Integer.self) }
     }
 
     /// `T` from one scalar, through its own `init(from:)`.
@@ -136,9 +136,9 @@ private struct FlatKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     func decodeNil(forKey key: Key) throws -> Bool { try value(key).kind == .null }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try session.read(value(key), session.document.bool) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try session.read(value(key), session.document.string) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try session.read(value(key), session.document.double) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try session.read(value(key)) { $0.bool() } }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try session.read(value(key)) { $0.string(in: session.document.bytes) } }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try session.read(value(key)) { $0.double(in: session.document.bytes) } }
     func decode(_ type: Float.Type, forKey key: Key) throws -> Float { throw session.giveUp() }
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try session.integer(value(key)) }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try session.integer(value(key)) }
@@ -162,7 +162,7 @@ private struct FlatKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     // Optional fields: one lookup rather than the default's three.
     func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
-        try presentValue(key).map { try session.read($0, session.document.string) }
+        try presentValue(key).map { try session.read($0) { $0.string(in: session.document.bytes) } }
     }
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
         try presentValue(key).map { try session.integer($0) }
@@ -174,10 +174,10 @@ private struct FlatKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         try presentValue(key).map { try session.integer($0) }
     }
     func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
-        try presentValue(key).map { try session.read($0, session.document.double) }
+        try presentValue(key).map { try session.read($0) { $0.double(in: session.document.bytes) } }
     }
     func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
-        try presentValue(key).map { try session.read($0, session.document.bool) }
+        try presentValue(key).map { try session.read($0) { $0.bool() } }
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -199,9 +199,9 @@ private struct FlatSingleValueContainer: SingleValueDecodingContainer {
 
     func decodeNil() -> Bool { scalar.kind == .null }
 
-    func decode(_ type: Bool.Type) throws -> Bool { try session.read(scalar, session.document.bool) }
-    func decode(_ type: String.Type) throws -> String { try session.read(scalar, session.document.string) }
-    func decode(_ type: Double.Type) throws -> Double { try session.read(scalar, session.document.double) }
+    func decode(_ type: Bool.Type) throws -> Bool { try session.read(scalar) { $0.bool() } }
+    func decode(_ type: String.Type) throws -> String { try session.read(scalar) { $0.string(in: session.document.bytes) } }
+    func decode(_ type: Double.Type) throws -> Double { try session.read(scalar) { $0.double(in: session.document.bytes) } }
     func decode(_ type: Float.Type) throws -> Float { throw session.giveUp() }
     func decode(_ type: Int.Type) throws -> Int { try session.integer(scalar) }
     func decode(_ type: Int8.Type) throws -> Int8 { try session.integer(scalar) }

@@ -193,6 +193,11 @@ private extension JSONScanner {
         }
     }
 
+}
+
+extension JSONScanner {
+    /// The scalar at `position` (a string, number, `true`, `false` or `null`), or `nil`
+    /// where strict JSON has none; shared with ``JSONMemberStream``.
     mutating func flatScalar() -> FlatJSONDocument.Scalar? {
         guard let byte = current else { return nil }
         let start = position
@@ -218,43 +223,44 @@ private extension JSONScanner {
 
 // MARK: Reading scalars
 
-extension FlatJSONDocument {
+extension FlatJSONDocument.Scalar {
     /// Each reader returns `nil` where the slow path might answer differently (another
     /// type, a number it converts by other rules, a Double it may reject as out of range).
+    /// `bytes`: the document the scalar was scanned in.
 
-    func string(_ scalar: Scalar) -> String? {
-        switch scalar.kind {
-        case .string, .escapedString: JSONScanner.string(bytes, in: scalar.start..<scalar.end, hasEscapes: scalar.kind == .escapedString)
+    func string(in bytes: [UInt8]) -> String? {
+        switch kind {
+        case .string, .escapedString: JSONScanner.string(bytes, in: start..<end, hasEscapes: kind == .escapedString)
         default: nil
         }
     }
 
-    func bool(_ scalar: Scalar) -> Bool? {
-        switch scalar.kind {
+    func bool() -> Bool? {
+        switch kind {
         case .true: true
         case .false: false
         default: nil
         }
     }
 
-    func integer<Integer: FixedWidthInteger>(_ scalar: Scalar, as type: Integer.Type) -> Integer? {
-        guard scalar.kind == .integer else { return nil }
-        return JSONScanner.integer(bytes, in: scalar.start..<scalar.end, as: Integer.self)
+    func integer<Integer: FixedWidthInteger>(in bytes: [UInt8], as type: Integer.Type) -> Integer? {
+        guard kind == .integer else { return nil }
+        return JSONScanner.integer(bytes, in: start..<end, as: Integer.self)
     }
 
-    func double(_ scalar: Scalar) -> Double? {
-        guard scalar.kind == .integer || scalar.kind == .fraction else { return nil }
+    func double(in bytes: [UInt8]) -> Double? {
+        guard kind == .integer || kind == .fraction else { return nil }
         // Up to 17 significant digits (every Double's shortest form fits, and Python
         // writes no more): beyond that, rounding subtleties are left to the slow path.
         var digits = 0
         var nonZero = false
-        for byte in bytes[scalar.start..<scalar.end] {
+        for byte in bytes[start..<end] {
             if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
             guard byte >= 0x30, byte <= 0x39 else { continue }
             if byte != 0x30 { nonZero = true }
             if nonZero { digits += 1 }
         }
-        guard digits <= 17, let value = JSONScanner.double(bytes, in: scalar.start..<scalar.end),
+        guard digits <= 17, let value = JSONScanner.double(bytes, in: start..<end),
               value.isFinite, value == 0 ? !nonZero : value.magnitude >= .leastNormalMagnitude else { return nil }
         return value
     }

@@ -2,8 +2,12 @@
 ///
 /// The type stays `Decodable` and its `init(from:)` stays the reference: what this reads
 /// must be what that would decode. Read each member `init(from:)` reads, under the same
-/// key and type (members may come in any order; Python sends a dictionary's insertion
-/// order):
+/// key and type. Members may come in any order (Python sends a dictionary's insertion
+/// order), but reads in the order the sender writes them (declaration order, as
+/// ``JSONMemberEncodable`` and a synthesised `encode(to:)` write) are answered as the
+/// bytes come, with no look-up; a message in another order is read again by key.
+/// `init(members:)` may therefore run twice for one message, and once more as
+/// `init(from:)` where the reader declines: keep it free of side effects.
 ///
 /// ```swift
 /// struct Job: Codable, JSONMemberDecodable {
@@ -40,27 +44,53 @@ public struct JSONMemberReader: ~Copyable {
     /// message is then decoded by `init(from:)`.
     public struct Declined: Error {}
 
-    private let document: FlatJSONDocument
+    private let bytes: [UInt8]
+    /// Members read in the order they come (first), or `nil` once reading by look-up.
+    private var stream: JSONMemberStream?
+    /// Members looked up by key, when the stream has left (see ``JSONMemberStream``).
+    private let document: FlatJSONDocument?
     /// Where the last key was found: the next one is usually the member after it.
     private var hint = 0
 
-    fileprivate init(_ document: FlatJSONDocument) { self.document = document }
+    /// A reader of the members in the order they come.
+    fileprivate init(streaming bytes: [UInt8]) {
+        self.bytes = bytes
+        stream = JSONMemberStream(bytes)
+        document = nil
+    }
 
-    /// The value of `key`; `nil` when missing.
-    private mutating func scalar(_ key: StaticString) -> FlatJSONDocument.Scalar? {
-        guard let index = document.member(named: key, from: hint) else { return nil }
+    /// A reader that looks each member up in `document`.
+    fileprivate init(_ document: FlatJSONDocument) {
+        bytes = document.bytes
+        stream = nil
+        self.document = document
+    }
+
+    /// Whether a streaming reader read the whole message (see ``JSONMemberStream``).
+    fileprivate mutating func streamFinished() -> Bool {
+        stream?.finished() ?? false
+    }
+
+    /// The value of `key`; `nil` when missing. A streaming reader whose stream leaves
+    /// declines: missing or not, the message is read again by look-up.
+    private mutating func scalar(_ key: StaticString) throws(Declined) -> FlatJSONDocument.Scalar? {
+        if stream != nil {
+            guard let value = stream!.next(key) else { throw Declined() }
+            return value
+        }
+        guard let document, let index = document.member(named: key, from: hint) else { return nil }
         hint = index + 1
         return document.members[index].value
     }
 
     /// The value of `key`, present and not `null`, or `nil`.
-    private mutating func present(_ key: StaticString) -> FlatJSONDocument.Scalar? {
-        guard let scalar = scalar(key), scalar.kind != .null else { return nil }
+    private mutating func present(_ key: StaticString) throws(Declined) -> FlatJSONDocument.Scalar? {
+        guard let scalar = try scalar(key), scalar.kind != .null else { return nil }
         return scalar
     }
 
     private mutating func required(_ key: StaticString) throws(Declined) -> FlatJSONDocument.Scalar {
-        guard let scalar = scalar(key) else { throw Declined() }
+        guard let scalar = try scalar(key) else { throw Declined() }
         return scalar
     }
 
@@ -71,74 +101,74 @@ public struct JSONMemberReader: ~Copyable {
 
     /// A string member.
     public mutating func read(_ key: StaticString) throws(Declined) -> String {
-        try answer(document.string(required(key)))
+        try answer(required(key).string(in: bytes))
     }
 
     /// An integer member.
     public mutating func read(_ key: StaticString) throws(Declined) -> Int {
-        try answer(document.integer(required(key), as: Int.self))
+        try answer(required(key).integer(in: bytes, as: Int.self))
     }
 
     /// An integer member.
     public mutating func read(_ key: StaticString) throws(Declined) -> Int64 {
-        try answer(document.integer(required(key), as: Int64.self))
+        try answer(required(key).integer(in: bytes, as: Int64.self))
     }
 
     /// An integer member.
     public mutating func read(_ key: StaticString) throws(Declined) -> UInt64 {
-        try answer(document.integer(required(key), as: UInt64.self))
+        try answer(required(key).integer(in: bytes, as: UInt64.self))
     }
 
     /// An integer member of any other width (`Int32`, `UInt8`, …): one that does not fit
     /// is `init(from:)`'s to report, never a trap.
     public mutating func read<Integer: FixedWidthInteger>(_ key: StaticString) throws(Declined) -> Integer {
-        try answer(document.integer(required(key), as: Integer.self))
+        try answer(required(key).integer(in: bytes, as: Integer.self))
     }
 
     /// A number member.
     public mutating func read(_ key: StaticString) throws(Declined) -> Double {
-        try answer(document.double(required(key)))
+        try answer(required(key).double(in: bytes))
     }
 
     /// A boolean member.
     public mutating func read(_ key: StaticString) throws(Declined) -> Bool {
-        try answer(document.bool(required(key)))
+        try answer(required(key).bool())
     }
 
     /// A string member, or `nil` when missing or `null`.
     public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> String? {
-        guard let scalar = present(key) else { return nil }
-        return try answer(document.string(scalar))
+        guard let scalar = try present(key) else { return nil }
+        return try answer(scalar.string(in: bytes))
     }
 
     /// An integer member, or `nil` when missing or `null`.
     public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Int? {
-        guard let scalar = present(key) else { return nil }
-        return try answer(document.integer(scalar, as: Int.self))
+        guard let scalar = try present(key) else { return nil }
+        return try answer(scalar.integer(in: bytes, as: Int.self))
     }
 
     /// An integer member, or `nil` when missing or `null`.
     public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Int64? {
-        guard let scalar = present(key) else { return nil }
-        return try answer(document.integer(scalar, as: Int64.self))
+        guard let scalar = try present(key) else { return nil }
+        return try answer(scalar.integer(in: bytes, as: Int64.self))
     }
 
     /// An integer member of any other width, or `nil` when missing or `null`.
     public mutating func readIfPresent<Integer: FixedWidthInteger>(_ key: StaticString) throws(Declined) -> Integer? {
-        guard let scalar = present(key) else { return nil }
-        return try answer(document.integer(scalar, as: Integer.self))
+        guard let scalar = try present(key) else { return nil }
+        return try answer(scalar.integer(in: bytes, as: Integer.self))
     }
 
     /// A number member, or `nil` when missing or `null`.
     public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Double? {
-        guard let scalar = present(key) else { return nil }
-        return try answer(document.double(scalar))
+        guard let scalar = try present(key) else { return nil }
+        return try answer(scalar.double(in: bytes))
     }
 
     /// A boolean member, or `nil` when missing or `null`.
     public mutating func readIfPresent(_ key: StaticString) throws(Declined) -> Bool? {
-        guard let scalar = present(key) else { return nil }
-        return try answer(document.bool(scalar))
+        guard let scalar = try present(key) else { return nil }
+        return try answer(scalar.bool())
     }
 }
 
@@ -146,6 +176,11 @@ extension JSONMemberReader {
     /// `T` (the conforming type) read from `bytes` by its ``JSONMemberDecodable/init(members:)``,
     /// or declined: the bytes are not one flat object, or the type's reads did not answer.
     static func read<Message: JSONMemberDecodable>(_ type: Message.Type, from bytes: [UInt8]) throws(Declined) -> Message {
+        // No `Optional<Message>` on this path: the type is known only at run time here,
+        // and the runtime looks an optional's metadata up (about 320 instructions).
+        do throws(Declined) {
+            return try streamed(Message.self, from: bytes)
+        } catch {}
         guard let document = FlatJSONDocument(bytes), document.isObject else { throw Declined() }
         var reader = JSONMemberReader(document)
         do {
@@ -153,6 +188,17 @@ extension JSONMemberReader {
         } catch {
             throw Declined()
         }
+    }
+
+    /// `Message` read from `bytes` with its members in the order they come, or declined
+    /// where the stream left (see ``JSONMemberStream``) or the type's reads threw.
+    static func streamed<Message: JSONMemberDecodable>(_ type: Message.Type, from bytes: [UInt8]) throws(Declined) -> Message {
+        var reader = JSONMemberReader(streaming: bytes)
+        do {
+            let message = try Message(members: &reader)
+            if reader.streamFinished() { return message }
+        } catch {}
+        throw Declined()
     }
 
     /// The message `bytes` hold, read by `Message`'s ``JSONMemberDecodable/init(members:)``,

@@ -1,0 +1,132 @@
+/// The members of a flat JSON object read in the order they come, for a
+/// ``JSONMemberDecodable`` type whose reads follow that order (a message its own
+/// `writeMembers` wrote, or Python from a dictionary filled in declaration order): each
+/// wanted key is compared in place with the next key of the document and its value
+/// scanned there, with no table of members built, no search for repeated keys over it
+/// and no look-up (callgrind: the table, its checks and look-ups were about a quarter of
+/// a four-member receive).
+///
+/// It answers only for a message it reads whole: every member read once, in order, the
+/// object closed and nothing but whitespace after it. Anything else (another order, a
+/// member not read, a missing key, a key beyond ASCII or with an escape) makes it
+/// *leave*, and ``JSONMemberReader`` reads the message again through
+/// ``FlatJSONDocument``, which answers those cases. Values are scanned by the same
+/// ``JSONScanner`` as there, so the two cannot disagree on one.
+struct JSONMemberStream {
+    private var scanner: JSONScanner
+    /// Whether the message left the order this reads in (then nothing more is read).
+    private(set) var left = false
+    /// Whether the object's closing brace has been read.
+    private var closed = false
+    /// Where the object's members start (after its opening brace).
+    private var firstMember = 0
+    /// One bit per key read so far, from a hash of its bytes: a key whose bit is new was
+    /// not read before; one whose bit is set is looked for among the keys before it.
+    private var keyBits: UInt64 = 0
+
+    /// A stream at the start of `bytes`, which leaves at once unless they open an object.
+    init(_ bytes: [UInt8]) {
+        scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        guard scanner.current == UInt8(ascii: "{") else {
+            left = true
+            return
+        }
+        scanner.position += 1
+        firstMember = scanner.position
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "}") {
+            scanner.position += 1
+            closed = true
+        }
+    }
+
+    /// The value of the next member if its key is `key`; otherwise the stream leaves and
+    /// this returns `nil`.
+    mutating func next(_ key: StaticString) -> FlatJSONDocument.Scalar? {
+        guard !left, !closed, let value = member(key) else {
+            left = true
+            return nil
+        }
+        return value
+    }
+
+    /// Whether the message was read whole (see the type's description).
+    mutating func finished() -> Bool {
+        guard !left, closed else { return false }
+        scanner.skipWhitespace()
+        return scanner.isAtEnd
+    }
+
+    private mutating func member(_ key: StaticString) -> FlatJSONDocument.Scalar? {
+        scanner.skipWhitespace()
+        let open = scanner.position
+        guard let hash = key.withUTF8Buffer({ wanted in
+            scanner.bytes.withUnsafeBufferPointer { Self.matchKey(wanted, in: $0, at: open) }
+        }) else { return nil }
+        let count = key.utf8CodeUnitCount
+        let bit: UInt64 = 1 &<< ((hash &* 0x9E37_79B9_7F4A_7C15) &>> 58)
+        if keyBits & bit != 0, wasRead(keyAt: open + 1, count: count) { return nil }
+        keyBits |= bit
+        scanner.position = open + count + 2
+        scanner.skipWhitespace()
+        guard scanner.current == UInt8(ascii: ":") else { return nil }
+        scanner.position += 1
+        scanner.skipWhitespace()
+        guard let value = scanner.flatScalar() else { return nil }
+        scanner.skipWhitespace()
+        switch scanner.current {
+        case UInt8(ascii: ","):
+            scanner.position += 1
+        case UInt8(ascii: "}"):
+            scanner.position += 1
+            closed = true
+        default:
+            return nil
+        }
+        return value
+    }
+
+    /// A hash of `wanted` if `bytes` hold the string `"wanted"` exactly at `open`, else
+    /// `nil`. Only a wanted key of printable ASCII other than `"` and `\` matches, so
+    /// that equal bytes are the same key as a Swift string and the document's key has no
+    /// escape. Bounds are checked before the first read.
+    static func matchKey(_ wanted: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>, at open: Int) -> UInt64? {
+        let count = wanted.count
+        guard open >= 0, bytes.count - open >= count + 2, bytes[open] == UInt8(ascii: "\""),
+              bytes[open + count + 1] == UInt8(ascii: "\"") else { return nil }
+        var hash: UInt64 = 0
+        var offset = 0
+        while offset < count {
+            let byte = wanted[offset]
+            guard byte &- 0x20 < 0x60, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"),
+                  bytes[open + 1 + offset] == byte else { return nil }
+            hash = hash &* 31 &+ UInt64(byte)
+            offset += 1
+        }
+        return hash &+ UInt64(count)
+    }
+
+    /// Whether a member before this one has the key of `count` bytes at `start`: a key
+    /// read twice would find a repeated key, whose last value is the one `init(from:)`
+    /// reads (as Python's `json.loads` keeps). Walks the members already read, which were
+    /// scanned once and cannot fail now; only when the key's hash bit was set before.
+    private func wasRead(keyAt start: Int, count: Int) -> Bool {
+        var walker = JSONScanner(scanner.bytes)
+        walker.position = firstMember
+        let bytes = scanner.bytes
+        while true {
+            walker.skipWhitespace()
+            let keyStart = walker.position + 1
+            if keyStart >= start { return false }
+            guard let key = try? walker.scanString() else { return false }
+            if key.range.count == count, bytes[key.range].elementsEqual(bytes[start..<start + count]) { return true }
+            walker.skipWhitespace()
+            walker.position += 1
+            walker.skipWhitespace()
+            guard walker.flatScalar() != nil else { return false }
+            walker.skipWhitespace()
+            walker.position += 1
+        }
+    }
+}
