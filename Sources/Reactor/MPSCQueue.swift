@@ -38,8 +38,9 @@ public final class MPSCQueue<Node: MPSCNode>: @unchecked Sendable {
 
     @usableFromInline let stub = MPSCLink()
     @usableFromInline let head: Atomic<UnsafeMutableRawPointer>
-    /// Consumer only. Unchecked for exclusivity for the same reason as `element`: one
-    /// thread touches it, in `dequeue` and `isEmpty`, which call out to nothing.
+    /// Consumer only. Unchecked for exclusivity for the same reason as a node's `element`
+    /// (see ``MPSCNode``): one thread touches it, in `dequeue` and `isEmpty`, which call
+    /// out to nothing.
     @exclusivity(unchecked) @usableFromInline var tail: UnsafeMutableRawPointer
 
     /// An empty queue.

@@ -8,8 +8,8 @@
 ///
 /// It answers only for a message it reads whole: every member read once, in order, the
 /// object closed and nothing but whitespace after it. Anything else (another order, a
-/// member not read, a missing key, a key beyond ASCII or with an escape) makes it
-/// *leave*, and ``JSONMemberReader`` reads the message again through
+/// member not read, a missing key, a key read twice, a key beyond ASCII or with an
+/// escape) makes it *leave*, and ``JSONMemberReader`` reads the message again through
 /// ``FlatJSONDocument``, which answers those cases. Values are scanned by the same
 /// ``JSONScanner`` as there, so the two cannot disagree on one.
 struct JSONMemberStream {
@@ -111,6 +111,8 @@ struct JSONMemberStream {
     /// read twice would find a repeated key, whose last value is the one `init(from:)`
     /// reads (as Python's `json.loads` keeps). Walks the members already read, which were
     /// scanned once and cannot fail now; only when the key's hash bit was set before.
+    /// Those are as many as the type's reads so far (a member the type does not read
+    /// makes the stream leave), so a message cannot make this walk long.
     private func wasRead(keyAt start: Int, count: Int) -> Bool {
         var walker = JSONScanner(scanner.bytes)
         walker.position = firstMember
