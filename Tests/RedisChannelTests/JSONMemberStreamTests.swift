@@ -160,11 +160,27 @@ import Testing
         #expect(!match("ab", #""ab""#, at: 4))
         #expect(!match("ab", #""ab""#, at: -1))
         #expect(!match("ab", "", at: 0))
+        // With eight bytes after the opening quote, a short key is loaded as one word:
+        // only its own bytes count, and the closing quote must follow them.
+        #expect(match("ab", #""ab": 12345678"#, at: 0))
+        #expect(match("abcdefgh", #""abcdefgh": 1"#, at: 0))
+        #expect(!match("ab", #""ac": 12345678"#, at: 0))
+        #expect(!match("ab", #""abc": 12345678"#, at: 0))
+        #expect(!match("abc", #""ab": 12345678"#, at: 0))
+        #expect(!match("abcdefgh", #""abcdefgX": 1"#, at: 0))
+        // Longer keys, a byte at a time.
+        #expect(match("a_longer_key", #""a_longer_key": 1"#, at: 0))
+        #expect(!match("a_longer_key", #""a_longer_kez": 1"#, at: 0))
+        #expect(!match("a_longer_key", #""a_longer_key"#, at: 0))
         // Wanted keys the stream leaves to the look-up: a quote, a backslash, a control
         // character, a byte beyond ASCII (equal bytes would not settle equality there).
         #expect(!match("a\"", #""a"""#, at: 0))
         #expect(!match("a\\", #""a\""#, at: 0))
         #expect(!match("a\t", "\"a\t\"", at: 0))
         #expect(!match("é", #""é""#, at: 0))
+        #expect(!match("a\"", #""a"": 12345678"#, at: 0))
+        #expect(!match("é", #""é": 12345678"#, at: 0))
+        #expect(!match("a\u{7}", "\"a\u{7}\": 12345678", at: 0))
+        #expect(!match("a_longer_ké", #""a_longer_ké": 1"#, at: 0))
     }
 }
