@@ -17,7 +17,8 @@ import Synchronization
 /// destroy its field (330 instructions a node under callgrind, a tenth of an awaited
 /// command's cost), while a concrete node's deinit knows its field's layout. The links
 /// live in a non-generic base class, and everything is `@inlinable`, for the same reason.
-public final class MPSCQueue<Node: MPSCNode>: @unchecked Sendable {
+/// ``MPSCQueue`` is this queue with the generic node, for any element type.
+public final class MPSCNodeQueue<Node: MPSCNode>: @unchecked Sendable {
     // @unchecked Sendable: `head` is atomic; `tail` is touched only by the single
     // consumer; a node's `element` is written before the node is published by the
     // releasing exchange in `link` and read by the consumer after the acquiring load
@@ -118,7 +119,12 @@ public final class MPSCQueue<Node: MPSCNode>: @unchecked Sendable {
     }
 }
 
-/// The link part of a queue node, deliberately not generic (see ``MPSCQueue``).
+/// A lock-free multi-producer, single-consumer FIFO of any element type: an
+/// ``MPSCNodeQueue`` with the generic node ``MPSCBox``. Off the hot path; a queue that
+/// carries one type per command declares its own node (see ``MPSCNodeQueue``).
+public typealias MPSCQueue<Element: Sendable> = MPSCNodeQueue<MPSCBox<Element>>
+
+/// The link part of a queue node, deliberately not generic (see ``MPSCNodeQueue``).
 /// Subclassed only by ``MPSCNode`` classes.
 open class MPSCLink {
     @usableFromInline final let next = Atomic<UnsafeMutableRawPointer?>(nil)
@@ -133,10 +139,10 @@ open class MPSCLink {
     }
 }
 
-/// A node of an ``MPSCQueue``: a final subclass of ``MPSCLink`` holding one element.
+/// A node of an ``MPSCNodeQueue``: a final subclass of ``MPSCLink`` holding one element.
 ///
 /// A queue that carries one type on a hot path declares its own node class, not
-/// generic, for its deinit's sake (see ``MPSCQueue``):
+/// generic, for its deinit's sake (see ``MPSCNodeQueue``):
 ///
 /// ```swift
 /// final class SubmissionNode: MPSCLink, MPSCNode {
@@ -159,7 +165,7 @@ public protocol MPSCNode: MPSCLink {
 }
 
 /// A node for any element type: for queues off the hot path, and tests. Its deinit
-/// is generic (see ``MPSCQueue``).
+/// is generic (see ``MPSCNodeQueue``).
 public final class MPSCBox<Element: Sendable>: MPSCLink, MPSCNode {
     /// The element, until the consumer takes it out (see ``MPSCNode`` for why unchecked).
     @exclusivity(unchecked) public var element: Element?

@@ -44,7 +44,7 @@ public final class Reactor: @unchecked Sendable {
 
     let base: OpaquePointer
     private let wakeup: Wakeup
-    private let submissions = MPSCQueue<WorkItemNode>()
+    private let submissions = MPSCNodeQueue<WorkItemNode>()
     /// Bit 0: shutdown requested. Bits 1…: twice the number of other-thread producers
     /// between their admission check and their enqueue; shutdown waits for them, so
     /// an accepted submission is never stranded.
@@ -398,7 +398,7 @@ public final class Reactor: @unchecked Sendable {
 }
 
 /// A node of the reactor's submission queue: not generic, so that its deinit knows its
-/// field's layout (see ``MPSCQueue``).
+/// field's layout (see ``MPSCNodeQueue``).
 final class WorkItemNode: MPSCLink, MPSCNode {
     // Unchecked: see ``MPSCNode``.
     @exclusivity(unchecked) var element: WorkItem?

@@ -7,7 +7,7 @@ import Testing
 struct MPSCQueueTests {
     @Test("single thread: FIFO, empty reporting, reuse after emptying")
     func singleThread() {
-        let queue = MPSCQueue<MPSCBox<Int>>()
+        let queue = MPSCQueue<Int>()
         #expect(queue.isEmpty)
         guard case .empty = queue.dequeue() else { Issue.record("expected empty"); return }
         for round in 0..<3 {
@@ -22,7 +22,7 @@ struct MPSCQueueTests {
 
     @Test("4 producers × 50,000 against one consumer: nothing lost, nothing doubled, FIFO per producer")
     func concurrentProducers() async {
-        let queue = MPSCQueue<MPSCBox<Int>>()
+        let queue = MPSCQueue<Int>()
         let producers = 4, perProducer = 50_000
         let finished = Atomic<Int>(0)
         for producer in 0..<producers {
@@ -54,7 +54,7 @@ struct MPSCQueueTests {
         final class Probe: Sendable {}
         weak var probe: Probe?
         do {
-            let queue = MPSCQueue<MPSCBox<Probe>>()
+            let queue = MPSCQueue<Probe>()
             let object = Probe()
             probe = object
             queue.enqueue(object)
@@ -72,7 +72,7 @@ struct MPSCQueueTests {
         weak var taken: Probe?
         weak var left: Probe?
         do {
-            let queue = MPSCQueue<ProbeNode>()
+            let queue = MPSCNodeQueue<ProbeNode>()
             do {
                 let first = Probe(1), second = Probe(2)
                 taken = first

@@ -31,7 +31,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     let configuration: RedisConfiguration
     private let logger: Logger
 
-    private let inbox = MPSCQueue<SubmissionNode>()
+    private let inbox = MPSCNodeQueue<SubmissionNode>()
     private let drainScheduled = Atomic<Bool>(false)
     /// Reply slots taken: commands accepted whose reply has neither arrived nor been
     /// written off with the socket. A timed-out or cancelled command keeps its slot

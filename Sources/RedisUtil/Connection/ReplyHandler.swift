@@ -127,7 +127,7 @@ struct Submission: Sendable {
 }
 
 /// A node of a connection's inbox: not generic, so that its deinit knows its field's
-/// layout (see ``MPSCQueue``).
+/// layout (see ``MPSCNodeQueue``).
 final class SubmissionNode: MPSCLink, MPSCNode {
     // Unchecked: see ``MPSCNode``.
     @exclusivity(unchecked) var element: Submission?
