@@ -63,6 +63,25 @@ import Testing
         #expect(integer("-128", Int8.self) == -128)
         #expect(integer("-1", UInt8.self) == nil)
         #expect(JSONReader.shortInteger(Array("-12345678901234567".utf8), 0, 18) == -12_345_678_901_234_567)
+        // Nineteen digits are read without overflow checks, the rest with them.
+        #expect(integer("9999999999999999999", UInt64.self) == 9_999_999_999_999_999_999)
+        #expect(integer("99999999999999999999", UInt64.self) == nil)
+        #expect(integer("-9999999999999999999", Int64.self) == nil)
+        // Against Swift's own parsing, for digit strings of every length up to 24, inside
+        // a longer buffer (the range need not start at 0).
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let length = Int.random(in: 1...24, using: &generator)
+            var digits = String((0..<length).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+            if digits.count > 1 { digits = String(Int.random(in: 1...9, using: &generator)) + digits.dropFirst() }
+            let negative = Bool.random(using: &generator)
+            let text = (negative ? "-" : "") + digits
+            let buffer = Array(("[" + text + "]").utf8)
+            let range = 1..<(buffer.count - 1)
+            #expect(JSONScanner.integer(buffer, in: range, as: Int64.self) == Int64(text), "\(text)")
+            #expect(JSONScanner.integer(buffer, in: range, as: UInt64.self) == (text == "-0" ? 0 : UInt64(text)), "\(text)")
+            #expect(JSONScanner.integer(buffer, in: range, as: Int32.self) == Int32(text), "\(text)")
+        }
     }
 
     @Test func doublesReadAsSwiftParsesThem() {
