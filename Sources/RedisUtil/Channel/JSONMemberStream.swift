@@ -69,22 +69,9 @@ struct JSONMemberStream {
         if keyBits & bit != 0, wasRead(keyAt: open + 1, count: count) { return nil }
         keyBits |= bit
         scanner.position = open + count + 2
-        scanner.skipWhitespace()
-        guard scanner.current == UInt8(ascii: ":") else { return nil }
-        scanner.position += 1
-        scanner.skipWhitespace()
-        guard let value = scanner.flatScalar() else { return nil }
-        scanner.skipWhitespace()
-        switch scanner.current {
-        case UInt8(ascii: ","):
-            scanner.position += 1
-        case UInt8(ascii: "}"):
-            scanner.position += 1
-            closed = true
-        default:
-            return nil
-        }
-        return value
+        guard let rest = scanner.flatMemberRest() else { return nil }
+        closed = rest.closed
+        return rest.value
     }
 
     /// A hash of `wanted` if `bytes` hold the string `"wanted"` exactly at `open`, else
@@ -142,12 +129,7 @@ struct JSONMemberStream {
             if keyStart >= start { return false }
             guard let key = try? walker.scanString() else { return false }
             if key.range.count == count, bytes[key.range].elementsEqual(bytes[start..<start + count]) { return true }
-            walker.skipWhitespace()
-            walker.position += 1
-            walker.skipWhitespace()
-            guard walker.flatScalar() != nil else { return false }
-            walker.skipWhitespace()
-            walker.position += 1
+            guard let rest = walker.flatMemberRest(), !rest.closed else { return false }
         }
     }
 }
