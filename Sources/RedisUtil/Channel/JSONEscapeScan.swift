@@ -12,6 +12,21 @@ enum JSONEscapeScan {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
+    /// The bytes of a key of at most eight bytes as one little-endian word, with the mask
+    /// of its own bytes, or `nil` when one of them needs an escape: a message's usual key,
+    /// checked by the word test and handled whole (the member writer stores it at once,
+    /// the member stream compares it with one load). Only the key's own bytes are tested:
+    /// the padding's zeros would read as control characters.
+    @inline(__always)
+    static func shortPlainWord(_ bytes: UnsafeBufferPointer<UInt8>) -> (word: UInt64, own: UInt64)? {
+        let count = bytes.count
+        precondition(count <= 8, "a short key is at most eight bytes")
+        var word: UInt64 = 0
+        for index in 0..<count { word |= UInt64(bytes[index]) &<< UInt64(index &* 8) }
+        let own: UInt64 = count == 8 ? .max : (1 &<< UInt64(count &* 8)) &- 1
+        return escapeMask(word) & own == 0 ? (word, own) : nil
+    }
+
     /// Whether any byte of `bytes` needs an escape.
     static func anyNeedsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return false }

@@ -65,10 +65,8 @@ public struct JSONMemberWriter: ~Copyable {
             // instructions a key). Room for the whole word is reserved.
             var word: UInt64 = 0
             if count <= 8 {
-                for index in 0..<count { word |= UInt64(bytes[index]) &<< UInt64(index &* 8) }
-                // Only the key's own bytes: the padding's zeros would read as controls.
-                let own: UInt64 = count == 8 ? .max : (1 &<< UInt64(count &* 8)) &- 1
-                if JSONEscapeScan.escapeMask(word) & own != 0 { return false }
+                guard let plain = JSONEscapeScan.shortPlainWord(bytes) else { return false }
+                word = plain.word
             } else {
                 for byte in bytes where JSONEscapeScan.needsEscape(byte) { return false }
             }

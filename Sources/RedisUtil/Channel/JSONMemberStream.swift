@@ -87,11 +87,7 @@ struct JSONMemberStream {
         guard open >= 0, bytes.count - open >= count + 2, bytes[open] == UInt8(ascii: "\""),
               bytes[open + count + 1] == UInt8(ascii: "\"") else { return nil }
         guard count <= 8 else { return matchLongKey(wanted, in: bytes, at: open) }
-        var word: UInt64 = 0
-        for index in 0..<count { word |= UInt64(wanted[index]) &<< UInt64(index &* 8) }
-        // Only the key's own bytes: the padding's zeros would read as control characters.
-        let own: UInt64 = count == 8 ? .max : (1 &<< UInt64(count &* 8)) &- 1
-        guard JSONEscapeScan.escapeMask(word) & own == 0, word & 0x8080_8080_8080_8080 == 0 else { return nil }
+        guard let (word, own) = JSONEscapeScan.shortPlainWord(wanted), word & 0x8080_8080_8080_8080 == 0 else { return nil }
         if bytes.count - (open + 1) >= 8, let base = bytes.baseAddress {
             let found = UInt64(littleEndian: UnsafeRawPointer(base + open + 1).loadUnaligned(as: UInt64.self))
             guard found & own == word else { return nil }
