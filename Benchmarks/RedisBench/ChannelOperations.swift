@@ -230,6 +230,7 @@ enum ChannelOperations {
                             } catch {
                                 // Cancelled at the end of the run: not an error.
                                 if stop.requested { break }
+                                counters.note("a receive: \(error)")
                                 let tooMany = counters.errors.add(1, ordering: .relaxed).newValue > 1000
                                 if isConnectionFailure(error) { counters.stopForLostServer() }
                                 if tooMany { counters.stop.store(true, ordering: .relaxed) }
@@ -243,7 +244,10 @@ enum ChannelOperations {
                                 if producersLeft.isZero {
                                     if now &- (idleSince ?? now) > 1_000_000_000 {
                                         let missing = counters.sent - counters.completed.load(ordering: .relaxed)
-                                        if missing > 0 { counters.errors.add(missing, ordering: .relaxed) }
+                                        if missing > 0 {
+                                            counters.note("\(missing) of \(counters.sent) messages sent never received")
+                                            counters.errors.add(missing, ordering: .relaxed)
+                                        }
                                         stop.request()
                                     }
                                     idleSince = idleSince ?? now

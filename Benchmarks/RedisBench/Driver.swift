@@ -17,28 +17,28 @@ struct Operation: Sendable {
 /// How one operation ended.
 enum Outcome: Sendable {
     case succeeded
-    /// The operation failed (an error reply, an empty pop); the run goes on.
-    case failed
+    /// The operation failed (an error, or `nil` for an empty pop); the run goes on.
+    case failed((any Error)?)
     /// The server is gone: the run stops at once, rather than each further operation
     /// waiting out a reconnect (a run against a killed server took 15 s to give up).
-    case serverLost
+    case serverLost(any Error)
 
     /// `.succeeded` when `result` is a success that `isWork` accepts.
     init<Value, Failure>(_ result: Result<Value, Failure>, isWork: (Value) -> Bool = { _ in true }) {
         switch result {
-        case .success(let value): self = isWork(value) ? .succeeded : .failed
+        case .success(let value): self = isWork(value) ? .succeeded : .failed(nil)
         case .failure(let error): self.init(failure: error)
         }
     }
 
     /// The outcome of `body`, which returns whether it did its work.
     nonisolated(nonsending) init(_ body: nonisolated(nonsending) () async throws -> Bool) async {
-        do { self = try await body() ? .succeeded : .failed } catch { self.init(failure: error) }
+        do { self = try await body() ? .succeeded : .failed(nil) } catch { self.init(failure: error) }
     }
 
     /// A failed operation's outcome: `.serverLost` when `error` says the server is gone.
     init(failure error: any Error) {
-        self = isConnectionFailure(error) ? .serverLost : .failed
+        self = isConnectionFailure(error) ? .serverLost(error) : .failed(error)
     }
 }
 
@@ -57,6 +57,7 @@ final class RunCounters: Sendable {
     /// Operations that succeeded (messages received, for channel-pipe): what ops/s counts.
     let succeeded = Atomic<Int>(0)
     let errors = Atomic<Int>(0)
+    private let firstError = Mutex<String?>(nil)
     let stop = Atomic<Bool>(false)
     /// Set with `stop` when an operation found the server gone: the run then ends with
     /// an error at once, instead of its clean-up and the next run waiting out reconnects.
@@ -89,14 +90,25 @@ final class RunCounters: Sendable {
         switch outcome {
         case .succeeded:
             return
-        case .failed:
+        case .failed(let error):
+            note(error.map { "\($0)" } ?? "an operation that found nothing to do (an empty pop)")
             // A failing server would otherwise turn the run into an error storm.
             if errors.add(1, ordering: .relaxed).newValue > 1000 { stop.store(true, ordering: .relaxed) }
-        case .serverLost:
+        case .serverLost(let error):
+            note("\(error)")
             errors.add(1, ordering: .relaxed)
             stopForLostServer()
         }
     }
+
+    /// Keeps the first error's words, so that a run that counted errors can say what they
+    /// were (an error column alone gives nothing to chase).
+    func note(_ error: String) {
+        firstError.withLock { $0 = $0 ?? error }
+    }
+
+    /// What the run's first error was, if it had one.
+    var firstErrorDescription: String? { firstError.withLock { $0 } }
 
     /// Ends the run because the server is gone.
     func stopForLostServer() {

@@ -78,6 +78,7 @@ struct Runner: Sendable {
             if warm.serverLost.load(ordering: .relaxed) {
                 throw BenchError("lost the server during the warm-up of \(plan.workload.rawValue) (\(plan.api.rawValue))")
             }
+            Self.reportErrors(warm, of: plan, in: "warm-up")
         }
 
         let limit = plan.duration == nil ? plan.messages : Int.max
@@ -113,6 +114,7 @@ struct Runner: Sendable {
         try? await cleanUp(plan, client: client)
         let completed = counters.completed.load(ordering: .relaxed)
         let errors = counters.errors.load(ordering: .relaxed)
+        Self.reportErrors(counters, of: plan, in: "run")
         // A failed operation is an error, not an operation done.
         let succeeded = counters.succeeded.load(ordering: .relaxed)
         let ops = Double(succeeded) / seconds
@@ -124,6 +126,15 @@ struct Runner: Sendable {
             serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },
             redisBenchmarkOpsPerSec: nil, ratioVsRedisBenchmark: nil,
             errors: errors)
+    }
+
+    /// Says on standard error how many operations of a run failed and what the first
+    /// failure was: the table's error column is a count only.
+    private static func reportErrors(_ counters: RunCounters, of plan: RunPlan, in phase: String) {
+        let errors = counters.errors.load(ordering: .relaxed)
+        guard errors > 0 else { return }
+        let first = counters.firstErrorDescription ?? "not recorded"
+        FileHandle.standardError.write(Data("redis-bench: \(errors) error(s) in the \(phase) of \(plan.workload.rawValue) (\(plan.api.rawValue)); the first: \(first)\n".utf8))
     }
 
     /// Removes the keys the run wrote, so that a run against an external server leaves
