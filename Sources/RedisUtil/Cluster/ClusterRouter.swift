@@ -81,7 +81,24 @@ final class ClusterRouteTable: Sendable {
     }
 
     /// `body`'s result with the client of the primary that serves `slot`, or nil when no
-    /// shard owns it (or its shard has no primary), as ``primary(ofSlot:)`` finds it.
+    /// shard owns it (or its shard has no primary), as ``primary(ofSlot:)`` finds it; lent
+    /// as ``withPrimaryClient(ofShard:_:)`` lends.
+    @inline(__always)
+    func withPrimaryClient<Result>(ofSlot slot: Int, _ body: (RedisClient) -> Result) -> Result? {
+        guard let shard = topology.shardIndex(ofSlot: slot) else { return nil }
+        return withPrimaryClient(ofShard: shard, body)
+    }
+
+    /// `body`'s result with the client of a primary for a command without keys: the first
+    /// shard from `start` (modulo their number) that has one, as ``anyPrimaryIndex(from:)``
+    /// finds it; nil when none has. Lent as ``withPrimaryClient(ofShard:_:)`` lends.
+    @inline(__always)
+    func withAnyPrimaryClient<Result>(from start: UInt, _ body: (RedisClient) -> Result) -> Result? {
+        guard let shard = anyPrimaryIndex(from: start) else { return nil }
+        return withPrimaryClient(ofShard: shard, body)
+    }
+
+    /// `body`'s result with the client of shard `shard`'s primary, nil when it has none.
     ///
     /// The client is lent without a retain, which is sound: for as long as this method
     /// runs, the table is alive (the method's `self`), it holds each primary's
@@ -89,18 +106,8 @@ final class ClusterRouteTable: Sendable {
     /// immutable snapshot), and each node holds its client strongly in a `let`. What
     /// `body` keeps of the client (returns, stores) it retains as any reference is.
     @inline(__always)
-    func withPrimaryClient<Result>(ofSlot slot: Int, _ body: (RedisClient) -> Result) -> Result? {
-        guard let shard = topology.shardIndex(ofSlot: slot), let client = primaryClients[shard] else { return nil }
-        return withExtendedLifetime(self) { client._withUnsafeGuaranteedRef(body) }
-    }
-
-    /// `body`'s result with the client of a primary for a command without keys: the first
-    /// shard from `start` (modulo their number) that has one, as ``anyPrimaryIndex(from:)``
-    /// finds it; nil when none has. Lent as ``withPrimaryClient(ofSlot:_:)`` lends, and sound
-    /// for the same reasons.
-    @inline(__always)
-    func withAnyPrimaryClient<Result>(from start: UInt, _ body: (RedisClient) -> Result) -> Result? {
-        guard let shard = anyPrimaryIndex(from: start), let client = primaryClients[shard] else { return nil }
+    private func withPrimaryClient<Result>(ofShard shard: Int, _ body: (RedisClient) -> Result) -> Result? {
+        guard let client = primaryClients[shard] else { return nil }
         return withExtendedLifetime(self) { client._withUnsafeGuaranteedRef(body) }
     }
 
