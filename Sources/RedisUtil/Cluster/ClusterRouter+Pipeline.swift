@@ -106,10 +106,10 @@ extension ClusterRouter {
                 let collector = PipelineCollector(count: count) { continuation.resume(returning: $0) }
                 whole.connection.submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
             }
-            if PipelineRun.allSucceeded(replies) { return replies }
-            let (run, round) = try absorbWhole(replies, of: bytes, count: count, sentTo: whole.node, by: taken)
-            if run.pending.isEmpty { return run.outcomes }
-            return try await pipeline(run, taken: nil, after: round)
+            switch settle(replies, of: bytes, count: count, sentTo: whole.node, by: taken) {
+            case .finished(let outcome): return try outcome.get()
+            case .continues(let run, let round): return try await pipeline(run, taken: nil, after: round)
+            }
         }
         return try await pipeline(pipelineRun(bytes, count: count, keyTable: taken?.keyTable), taken: taken, after: nil)
     }
@@ -119,7 +119,7 @@ extension ClusterRouter {
     /// keyless, no transaction: ``ClusterCommandSlot/plainCommand(_:at:in:)``) and one
     /// primary serves all their slots: the pipeline then goes out whole, as on one
     /// server, and is split into units only when a reply is not a success
-    /// (``absorbWhole(_:of:count:sentTo:by:)``). A pipeline on one slot, or on a cluster
+    /// (``settle(_:of:count:sentTo:by:)``). A pipeline on one slot, or on a cluster
     /// of one shard, made the units, the round's group, its lists and the connections'
     /// array first, about 7,600 instructions a pipeline of one command (callgrind,
     /// `CLUSTER=1 PROBE_PIPELINE=1 scripts/callgrind-per-op pipeline-callback`). nil for
@@ -140,18 +140,35 @@ extension ClusterRouter {
         return (node, connection)
     }
 
-    /// The pipeline as the general path has it once a first round that sent all of
-    /// `bytes` to `node`, routed by `table`, has been absorbed: its replies, one of them at
-    /// least not a success, decided unit by unit as any round's are (a redirection
-    /// followed, a retry paused for, an error reply kept).
-    private func absorbWhole(_ replies: [Result<RESPValue, RedisError>], of bytes: [UInt8], count: Int, sentTo node: ClusterNode,
-                             by table: ClusterRouteTable) throws(RedisError) -> (run: PipelineRun, round: PipelineRound) {
-        var run = try pipelineRun(bytes, count: count, keyTable: table.keyTable)
+    /// How a pipeline sent whole to one primary went (``settle(_:of:count:sentTo:by:)``).
+    enum WholeSend: Sendable {
+        /// Its outcomes (or what ended it), in the caller's order.
+        case finished(Result<[Result<RESPValue, RedisError>], RedisError>)
+        /// Units left to send again, after the round's pause: as the general path goes on.
+        case continues(PipelineRun, PipelineRound)
+    }
+
+    /// The replies of `bytes`, sent whole to `node` as `table` routed them: every reply a
+    /// success, they are the outcomes as they stand. Otherwise the run and the round the
+    /// general path would have made for this batch are made now and the replies absorbed
+    /// into them, each unit decided as any round's are (a redirection followed, a retry
+    /// paused for, an error reply kept). Inlined into both facades' paths: out of line it
+    /// cost about 120 instructions more a pipeline answered in full (callgrind).
+    @inline(__always)
+    private func settle(_ replies: [Result<RESPValue, RedisError>], of bytes: [UInt8], count: Int, sentTo node: ClusterNode,
+                        by table: ClusterRouteTable) -> WholeSend {
+        if PipelineRun.allSucceeded(replies) { return .finished(.success(replies)) }
+        var run: PipelineRun
+        do throws(RedisError) {
+            run = try pipelineRun(bytes, count: count, keyTable: table.keyTable)
+        } catch {
+            return .finished(.failure(error))
+        }
         var group = BatchGroup(node: node, generation: table.generation, expectedUnits: run.units.count)
         for position in run.units.indices { group.add(position, asking: false, unit: run.units[position], bytes: bytes) }
         var round = PipelineRound(groups: [group], seen: table.generation)
         absorb([replies], into: &round, of: &run)
-        return (run, round)
+        return run.pending.isEmpty ? .finished(.success(run.outcomes)) : .continues(run, round)
     }
 
     /// `bytes` split into units, each pending, before any is routed; the error that keeps
@@ -182,13 +199,9 @@ extension ClusterRouter {
         guard let table = snapshot() else { return inTask(nil, nil) }
         if let whole = wholeOnOnePrimary(bytes, count: count, by: table) {
             let collector = PipelineCollector(count: count) { [self] replies in
-                if PipelineRun.allSucceeded(replies) { return completion(.success(replies)) }
-                do throws(RedisError) {
-                    let (run, round) = try absorbWhole(replies, of: bytes, count: count, sentTo: whole.node, by: table)
-                    if run.pending.isEmpty { return completion(.success(run.outcomes)) }
-                    inTask(run, round)
-                } catch {
-                    completion(.failure(error))
+                switch settle(replies, of: bytes, count: count, sentTo: whole.node, by: table) {
+                case .finished(let outcome): completion(outcome)
+                case .continues(let run, let round): inTask(run, round)
                 }
             }
             return whole.connection.submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
