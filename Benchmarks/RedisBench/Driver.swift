@@ -17,7 +17,8 @@ struct Operation: Sendable {
 /// How one operation ended.
 enum Outcome: Sendable {
     case succeeded
-    /// The operation failed (an error, or `nil` for an empty pop); the run goes on.
+    /// The operation failed (its error; `nil` when it found nothing: an empty pop, a
+    /// receive that timed out); the run goes on.
     case failed((any Error)?)
     /// The server is gone: the run stops at once, rather than each further operation
     /// waiting out a reconnect (a run against a killed server took 15 s to give up).
@@ -91,7 +92,7 @@ final class RunCounters: Sendable {
         case .succeeded:
             return
         case .failed(let error):
-            note(error.map { "\($0)" } ?? "an operation that found nothing to do (an empty pop)")
+            note(error.map { "\($0)" } ?? "an operation that found nothing (an empty pop, or a receive that timed out)")
             // A failing server would otherwise turn the run into an error storm.
             if errors.add(1, ordering: .relaxed).newValue > 1000 { stop.store(true, ordering: .relaxed) }
         case .serverLost(let error):
