@@ -31,7 +31,7 @@ extension ClusterRouter {
 
     /// The units of `bytes`, or the error that keeps the batch from being sent at all:
     /// a unit whose keys lie in several slots, or a command that must run on every primary.
-    func units(of bytes: [UInt8], count: Int, keyTable: ClusterKeyTable) -> Result<[BatchUnit], RedisError> {
+    func units(of bytes: [UInt8], count: Int, keyTable: ClusterKeyTable, prefix: ClusterPlainPrefix = ClusterPlainPrefix()) -> Result<[BatchUnit], RedisError> {
         var units: [BatchUnit] = []
         var keyed: [Bool] = []
         // At most one unit per command (`count`, the batch's): no growth on the way.
@@ -41,8 +41,9 @@ extension ClusterRouter {
         var reply = 0
         var openMulti: (start: Int, firstReply: Int)?
         while index < bytes.count {
-            // A command with a key, of the everyday shape, outside a transaction: one reading.
-            if openMulti == nil, let plain = ClusterCommandSlot.plainCommand(bytes, at: index, in: keyTable) {
+            // A command with a key, of the everyday shape, outside a transaction: one reading
+            // (none for those `prefix` read already, the batch's first ones).
+            if openMulti == nil, let plain = units.count < prefix.count ? prefix[units.count] : ClusterCommandSlot.plainCommand(bytes, at: index, in: keyTable) {
                 units.append(BatchUnit(range: index..<plain.end, replies: 1, firstReply: reply, slot: plain.slot, isTransaction: false))
                 keyed.append(true)
                 reply += 1
@@ -101,17 +102,31 @@ extension ClusterRouter {
     /// the task does not cut it short (its commands may be on several nodes).
     nonisolated(nonsending) func pipeline(_ bytes: [UInt8], count: Int) async throws -> [Result<RESPValue, RedisError>] {
         let taken = snapshot()
-        if let taken, let whole = wholeOnOnePrimary(bytes, count: count, by: taken) {
-            let replies = await withUnsafeContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], Never>) in
-                let collector = PipelineCollector(count: count) { continuation.resume(returning: $0) }
-                whole.connection.submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
-            }
-            switch settle(replies, of: bytes, count: count, sentTo: whole.node, by: taken) {
-            case .finished(let outcome): return try outcome.get()
-            case .continues(let run, let round): return try await pipeline(run, taken: nil, after: round)
+        var prefix = ClusterPlainPrefix()
+        if let taken {
+            switch firstRound(bytes, count: count, by: taken) {
+            case .whole(let node, let connection):
+                let replies = await withUnsafeContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], Never>) in
+                    let collector = PipelineCollector(count: count) { continuation.resume(returning: $0) }
+                    connection.submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
+                }
+                switch settle(replies, of: bytes, count: count, sentTo: node, by: taken) {
+                case .finished(let outcome): return try outcome.get()
+                case .continues(let run, let round): return try await pipeline(run, taken: nil, after: round)
+                }
+            case .split(let read):
+                prefix = read
             }
         }
-        return try await pipeline(pipelineRun(bytes, count: count, keyTable: taken?.keyTable), taken: taken, after: nil)
+        return try await pipeline(pipelineRun(bytes, count: count, keyTable: taken?.keyTable, prefix: prefix), taken: taken, after: nil)
+    }
+
+    /// Where a pipeline's first round goes (``firstRound(_:count:by:)``).
+    enum FirstRound {
+        /// Whole to this primary, on this connection of it.
+        case whole(node: ClusterNode, connection: RedisConnection)
+        /// Split by node, as every pipeline was; `prefix` holds the first commands read.
+        case split(prefix: ClusterPlainPrefix)
     }
 
     /// The primary that serves every command of `bytes` by `table`, and a connection of
@@ -122,22 +137,28 @@ extension ClusterRouter {
     /// (``settle(_:of:count:sentTo:by:)``). A pipeline on one slot, or on a cluster
     /// of one shard, made the units, the round's group, its lists and the connections'
     /// array first, about 7,600 instructions a pipeline of one command (callgrind,
-    /// `CLUSTER=1 PROBE_PIPELINE=1 scripts/callgrind-per-op pipeline-callback`). nil for
-    /// any other pipeline, and when the primary's connections have no room: the general
-    /// path takes those (its scan stops at the first command that breaks the rule).
-    private func wholeOnOnePrimary(_ bytes: [UInt8], count: Int, by table: ClusterRouteTable) -> (node: ClusterNode, connection: RedisConnection)? {
+    /// `CLUSTER=1 PROBE_PIPELINE=1 scripts/callgrind-per-op pipeline-callback`). Any
+    /// other pipeline, and one whose primary's connections have no room, is split: the
+    /// check stops at the first command that breaks the rule, and hands the split the
+    /// first commands it read (up to ``ClusterPlainPrefix/capacity``), so that a
+    /// pipeline over several primaries costs what it did before the check.
+    private func firstRound(_ bytes: [UInt8], count: Int, by table: ClusterRouteTable) -> FirstRound {
+        var prefix = ClusterPlainPrefix()
         var index = 0
         var commands = 0
         var shard = -1
         while index < bytes.count {
-            guard let plain = ClusterCommandSlot.plainCommand(bytes, at: index, in: table.keyTable),
-                  let owner = table.topology.shardIndex(ofSlot: plain.slot), shard < 0 || owner == shard else { return nil }
+            guard let plain = ClusterCommandSlot.plainCommand(bytes, at: index, in: table.keyTable) else { return .split(prefix: prefix) }
+            prefix.append(slot: plain.slot, end: plain.end)
+            guard let owner = table.topology.shardIndex(ofSlot: plain.slot), shard < 0 || owner == shard else { return .split(prefix: prefix) }
             shard = owner
             commands &+= 1
             index = plain.end
         }
-        guard commands == count, shard >= 0, let node = table.primaries[shard], let connection = node.client.connectionIfRoom() else { return nil }
-        return (node, connection)
+        guard commands == count, shard >= 0, let node = table.primaries[shard], let connection = node.client.connectionIfRoom() else {
+            return .split(prefix: prefix)
+        }
+        return .whole(node: node, connection: connection)
     }
 
     /// How a pipeline sent whole to one primary went (``settle(_:of:count:sentTo:by:)``).
@@ -175,8 +196,9 @@ extension ClusterRouter {
     /// the batch from being sent at all (``units(of:count:keyTable:)``). The key specs
     /// of `keyTable`, the map's, or the built-in table's before any map.
     @inline(__always)
-    private func pipelineRun(_ bytes: [UInt8], count: Int, keyTable: ClusterKeyTable?) throws(RedisError) -> PipelineRun {
-        PipelineRun(bytes: bytes, count: count, units: try units(of: bytes, count: count, keyTable: keyTable ?? .builtIn).get(),
+    private func pipelineRun(_ bytes: [UInt8], count: Int, keyTable: ClusterKeyTable?,
+                             prefix: ClusterPlainPrefix = ClusterPlainPrefix()) throws(RedisError) -> PipelineRun {
+        PipelineRun(bytes: bytes, count: count, units: try units(of: bytes, count: count, keyTable: keyTable ?? .builtIn, prefix: prefix).get(),
                     commandTimeout: configuration.commandTimeout)
     }
 
@@ -197,19 +219,23 @@ extension ClusterRouter {
             }
         }
         guard let table = snapshot() else { return inTask(nil, nil) }
-        if let whole = wholeOnOnePrimary(bytes, count: count, by: table) {
+        let prefix: ClusterPlainPrefix
+        switch firstRound(bytes, count: count, by: table) {
+        case .whole(let node, let connection):
             let collector = PipelineCollector(count: count) { [self] replies in
-                switch settle(replies, of: bytes, count: count, sentTo: whole.node, by: table) {
+                switch settle(replies, of: bytes, count: count, sentTo: node, by: table) {
                 case .finished(let outcome): completion(outcome)
                 case .continues(let run, let round): inTask(run, round)
                 }
             }
-            return whole.connection.submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
+            return connection.submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
+        case .split(let read):
+            prefix = read
         }
         var run: PipelineRun
         var round: PipelineRound
         do {
-            run = try pipelineRun(bytes, count: count, keyTable: table.keyTable)
+            run = try pipelineRun(bytes, count: count, keyTable: table.keyTable, prefix: prefix)
             round = try route(&run, by: table)
         } catch {
             return onReactor { completion(.failure(error)) }
