@@ -31,6 +31,7 @@ extension ClusterRouter {
 
     /// The units of `bytes`, or the error that keeps the batch from being sent at all:
     /// a unit whose keys lie in several slots, or a command that must run on every primary.
+    /// `prefix`: the batch's first commands, read already (``firstRound(_:count:by:)``).
     func units(of bytes: [UInt8], count: Int, keyTable: ClusterKeyTable, prefix: ClusterPlainPrefix = ClusterPlainPrefix()) -> Result<[BatchUnit], RedisError> {
         var units: [BatchUnit] = []
         var keyed: [Bool] = []
