@@ -242,6 +242,8 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         case .after(let duration): duration
         }
         let wasIdle = outbound.pending.isEmpty
+        // 0 only where neither `deadline(timeout:now:)` (no timeout) nor the machine (not
+        // the burst's first command) reads it.
         let now = given ?? (timeout != nil || wasIdle ? monotonicNanoseconds() : 0)
         let deadline = deadline(timeout: timeout, now: now)
         outbound.append(submission.bytes, handlers: submission.handlers, deadline: deadline, timeout: timeout ?? .zero)
