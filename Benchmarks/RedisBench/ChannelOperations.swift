@@ -116,11 +116,11 @@ enum ChannelOperations {
                 async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
             ))
         case .channelPingpong:
-            return pingPong(plan, requester: client_, responder: server, reactors: group.reactors)
+            return pingPong(plan, requester: client_, responder: server, reactors: plan.api.taskReactors(group.reactors))
         case .channelServe:
-            return served(plan, requester: client_, responder: server, reactors: group.reactors)
+            return served(plan, requester: client_, responder: server, reactors: plan.api.taskReactors(group.reactors))
         case .channelPipe:
-            return pipe(plan, producer: server, consumer: client_, reactors: group.reactors)
+            return pipe(plan, producer: server, consumer: client_, reactors: plan.api.taskReactors(group.reactors))
         default:
             throw BenchError("\(plan.workload.rawValue) is not a channel workload")
         }
@@ -130,8 +130,9 @@ enum ChannelOperations {
     /// server peer, as a worker pool does (by default one per request in flight: with
     /// fewer, the run measures requests queueing for a busy responder, not the channel).
     /// An operation is one full round trip.
-    /// Every task prefers a reactor as its executor, as a worker pool on this library
-    /// should: a reply then resumes its task on the thread that read it.
+    /// Every task prefers one of `reactors` as its executor, as a worker pool on this
+    /// library should: a reply then resumes its task on the thread that read it (none,
+    /// with `--api async-global`: plain tasks).
     private static func pingPong(_ plan: RunPlan, requester: RedisChannel, responder: RedisChannel, reactors: [Reactor]) -> Runner.Prepared {
         let request = requestOperation(plan, requester: requester)
         let responders = plan.consumers
@@ -140,7 +141,7 @@ enum ChannelOperations {
             let stop = Stop()
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<responders {
-                    group.addTask(executorPreference: reactors[index % reactors.count]) {
+                    group.addTask(executorPreference: reactors.preference(index)) {
                         while !stop.requested {
                             guard let message = try? await responder.brecv(as: BenchMessage.self, timeout: .milliseconds(200)) else { continue }
                             try? await responder.send(message)
@@ -207,7 +208,7 @@ enum ChannelOperations {
             }
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<plan.producers {
-                    group.addTask(executorPreference: reactors[index % reactors.count]) {
+                    group.addTask(executorPreference: reactors.preference(index)) {
                         defer { producersLeft.decrement() }
                         if plan.api == .callback {
                             await produceWithCallbacks(producer, counters: counters, padding: padding, failed: sendFailed)
@@ -228,7 +229,7 @@ enum ChannelOperations {
                     }
                 }
                 for index in 0..<plan.consumers {
-                    group.addTask(executorPreference: reactors[(plan.producers + index) % reactors.count]) {
+                    group.addTask(executorPreference: reactors.preference(plan.producers + index)) {
                         var idleSince: UInt64?
                         while !stop.requested {
                             // As a worker pool would: take what is waiting, up to 64, in

@@ -238,8 +238,8 @@ final class CallbackLane: @unchecked Sendable {
 /// Keeps `lanes` operations in flight (connections × pipeline depth): each lane issues
 /// its next operation when the previous one completes, as redis-benchmark's `-P` does.
 enum Driver {
-    /// Drives `operation` through `api`'s facade (`.both` is split into runs before here;
-    /// it drives callbacks, as the first of the two).
+    /// Drives `operation` through `api`'s facade (`.both` and `.all` are split into runs
+    /// before here; they drive callbacks, as the first of their facades).
     ///
     /// `placement`: where lanes start. `nil` leaves callback lanes to start on the caller
     /// (the library picks each first command's connection) and puts async lane `l` on
@@ -249,8 +249,9 @@ enum Driver {
     /// redis-benchmark's clients has one.
     static func run(_ api: API, lanes: Int, reactors: [Reactor], placement: Int? = nil, counters: RunCounters, log: LatencyLog, operation: Operation) async {
         switch api {
-        case .callback, .both: await runCallbacks(lanes: lanes, reactors: placement == nil ? [] : reactors, placement: placement ?? 1, counters: counters, log: log, operation: operation)
-        case .async: await runAsync(lanes: lanes, reactors: reactors, placement: placement ?? 1, counters: counters, log: log, operation: operation)
+        case .callback, .both, .all: await runCallbacks(lanes: lanes, reactors: placement == nil ? [] : reactors, placement: placement ?? 1, counters: counters, log: log, operation: operation)
+        case .async, .asyncGlobal:
+            await runAsync(lanes: lanes, reactors: api.taskReactors(reactors), placement: placement ?? 1, counters: counters, log: log, operation: operation)
         }
     }
 
@@ -270,13 +271,14 @@ enum Driver {
     }
 
     /// The async facade: one task per lane, each preferring a reactor as its executor so
-    /// that awaiting a reply costs no thread hop (lane `l` on `reactors[(l / placement) % R]`).
+    /// that awaiting a reply costs no thread hop (lane `l` on `reactors[(l / placement) % R]`),
+    /// or, with no reactors (`async-global`), plain tasks on the global executor.
     /// Each lane claims and tallies in blocks, as the callback lanes do.
     static func runAsync(lanes: Int, reactors: [Reactor], placement: Int, counters: RunCounters, log: LatencyLog, operation: Operation) async {
         let block = LaneTally.block(limit: counters.limit, lanes: lanes)
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
-                group.addTask(executorPreference: reactors.isEmpty ? nil : reactors[(lane / placement) % reactors.count]) {
+                group.addTask(executorPreference: reactors.preference(lane / placement)) {
                     var tally = LaneTally()
                     while let indices = counters.claim(block) {
                         for index in indices {

@@ -53,7 +53,7 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Payload bytes per message (a channel message's JSON is at least about 43 bytes; MB/s counts what is stored).")
     var size: Int = 64
 
-    @Option(help: "Facade: callback, async or both (for channel-pipe: the producers' facade). Async, the one most Swift code uses, unless asked; `make bench` runs both side by side.")
+    @Option(help: "Facade: callback; async (tasks preferring the client's reactors as their executor, as a worker pool on this library should be written); async-global (plain tasks on Swift's global executor, as most Swift code is written); both (callback and async) or all (the three). For channel-pipe: the producers' facade. Async unless asked; `make bench` runs all three side by side.")
     var api: API = .async
 
     @Option(help: "Producers for channel-pipe.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Reactor
 
 /// What one benchmark run does.
 enum Workload: String, CaseIterable, ExpressibleByArgument, Sendable {
@@ -39,11 +40,42 @@ enum Workload: String, CaseIterable, ExpressibleByArgument, Sendable {
     }
 }
 
-/// Which facade drives the commands.
+/// Which facade drives the commands, and for the async facade where its tasks run.
 enum API: String, CaseIterable, ExpressibleByArgument, Sendable {
-    case callback, async, both
+    case callback
+    /// Tasks that prefer one of the client's reactors as their executor, as a worker
+    /// pool on this library should be written: a reply resumes its task on the thread
+    /// that read it.
+    case async
+    /// Plain tasks on Swift's global executor, as most Swift code is written: a reply
+    /// resumes its task through the global pool.
+    case asyncGlobal = "async-global"
+    /// `callback` and `async`, side by side.
+    case both
+    /// `callback`, `async` and `async-global`, side by side.
+    case all
 
-    var concrete: [API] { self == .both ? [.callback, .async] : [self] }
+    var concrete: [API] {
+        switch self {
+        case .both: [.callback, .async]
+        case .all: [.callback, .async, .asyncGlobal]
+        default: [self]
+        }
+    }
+
+    /// The reactors this facade's tasks prefer, from the client's: none for
+    /// `async-global`, whose tasks run on the global executor.
+    func taskReactors(_ reactors: [Reactor]) -> [Reactor] {
+        self == .asyncGlobal ? [] : reactors
+    }
+}
+
+extension [Reactor] {
+    /// The executor preference of task `index` spread over these reactors: `nil` (the
+    /// global executor) when there are none.
+    func preference(_ index: Int) -> Reactor? {
+        isEmpty ? nil : self[index % count]
+    }
 }
 
 /// One run's parameters.

@@ -10,15 +10,18 @@ import Testing
 struct RedisBenchJSONTests {
     static let workloads = ["rpush", "lpop", "ping", "channel-send", "channel-recv", "channel-pingpong", "channel-pipe"]
 
-    @Test func everyWorkloadOnBothFacadesAgainstAnExternalServer() async throws {
+    /// `--api all`: callbacks, tasks preferring the client's reactors, and plain tasks on
+    /// the global executor (whose channel workloads run their responders and consumers as
+    /// plain tasks too).
+    @Test func everyWorkloadOnEveryFacadeAgainstAnExternalServer() async throws {
         try await withBenchServer { server in
             let arguments = ["--port", "\(server.port)"] + Self.workloads.flatMap { ["--workload", $0] }
-                + ["--api", "both", "--messages", "300", "--connections", "1", "--pipeline", "4", "--json", "--quiet"]
+                + ["--api", "all", "--messages", "300", "--connections", "1", "--pipeline", "4", "--json", "--quiet"]
             let finished = try await BenchProcess.run(arguments)
             try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
             let runs = try BenchReport.runs(finished)
 
-            let expected = Self.workloads.flatMap { workload in ["callback", "async"].map { "\(workload) \($0)" } }
+            let expected = Self.workloads.flatMap { workload in ["callback", "async", "async-global"].map { "\(workload) \($0)" } }
             #expect(runs.map { "\($0["workload"] ?? "?") \($0["api"] ?? "?")" } == expected)
             for run in runs {
                 // `messages` counts operations done (messages received, for channel-pipe):
@@ -45,7 +48,7 @@ struct RedisBenchJSONTests {
 
     /// Without --port or --endpoint redis-bench starts its own redis-server, and only
     /// there is the server's CPU time its own to report. Without --api it runs the async
-    /// facade alone (`make bench` asks for both).
+    /// facade alone (`make bench` asks for all three).
     @Test func privateServerByDefault() async throws {
         let finished = try await BenchProcess.run(["--workload", "ping", "--messages", "500", "--json", "--quiet"])
         try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
