@@ -95,6 +95,34 @@ struct ReplySuspensionTests {
         }
     }
 
+    /// The same through the client's own reactors (``RedisClient/reactors``, no group
+    /// given), and a task preferring one of them after `close()` stopped them still runs.
+    @Test func aTaskPreferringTheClientsOwnReactorStaysOnIt() async throws {
+        try await withServer { server async throws in
+            let client = try RedisClient(.tcp(host: server.host, port: server.port))
+            let reactors = client.reactors
+            #expect(reactors.count == ReactorGroup.activeProcessorCount)
+            // They are the ones its connections run on: a callback completes on one.
+            let completedOn = await withCheckedContinuation { (done: CheckedContinuation<ObjectIdentifier?, Never>) in
+                client.send("PING") { _ in done.resume(returning: Reactor.currentIdentifier) }
+            }
+            #expect(completedOn != nil && reactors.contains { ObjectIdentifier($0) == completedOn }, "a reply completed off the client's reactors")
+            let reactor = try #require(reactors.last)
+            let stayed = try await Task(executorPreference: reactor) {
+                var stayed = true
+                for _ in 0..<100 {
+                    _ = try await client.send("INCR", "n")
+                    stayed = stayed && Reactor.current === reactor
+                }
+                return stayed
+            }.value
+            #expect(stayed, "a task preferring the client's reactor ran elsewhere after an await")
+            await client.close()
+            let ranAfterClose = await Task(executorPreference: reactor) { Reactor.current == nil }.value
+            #expect(ranAfterClose, "a task preferring a stopped reactor did not run on the global executor")
+        }
+    }
+
     /// A task preferring one of the client's reactors stays on that reactor's thread
     /// across its commands, where the reply resumes it without a thread hop.
     @Test func aTaskPreferringAReactorStaysOnIt() async throws {

@@ -29,6 +29,17 @@ public final class RedisClient: Sendable {
 
     let group: ReactorGroup
     private let ownsGroup: Bool
+
+    /// The reactors this client's connections run on: its own, or the group it was given.
+    ///
+    /// A task that prefers one of them as its executor
+    /// (`Task(executorPreference: client.reactors[0])`, or `addTask(executorPreference:)`
+    /// in a task group) is resumed by each reply on the thread that read it; a plain task is
+    /// resumed through Swift's global pool, which at depth costs the client about 2.5 times
+    /// the CPU per awaited command (the README's Performance section). Once ``close()``
+    /// has stopped a client's own reactors, a task preferring one runs on the global
+    /// executor instead.
+    public var reactors: [Reactor] { group.reactors }
     let connections: [RedisConnection]
     /// The same connections grouped by their reactor.
     private let connectionsByReactor: [(Reactor, [RedisConnection])]
