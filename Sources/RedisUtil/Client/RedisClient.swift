@@ -26,10 +26,6 @@ public final class RedisClient: Sendable {
     public let endpoint: RedisEndpoint
     /// The effective configuration (URL credentials applied).
     public let configuration: RedisConfiguration
-
-    let group: ReactorGroup
-    private let ownsGroup: Bool
-
     /// The reactors this client's connections run on: its own, or the group it was given.
     ///
     /// A task that prefers one of them as its executor
@@ -40,6 +36,9 @@ public final class RedisClient: Sendable {
     /// has stopped a client's own reactors, a task preferring one runs on the global
     /// executor instead.
     public var reactors: [Reactor] { group.reactors }
+
+    let group: ReactorGroup
+    private let ownsGroup: Bool
     let connections: [RedisConnection]
     /// The same connections grouped by their reactor.
     private let connectionsByReactor: [(Reactor, [RedisConnection])]
