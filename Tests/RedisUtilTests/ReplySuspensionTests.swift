@@ -108,15 +108,7 @@ struct ReplySuspensionTests {
             }
             #expect(completedOn != nil && reactors.contains { ObjectIdentifier($0) == completedOn }, "a reply completed off the client's reactors")
             let reactor = try #require(reactors.last)
-            let stayed = try await Task(executorPreference: reactor) {
-                var stayed = true
-                for _ in 0..<100 {
-                    _ = try await client.send("INCR", "n")
-                    stayed = stayed && Reactor.current === reactor
-                }
-                return stayed
-            }.value
-            #expect(stayed, "a task preferring the client's reactor ran elsewhere after an await")
+            #expect(try await Self.staysOn(reactor, awaiting: client), "a task preferring the client's reactor ran elsewhere after an await")
             await client.close()
             let ranAfterClose = await Task(executorPreference: reactor) { Reactor.current == nil }.value
             #expect(ranAfterClose, "a task preferring a stopped reactor did not run on the global executor")
@@ -130,18 +122,22 @@ struct ReplySuspensionTests {
             let group = try ReactorGroup(count: 2)
             defer { group.shutdown() }
             let client = try RedisClient(.tcp(host: server.host, port: server.port), group: group)
-            let reactor = group.reactors[1]
-            let stayed = try await Task(executorPreference: reactor) {
-                var stayed = true
-                for index in 0..<200 {
-                    _ = try await client.send("INCR", "n")
-                    if index.isMultiple(of: 2) { _ = try await client.send("LPOP", "none") }
-                    stayed = stayed && Reactor.current === reactor
-                }
-                return stayed
-            }.value
-            #expect(stayed, "a task preferring a reactor ran elsewhere after an await")
+            #expect(try await Self.staysOn(group.reactors[1], awaiting: client), "a task preferring a reactor ran elsewhere after an await")
             await client.close()
         }
+    }
+
+    /// Whether a task preferring `reactor` is on its thread after each of 200 awaited
+    /// commands of `client` (and 100 empty pops among them: a reply that removes).
+    static func staysOn(_ reactor: Reactor, awaiting client: RedisClient) async throws -> Bool {
+        try await Task(executorPreference: reactor) {
+            var stayed = true
+            for index in 0..<200 {
+                _ = try await client.send("INCR", "n")
+                if index.isMultiple(of: 2) { _ = try await client.send("LPOP", "none") }
+                stayed = stayed && Reactor.current === reactor
+            }
+            return stayed
+        }.value
     }
 }
