@@ -1,8 +1,8 @@
 import Testing
 @testable import RedisUtil
 
-/// The word-at-a-time escape scan against the byte-at-a-time rule, at every length
-/// and position around the 8-byte words and their tail.
+/// The word- and vector-at-a-time escape scan against the byte-at-a-time rule, at every
+/// length and position around the 16-byte steps, the 8-byte words and their tails.
 @Suite struct JSONEscapeScanTests {
     /// Every byte that needs an escape, and the neighbours that do not.
     static let escaped: [UInt8] = Array(0..<0x20) + [UInt8(ascii: "\""), UInt8(ascii: "\\")]
@@ -25,14 +25,31 @@ import Testing
     }
 
     @Test func oneEscapedByteIsFoundAtEveryPosition() {
-        for length in 1...24 {
+        for length in 1...40 {
             for position in 0..<length {
                 for byte in Self.escaped {
                     // Neighbours just above the thresholds, so a borrow cannot hide a miss.
                     var bytes = (0..<length).map { Self.plain[($0 + position) % Self.plain.count] }
                     bytes[position] = byte
                     #expect(scan(bytes), "length \(length), position \(position), byte \(byte)")
+                    var out = [UInt8](repeating: 0, count: length)
+                    let copied = bytes.withUnsafeBufferPointer { source in
+                        out.withUnsafeMutableBufferPointer { JSONEscapeScan.copyIfPlain(source, to: $0.baseAddress!) }
+                    }
+                    #expect(!copied, "copied: length \(length), position \(position), byte \(byte)")
                 }
+            }
+        }
+    }
+
+    /// Both lanes of the 16-byte test, every byte in every position of each.
+    @Test func vectorTestAgreesWithTheByteRuleOnEveryByteInEveryLane() {
+        for lane in 0..<16 {
+            for byte in UInt8.min...UInt8.max {
+                var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: 16)
+                bytes[lane] = byte
+                let words = bytes.withUnsafeBytes { $0.loadUnaligned(as: SIMD2<UInt64>.self) }
+                #expect(JSONEscapeScan.vectorNeedsEscape(words) == JSONEscapeScan.needsEscape(byte), "lane \(lane), byte \(byte)")
             }
         }
     }
