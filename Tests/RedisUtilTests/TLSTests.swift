@@ -215,14 +215,15 @@ struct TLSTests {
     @Test("a command timeout and a task cancelled in flight behave as in plaintext")
     func timeoutsAndCancellation() async throws {
         try await withTLSServer { server, files async throws in
-            try await withClient(server, configuration: .init(commandTimeout: .milliseconds(200), tls: trusting(files))) { client async throws in
+            // 500 ms, not less: its first PING (the handshake's client) must not time out on a loaded machine.
+            try await withClient(server, configuration: .init(commandTimeout: .milliseconds(500), tls: trusting(files))) { client async throws in
                 // The cancellation on a client of its own, with the default command timeout:
-                // on a loaded machine a 200 ms timeout could beat the cancel (CI saw it).
+                // on a loaded machine a short timeout could beat the cancel (CI saw it).
                 try await withClient(server, configuration: .init(tls: trusting(files))) { patient async throws in
                     try await client.ping()
                     try await patient.ping()
                     try server.pause()
-                    await #expect(throws: RedisError.timeout(command: "PING", after: .milliseconds(200))) { try await client.ping() }
+                    await #expect(throws: RedisError.timeout(command: "PING", after: .milliseconds(500))) { try await client.ping() }
                     let cancelled = Task { try await patient.send("GET", "x") }
                     try await Task.sleep(for: .milliseconds(20))
                     cancelled.cancel()
