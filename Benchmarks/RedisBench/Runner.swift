@@ -76,7 +76,7 @@ struct Runner: Sendable {
                 await drive(plan, lanes: lanes, counters: warm, log: warmLog, operation: workload.operation)
             }
             if warm.serverLost.load(ordering: .relaxed) {
-                throw BenchError("lost the server during the warm-up of \(plan.workload.rawValue) (\(plan.api.rawValue))")
+                throw BenchError("lost the server during the warm-up of \(plan.workload.rawValue) (\(plan.api.rawValue))\(Self.cause(warm))")
             }
             Self.reportErrors(warm, of: plan, in: "warm-up")
         }
@@ -105,7 +105,7 @@ struct Runner: Sendable {
         if ticker != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         liveRun?.stop()
         if counters.serverLost.load(ordering: .relaxed) {
-            throw BenchError("lost the server during \(plan.workload.rawValue) (\(plan.api.rawValue)) after \(counters.succeeded.load(ordering: .relaxed)) operations")
+            throw BenchError("lost the server during \(plan.workload.rawValue) (\(plan.api.rawValue)) after \(counters.succeeded.load(ordering: .relaxed)) operations\(Self.cause(counters))")
         }
         let lastCompletion = counters.lastCompletion.load(ordering: .relaxed)
         let seconds = lastCompletion > startNanoseconds ? Double(lastCompletion - startNanoseconds) / 1e9 : monotonicSeconds() - start
@@ -126,6 +126,12 @@ struct Runner: Sendable {
             serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },
             redisBenchmarkOpsPerSec: nil, ratioVsRedisBenchmark: nil,
             errors: errors)
+    }
+
+    /// What ended a run whose server was lost, in the words of its first error: a loss
+    /// said without its cause left nothing to chase.
+    private static func cause(_ counters: RunCounters) -> String {
+        counters.firstErrorDescription.map { ": \($0)" } ?? ""
     }
 
     /// Says on standard error how many operations of a run failed and what the first

@@ -4,6 +4,7 @@ import LocalRedis
 import Reactor
 import RedisUtil
 import RESP
+import Synchronization
 import Testing
 import TestSupport
 
@@ -82,6 +83,43 @@ struct TLSTests {
                 }
             }
         }
+    }
+
+    /// OpenSSL reads ahead (`read_ahead`): one socket read can take many small records at
+    /// once, more than a readable callback's bounded reads return, and the socket then has
+    /// nothing left to wake the connection for the rest. Here a hundred messages, each its
+    /// own record, wait in the subscriber's socket while its only reactor is held; once
+    /// free, every one must arrive, with nothing more coming from the server (no liveness
+    /// PING within the wait).
+    @Test("records read ahead beyond one readable callback's reads are read without waiting for more input")
+    func readAheadRecordsAreAllRead() async throws {
+        try await withTLSServer { server, files async throws in
+            let group = try ReactorGroup(count: 1, name: "tls-read-ahead")
+            defer { group.shutdown() }
+            let subscriber = try RedisClient(.tcp(host: server.host, port: server.port),
+                                             configuration: .init(livenessTimeout: .seconds(600), connections: 1, tls: trusting(files)), group: group)
+            try await withClient(server, configuration: .init(tls: trusting(files))) { publisher async throws in
+                let subscription = try await subscriber.subscribe(channels: ["burst"])
+                let received = ReceivedCount()
+                let reading = Task {
+                    for try await _ in subscription.messages { received.value.add(1, ordering: .relaxed) }
+                }
+                let held = DispatchSemaphore(value: 0)
+                group.reactors[0].execute { held.wait() }
+                // One at a time: each in its own server iteration, so its own TLS record.
+                for index in 0..<100 { try await publisher.send("PUBLISH", "burst", index) }
+                held.signal()
+                #expect(try await waitUntil(limit: .seconds(20)) { received.value.load(ordering: .relaxed) == 100 },
+                        "\(received.value.load(ordering: .relaxed)) of 100 messages")
+                await subscriber.close()
+                _ = await reading.result
+            }
+        }
+    }
+
+    /// What ``readAheadRecordsAreAllRead()`` counts from its reading task.
+    private final class ReceivedCount: Sendable {
+        let value = Atomic<Int>(0)
     }
 
     @Test("a cancelled blocking command is unblocked with CLIENT UNBLOCK over TLS, and its connection serves again")

@@ -99,7 +99,13 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     /// ``ReactorOwnerLink``); released when the timer is cancelled or fires.
     private var timerLink: ReactorOwnerLink<RedisConnection>?
     @exclusivity(unchecked) private var timerDeadline: UInt64 = .max
+    /// Whether the connection is registered for the end of this iteration: a flush, and
+    /// with ``readContinues`` the rest of a read first.
     @exclusivity(unchecked) private var flushScheduled = false
+    /// Input is left inside the transport (TLS records read ahead) after a readable
+    /// callback used its reads: no readiness event will announce it, so the end of the
+    /// iteration goes on reading.
+    @exclusivity(unchecked) private var readContinues = false
     /// Callers of ``close(gracePeriod:completion:)`` waiting for it to finish; non-empty
     /// while a close waits for replies.
     private var closeCompletions: [() -> Void] = []
@@ -417,9 +423,22 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         reactor.atEndOfIteration(self)
     }
 
-    /// The flush ``scheduleFlush()`` asked for (see ``EndOfIterationWork``).
+    /// Goes on reading at the end of the iteration (after the other connections' events)
+    /// what the transport holds.
+    private func scheduleReadContinuation() {
+        readContinues = true
+        scheduleFlush()
+    }
+
+    /// The flush ``scheduleFlush()`` asked for (see ``EndOfIterationWork``), after the
+    /// rest of a read when ``scheduleReadContinuation()`` asked for that.
     func runAtEndOfIteration() {
         flushScheduled = false
+        // Reset with the socket it was for (`closeSocket()`); a connect since never sets it.
+        if readContinues {
+            readContinues = false
+            readable()
+        }
         flush()
     }
 
@@ -523,6 +542,12 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
                 return
             }
         }
+        // The reads ran out with decrypted or read-ahead TLS input still held by the
+        // transport, perhaps all there is: the socket may have nothing more, and would
+        // never wake this connection for it (a run of small records read ahead at once
+        // then waited for the liveness timeout, replies and all). Plain input left in the
+        // kernel wakes the reactor again by itself.
+        if transport?.hasBufferedInput == true { scheduleReadContinuation() }
     }
 
     private func processReplies() {
@@ -610,6 +635,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         isOpen = false
         readWaitsForWrite = false
         writeWaitsForRead = false
+        readContinues = false
         parser = RESPParser(limits: parser.limits)
         handshakeBytes.removeAll()
     }
