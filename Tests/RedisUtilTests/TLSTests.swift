@@ -4,7 +4,6 @@ import LocalRedis
 import Reactor
 import RedisUtil
 import RESP
-import Synchronization
 import Testing
 import TestSupport
 
@@ -100,26 +99,20 @@ struct TLSTests {
                                              configuration: .init(livenessTimeout: .seconds(600), connections: 1, tls: trusting(files)), group: group)
             try await withClient(server, configuration: .init(tls: trusting(files))) { publisher async throws in
                 let subscription = try await subscriber.subscribe(channels: ["burst"])
-                let received = ReceivedCount()
+                let received = Counter()
                 let reading = Task {
-                    for try await _ in subscription.messages { received.value.add(1, ordering: .relaxed) }
+                    for try await _ in subscription.messages { received.add() }
                 }
                 let held = DispatchSemaphore(value: 0)
                 group.reactors[0].execute { held.wait() }
                 // One at a time: each in its own server iteration, so its own TLS record.
                 for index in 0..<100 { try await publisher.send("PUBLISH", "burst", index) }
                 held.signal()
-                #expect(try await waitUntil(limit: .seconds(20)) { received.value.load(ordering: .relaxed) == 100 },
-                        "\(received.value.load(ordering: .relaxed)) of 100 messages")
+                #expect(try await waitUntil(limit: .seconds(20)) { received.value == 100 }, "\(received.value) of 100 messages")
                 await subscriber.close()
                 _ = await reading.result
             }
         }
-    }
-
-    /// What ``readAheadRecordsAreAllRead()`` counts from its reading task.
-    private final class ReceivedCount: Sendable {
-        let value = Atomic<Int>(0)
     }
 
     @Test("a cancelled blocking command is unblocked with CLIENT UNBLOCK over TLS, and its connection serves again")
