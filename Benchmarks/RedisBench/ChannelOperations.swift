@@ -92,6 +92,8 @@ enum ChannelOperations {
         // One key per command: on a cluster the lists live in different slots.
         try await RawOperations.remove(names.flatMap { ["\($0)/client", "\($0)/server"] }, client: client)
         let padding = BenchMessage.padding(size: plan.size)
+        // What the peers' tasks prefer in the workloads that run tasks of their own.
+        let taskReactors = plan.api.taskReactors(group.reactors)
         switch plan.workload {
         case .channelSend:
             return Runner.Prepared(operation: Operation(
@@ -116,11 +118,11 @@ enum ChannelOperations {
                 async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
             ))
         case .channelPingpong:
-            return pingPong(plan, requester: client_, responder: server, reactors: plan.api.taskReactors(group.reactors))
+            return pingPong(plan, requester: client_, responder: server, reactors: taskReactors)
         case .channelServe:
-            return served(plan, requester: client_, responder: server, reactors: plan.api.taskReactors(group.reactors))
+            return served(plan, requester: client_, responder: server, reactors: taskReactors)
         case .channelPipe:
-            return pipe(plan, producer: server, consumer: client_, reactors: plan.api.taskReactors(group.reactors))
+            return pipe(plan, producer: server, consumer: client_, reactors: taskReactors)
         default:
             throw BenchError("\(plan.workload.rawValue) is not a channel workload")
         }
