@@ -29,7 +29,7 @@ build: bootstrap
 # hold every thread of Swift's global pool for a moment on purpose (the client must not
 # need it): they run last, alone, as every other test's tasks would stall meanwhile.
 # Last comes a smoke run of the benchmark (every default workload on the default async
-# facade, 20,000 messages each; RedisBenchTests run every workload on both facades) so
+# facade, 20,000 messages each; RedisBenchTests run every workload on all three facades) so
 # that it cannot rot. It uses the release build that `make bench` runs: the code users
 # measure, and about 5 s here (its build adds about 80 s to a clean `make test`). The
 # binary is run directly: `swift run` adds almost a second.

@@ -329,8 +329,9 @@ struct RedisBench: AsyncParsableCommand {
                 plan(.lpop, connections: 4, pipeline: 128, messages: 500_000),
             ] + ChannelOperations.defaultPlans(plan)
         }
-        // Sized so that the whole set on both facades, redis-benchmark's runs included (`make
-        // bench`), takes about a minute here; the async facade alone, half that.
+        // Sized so that the whole set on the three facades, redis-benchmark's and hiredis'
+        // runs included (`make bench`), takes about half a minute here; the async facade
+        // alone, about five seconds.
         return [
             plan(.rpush, connections: 4, pipeline: 128, messages: 500_000),
             plan(.rpush, connections: 1, pipeline: 1, messages: 20_000),
