@@ -55,10 +55,11 @@ enum JSONEscapeScan {
 
     /// Copies `bytes` to `out` (room for `bytes.count`) when none needs an escape, checking
     /// and copying in one pass; `false` at the first that does, with `out` then holding
-    /// part of them (the caller discards it). Sixteen bytes a step (one vector compare and
-    /// store), the last sixteen of a longer string read and written again in part; a string
-    /// of eight to fifteen as its first and last words, a shorter one a byte at a time. A scan and then a `memcpy` call cost
-    /// about 100 instructions more for a 64-byte string.
+    /// part of them (the caller discards it). Sixteen bytes a step (``vectorNeedsEscape(_:)``
+    /// and one store), the last sixteen of a longer string read and written again in part;
+    /// a string of eight to fifteen as its first and last words, a shorter one a byte at a
+    /// time. A scan and then a `memcpy` call cost about 100 instructions more for a 64-byte
+    /// string.
     static func copyIfPlain(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let source = UnsafeRawPointer(base)
@@ -110,8 +111,9 @@ enum JSONEscapeScan {
     /// high bit of `highBits` when one of them is 0x80 or more (non-ASCII UTF-8, which
     /// the reader then validates). What the JSON reader skips inside a string: a word at
     /// a time, the first byte that stops the run found in the word itself (a short key
-    /// is one word; a byte loop cost about 14 instructions a byte; a 16-byte step first, as the writer's,
-    /// saved nothing on a message's short strings, its call no longer inlined).
+    /// is one word; a byte loop cost about 14 instructions a byte; a 16-byte step first,
+    /// as the writer's, saved nothing on a message's short strings, its call no longer
+    /// inlined).
     @inline(__always)
     static func endOfPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int, highBits: inout UInt8) -> Int {
         guard let base = bytes.baseAddress, index < bytes.count else { return index }
