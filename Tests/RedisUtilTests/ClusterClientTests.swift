@@ -363,13 +363,17 @@ struct ClusterClientTests {
 
     /// With both facades: a callback pipeline's first round goes out without a task, and
     /// the rounds after a redirection continue in one.
-    @Test(arguments: [false, true]) func pipelinesToASlotMigratedBackAndForthStayInOrder(callbacks: Bool) async throws {
+    /// `split`: each pipeline also pushes to a key of its own slot (mostly on other
+    /// nodes), between the pushes to the migrating slot, so that its rounds go to several
+    /// nodes at once, an `ASKING` in one node's batch and not in another's.
+    @Test(arguments: [false, true], [false, true]) func pipelinesToASlotMigratedBackAndForthStayInOrder(callbacks: Bool, split: Bool) async throws {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
         let client = try clusterClient(cluster)
         let keys = (0..<16).map { "{piped}:\($0)" }
+        let sides = (0..<16).map { "side:\($0)" }
         let slot = HashSlot.of("piped")
-        for key in keys { try await client.send("RPUSH", key, "0") }
+        for key in keys + (split ? sides : []) { try await client.send("RPUSH", key, "0") }
         let sending = Locked(true)
         let counts = Locked([Int](repeating: 1, count: keys.count))
         let senders = Task {
@@ -380,7 +384,10 @@ struct ClusterClientTests {
                         while sending.withLock({ $0 }) {
                             // Ten pushes to the task's key in one batch: each reply says where the list stood.
                             var pipeline = RedisPipeline()
-                            for value in next..<(next + 10) { pipeline.send("RPUSH", key, "\(value)") }
+                            for value in next..<(next + 10) {
+                                pipeline.send("RPUSH", key, "\(value)")
+                                if split { pipeline.send("RPUSH", sides[index], "\(value)") }
+                            }
                             do {
                                 let replies = if callbacks {
                                     try await withCheckedThrowingContinuation { done in client.pipeline(pipeline) { done.resume(with: $0) } }
@@ -388,7 +395,8 @@ struct ClusterClientTests {
                                     try await client.pipeline(pipeline)
                                 }
                                 let lengths = replies.map { try? $0.get().int }
-                                guard lengths == (next..<(next + 10)).map({ $0 + 1 }) else { return "\(key): replies \(lengths) after \(next)" }
+                                let expected = (next..<(next + 10)).flatMap { Array(repeating: $0 + 1, count: split ? 2 : 1) }
+                                guard lengths == expected else { return "\(key): replies \(lengths) after \(next)" }
                             } catch {
                                 return "\(key): \(error)"
                             }
@@ -406,8 +414,10 @@ struct ClusterClientTests {
         let errors = await senders.value
         #expect(errors.isEmpty, "\(errors.prefix(3))")
         let sent = counts.withLock { $0 }
-        for (key, count) in zip(keys, sent) {
-            #expect(try await client.lrange(key, 0, -1) == (0..<count).map(String.init), "\(key)")
+        for (index, count) in sent.enumerated() {
+            for key in [keys[index]] + (split ? [sides[index]] : []) {
+                #expect(try await client.lrange(key, 0, -1) == (0..<count).map(String.init), "\(key)")
+            }
         }
         let asks = try await blocking { try statSum(cluster, section: "errorstats", line: "errorstat_ASK", field: "count") }
         print("pipelines under migration: \(sent.reduce(0, +)) pushes, \(asks) ASK")

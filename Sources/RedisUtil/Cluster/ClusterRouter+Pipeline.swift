@@ -187,9 +187,9 @@ extension ClusterRouter {
             return .finished(.failure(error))
         }
         var group = BatchGroup(node: node, generation: table.generation, expectedUnits: run.units.count)
-        for position in run.units.indices { group.add(position, asking: false, unit: run.units[position], bytes: bytes) }
+        for position in run.units.indices { group.add(position, askingPlace: nil, unit: run.units[position], bytes: bytes) }
         var round = PipelineRound(groups: [group], seen: table.generation)
-        absorb([replies], into: &round, of: &run)
+        absorb(replies, into: &round, of: &run)
         return run.pending.isEmpty ? .finished(.success(run.outcomes)) : .continues(run, round)
     }
 
@@ -253,12 +253,11 @@ extension ClusterRouter {
             guard let connection = group.node.client.connectionIfRoom() else { return inTask(nil, nil) }
             connections.append(.success(connection))
         }
-        let groups = round.groups
-        submit(groups, of: bytes, on: connections) { [self, run, round] raw in
-            if let whole = run.answeredWhole(by: round, replies: raw) { return completion(.success(whole)) }
+        submit(round.groups, of: bytes, places: run.places(for: round), on: connections) { [self, run, round] replies in
+            if let whole = run.answeredWhole(by: round, replies: replies) { return completion(.success(whole)) }
             var run = run
             var round = round
-            absorb(Self.withoutAsking(raw, of: groups), into: &round, of: &run)
+            absorb(replies, into: &round, of: &run)
             if run.pending.isEmpty { return completion(.success(run.outcomes)) }
             inTask(run, round)
         }
@@ -281,7 +280,7 @@ extension ClusterRouter {
                 try await awaitRefresh(.initial, seen: 0)
                 continue
             }
-            let replies = round.groups.isEmpty ? [] : await perform(round.groups, of: run.bytes)
+            let replies = round.groups.isEmpty ? [] : await perform(round.groups, of: run.bytes, places: run.places(for: round))
             if let whole = run.answeredWhole(by: round, replies: replies) { return whole }
             absorb(replies, into: &round, of: &run)
             await pause(after: round, pending: run.pending)
@@ -338,25 +337,26 @@ extension ClusterRouter {
                 // Room for every pending unit up to a bound: no regrowth for a short pipeline.
                 round.groups.append(BatchGroup(node: node, generation: generation, expectedUnits: min(run.pending.count, 16)))
             }
-            round.groups[group].add(position, asking: asking, unit: run.units[position], bytes: run.bytes)
+            round.groups[group].add(position, askingPlace: asking ? run.askingPlace(of: position) : nil, unit: run.units[position], bytes: run.bytes)
         }
         return round
     }
 
-    /// Takes a round's replies (each group's, `ASKING`'s left out) into `run`: each unit's
-    /// machine decides whether it is done, follows a redirection or waits to retry; then
-    /// which units are still pending, those of a paused slot re-routed together.
-    private func absorb(_ replies: [[Result<RESPValue, RedisError>]], into round: inout PipelineRound, of run: inout PipelineRun) {
-        for (group, groupReplies) in zip(round.groups, replies) {
-            for (position, range) in zip(group.units, group.replyRanges) {
+    /// Takes a round's replies (each at its command's index in the caller's order, as
+    /// ``submit(_:of:places:on:completion:)`` leaves them) into `run`: each unit's machine
+    /// decides whether it is done, follows a redirection or waits to retry; then which
+    /// units are still pending, those of a paused slot re-routed together.
+    private func absorb(_ replies: [Result<RESPValue, RedisError>], into round: inout PipelineRound, of run: inout PipelineRun) {
+        for group in round.groups {
+            for position in group.units {
                 let unit = run.units[position]
                 // The usual outcome, a command answered: its reply stands (what its machine
                 // would say), with nothing else to decide.
-                if !unit.isTransaction, case .success = groupReplies[range.lowerBound] {
-                    run.store(groupReplies[range.lowerBound], at: unit.firstReply)
+                if !unit.isTransaction, case .success = replies[unit.firstReply] {
+                    run.store(replies[unit.firstReply], at: unit.firstReply)
                     continue
                 }
-                let unitReplies = groupReplies[range]
+                let unitReplies = replies[unit.firstReply..<(unit.firstReply + unit.replies)]
                 let decisive = Self.decisive(unitReplies, unit: unit)
                 if case .failure = decisive { noteFailure(decisive, on: group.node.address) }
                 let bytes = run.bytes
@@ -417,10 +417,10 @@ extension ClusterRouter {
         return .success(.null)
     }
 
-    /// Submits every group's batch to its node at once and returns each group's replies
-    /// (`ASKING`'s left out), in group order. Room on each node is waited for first, so
-    /// that nothing is submitted while another node's batch could still fail to go.
-    nonisolated(nonsending) private func perform(_ groups: [BatchGroup], of source: [UInt8]) async -> [[Result<RESPValue, RedisError>]] {
+    /// Submits every group's batch to its node at once and returns the round's replies,
+    /// each at its place (``PipelineRun/places(for:)``). Room on each node is waited for
+    /// first, so that nothing is submitted while another node's batch could still fail to go.
+    nonisolated(nonsending) private func perform(_ groups: [BatchGroup], of source: [UInt8], places: Int) async -> [Result<RESPValue, RedisError>] {
         var connections: [Result<RedisConnection, RedisError>] = []
         connections.reserveCapacity(groups.count)
         for group in groups {
@@ -435,41 +435,29 @@ extension ClusterRouter {
                 connections.append(.failure(error as? RedisError ?? .cancelled))
             }
         }
-        let raw = await withUnsafeContinuation { (continuation: UnsafeContinuation<[[Result<RESPValue, RedisError>]], Never>) in
-            submit(groups, of: source, on: connections) { continuation.resume(returning: $0) }
+        return await withUnsafeContinuation { (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], Never>) in
+            submit(groups, of: source, places: places, on: connections) { continuation.resume(returning: $0) }
         }
-        return Self.withoutAsking(raw, of: groups)
     }
 
     /// Submits each group's batch on its connection (a failure to connect fails its
-    /// batch); `completion` runs once with every group's replies, in group order, on the
-    /// reactor thread of the last.
-    private func submit(_ groups: [BatchGroup], of source: [UInt8], on connections: [Result<RedisConnection, RedisError>],
-                        completion: @escaping @Sendable ([[Result<RESPValue, RedisError>]]) -> Void) {
-        // One node (a pipeline on one slot, or one shard): its replies are all of them.
-        if groups.count == 1, case .success(let connection) = connections[0] {
-            let collector = PipelineCollector(count: groups[0].sentCount) { completion([$0]) }
-            return connection.submit(Submission(bytes: groups[0].batch(of: source), handlers: collector.handlers(count: groups[0].sentCount), timeout: .configured))
-        }
-        let gather = BatchGather(count: groups.count, completion: completion)
-        for (index, (group, connection)) in zip(groups, connections).enumerated() {
+    /// batch); `completion` runs once, on the reactor thread of the last reply, with the
+    /// round's `places` replies: each command's at its index in the caller's order (one
+    /// collector for every node: no per-node lists to gather and merge), an `ASKING`'s
+    /// past them, a command not in the round's a placeholder.
+    private func submit(_ groups: [BatchGroup], of source: [UInt8], places: Int, on connections: [Result<RedisConnection, RedisError>],
+                        completion: @escaping @Sendable ([Result<RESPValue, RedisError>]) -> Void) {
+        var deliveries = 0
+        for group in groups { deliveries &+= group.sentCount }
+        let collector = PipelineCollector(count: places, deliveries: deliveries, completion: completion)
+        for (group, connection) in zip(groups, connections) {
+            let handlers = group.handlers(into: collector)
             switch connection {
             case .success(let connection):
-                let collector = PipelineCollector(count: group.sentCount) { gather.deliver($0, at: index) }
-                connection.submit(Submission(bytes: group.batch(of: source), handlers: collector.handlers(count: group.sentCount), timeout: .configured))
+                connection.submit(Submission(bytes: group.batch(of: source), handlers: handlers, timeout: .configured))
             case .failure(let error):
-                gather.deliver(Array(repeating: .failure(error), count: group.sentCount), at: index)
+                for handler in handlers { handler.complete(.failure(error), failures: nil) }
             }
-        }
-    }
-
-    /// Each group's replies without its `ASKING`s'.
-    private static func withoutAsking(_ raw: [[Result<RESPValue, RedisError>]], of groups: [BatchGroup]) -> [[Result<RESPValue, RedisError>]] {
-        zip(groups, raw).map { group, replies in
-            guard group.askingReplies.isEmpty else {
-                return replies.enumerated().filter { !group.askingReplies.contains($0.offset) }.map(\.element)
-            }
-            return replies
         }
     }
 }
@@ -481,28 +469,32 @@ struct BatchGroup {
     let generation: UInt64
     /// The units, by position in the batch, in the caller's order.
     private(set) var units: [Int] = []
-    /// Each unit's replies within the group's (once `ASKING`'s are left out).
-    private(set) var replyRanges: [Range<Int>] = []
     /// The bytes to send: the units', each after an `ASKING` when an `ASK` sent it here;
     /// gathered only once they stop being the start of the batch (see ``batch(of:)``).
     private var bytes: [UInt8] = []
+    /// Where each reply of the batch goes among the round's (``ClusterRouter/PipelineRun/places(for:)``):
+    /// a command's, to its index in the caller's order; an `ASKING`'s, past the pipeline's
+    /// replies. Made, like ``bytes``, only once the units stop being the start of the
+    /// batch: until then reply `i` is the pipeline's reply `i`.
+    private var places: [Int] = []
     /// While the units are the batch's from its first byte, in order and without an
     /// `ASKING`, where they end; nil once ``bytes`` holds them.
     private var prefixEnd: Int? = 0
     /// How many replies the batch gets, `ASKING`'s included.
     private(set) var sentCount = 0
-    /// Which of those are `ASKING`'s.
-    private(set) var askingReplies: Set<Int> = []
+    /// Whether an `ASKING` goes before any of the units.
+    private(set) var hasAsking = false
 
     init(node: ClusterNode, generation: UInt64, expectedUnits: Int = 0) {
         self.node = node
         self.generation = generation
         units.reserveCapacity(expectedUnits)
-        replyRanges.reserveCapacity(expectedUnits)
     }
 
-    mutating func add(_ position: Int, asking: Bool, unit: ClusterRouter.BatchUnit, bytes source: [UInt8]) {
-        if !asking, let end = prefixEnd, end == unit.range.lowerBound {
+    /// Adds unit `position`; `askingPlace`: where the reply of the `ASKING` that goes
+    /// before it lands, when an `ASK` sent it here.
+    mutating func add(_ position: Int, askingPlace: Int?, unit: ClusterRouter.BatchUnit, bytes source: [UInt8]) {
+        if askingPlace == nil, let end = prefixEnd, end == unit.range.lowerBound {
             prefixEnd = unit.range.upperBound
         } else if let end = prefixEnd {
             // Room for what the group may still take (this unit and all after it), up to
@@ -510,24 +502,23 @@ struct BatchGroup {
             // pipeline of ten over three nodes, 2,000 instructions, measured).
             bytes.reserveCapacity(min(end &+ source.count &- unit.range.lowerBound &+ ClusterRouter.asking.count, 1 << 16))
             bytes.append(contentsOf: source[0..<end])
+            places.reserveCapacity(max(units.capacity, sentCount &+ unit.replies &+ 1))
+            places.append(contentsOf: 0..<sentCount)
             prefixEnd = nil
         }
-        if asking {
+        if let askingPlace {
             // Before a transaction's MULTI, ASKING holds until its EXEC.
             bytes += ClusterRouter.asking
-            askingReplies.insert(sentCount)
+            places.append(askingPlace)
+            hasAsking = true
             sentCount += 1
         }
-        let start = replyRanges.last?.upperBound ?? 0
-        replyRanges.append(start..<(start + unit.replies))
         units.append(position)
-        if prefixEnd == nil { bytes.append(contentsOf: source[unit.range]) }
+        if prefixEnd == nil {
+            bytes.append(contentsOf: source[unit.range])
+            places.append(contentsOf: unit.firstReply..<(unit.firstReply + unit.replies))
+        }
         sentCount += unit.replies
-    }
-
-    /// Whether the group is the whole of `source`, in order and without an `ASKING`.
-    func isWhole(of source: [UInt8]) -> Bool {
-        prefixEnd == source.count
     }
 
     /// The batch to send, from `source`, the pipeline's bytes the units were added from:
@@ -536,26 +527,9 @@ struct BatchGroup {
         guard let end = prefixEnd else { return bytes }
         return end == source.count ? source : Array(source[0..<end])
     }
-}
 
-/// Gathers the replies of a round's batches, one per node, and completes once with all.
-final class BatchGather: Sendable {
-    // Batches complete on their nodes' reactor threads, in any order.
-    private let state: Mutex<(replies: [[Result<RESPValue, RedisError>]?], remaining: Int)>
-    private let completion: @Sendable ([[Result<RESPValue, RedisError>]]) -> Void
-
-    init(count: Int, completion: @escaping @Sendable ([[Result<RESPValue, RedisError>]]) -> Void) {
-        state = Mutex((Array(repeating: nil, count: count), count))
-        self.completion = completion
-    }
-
-    func deliver(_ replies: [Result<RESPValue, RedisError>], at index: Int) {
-        let finished: [[Result<RESPValue, RedisError>]]? = state.withLock { state in
-            precondition(state.replies[index] == nil, "a batch completed twice")
-            state.replies[index] = replies
-            state.remaining -= 1
-            return state.remaining == 0 ? state.replies.map { $0! } : nil
-        }
-        if let finished { completion(finished) }
+    /// The batch's handlers, each reply to its place in `collector`.
+    func handlers(into collector: PipelineCollector) -> ReplyHandlers {
+        prefixEnd == nil ? collector.handlers(places: places) : collector.handlers(count: sentCount)
     }
 }

@@ -85,50 +85,33 @@ extension ClusterRouter {
             results.map { $0! }
         }
 
-        /// A round's replies as the pipeline's outcomes when they are all of them as
-        /// they stand: every unit was in the round, no batch had an `ASKING`, and every
-        /// reply is a success (what absorbing them would store, a transaction's included,
-        /// with no unit left to decide). When the round's one batch was the whole
-        /// pipeline, its replies are returned as they are; over several nodes they are
-        /// merged in the caller's order at once, without the table of outcomes.
-        func answeredWhole(by round: PipelineRound, replies: [[Result<RESPValue, RedisError>]]) -> [Result<RESPValue, RedisError>]? {
-            guard results.isEmpty, replies.count == round.groups.count else { return nil }
-            if round.groups.count == 1, round.groups[0].isWhole(of: bytes) {
-                guard replies[0].count == count, Self.allSucceeded(replies[0]) else { return nil }
-                return replies[0]
+        /// Where the `ASKING` before unit `position` gets its reply among a round's:
+        /// past every command's (``places(for:)``).
+        func askingPlace(of position: Int) -> Int {
+            count &+ position
+        }
+
+        /// How many replies a round's collector places: one per command of the pipeline,
+        /// by its index in the caller's order, and when the round sends an `ASKING`, one
+        /// per unit beyond them (``askingPlace(of:)``).
+        func places(for round: PipelineRound) -> Int {
+            for group in round.groups where group.hasAsking { return count &+ units.count }
+            return count
+        }
+
+        /// A round's replies (by ``places(for:)``) as the pipeline's outcomes when they are
+        /// all of them as they stand: every unit was in the round (each is routed at most
+        /// once a round), no batch had an `ASKING`, and every reply is a success (what
+        /// absorbing them would store, a transaction's included, with no unit left to decide).
+        func answeredWhole(by round: PipelineRound, replies: [Result<RESPValue, RedisError>]) -> [Result<RESPValue, RedisError>]? {
+            guard results.isEmpty, replies.count == count else { return nil }
+            var routed = 0
+            for group in round.groups {
+                guard !group.hasAsking else { return nil }
+                routed &+= group.units.count
             }
-            // Merged in the caller's order: each group's units are in it already, so the
-            // next unit is at the head of one group's list; a unit in none (not routed
-            // this round), a group short of replies, or one with replies left over sends
-            // the round the general way.
-            for group in round.groups.indices {
-                guard round.groups[group].askingReplies.isEmpty else { return nil }
-            }
-            for reply in replies {
-                guard Self.allSucceeded(reply) else { return nil }
-            }
-            // Each unit's replies are where its group's `replyRanges` say (no `ASKING` here).
-            let unitLists = round.groups.map(\.units)
-            let rangeLists = round.groups.map(\.replyRanges)
-            var nextUnit = [Int](repeating: 0, count: unitLists.count)
-            var outcomes: [Result<RESPValue, RedisError>] = []
-            outcomes.reserveCapacity(count)
-            for position in units.indices {
-                var group = 0
-                while group < unitLists.count, nextUnit[group] >= unitLists[group].count || unitLists[group][nextUnit[group]] != position {
-                    group &+= 1
-                }
-                guard group < unitLists.count else { return nil }
-                let range = rangeLists[group][nextUnit[group]]
-                guard range.upperBound <= replies[group].count else { return nil }
-                if range.count == 1 { outcomes.append(replies[group][range.lowerBound]) } else { outcomes.append(contentsOf: replies[group][range]) }
-                nextUnit[group] &+= 1
-            }
-            for group in replies.indices
-            where nextUnit[group] != unitLists[group].count || (rangeLists[group].last?.upperBound ?? 0) != replies[group].count {
-                return nil
-            }
-            return outcomes.count == count ? outcomes : nil
+            guard routed == units.count, Self.allSucceeded(replies) else { return nil }
+            return replies
         }
     }
 }

@@ -56,14 +56,22 @@ final class PipelineCollector: Sendable {
     // connection arrive in order, so each is appended (the array only reserved at
     // first: filling it with placeholders cost about 90 instructions a reply, each
     // copied in through the enum's value witnesses); one that comes early (a batch
-    // failed from elsewhere) finds placeholders up to its place.
+    // failed from elsewhere, or one of a cluster round's batches, whose nodes answer in
+    // any order) finds placeholders up to its place.
     private let state: Mutex<(results: [Result<RESPValue, RedisError>], filled: UInt64, filledBeyond: [Bool], remaining: Int)>
+    /// The places of the array handed over.
+    private let count: Int
     private let completion: @Sendable ([Result<RESPValue, RedisError>]) -> Void
 
-    init(count: Int, completion: @escaping @Sendable ([Result<RESPValue, RedisError>]) -> Void) {
+    /// A collector of `count` places that completes after `deliveries` of them are
+    /// filled (by default all); a place never filled holds a placeholder, `.success(.null)`.
+    /// A cluster pipeline's round sends some of its commands, to several nodes, and their
+    /// replies go straight to the commands' places in the caller's order.
+    init(count: Int, deliveries: Int? = nil, completion: @escaping @Sendable ([Result<RESPValue, RedisError>]) -> Void) {
         var results: [Result<RESPValue, RedisError>] = []
         results.reserveCapacity(count)
-        state = Mutex((results, 0, count > 64 ? Array(repeating: false, count: count) : [], count))
+        state = Mutex((results, 0, count > 64 ? Array(repeating: false, count: count) : [], deliveries ?? count))
+        self.count = count
         self.completion = completion
     }
 
@@ -81,6 +89,7 @@ final class PipelineCollector: Sendable {
             if index == state.results.count { state.results.append(result) } else { state.results[index] = result }
             state.remaining -= 1
             guard state.remaining == 0 else { return nil }
+            while state.results.count < count { state.results.append(.success(.null)) }
             defer { state.results = [] }
             return state.results
         }
@@ -91,13 +100,21 @@ final class PipelineCollector: Sendable {
     func handlers(count: Int) -> ReplyHandlers {
         .batch(self, count: count)
     }
+
+    /// Handlers for a batch whose command `i` fills place `places[i]`.
+    func handlers(places: [Int]) -> ReplyHandlers {
+        .mapped(self, places: places)
+    }
 }
 
 /// One handler per command of a submission. Not an array: a single command (the hot
 /// path) then costs no extra allocation, and a pipeline's handlers are made on demand.
 enum ReplyHandlers: RandomAccessCollection, Sendable {
     case one(ReplyHandler)
+    /// Command `i` fills the collector's place `i`.
     case batch(PipelineCollector, count: Int)
+    /// Command `i` fills the collector's place `places[i]`.
+    case mapped(PipelineCollector, places: [Int])
 
     var startIndex: Int { 0 }
 
@@ -105,6 +122,7 @@ enum ReplyHandlers: RandomAccessCollection, Sendable {
         switch self {
         case .one: 1
         case .batch(_, let count): count
+        case .mapped(_, let places): places.count
         }
     }
 
@@ -112,6 +130,7 @@ enum ReplyHandlers: RandomAccessCollection, Sendable {
         switch self {
         case .one(let handler): handler
         case .batch(let collector, _): .batch(collector, index: position)
+        case .mapped(let collector, let places): .batch(collector, index: places[position])
         }
     }
 }
