@@ -502,8 +502,10 @@ struct BatchGroup {
             // pipeline of ten over three nodes, 2,000 instructions, measured).
             bytes.reserveCapacity(min(end &+ source.count &- unit.range.lowerBound &+ ClusterRouter.asking.count, 1 << 16))
             bytes.append(contentsOf: source[0..<end])
-            places.reserveCapacity(max(units.capacity, sentCount &+ unit.replies &+ 1))
-            places.append(contentsOf: 0..<sentCount)
+            places.reserveCapacity(max(units.capacity, sentCount) &+ unit.replies &+ 1)
+            // One by one: `append(contentsOf:)` a range went through its generic path
+            // (about 70 instructions a call, measured).
+            for place in 0..<sentCount { places.append(place) }
             prefixEnd = nil
         }
         if let askingPlace {
@@ -516,7 +518,7 @@ struct BatchGroup {
         units.append(position)
         if prefixEnd == nil {
             bytes.append(contentsOf: source[unit.range])
-            places.append(contentsOf: unit.firstReply..<(unit.firstReply + unit.replies))
+            for place in unit.firstReply..<(unit.firstReply &+ unit.replies) { places.append(place) }
         }
         sentCount += unit.replies
     }
