@@ -17,7 +17,8 @@ import Synchronization
 //   reading its own members: JSONMemberEncodable, JSONMemberDecodable),
 //   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
-//   channel-send-async, channel-recv-async (plain tasks, as rpush-async),
+//   ping-async, ping-async-reactor, lpop-async, lpop-async-reactor (LPOPs of a list
+//   filled first, as lpop-callback), channel-send-async, channel-recv-async (plain tasks, as rpush-async),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
 //   pipeline-callback, pipeline-async (a pipeline of PROBE_PIPELINE RPUSHes, default 10,
 //   per operation, to one key or in turn to PROBE_PIPELINE_KEYS),
@@ -237,8 +238,9 @@ case "channel-serve", "channel-respond":
         }
         allAnswered.wait()
     }
-case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "pipeline-async", "channel-send-async", "channel-recv-async":
-    if operation == "channel-recv-async" {
+case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "ping-async-reactor", "lpop-async", "lpop-async-reactor",
+     "pipeline-async", "channel-send-async", "channel-recv-async":
+    if operation == "channel-recv-async" || operation.hasPrefix("lpop-") {
         // Filled first, as for channel-recv-callback.
         Window((count + 255) / 256, operation) { window in
             client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: peerJSON, count: 256)) { window.finished($0) }
@@ -248,10 +250,11 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
     /// The operation, named once: a `switch` on its name in the loop compared strings per
     /// command (about 300 instructions counted as the library's), and a closure per
     /// operation added an async frame.
-    enum Step { case rpush, typedRPUSH, ping, pipeline, send, recv }
+    enum Step { case rpush, typedRPUSH, ping, lpop, pipeline, send, recv }
     let step: Step = switch operation {
     case "rpush-typed-async": .typedRPUSH
-    case "ping-async": .ping
+    case "ping-async", "ping-async-reactor": .ping
+    case "lpop-async", "lpop-async-reactor": .lpop
     case "pipeline-async": .pipeline
     case "channel-send-async": .send
     case "channel-recv-async": .recv
@@ -268,6 +271,8 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
                 case .recv: _ = try await channel.recv(as: Message.self)!
                 case .rpush: _ = try await client.send("RPUSH", "callgrind-probe", payload)
                 case .ping: _ = try await client.send("PING")
+                case .lpop:
+                    if try await client.send("LPOP", "/callgrind-probe/server").isNull { fatalError("lpop-async: the list ran empty") }
                 case .pipeline: _ = try await client.pipeline(probePipeline)
                 }
             } catch {
@@ -279,10 +284,10 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
     Task.detached {
         await withTaskGroup(of: Void.self) { tasks in
             for index in 0..<inFlight {
-                // rpush-async-reactor: each task prefers a reactor, as redis-bench's async
+                // *-async-reactor: each task prefers a reactor, as redis-bench's async
                 // tasks do. (A task given `executorPreference: nil` is not a plain task:
                 // the runtime then looks its preference up under a lock at every switch.)
-                if operation == "rpush-async-reactor" {
+                if operation.hasSuffix("-async-reactor") {
                     tasks.addTask(executorPreference: group.reactors[index % group.reactors.count]) { await lane(index) }
                 } else {
                     tasks.addTask { await lane(index) }
