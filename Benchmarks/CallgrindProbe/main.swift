@@ -21,7 +21,7 @@ import Synchronization
 //   filled first, as lpop-callback), channel-send-async, channel-recv-async (plain tasks, as rpush-async),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
 //   pipeline-callback, pipeline-async (a pipeline of PROBE_PIPELINE RPUSHes, default 10,
-//   per operation, to one key or in turn to PROBE_PIPELINE_KEYS),
+//   per operation, to one key or in turn to PROBE_PIPELINE_KEYS; PROBE_TRANSACTION=1: in MULTI … EXEC),
 //   lpop-callback (a raw LPOP of the same list and messages as channel-recv-callback:
 //   the receive's baseline, what it costs beyond the pop),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
@@ -102,13 +102,18 @@ let peerJSON = String(decoding: try JSONMemberWriter.codableBytes(of: typedMessa
 
 /// A pipeline of PROBE_PIPELINE (default 10) RPUSHes: pipeline-callback's and
 /// pipeline-async's operation. To one key, or in turn to PROBE_PIPELINE_KEYS keys (on a
-/// cluster of several primaries, `CLUSTER=3`, a pipeline split over nodes).
+/// cluster of several primaries, `CLUSTER=3`, a pipeline split over nodes). With
+/// PROBE_TRANSACTION=1, inside `MULTI` … `EXEC` (its keys then in one slot: `{callgrind-probe}:n`).
 let probePipeline: RedisPipeline = {
     var pipeline = RedisPipeline()
     let keys = max(1, environment["PROBE_PIPELINE_KEYS"].flatMap { Int($0) } ?? 1)
+    let transaction = environment["PROBE_TRANSACTION"] == "1"
+    if transaction { pipeline.send("MULTI") }
     for command in 0..<(environment["PROBE_PIPELINE"].flatMap { Int($0) } ?? 10) {
-        pipeline.send("RPUSH", keys == 1 ? "callgrind-probe" : "callgrind-probe:\(command % keys)", payload)
+        let key = keys == 1 ? "callgrind-probe" : transaction ? "{callgrind-probe}:\(command % keys)" : "callgrind-probe:\(command % keys)"
+        pipeline.send("RPUSH", key, payload)
     }
+    if transaction { pipeline.send("EXEC") }
     return pipeline
 }()
 /// Keeps `inFlight` callback operations going until `count` have completed.

@@ -120,6 +120,36 @@ struct ClusterClientTests {
             let lent = table.withPrimaryClient(ofSlot: slot) { ObjectIdentifier($0) }
             #expect(lent != nil && lent == table.primary(ofSlot: slot).map { ObjectIdentifier($0.client) })
         }
+        // A transaction over two slots fails whole before it is sent, whether one primary
+        // serves both slots (a pipeline it serves whole is otherwise sent as it is) or two do.
+        let owner = { (key: String) in table.primary(ofSlot: HashSlot.of(key)).map { ObjectIdentifier($0) } }
+        let sameOwner = try #require((0..<1000).map { "tx:\($0)" }.first { HashSlot.of($0) != slots.0 && owner($0) == owner("a") })
+        let otherOwner = try #require((0..<1000).map { "tx:\($0)" }.first { owner($0) != owner("a") })
+        try await blocking { try resetStats(cluster) }
+        for second in [sameOwner, otherOwner] {
+            await #expect(throws: RedisError.crossSlot(keys: ["a", second], slots: [slots.0, HashSlot.of(second)])) {
+                try await client.transaction { transaction in
+                    transaction.send("INCR", "a")
+                    transaction.send("INCR", second)
+                }
+            }
+            let refused = await withCheckedContinuation { (done: CheckedContinuation<Result<[Result<RESPValue, RedisError>], RedisError>, Never>) in
+                var pipeline = RedisPipeline()
+                for command in [["MULTI"], ["INCR", "a"], ["INCR", second], ["EXEC"]] { pipeline.send(arguments: command) }
+                client.pipeline(pipeline) { done.resume(returning: $0) }
+            }
+            #expect(throws: RedisError.crossSlot(keys: ["a", second], slots: [slots.0, HashSlot.of(second)])) { try refused.get() }
+        }
+        let sent = try await blocking {
+            try cluster.primaries.map { try cluster.command(["INFO", "commandstats"], on: $0).string ?? "" }
+        }
+        #expect(sent.allSatisfy { !$0.contains("cmdstat_incr") && !$0.contains("cmdstat_multi") })
+        // On one slot, the transaction runs (sent whole to its primary).
+        let together = try await client.transaction { transaction in
+            transaction.send("INCR", "{a}x")
+            transaction.send("INCR", "{a}y")
+        }
+        #expect(together.map { try? $0.get().int } == [1, 1])
         for _ in 0..<200 where router.currentKeyTable()["pfadd"] == nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(router.currentKeyTable()["pfadd"] != nil, "the server's COMMAND table was not read")
         try await blocking { try resetStats(cluster) }
