@@ -276,8 +276,10 @@ extension ClusterRouter {
         guard !round.needsMap, !round.groups.isEmpty else { return inTask(nil, nil) }
         var connections: [Result<RedisConnection, RedisError>] = []
         connections.reserveCapacity(round.groups.count)
-        for group in round.groups {
-            guard let connection = group.node.client.connectionIfRoom() else { return inTask(nil, nil) }
+        // By index, here and in the loops below: `for group in` copied each group (its
+        // node and three arrays retained and released).
+        for group in round.groups.indices {
+            guard let connection = round.groups[group].node.client.connectionIfRoom() else { return inTask(nil, nil) }
             connections.append(.success(connection))
         }
         submit(round.groups, of: bytes, places: run.places(for: round), on: connections) { [self, run, round] replies in
@@ -450,8 +452,8 @@ extension ClusterRouter {
     nonisolated(nonsending) private func perform(_ groups: [BatchGroup], of source: [UInt8], places: Int) async -> [Result<RESPValue, RedisError>] {
         var connections: [Result<RedisConnection, RedisError>] = []
         connections.reserveCapacity(groups.count)
-        for group in groups {
-            let client = group.node.client
+        for group in groups.indices {
+            let client = groups[group].node.client
             if let ready = client.connectionIfRoom() {
                 connections.append(.success(ready))
                 continue
@@ -475,13 +477,13 @@ extension ClusterRouter {
     private func submit(_ groups: [BatchGroup], of source: [UInt8], places: Int, on connections: [Result<RedisConnection, RedisError>],
                         completion: @escaping @Sendable ([Result<RESPValue, RedisError>]) -> Void) {
         var deliveries = 0
-        for group in groups { deliveries &+= group.sentCount }
+        for group in groups.indices { deliveries &+= groups[group].sentCount }
         let collector = PipelineCollector(count: places, deliveries: deliveries, completion: completion)
-        for (group, connection) in zip(groups, connections) {
-            let handlers = group.handlers(into: collector)
-            switch connection {
+        for group in groups.indices {
+            let handlers = groups[group].handlers(into: collector)
+            switch connections[group] {
             case .success(let connection):
-                connection.submit(Submission(bytes: group.batch(of: source), handlers: handlers, timeout: .configured))
+                connection.submit(Submission(bytes: groups[group].batch(of: source), handlers: handlers, timeout: .configured))
             case .failure(let error):
                 for handler in handlers { handler.complete(.failure(error), failures: nil) }
             }

@@ -95,7 +95,7 @@ extension ClusterRouter {
         /// by its index in the caller's order, and when the round sends an `ASKING`, one
         /// per unit beyond them (``askingPlace(of:)``).
         func places(for round: PipelineRound) -> Int {
-            for group in round.groups where group.hasAsking { return count &+ units.count }
+            for group in round.groups.indices where round.groups[group].hasAsking { return count &+ units.count }
             return count
         }
 
@@ -106,9 +106,9 @@ extension ClusterRouter {
         func answeredWhole(by round: PipelineRound, replies: [Result<RESPValue, RedisError>]) -> [Result<RESPValue, RedisError>]? {
             guard results.isEmpty, replies.count == count else { return nil }
             var routed = 0
-            for group in round.groups {
-                guard !group.hasAsking else { return nil }
-                routed &+= group.units.count
+            for group in round.groups.indices {
+                guard !round.groups[group].hasAsking else { return nil }
+                routed &+= round.groups[group].units.count
             }
             guard routed == units.count, Self.allSucceeded(replies) else { return nil }
             return replies
