@@ -45,7 +45,8 @@ protocol RoutedFailureHandler: AnyObject, Sendable {
 
 /// Gathers the replies of an explicit pipeline and completes once, with all of them in order.
 final class PipelineCollector: Sendable {
-    // Replies arrive on one reactor thread, but a batch may be failed from the
+    // A batch's replies arrive on one reactor thread (a cluster round's batches, on
+    // their nodes' connections' threads), but a batch may be failed from the
     // submitting thread when it is refused before reaching the reactor; the lock is
     // taken once per reply of a pipeline, never on the single-command path.
     // The replies in a plain array, handed over whole at the end (not an array of
