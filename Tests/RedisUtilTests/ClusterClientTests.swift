@@ -351,6 +351,47 @@ struct ClusterClientTests {
         await client.close()
     }
 
+    /// One pipeline meets `ASK` on one slot and `MOVED` on another, so that its second
+    /// round goes to two nodes at once, an `ASKING` in one batch and not in the other:
+    /// every reply still lands at its command's place (`PipelineCollector`'s mapped
+    /// handlers, the `ASKING`'s reply past the pipeline's), with both facades.
+    @Test(arguments: [false, true]) func aRoundWithAnAskedAndAMovedUnitGoesToTwoNodesAtOnce(callbacks: Bool) async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster)
+        let (asked, moved) = ("{asked}:list", "{moved}:list")
+        #expect(HashSlot.of("asked") != HashSlot.of("moved"))
+        for key in [asked, moved] { try await client.send("RPUSH", key, "0") }
+        let askSource = try cluster.owner(ofSlot: HashSlot.of("asked"))
+        let askTarget = try #require(cluster.primaries.first { $0.id != askSource.id })
+        let moveSource = try cluster.owner(ofSlot: HashSlot.of("moved"))
+        let moveTarget = try #require(cluster.primaries.first { $0.id != askTarget.id && $0.id != moveSource.id })
+        try await blocking { try resetStats(cluster) }
+        // Behind the client's back: one slot moved whole, the other half-way (its key on the target).
+        _ = try await blocking { try cluster.migrate(slot: HashSlot.of("moved"), to: moveTarget) }
+        let migration = try await blocking { try cluster.beginMigration(ofSlot: HashSlot.of("asked"), to: askTarget) }
+        try await blocking { try cluster.moveKeys([asked], of: migration) }
+        var pipeline = RedisPipeline()
+        for value in 1...3 {
+            pipeline.send("RPUSH", asked, "\(value)")
+            pipeline.send("RPUSH", moved, "\(value)")
+        }
+        let replies = if callbacks {
+            try await withCheckedThrowingContinuation { done in client.pipeline(pipeline) { done.resume(with: $0) } }
+        } else {
+            try await client.pipeline(pipeline)
+        }
+        #expect(replies.map { try? $0.get().int } == [2, 2, 3, 3, 4, 4])
+        let redirections = try await blocking {
+            (ask: try statSum(cluster, section: "errorstats", line: "errorstat_ASK", field: "count"),
+             moved: try statSum(cluster, section: "errorstats", line: "errorstat_MOVED", field: "count"))
+        }
+        #expect(redirections.ask > 0 && redirections.moved > 0, "\(redirections)")
+        _ = try await blocking { try cluster.finishMigration(migration) }
+        for key in [asked, moved] { #expect(try await client.lrange(key, 0, -1) == ["0", "1", "2", "3"], "\(key)") }
+        await client.close()
+    }
+
     @Test func transactionsRunOnTheirSlotsOwnerAndFollowItWhenItMoves() async throws {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
