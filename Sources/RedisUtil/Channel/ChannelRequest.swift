@@ -44,16 +44,24 @@ struct ChannelRequest<Output>: Sendable {
 
     /// The outcome of a one-message `RPUSH` from its reply, counted as one message sent.
     static func pushed(_ reply: Result<RESPValue, RedisError>, on client: RedisClient) -> Result<Void, RedisError> where Output == Void {
+        pushed(reply, counters: client.configuration.observer?.counters)
+    }
+
+    static func pushed(_ reply: Result<RESPValue, RedisError>, counters: ClientCounters?) -> Result<Void, RedisError> where Output == Void {
         let output = Result { () throws(RedisError) in try ChannelReply.ignore(try reply.get()) }
-        if case .success = output { client.configuration.observer?.counters?.count(.sent, 1) }
+        if case .success = output { counters?.count(.sent, 1) }
         return output
     }
 
     /// The outcome of an `LPOP` of one message from its reply, counted as received when
     /// it took one.
     static func popped(_ reply: Result<RESPValue, RedisError>, on client: RedisClient) -> Result<[UInt8]?, RedisError> where Output == [UInt8]? {
+        popped(reply, counters: client.configuration.observer?.counters)
+    }
+
+    static func popped(_ reply: Result<RESPValue, RedisError>, counters: ClientCounters?) -> Result<[UInt8]?, RedisError> where Output == [UInt8]? {
         let output = Result { () throws(RedisError) in try ChannelReply.optionalBytes(try reply.get()) }
-        if case .success(.some) = output { client.configuration.observer?.counters?.count(.received, 1) }
+        if case .success(.some) = output { counters?.count(.received, 1) }
         return output
     }
 

@@ -11,27 +11,9 @@ enum MessageCodec {
     private static let decodableOnly = NonConformingType()
 
     /// The message type last found to be ``JSONMemberEncodable``, with its conformance.
-    private static let lastWriting = ConformingType<any JSONMemberEncodable.Type>()
+    private static let lastWriting = RememberedConformance<any JSONMemberEncodable.Type>()
     /// The message type last found to be ``JSONMemberDecodable``, with its conformance.
-    private static let lastReading = ConformingType<any JSONMemberDecodable.Type>()
-
-    /// The type last found to conform to a protocol, and the conformance found: the
-    /// look-up in the runtime's conformance cache (about 290 instructions) is then made
-    /// once per change of message type, not per message. A lock rather than atomics:
-    /// the two words must be read together; it is taken only by message types that
-    /// conform.
-    private struct ConformingType<Conformance: Sendable>: ~Copyable {
-        private let last = Mutex<(type: ObjectIdentifier, conformance: Conformance)?>(nil)
-
-        /// `type`'s conformance: remembered, or found by `lookUp` (`nil`: none).
-        func conformance(of type: Any.Type, lookUp: (Any.Type) -> Conformance?) -> Conformance? {
-            let identity = ObjectIdentifier(type)
-            if let known = last.withLock({ $0?.type == identity ? $0?.conformance : nil }) { return known }
-            guard let found = lookUp(type) else { return nil }
-            last.withLock { $0 = (identity, found) }
-            return found
-        }
-    }
+    private static let lastReading = RememberedConformance<any JSONMemberDecodable.Type>()
 
     /// The type last found not to conform to a protocol: finding whether a type conforms
     /// is a look-up in the runtime's conformance cache (about 250 instructions), which a
@@ -131,9 +113,10 @@ enum MessageCodec {
     /// in one allocation of the exact size. (`Array(unsafeUninitializedCapacity:)` looked
     /// the array storage's generic metadata up on every call, about 300 instructions.)
     static func pushCommand(head: [UInt8], json: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var bytes = head
+        var bytes: [UInt8] = []
         // `$`, the length's digits, CRLF, the message, CRLF.
         bytes.reserveCapacity(head.count + 1 + RESPDecimal.count(magnitude: UInt64(json.count)) + 2 + json.count + 2)
+        bytes.append(contentsOf: head)
         bytes.append(UInt8(ascii: "$"))
         RESPDecimal.append(Int64(json.count), to: &bytes)
         bytes.append(UInt8(ascii: "\r"))

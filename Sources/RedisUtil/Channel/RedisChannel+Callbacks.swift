@@ -40,8 +40,9 @@ extension RedisChannel {
         } catch {
             return completion(.failure(error))
         }
+        let counters = client.configuration.observer?.counters
         client.send(encoded: bytes, route: Self.pushRoute) { reply in
-            completion(ChannelRequest<Void>.pushed(reply, on: client))
+            completion(ChannelRequest<Void>.pushed(reply, counters: counters))
         }
     }
 
@@ -99,8 +100,9 @@ extension RedisChannel {
         } catch {
             return completion(.failure(error))
         }
+        let counters = client.configuration.observer?.counters
         client.send(encoded: popCommand(), route: Self.popRoute) { reply in
-            completion(ChannelRequest<[UInt8]?>.popped(reply, on: client))
+            completion(ChannelRequest<[UInt8]?>.popped(reply, counters: counters))
         }
     }
 
