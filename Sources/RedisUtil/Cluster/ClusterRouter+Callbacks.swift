@@ -18,9 +18,9 @@ extension ClusterRouter {
         let reading: ClusterCommandReading
         let taken: ClusterRouteTable?
         do {
-            // One lock for the key table and the map, whichever path the command takes;
-            // bound straight from the call, which costs the common command no retain.
-            if let table = snapshot() {
+            // The key table and the map, whichever path the command takes, from this
+            // reactor's copy (``reactorSnapshot()``).
+            if let table = reactorSnapshot() {
                 reading = try ClusterCommandReading.reading(bytes, blocking: blocking, by: table, readFrom: configuration.readFrom)
                 if sendFirstAttempt(bytes, reading, by: table, completion: completion) { return }
                 taken = table

@@ -137,8 +137,8 @@ extension ClusterRouter {
                     try? Self.node(at: $0.address, in: &state, configuration: configuration, group: group, router: self).get()
                 }
             }
-            state.table = ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries, keyTable: state.keyTable,
-                                            replicas: replicas)
+            publish(ClusterRouteTable(topology: topology, generation: generation, primaries: shardPrimaries, keyTable: state.keyTable,
+                                      replicas: replicas), in: &state)
             let present = Set(topology.allNodes.filter { $0.health != .failed }.map(\.address))
             let removed = state.nodes.filter { !present.contains($0.key) }
             for address in removed.keys { state.nodes[address] = nil }
@@ -173,7 +173,7 @@ extension ClusterRouter {
             let merged = ClusterKeyTable.builtIn.merging(try ClusterKeyTable.parse(commandReply: reply).table)
             state.withLock { state in
                 state.keyTable = merged
-                state.table = state.table?.with(keyTable: merged)
+                publish(state.table?.with(keyTable: merged), in: &state)
             }
         } catch {
             configuration.logger.warning("cannot read the cluster's command key specs; routing by the built-in table",

@@ -232,9 +232,9 @@ extension ClusterRouter {
     nonisolated(nonsending) func send(_ bytes: [UInt8], blocking: BlockingWait?) async throws -> RESPValue {
         let reading: ClusterCommandReading
         let taken: ClusterRouteTable?
-        // One lock for the key table and the map the first route uses; bound straight
-        // from the call, which costs the common command no retain.
-        if let table = snapshot() {
+        // The key table and the map the first route uses, from this reactor's copy
+        // (``reactorSnapshot()``; on any other thread, the router's under its lock).
+        if let table = reactorSnapshot() {
             reading = try ClusterCommandReading.reading(bytes, blocking: blocking, by: table, readFrom: configuration.readFrom)
             if let first = firstRoute(reading, by: table), let connection = first.node.client.connectionIfRoom() {
                 let result: Result<RESPValue, RedisError>

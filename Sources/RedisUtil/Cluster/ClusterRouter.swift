@@ -209,6 +209,11 @@ final class ClusterRouter: Sendable {
     let isClosed = Atomic<Bool>(false)
     /// Spreads keyless commands over the primaries.
     private let cursor = Atomic<UInt>(0)
+    /// Moved (inside the lock, after the change) each time ``State/table`` changes: a
+    /// reactor's copy of the table stands while this has not moved (``reactorSnapshot()``).
+    let tableVersion = Atomic<UInt64>(0)
+    /// Each reactor's own copy of the route table, by the reactor's identity.
+    let reactorTables: [(reactor: ObjectIdentifier, copy: ReactorRouteTable)]
     /// What the periodic refresh and the nodes' loss callbacks reach the router through
     /// (not weakly: see ``SharedOwnerLink``); released by ``close(gracePeriod:)`` and
     /// ``detachForDeinit()``, which the cluster client's deinit calls.
@@ -249,6 +254,7 @@ final class ClusterRouter: Sendable {
         configuration.sendsReadOnly = configuration.readFrom != .primary
         self.configuration = configuration
         self.group = group
+        reactorTables = group.reactors.map { (ObjectIdentifier($0), ReactorRouteTable()) }
         // A periodic tick is skipped when any fetch ended within the last half interval:
         // the whole interval would skip every other tick, whose previous fetch ended
         // just after the previous tick. Without a periodic refresh the spacing is moot.
@@ -287,6 +293,12 @@ final class ClusterRouter: Sendable {
     /// The current route table, nil before the first map and after close.
     func snapshot() -> ClusterRouteTable? {
         state.withLock { $0.table }
+    }
+
+    /// Makes `table` the current route table; `state` is the locked state.
+    func publish(_ table: ClusterRouteTable?, in state: inout State) {
+        state.table = table
+        tableVersion.wrappingAdd(1, ordering: .releasing)
     }
 
     /// The key table a command is read with now.
@@ -439,8 +451,8 @@ final class ClusterRouter: Sendable {
             if table.primary(ofSlot: slot)?.address == address { return false }
             var topology = table.topology
             if topology.applyMoved(slot: slot, to: address) {
-                state.table = ClusterRouteTable(topology: topology, generation: table.generation, primaries: table.primaries,
-                                                keyTable: table.keyTable, replicas: table.replicas)
+                publish(ClusterRouteTable(topology: topology, generation: table.generation, primaries: table.primaries,
+                                          keyTable: table.keyTable, replicas: table.replicas), in: &state)
             }
             return true
         }
@@ -500,7 +512,7 @@ final class ClusterRouter: Sendable {
             state.periodicTimer?.cancel()
             let nodes = Array(state.nodes.values)
             state.nodes.removeAll()
-            state.table = nil
+            publish(nil, in: &state)
             return (state.refresh.close(), nodes)
         }
         for waiter in waiters { waiter.resume(.failure(.closed)) }
