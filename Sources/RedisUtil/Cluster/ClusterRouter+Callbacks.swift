@@ -19,10 +19,12 @@ extension ClusterRouter {
         let taken: ClusterRouteTable?
         do {
             // The key table and the map, whichever path the command takes, from this
-            // reactor's copy (``reactorSnapshot()``).
-            if let table = reactorSnapshot() {
+            // reactor's copy (``reactorSnapshot()``); the reactor, found once, also picks
+            // the node's connection.
+            let reactor = Reactor.currentIdentifier
+            if let table = reactorSnapshot(onReactor: reactor) {
                 reading = try ClusterCommandReading.reading(bytes, blocking: blocking, by: table, readFrom: configuration.readFrom)
-                if sendFirstAttempt(bytes, reading, by: table, completion: completion) { return }
+                if sendFirstAttempt(bytes, reading, by: table, onReactor: reactor, completion: completion) { return }
                 taken = table
             } else {
                 let route = try ClusterCommandReading.route(of: bytes, blocking: blocking)
@@ -71,14 +73,15 @@ extension ClusterRouter {
     /// have no room: the general path then takes it.
     @inline(__always)
     private func sendFirstAttempt(_ bytes: [UInt8], _ reading: ClusterCommandReading, by table: ClusterRouteTable,
+                                  onReactor reactor: ObjectIdentifier?,
                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
         // ``firstRoute(_:by:)`` without making the route: its node would be retained and
         // released only to reach the client, which the table lends as it is.
         switch reading.firstAttempt {
         case .slot(let slot)?:
-            return table.withPrimaryClient(ofSlot: slot) { Self.submitFirstAttempt(bytes, to: $0, completion: completion) } ?? false
+            return table.withPrimaryClient(ofSlot: slot) { Self.submitFirstAttempt(bytes, to: $0, onReactor: reactor, completion: completion) } ?? false
         case .anyPrimary?:
-            return table.withAnyPrimaryClient(from: nextKeylessStart()) { Self.submitFirstAttempt(bytes, to: $0, completion: completion) } ?? false
+            return table.withAnyPrimaryClient(from: nextKeylessStart()) { Self.submitFirstAttempt(bytes, to: $0, onReactor: reactor, completion: completion) } ?? false
         case nil:
             return false
         }
@@ -87,9 +90,9 @@ extension ClusterRouter {
     /// Submits a first attempt to one of `client`'s connections; `false`, having sent
     /// nothing, when they have no room.
     @inline(__always)
-    private static func submitFirstAttempt(_ bytes: [UInt8], to client: RedisClient,
+    private static func submitFirstAttempt(_ bytes: [UInt8], to client: RedisClient, onReactor reactor: ObjectIdentifier?,
                                            completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
-        guard case .ready(let connection) = client.connectionForCallback() else { return false }
+        guard case .ready(let connection) = client.connectionForCallback(onReactor: reactor) else { return false }
         connection.submit(Submission(bytes: bytes, handlers: .one(.routed(completion, bytes: bytes)), timeout: .configured))
         return true
     }

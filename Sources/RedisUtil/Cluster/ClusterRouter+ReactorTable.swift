@@ -9,9 +9,9 @@ import Reactor
 /// --cluster --workload rpush --api callback` spent 0.63 µs of CPU a command on two
 /// reactors and 0.44 on one. A reactor's copy is an object of its own (sharing the map's
 /// immutable parts), so the retain a command takes is of memory only that reactor writes:
-/// 0.54–0.58 µs on two reactors, 958k commands a second against 878k. The price, about
-/// 50 instructions a command that callgrind counts (finding the calling thread's
-/// reactor): 3,468 on a one-node cluster against 3,418 under the lock.
+/// 0.54–0.58 µs on two reactors, 958k commands a second against 878k. Callgrind counts
+/// 3,427 instructions a command on a one-node cluster against 3,418 under the lock: the
+/// reactor, found once, also picks the node's connection (``RedisClient/pickConnection(onReactor:)``).
 final class ReactorRouteTable: @unchecked Sendable {
     // Unchecked Sendable: both fields are read and written only by
     // `ClusterRouter.reactorSnapshot()`, on the thread of the reactor this entry belongs
@@ -32,7 +32,15 @@ extension ClusterRouter {
     /// after: a redirection corrects it.
     @inline(__always)
     func reactorSnapshot() -> ClusterRouteTable? {
-        guard let current = Reactor.currentIdentifier else { return snapshot() }
+        reactorSnapshot(onReactor: Reactor.currentIdentifier)
+    }
+
+    /// ``reactorSnapshot()`` for a caller that found its reactor already (`current`, from
+    /// ``Reactor/currentIdentifier``), to hand on to the node's client
+    /// (``RedisClient/pickConnection(onReactor:)``).
+    @inline(__always)
+    func reactorSnapshot(onReactor current: ObjectIdentifier?) -> ClusterRouteTable? {
+        guard let current else { return snapshot() }
         // A linear scan of a handful of reactors, by index (no pair copied), the entry
         // reached through the array each time (bound to a local, it was retained).
         for index in reactorTables.indices where reactorTables[index].reactor == current {
