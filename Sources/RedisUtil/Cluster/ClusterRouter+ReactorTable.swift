@@ -59,6 +59,6 @@ extension ClusterRouteTable {
     /// A table of its own with the same contents (the map, the nodes and the key table
     /// are shared, immutable): a reactor's copy (``ReactorRouteTable``).
     func copy() -> ClusterRouteTable {
-        ClusterRouteTable(topology: topology, generation: generation, primaries: primaries, keyTable: keyTable, replicas: replicas)
+        with(keyTable: keyTable)
     }
 }
