@@ -129,12 +129,12 @@ enum MessageCodec {
 
     /// Decodes one message popped from `list`; on failure the error carries the raw
     /// bytes, which have already left Redis, and the list, so the caller can still log,
-    /// re-queue or repair them.
+    /// re-queue or repair them (`list` is evaluated only then).
     ///
     /// Every path gives the answer Python's `json.loads` gives: a repeated key keeps its
     /// last value, and a bare `NaN` or `Infinity` is a number (which only a floating-point
     /// field or a ``JSONValue`` takes), never a string.
-    static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8], list: String) throws(RedisChannelError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8], list: @autoclosure () -> String) throws(RedisChannelError) -> T {
         do {
             // JSONValue is read by our own reader, which reads Python's NaN and Infinity
             // and never copies the bytes into Data.
@@ -163,7 +163,7 @@ enum MessageCodec {
             // same grammar, then mapped onto `T`.
             return try JSONNodeDecoder.decode(T.self, from: JSONReader.read(raw, as: JSONNode.self))
         } catch {
-            throw .undecodable(raw: raw, list: list, type: String(describing: T.self), underlying: error)
+            throw .undecodable(raw: raw, list: list(), type: String(describing: T.self), underlying: error)
         }
     }
 }

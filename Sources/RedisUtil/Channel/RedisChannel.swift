@@ -58,6 +58,8 @@ public struct RedisChannel: Sendable {
         let nameProblem: String?
         let pushHead: [UInt8]
         let popBytes: [UInt8]
+        /// The client of a `.client` source, unretained (``withClient(_:)``).
+        let lentClient: Unmanaged<RedisClient>?
 
         init(source: ClientSource, channel: String, nameProblem: String?, peer: Peer, timeout: Duration?) {
             self.source = source
@@ -71,6 +73,7 @@ public struct RedisChannel: Sendable {
             var pop: [UInt8] = []
             RESPEncoder.encodeCommand(into: &pop, "LPOP", receiveKey)
             popBytes = pop
+            if case .client(let client) = source { lentClient = Unmanaged.passUnretained(client) } else { lentClient = nil }
         }
     }
 
@@ -145,6 +148,17 @@ public struct RedisChannel: Sendable {
         }
     }
 
+    /// `body`'s result with the client operations run on, lent without a retain where the
+    /// channel was made on a client (see ``client()``).
+    ///
+    /// Sound: for as long as this runs, `self` holds its storage, whose `source` holds
+    /// the client strongly and never changes. What `body` keeps of the client it retains
+    /// as any reference is.
+    func withClient<Result>(_ body: (RedisClient) -> Result) throws(RedisError) -> Result {
+        guard let lent = storage.lentClient else { return body(try client()) }
+        return withExtendedLifetime(storage) { lent._withUnsafeGuaranteedRef(body) }
+    }
+
     /// Fails when the name given to `init` cannot be used (see the type's documentation).
     func validateName() throws(RedisChannelError) {
         if let nameProblem { throw .invalidArgument(nameProblem) }
@@ -208,8 +222,22 @@ public struct RedisChannel: Sendable {
         return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand(), route: Self.popRoute)), on: client).get()
     }
 
-    /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends.
-    func popCommand() -> [UInt8] { popBytes }
+    /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends. A copy of the
+    /// channel's bytes, on memory of the calling thread's own: a command holds its bytes
+    /// until written (and a callback receive until answered), and a shared buffer's
+    /// reference count written by every reactor thread at each receive cost more than the
+    /// copy (see ``recv(as:completion:)``).
+    func popCommand() -> [UInt8] {
+        storage.popBytes.withUnsafeBufferPointer { Array($0) }
+    }
+
+    /// The list a command made by ``popCommand()`` pops from (its last argument): what a
+    /// callback receive's decoding failure names, read back from the bytes the receive
+    /// holds anyway rather than kept as a string of the channel's (see ``recv(as:completion:)``).
+    @usableFromInline
+    static func list(poppedBy command: [UInt8]) -> String {
+        EncodedCommand.arguments(command)?.last.map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
 
     /// How ``popCommand()`` goes (``CommandRoute/of(_:in:)``'s reading of it, which the
     /// tests check): it removes what only its reply holds, so once sent it is awaited
@@ -378,10 +406,11 @@ extension RedisChannel {
         .single("LINDEX", receiveKey, index, read: ChannelReply.optionalBytes)
     }
 
-    /// One message popped from `list`, decoded (``MessageCodec/decode(_:from:list:)``).
+    /// One message popped from `list`, decoded (``MessageCodec/decode(_:from:list:)``);
+    /// `list` is evaluated only when the message does not decode.
     @usableFromInline
-    static func decodeMessage<T: Decodable>(_ raw: [UInt8], as type: T.Type, list: String) throws(RedisChannelError) -> T {
-        try MessageCodec.decode(T.self, from: raw, list: list)
+    static func decodeMessage<T: Decodable>(_ raw: [UInt8], as type: T.Type, list: @autoclosure () -> String) throws(RedisChannelError) -> T {
+        try MessageCodec.decode(T.self, from: raw, list: list())
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, _ raw: [UInt8]?) throws(RedisChannelError) -> T? {
