@@ -139,7 +139,7 @@ extension RedisClient {
 
     private func sendUnobserved(encoded bytes: [UInt8], blocking: BlockingWait?, route known: CommandRoute.Known?,
                                 completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        if let router { return router.send(bytes, blocking: blocking, completion: completion) }
+        if withRouter({ $0.send(bytes, blocking: blocking, completion: completion) }) != nil { return }
         switch CommandRoute.of(bytes, known: known, blocking: blocking) {
         case .shared, .removing:
             switch connectionForCallback() {

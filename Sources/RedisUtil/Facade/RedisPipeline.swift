@@ -118,7 +118,7 @@ extension RedisClient {
             return
         }
         let completion = observingBatch(pipeline.bytes, count: pipeline.count, as: OperationName.pipeline, completion: completion)
-        if let router { return router.pipeline(pipeline.bytes, count: pipeline.count, completion: completion) }
+        if withRouter({ $0.pipeline(pipeline.bytes, count: pipeline.count, completion: completion) }) != nil { return }
         switch connectionForCallback() {
         case .ready(let connection):
             let collector = PipelineCollector(count: pipeline.count) { completion(.success($0)) }
