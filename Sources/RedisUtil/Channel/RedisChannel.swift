@@ -58,8 +58,10 @@ public struct RedisChannel: Sendable {
         let nameProblem: String?
         let pushHead: [UInt8]
         let popBytes: [UInt8]
-        /// The client of a `.client` source, unretained (``withClient(_:)``).
+        /// The client of a `.client` source, unretained (``withClient(_:)``); nil for an endpoint.
         let lentClient: Unmanaged<RedisClient>?
+        /// The shared client of an `.endpoint` source, once looked up (``client()``).
+        let sharedClient = SharedClientMemory()
 
         init(source: ClientSource, channel: String, nameProblem: String?, peer: Peer, timeout: Duration?) {
             self.source = source
@@ -143,20 +145,25 @@ public struct RedisChannel: Sendable {
     /// this happens on first use, not in `init`.
     func client() throws(RedisError) -> RedisClient {
         switch source {
-        case .endpoint(let endpoint): try RedisClient.shared(endpoint)
+        case .endpoint(let endpoint): try storage.sharedClient.client(of: endpoint)
         case .client(let client): client
         }
     }
 
-    /// `body`'s result with the client operations run on, lent without a retain where the
-    /// channel was made on a client (see ``client()``).
+    /// `body`'s result with the client operations run on (see ``client()``), lent without
+    /// a retain: a count written by every thread that uses the channel.
     ///
-    /// Sound: for as long as this runs, `self` holds its storage, whose `source` holds
-    /// the client strongly and never changes. What `body` keeps of the client it retains
-    /// as any reference is.
+    /// Sound: for as long as this runs, `self` holds its storage, whose `source` holds a
+    /// channel's own client strongly and never changes, and whose ``SharedClientMemory``
+    /// holds an endpoint's shared client for its whole life. What `body` keeps of the
+    /// client it retains as any reference is.
     func withClient<Result>(_ body: (RedisClient) -> Result) throws(RedisError) -> Result {
-        guard let lent = storage.lentClient else { return body(try client()) }
-        return withExtendedLifetime(storage) { lent._withUnsafeGuaranteedRef(body) }
+        switch source {
+        case .endpoint(let endpoint):
+            return try withExtendedLifetime(storage) { storage throws(RedisError) in try storage.sharedClient.withClient(of: endpoint, body) }
+        case .client:
+            return withExtendedLifetime(storage) { storage in storage.lentClient.unsafelyUnwrapped._withUnsafeGuaranteedRef(body) }
+        }
     }
 
     /// Fails when the name given to `init` cannot be used (see the type's documentation).

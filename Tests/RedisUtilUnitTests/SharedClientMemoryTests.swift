@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import RedisUtil
+import Testing
+
+/// A channel made on an endpoint remembers ``RedisClient/shared(_:)``'s client
+/// (``SharedClientMemory``) and answers as `shared(_:)` would: the same open client, a
+/// fresh one once it was closed, never a client from before a `fork`.
+@Suite(.serialized) struct SharedClientMemoryTests {
+    /// Nothing listens on this port: no test here sends anything.
+    private let endpoint: RedisEndpoint = 2
+
+    @Test func aChannelOnAnEndpointKeepsToTheSharedClientAndLeavesAClosedOne() async throws {
+        let channel = RedisChannel(endpoint, "/memory", peer: .client)
+        let first = try channel.client()
+        #expect(first === (try RedisClient.shared(endpoint)))
+        #expect(first === (try channel.client()), "the same open client, remembered")
+        await first.close()
+        let second = try channel.client()
+        #expect(second !== first && !second.isClosed, "a closed shared client is not handed out")
+        #expect(second === (try RedisClient.shared(endpoint)))
+        #expect(try channel.client() === second)
+        await second.close()
+    }
+
+    /// The `pthread_atfork` handler counts the child's generation: a forked child sees a
+    /// new one, so it never reuses a client (sockets, reactor threads) of its parent's.
+    @Test func aForkedChildIsANewGeneration() throws {
+        let before = ForkGeneration.current()
+        let child = fork()
+        if child == 0 {
+            // The child: nothing but an atomic load, then out (no Swift runtime locks).
+            _exit(ForkGeneration.current() == before &+ 1 ? 0 : 1)
+        }
+        try #require(child > 0, "fork failed: \(errno)")
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        #expect(status == 0, "the child saw generation \(before) unchanged (wait status \(status))")
+        #expect(ForkGeneration.current() == before, "the parent's generation does not change")
+    }
+}
