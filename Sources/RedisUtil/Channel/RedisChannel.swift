@@ -162,7 +162,7 @@ public struct RedisChannel: Sendable {
         case .endpoint(let endpoint):
             return try withExtendedLifetime(storage) { storage throws(RedisError) in try storage.sharedClient.withClient(of: endpoint, body) }
         case .client:
-            return withExtendedLifetime(storage) { storage in storage.lentClient.unsafelyUnwrapped._withUnsafeGuaranteedRef(body) }
+            return storage.lentClient!.lend(heldBy: storage, body)
         }
     }
 

@@ -170,7 +170,7 @@ public final class RedisClient: Sendable {
     @inline(__always)
     func withRouter<Result>(_ body: (ClusterRouter) -> Result) -> Result? {
         guard let lentRouter else { return nil }
-        return withExtendedLifetime(self) { lentRouter._withUnsafeGuaranteedRef(body) }
+        return lentRouter.lend(heldBy: self, body)
     }
 
     /// The connection with the fewest pending commands (ties broken round robin),

@@ -108,7 +108,7 @@ final class ClusterRouteTable: Sendable {
     @inline(__always)
     private func withPrimaryClient<Result>(ofShard shard: Int, _ body: (RedisClient) -> Result) -> Result? {
         guard let client = primaryClients[shard] else { return nil }
-        return withExtendedLifetime(self) { client._withUnsafeGuaranteedRef(body) }
+        return client.lend(heldBy: self, body)
     }
 
     /// The shard whose primary takes a command without keys: the first from `start`
