@@ -42,11 +42,11 @@ extension RedisClient {
 /// Why: `shared(_:)` takes a process-wide lock around a dictionary look-up (and asked the
 /// kernel for the process id, until ``ForkGeneration`` replaced that): 180 ns a call on
 /// one thread here and 360–530 ns on two at once (each thread's lock moving the lock's
-/// cache line), which a channel made on an endpoint paid at every operation. The client is lent unretained for the same
-/// reason (a reference count written from every thread): 33 ns a lending, on one thread
-/// or two. A client found closed, or
-/// remembered from before a `fork`, is not replaced (a reader may be using it): every call
-/// then asks `shared(_:)` again, which answers as it always has.
+/// cache line), which a channel made on an endpoint paid at every operation. The client
+/// is lent unretained for the same reason (a reference count written from every
+/// thread): 33 ns a lending, on one thread or two. A client found closed, or remembered
+/// from before a `fork`, is not replaced (a reader may be using it): every call then asks
+/// `shared(_:)` again, which answers as it always has.
 ///
 /// How: the first look-up publishes a ``Remembered`` (the client and the fork generation),
 /// retained once, as an address in an `Atomic` (compare-and-exchange from 0: the first
@@ -113,8 +113,10 @@ enum ForkGeneration {
 
     /// The current generation; the handler is installed by the first call, before the
     /// value it returns is read, so a generation read here changes at every later fork.
+    /// Should the handler fail to install (`pthread_atfork` out of memory), the process id
+    /// stands in for it (with the top bit set, never a count), as `shared(_:)` used before.
     static func current() -> UInt {
-        _ = counting
+        guard counting else { return UInt(bitPattern: Int(getpid())) | (1 << (UInt.bitWidth - 1)) }
         return count.load(ordering: .relaxed)
     }
 }
