@@ -269,8 +269,14 @@ public final class RedisClient: Sendable {
     /// client is closed): the synchronous common case of ``connectionWithCapacity()``,
     /// which spares async callers an async call level per command.
     func connectionIfRoom() -> RedisConnection? {
+        connectionIfRoom(onReactor: Reactor.currentIdentifier)
+    }
+
+    /// ``connectionIfRoom()`` for a caller that found its reactor already
+    /// (``pickConnection(onReactor:)``): an async cluster command.
+    func connectionIfRoom(onReactor current: ObjectIdentifier?) -> RedisConnection? {
         guard !isClosed else { return nil }
-        let connection = pickConnection()
+        let connection = pickConnection(onReactor: current)
         return isOverloaded(connection, factor: 1) ? nil : connection
     }
 

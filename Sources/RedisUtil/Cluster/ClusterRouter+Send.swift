@@ -192,15 +192,27 @@ extension ClusterCommandReading {
 /// primary. Such a command needs nothing of ``ClusterCommand`` unless it fails, so its
 /// first attempt builds none (the general path's command value, copied into the
 /// attempt's context, cost about a dozen retains and releases per command under callgrind).
+///
+/// It names its primary by shard index in the table that routed it, not by node: the node
+/// and its client, shared by every reactor thread, are lent by the table
+/// (``ClusterRouteTable/withPrimaryClient(ofShard:_:)``) rather than retained, and the
+/// node is looked up again only when the attempt fails (``node(in:)``).
 struct ClusterFirstRoute: Sendable {
-    /// The slot's primary, or the primary chosen for a command without keys.
-    let node: ClusterNode
+    /// The index, in the routing table's ``ClusterRouteTable/primaries``, of the slot's
+    /// primary, or of the primary chosen for a command without keys (present there).
+    let shard: Int
     /// Nil for a command without keys.
     let slot: Int?
     /// The generation of the map that named `node`.
     let generation: UInt64
     /// ``ClusterCommand/keepsReply``.
     let keepsReply: Bool
+
+    /// The node this attempt went to, read from `table`, the table that routed it (an
+    /// immutable snapshot, where ``firstRoute(_:by:)`` found that shard's primary).
+    func node(in table: ClusterRouteTable) -> ClusterNodeAddress {
+        table.primaries[shard]!.address
+    }
 
     /// The command value of `bytes`, for the retries that follow a failed first attempt.
     func command(_ bytes: [UInt8]) -> ClusterCommand {
@@ -234,9 +246,12 @@ extension ClusterRouter {
         let taken: ClusterRouteTable?
         // The key table and the map the first route uses, from this reactor's copy
         // (``reactorSnapshot()``; on any other thread, the router's under its lock).
-        if let table = reactorSnapshot() {
+        // The reactor, found once, for the table and for the node's connection.
+        let reactor = Reactor.currentIdentifier
+        if let table = reactorSnapshot(onReactor: reactor) {
             reading = try ClusterCommandReading.reading(bytes, blocking: blocking, by: table, readFrom: configuration.readFrom)
-            if let first = firstRoute(reading, by: table), let connection = first.node.client.connectionIfRoom() {
+            if let first = firstRoute(reading, by: table),
+               let connection = table.withPrimaryClient(ofShard: first.shard, { $0.connectionIfRoom(onReactor: reactor) }) ?? nil {
                 let result: Result<RESPValue, RedisError>
                 do {
                     return try await connection.perform(bytes, keepsReply: first.keepsReply)
@@ -245,7 +260,7 @@ extension ClusterRouter {
                 } catch {
                     result = .failure(.cancelled)
                 }
-                let failure = ClusterFailedAttempt(result: result, node: first.node.address, generation: first.generation)
+                let failure = ClusterFailedAttempt(result: result, node: first.node(in: table), generation: first.generation)
                 return try await send(routed: first.command(bytes), using: nil, after: failure)
             }
             taken = table

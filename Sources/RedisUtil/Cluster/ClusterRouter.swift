@@ -106,7 +106,7 @@ final class ClusterRouteTable: Sendable {
     /// immutable snapshot), and each node holds its client strongly in a `let`. What
     /// `body` keeps of the client (returns, stores) it retains as any reference is.
     @inline(__always)
-    private func withPrimaryClient<Result>(ofShard shard: Int, _ body: (RedisClient) -> Result) -> Result? {
+    func withPrimaryClient<Result>(ofShard shard: Int, _ body: (RedisClient) -> Result) -> Result? {
         guard let client = primaryClients[shard] else { return nil }
         return client.lend(heldBy: self, body)
     }
@@ -369,19 +369,19 @@ final class ClusterRouter: Sendable {
     /// the same reading.
     @inline(__always)
     func firstRoute(_ reading: ClusterCommandReading, by table: ClusterRouteTable) -> ClusterFirstRoute? {
-        let node: ClusterNode
+        let shard: Int
         let slot: Int?
         switch reading.firstAttempt {
         case .slot(let found)?:
-            guard let primary = table.primary(ofSlot: found) else { return nil }
-            (node, slot) = (primary, found)
+            guard let owner = table.topology.shardIndex(ofSlot: found), table.primaries[owner] != nil else { return nil }
+            (shard, slot) = (owner, found)
         case .anyPrimary?:
-            guard let primary = table.anyPrimary(from: nextKeylessStart()) else { return nil }
-            (node, slot) = (primary, nil)
+            guard let chosen = table.anyPrimaryIndex(from: nextKeylessStart()) else { return nil }
+            (shard, slot) = (chosen, nil)
         case nil:
             return nil
         }
-        return ClusterFirstRoute(node: node, slot: slot, generation: table.generation, keepsReply: reading.route == .removing)
+        return ClusterFirstRoute(shard: shard, slot: slot, generation: table.generation, keepsReply: reading.route == .removing)
     }
 
     /// The node that owns `slot` by the current map (waiting for the first), for a
