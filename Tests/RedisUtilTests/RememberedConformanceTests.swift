@@ -1,3 +1,4 @@
+import Foundation
 @testable import RedisUtil
 import Synchronization
 import Testing
@@ -43,18 +44,24 @@ struct RememberedConformanceTests {
         let memory = RememberedConformance<any Named.Type>()
         let lookUps = Atomic(0)
         let wrong = Atomic(0)
+        let finished = Atomic(0)
     }
 
     @Test func threadsSwitchingBetweenTypesAlwaysGetTheirOwn() async {
         let shared = Shared()
-        await withTaskGroup(of: Void.self) { group in
-            for task in 0..<4 {
-                group.addTask {
+        // On threads of their own, not the cooperative pool's: seconds of CPU there (tens
+        // of seconds on a slow machine) held both of the pool's threads from every other
+        // test, and a test of `waitServe`'s timeout, running beside this one, saw its task
+        // resumed only after its 10 s guard.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            for worker in 0..<4 {
+                Thread.detachNewThread {
                     for step in 0..<20_000 {
-                        let first = (step / (task + 1)) % 2 == 0
+                        let first = (step / (worker + 1)) % 2 == 0
                         let found = shared.memory.conformance(of: first ? First.self : Second.self) { Self.lookUp($0, counting: shared.lookUps) }
                         if found?.name != (first ? "first" : "second") { shared.wrong.add(1, ordering: .relaxed) }
                     }
+                    if shared.finished.add(1, ordering: .acquiringAndReleasing).newValue == 4 { done.resume() }
                 }
             }
         }
