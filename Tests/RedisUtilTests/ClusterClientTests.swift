@@ -117,7 +117,7 @@ struct ClusterClientTests {
         // The route table lends each slot's primary client, the one its node holds.
         let table = try #require(router.snapshot())
         for slot in [0, slots.0, slots.1, 8000, 16383] {
-            let lent = table.withPrimaryClient(ofSlot: slot) { ObjectIdentifier($0) }
+            let lent = table.primaryIndex(ofSlot: slot).flatMap { table.withPrimaryClient(ofShard: $0) { ObjectIdentifier($0) } }
             #expect(lent != nil && lent == table.primary(ofSlot: slot).map { ObjectIdentifier($0.client) })
         }
         // A transaction over two slots fails whole before it is sent, whether one primary

@@ -224,7 +224,7 @@ struct ClusterCommandReadingTests {
         #expect(ClusterRouteTable.firstPresent(from: 5, in: [String?](repeating: nil, count: 3)) == nil)
         #expect(ClusterRouteTable.firstPresent(from: 5, in: [String?]()) == nil)
         let empty = ClusterRouteTable(topology: try ClusterTopology(source: "test", shards: []), generation: 1, primaries: [], keyTable: .builtIn)
-        #expect(empty.withAnyPrimaryClient(from: 7) { _ in true } == nil)
+        #expect(empty.anyPrimaryIndex(from: 7) == nil)
     }
 
     @Test("a slot without an owner, or whose shard has no primary connection set, lends no client")
@@ -233,9 +233,9 @@ struct ClusterCommandReadingTests {
                                         health: .online, replicationOffset: nil)
         let topology = try ClusterTopology(source: "test", shards: [(ClusterTopology.Shard(primary: node, replicas: []), [0...100])])
         let table = ClusterRouteTable(topology: topology, generation: 1, primaries: [nil], keyTable: .builtIn)
-        #expect(table.withPrimaryClient(ofSlot: 50) { _ in true } == nil)
-        #expect(table.withPrimaryClient(ofSlot: 101) { _ in true } == nil)
-        #expect(table.withPrimaryClient(ofSlot: 16384) { _ in true } == nil)
+        #expect(table.primaryIndex(ofSlot: 50) == nil && table.withPrimaryClient(ofShard: 0) { _ in true } == nil)
+        #expect(table.primaryIndex(ofSlot: 101) == nil)
+        #expect(table.primaryIndex(ofSlot: 16384) == nil)
     }
 
     @Test("what sends nothing is thrown by the reading: a refused command, keys in several slots")

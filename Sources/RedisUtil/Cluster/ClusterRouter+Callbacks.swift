@@ -75,16 +75,9 @@ extension ClusterRouter {
     private func sendFirstAttempt(_ bytes: [UInt8], _ reading: ClusterCommandReading, by table: ClusterRouteTable,
                                   onReactor reactor: ObjectIdentifier?,
                                   completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) -> Bool {
-        // ``firstRoute(_:by:)`` without making the route: its node would be retained and
-        // released only to reach the client, which the table lends as it is.
-        switch reading.firstAttempt {
-        case .slot(let slot)?:
-            return table.withPrimaryClient(ofSlot: slot) { Self.submitFirstAttempt(bytes, to: $0, onReactor: reactor, completion: completion) } ?? false
-        case .anyPrimary?:
-            return table.withAnyPrimaryClient(from: nextKeylessStart()) { Self.submitFirstAttempt(bytes, to: $0, onReactor: reactor, completion: completion) } ?? false
-        case nil:
-            return false
-        }
+        // The route the async first attempt takes (a shard, whose client the table lends).
+        guard let first = firstRoute(reading, by: table) else { return false }
+        return table.withPrimaryClient(ofShard: first.shard) { Self.submitFirstAttempt(bytes, to: $0, onReactor: reactor, completion: completion) } ?? false
     }
 
     /// Submits a first attempt to one of `client`'s connections; `false`, having sent

@@ -66,7 +66,7 @@ final class ClusterRouteTable: Sendable {
     /// reaches replicas; empty lists otherwise.
     let replicas: [[ClusterNode]]
 
-    /// The clients of ``primaries``, unretained: ``withPrimaryClient(ofSlot:_:)`` lends
+    /// The clients of ``primaries``, unretained: ``withPrimaryClient(ofShard:_:)`` lends
     /// them without the retain and release per command that reading one through its node
     /// costs (about 80 instructions of a callback command's routing).
     private let primaryClients: [Unmanaged<RedisClient>?]
@@ -80,22 +80,12 @@ final class ClusterRouteTable: Sendable {
         primaryClients = primaries.map { $0.map { Unmanaged.passUnretained($0.client) } }
     }
 
-    /// `body`'s result with the client of the primary that serves `slot`, or nil when no
-    /// shard owns it (or its shard has no primary), as ``primary(ofSlot:)`` finds it; lent
-    /// as ``withPrimaryClient(ofShard:_:)`` lends.
+    /// The shard whose primary serves `slot`: nil when no shard owns it, or its shard has
+    /// no primary.
     @inline(__always)
-    func withPrimaryClient<Result>(ofSlot slot: Int, _ body: (RedisClient) -> Result) -> Result? {
-        guard let shard = topology.shardIndex(ofSlot: slot) else { return nil }
-        return withPrimaryClient(ofShard: shard, body)
-    }
-
-    /// `body`'s result with the client of a primary for a command without keys: the first
-    /// shard from `start` (modulo their number) that has one, as ``anyPrimaryIndex(from:)``
-    /// finds it; nil when none has. Lent as ``withPrimaryClient(ofShard:_:)`` lends.
-    @inline(__always)
-    func withAnyPrimaryClient<Result>(from start: UInt, _ body: (RedisClient) -> Result) -> Result? {
-        guard let shard = anyPrimaryIndex(from: start) else { return nil }
-        return withPrimaryClient(ofShard: shard, body)
+    func primaryIndex(ofSlot slot: Int) -> Int? {
+        guard let shard = topology.shardIndex(ofSlot: slot), primaries[shard] != nil else { return nil }
+        return shard
     }
 
     /// `body`'s result with the client of shard `shard`'s primary, nil when it has none.
@@ -139,7 +129,7 @@ final class ClusterRouteTable: Sendable {
 
     /// The primary that serves `slot`, or nil when none does.
     func primary(ofSlot slot: Int) -> ClusterNode? {
-        topology.shardIndex(ofSlot: slot).flatMap { primaries[$0] }
+        primaryIndex(ofSlot: slot).flatMap { primaries[$0] }
     }
 
     /// The primary that takes a command without keys, from `start` (see
@@ -373,7 +363,7 @@ final class ClusterRouter: Sendable {
         let slot: Int?
         switch reading.firstAttempt {
         case .slot(let found)?:
-            guard let owner = table.topology.shardIndex(ofSlot: found), table.primaries[owner] != nil else { return nil }
+            guard let owner = table.primaryIndex(ofSlot: found) else { return nil }
             (shard, slot) = (owner, found)
         case .anyPrimary?:
             guard let chosen = table.anyPrimaryIndex(from: nextKeylessStart()) else { return nil }
