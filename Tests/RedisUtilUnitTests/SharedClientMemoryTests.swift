@@ -6,7 +6,8 @@ import Testing
 
 /// A channel made on an endpoint remembers ``RedisClient/shared(_:)``'s client
 /// (``SharedClientMemory``) and answers as `shared(_:)` would: the same open client, a
-/// fresh one once it was closed, never a client from before a `fork`.
+/// fresh one once it was closed (remembered in its place), never a client from before a
+/// `fork`.
 @Suite(.serialized) struct SharedClientMemoryTests {
     /// Nothing listens on this port: no test here sends anything.
     private let endpoint: RedisEndpoint = 2
@@ -22,6 +23,22 @@ import Testing
         #expect(second === (try RedisClient.shared(endpoint)))
         #expect(try channel.client() === second)
         await second.close()
+    }
+
+    /// A stale client is replaced in the memory: the operation that finds it pays for the
+    /// look-up, the next ones do not.
+    @Test func aClosedClientIsReplacedInTheMemory() async throws {
+        let memory = SharedClientMemory()
+        #expect(memory.rememberedClient == nil)
+        let first = try memory.client(of: endpoint)
+        #expect(memory.rememberedClient === first)
+        await first.close()
+        let second = try memory.client(of: endpoint)
+        #expect(second !== first && memory.rememberedClient === second, "the closed client's memory is replaced, not asked past at every operation")
+        await second.close()
+        let third = try memory.client(of: endpoint)
+        #expect(third !== second && !third.isClosed && memory.rememberedClient === third)
+        await third.close()
     }
 
     /// The `pthread_atfork` handler counts the child's generation: a forked child sees a

@@ -45,22 +45,28 @@ extension RedisClient {
 /// cache line), which a channel made on an endpoint paid at every operation. The client
 /// is lent unretained for the same reason (a reference count written from every
 /// thread): 33 ns a lending, on one thread or two. A client found closed, or remembered
-/// from before a `fork`, is not replaced (a reader may be using it): every call then asks
-/// `shared(_:)` again, which answers as it always has.
+/// from before a `fork`, is replaced by `shared(_:)`'s new answer, so that only the
+/// operation that finds it stale pays for the look-up.
 ///
-/// How: the first look-up publishes a ``Remembered`` (the client and the fork generation),
-/// retained once, as an address in an `Atomic` (compare-and-exchange from 0: the first
-/// publisher wins, a loser releases its own); readers load the address (acquiring) and
-/// read the object in place. It is released only when this memory ends, when no reader
-/// can be inside ``withClient(of:_:)`` (its holder is being destroyed).
+/// How: a look-up publishes a ``Remembered`` (the client and the fork generation),
+/// retained once, as an address in an `Atomic` (compare-and-exchange from the address it
+/// found, 0 at first: one publisher wins, a loser releases its own); readers load the
+/// address (acquiring) and read the object in place. A reader may still be inside an
+/// entry that was replaced, so the replacing entry holds the one it replaced (a closed
+/// client and a few words, once per close or fork of the shared client), and the newest
+/// is released only when this memory ends, when no reader can be inside
+/// ``withClient(of:_:)`` (its holder is being destroyed).
 struct SharedClientMemory: ~Copyable, Sendable {
     private final class Remembered: Sendable {
         let client: RedisClient
         let forkGeneration: UInt
+        /// The entry this one replaced, kept for the readers that may still be inside it.
+        let replaced: Remembered?
 
-        init(client: RedisClient, forkGeneration: UInt) {
+        init(client: RedisClient, forkGeneration: UInt, replaced: Remembered?) {
             self.client = client
             self.forkGeneration = forkGeneration
+            self.replaced = replaced
         }
     }
 
@@ -86,21 +92,32 @@ struct SharedClientMemory: ~Copyable, Sendable {
     /// while it is open and of this fork generation, else `shared(_:)`'s answer.
     func withClient<Result>(of endpoint: RedisEndpoint, _ body: (RedisClient) -> Result) throws(RedisError) -> Result {
         let generation = ForkGeneration.current()
-        if let address = UnsafeRawPointer(bitPattern: remembered.load(ordering: .acquiring)) {
-            let lent: Result? = Unmanaged<Remembered>.fromOpaque(address)._withUnsafeGuaranteedRef { known in
+        let found = remembered.load(ordering: .acquiring)
+        var stale: Remembered?
+        if let address = UnsafeRawPointer(bitPattern: found) {
+            let known = Unmanaged<Remembered>.fromOpaque(address)
+            let lent: Result? = known._withUnsafeGuaranteedRef { known in
                 guard known.forkGeneration == generation, !known.client.isClosed else { return nil }
                 return body(known.client)
             }
             if let lent { return lent }
-            return body(try RedisClient.shared(endpoint))
+            // Retained (this memory holds it until it is replaced and then through its
+            // replacement), to be held by the entry that replaces it.
+            stale = known.takeUnretainedValue()
         }
         let client = try RedisClient.shared(endpoint)
-        let made = Unmanaged.passRetained(Remembered(client: client, forkGeneration: generation))
+        let made = Unmanaged.passRetained(Remembered(client: client, forkGeneration: generation, replaced: stale))
         let address = UInt(bitPattern: made.toOpaque())
-        if !remembered.compareExchange(expected: 0, desired: address, ordering: .acquiringAndReleasing).exchanged {
+        if !remembered.compareExchange(expected: found, desired: address, ordering: .acquiringAndReleasing).exchanged {
             made.release()
         }
         return body(client)
+    }
+
+    /// The client remembered now, if any (for tests: whether a stale one was replaced).
+    var rememberedClient: RedisClient? {
+        guard let address = UnsafeRawPointer(bitPattern: remembered.load(ordering: .acquiring)) else { return nil }
+        return Unmanaged<Remembered>.fromOpaque(address).takeUnretainedValue().client
     }
 }
 
