@@ -90,19 +90,22 @@ struct ChannelEdgeCaseTests {
 
     /// Before the fix: a recv, recv(max:), brecv(max:) or recvLast cancelled while its
     /// pop was on the server dropped the reply, the only copy of what it popped. The
-    /// server is held in `DEBUG SLEEP` so that the pop is certainly sent, and not yet
-    /// answered, when the task is cancelled.
+    /// server holds every write (`CLIENT PAUSE … WRITE`, from another client) and the task
+    /// is cancelled once the pop is held there (`CLIENT LIST`: a client flagged blocked),
+    /// so that it is certainly sent, and not yet answered, however late a loaded machine
+    /// runs the task. (A two-second `DEBUG SLEEP` and a fixed 500 ms for the send, as this
+    /// once used, can be outrun.)
     @Test(arguments: ["recv", "recv(max:)", "brecv(max:)", "recvLast"])
     func cancellingAReceiveInFlightLosesNothing(_ operation: String) async throws {
-        let server = try await startServer(.init(extraConfig: ["enable-debug-command yes"]))
+        let server = try await startServer()
         defer { stopInBackground(server) }
         let endpoint = RedisEndpoint.tcp(host: server.host, port: server.port)
         let client = try RedisClient(endpoint, configuration: .init(connections: 1))
-        let sleeper = try RedisClient(endpoint, configuration: .init(connections: 1))
+        let pauser = try RedisClient(endpoint, configuration: .init(connections: 1))
         let (c, s) = channelPair(client)
         try await c.send(contentsOf: ["one", "two"])
-        let asleep = Task { try await sleeper.send("DEBUG", "SLEEP", "2") }
-        try await Task.sleep(for: .milliseconds(200))
+        // The bound only matters if the test fails midway; the unpause ends it.
+        try await pauser.send("CLIENT", "PAUSE", "60000", "WRITE")
         let receiving = Task { () async throws -> [String] in
             switch operation {
             case "recv": return try await s.recv(as: String.self).map { [$0] } ?? []
@@ -111,11 +114,18 @@ struct ChannelEdgeCaseTests {
             default: return try await s.recvLast(as: String.self).map { [$0] } ?? []
             }
         }
-        // Margins far beyond a task's start-up on a loaded machine: the pop is sent well
-        // before the cancellation, and the server sleeps well past it.
-        try await Task.sleep(for: .milliseconds(500))
+        var held = false
+        let guardEnd = ContinuousClock.now + .seconds(60)
+        while !held, ContinuousClock.now < guardEnd {
+            let list = try await pauser.send("CLIENT", "LIST").string ?? ""
+            held = list.split(whereSeparator: \.isNewline).contains { line in
+                line.split(separator: " ").contains { $0.hasPrefix("flags=") && $0.contains("b") }
+            }
+            if !held { try await Task.sleep(for: .milliseconds(5)) }
+        }
         receiving.cancel()
-        _ = try await asleep.value
+        try await pauser.send("CLIENT", "UNPAUSE")
+        #expect(held, "\(operation): no pop reached the paused server within 60 s")
         let received = (try? await receiving.value) ?? []
         let left = try await rawList(client, "/test/jobs/client").map { String(decoding: $0, as: UTF8.self) }
         // recvLast takes the last and drops the rest: that is what it is for.
@@ -125,7 +135,7 @@ struct ChannelEdgeCaseTests {
         // Sent before the cancellation, so answered to the caller, not swallowed.
         #expect(!received.isEmpty, "\(operation) threw away what it popped")
         await client.close()
-        await sleeper.close()
+        await pauser.close()
     }
 
     // MARK: Batch receive, callback facade

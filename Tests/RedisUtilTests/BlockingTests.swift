@@ -133,7 +133,12 @@ struct BlockingTests {
         try await withServer { server async throws in
             try await withClient(server, configuration: .init(maxBlockingConnections: 1)) { client async throws in
                 let holder = Task { try await client.blpop("a", timeout: .zero) }
-                try await Task.sleep(for: .milliseconds(100))
+                // The holder blocked on the server, so holding the pool's one connection (a
+                // fixed 100 ms here once raced a holder that a loaded machine started late).
+                let held = try await withProbe(server) { probe in
+                    try await probe.eventually { try await probe.infoClients("blocked_clients") == 1 }
+                }
+                try #require(held, "the holder's BLPOP never blocked on the server")
                 // Before: this waited for the holder's connection as long as the holder blocked.
                 await #expect {
                     try await client.blpop("b", timeout: .milliseconds(200))

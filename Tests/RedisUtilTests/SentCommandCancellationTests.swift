@@ -8,11 +8,12 @@ import Testing
 /// cancellation, when that client's `CLIENT UNPAUSE` (not a write) ends it. Returns how
 /// the task ended.
 ///
-/// Nothing in it hangs on timing but the command's being sent within the margin below:
-/// the pause is awaited before the task starts, and ends only after the cancellation,
-/// however late a loaded machine runs this code. (A `DEBUG SLEEP` of two seconds sent
-/// from a task, as this once used, let a command be answered before a cancellation that a
-/// starved global pool ran late: CI at `1d10a6d`.)
+/// Nothing in it hangs on timing: the pause is awaited before the task starts, the task is
+/// cancelled once the server holds a client's write (`CLIENT LIST` shows it blocked), and
+/// the pause ends only after the cancellation, however late a loaded machine runs this
+/// code. (A `DEBUG SLEEP` of two seconds sent from a task, as this once used, let a
+/// command be answered before a cancellation that a starved global pool ran late: CI at
+/// `1d10a6d`; a fixed 500 ms margin for the send, after it, could still be outrun.)
 func cancelledWhileOnTheServer<T: Sendable>(
     _ server: LocalRedisServer, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> Result<T, any Error> {
@@ -20,14 +21,22 @@ func cancelledWhileOnTheServer<T: Sendable>(
     // The bound only matters if this function fails midway; the unpause ends it.
     try await pauser.send("CLIENT", "PAUSE", "60000", "WRITE")
     let running = Task { try await operation() }
-    // A margin far beyond a task's start-up on a loaded machine: the command is sent well
-    // before the cancellation.
-    try await Task.sleep(for: .milliseconds(500))
+    let held = try await waitUntil { try await holdsAWrite(pauser) }
     running.cancel()
+    #expect(held, "no command reached the paused server within the hang guard")
     try await pauser.send("CLIENT", "UNPAUSE")
     let result = await running.result
     await pauser.close()
     return result
+}
+
+/// Whether the server holds a command of some client back (a write during `CLIENT PAUSE
+/// … WRITE`: the client is flagged blocked), asked on `pauser`'s connection.
+func holdsAWrite(_ pauser: RedisClient) async throws -> Bool {
+    let text = try await pauser.send("CLIENT", "LIST").string ?? ""
+    return text.split(whereSeparator: \.isNewline).contains { line in
+        line.split(separator: " ").contains { $0.hasPrefix("flags=") && $0.contains("b") }
+    }
 }
 
 /// A task cancelled while a command that removes data (`LPOP`, `GETDEL` …) is on the
