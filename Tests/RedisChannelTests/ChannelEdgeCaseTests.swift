@@ -293,8 +293,11 @@ struct ChannelEdgeCaseTests {
 }
 
 /// An actor to run brecvLast on (it is `nonisolated(nonsending)`, so it runs here) and
-/// to hold busy while its BLPOP reply comes back.
+/// to hold busy while its BLPOP reply comes back; on a dispatch queue of its own, so that
+/// holding it blocks none of the cooperative pool's threads, which every test shares.
 private actor Gate {
+    private let executor = QueueExecutor()
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private let held = Atomic<Bool>(false)
     nonisolated var isHeld: Bool { held.load(ordering: .acquiring) }
 

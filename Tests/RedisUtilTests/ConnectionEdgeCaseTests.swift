@@ -355,10 +355,12 @@ struct ConnectionEdgeCaseTests {
                     finished.leave()
                 }
             }
-            for _ in 0..<threads { started.wait() }
+            // The waits on threads of their own: four threads flooding the reactor can take
+            // seconds under load, a cooperative thread held that long stalls other tests.
+            await onOwnThread { for _ in 0..<threads { started.wait() } }
             try await Task.sleep(for: .milliseconds(5))
             await client.close(gracePeriod: .milliseconds(50))
-            finished.wait()
+            await onOwnThread { finished.wait() }
             let probe = ServerProbe(client: try RedisClient(.tcp(host: server.host, port: server.port)))
             #expect(try await probe.eventually(limit: .seconds(20)) { completions.allCompleted })
             await probe.client.close()

@@ -3,24 +3,7 @@ import LocalRedis
 import Reactor
 import RedisUtil
 import Testing
-
-/// A serial executor on a dispatch queue of its own, so that code can tell whether it
-/// runs there (``isCurrent``).
-final class QueueExecutor: SerialExecutor {
-    private let queue = DispatchQueue(label: "reply-suspension-tests")
-    private let key = DispatchSpecificKey<Bool>()
-
-    init() { queue.setSpecific(key: key, value: true) }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedSerialExecutor()
-        queue.async { job.runSynchronously(on: executor) }
-    }
-
-    /// Whether the caller runs on this executor's queue.
-    var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
-}
+import TestSupport
 
 /// An actor on a ``QueueExecutor``: its methods say, after each await, whether they are
 /// still on it.
