@@ -30,3 +30,18 @@ final class Recorder<Element: Sendable>: Sendable {
     func append(_ element: Element) { storage.withLock { $0.append(element) } }
     var values: [Element] { storage.withLock { $0 } }
 }
+
+/// Runs `body` while `reactor` is held busy by a job of the test's, so that nothing it
+/// schedules can run or fire until `body` has returned, however late a loaded machine
+/// runs this thread (a fixed margin of 200 or 500 ms before a timer was due could pass).
+func whileHeld<T>(_ reactor: Reactor, _ body: () throws -> T) async rethrows -> T {
+    let released = Atomic<Bool>(false)
+    await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
+        reactor.execute {
+            holding.resume()
+            while !released.load(ordering: .acquiring) { usleep(200) }
+        }
+    }
+    defer { released.store(true, ordering: .releasing) }
+    return try body()
+}

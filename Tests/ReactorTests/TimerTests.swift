@@ -10,9 +10,10 @@ struct TimerTests {
     func deadlineOrder() async throws {
         try await withReactor { reactor in
             let fired = Recorder<Int>()
-            // Shuffled deadlines 10 ms apart, the first 200 ms out: cancellation happens
-            // before any is due, and clock reads a few ms apart cannot swap two deadlines,
-            // even under the thread sanitizer.
+            // Shuffled deadlines 10 ms apart, the first 200 ms out: clock reads a few ms
+            // apart cannot swap two deadlines, even under the thread sanitizer. The reactor
+            // is held while they are scheduled and some cancelled, so none fires before its
+            // cancellation however long this thread is preempted.
             var delays = Array(1...40)
             var generator = SeededGenerator(seed: 7)
             delays.shuffle(using: &generator)
@@ -20,13 +21,15 @@ struct TimerTests {
             // The reactor takes the deadline when `schedule` is called; record the same,
             // so a test thread preempted between two calls cannot make the test wrong.
             var windows: [Int: ClosedRange<ContinuousClock.Instant>] = [:]
-            for step in delays {
-                let before = ContinuousClock.now
-                handles[step] = reactor.schedule(after: .milliseconds(200 + 10 * step)) { fired.append(step) }
-                windows[step] = (before + .milliseconds(200 + 10 * step))...(ContinuousClock.now + .milliseconds(200 + 10 * step))
-            }
             let cancelled = Set(delays.filter { $0 % 3 == 0 })
-            for step in cancelled { handles[step]!.cancel() }
+            await whileHeld(reactor) {
+                for step in delays {
+                    let before = ContinuousClock.now
+                    handles[step] = reactor.schedule(after: .milliseconds(200 + 10 * step)) { fired.append(step) }
+                    windows[step] = (before + .milliseconds(200 + 10 * step))...(ContinuousClock.now + .milliseconds(200 + 10 * step))
+                }
+                for step in cancelled { handles[step]!.cancel() }
+            }
             #expect(handles[3]!.isCancelled)
 
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -100,19 +103,28 @@ struct TimerTests {
     func cancelFromAnotherThread() async throws {
         try await withReactor { reactor in
             let fired = Atomic<Bool>(false)
-            // Far enough ahead that starting a thread under a loaded parallel test run
-            // cannot take longer (20 ms once did); a later timer, which the reactor
-            // fires after the cancelled one's deadline, tells when to look.
-            let handle = reactor.schedule(after: .milliseconds(500)) { fired.store(true, ordering: .relaxed) }
+            // The reactor is held until the other thread has cancelled it, so it cannot come
+            // due first however slowly a loaded machine starts that thread (20 ms once took
+            // longer than a timer's delay); a later timer, which the reactor fires after the
+            // cancelled one's deadline, tells when to look.
+            let cancelled = DispatchSemaphore(value: 0)
+            await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
+                reactor.execute {
+                    holding.resume()
+                    cancelled.wait()
+                }
+            }
+            let handle = reactor.schedule(after: .milliseconds(20)) { fired.store(true, ordering: .relaxed) }
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 Thread.detachNewThread {
                     handle.cancel()
                     handle.cancel()
+                    cancelled.signal()
                     done.resume()
                 }
             }
             await withCheckedContinuation { (later: CheckedContinuation<Void, Never>) in
-                reactor.schedule(after: .milliseconds(510)) { later.resume() }
+                reactor.schedule(after: .milliseconds(30)) { later.resume() }
             }
             let didFire = fired.load(ordering: .relaxed)
             #expect(!didFire)
