@@ -251,8 +251,12 @@ struct ChannelServeTests {
     }
 }
 
-/// The drain's timeout against handlers' durations (200 ms, 2 s, a 500 ms drain): a
-/// wall-clock race, so it runs with the *TimingTests, alone.
+/// The drain's timeout against handlers in flight: the short ones finish within it, one
+/// outlasts it. The test decides when each handler ends (the short ones once the pool is
+/// stopped and job 4 sent, job 99 only once the drain has put it back), so no handler's
+/// own duration races the drain (200 ms and 2 s against 500 ms did, in a parallel run);
+/// it still runs with the *TimingTests, alone, for the drain timeout itself (the short
+/// handlers must be resumed within its second).
 @Suite("Channel serve drain timing", .timeLimit(.minutes(1)))
 struct ChannelServeTimingTests {
     @Test("stop drains: handlers in flight finish and are acked; one past the drain timeout is released for another worker")
@@ -260,10 +264,16 @@ struct ChannelServeTimingTests {
         try await withRedis { _, client in
             let (sender, worker) = channelPair(client)
             let started = Mutex(0)
-            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 3, drainTimeout: .milliseconds(500)) { delivery in
+            let shortOnesMayEnd = Atomic(false)
+            let longOneMayEnd = Atomic(false)
+            let server = RedisChannelServer(worker, as: LeaseJob.self, concurrency: 3, drainTimeout: .seconds(1)) { delivery in
                 started.withLock { $0 += 1 }
                 // Job 99 outlasts the drain timeout; the others finish within it.
-                try? await Task.sleep(for: delivery.message.id == 99 ? .seconds(2) : .milliseconds(200))
+                if delivery.message.id == 99 {
+                    while !longOneMayEnd.load(ordering: .acquiring), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+                } else {
+                    while !shortOnesMayEnd.load(ordering: .acquiring), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+                }
                 return delivery.message
             }
             let running = Task { try await server.run() }
@@ -271,6 +281,14 @@ struct ChannelServeTimingTests {
             while started.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(5)) }
             server.stop()
             try await sender.send(LeaseJob(id: 4))
+            shortOnesMayEnd.store(true, ordering: .releasing)
+            // Job 99 ends only once the drain has given up on it and put it back (the run
+            // waits for its handler to return; the reply it returns then is not sent).
+            let released = try await waitUntil(limit: .seconds(30)) {
+                try await client.send("LINDEX", "/test/jobs/client", 0).string.map { $0.contains("99") } ?? false
+            }
+            longOneMayEnd.store(true, ordering: .releasing)
+            #expect(released, "job 99 was never put back")
             try await running.value
             var replies: [Int] = []
             while let reply = try await sender.recv(as: LeaseJob.self) { replies.append(reply.id) }

@@ -1,6 +1,7 @@
 import LocalRedis
 import RedisUtil
 import Testing
+import TestSupport
 
 /// Runs `operation` in a task that is cancelled while the command it sends is on the
 /// server, unanswered: another client's `CLIENT PAUSE … WRITE` holds every write (the

@@ -3,6 +3,7 @@ import LocalRedis
 @testable import RedisUtil
 import RESP
 import Testing
+import TestSupport
 
 /// The number of subscribers the server counts for `channel`.
 private func subscribers(_ channel: String, _ client: RedisClient) async throws -> Int {
