@@ -41,6 +41,25 @@ import Testing
         await third.close()
     }
 
+    /// A replaced entry lives while the memory does (a reader may still be inside it,
+    /// unretained), and every entry goes with the memory.
+    @Test func replacedEntriesLiveAsLongAsTheMemoryAndNoLonger() async throws {
+        weak var firstEntry: AnyObject?
+        weak var lastEntry: AnyObject?
+        do {
+            let memory = SharedClientMemory()
+            let first = try memory.client(of: endpoint)
+            firstEntry = memory.rememberedEntry
+            await first.close()
+            let second = try memory.client(of: endpoint)
+            lastEntry = memory.rememberedEntry
+            #expect(lastEntry !== firstEntry)
+            #expect(firstEntry != nil, "the replaced entry is gone while the memory lives")
+            await second.close()
+        }
+        #expect(firstEntry == nil && lastEntry == nil, "an entry outlived its memory")
+    }
+
     /// The `pthread_atfork` handler counts the child's generation: a forked child sees a
     /// new one, so it never reuses a client (sockets, reactor threads) of its parent's.
     @Test func aForkedChildIsANewGeneration() throws {

@@ -108,7 +108,10 @@ struct SharedClientMemory: ~Copyable, Sendable {
         let client = try RedisClient.shared(endpoint)
         let made = Unmanaged.passRetained(Remembered(client: client, forkGeneration: generation, replaced: stale))
         let address = UInt(bitPattern: made.toOpaque())
-        if !remembered.compareExchange(expected: found, desired: address, ordering: .acquiringAndReleasing).exchanged {
+        if remembered.compareExchange(expected: found, desired: address, ordering: .acquiringAndReleasing).exchanged {
+            // The replaced entry is held by its replacement now, no longer by this memory.
+            if let replaced = UnsafeRawPointer(bitPattern: found) { Unmanaged<Remembered>.fromOpaque(replaced).release() }
+        } else {
             made.release()
         }
         return body(client)
@@ -116,8 +119,13 @@ struct SharedClientMemory: ~Copyable, Sendable {
 
     /// The client remembered now, if any (for tests: whether a stale one was replaced).
     var rememberedClient: RedisClient? {
+        rememberedEntry.map { ($0 as! Remembered).client }
+    }
+
+    /// The entry remembered now, if any (for tests: how long replaced entries live).
+    var rememberedEntry: AnyObject? {
         guard let address = UnsafeRawPointer(bitPattern: remembered.load(ordering: .acquiring)) else { return nil }
-        return Unmanaged<Remembered>.fromOpaque(address).takeUnretainedValue().client
+        return Unmanaged<Remembered>.fromOpaque(address).takeUnretainedValue()
     }
 }
 
