@@ -114,15 +114,7 @@ struct ChannelEdgeCaseTests {
             default: return try await s.recvLast(as: String.self).map { [$0] } ?? []
             }
         }
-        var held = false
-        let guardEnd = ContinuousClock.now + .seconds(60)
-        while !held, ContinuousClock.now < guardEnd {
-            let list = try await pauser.send("CLIENT", "LIST").string ?? ""
-            held = list.split(whereSeparator: \.isNewline).contains { line in
-                line.split(separator: " ").contains { $0.hasPrefix("flags=") && $0.contains("b") }
-            }
-            if !held { try await Task.sleep(for: .milliseconds(5)) }
-        }
+        let held = try await waitUntil { listsABlockedClient(try await pauser.send("CLIENT", "LIST").string ?? "") }
         receiving.cancel()
         try await pauser.send("CLIENT", "UNPAUSE")
         #expect(held, "\(operation): no pop reached the paused server within 60 s")

@@ -34,10 +34,7 @@ func cancelledWhileOnTheServer<T: Sendable>(
 /// Whether the server holds a command of some client back (a write during `CLIENT PAUSE
 /// … WRITE`: the client is flagged blocked), asked on `pauser`'s connection.
 func holdsAWrite(_ pauser: RedisClient) async throws -> Bool {
-    let text = try await pauser.send("CLIENT", "LIST").string ?? ""
-    return text.split(whereSeparator: \.isNewline).contains { line in
-        line.split(separator: " ").contains { $0.hasPrefix("flags=") && $0.contains("b") }
-    }
+    listsABlockedClient(try await pauser.send("CLIENT", "LIST").string ?? "")
 }
 
 /// A task cancelled while a command that removes data (`LPOP`, `GETDEL` …) is on the
