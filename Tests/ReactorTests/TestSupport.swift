@@ -34,7 +34,7 @@ final class Recorder<Element: Sendable>: Sendable {
 /// Runs `body` while `reactor` is held busy by a job of the test's, so that nothing it
 /// schedules can run or fire until `body` has returned, however late a loaded machine
 /// runs this thread (a fixed margin of 200 or 500 ms before a timer was due could pass).
-func whileHeld<T>(_ reactor: Reactor, _ body: () throws -> T) async rethrows -> T {
+func whileHeld<T>(_ reactor: Reactor, _ body: () async throws -> T) async rethrows -> T {
     let released = Atomic<Bool>(false)
     await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
         reactor.execute {
@@ -43,5 +43,5 @@ func whileHeld<T>(_ reactor: Reactor, _ body: () throws -> T) async rethrows -> 
         }
     }
     defer { released.store(true, ordering: .releasing) }
-    return try body()
+    return try await body()
 }

@@ -107,20 +107,14 @@ struct TimerTests {
             // due first however slowly a loaded machine starts that thread (20 ms once took
             // longer than a timer's delay); a later timer, which the reactor fires after the
             // cancelled one's deadline, tells when to look.
-            let cancelled = DispatchSemaphore(value: 0)
-            await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
-                reactor.execute {
-                    holding.resume()
-                    cancelled.wait()
-                }
-            }
-            let handle = reactor.schedule(after: .milliseconds(20)) { fired.store(true, ordering: .relaxed) }
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                Thread.detachNewThread {
-                    handle.cancel()
-                    handle.cancel()
-                    cancelled.signal()
-                    done.resume()
+            await whileHeld(reactor) {
+                let handle = reactor.schedule(after: .milliseconds(20)) { fired.store(true, ordering: .relaxed) }
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    Thread.detachNewThread {
+                        handle.cancel()
+                        handle.cancel()
+                        done.resume()
+                    }
                 }
             }
             await withCheckedContinuation { (later: CheckedContinuation<Void, Never>) in
