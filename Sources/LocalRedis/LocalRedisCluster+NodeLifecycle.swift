@@ -42,7 +42,7 @@ extension LocalRedisCluster {
     /// waits until the cluster has settled with it. Its data is gone: persistence is off, and
     /// a replica resyncs from its primary. Restarting a running node stops it first.
     ///
-    /// - Throws: the start errors of ``LocalRedisServer/restart(downtime:)``;
+    /// - Throws: the start errors of ``LocalRedisServer/restart(downtime:holdingDownWhile:)``;
     ///   `.clusterWaitTimedOut` when the cluster does not settle within `timeout`.
     public func restartNode(_ node: Node, timeout: Duration = .seconds(20)) throws(LocalRedisError) {
         let member = try member(for: node)

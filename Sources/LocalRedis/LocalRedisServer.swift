@@ -129,16 +129,19 @@ public final class LocalRedisServer: Sendable {
 
     /// Stops the process and starts a new one on the same port, with the same config, returning
     /// once it answers PING. Data is lost (persistence is off). Use `downtime` to keep the port
-    /// closed for a while, e.g. to test reconnection back-off.
+    /// closed for a while, e.g. to test reconnection back-off, and `holdingDownWhile` to keep it
+    /// closed until a test has seen what it waits for (polled every millisecond after
+    /// `downtime`, with this server's lock held: it must not call the server).
     ///
     /// - Throws: `.notRunning` after `stop()`; `.portUnavailable` when another process took the
     ///   port and kept it for the whole start timeout; the start errors of `init`.
-    public func restart(downtime: Duration = .zero) throws(LocalRedisError) {
+    public func restart(downtime: Duration = .zero, holdingDownWhile holdDown: () -> Bool = { false }) throws(LocalRedisError) {
         try state.withLock { (state: inout State) throws(LocalRedisError) in
             guard !state.isStopped else { throw .notRunning }
             state.child?.terminate(gracePeriod: configuration.stopGracePeriod)
             state.child = nil
             blockingSleep(downtime)
+            while holdDown() { blockingSleep(.milliseconds(1)) }
             // redis sets SO_REUSEADDR, so our own closed connections in TIME_WAIT do not block
             // the bind; only a foreign listener can, and it may go away, so keep trying a while.
             let deadline = ContinuousClock.now + configuration.startTimeout

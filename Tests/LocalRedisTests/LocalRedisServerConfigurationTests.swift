@@ -81,18 +81,20 @@ struct LocalRedisServerConfigurationTests {
         defer { server.stop() }
         let endpoint = ProbeEndpoint.tcp(host: server.host, port: server.port)
         let failure = Synchronization.Mutex<LocalRedisError?>(nil)
+        // Down until the port is occupied (or this test gave up), so the new redis cannot bind it.
+        let occupied = Synchronization.Atomic<Bool>(false)
+        let deadline = ContinuousClock.now + .seconds(30)
         let restarted = runOnNewThread {
             do throws(LocalRedisError) {
-                try server.restart(downtime: .milliseconds(500))
+                try server.restart { !occupied.load(ordering: .acquiring) && ContinuousClock.now < deadline }
             } catch {
                 failure.withLock { $0 = error }
             }
         }
-        // Occupy the port during the downtime, so the new redis cannot bind it.
-        let deadline = ContinuousClock.now + .seconds(3)
         while ContinuousClock.now < deadline,
               LoopbackProbe.exchange("PING\r\n", with: endpoint, timeout: .milliseconds(100)) != .refused {}
         let squatter = try Listener(port: server.port)
+        occupied.store(true, ordering: .releasing)
         restarted.wait()
         squatter.close()
         let error = try #require(failure.withLock { $0 })

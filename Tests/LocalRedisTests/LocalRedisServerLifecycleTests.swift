@@ -74,27 +74,37 @@ struct LocalRedisServerLifecycleTests {
         #expect(server.ping())
     }
 
-    @Test func restartWithDowntimeKeepsThePortClosedMeanwhile() throws {
+    @Test func restartKeepsThePortClosedForTheDowntimeAndWhileAsked() throws {
         let server = try LocalRedisServer()
         defer { server.stop() }
         let endpoint = ProbeEndpoint.tcp(host: server.host, port: server.port)
         let failure = Synchronization.Mutex<LocalRedisError?>(nil)
+        // Held down until this test lets go (or gives up), so that a loaded machine cannot
+        // bring the new process up before the probes run.
+        let release = Synchronization.Atomic<Bool>(false)
+        let deadline = ContinuousClock.now + .seconds(30)
         let restarted = runOnNewThread {
             do throws(LocalRedisError) {
-                try server.restart(downtime: .milliseconds(500))
+                try server.restart(downtime: .milliseconds(300)) {
+                    !release.load(ordering: .acquiring) && ContinuousClock.now < deadline
+                }
             } catch {
                 failure.withLock { $0 = error }
             }
         }
-        // The old process is gone within the grace period; the new one comes only after the downtime.
-        var sawRefused = false
-        let deadline = ContinuousClock.now + .seconds(3)
-        while !sawRefused && ContinuousClock.now < deadline {
-            sawRefused = LoopbackProbe.exchange("PING\r\n", with: endpoint, timeout: .milliseconds(100)) == .refused
+        func refused() -> Bool {
+            LoopbackProbe.exchange("PING\r\n", with: endpoint, timeout: .milliseconds(100)) == .refused
         }
+        var sawRefused = false
+        while !sawRefused && ContinuousClock.now < deadline { sawRefused = refused() }
+        // Past the downtime, the port stays closed while the caller asks.
+        Thread.sleep(forTimeInterval: 0.5)
+        let heldDown = refused()
+        release.store(true, ordering: .releasing)
         restarted.wait()
         #expect(failure.withLock { $0 } == nil)
         #expect(sawRefused)
+        #expect(heldDown, "the port reopened while the caller held it down")
         #expect(server.ping())
     }
 

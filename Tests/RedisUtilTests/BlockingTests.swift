@@ -14,8 +14,9 @@ struct BlockingTests {
             try await withProbe(server) { probe async throws in
                 // A command timeout far below the wait: a BLPOP with timeout 0 must ignore it.
                 // One multiplexed connection, connected before counting: CLIENT UNBLOCK goes out on it.
-                // 500 ms, not less: the client's own commands must not time out on a loaded machine.
-                try await withClient(server, configuration: .init(commandTimeout: .milliseconds(500), connections: 1)) { client async throws in
+                // 1 s, not less: the client's own commands (CLIENT UNBLOCK among them) must not
+                // time out on a loaded machine.
+                try await withClient(server, configuration: .init(commandTimeout: .seconds(1), connections: 1)) { client async throws in
                     try await client.ping()
                     func blockedIDs() async throws -> [String] {
                         try await probe.clientList().filter { ($0["flags"] ?? "").contains("b") }.compactMap { $0["id"] }
@@ -27,7 +28,7 @@ struct BlockingTests {
                     let connectionsWhileBlocked = try await probe.connectedClients()
 
                     // Well past the command timeout, it is still waiting.
-                    try await Task.sleep(for: .milliseconds(1_200))
+                    try await Task.sleep(for: .milliseconds(2_200))
                     #expect(try await blockedIDs() == [blockedID].compactMap { $0 })
 
                     first.cancel()

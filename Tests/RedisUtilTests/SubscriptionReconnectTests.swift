@@ -7,7 +7,7 @@ import TestSupport
 
 /// How a test takes a subscription's connection away.
 enum SubscriptionDisruption: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    /// `LocalRedisServer.restart(downtime:)`: the server is gone for a while, then empty.
+    /// `LocalRedisServer.restart(downtime:holdingDownWhile:)`: the server is gone for a while, then empty.
     case restart
     /// `CLIENT KILL ID` of the subscribed connection, found in `CLIENT LIST`.
     case kill

@@ -1,7 +1,7 @@
 import TestSupport
 import Foundation
 import LocalRedis
-import RedisUtil
+@testable import RedisUtil
 import RESP
 import Synchronization
 import Testing
@@ -59,8 +59,10 @@ struct TimingTests {
 
                 let restarted = Locked<ContinuousClock.Instant?>(nil)
                 let restartError = Locked<String?>(nil)
+                // The server stays down until the commands below are queued.
+                let released = Counter()
                 Thread.detachNewThread {
-                    do { try server.restart(downtime: .milliseconds(700)) }
+                    do { try server.restart(downtime: .milliseconds(700)) { released.value == 0 } }
                     catch { restartError.withLock { $0 = "\(error)" } }
                     restarted.withLock { $0 = .now }
                 }
@@ -71,15 +73,13 @@ struct TimingTests {
                         try? await Task.sleep(for: .milliseconds(1))
                     }
                 }
-                // Once the server is certainly gone (and the client has had time to see the
-                // EOF), these cannot be written before the reconnect.
-                var sawDown = false
-                for _ in 0..<1000 where !sawDown {
-                    if !server.ping(timeout: .milliseconds(50)) { sawDown = true } else { try await Task.sleep(for: .milliseconds(2)) }
-                }
-                #expect(sawDown)
-                try await Task.sleep(for: .milliseconds(50))
+                // Once the client has seen its connection end (and the server is held down),
+                // these cannot be written before the reconnect.
+                let sawLoss = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().open == 0 }
+                #expect(sawLoss, "the client never saw its connection end")
+                #expect(!server.ping(timeout: .milliseconds(50)))
                 let queuedWhileDown = (0..<100).map { _ in incr() }
+                released.add()
 
                 while restarted.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(2)) }
                 #expect(restartError.withLock { $0 } == nil)
@@ -127,8 +127,10 @@ struct TimingTests {
                 try await client.ping()
                 let restarted = Counter()
                 let downSince = ContinuousClock.now
+                // Down for at least 1.5 s, and until the test has checked that it is down.
+                let checked = Counter()
                 Thread.detachNewThread {
-                    try? server.restart(downtime: .seconds(2))
+                    try? server.restart(downtime: .milliseconds(1500)) { checked.value == 0 }
                     restarted.add()
                 }
                 // The idle connection sees the EOF now; more than a connect timeout later,
@@ -136,6 +138,7 @@ struct TimingTests {
                 try await Task.sleep(until: downSince + .milliseconds(1150))
                 #expect(restarted.value == 0)
                 #expect(!server.ping(timeout: .milliseconds(100)), "the server must still be down for this test to mean anything")
+                checked.add()
                 #expect(try await client.send("ECHO", "after outage").string == "after outage")
             }
         }
