@@ -104,9 +104,15 @@ extension RedisClient {
         _ arguments: repeat each Argument,
         completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void
     ) {
-        var bytes: [UInt8] = []
-        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
-        send(encoded: bytes, completion: completion)
+        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, repeat each arguments) }, completion: completion)
+    }
+
+    /// Encodes one command with `encode` into the calling reactor thread's reusable
+    /// buffer (``CommandScratch``) and sends it: the callback facade's commands allocate
+    /// no buffer of their own when they go to a connection of the caller's reactor.
+    @inlinable @inline(__always)
+    func sendEncoding(_ encode: (inout [UInt8]) -> Void, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        CommandScratch.encode(encode) { send(encoded: $0, completion: completion) }
     }
 
     /// Sends one command built at run time, with a completion handler.

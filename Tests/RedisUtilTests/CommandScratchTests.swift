@@ -1,0 +1,123 @@
+import Dispatch
+import Reactor
+@testable import RedisUtil
+import RESP
+import Synchronization
+import Testing
+
+/// ``CommandScratch``: a reactor thread's reusable encoding buffer, which no holder of
+/// earlier bytes can ever see reused.
+@Suite("The callback facade's reusable command buffer")
+struct CommandScratchTests {
+    /// Runs `body` on a reactor thread and returns what it returns.
+    private func onReactor<T: Sendable>(_ reactor: Reactor, _ body: @escaping @Sendable () -> T) -> T {
+        let result = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        reactor.execute {
+            let value = body()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        done.wait()
+        return result.withLock { $0! }
+    }
+
+    @Test("on a reactor thread the buffer is empty each time and its storage is reused while nothing holds it")
+    func reusedOnAReactor() throws {
+        let reactor = try Reactor(name: "scratch")
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let (counts, capacities) = onReactor(reactor) { () -> ([Int], [Int]) in
+            var counts: [Int] = [], capacities: [Int] = []
+            for _ in 0..<2 {
+                CommandScratch.encode({ bytes in
+                    counts.append(bytes.count)
+                    capacities.append(bytes.capacity)
+                    bytes.append(contentsOf: Array("*1\r\n$4\r\nPING\r\n".utf8))
+                }, then: { _ in })
+            }
+            return (counts, capacities)
+        }
+        #expect(counts == [0, 0])
+        // The second call finds the first's storage (a new buffer has no capacity).
+        #expect(capacities[1] >= 14, "the storage was not reused: \(capacities)")
+    }
+
+    @Test("bytes a holder keeps are never changed by the next command's encoding, nor by a command encoded while they are used")
+    func aHolderKeepsItsBytes() throws {
+        let reactor = try Reactor(name: "scratch")
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let (held, inner, next) = onReactor(reactor) { () -> ([UInt8], [UInt8], [UInt8]) in
+            var held: [UInt8] = [], inner: [UInt8] = [], next: [UInt8] = []
+            CommandScratch.encode({ $0.append(contentsOf: Array("first".utf8)) }, then: { bytes in
+                held = bytes
+                // Sent from inside the first's use: encoded into a buffer of its own.
+                CommandScratch.encode({ $0.append(contentsOf: Array("inner".utf8)) }, then: { inner = $0 })
+                #expect(bytes == Array("first".utf8))
+            })
+            CommandScratch.encode({ $0.append(contentsOf: Array("second".utf8)) }, then: { next = $0 })
+            return (held, inner, next)
+        }
+        #expect(held == Array("first".utf8))
+        #expect(inner == Array("inner".utf8))
+        #expect(next == Array("second".utf8))
+    }
+
+    @Test("a buffer grown by a large command is not kept; other threads get a buffer of their own each time")
+    func largeBuffersAndOtherThreads() throws {
+        let reactor = try Reactor(name: "scratch")
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let capacityAfterLarge = onReactor(reactor) { () -> Int in
+            CommandScratch.encode({ $0.append(contentsOf: [UInt8](repeating: 7, count: CommandScratch.keptCapacity * 2)) }, then: { _ in })
+            var capacity = -1
+            CommandScratch.encode({ capacity = $0.capacity }, then: { _ in })
+            return capacity
+        }
+        #expect(capacityAfterLarge < CommandScratch.keptCapacity)
+
+        // This thread is no reactor's: nothing is kept between calls.
+        var capacities: [Int] = []
+        for _ in 0..<2 {
+            CommandScratch.encode({ bytes in
+                capacities.append(bytes.capacity)
+                bytes.append(contentsOf: Array("PING".utf8))
+            }, then: { _ in })
+        }
+        #expect(capacities == [0, 0])
+    }
+
+    @Test("commands sent from a completion, to a connection of the same reactor and of another, all carry their own bytes")
+    func sentFromCompletions() async throws {
+        try await withServer { server async throws in
+            // Two clients, each with its own reactor: from the first's completions (on its
+            // reactor), the second's commands wait in its connection's inbox, holding the
+            // buffer the next command encodes into.
+            try await withClient(server, configuration: .init(connections: 1)) { local async throws in
+                try await withClient(server, configuration: .init(connections: 1)) { remote async throws in
+                    try await local.ping()
+                    try await remote.ping()
+                    let count = 500
+                    let wrong = Mutex<[String]>([])
+                    let remaining = Atomic<Int>(count * 2)
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        local.send("PING") { _ in
+                            for index in 0..<count {
+                                // Sizes around the kept capacity, so that some buffers are dropped.
+                                let payload = String(repeating: "x", count: index * 17 % 6000) + "#\(index)"
+                                for (name, client) in [("local", local), ("remote", remote)] {
+                                    client.send("ECHO", payload) { result in
+                                        if (try? result.get().string) != payload { wrong.withLock { $0.append("\(name) \(index)") } }
+                                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { done.resume() }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    #expect(wrong.withLock { $0 } == [])
+                }
+            }
+        }
+    }
+}
