@@ -52,6 +52,9 @@ public final class RedisClient: Sendable {
     let router: ClusterRouter?
     /// ``router``, unretained (``withRouter(_:)``).
     private let lentRouter: Unmanaged<ClusterRouter>?
+    /// Whether this client talks to one server (no ``router``), for the callback facade's
+    /// inlined encoding (``sendEncoding(_:completion:)``).
+    @usableFromInline let isSingleServer: Bool
     /// Metrics and spans of this client's commands, and its periodic report; nil when
     /// both are off, and for a cluster's node client (its cluster client observes).
     let observer: ClientObserver?
@@ -125,6 +128,7 @@ public final class RedisClient: Sendable {
                 let made = try ClusterRouter(endpoint: endpoint, configuration: configuration, group: self.group)
                 router = made
                 lentRouter = Unmanaged.passUnretained(made)
+                isSingleServer = false
             } catch {
                 if ownsGroup { self.group.shutdown() }
                 throw error
@@ -138,6 +142,7 @@ public final class RedisClient: Sendable {
         }
         router = nil
         lentRouter = nil
+        isSingleServer = true
         let count = max(1, configuration.connections ?? self.group.reactors.count)
         let reactors = self.group.reactors
         let waiters = capacityWaiters

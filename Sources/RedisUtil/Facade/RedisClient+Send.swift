@@ -110,8 +110,16 @@ extension RedisClient {
     /// Encodes one command with `encode` into the calling reactor thread's reusable
     /// buffer (``CommandScratch``) and sends it: the callback facade's commands allocate
     /// no buffer of their own when they go to a connection of the caller's reactor.
+    /// A cluster client's command keeps its bytes until answered (a redirection sends
+    /// them again), so it encodes into a buffer of its own, as before: through the
+    /// reusable one it would pay the look-up for nothing (about 160 instructions).
     @inlinable @inline(__always)
     func sendEncoding(_ encode: (inout [UInt8]) -> Void, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+        guard isSingleServer else {
+            var bytes: [UInt8] = []
+            encode(&bytes)
+            return send(encoded: bytes, completion: completion)
+        }
         CommandScratch.encode(encode) { send(encoded: $0, completion: completion) }
     }
 
