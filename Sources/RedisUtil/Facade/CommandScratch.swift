@@ -36,14 +36,16 @@ enum CommandScratch {
             encode(&bytes)
             return use(bytes)
         }
+        // The box by its unretained reference (a retain and a release a command): the key
+        // holds it until this thread ends, and this runs on that thread.
         var bytes: [UInt8] = []
-        swap(&bytes, &box.bytes)
+        box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) }
         // Keeps the storage when nothing else holds it; otherwise a new buffer of the
         // same capacity (the holder keeps its bytes).
         bytes.removeAll(keepingCapacity: true)
         encode(&bytes)
         use(bytes)
-        if bytes.capacity <= keptCapacity { box.bytes = bytes }
+        if bytes.capacity <= keptCapacity { box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) } }
     }
 }
 
@@ -57,14 +59,15 @@ private final class ScratchBox {
     @exclusivity(unchecked) var bytes: [UInt8] = []
 
     /// The calling thread's box, made on a reactor thread's first use; nil elsewhere.
-    static var current: ScratchBox? {
+    /// Unretained: the key's reference keeps it alive until the thread ends.
+    static var current: Unmanaged<ScratchBox>? {
         if let pointer = pthread_getspecific(scratchKey) {
-            return Unmanaged<ScratchBox>.fromOpaque(pointer).takeUnretainedValue()
+            return Unmanaged<ScratchBox>.fromOpaque(pointer)
         }
         guard Reactor.isReactorThread else { return nil }
-        let box = ScratchBox()
         // The key holds one reference, released by its destructor when the thread ends.
-        pthread_setspecific(scratchKey, Unmanaged.passRetained(box).toOpaque())
+        let box = Unmanaged.passRetained(ScratchBox())
+        pthread_setspecific(scratchKey, box.toOpaque())
         return box
     }
 }
