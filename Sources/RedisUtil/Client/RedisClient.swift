@@ -40,8 +40,12 @@ public final class RedisClient: Sendable {
     let group: ReactorGroup
     private let ownsGroup: Bool
     let connections: [RedisConnection]
-    /// The same connections grouped by their reactor.
-    private let connectionsByReactor: [(Reactor, [RedisConnection])]
+    /// Indices into ``connections``, grouped by reactor: `reactorRanges` gives each
+    /// reactor's range of it, and all of it is every connection. Flat, so that choosing
+    /// a connection retains no array of its reactor's (a retain and a release a command).
+    private let connectionOrder: [Int]
+    /// Each reactor that has connections, with its range of ``connectionOrder``.
+    private let reactorRanges: [(reactor: ObjectIdentifier, range: Range<Int>)]
     let blocking: BlockingConnectionPool
     /// Open ``RedisSubscription``s, each on a connection of its own.
     let subscriptions = SubscriptionRegistry()
@@ -134,7 +138,8 @@ public final class RedisClient: Sendable {
                 throw error
             }
             connections = []
-            connectionsByReactor = []
+            connectionOrder = []
+            reactorRanges = []
             blocking = BlockingConnectionPool(endpoint: endpoint, configuration: configuration, group: self.group)
             router?.startPeriodicRefresh()
             startReports()
@@ -151,10 +156,15 @@ public final class RedisClient: Sendable {
                             onLoss: onConnectionLoss, routedFailures: routedFailures)
         }
         let built = connections
-        connectionsByReactor = reactors.compactMap { reactor in
-            let local = built.filter { $0.reactor === reactor }
-            return local.isEmpty ? nil : (reactor, local)
+        var order: [Int] = []
+        var ranges: [(reactor: ObjectIdentifier, range: Range<Int>)] = []
+        for reactor in reactors {
+            let start = order.count
+            order += built.indices.filter { built[$0].reactor === reactor }
+            if order.count > start { ranges.append((ObjectIdentifier(reactor), start..<order.count)) }
         }
+        connectionOrder = order
+        reactorRanges = ranges
         blocking = BlockingConnectionPool(endpoint: endpoint, configuration: configuration, group: self.group)
         startReports()
     }
@@ -194,27 +204,29 @@ public final class RedisClient: Sendable {
     func pickConnection(onReactor current: ObjectIdentifier?) -> RedisConnection {
         if let current {
             // A linear scan: a handful of reactors, and hashing cost more than this per command.
-            // By index, so that no pair is copied (a retain and release of both halves).
-            for index in connectionsByReactor.indices where ObjectIdentifier(connectionsByReactor[index].0) == current {
-                if joinsFormingWrites, let joined = Self.writeForming(in: connectionsByReactor[index].1) { return joined }
-                let choice = leastLoaded(connectionsByReactor[index].1)
-                if !choice.lacksDescriptor.load(ordering: .relaxed) { return choice }
+            for entry in reactorRanges.indices where reactorRanges[entry].reactor == current {
+                let range = reactorRanges[entry].range
+                if joinsFormingWrites, let joined = writeForming(in: range) { return connections[joined] }
+                let choice = leastLoaded(in: range)
+                if !connections[choice].lacksDescriptor.load(ordering: .relaxed) { return connections[choice] }
             }
         }
-        return leastLoaded(connections)
+        return connections[leastLoaded(in: connectionOrder.indices)]
     }
 
-    /// Among one reactor's connections, one whose write is forming in this iteration of
-    /// its loop (commands queued, not yet written) and whose load is at most
-    /// ``joinSlack`` above the least loaded's: the command then goes out in that write
-    /// rather than starting a second one. The iteration's first command still goes to the
-    /// least loaded, which keeps the loads level over iterations.
-    private static func writeForming(in connections: [RedisConnection]) -> RedisConnection? {
-        guard connections.count > 1 else { return nil }
+    /// Among one reactor's connections (`range` of ``connectionOrder``), the index of one
+    /// whose write is forming in this iteration of its loop (commands queued, not yet
+    /// written) and whose load is at most ``joinSlack`` above the least loaded's: the
+    /// command then goes out in that write rather than starting a second one. The
+    /// iteration's first command still goes to the least loaded, which keeps the loads
+    /// level over iterations.
+    private func writeForming(in range: Range<Int>) -> Int? {
+        guard range.count > 1 else { return nil }
         var forming = -1
         var formingLoad = 0
         var least = Int.max
-        for index in connections.indices {
+        for position in range {
+            let index = connectionOrder[position]
             let load = connections[index].load.load(ordering: .relaxed)
             least = min(least, load)
             if forming < 0, connections[index].unsentBytes.load(ordering: .relaxed) > 0,
@@ -223,36 +235,39 @@ public final class RedisClient: Sendable {
                 formingLoad = load
             }
         }
-        guard forming >= 0, formingLoad - least <= joinSlack else { return nil }
-        return connections[forming]
+        guard forming >= 0, formingLoad - least <= Self.joinSlack else { return nil }
+        return forming
     }
 
     /// How many more pending commands than the least loaded a connection may hold and
     /// still be joined (``writeForming(in:)``).
     private static let joinSlack = 512
 
-    private func leastLoaded(_ connections: [RedisConnection]) -> RedisConnection {
-        if connections.count == 1 { return connections[0] }
-        let best = leastLoaded(connections, skippingThoseWithoutDescriptor: false)
+    /// The index in ``connections`` of the least loaded among `range` of ``connectionOrder``.
+    private func leastLoaded(in range: Range<Int>) -> Int {
+        if range.count == 1 { return connectionOrder[range.lowerBound] }
+        let best = leastLoaded(in: range, skippingThoseWithoutDescriptor: false)
         // Only when the choice could not get a socket (the process is at its descriptor
         // limit) does a second scan look past such connections; when every one is in
         // that state, the choice tries again and fails its command clearly.
-        guard best.lacksDescriptor.load(ordering: .relaxed) else { return best }
-        return leastLoaded(connections, skippingThoseWithoutDescriptor: true)
+        guard connections[best].lacksDescriptor.load(ordering: .relaxed) else { return best }
+        return leastLoaded(in: range, skippingThoseWithoutDescriptor: true)
     }
 
-    private func leastLoaded(_ connections: [RedisConnection], skippingThoseWithoutDescriptor skipping: Bool) -> RedisConnection {
-        let count = connections.count
+    private func leastLoaded(in range: Range<Int>, skippingThoseWithoutDescriptor skipping: Bool) -> Int {
+        let count = range.count
+        let first = range.lowerBound
         let start = Int(cursor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(count))
         // The scan keeps an index, not a reference: holding each candidate retained and
         // released it, about 300 instructions of every command's 3,700.
-        var best = start
-        var bestLoad = connections[start].load.load(ordering: .relaxed)
-        if skipping && connections[start].lacksDescriptor.load(ordering: .relaxed) { bestLoad = .max }
+        var best = connectionOrder[first + start]
+        var bestLoad = connections[best].load.load(ordering: .relaxed)
+        if skipping && connections[best].lacksDescriptor.load(ordering: .relaxed) { bestLoad = .max }
         if bestLoad != 0 {
-            var index = start
+            var offset = start
             for _ in 1..<count {
-                index = index + 1 == count ? 0 : index + 1
+                offset = offset + 1 == count ? 0 : offset + 1
+                let index = connectionOrder[first + offset]
                 if skipping && connections[index].lacksDescriptor.load(ordering: .relaxed) { continue }
                 let load = connections[index].load.load(ordering: .relaxed)
                 if load < bestLoad {
@@ -262,7 +277,7 @@ public final class RedisClient: Sendable {
                 }
             }
         }
-        return connections[best]
+        return best
     }
 
     private func isOverloaded(_ connection: RedisConnection, factor: Int) -> Bool {
