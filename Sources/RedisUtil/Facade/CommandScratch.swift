@@ -11,12 +11,13 @@ import Reactor
 /// one (``RedisClient/pickConnection(onReactor:)``), which copies the bytes into its write
 /// buffer before `send` returns: the encoding buffer is then free again, and the next
 /// command can encode into it instead of allocating and freeing one (net of this
-/// helper's own work, 140–160 instructions a command under callgrind). Where the bytes
-/// outlive `send` (a connection of another reactor, a cluster command kept for a
-/// redirection, a blocking command), the buffer is shared when it comes back, and the
-/// next command gets a new one:
-/// the array's copy-on-write keeps every holder's bytes intact, so reuse is never
-/// observable. Threads that are not reactors keep no buffer.
+/// helper's own work, about 200 instructions a command under callgrind). Where the
+/// bytes outlive `send` (a connection of another reactor, a blocking command), the
+/// buffer is shared when it comes back, and the next command gets a new one: the
+/// array's copy-on-write keeps every holder's bytes intact, so reuse is never
+/// observable. Threads that are not reactors keep no buffer, and a cluster client's
+/// commands, which keep their bytes for a redirection, do not use it
+/// (``RedisClient/sendEncoding(_:completion:)``).
 @usableFromInline
 enum CommandScratch {
     /// A buffer grown past this by a large command is not kept for the next one.
