@@ -4,6 +4,7 @@ import Reactor
 import RESP
 import Synchronization
 import Testing
+import TestSupport
 
 /// ``CommandScratch``: a reactor thread's reusable encoding buffer, which no holder of
 /// earlier bytes can ever see reused.
@@ -11,7 +12,7 @@ import Testing
 struct CommandScratchTests {
     /// Runs `body` on a reactor thread and returns what it returns.
     private func onReactor<T: Sendable>(_ reactor: Reactor, _ body: @escaping @Sendable () -> T) -> T {
-        let result = Mutex<T?>(nil)
+        let result = Locked<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         reactor.execute {
             let value = body()
@@ -99,7 +100,7 @@ struct CommandScratchTests {
                     try await local.ping()
                     try await remote.ping()
                     let count = 500
-                    let wrong = Mutex<[String]>([])
+                    let wrong = Locked<[String]>([])
                     let remaining = Atomic<Int>(count * 2)
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                         local.send("PING") { _ in
