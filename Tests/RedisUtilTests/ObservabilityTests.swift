@@ -284,6 +284,12 @@ struct ObservabilityTests {
                 let receiver = RedisChannel(client: client, "/observed/channel", peer: .server)
                 for index in 0..<10 { try await sender.send(["n": index]) }
                 try await sender.send(contentsOf: (0..<5).map { ["batch": $0] })
+                // The callback send counts too (it has a path of its own on an unobserved client).
+                for index in 0..<2 {
+                    try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                        sender.send(["callback": index]) { done.resume(with: $0) }
+                    }
+                }
                 for _ in 0..<3 { _ = try await receiver.recv(as: JSONValue.self) }
                 _ = try await receiver.recv(as: JSONValue.self, max: 4)
                 // Leased: one acked, one handed back and leased again, one dead-lettered.
@@ -297,7 +303,7 @@ struct ObservabilityTests {
             }
         }
         func channel(_ event: String) -> Int64 { Self.total(metrics, Label.channelMessages, [(Dimension.channelEvent, event)]) }
-        #expect(channel("sent") == 15)
+        #expect(channel("sent") == 17)
         #expect(channel("received") == 10)   // 3 + 4 + 3 leases
         #expect(channel("acked") == 1)
         #expect(channel("redelivered") == 1)

@@ -36,12 +36,7 @@ extension RedisChannel {
                 throw error.redisError
             }
             // The client lent, not retained (see ``recv(as:completion:)``).
-            try withClient { client in
-                let counters = client.configuration.observer?.counters
-                client.send(encoded: bytes, route: Self.pushRoute) { reply in
-                    completion(ChannelRequest<Void>.pushed(reply, counters: counters))
-                }
-            }
+            try withClient { client in client.sendPush(bytes, completion: completion) }
         } catch {
             completion(.failure(error))
         }

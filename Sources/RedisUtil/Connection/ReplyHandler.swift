@@ -17,6 +17,10 @@ enum ReplyHandler: Sendable {
     /// call. A wrapper closure per command did the same at the cost of an allocation and
     /// the retains of what it captured.
     case routed(ReplyCallback, bytes: [UInt8])
+    /// A channel's `RPUSH` of one message (``RedisClient/sendPush(_:completion:)``):
+    /// the reply read as the channel's send reads it (``ChannelRequest/pushed(_:counters:)``)
+    /// and handed to the channel's callback, without a wrapper closure per message.
+    case pushed(@Sendable (Result<Void, RedisError>) -> Void)
 
     /// Delivers `result`; `failures`: the connection's handler for ``routed(_:bytes:)``
     /// failures (without one, they go to the callback as they are).
@@ -24,6 +28,7 @@ enum ReplyHandler: Sendable {
         switch self {
         case .single(let callback): callback(result)
         case .batch(let collector, let index): collector.deliver(result, at: index)
+        case .pushed(let callback): callback(ChannelRequest<Void>.pushed(result, counters: nil))
         case .routed(let callback, let bytes):
             if case .failure = result, let failures {
                 failures.attemptFailed(result, bytes: bytes, completion: callback)
