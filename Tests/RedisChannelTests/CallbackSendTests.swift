@@ -4,8 +4,8 @@ import RedisUtil
 import Testing
 import TestSupport
 
-/// ``RedisChannel/send(_:completion:)``'s own path to the connection (one server, no
-/// metrics): every outcome reaches the completion, once.
+/// ``RedisChannel/send(_:completion:)``'s and ``RedisChannel/recv(as:completion:)``'s own
+/// path to the connection (one server, no metrics): every outcome reaches the completion.
 @Suite struct CallbackSendTests {
     @Test("a callback send succeeds, fails with the server's error on a key of another type, and fails on a closed client")
     func outcomes() async throws {
@@ -17,21 +17,49 @@ import TestSupport
             #expect(try await receiver.recv(as: [String: Int].self) == ["n": 1])
 
             try await client.send("SET", sender.sendKey, "not a list")
-            let wrongType = await callbackResult { sender.send(["n": 2], completion: $0) }
-            guard case .failure(.server(let message)) = wrongType else {
-                Issue.record("expected WRONGTYPE, got \(wrongType)")
-                return
-            }
-            #expect(message.hasPrefix("WRONGTYPE"), "\(message)")
+            Self.expectWrongType(await callbackResult { sender.send(["n": 2], completion: $0) })
 
-            let closing = try RedisClient(.tcp(host: server.host, port: server.port))
-            let (closedSender, _) = channelPair(closing, "/callback/send")
-            await closing.close()
-            let closed = await callbackResult { closedSender.send(["n": 3], completion: $0) }
-            guard case .failure(.closed) = closed else {
-                Issue.record("expected closed, got \(closed)")
-                return
-            }
+            let (closedSender, _) = channelPair(try await Self.closedClient(server), "/callback/send")
+            Self.expectClosed(await callbackResult { closedSender.send(["n": 3], completion: $0) })
+        }
+    }
+
+    @Test("a callback receive returns the message, nil on an empty list, the server's error on a key of another type, and fails on a closed client")
+    func receiveOutcomes() async throws {
+        try await withRedis { server, client in
+            let (sender, receiver) = channelPair(client, "/callback/recv")
+            try await sender.send(["n": 1])
+            let popped = await callbackResult { receiver.recv(as: [String: Int].self, completion: $0) }
+            #expect((try? popped.get()) == ["n": 1], "\(popped)")
+            let empty = await callbackResult { receiver.recv(as: [String: Int].self, completion: $0) }
+            #expect((try? empty.get()) == .some(nil), "\(empty)")
+
+            try await client.send("SET", receiver.receiveKey, "not a list")
+            Self.expectWrongType(await callbackResult { receiver.recv(as: [String: Int].self, completion: $0) })
+
+            let (_, closedReceiver) = channelPair(try await Self.closedClient(server), "/callback/recv")
+            Self.expectClosed(await callbackResult { closedReceiver.recv(as: [String: Int].self, completion: $0) })
+        }
+    }
+
+    /// A client of `server`, already closed.
+    private static func closedClient(_ server: LocalRedisServer) async throws -> RedisClient {
+        let client = try RedisClient(.tcp(host: server.host, port: server.port))
+        await client.close()
+        return client
+    }
+
+    private static func expectWrongType<T>(_ result: Result<T, RedisError>, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard case .failure(.server(let message)) = result, message.hasPrefix("WRONGTYPE") else {
+            Issue.record("expected WRONGTYPE, got \(result)", sourceLocation: sourceLocation)
+            return
+        }
+    }
+
+    private static func expectClosed<T>(_ result: Result<T, RedisError>, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard case .failure(.closed) = result else {
+            Issue.record("expected closed, got \(result)", sourceLocation: sourceLocation)
+            return
         }
     }
 }

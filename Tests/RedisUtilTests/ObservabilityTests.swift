@@ -292,6 +292,11 @@ struct ObservabilityTests {
                 }
                 for _ in 0..<3 { _ = try await receiver.recv(as: JSONValue.self) }
                 _ = try await receiver.recv(as: JSONValue.self, max: 4)
+                for _ in 0..<2 {
+                    _ = try await withCheckedThrowingContinuation { (done: CheckedContinuation<JSONValue?, any Error>) in
+                        receiver.recv(as: JSONValue.self) { done.resume(with: $0) }
+                    }
+                }
                 // Leased: one acked, one handed back and leased again, one dead-lettered.
                 let first = try #require(try await receiver.receiveLeased(as: JSONValue.self, timeout: .seconds(1), lease: .seconds(30)))
                 try await first.ack()
@@ -304,7 +309,7 @@ struct ObservabilityTests {
         }
         func channel(_ event: String) -> Int64 { Self.total(metrics, Label.channelMessages, [(Dimension.channelEvent, event)]) }
         #expect(channel("sent") == 17)
-        #expect(channel("received") == 10)   // 3 + 4 + 3 leases
+        #expect(channel("received") == 12)   // 3 + 4 + 2 callbacks + 3 leases
         #expect(channel("acked") == 1)
         #expect(channel("redelivered") == 1)
         #expect(channel("dead_lettered") == 1)

@@ -100,13 +100,7 @@ extension RedisChannel {
         // Straight to the client, as ``send(_:completion:)`` does, without a
         // ``ChannelRequest``'s closures.
         do throws(RedisError) {
-            try withCallbackClient { client in
-                let counters = client.configuration.observer?.counters
-                let command = popCommand()
-                client.send(encoded: command, route: Self.popRoute) { reply in
-                    completion(ChannelRequest<[UInt8]?>.popped(reply, counters: counters), command)
-                }
-            }
+            try withCallbackClient { client in client.sendPop(popCommand(), completion: completion) }
         } catch {
             completion(.failure(error), [])
         }
