@@ -5,10 +5,11 @@ extension RedisClient {
     /// command goes to its connection with a ``ReplyHandler/pushed(_:)`` handler: the
     /// closure that otherwise turns the reply into the channel's result was an allocation
     /// per message (about 500 of a send's 4,700 instructions under callgrind, and 460 of a
-    /// receive's 8,560 for ``sendPop(_:completion:)``). Elsewhere (a cluster; an observed
-    /// client, whose message counts this path does not keep) it goes the general way.
+    /// receive's 8,560 for ``sendPop(_:completion:)``). Elsewhere (a cluster; a client
+    /// whose configuration carries an observer, its own or, for a cluster's node client,
+    /// its cluster client's: message counts this path does not keep) it goes the general way.
     func sendPush(_ bytes: [UInt8], completion: @escaping @Sendable (Result<Void, RedisError>) -> Void) {
-        guard isSingleServer, observer == nil else {
+        guard isSingleServer, configuration.observer == nil else {
             let counters = configuration.observer?.counters
             return send(encoded: bytes, route: RedisChannel.pushRoute) { reply in completion(ChannelRequest<Void>.pushed(reply, counters: counters)) }
         }
@@ -25,7 +26,7 @@ extension RedisClient {
     /// completes with the popped bytes, as the channel reads them, and the command: as
     /// ``sendPush(_:completion:)``, without a closure per message where it can.
     func sendPop(_ command: [UInt8], completion: @escaping @Sendable (Result<[UInt8]?, RedisError>, _ command: [UInt8]) -> Void) {
-        guard isSingleServer, observer == nil else {
+        guard isSingleServer, configuration.observer == nil else {
             let counters = configuration.observer?.counters
             return send(encoded: command, route: RedisChannel.popRoute) { reply in
                 completion(ChannelRequest<[UInt8]?>.popped(reply, counters: counters), command)
