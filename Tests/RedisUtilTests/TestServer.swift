@@ -97,7 +97,6 @@ struct ServerProbe {
     }
 }
 
-
 struct ProbeError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }

@@ -13,12 +13,7 @@ extension RedisClient {
             let counters = configuration.observer?.counters
             return send(encoded: bytes, route: RedisChannel.pushRoute) { reply in completion(ChannelRequest<Void>.pushed(reply, counters: counters)) }
         }
-        switch connectionForCallback() {
-        case .ready(let connection):
-            connection.submit(Submission(bytes: bytes, handlers: .one(.pushed(completion)), timeout: .configured))
-        case .refused(let refusal):
-            completeLater(completion, .failure(refusal.error))
-        }
+        if let refusal = submitForCallback(bytes, .pushed(completion)) { completeLater(completion, .failure(refusal)) }
     }
 
     /// Sends a channel's `LPOP` of one message (``RedisChannel/receiveRaw(_:)``; a command
@@ -32,11 +27,8 @@ extension RedisClient {
                 completion(ChannelRequest<[UInt8]?>.popped(reply, counters: counters), command)
             }
         }
-        switch connectionForCallback() {
-        case .ready(let connection):
-            connection.submit(Submission(bytes: command, handlers: .one(.popped(completion, command: command)), timeout: .configured))
-        case .refused(let refusal):
-            completeLater({ completion($0, command) }, Result<[UInt8]?, RedisError>.failure(refusal.error))
+        if let refusal = submitForCallback(command, .popped(completion, command: command)) {
+            completeLater({ completion($0, command) }, Result<[UInt8]?, RedisError>.failure(refusal))
         }
     }
 }

@@ -57,7 +57,8 @@ public final class RedisClient: Sendable {
     /// ``router``, unretained (``withRouter(_:)``).
     private let lentRouter: Unmanaged<ClusterRouter>?
     /// Whether this client talks to one server (no ``router``), for the callback facade's
-    /// inlined encoding (``sendEncoding(_:completion:)``).
+    /// inlined encoding (``sendEncoding(_:completion:)``): stored, since inlined code
+    /// cannot see the router's type to test it for nil.
     @usableFromInline let isSingleServer: Bool
     /// Metrics and spans of this client's commands, and its periodic report; nil when
     /// both are off, and for a cluster's node client (its cluster client observes).

@@ -156,16 +156,25 @@ extension RedisClient {
         if withRouter({ $0.send(bytes, blocking: blocking, completion: completion) }) != nil { return }
         switch CommandRoute.of(bytes, known: known, blocking: blocking) {
         case .shared, .removing:
-            switch connectionForCallback() {
-            case .ready(let connection):
-                connection.submit(Submission(bytes: bytes, handlers: .one(.single(completion)), timeout: .configured))
-            case .refused(let refusal):
-                completeLater(completion, .failure(refusal.error))
-            }
+            if let refusal = submitForCallback(bytes, .single(completion)) { completeLater(completion, .failure(refusal)) }
         case .blocking(let wait):
             sendBlocking(bytes, deadline: wait.limit, completion: completion)
         case .refused(let error):
             completeLater(completion, .failure(error))
+        }
+    }
+
+    /// Submits one command with `handler` to a connection for a callback command
+    /// (``connectionForCallback()``); the error to complete it with when there is none
+    /// (the client closed, or the connection far past its limits), which the caller hands
+    /// its completion through ``completeLater(_:_:)``.
+    func submitForCallback(_ bytes: [UInt8], _ handler: ReplyHandler) -> RedisError? {
+        switch connectionForCallback() {
+        case .ready(let connection):
+            connection.submit(Submission(bytes: bytes, handlers: .one(handler), timeout: .configured))
+            return nil
+        case .refused(let refusal):
+            return refusal.error
         }
     }
 
