@@ -89,6 +89,52 @@ struct CommandScratchTests {
         #expect(capacities == [0, 0])
     }
 
+    @Test("an answered command's buffer becomes the reactor thread's spare, empty, taken by the next command that keeps its bytes")
+    func answeredBufferIsTheNextSpare() throws {
+        let reactor = try Reactor(name: "scratch")
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let (recycledStorage, first, firstStorage, second) = onReactor(reactor) { () -> (UInt, [UInt8], UInt, [UInt8]) in
+            let answered = Array("*1\r\n$4\r\nPING\r\n".utf8)
+            let storage = answered.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            CommandScratch.recycle(consume answered)
+            let first = CommandScratch.spareBuffer()
+            return (storage, first, first.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }, CommandScratch.spareBuffer())
+        }
+        #expect(first.isEmpty)
+        #expect(first.capacity >= 14)
+        #expect(firstStorage == recycledStorage, "the answered command's storage was not reused")
+        // One spare, taken once: the next command gets a new buffer.
+        #expect(second.capacity == 0)
+    }
+
+    @Test("a recycled buffer that something else still holds keeps that holder's bytes; a full spare, a large buffer and other threads keep nothing more")
+    func recycledBuffersNeverChangeAHoldersBytes() throws {
+        let reactor = try Reactor(name: "scratch")
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let (held, reused, keptCapacity, largeKept) = onReactor(reactor) { () -> ([UInt8], [UInt8], Int, Int) in
+            let held = Array("held".utf8)
+            CommandScratch.recycle(held)
+            var reused = CommandScratch.spareBuffer()
+            reused.append(contentsOf: Array("next".utf8))
+            // The spare is full: a second answered buffer is dropped, not swapped in.
+            CommandScratch.recycle([UInt8](repeating: 1, count: 100))
+            CommandScratch.recycle([UInt8](repeating: 2, count: 300))
+            let keptCapacity = CommandScratch.spareBuffer().capacity
+            CommandScratch.recycle([UInt8](repeating: 3, count: CommandScratch.keptCapacity * 2))
+            return (held, reused, keptCapacity, CommandScratch.spareBuffer().capacity)
+        }
+        #expect(held == Array("held".utf8))
+        #expect(reused == Array("next".utf8))
+        #expect(keptCapacity >= 100 && keptCapacity < 300, "capacity \(keptCapacity)")
+        #expect(largeKept == 0)
+
+        // This thread is no reactor's: nothing is kept.
+        CommandScratch.recycle([UInt8](repeating: 4, count: 100))
+        #expect(CommandScratch.spareBuffer().capacity == 0)
+    }
+
     @Test("commands sent from a completion, to a connection of the same reactor and of another, all carry their own bytes")
     func sentFromCompletions() async throws {
         try await withServer { server async throws in

@@ -275,7 +275,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
 
     /// Completes one handler; every path that calls it has removed the handler from
     /// `outbound` or the inbox first, which is what makes "exactly once" hold.
-    private func complete(_ handler: ReplyHandler, _ result: Result<RESPValue, RedisError>) {
+    private func complete(_ handler: consuming ReplyHandler, _ result: Result<RESPValue, RedisError>) {
         handler.complete(result, failures: routedFailures)
     }
 
@@ -580,11 +580,11 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
                     return
                 }
                 releaseSlots(1)
-                if let handler = slot {
+                if let handler = consume slot {
                     if let message = reply.errorMessage {
-                        complete(handler, .failure(.server(message: message)))
+                        complete(consume handler, .failure(.server(message: message)))
                     } else {
-                        complete(handler, .success(reply))
+                        complete(consume handler, .success(reply))
                     }
                 } else {
                     // A timed-out or cancelled command's late reply: its load was already released.

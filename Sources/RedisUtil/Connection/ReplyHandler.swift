@@ -32,18 +32,29 @@ enum ReplyHandler: Sendable {
     /// reply loop, with the channel's cases out of line: a call and a larger loop cost
     /// every other command about 50 instructions.
     @inline(__always)
-    func complete(_ result: Result<RESPValue, RedisError>, failures: (any RoutedFailureHandler)?) {
-        switch self {
+    consuming func complete(_ result: Result<RESPValue, RedisError>, failures: (any RoutedFailureHandler)?) {
+        switch consume self {
         case .single(let callback): callback(result)
         case .batch(let collector, let index): collector.deliver(result, at: index)
-        case .routed(let callback, let bytes):
-            if case .failure = result, let failures {
-                failures.attemptFailed(result, bytes: bytes, completion: callback)
-            } else {
-                callback(result)
-            }
+        case .routed(let callback, let bytes): Self.completeRouted(callback, consume bytes, result, failures: failures)
         case .pushed(let callback): Self.completePush(callback, result)
         case .popped(let callback, let command): Self.completePop(callback, command, result)
+        }
+    }
+
+    /// ``complete(_:failures:)`` for ``routed(_:bytes:)``, out of the reply loop. An
+    /// answered command's bytes go back to the thread as its spare buffer
+    /// (``CommandScratch/recycle(_:)``) before the callback runs, which may send the next
+    /// command into them: they must arrive here as the only reference (the reply loop
+    /// consumes its handler), or the buffer cannot be reused.
+    @inline(never)
+    private static func completeRouted(_ callback: @escaping ReplyCallback, _ bytes: consuming [UInt8],
+                                       _ result: Result<RESPValue, RedisError>, failures: (any RoutedFailureHandler)?) {
+        if case .failure = result, let failures {
+            failures.attemptFailed(result, bytes: bytes, completion: callback)
+        } else {
+            CommandScratch.recycle(bytes)
+            callback(result)
         }
     }
 

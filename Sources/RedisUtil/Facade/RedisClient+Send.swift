@@ -111,12 +111,13 @@ extension RedisClient {
     /// buffer (``CommandScratch``) and sends it: the callback facade's commands allocate
     /// no buffer of their own when they go to a connection of the caller's reactor.
     /// A cluster client's command keeps its bytes until answered (a redirection sends
-    /// them again), so it encodes into a buffer of its own, as before: through the
-    /// reusable one it would pay the look-up for nothing (about 160 instructions).
+    /// them again), so it encodes into a buffer of its own: an answered command's
+    /// (``CommandScratch/spareBuffer()``; through the reusable one, always shared when it
+    /// came back, it paid the look-up and an allocation: about 160 instructions more).
     @inlinable @inline(__always)
     func sendEncoding(_ encode: (inout [UInt8]) -> Void, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         guard isSingleServer else {
-            var bytes: [UInt8] = []
+            var bytes = CommandScratch.spareBuffer()
             encode(&bytes)
             return send(encoded: bytes, completion: completion)
         }
