@@ -8,8 +8,11 @@ public enum RESPEncoder {
     /// `RESPEncoder.encodeCommand(into: &out, "RPUSH", key, value)` → `*3\r\n$5\r\nRPUSH\r\n…`.
     /// A call with one to five arguments resolves to a fixed-arity overload
     /// (`RESPEncoder+FixedArity.swift`), which is faster; this form serves the rest.
+    /// `placement: .overwriting` makes the buffer exactly the command instead, writing over
+    /// the bytes it held (a reused buffer's; see ``RESPWriter/Placement/overwriting``).
     @inlinable
-    public static func encodeCommand<each A: RESPArgument>(into buffer: inout [UInt8], _ arguments: repeat each A) {
+    public static func encodeCommand<each A: RESPArgument>(into buffer: inout [UInt8], placement: RESPWriter.Placement = .appending,
+                                                           _ arguments: repeat each A) {
         // `repeat` expressions, not `for … in repeat each`, which binds a copy of every
         // argument in each loop. (Capturing the pack in the writer's closure still copies
         // each argument once, through its value witness even when specialized.)
@@ -17,19 +20,21 @@ public enum RESPEncoder {
         var size = 0
         repeat count += one(each arguments)
         repeat size += bulkSize(payload: (each arguments).respPayloadCount)
-        RESPWriter.append(count: headerSize(count) + size, to: &buffer) { writer in
+        RESPWriter.append(count: headerSize(count) + size, to: &buffer, placement: placement) { writer in
             writeHeader(UInt8(ascii: "*"), count, to: &writer)
             repeat writeBulk(each arguments, to: &writer)
         }
     }
 
-    /// Appends a command whose arguments are only known at run time, e.g. `MSET` of a dictionary.
-    public static func encodeCommand(into buffer: inout [UInt8], arguments: [any RESPArgument]) {
+    /// Appends a command whose arguments are only known at run time, e.g. `MSET` of a
+    /// dictionary (or, `overwriting`, makes the buffer exactly that command).
+    public static func encodeCommand(into buffer: inout [UInt8], placement: RESPWriter.Placement = .appending,
+                                     arguments: [any RESPArgument]) {
         var size = headerSize(arguments.count)
         for argument in arguments {
             size += bulkSize(payload: argument.respPayloadCount)
         }
-        RESPWriter.append(count: size, to: &buffer) { writer in
+        RESPWriter.append(count: size, to: &buffer, placement: placement) { writer in
             writeHeader(UInt8(ascii: "*"), arguments.count, to: &writer)
             for argument in arguments {
                 writeBulk(argument, to: &writer)

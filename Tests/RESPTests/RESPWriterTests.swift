@@ -80,6 +80,47 @@ struct RESPWriterTests {
         #expect(out == [7, 7, 1, 2, 3])
     }
 
+    @Test("overwriting makes the buffer exactly the new bytes, whether it held more, fewer, as many or none, in the same storage")
+    func overwritesWhatTheBufferHolds() {
+        var out: [UInt8] = Array(repeating: 9, count: 40)
+        out.reserveCapacity(64)
+        let storage = out.withUnsafeBufferPointer { $0.baseAddress }
+        var results: [[UInt8]] = []
+        for size in [5, 5, 12, 3, 0, 30] {
+            RESPWriter.append(count: size, to: &out, placement: .overwriting) { writer in
+                writer.write(contentsOf: (0..<size).map { UInt8($0 + 1) })
+            }
+            // A copy of the bytes, not of the array: holding `out` would make the next write copy it.
+            results.append(out.withUnsafeBufferPointer { Array($0) })
+        }
+        #expect(results == [5, 5, 12, 3, 0, 30].map { size in (0..<size).map { UInt8($0 + 1) } })
+        #expect(out.withUnsafeBufferPointer { $0.baseAddress } == storage, "the storage was not reused")
+        var empty: [UInt8] = []
+        RESPWriter.append(count: 2, to: &empty, placement: .overwriting) { $0.write(contentsOf: [4, 2]) }
+        #expect(empty == [4, 2])
+    }
+
+    @Test("overwriting a buffer whose storage something else holds leaves the holder's bytes as they were")
+    func overwritingASharedBufferCopiesIt() {
+        var out = Array("*1\r\n$4\r\nPING\r\n".utf8)
+        let holder = out
+        RESPEncoder.encodeCommand(into: &out, placement: .overwriting, "ECHO", "x")
+        #expect(holder == Array("*1\r\n$4\r\nPING\r\n".utf8))
+        #expect(out == Array("*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n".utf8))
+        var again = out
+        RESPEncoder.encodeCommand(into: &again, placement: .overwriting, "PING")
+        #expect(out == Array("*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n".utf8))
+        #expect(again == Array("*1\r\n$4\r\nPING\r\n".utf8))
+    }
+
+    @Test("an overwriting writer that writes less than the size stops the process: no old byte is ever sent")
+    func overwritingUnderrunTraps() async {
+        await #expect(processExitsWith: .failure) {
+            var out: [UInt8] = Array(repeating: 9, count: 20)
+            RESPEncoder.encodeCommand(into: &out, placement: .overwriting, "SET", Lying(announced: 5))
+        }
+    }
+
     @Test("an argument that writes more than it announced stops the process, not memory")
     func overrunTraps() async {
         await #expect(processExitsWith: .failure) {

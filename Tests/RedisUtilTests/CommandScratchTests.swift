@@ -23,25 +23,35 @@ struct CommandScratchTests {
         return result.withLock { $0! }
     }
 
-    @Test("on a reactor thread the buffer is empty each time and its storage is reused while nothing holds it")
+    @Test("on a reactor thread the buffer's storage is reused while nothing holds it, and each command written over the last is exact")
     func reusedOnAReactor() throws {
         let reactor = try Reactor(name: "scratch")
         try reactor.start()
         defer { reactor.shutdown() }
-        let (counts, capacities) = onReactor(reactor) { () -> ([Int], [Int]) in
-            var counts: [Int] = [], capacities: [Int] = []
-            for _ in 0..<2 {
-                CommandScratch.encode({ bytes in
-                    counts.append(bytes.count)
-                    capacities.append(bytes.capacity)
-                    bytes.append(contentsOf: Array("*1\r\n$4\r\nPING\r\n".utf8))
-                }, then: { _ in })
+        let commands: [[String]] = [["PING"], ["ECHO", "a longer one"], ["PING"], ["ECHO", "b"], ["RPUSH", "key", "value"]]
+        let (sent, storages) = onReactor(reactor) { () -> ([[UInt8]], [UInt]) in
+            var sent: [[UInt8]] = [], storages: [UInt] = []
+            for words in commands {
+                CommandScratch.encode({ RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, arguments: words) }, then: { bytes in
+                    // A copy of the bytes, not of the array: holding it would make the next command copy it.
+                    sent.append(bytes.withUnsafeBufferPointer { Array($0) })
+                    storages.append(bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
+                })
             }
-            return (counts, capacities)
+            return (sent, storages)
         }
-        #expect(counts == [0, 0])
-        // The second call finds the first's storage (a new buffer has no capacity).
-        #expect(capacities[1] >= 14, "the storage was not reused: \(capacities)")
+        #expect(sent == commands.map { words in
+            var bytes: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &bytes, arguments: words)
+            return bytes
+        })
+        // The first command grows the thread's buffer; the later ones fit in it.
+        #expect(Set(storages.dropFirst()).count == 1, "the storage was not reused: \(storages)")
+    }
+
+    /// An encoding that writes `text` over what the buffer holds, as the facade's do.
+    private func overwriting(_ text: String) -> (inout [UInt8]) -> Void {
+        { buffer in RESPWriter.append(count: text.utf8.count, to: &buffer, placement: .overwriting) { $0.write(contentsOf: Array(text.utf8)) } }
     }
 
     @Test("bytes a holder keeps are never changed by the next command's encoding, nor by a command encoded while they are used")
@@ -51,13 +61,13 @@ struct CommandScratchTests {
         defer { reactor.shutdown() }
         let (held, inner, next) = onReactor(reactor) { () -> ([UInt8], [UInt8], [UInt8]) in
             var held: [UInt8] = [], inner: [UInt8] = [], next: [UInt8] = []
-            CommandScratch.encode({ $0.append(contentsOf: Array("first".utf8)) }, then: { bytes in
+            CommandScratch.encode(overwriting("first"), then: { bytes in
                 held = bytes
                 // Sent from inside the first's use: encoded into a buffer of its own.
-                CommandScratch.encode({ $0.append(contentsOf: Array("inner".utf8)) }, then: { inner = $0 })
+                CommandScratch.encode(overwriting("inner"), then: { inner = $0 })
                 #expect(bytes == Array("first".utf8))
             })
-            CommandScratch.encode({ $0.append(contentsOf: Array("second".utf8)) }, then: { next = $0 })
+            CommandScratch.encode(overwriting("second"), then: { next = $0 })
             return (held, inner, next)
         }
         #expect(held == Array("first".utf8))
@@ -89,20 +99,20 @@ struct CommandScratchTests {
         #expect(capacities == [0, 0])
     }
 
-    @Test("an answered command's buffer becomes the reactor thread's spare, empty, taken by the next command that keeps its bytes")
+    @Test("an answered command's buffer becomes the reactor thread's spare, written over by the next command that keeps its bytes")
     func answeredBufferIsTheNextSpare() throws {
         let reactor = try Reactor(name: "scratch")
         try reactor.start()
         defer { reactor.shutdown() }
         let (recycledStorage, first, firstStorage, second) = onReactor(reactor) { () -> (UInt, [UInt8], UInt, [UInt8]) in
-            let answered = Array("*1\r\n$4\r\nPING\r\n".utf8)
+            let answered = Array("*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n".utf8)
             let storage = answered.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
             CommandScratch.recycle(consume answered)
-            let first = CommandScratch.spareBuffer()
+            var first = CommandScratch.spareBuffer()
+            RESPEncoder.encodeCommand(into: &first, placement: .overwriting, "PING")
             return (storage, first, first.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }, CommandScratch.spareBuffer())
         }
-        #expect(first.isEmpty)
-        #expect(first.capacity >= 14)
+        #expect(first == Array("*1\r\n$4\r\nPING\r\n".utf8))
         #expect(firstStorage == recycledStorage, "the answered command's storage was not reused")
         // One spare, taken once: the next command gets a new buffer.
         #expect(second.capacity == 0)
@@ -117,7 +127,7 @@ struct CommandScratchTests {
             let held = Array("held".utf8)
             CommandScratch.recycle(held)
             var reused = CommandScratch.spareBuffer()
-            reused.append(contentsOf: Array("next".utf8))
+            RESPWriter.append(count: 4, to: &reused, placement: .overwriting) { $0.write(contentsOf: Array("next".utf8)) }
             // The spare is full: a second answered buffer is dropped, not swapped in.
             CommandScratch.recycle([UInt8](repeating: 1, count: 100))
             CommandScratch.recycle([UInt8](repeating: 2, count: 300))

@@ -24,8 +24,10 @@ enum CommandScratch {
     /// A buffer grown past this by a large command is not kept for the next one.
     static let keptCapacity = 4096
 
-    /// Encodes a command with `encode` into an empty buffer (the calling reactor thread's,
-    /// or a new one) and passes the bytes to `use`.
+    /// Encodes a command with `encode` into a buffer (the calling reactor thread's, holding
+    /// the last command's bytes, or a new one) and passes the bytes to `use`. `encode`
+    /// writes over what the buffer holds (``RESP/RESPWriter/Placement/overwriting``): a
+    /// buffer kept at the last command's size needs neither emptying nor refilling.
     ///
     /// The buffer is out of the thread's box while `encode` and `use` run, so a command
     /// sent from inside either (a user's argument type or tracer sending one of its own)
@@ -42,17 +44,17 @@ enum CommandScratch {
         // holds it until this thread ends, and this runs on that thread.
         var bytes: [UInt8] = []
         box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) }
-        // Keeps the storage when nothing else holds it; otherwise a new buffer of the
-        // same capacity (the holder keeps its bytes).
-        bytes.removeAll(keepingCapacity: true)
+        // Written over in place when nothing else holds the storage; otherwise copied
+        // first (the holder keeps its bytes).
         encode(&bytes)
         use(bytes)
         if bytes.capacity <= keptCapacity { box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) } }
     }
 
-    /// An empty buffer for a command that keeps its bytes until it is answered (a cluster
-    /// command: a redirection sends them again): the thread's spare, the buffer of the
-    /// last command answered on it (``recycle(_:)``), or a new one. The reply loop hands
+    /// A buffer for a command that keeps its bytes until it is answered (a cluster
+    /// command: a redirection sends them again), to be written over as in
+    /// ``encode(_:then:)``: the thread's spare, the buffer of the last command answered on
+    /// it (``recycle(_:)``), or a new one. The reply loop hands
     /// a command's buffer back just before its completion runs, so a completion that
     /// sends the next command (the callback facade's usual shape) finds it: a look-up and
     /// two moves instead of a buffer's allocation and release (about 300 instructions
@@ -65,14 +67,13 @@ enum CommandScratch {
         return bytes
     }
 
-    /// Keeps the buffer of an answered command as this reactor thread's spare
-    /// (``spareBuffer()``) when it has none; drops it otherwise, or off a reactor. A
-    /// buffer still held elsewhere is never reused: emptying it then gives the spare a
-    /// storage of its own (copy-on-write), as a new buffer would.
+    /// Keeps the buffer of an answered command, bytes and all, as this reactor thread's
+    /// spare (``spareBuffer()``) when it has none; drops it otherwise, or off a reactor.
+    /// A buffer still held elsewhere is never changed: the next command's writing copies
+    /// it first (copy-on-write), as a new buffer would be allocated.
     static func recycle(_ bytes: consuming [UInt8]) {
         guard bytes.capacity <= keptCapacity, let box = ScratchBox.current,
               box._withUnsafeGuaranteedRef({ $0.spare.capacity == 0 }) else { return }
-        bytes.removeAll(keepingCapacity: true)
         box._withUnsafeGuaranteedRef { swap(&bytes, &$0.spare) }
     }
 }
@@ -84,7 +85,7 @@ enum CommandScratch {
 /// call nothing else, which is why they need no run-time exclusivity check.
 private final class ScratchBox {
     @exclusivity(unchecked) var bytes: [UInt8] = []
-    /// An answered command's buffer, empty, for the next one (``CommandScratch/recycle(_:)``).
+    /// An answered command's buffer, for the next one to write over (``CommandScratch/recycle(_:)``).
     @exclusivity(unchecked) var spare: [UInt8] = []
 
     /// The calling thread's box, made on a reactor thread's first use; nil elsewhere.

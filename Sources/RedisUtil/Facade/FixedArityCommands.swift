@@ -52,31 +52,31 @@ extension RedisClient {
     /// Sends a command of one argument; `completion` runs on a reactor thread. See the variadic form.
     @inlinable
     public func send(_ a0: some RESPArgument, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, a0) }, completion: completion)
+        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0) }, completion: completion)
     }
 
     /// Sends a command of two arguments; `completion` runs on a reactor thread. See the variadic form.
     @inlinable
     public func send(_ a0: some RESPArgument, _ a1: some RESPArgument, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, a0, a1) }, completion: completion)
+        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1) }, completion: completion)
     }
 
     /// Sends a command of three arguments; `completion` runs on a reactor thread. See the variadic form.
     @inlinable
     public func send(_ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, a0, a1, a2) }, completion: completion)
+        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1, a2) }, completion: completion)
     }
 
     /// Sends a command of four arguments; `completion` runs on a reactor thread. See the variadic form.
     @inlinable
     public func send(_ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument, _ a3: some RESPArgument, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, a0, a1, a2, a3) }, completion: completion)
+        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1, a2, a3) }, completion: completion)
     }
 
     /// Sends a command of five arguments; `completion` runs on a reactor thread. See the variadic form.
     @inlinable
     public func send(_ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument, _ a3: some RESPArgument, _ a4: some RESPArgument, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, a0, a1, a2, a3, a4) }, completion: completion)
+        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1, a2, a3, a4) }, completion: completion)
     }
 }
 

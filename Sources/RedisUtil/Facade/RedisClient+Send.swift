@@ -104,7 +104,7 @@ extension RedisClient {
         _ arguments: repeat each Argument,
         completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void
     ) {
-        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, repeat each arguments) }, completion: completion)
+        sendEncoding({ RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, repeat each arguments) }, completion: completion)
     }
 
     /// Encodes one command with `encode` into the calling reactor thread's reusable
