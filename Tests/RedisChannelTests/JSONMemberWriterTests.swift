@@ -152,6 +152,23 @@ import Testing
         )
     }
 
+    @Test("a push command written over a reused buffer is exactly the command, whatever the buffer held before")
+    func pushCommandsWrittenOverAReusedBuffer() throws {
+        let head = MessageCodec.pushHead(key: "/q/client")
+        var reused: [UInt8] = Array(repeating: UInt8(ascii: "#"), count: 5_000)
+        // Members and plain Codable, short and long after one another, so that the buffer
+        // both shrinks and grows.
+        for index in 0..<40 {
+            let size = index * 397 % 3_000
+            let members = Bench(t: UInt64(index), seq: -index, kind: "k\(index)", data: String(repeating: "é", count: size / 2))
+            try MessageCodec.pushCommand(head: head, message: members, into: &reused)
+            #expect(reused == (try MessageCodec.pushCommand(head: head, message: members)), "members \(index)")
+            let plain = ["seq": index, "size": size]
+            try MessageCodec.pushCommand(head: head, message: plain, into: &reused)
+            #expect(reused == (try MessageCodec.pushCommand(head: head, message: plain)), "codable \(index)")
+        }
+    }
+
     @Test func membersWrittenInOrderAreExactlyTheCodableBytes() throws {
         for index in 0..<60 {
             let message = Self.everything(index)

@@ -99,6 +99,44 @@ struct CommandScratchTests {
         #expect(capacities == [0, 0])
     }
 
+    @Test("a throwing use of the buffer (a channel's send) reuses it, gives it back when it throws, and a use inside it gets another")
+    func withBufferReusesAndGivesBackOnThrow() throws {
+        struct Refused: Error {}
+        let reactor = try Reactor(name: "scratch")
+        try reactor.start()
+        defer { reactor.shutdown() }
+        let (storages, inner, threw) = onReactor(reactor) { () -> ([UInt], [UInt8], Bool) in
+            var storages: [UInt] = [], inner: [UInt8] = [], threw = false
+            let storage = { (bytes: [UInt8]) in bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+            CommandScratch.withBuffer { (bytes: inout [UInt8]) in
+                overwriting("the first and longest")(&bytes)
+                storages.append(storage(bytes))
+                CommandScratch.withBuffer { (other: inout [UInt8]) in
+                    overwriting("inner")(&other)
+                    inner = other.withUnsafeBufferPointer { Array($0) }
+                }
+                #expect(bytes == Array("the first and longest".utf8))
+            }
+            do {
+                try CommandScratch.withBuffer { (bytes: inout [UInt8]) throws(Refused) in
+                    overwriting("second")(&bytes)
+                    storages.append(storage(bytes))
+                    throw Refused()
+                }
+            } catch {
+                threw = true
+            }
+            CommandScratch.withBuffer { (bytes: inout [UInt8]) in
+                overwriting("third")(&bytes)
+                storages.append(storage(bytes))
+            }
+            return (storages, inner, threw)
+        }
+        #expect(threw)
+        #expect(inner == Array("inner".utf8))
+        #expect(Set(storages).count == 1, "the storage was not reused: \(storages)")
+    }
+
     @Test("an answered command's buffer becomes the reactor thread's spare, written over by the next command that keeps its bytes")
     func answeredBufferIsTheNextSpare() throws {
         let reactor = try Reactor(name: "scratch")

@@ -261,13 +261,12 @@ extension JSONMemberEncodable {
         return JSONMemberWriter.write(castToOwnType(value, as: Self.self), appendingTo: &bytes)
     }
 
-    /// `RPUSH` of `value` after `head` (``MessageCodec/pushCommand(head:message:)``), its
-    /// JSON written by the members and copied once into the command; `nil` when `value` is
-    /// not of this type or the writer declined it.
-    static func pushCommand<Value: Encodable>(head: [UInt8], of value: Value) -> [UInt8]? {
-        guard Value.self == Self.self else { return nil }
-        var command: [UInt8] = []
-        guard JSONMemberWriter.withJSON(of: castToOwnType(value, as: Self.self), { command = MessageCodec.pushCommand(head: head, json: $0) }) else { return nil }
-        return command
+    /// `RPUSH` of `value` after `head` (``MessageCodec/pushCommand(head:message:into:)``),
+    /// its JSON written by the members and copied once into `command`, over what it held;
+    /// `false`, `command` untouched, when `value` is not of this type or the writer
+    /// declined it.
+    static func pushCommand<Value: Encodable>(head: [UInt8], of value: Value, into command: inout [UInt8]) -> Bool {
+        guard Value.self == Self.self else { return false }
+        return JSONMemberWriter.withJSON(of: castToOwnType(value, as: Self.self)) { MessageCodec.pushCommand(head: head, json: $0, into: &command) }
     }
 }

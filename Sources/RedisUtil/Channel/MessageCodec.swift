@@ -81,8 +81,18 @@ enum MessageCodec {
     /// message's bytes moved only when its length has another number of digits). The
     /// bytes are exactly what `RESPEncoder.encodeCommand("RPUSH", key, encode(message))` writes.
     static func pushCommand<T: Encodable>(head: [UInt8], message: T) throws(RedisChannelError) -> [UInt8] {
-        if let writing = memberWriting(of: T.self), let command = writing.pushCommand(head: head, of: message) { return command }
-        var bytes = head
+        var bytes: [UInt8] = []
+        try pushCommand(head: head, message: message, into: &bytes)
+        return bytes
+    }
+
+    /// ``pushCommand(head:message:)`` written over what `bytes` holds (a reused buffer's,
+    /// ``CommandScratch/withBuffer(_:)``): `bytes` ends up exactly the command. On a
+    /// failure its contents are unspecified.
+    static func pushCommand<T: Encodable>(head: [UInt8], message: T, into bytes: inout [UInt8]) throws(RedisChannelError) {
+        if let writing = memberWriting(of: T.self), writing.pushCommand(head: head, of: message, into: &bytes) { return }
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: head)
         bytes.reserveCapacity(head.count + 300)
         let headerStart = bytes.count
         // `$` + three digits + CRLF, the usual message being 100 to 999 bytes.
@@ -106,25 +116,22 @@ enum MessageCodec {
         bytes[headerStart + digits + 2] = UInt8(ascii: "\n")
         bytes.append(UInt8(ascii: "\r"))
         bytes.append(UInt8(ascii: "\n"))
-        return bytes
     }
 
     /// `head` (``pushHead(key:)``) followed by `json` as the command's last bulk string,
-    /// in one allocation of the exact size. (`Array(unsafeUninitializedCapacity:)` looked
-    /// the array storage's generic metadata up on every call, about 300 instructions.)
-    static func pushCommand(head: [UInt8], json: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var bytes: [UInt8] = []
+    /// written over what `bytes` holds, at its exact size: the buffer grows at most once,
+    /// and not at all when it is reused from a message as long.
+    static func pushCommand(head: [UInt8], json: UnsafeBufferPointer<UInt8>, into bytes: inout [UInt8]) {
         // `$`, the length's digits, CRLF, the message, CRLF.
-        bytes.reserveCapacity(head.count + 1 + RESPDecimal.count(magnitude: UInt64(json.count)) + 2 + json.count + 2)
-        bytes.append(contentsOf: head)
-        bytes.append(UInt8(ascii: "$"))
-        RESPDecimal.append(Int64(json.count), to: &bytes)
-        bytes.append(UInt8(ascii: "\r"))
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: json)
-        bytes.append(UInt8(ascii: "\r"))
-        bytes.append(UInt8(ascii: "\n"))
-        return bytes
+        let size = head.count + 1 + RESPDecimal.count(magnitude: UInt64(json.count)) + 2 + json.count + 2
+        RESPWriter.append(count: size, to: &bytes, placement: .overwriting) { writer in
+            head.withUnsafeBytes { writer.write(bytes: $0) }
+            writer.write(UInt8(ascii: "$"))
+            writer.writeDecimal(magnitude: UInt64(json.count))
+            writer.writeLineEnd()
+            writer.write(bytes: UnsafeRawBufferPointer(json))
+            writer.writeLineEnd()
+        }
     }
 
     /// Decodes one message popped from `list`; on failure the error carries the raw

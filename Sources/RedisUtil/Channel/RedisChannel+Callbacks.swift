@@ -26,17 +26,20 @@ extension RedisChannel {
         // The usual send, an RPUSH of one message, straight to the client: the general
         // request (a reply reader and a count as closures, kept in the reply's closure)
         // cost about a tenth of a send.
+        // The command is written over the reactor thread's reused buffer, as a raw
+        // command's is (``CommandScratch``): no allocation per message.
         do throws(RedisError) {
-            // Checked in the order ``run(_:_:)`` checks: the name, the message, the client.
-            let bytes: [UInt8]
-            do throws(RedisChannelError) {
-                try validateName()
-                bytes = try MessageCodec.pushCommand(head: pushHead, message: message)
-            } catch {
-                throw error.redisError
+            try CommandScratch.withBuffer { (bytes: inout [UInt8]) throws(RedisError) in
+                // Checked in the order ``run(_:_:)`` checks: the name, the message, the client.
+                do throws(RedisChannelError) {
+                    try validateName()
+                    try MessageCodec.pushCommand(head: pushHead, message: message, into: &bytes)
+                } catch {
+                    throw error.redisError
+                }
+                // The client lent, not retained (see ``recv(as:completion:)``).
+                try withClient { client in client.sendPush(bytes, completion: completion) }
             }
-            // The client lent, not retained (see ``recv(as:completion:)``).
-            try withClient { client in client.sendPush(bytes, completion: completion) }
         } catch {
             completion(.failure(error))
         }
@@ -100,7 +103,7 @@ extension RedisChannel {
         // Straight to the client, as ``send(_:completion:)`` does, without a
         // ``ChannelRequest``'s closures.
         do throws(RedisError) {
-            try withCallbackClient { client in client.sendPop(popCommand(), completion: completion) }
+            try withCallbackClient { client in client.sendPop(popCommandInSpare(), completion: completion) }
         } catch {
             completion(.failure(error), [])
         }

@@ -238,6 +238,18 @@ public struct RedisChannel: Sendable {
         storage.popBytes.withUnsafeBufferPointer { Array($0) }
     }
 
+    /// ``popCommand()`` for a callback receive: written over the reactor thread's spare
+    /// buffer (``CommandScratch/spareBuffer()``), which the reply loop takes back once the
+    /// receive's completion has run (``ReplyHandler/popped(_:command:)``), instead of a new
+    /// array per receive.
+    func popCommandInSpare() -> [UInt8] {
+        var bytes = CommandScratch.spareBuffer()
+        storage.popBytes.withUnsafeBytes { source in
+            RESPWriter.append(count: source.count, to: &bytes, placement: .overwriting) { $0.write(bytes: source) }
+        }
+        return bytes
+    }
+
     /// The list a command made by ``popCommand()`` pops from (its last argument): what a
     /// callback receive's decoding failure names, read back from the bytes the receive
     /// holds anyway rather than kept as a string of the channel's (see ``recv(as:completion:)``).

@@ -38,7 +38,7 @@ enum ReplyHandler: Sendable {
         case .batch(let collector, let index): collector.deliver(result, at: index)
         case .routed(let callback, let bytes): Self.completeRouted(callback, consume bytes, result, failures: failures)
         case .pushed(let callback): Self.completePush(callback, result)
-        case .popped(let callback, let command): Self.completePop(callback, command, result)
+        case .popped(let callback, let command): Self.completePop(callback, consume command, result)
         }
     }
 
@@ -64,11 +64,15 @@ enum ReplyHandler: Sendable {
         callback(ChannelRequest<Void>.pushed(result, counters: nil))
     }
 
-    /// ``complete(_:failures:)`` for ``popped(_:command:)``, out of the reply loop.
+    /// ``complete(_:failures:)`` for ``popped(_:command:)``, out of the reply loop. The
+    /// command's buffer then becomes the thread's spare (``CommandScratch/recycle(_:)``),
+    /// for the next receive's (``RedisChannel/popCommandInSpare()``): after the callback,
+    /// which reads the command on a decoding failure.
     @inline(never)
-    private static func completePop(_ callback: @Sendable (Result<[UInt8]?, RedisError>, [UInt8]) -> Void, _ command: [UInt8],
+    private static func completePop(_ callback: @Sendable (Result<[UInt8]?, RedisError>, [UInt8]) -> Void, _ command: consuming [UInt8],
                                     _ result: Result<RESPValue, RedisError>) {
         callback(ChannelRequest<[UInt8]?>.popped(result, counters: nil), command)
+        CommandScratch.recycle(command)
     }
 }
 

@@ -35,10 +35,22 @@ enum CommandScratch {
     /// that are in use.
     @usableFromInline
     static func encode(_ encode: (inout [UInt8]) -> Void, then use: ([UInt8]) -> Void) {
+        withBuffer { bytes in
+            encode(&bytes)
+            use(bytes)
+        }
+    }
+
+    /// Runs `body` with the calling reactor thread's buffer (holding the last command's
+    /// bytes, for `body` to write over) or a new one, and keeps the buffer for the next
+    /// command: ``encode(_:then:)``'s steps, for a caller that may throw between encoding
+    /// and sending too (a channel's send, whose message may not encode). The buffer goes
+    /// back to the box whether `body` returns or throws.
+    @inline(__always)
+    static func withBuffer<Failure: Error>(_ body: (inout [UInt8]) throws(Failure) -> Void) throws(Failure) {
         guard let box = ScratchBox.current else {
             var bytes: [UInt8] = []
-            encode(&bytes)
-            return use(bytes)
+            return try body(&bytes)
         }
         // The box by its unretained reference (a retain and a release a command): the key
         // holds it until this thread ends, and this runs on that thread.
@@ -46,9 +58,8 @@ enum CommandScratch {
         box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) }
         // Written over in place when nothing else holds the storage; otherwise copied
         // first (the holder keeps its bytes).
-        encode(&bytes)
-        use(bytes)
-        if bytes.capacity <= keptCapacity { box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) } }
+        defer { if bytes.capacity <= keptCapacity { box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) } } }
+        try body(&bytes)
     }
 
     /// A buffer for a command that keeps its bytes until it is answered (a cluster
