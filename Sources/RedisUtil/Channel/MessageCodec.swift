@@ -91,8 +91,13 @@ enum MessageCodec {
     /// failure its contents are unspecified.
     static func pushCommand<T: Encodable>(head: [UInt8], message: T, into bytes: inout [UInt8]) throws(RedisChannelError) {
         if let writing = memberWriting(of: T.self), writing.pushCommand(head: head, of: message, into: &bytes) { return }
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(contentsOf: head)
+        if bytes.capacity == 0 {
+            // A new buffer: `head`'s storage, copied once by the reservation.
+            bytes = head
+        } else {
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: head)
+        }
         bytes.reserveCapacity(head.count + 300)
         let headerStart = bytes.count
         // `$` + three digits + CRLF, the usual message being 100 to 999 bytes.
