@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Reactor
 @testable import RedisUtil
 import RESP
@@ -181,6 +184,47 @@ struct CommandScratchTests {
         // This thread is no reactor's: nothing is kept.
         CommandScratch.recycle([UInt8](repeating: 4, count: 100))
         #expect(CommandScratch.spareBuffer().capacity == 0)
+    }
+
+    @Test("an awaited command from a task preferring a reactor gives its buffer back as that reactor's spare")
+    func awaitedCommandsRecycleTheirBuffer() async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: .init(connections: 1)) { client async throws in
+                let reactor = client.reactors[0]
+                let (spares, replies) = try await Task(executorPreference: reactor) { () async throws -> ([Int], [String?]) in
+                    var spares: [Int] = [], replies: [String?] = []
+                    for index in 0..<3 {
+                        // Sizes that differ, so that each command writes over a longer or shorter one.
+                        replies.append(try await client.send("ECHO", String(repeating: "e", count: 40 - index * 15)).string)
+                        guard Reactor.current === reactor else { return ([], []) }
+                        // What the next command would take: the buffer just given back.
+                        let spare = CommandScratch.spareBuffer()
+                        spares.append(spare.capacity)
+                        CommandScratch.recycle(spare)
+                    }
+                    return (spares, replies)
+                }.value
+                #expect(replies == [40, 25, 10].map { String(repeating: "e", count: $0) })
+                #expect(spares.count == 3 && spares.allSatisfy { $0 > 0 }, "no buffer came back: \(spares)")
+            }
+        }
+    }
+
+    @Test("a thread that is no reactor's is marked once, keeps nothing, and ends cleanly")
+    func otherThreadsAreMarkedAndEndCleanly() {
+        // On a thread of its own, joined: the key's destructor has run (and would have
+        // released the marker as a box) by the time `pthread_join` returns.
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { _ in
+            for _ in 0..<3 {
+                CommandScratch.recycle([UInt8](repeating: 1, count: 64))
+                precondition(CommandScratch.spareBuffer().capacity == 0, "a thread that is no reactor's kept a spare")
+                CommandScratch.encode({ $0.append(2) }, then: { _ in })
+            }
+            return nil
+        }, nil)
+        #expect(created == 0)
+        #expect(pthread_join(thread, nil) == 0)
     }
 
     @Test("commands sent from a completion, to a connection of the same reactor and of another, all carry their own bytes")

@@ -56,21 +56,21 @@ enum CommandScratch {
         // holds it until this thread ends, and this runs on that thread.
         var bytes: [UInt8] = []
         box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) }
+        defer { if bytes.capacity <= keptCapacity { box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) } } }
         // Written over in place when nothing else holds the storage; otherwise copied
         // first (the holder keeps its bytes).
-        defer { if bytes.capacity <= keptCapacity { box._withUnsafeGuaranteedRef { swap(&bytes, &$0.bytes) } } }
         try body(&bytes)
     }
 
     /// A buffer for a command that keeps its bytes until it is answered (a cluster
     /// command: a redirection sends them again), to be written over as in
     /// ``encode(_:then:)``: the thread's spare, the buffer of the last command answered on
-    /// it (``recycle(_:)``), or a new one. The reply loop hands
-    /// a command's buffer back just before its completion runs, so a completion that
-    /// sends the next command (the callback facade's usual shape) finds it: a look-up and
-    /// two moves instead of a buffer's allocation and release (about 300 instructions
-    /// under callgrind). One spare, not a stack of them: a stack's pushes and pops cost
-    /// more than they saved on the commands that find one.
+    /// it (``recycle(_:)``), or a new one. The reply loop hands a command's buffer back
+    /// just before its completion runs, so a completion that sends the next command (the
+    /// callback facade's usual shape) finds it: a look-up and two moves instead of a
+    /// buffer's allocation and release (about 300 instructions under callgrind). One
+    /// spare, not a stack of them: a stack's pushes and pops cost more than they saved on
+    /// the commands that find one.
     @usableFromInline
     static func spareBuffer() -> [UInt8] {
         var bytes: [UInt8] = []
@@ -82,6 +82,7 @@ enum CommandScratch {
     /// spare (``spareBuffer()``) when it has none; drops it otherwise, or off a reactor.
     /// A buffer still held elsewhere is never changed: the next command's writing copies
     /// it first (copy-on-write), as a new buffer would be allocated.
+    @usableFromInline
     static func recycle(_ bytes: consuming [UInt8]) {
         guard bytes.capacity <= keptCapacity, let box = ScratchBox.current,
               box._withUnsafeGuaranteedRef({ $0.spare.capacity == 0 }) else { return }
@@ -102,11 +103,13 @@ private final class ScratchBox {
     /// The calling thread's box, made on a reactor thread's first use; nil elsewhere.
     /// Unretained: the key's reference keeps it alive until the thread ends. The look-up
     /// inlined into each use (a call cost every single-server command about 20
-    /// instructions), the first use's work not.
+    /// instructions), the first use's work not. A thread found to be no reactor's is
+    /// marked (``noBox``), so that its later look-ups (an async command on Swift's global
+    /// executor takes and gives back a spare) end at the key's value too.
     static var current: Unmanaged<ScratchBox>? {
         @inline(__always) get {
             if let pointer = pthread_getspecific(scratchKey) {
-                return Unmanaged<ScratchBox>.fromOpaque(pointer)
+                return pointer == noBox ? nil : Unmanaged<ScratchBox>.fromOpaque(pointer)
             }
             return makeCurrent()
         }
@@ -114,7 +117,10 @@ private final class ScratchBox {
 
     @inline(never)
     private static func makeCurrent() -> Unmanaged<ScratchBox>? {
-        guard Reactor.isReactorThread else { return nil }
+        guard Reactor.isReactorThread else {
+            pthread_setspecific(scratchKey, noBox)
+            return nil
+        }
         // The key holds one reference, released by its destructor when the thread ends.
         let box = Unmanaged.passRetained(ScratchBox())
         pthread_setspecific(scratchKey, box.toOpaque())
@@ -122,11 +128,17 @@ private final class ScratchBox {
     }
 }
 
-/// Points from a reactor thread to its ``ScratchBox`` (retained; released at thread exit).
+/// The key's value on a thread that is no reactor's: no box, and nothing to release.
+/// (Computed: a stored pointer would be a global of a type that is not `Sendable`.)
+private var noBox: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: 1)! }
+
+/// Points from a reactor thread to its ``ScratchBox`` (retained; released at thread exit),
+/// and from any other thread that looked to ``noBox``.
 private let scratchKey: pthread_key_t = {
     var key = pthread_key_t()
     pthread_key_create(&key) { pointer in
-        if let pointer { Unmanaged<AnyObject>.fromOpaque(pointer).release() }
+        // `noBox`'s address, written out: a C function pointer reads no Swift global.
+        if let pointer, UInt(bitPattern: pointer) != 1 { Unmanaged<AnyObject>.fromOpaque(pointer).release() }
     }
     return key
 }()

@@ -28,9 +28,24 @@ extension RedisClient {
     // run-time tuple metadata (a measured cost on every command).
     @inlinable @discardableResult
     nonisolated(nonsending) public func send<each Argument: RESPArgument>(_ arguments: repeat each Argument) async throws -> RESPValue {
-        var bytes: [UInt8] = []
-        RESPEncoder.encodeCommand(into: &bytes, repeat each arguments)
-        return try await send(encoded: bytes)
+        var bytes = CommandScratch.spareBuffer()
+        RESPEncoder.encodeCommand(into: &bytes, placement: .overwriting, repeat each arguments)
+        return try await send(recycling: bytes)
+    }
+
+    /// ``send(encoded:blocking:)`` of bytes written over the calling thread's spare buffer
+    /// (``CommandScratch/spareBuffer()``), handed back as the spare of the thread the task
+    /// resumes on once the reply is in (``CommandScratch/recycle(_:)``): a task that
+    /// prefers a reactor (as redis-bench's `async` rows) takes and gives back that
+    /// reactor's spare, and allocates no buffer per command; elsewhere there is no spare,
+    /// and the buffer is new and dropped, as before. The connection copied the bytes when
+    /// it took the command, so nothing else holds them by then (on a cluster, nothing once
+    /// the command's last attempt is answered).
+    @usableFromInline
+    nonisolated(nonsending) func send(recycling bytes: consuming [UInt8]) async throws -> RESPValue {
+        let reply = try await send(encoded: bytes)
+        CommandScratch.recycle(bytes)
+        return reply
     }
 
     /// Sends one command built at run time.
@@ -114,6 +129,8 @@ extension RedisClient {
     /// them again), so it encodes into a buffer of its own: an answered command's
     /// (``CommandScratch/spareBuffer()``; through the reusable one, always shared when it
     /// came back, it paid the look-up and an allocation: about 160 instructions more).
+    /// Either buffer holds an earlier command's bytes: `encode` writes over them
+    /// (`placement: .overwriting`), never after them.
     @inlinable @inline(__always)
     func sendEncoding(_ encode: (inout [UInt8]) -> Void, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         guard isSingleServer else {
