@@ -5,7 +5,10 @@ import Musl
 #endif
 import Reactor
 
-/// A reactor thread's reusable buffer for encoding one command of the callback facade.
+/// A reactor thread's reusable buffers for encoding commands: one for a command whose
+/// bytes the connection copies before `send` returns (the callback facade's commands, a
+/// channel's callback send), and a spare for one that keeps its bytes until it is
+/// answered (a cluster command, an awaited command, a channel's callback receive).
 ///
 /// A command sent on a reactor thread goes to a connection of that reactor when it has
 /// one (``RedisClient/pickConnection(onReactor:)``), which copies the bytes into its write

@@ -39,8 +39,9 @@ extension RedisClient {
     /// prefers a reactor (as redis-bench's `async` rows) takes and gives back that
     /// reactor's spare, and allocates no buffer per command; elsewhere there is no spare,
     /// and the buffer is new and dropped, as before. The connection copied the bytes when
-    /// it took the command, so nothing else holds them by then (on a cluster, nothing once
-    /// the command's last attempt is answered).
+    /// it took the command, so nothing else usually holds them by then (on a cluster,
+    /// nothing once the command's last attempt is answered); a holder that does (a tracer
+    /// keeping them) keeps its bytes unchanged, the next command's write copying them first.
     @usableFromInline
     nonisolated(nonsending) func send(recycling bytes: consuming [UInt8]) async throws -> RESPValue {
         let reply = try await send(encoded: bytes)
