@@ -243,11 +243,11 @@ public struct RedisChannel: Sendable {
     /// receive's completion has run (``ReplyHandler/popped(_:command:)``), instead of a new
     /// array per receive.
     func popCommandInSpare() -> [UInt8] {
-        var bytes = CommandScratch.spareBuffer()
-        storage.popBytes.withUnsafeBytes { source in
-            RESPWriter.append(count: source.count, to: &bytes, placement: .overwriting) { $0.write(bytes: source) }
+        CommandScratch.encodedInSpare { bytes in
+            storage.popBytes.withUnsafeBytes { source in
+                RESPWriter.append(count: source.count, to: &bytes, placement: .overwriting) { $0.write(bytes: source) }
+            }
         }
-        return bytes
     }
 
     /// The list a command made by ``popCommand()`` pops from (its last argument): what a

@@ -81,6 +81,16 @@ enum CommandScratch {
         return bytes
     }
 
+    /// ``spareBuffer()`` with a command written over it by `encode`: what every command
+    /// that keeps its bytes until answered sends (a cluster client's callback command, an
+    /// awaited command, a channel's callback receive).
+    @inlinable @inline(__always)
+    static func encodedInSpare(_ encode: (inout [UInt8]) -> Void) -> [UInt8] {
+        var bytes = spareBuffer()
+        encode(&bytes)
+        return bytes
+    }
+
     /// Keeps the buffer of an answered command, bytes and all, as this reactor thread's
     /// spare (``spareBuffer()``) when it has none; drops it otherwise, or off a reactor.
     /// A buffer still held elsewhere is never changed: the next command's writing copies

@@ -12,41 +12,31 @@ extension RedisClient {
     /// Sends a command of one argument and returns its reply; see the variadic form.
     @inlinable @discardableResult
     nonisolated(nonsending) public func send(_ a0: some RESPArgument) async throws -> RESPValue {
-        var bytes = CommandScratch.spareBuffer()
-        RESPEncoder.encodeCommand(into: &bytes, placement: .overwriting, a0)
-        return try await send(recycling: bytes)
+        try await send(recycling: CommandScratch.encodedInSpare { RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0) })
     }
 
     /// Sends a command of two arguments and returns its reply; see the variadic form.
     @inlinable @discardableResult
     nonisolated(nonsending) public func send(_ a0: some RESPArgument, _ a1: some RESPArgument) async throws -> RESPValue {
-        var bytes = CommandScratch.spareBuffer()
-        RESPEncoder.encodeCommand(into: &bytes, placement: .overwriting, a0, a1)
-        return try await send(recycling: bytes)
+        try await send(recycling: CommandScratch.encodedInSpare { RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1) })
     }
 
     /// Sends a command of three arguments and returns its reply; see the variadic form.
     @inlinable @discardableResult
     nonisolated(nonsending) public func send(_ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument) async throws -> RESPValue {
-        var bytes = CommandScratch.spareBuffer()
-        RESPEncoder.encodeCommand(into: &bytes, placement: .overwriting, a0, a1, a2)
-        return try await send(recycling: bytes)
+        try await send(recycling: CommandScratch.encodedInSpare { RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1, a2) })
     }
 
     /// Sends a command of four arguments and returns its reply; see the variadic form.
     @inlinable @discardableResult
     nonisolated(nonsending) public func send(_ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument, _ a3: some RESPArgument) async throws -> RESPValue {
-        var bytes = CommandScratch.spareBuffer()
-        RESPEncoder.encodeCommand(into: &bytes, placement: .overwriting, a0, a1, a2, a3)
-        return try await send(recycling: bytes)
+        try await send(recycling: CommandScratch.encodedInSpare { RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1, a2, a3) })
     }
 
     /// Sends a command of five arguments and returns its reply; see the variadic form.
     @inlinable @discardableResult
     nonisolated(nonsending) public func send(_ a0: some RESPArgument, _ a1: some RESPArgument, _ a2: some RESPArgument, _ a3: some RESPArgument, _ a4: some RESPArgument) async throws -> RESPValue {
-        var bytes = CommandScratch.spareBuffer()
-        RESPEncoder.encodeCommand(into: &bytes, placement: .overwriting, a0, a1, a2, a3, a4)
-        return try await send(recycling: bytes)
+        try await send(recycling: CommandScratch.encodedInSpare { RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, a0, a1, a2, a3, a4) })
     }
 
     /// Sends a command of one argument; `completion` runs on a reactor thread. See the variadic form.

@@ -28,9 +28,7 @@ extension RedisClient {
     // run-time tuple metadata (a measured cost on every command).
     @inlinable @discardableResult
     nonisolated(nonsending) public func send<each Argument: RESPArgument>(_ arguments: repeat each Argument) async throws -> RESPValue {
-        var bytes = CommandScratch.spareBuffer()
-        RESPEncoder.encodeCommand(into: &bytes, placement: .overwriting, repeat each arguments)
-        return try await send(recycling: bytes)
+        try await send(recycling: CommandScratch.encodedInSpare { RESPEncoder.encodeCommand(into: &$0, placement: .overwriting, repeat each arguments) })
     }
 
     /// ``send(encoded:blocking:)`` of bytes written over the calling thread's spare buffer
@@ -134,11 +132,7 @@ extension RedisClient {
     /// (`placement: .overwriting`), never after them.
     @inlinable @inline(__always)
     func sendEncoding(_ encode: (inout [UInt8]) -> Void, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
-        guard isSingleServer else {
-            var bytes = CommandScratch.spareBuffer()
-            encode(&bytes)
-            return send(encoded: bytes, completion: completion)
-        }
+        guard isSingleServer else { return send(encoded: CommandScratch.encodedInSpare(encode), completion: completion) }
         CommandScratch.encode(encode) { send(encoded: $0, completion: completion) }
     }
 
