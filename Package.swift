@@ -29,6 +29,8 @@ let package = Package(
             providers: [.apt(["libevent-dev"])]
         ),
         // OpenSSL 3 for TLS, on the library's own non-blocking sockets (no SwiftNIO).
+        // The Concurrency runtime's cancellation-handler entry points (TaskCancellationHandler).
+        .systemLibrary(name: "CTaskCancellation"),
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
@@ -48,6 +50,7 @@ let package = Package(
                 "RESP",
                 "SystemCall",
                 "COpenSSL",
+                "CTaskCancellation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -53,3 +53,9 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
         return false
     }
 }
+
+extension AsyncReply: CancellableWait {
+    func cancelWait() {
+        cancel()
+    }
+}
