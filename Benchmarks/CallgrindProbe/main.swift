@@ -18,7 +18,8 @@ import Synchronization
 //   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   ping-async, ping-async-reactor, lpop-async, lpop-async-reactor (LPOPs of a list
-//   filled first, as lpop-callback), channel-send-async, channel-recv-async (plain tasks, as rpush-async),
+//   filled first, as lpop-callback), channel-send-async, channel-recv-async (plain tasks, as rpush-async; with -reactor, tasks preferring a reactor; channel-send-members-async-reactor,
+//   channel-recv-members-async-reactor: the members' message),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
 //   pipeline-callback, pipeline-async (a pipeline of PROBE_PIPELINE RPUSHes, default 10,
 //   per operation, to one key or in turn to PROBE_PIPELINE_KEYS; PROBE_TRANSACTION=1: in MULTI … EXEC),
@@ -244,8 +245,9 @@ case "channel-serve", "channel-respond":
         allAnswered.wait()
     }
 case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "ping-async-reactor", "lpop-async", "lpop-async-reactor",
-     "pipeline-async", "channel-send-async", "channel-recv-async":
-    if operation == "channel-recv-async" || operation.hasPrefix("lpop-") {
+     "pipeline-async", "channel-send-async", "channel-recv-async", "channel-send-async-reactor", "channel-recv-async-reactor",
+     "channel-send-members-async-reactor", "channel-recv-members-async-reactor":
+    if operation.hasPrefix("channel-recv-") || operation.hasPrefix("lpop-") {
         // Filled first, as for channel-recv-callback.
         Window((count + 255) / 256, operation) { window in
             client.send(arguments: ["RPUSH", "/callgrind-probe/server"] + Array(repeating: peerJSON, count: 256)) { window.finished($0) }
@@ -255,14 +257,16 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
     /// The operation, named once: a `switch` on its name in the loop compared strings per
     /// command (about 300 instructions counted as the library's), and a closure per
     /// operation added an async frame.
-    enum Step { case rpush, typedRPUSH, ping, lpop, pipeline, send, recv }
+    enum Step { case rpush, typedRPUSH, ping, lpop, pipeline, send, recv, sendMembers, recvMembers }
     let step: Step = switch operation {
     case "rpush-typed-async": .typedRPUSH
     case "ping-async", "ping-async-reactor": .ping
     case "lpop-async", "lpop-async-reactor": .lpop
     case "pipeline-async": .pipeline
-    case "channel-send-async": .send
-    case "channel-recv-async": .recv
+    case "channel-send-async", "channel-send-async-reactor": .send
+    case "channel-recv-async", "channel-recv-async-reactor": .recv
+    case "channel-send-members-async-reactor": .sendMembers
+    case "channel-recv-members-async-reactor": .recvMembers
     default: .rpush
     }
     /// One lane's share of the commands.
@@ -274,6 +278,8 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
                 case .typedRPUSH: try await client.rpush("callgrind-probe", payload)
                 case .send: try await channel.send(typedMessage())
                 case .recv: _ = try await channel.recv(as: Message.self)!
+                case .sendMembers: try await channel.send(memberMessage())
+                case .recvMembers: _ = try await channel.recv(as: MemberMessage.self)!
                 case .rpush: _ = try await client.send("RPUSH", "callgrind-probe", payload)
                 case .ping: _ = try await client.send("PING")
                 case .lpop:

@@ -210,6 +210,47 @@ struct CommandScratchTests {
         }
     }
 
+    /// A message of the plain `Codable` path.
+    private struct Job: Codable, Equatable, Sendable {
+        var id: Int
+        var text: String
+    }
+
+    @Test("an awaited channel send and receive from a task preferring a reactor give their buffers back as that reactor's spare, and the messages arrive exact")
+    func awaitedChannelOperationsRecycleTheirBuffers() async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: .init(connections: 1)) { client async throws in
+                let reactor = client.reactors[0]
+                let sender = RedisChannel(client: client, "/scratch/jobs", peer: .client)
+                let receiver = RedisChannel(client: client, "/scratch/jobs", peer: .server)
+                let sent = (0..<3).map { Job(id: $0, text: String(repeating: "j", count: 40 - $0 * 15)) }
+                let (spares, received) = try await Task(executorPreference: reactor) { () async throws -> ([Int], [Job?]) in
+                    var spares: [Int] = [], received: [Job?] = []
+                    // What the next command would take: the buffer just given back.
+                    func spareAfter() -> Int? {
+                        guard Reactor.current === reactor else { return nil }
+                        let spare = CommandScratch.spareBuffer()
+                        defer { CommandScratch.recycle(spare) }
+                        return spare.capacity
+                    }
+                    for job in sent {
+                        try await sender.send(job)
+                        spares.append(spareAfter() ?? -1)
+                        try await sender.send(JSONValue.object(["id": .number(Double(job.id)), "text": .string(job.text)]))
+                        spares.append(spareAfter() ?? -1)
+                    }
+                    for _ in 0..<(sent.count * 2) {
+                        received.append(try await receiver.recv(as: Job.self))
+                        spares.append(spareAfter() ?? -1)
+                    }
+                    return (spares, received)
+                }.value
+                #expect(received == sent.flatMap { [$0, $0] })
+                #expect(spares.count == 12 && spares.allSatisfy { $0 > 0 }, "no buffer came back: \(spares)")
+            }
+        }
+    }
+
     @Test("a thread that is no reactor's is marked once, keeps nothing, and ends cleanly")
     func otherThreadsAreMarkedAndEndCleanly() {
         // On a thread of its own, joined: the key's destructor has run (and would have

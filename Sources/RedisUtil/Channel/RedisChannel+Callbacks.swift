@@ -103,7 +103,7 @@ extension RedisChannel {
         // Straight to the client, as ``send(_:completion:)`` does, without a
         // ``ChannelRequest``'s closures.
         do throws(RedisError) {
-            try withCallbackClient { client in client.sendPop(popCommandInSpare(), completion: completion) }
+            try withCallbackClient { client in client.sendPop(popCommand(), completion: completion) }
         } catch {
             completion(.failure(error), [])
         }

@@ -185,10 +185,13 @@ public struct RedisChannel: Sendable {
     /// left without its expiry, and no expiry when the push fails.
     nonisolated(nonsending) public func send<T: Encodable>(_ message: T) async throws {
         guard timeout == nil else { return try await sendRequest(message: message).run(on: checkedClient()) }
-        // The usual send straight to the client, as the callback facade does.
-        let bytes = try MessageCodec.pushCommand(head: pushHead, message: message)
+        // The usual send straight to the client, as the callback facade does, written
+        // over the thread's spare buffer and handed back once answered, as an awaited
+        // command's (``RedisClient/send(recycling:route:)``).
+        var bytes = CommandScratch.spareBuffer()
+        try MessageCodec.pushCommand(head: pushHead, message: message, into: &bytes)
         let client = try checkedClient()
-        try ChannelRequest<Void>.pushed(.success(try await client.send(encoded: bytes, route: Self.pushRoute)), on: client).get()
+        try ChannelRequest<Void>.pushed(.success(try await client.send(recycling: bytes, route: Self.pushRoute)), on: client).get()
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
@@ -226,28 +229,25 @@ public struct RedisChannel: Sendable {
         // ``ChannelRequest``; the `LPOP` is awaited despite a cancellation once sent (the
         // client routes it as removing).
         let client = try checkedClient()
-        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(encoded: popCommand(), route: Self.popRoute)), on: client).get()
+        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(recycling: popCommand(), route: Self.popRoute)), on: client).get()
     }
 
     /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends. A copy of the
     /// channel's bytes, on memory of the calling thread's own: a command holds its bytes
-    /// until written (and a callback receive until answered), and a shared buffer's
-    /// reference count written by every reactor thread at each receive cost more than the
-    /// copy (see ``recv(as:completion:)``).
+    /// until answered, and a shared buffer's reference count written by every reactor
+    /// thread at each receive cost more than the copy (see ``recv(as:completion:)``).
+    /// Written over the thread's spare buffer (``CommandScratch/spareBuffer()``), handed
+    /// back once the receive is answered (a callback receive's after its completion has
+    /// run, ``ReplyHandler/popped(_:command:)``; an awaited one's as it resumes,
+    /// ``RedisClient/send(recycling:route:)``): no new array per receive on a reactor.
     func popCommand() -> [UInt8] {
-        storage.popBytes.withUnsafeBufferPointer { Array($0) }
-    }
-
-    /// ``popCommand()`` for a callback receive: written over the reactor thread's spare
-    /// buffer (``CommandScratch/spareBuffer()``), which the reply loop takes back once the
-    /// receive's completion has run (``ReplyHandler/popped(_:command:)``), instead of a new
-    /// array per receive.
-    func popCommandInSpare() -> [UInt8] {
-        CommandScratch.encodedInSpare { bytes in
-            storage.popBytes.withUnsafeBytes { source in
-                RESPWriter.append(count: source.count, to: &bytes, placement: .overwriting) { $0.write(bytes: source) }
-            }
+        var bytes = CommandScratch.spareBuffer()
+        // No spare (off a reactor): a plain copy, one allocation of the exact size.
+        guard bytes.capacity > 0 else { return storage.popBytes.withUnsafeBufferPointer { Array($0) } }
+        storage.popBytes.withUnsafeBytes { source in
+            RESPWriter.append(count: source.count, to: &bytes, placement: .overwriting) { $0.write(bytes: source) }
         }
+        return bytes
     }
 
     /// The list a command made by ``popCommand()`` pops from (its last argument): what a

@@ -66,7 +66,7 @@ enum ReplyHandler: Sendable {
 
     /// ``complete(_:failures:)`` for ``popped(_:command:)``, out of the reply loop. The
     /// command's buffer then becomes the thread's spare (``CommandScratch/recycle(_:)``),
-    /// for the next receive's (``RedisChannel/popCommandInSpare()``): after the callback,
+    /// for the next receive's (``RedisChannel/popCommand()``): after the callback,
     /// which reads the command on a decoding failure.
     @inline(never)
     private static func completePop(_ callback: @Sendable (Result<[UInt8]?, RedisError>, [UInt8]) -> Void, _ command: consuming [UInt8],

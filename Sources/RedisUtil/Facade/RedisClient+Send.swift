@@ -42,7 +42,15 @@ extension RedisClient {
     /// keeping them) keeps its bytes unchanged, the next command's write copying them first.
     @usableFromInline
     nonisolated(nonsending) func send(recycling bytes: consuming [UInt8]) async throws -> RESPValue {
-        let reply = try await send(encoded: bytes)
+        try await send(recycling: bytes, route: nil)
+    }
+
+    /// ``send(recycling:)`` with the command's route when the caller knows it, as for
+    /// ``send(encoded:blocking:route:)`` (a channel's push and pop). Inlined into its
+    /// callers: an async call of its own would cost a frame and a hop.
+    @inline(__always)
+    nonisolated(nonsending) func send(recycling bytes: consuming [UInt8], route: CommandRoute.Known?) async throws -> RESPValue {
+        let reply = try await send(encoded: bytes, route: route)
         CommandScratch.recycle(bytes)
         return reply
     }
