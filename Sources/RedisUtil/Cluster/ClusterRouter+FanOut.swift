@@ -35,14 +35,13 @@ extension ClusterRouter {
                 send(command, toEvery: fanOut) { continuation.resume(with: $0.mapError { $0 as any Error }) }
             }
         }
+        // As an awaited command's wait on one connection (``RedisConnection/perform(_:timeout:keepsReply:)``).
         let reply = AsyncReply<RESPValue>()
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
-                guard reply.arm(continuation) else { return }
-                send(command, toEvery: fanOut) { reply.finish($0) }
-            }
-        } onCancel: {
-            reply.cancel()
+        let cancellation = TaskCancellationHandler(cancelling: reply)
+        defer { cancellation.remove() }
+        return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
+            guard reply.arm(continuation) else { return }
+            send(command, toEvery: fanOut) { reply.finish($0) }
         }
     }
 
