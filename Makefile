@@ -47,8 +47,9 @@ test: bootstrap
 	$(SWIFT) build -c release --product redis-bench
 	.build/release/redis-bench --messages 20000 --quiet
 
-# The reactor's and the client's concurrency tests, and the channel encoder's (its spare
-# encoder passes between threads), under the thread sanitizer
+# The reactor's and the client's concurrency tests, the cancellation handler's (it runs on
+# the cancelling thread), and the channel encoder's (its spare encoder passes between
+# threads), under the thread sanitizer
 # (REDISUTIL_TSAN=1 shrinks the million-command counts). scripts/tsan/suppressions.txt
 # holds only toolchain false positives, each shown by a repro in scripts/tsan. The
 # *TimingTests suites are left out: their wall-clock bounds measure speed, which the
@@ -61,7 +62,7 @@ test-tsan: bootstrap
 	$(SWIFT) build --build-tests $(TSAN_BUILD)
 	$(TSAN_ENV) $(SWIFT) test --skip-build $(TSAN_BUILD) --filter ReactorTests $(TSAN_SKIP)
 	$(TSAN_ENV) $(SWIFT) test --skip-build $(TSAN_BUILD) --filter RedisUtilTests $(TSAN_SKIP)
-	$(TSAN_ENV) $(SWIFT) test --skip-build $(TSAN_BUILD) --filter JSONStreamEncoderTests
+	$(TSAN_ENV) $(SWIFT) test --skip-build $(TSAN_BUILD) --filter 'JSONStreamEncoderTests|TaskCancellationHandlerTests'
 
 # The main job: redis-bench on a private redis-server, both facades side by side (async
 # from tasks preferring the client's reactors and from plain tasks), beside

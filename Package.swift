@@ -28,9 +28,9 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
-        // OpenSSL 3 for TLS, on the library's own non-blocking sockets (no SwiftNIO).
         // The Concurrency runtime's cancellation-handler entry points (TaskCancellationHandler).
         .systemLibrary(name: "CTaskCancellation"),
+        // OpenSSL 3 for TLS, on the library's own non-blocking sockets (no SwiftNIO).
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",

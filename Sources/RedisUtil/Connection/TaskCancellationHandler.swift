@@ -28,7 +28,8 @@ protocol CancellableWait: AnyObject, Sendable {
 /// on the wait's object, which this value retains until removal. The runtime allocates
 /// the record on the task's allocator, whose frees must come in stack order: remove the
 /// handler in the function that installed it, before it returns (a `defer` right after
-/// installing it), as `withTaskCancellationHandler` does. Non-copyable: one removal.
+/// installing it), as `withTaskCancellationHandler` does, and once: non-copyable, one value
+/// per installation (a second removal would free the record again).
 struct TaskCancellationHandler<Wait: CancellableWait>: ~Copyable {
     /// `nil` when the handler ran at once (the task was already cancelled): newer
     /// runtimes then free the record themselves, and removal is a no-op.
