@@ -83,7 +83,7 @@ public struct RESPParser: Sendable {
                 RESPScanner.scan(bytes, start: start, end: end, scanFrom: scanFrom,
                                  limits: limits, scanned: &scannedByteCount)
             }
-            switch step {
+            switch consume step {
             case .value(let value, let after):
                 consume(upTo: after)
                 if frames.isEmpty { return value }
