@@ -18,8 +18,10 @@ import Synchronization
 //   rpush-typed-async (the typed `rpush(key, value)`), rpush-async-reactor (each task
 //   preferring one of the client's reactors as its executor, as redis-bench's do),
 //   ping-async, ping-async-reactor, lpop-async, lpop-async-reactor (LPOPs of a list
-//   filled first, as lpop-callback), channel-send-async, channel-recv-async (plain tasks, as rpush-async; with -reactor, tasks preferring a reactor; channel-send-members-async-reactor,
-//   channel-recv-members-async-reactor: the members' message),
+//   filled first, as lpop-callback), channel-send-async, channel-recv-async (plain tasks,
+//   as rpush-async), channel-send-async-reactor, channel-recv-async-reactor (tasks
+//   preferring a reactor), channel-send-members-async-reactor,
+//   channel-recv-members-async-reactor (the same with the members' message),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
 //   pipeline-callback, pipeline-async (a pipeline of PROBE_PIPELINE RPUSHes, default 10,
 //   per operation, to one key or in turn to PROBE_PIPELINE_KEYS; PROBE_TRANSACTION=1: in MULTI … EXEC),
