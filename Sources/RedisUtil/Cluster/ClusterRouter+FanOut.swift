@@ -35,14 +35,7 @@ extension ClusterRouter {
                 send(command, toEvery: fanOut) { continuation.resume(with: $0.mapError { $0 as any Error }) }
             }
         }
-        // As an awaited command's wait on one connection (``RedisConnection/perform(_:timeout:keepsReply:)``).
-        let reply = AsyncReply<RESPValue>()
-        let cancellation = TaskCancellationHandler(cancelling: reply)
-        defer { cancellation.remove() }
-        return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
-            guard reply.arm(continuation) else { return }
-            send(command, toEvery: fanOut) { reply.finish($0) }
-        }
+        return try await AsyncReply<RESPValue>.wait { reply in send(command, toEvery: fanOut) { reply.finish($0) } }
     }
 
     /// The callback form of ``send(_:toEvery:)``: `completion` runs once, on a reactor

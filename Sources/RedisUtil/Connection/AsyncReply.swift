@@ -54,6 +54,30 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
     }
 }
 
+extension AsyncReply {
+    /// Awaits the outcome that `start` arranges to deliver (``finish(_:)``) once it has
+    /// the armed reply: run only when the task was not cancelled first. A cancellation of
+    /// the task while it waits resumes it at once with ``RedisError/cancelled``
+    /// (``cancel()``), and the late outcome is dropped. The one wait of every awaited
+    /// command that a cancellation may abandon (``RedisConnection/perform(_:timeout:keepsReply:)``,
+    /// its pipeline form, a cluster command for every primary).
+    ///
+    /// Inlined into its callers, with the two primitives it is built of
+    /// (``TaskCancellationHandler``, `_unsafeInheritExecutor_withUnsafeThrowingContinuation`;
+    /// why these, see `RedisConnection+Perform.swift`): an async call of its own would
+    /// cost a frame of the task's allocator and a switch back to the caller's executor.
+    @inline(__always)
+    nonisolated(nonsending) static func wait(_ start: (AsyncReply) -> Void) async throws -> Value {
+        let reply = AsyncReply()
+        let cancellation = TaskCancellationHandler(cancelling: reply)
+        defer { cancellation.remove() }
+        return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
+            guard reply.arm(continuation) else { return }
+            start(reply)
+        }
+    }
+}
+
 extension AsyncReply: CancellableWait {
     func cancelWait() {
         cancel()

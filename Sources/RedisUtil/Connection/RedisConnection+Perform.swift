@@ -38,11 +38,7 @@ extension RedisConnection {
         if keepsReply || configuration.cancellation == .afterReply {
             return try await performToCompletion(bytes, timeout: timeout)
         }
-        let reply = AsyncReply<RESPValue>()
-        let cancellation = TaskCancellationHandler(cancelling: reply)
-        defer { cancellation.remove() }
-        return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
-            guard reply.arm(continuation) else { return }
+        return try await AsyncReply<RESPValue>.wait { reply in
             submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
         }
     }
@@ -80,11 +76,7 @@ extension RedisConnection {
     /// ``RedisConfiguration/CancellationPolicy/afterReply``.
     nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int, keepsReplies: Bool = false) async throws -> [Result<RESPValue, RedisError>] {
         if keepsReplies || configuration.cancellation == .afterReply { return try await performToCompletion(batch: bytes, count: count) }
-        let reply = AsyncReply<[Result<RESPValue, RedisError>]>()
-        let cancellation = TaskCancellationHandler(cancelling: reply)
-        defer { cancellation.remove() }
-        return try await _unsafeInheritExecutor_withUnsafeThrowingContinuation { continuation in
-            guard reply.arm(continuation) else { return }
+        return try await AsyncReply<[Result<RESPValue, RedisError>]>.wait { reply in
             let collector = PipelineCollector(count: count) { reply.finish(.success($0)) }
             submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
         }

@@ -66,7 +66,8 @@ enum CommandScratch {
     }
 
     /// A buffer for a command that keeps its bytes until it is answered (a cluster
-    /// command: a redirection sends them again), to be written over as in
+    /// command: a redirection sends them again; an awaited command, a channel's receive),
+    /// to be written over as in
     /// ``encode(_:then:)``: the thread's spare, the buffer of the last command answered on
     /// it (``recycle(_:)``), or a new one. The reply loop hands a command's buffer back
     /// just before its completion runs, so a completion that sends the next command (the
