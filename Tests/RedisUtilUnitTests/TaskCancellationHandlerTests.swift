@@ -1,6 +1,7 @@
 @testable import RedisUtil
 import Synchronization
 import Testing
+import TestSupport
 
 /// The cancellation handler installed through the Concurrency runtime's own entry points
 /// (`CTaskCancellation`), which an awaited command's wait uses instead of
@@ -19,22 +20,20 @@ import Testing
         func raise() { raised.store(true, ordering: .sequentiallyConsistent) }
         var isRaised: Bool { raised.load(ordering: .sequentiallyConsistent) }
         /// Waits for the flag (a hang guard, not a timing assertion).
-        func wait() async {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !isRaised && ContinuousClock.now < deadline { await Task.yield() }
-            #expect(isRaised, "the task never got there")
+        func wait() async throws {
+            #expect(try await waitUntil { self.isRaised }, "the task never got there")
         }
     }
 
-    /// Spins until the current task is cancelled (bounded, as a hang guard).
+    /// Waits until the current task is cancelled (bounded, as a hang guard). `waitUntil`'s
+    /// sleep throws once the task is cancelled, which is what this waits for.
     private static func awaitCancellation() async {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !Task.isCancelled && ContinuousClock.now < deadline { await Task.yield() }
+        _ = try? await waitUntil { Task.isCancelled }
     }
 
     /// Cancelling the task while the handler is installed cancels the wait once, and a
     /// second cancellation does not run it again.
-    @Test func cancellingTheTaskCancelsTheWaitOnce() async {
+    @Test func cancellingTheTaskCancelsTheWaitOnce() async throws {
         let wait = CountingWait()
         let installed = Flag()
         let task = Task {
@@ -45,7 +44,7 @@ import Testing
             handler.remove()
             return wait.count
         }
-        await installed.wait()
+        try await installed.wait()
         #expect(wait.count == 0)
         task.cancel()
         task.cancel()
@@ -69,7 +68,7 @@ import Testing
     }
 
     /// Once removed, the handler no longer runs when the task is cancelled.
-    @Test func aRemovedHandlerDoesNotRun() async {
+    @Test func aRemovedHandlerDoesNotRun() async throws {
         let wait = CountingWait()
         let removed = Flag()
         let task = Task {
@@ -79,7 +78,7 @@ import Testing
             await Self.awaitCancellation()
             return Task.isCancelled
         }
-        await removed.wait()
+        try await removed.wait()
         task.cancel()
         #expect(await task.value)
         #expect(wait.count == 0)
@@ -103,7 +102,7 @@ import Testing
 
     /// Handlers installed one inside another (an awaited command inside a task that has
     /// its own `withTaskCancellationHandler`) each run once, and are removed in stack order.
-    @Test func nestedHandlersEachRunOnce() async {
+    @Test func nestedHandlersEachRunOnce() async throws {
         let outer = CountingWait()
         let inner = CountingWait()
         let installed = Flag()
@@ -119,7 +118,7 @@ import Testing
                 outer.cancelWait()
             }
         }
-        await installed.wait()
+        try await installed.wait()
         task.cancel()
         await task.value
         #expect(outer.count == 2)
