@@ -22,6 +22,8 @@ import Synchronization
 //   as rpush-async), channel-send-async-reactor, channel-recv-async-reactor (tasks
 //   preferring a reactor), channel-send-members-async-reactor,
 //   channel-recv-members-async-reactor (the same with the members' message),
+//   rpush-async-actor (each lane in an actor whose executor is a reactor, from a plain
+//   task), rpush-async-actor-reactor (the same from a task preferring that reactor),
 //   command-callback (the command in PROBE_COMMAND, words split at spaces),
 //   pipeline-callback, pipeline-async (a pipeline of PROBE_PIPELINE RPUSHes, default 10,
 //   per operation, to one key or in turn to PROBE_PIPELINE_KEYS; PROBE_TRANSACTION=1: in MULTI … EXEC),
@@ -119,6 +121,16 @@ let probePipeline: RedisPipeline = {
     if transaction { pipeline.send("EXEC") }
     return pipeline
 }()
+/// An actor whose executor is one of the client's reactors (its state then lives on that
+/// reactor's thread): rpush-async-actor's lanes run in it.
+actor ReactorActor {
+    let reactor: Reactor
+    init(_ reactor: Reactor) { self.reactor = reactor }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { reactor.asUnownedSerialExecutor() }
+    /// Runs `body` isolated to the actor.
+    func run(_ body: nonisolated(nonsending) @Sendable () async -> Void) async { await body() }
+}
+
 /// Keeps `inFlight` callback operations going until `count` have completed.
 final class Window: Sendable {
     private let issued = Atomic<Int>(0)
@@ -248,7 +260,7 @@ case "channel-serve", "channel-respond":
     }
 case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "ping-async-reactor", "lpop-async", "lpop-async-reactor",
      "pipeline-async", "channel-send-async", "channel-recv-async", "channel-send-async-reactor", "channel-recv-async-reactor",
-     "channel-send-members-async-reactor", "channel-recv-members-async-reactor":
+     "channel-send-members-async-reactor", "channel-recv-members-async-reactor", "rpush-async-actor", "rpush-async-actor-reactor":
     if operation.hasPrefix("channel-recv-") || operation.hasPrefix("lpop-") {
         // Filled first, as for channel-recv-callback.
         Window((count + 255) / 256, operation) { window in
@@ -271,8 +283,9 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
     case "channel-recv-members-async-reactor": .recvMembers
     default: .rpush
     }
-    /// One lane's share of the commands.
-    @Sendable func lane(_ lane: Int) async {
+    /// One lane's share of the commands; `nonisolated(nonsending)` so that in an actor
+    /// (rpush-async-actor) it runs on the actor, as the actor's own method would.
+    @Sendable nonisolated(nonsending) func lane(_ lane: Int) async {
         var index = lane
         while index < count {
             do {
@@ -300,8 +313,18 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
                 // *-async-reactor: each task prefers a reactor, as redis-bench's async
                 // tasks do. (A task given `executorPreference: nil` is not a plain task:
                 // the runtime then looks its preference up under a lock at every switch.)
-                if operation.hasSuffix("-async-reactor") {
-                    tasks.addTask(executorPreference: group.reactors[index % group.reactors.count]) { await lane(index) }
+                let reactor = group.reactors[index % group.reactors.count]
+                if operation.hasPrefix("rpush-async-actor") {
+                    // An actor whose executor is the reactor, from a plain task or (-reactor)
+                    // from one preferring the same reactor.
+                    let actor = ReactorActor(reactor)
+                    if operation.hasSuffix("-reactor") {
+                        tasks.addTask(executorPreference: reactor) { await actor.run { await lane(index) } }
+                    } else {
+                        tasks.addTask { await actor.run { await lane(index) } }
+                    }
+                } else if operation.hasSuffix("-async-reactor") {
+                    tasks.addTask(executorPreference: reactor) { await lane(index) }
                 } else {
                     tasks.addTask { await lane(index) }
                 }

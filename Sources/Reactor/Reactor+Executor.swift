@@ -3,7 +3,9 @@
 /// As a `TaskExecutor`, `withTaskExecutorPreference(reactor) { … }` runs the task's
 /// nonisolated code on the reactor thread, so awaiting a reply that the reactor
 /// resumes costs no thread hop. As a `SerialExecutor` it can back an actor whose
-/// state then shares the reactor's thread.
+/// state then shares the reactor's thread; its callers should prefer the reactor too, as
+/// a continuation resumes on the generic executor (without a preference, the global pool)
+/// before the actor's code hops back to the actor.
 ///
 /// The two roles enqueue through two objects. A job run "isolated to" the reactor as
 /// a serial executor makes every nonisolated `await` inside it look like leaving an

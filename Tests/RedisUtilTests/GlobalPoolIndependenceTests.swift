@@ -78,6 +78,37 @@ struct GlobalPoolIndependenceTests {
         }
     }
 
+    /// A continuation resumes on the generic executor: for an actor whose executor is a
+    /// reactor, that is the global pool unless its task prefers the reactor too (the
+    /// README's recipe), whose commands then never wait for that pool.
+    @Test("an actor on a reactor, called from a task preferring that reactor, awaits its commands while every thread of the global pool is blocked")
+    func reactorActorWithThePoolBlocked() async throws {
+        try await withServer { server async throws in
+            let group = try ReactorGroup(count: 1)
+            defer { group.shutdown() }
+            let client = try RedisClient(.tcp(host: server.host, port: server.port), group: group)
+            let pusher = ReactorPusher(group.reactors[0])
+            let outcome = await onOwnThread { () -> (pushed: Int, onReactor: Bool)? in
+                withGlobalPoolBlocked {
+                    let done = DispatchSemaphore(value: 0)
+                    let result = Mutex<(pushed: Int, onReactor: Bool)?>(nil)
+                    Task(executorPreference: group.reactors[0]) {
+                        let pushed = await pusher.push(10, to: "actor-list", on: client)
+                        result.withLock { $0 = pushed }
+                        done.signal()
+                    }
+                    guard done.wait(timeout: .now() + 10) == .success else { return nil }
+                    return result.withLock { $0 }
+                }
+            }
+            let pushed = try #require(outcome, "the actor's commands did not complete within 10 s while the global pool was blocked")
+            #expect(pushed.pushed == 10)
+            #expect(pushed.onReactor, "the actor's code ran off its reactor after an await")
+            #expect(try await client.send("LLEN", "actor-list").int == 10)
+            await client.close()
+        }
+    }
+
     /// Before the fix: the pool's fetch loop and its lease script ran on the global pool,
     /// so a pool whose application had filled that pool with other work stopped taking
     /// requests (a loaded test run saw a pool serve none of 50 requests in 10 s).
@@ -145,6 +176,25 @@ private func withGlobalPoolBlocked<T>(_ body: () -> T) -> T {
     while pool.running.load(ordering: .relaxed) == 0 { usleep(1_000) }
     usleep(200_000)
     return body()
+}
+
+/// An actor whose executor is a reactor.
+private actor ReactorPusher {
+    let reactor: Reactor
+    init(_ reactor: Reactor) { self.reactor = reactor }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { reactor.asUnownedSerialExecutor() }
+
+    /// Pushes `count` items one awaited `RPUSH` at a time: how many succeeded, and whether
+    /// the actor's code was back on the reactor thread after every one.
+    func push(_ count: Int, to key: String, on client: RedisClient) async -> (pushed: Int, onReactor: Bool) {
+        var pushed = 0
+        var onReactor = true
+        for item in 0..<count {
+            if (try? await client.send("RPUSH", key, item)) != nil { pushed += 1 }
+            onReactor = onReactor && Reactor.isReactorThread
+        }
+        return (pushed, onReactor)
+    }
 }
 
 /// Tasks that take a pool thread each and hold it until released.
