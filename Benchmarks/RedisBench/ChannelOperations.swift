@@ -44,6 +44,28 @@ struct BenchMessage: Codable, Sendable, JSONMemberEncodable, JSONMemberDecodable
     }
 }
 
+/// ``BenchMessage`` through plain `Codable` only (`--message codable`): the same members in
+/// the same order, so the same bytes, written and read by the channel's `Codable` path.
+struct BenchCodableMessage: Codable, Sendable {
+    var t: UInt64
+    var seq: Int
+    var kind: String
+    var data: String
+
+    static func make(seq: Int, padding: String) -> BenchCodableMessage {
+        BenchCodableMessage(t: monotonicNanoseconds(), seq: seq, kind: "bench", data: padding)
+    }
+}
+
+extension JSONValue {
+    /// ``BenchMessage`` as a `JSONValue` object (`--message json`), built per message as code
+    /// that sends messages of any shape builds them. The same bytes but for the members'
+    /// order: a `JSONValue` object is written with its keys sorted.
+    static func benchMessage(seq: Int, padding: String) -> JSONValue {
+        .object(["t": .number(Double(monotonicNanoseconds())), "seq": .number(Double(seq)), "kind": .string("bench"), "data": .string(padding)])
+    }
+}
+
 /// The channel workloads, on `RedisChannel` (RPUSH/LPOP/BLPOP of JSON underneath).
 enum ChannelOperations {
     static func defaultPlans(_ plan: (Workload, Int, Int, Int) -> RunPlan) -> [RunPlan] {
@@ -73,6 +95,49 @@ enum ChannelOperations {
         return prepared
     }
 
+    /// channel-send's operation: a message of `kind` made and sent on channel `i % count`.
+    private static func sendOperation(_ kind: MessageKind, clients: [RedisChannel], padding: String) -> Operation {
+        switch kind {
+        case .members:
+            Operation(
+                callback: { index, lane in clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
+                async: { index, _ in await Outcome { try await clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)); return true } }
+            )
+        case .codable:
+            Operation(
+                callback: { index, lane in clients[index % clients.count].send(BenchCodableMessage.make(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
+                async: { index, _ in await Outcome { try await clients[index % clients.count].send(BenchCodableMessage.make(seq: index, padding: padding)); return true } }
+            )
+        case .json:
+            Operation(
+                callback: { index, lane in clients[index % clients.count].send(JSONValue.benchMessage(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
+                async: { index, _ in await Outcome { try await clients[index % clients.count].send(JSONValue.benchMessage(seq: index, padding: padding)); return true } }
+            )
+        }
+    }
+
+    /// channel-recv's operation: a message received as `kind` from channel `i % count`
+    /// (an empty list is an error: the lists were filled for every receive).
+    private static func receiveOperation(_ kind: MessageKind, clients: [RedisChannel]) -> Operation {
+        switch kind {
+        case .members:
+            Operation(
+                callback: { index, lane in clients[index % clients.count].recv(as: BenchMessage.self) { lane.finished(Outcome($0) { $0 != nil }) } },
+                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
+            )
+        case .codable:
+            Operation(
+                callback: { index, lane in clients[index % clients.count].recv(as: BenchCodableMessage.self) { lane.finished(Outcome($0) { $0 != nil }) } },
+                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchCodableMessage.self) != nil } }
+            )
+        case .json:
+            Operation(
+                callback: { index, lane in clients[index % clients.count].recv(as: JSONValue.self) { lane.finished(Outcome($0) { $0 != nil }) } },
+                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: JSONValue.self) != nil } }
+            )
+        }
+    }
+
     /// The JSON size of one benchmark message, as stored: `--size` is a target, and a
     /// small one is exceeded by the timestamp and sequence number.
     private static func messageBytes(_ plan: RunPlan, client: RedisClient) async throws -> Int {
@@ -96,10 +161,7 @@ enum ChannelOperations {
         let taskReactors = plan.api.taskReactors(group.reactors)
         switch plan.workload {
         case .channelSend:
-            return Runner.Prepared(operation: Operation(
-                callback: { index, lane in clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)); return true } }
-            ))
+            return Runner.Prepared(operation: sendOperation(plan.message, clients: clients, padding: padding))
         case .channelRecv:
             // 700k a second for a --duration run: about 1.5× what a client receives here;
             // each channel its share of warm-up and run (each numbered from 0).
@@ -113,10 +175,7 @@ enum ChannelOperations {
                     sent += batch
                 }
             }
-            return Runner.Prepared(operation: Operation(
-                callback: { index, lane in clients[index % clients.count].recv(as: BenchMessage.self) { lane.finished(Outcome($0) { $0 != nil }) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
-            ))
+            return Runner.Prepared(operation: receiveOperation(plan.message, clients: clients))
         case .channelPingpong:
             return pingPong(plan, requester: client_, responder: server, reactors: taskReactors)
         case .channelServe:

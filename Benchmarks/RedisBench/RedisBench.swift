@@ -41,6 +41,9 @@ struct RedisBench: AsyncParsableCommand {
     @Option(name: .customLong("workload"), help: "Workload to run (repeatable): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads: [Workload] = []
 
+    @Option(help: "The type channel-send and channel-recv send and receive their message as (the same four members, the same bytes): members (a struct writing and reading its own members, the channel's fast path), codable (the same struct through plain Codable) or json (a JSONValue). Without it, members, and the default set runs both workloads with json too.")
+    var message: MessageKind?
+
     @Option(help: "Multiplexed connections (redis-benchmark -c). Blocking receives use dedicated connections besides these. On a cluster, the total, spread over its primaries as redis-benchmark --cluster spreads its clients: ⌈N ÷ primaries⌉ per primary.")
     var connections: Int = 4
 
@@ -138,6 +141,9 @@ struct RedisBench: AsyncParsableCommand {
             }
         }
         guard clusterPrimaries > 0 else { throw ValidationError("--cluster-primaries must be at least 1") }
+        if message != nil, !workloads.isEmpty, !workloads.contains(where: \.takesMessageKind) {
+            throw ValidationError("--message applies to --workload channel-send and channel-recv")
+        }
         if (cluster || !clusterSeed.isEmpty) && (endpoint != nil || port != nil) {
             throw ValidationError("--cluster and --cluster-seed choose the server: not with --endpoint or --port (a redis+cluster:// --endpoint is a cluster)")
         }
@@ -315,7 +321,21 @@ struct RedisBench: AsyncParsableCommand {
                     warmup: warmup ?? min(10_000, (self.messages ?? messages) / 10), producers: producers,
                     consumers: consumers ?? (workload == .channelPingpong || workload == .channelServe ? min(connections * pipeline, 64) : 2),
                     cancellation: cancellation, keys: workload.spreadsOverKeys ? keyCount(onCluster: onCluster) : 1,
-                    keyLayout: keyLayout ?? .spread)
+                    keyLayout: keyLayout ?? .spread,
+                    message: workload.takesMessageKind ? message ?? .members : .members)
+        }
+        /// The channel's default runs, and (unless --message named one type) its send and
+        /// receive again with a `JSONValue`, the other type the performance bars name.
+        func channelPlans() -> [RunPlan] {
+            let plans = ChannelOperations.defaultPlans(plan)
+            guard message == nil else { return plans }
+            let json = plans.filter(\.workload.takesMessageKind).map { plan in
+                var plan = plan
+                plan.message = .json
+                return plan
+            }
+            let split = plans.firstIndex { !$0.workload.takesMessageKind } ?? plans.count
+            return Array(plans[..<split]) + json + Array(plans[split...])
         }
         if !workloads.isEmpty {
             return workloads.map { plan($0, connections: connections, pipeline: pipeline, messages: defaultMessages($0)) }
@@ -327,7 +347,7 @@ struct RedisBench: AsyncParsableCommand {
             ] + (keyLayout == nil ? [byPrimary(plan(.rpush, connections: 4, pipeline: 128, messages: 500_000))] : []) + [
                 plan(.rpush, connections: 1, pipeline: 1, messages: 20_000),
                 plan(.lpop, connections: 4, pipeline: 128, messages: 500_000),
-            ] + ChannelOperations.defaultPlans(plan)
+            ] + channelPlans()
         }
         // Sized so that the whole set on the three facades, redis-benchmark's and hiredis'
         // runs included (`make bench`), takes about half a minute here; the async facade
@@ -337,7 +357,7 @@ struct RedisBench: AsyncParsableCommand {
             plan(.rpush, connections: 1, pipeline: 1, messages: 20_000),
             plan(.lpop, connections: 4, pipeline: 128, messages: 500_000),
             plan(.ping, connections: 4, pipeline: 128, messages: 500_000),
-        ] + ChannelOperations.defaultPlans(plan)
+        ] + channelPlans()
     }
 
     /// `plan` with its lanes' keys grouped by primary (see ``KeyLayout/byPrimary``).

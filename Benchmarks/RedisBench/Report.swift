@@ -11,6 +11,9 @@ struct RunResult: Encodable, Sendable {
     var keys: Int
     /// How the lanes shared the keys (``KeyLayout``'s name).
     var keyLayout: String
+    /// The message's type (``MessageKind``'s name) for channel-send and channel-recv; nil
+    /// for the workloads that take none.
+    var message: String?
     var messages: Int
     var seconds: Double
     var opsPerSec: Double
@@ -28,6 +31,7 @@ struct RunResult: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case workload, api, connections, pipeline, size, keys, messages, seconds
         case keyLayout = "key_layout"
+        case message
         case opsPerSec = "ops_per_sec"
         case mbPerSec = "mb_per_sec"
         case latencyUs = "latency_us"
@@ -50,6 +54,7 @@ struct RunResult: Encodable, Sendable {
         try c.encode(size, forKey: .size)
         try c.encode(keys, forKey: .keys)
         try c.encode(keyLayout, forKey: .keyLayout)
+        try c.encode(message, forKey: .message)
         try c.encode(messages, forKey: .messages)
         try c.encode(seconds, forKey: .seconds)
         try c.encode(opsPerSec, forKey: .opsPerSec)
@@ -84,7 +89,7 @@ enum Report {
         for r in results {
             let plaintext = [r.plaintextOpsPerSec.map(grouped) ?? "–", r.ratioVsPlaintext.map { String(format: "%.2f", $0) } ?? "–"]
             rows.append([
-                r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", r.keyLayout == KeyLayout.spread.rawValue ? "\(r.keys)" : "\(r.keys) \(r.keyLayout)", "\(r.messages)",
+                r.message.map { $0 == MessageKind.members.rawValue ? r.workload : "\(r.workload):\($0)" } ?? r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", r.keyLayout == KeyLayout.spread.rawValue ? "\(r.keys)" : "\(r.keys) \(r.keyLayout)", "\(r.messages)",
                 grouped(r.opsPerSec), String(format: "%.1f", r.mbPerSec),
                 String(format: "%.0f", r.latencyUs.p50), String(format: "%.0f", r.latencyUs.p90),
                 String(format: "%.0f", r.latencyUs.p99), String(format: "%.0f", r.latencyUs.p999),

@@ -120,7 +120,8 @@ struct Runner: Sendable {
         let ops = Double(succeeded) / seconds
         return RunResult(
             workload: plan.workload.rawValue, api: plan.api.rawValue, connections: plan.connections, pipeline: plan.pipeline,
-            size: plan.size, keys: plan.keys, keyLayout: plan.keyLayout.rawValue, messages: succeeded, seconds: seconds, opsPerSec: ops,
+            size: plan.size, keys: plan.keys, keyLayout: plan.keyLayout.rawValue,
+            message: plan.workload.takesMessageKind ? plan.message.rawValue : nil, messages: succeeded, seconds: seconds, opsPerSec: ops,
             mbPerSec: ops * Double(workload.bytesPerOperation ?? plan.size) / 1_000_000, latencyUs: LatencySummary(log.histogram(recorded: completed)),
             clientCpuUsPerOp: completed > 0 ? cpu * 1e6 / Double(completed) : 0,
             serverCpuSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } },

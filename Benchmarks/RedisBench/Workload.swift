@@ -20,6 +20,12 @@ enum Workload: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// P producers → one channel → C consumers; latency from a timestamp inside the message.
     case channelPipe = "channel-pipe"
 
+    /// Whether `--message` picks the workload's message type (the sends and receives the
+    /// performance bars compare with a raw `RPUSH` and `LPOP`).
+    var takesMessageKind: Bool {
+        self == .channelSend || self == .channelRecv
+    }
+
     /// Whether `--keys` spreads the workload (the raw commands, channel-send and
     /// channel-recv); the workloads with answering peers keep one channel, ping has no key.
     var spreadsOverKeys: Bool {
@@ -95,6 +101,20 @@ struct RunPlan: Sendable {
     var keys: Int = 1
     /// How the lanes share the keys (``KeyLayout/byPrimary`` on a cluster, rpush only).
     var keyLayout: KeyLayout = .spread
+    /// The message's type, for channel-send and channel-recv (``Workload/takesMessageKind``).
+    var message: MessageKind = .members
+}
+
+/// The type a channel workload sends or receives its message as: the same four members
+/// and the same bytes on the wire, three ways a channel user can write it.
+enum MessageKind: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// A struct that writes and reads its own members (`JSONMemberEncodable`,
+    /// `JSONMemberDecodable`): the channel's fast path, and the default.
+    case members
+    /// The same struct through plain `Codable` (synthesised `encode(to:)`, `init(from:)`).
+    case codable
+    /// A `JSONValue` object, as code that handles messages of any shape sends and reads them.
+    case json
 }
 
 /// The client's ``RedisConfiguration/CancellationPolicy``, as the command line spells it.

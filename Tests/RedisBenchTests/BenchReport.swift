@@ -6,7 +6,7 @@ import Testing
 enum BenchReport {
     /// The keys of one run's object; scripts depend on exactly these.
     static let keys: Set<String> = [
-        "workload", "api", "connections", "pipeline", "size", "keys", "key_layout", "messages", "seconds", "ops_per_sec", "mb_per_sec",
+        "workload", "api", "connections", "pipeline", "size", "keys", "key_layout", "message", "messages", "seconds", "ops_per_sec", "mb_per_sec",
         "latency_us", "client_cpu_us_per_op", "server_cpu_seconds", "redis_benchmark_ops_per_sec",
         "ratio_vs_redis_benchmark", "plaintext_ops_per_sec", "ratio_vs_plaintext", "errors",
     ]

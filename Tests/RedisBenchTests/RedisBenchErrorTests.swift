@@ -34,6 +34,8 @@ struct RedisBenchErrorTests {
         BadArguments(arguments: ["--key-layout", "by-primary", "--workload", "rpush"], named: "by-primary needs a cluster"),
         BadArguments(arguments: ["--cluster", "--key-layout", "by-primary", "--workload", "lpop"], named: "rpush only"),
         BadArguments(arguments: ["--cluster", "--key-layout", "by-primary"], named: "rpush only"),
+        BadArguments(arguments: ["--message", "json", "--workload", "rpush"], named: "--message"),
+        BadArguments(arguments: ["--message", "text"], named: "text"),
     ])
     func badArgumentsAreRefused(_ bad: BadArguments) async throws {
         let finished = try await BenchProcess.run(bad.arguments)

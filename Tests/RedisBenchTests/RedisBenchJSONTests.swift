@@ -35,12 +35,36 @@ struct RedisBenchJSONTests {
                 #expect(BenchReport.isNull(run["redis_benchmark_ops_per_sec"]))
                 #expect(BenchReport.isNull(run["ratio_vs_redis_benchmark"]))
             }
+            // The message's type is named for the two workloads that take one, and only there.
+            for run in runs {
+                let takesOne = ["channel-send", "channel-recv"].contains(run["workload"] as? String ?? "")
+                #expect(takesOne ? run["message"] as? String == "members" : BenchReport.isNull(run["message"]), "\(run["workload"] ?? "?"): message \(run["message"] ?? "missing")")
+            }
             // A PING moves no payload.
             for run in runs where run["workload"] as? String == "ping" {
                 #expect(BenchReport.number(run["mb_per_sec"]) == 0)
             }
 
             // The benchmark promises to leave nothing behind on a server that is not its own.
+            let leftover = try await leftoverKeys(server)
+            #expect(leftover.count == 0, "keys left behind: \(leftover.names)")
+        }
+    }
+
+    /// `--message`: the channel's send and receive as plain `Codable` and as `JSONValue`,
+    /// on every facade; every message sent and received (a receive that found its list
+    /// empty or could not decode the message would count as an error).
+    @Test(arguments: ["codable", "json"])
+    func channelMessagesOfEachType(_ message: String) async throws {
+        try await withBenchServer { server in
+            let arguments = ["--port", "\(server.port)", "--workload", "channel-send", "--workload", "channel-recv", "--message", message,
+                             "--api", "all", "--messages", "300", "--connections", "1", "--pipeline", "4", "--json", "--quiet"]
+            let finished = try await BenchProcess.run(arguments)
+            try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
+            let runs = try BenchReport.runs(finished)
+            let expected = ["channel-send", "channel-recv"].flatMap { workload in ["callback", "async", "async-global"].map { "\(workload) \($0) \(message)" } }
+            #expect(runs.map { "\($0["workload"] ?? "?") \($0["api"] ?? "?") \($0["message"] ?? "?")" } == expected)
+            for run in runs { BenchReport.expectWellFormed(run, messages: 300) }
             let leftover = try await leftoverKeys(server)
             #expect(leftover.count == 0, "keys left behind: \(leftover.names)")
         }
