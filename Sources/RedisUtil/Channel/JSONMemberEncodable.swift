@@ -102,24 +102,7 @@ public struct JSONMemberWriter: ~Copyable {
     /// Writes a string member.
     public mutating func write(_ key: StaticString, _ value: String) {
         guard member(key) else { return }
-        // Most strings need no escape: their contiguous bytes checked and copied between
-        // the quotes in one pass, eight at a time; at the first escape nothing is kept.
-        let copied = value.utf8.withContiguousStorageIfAvailable { bytes in
-            let count = bytes.count
-            var plain = false
-            sink.write(upTo: count &+ 2) { out in
-                guard JSONEscapeScan.copyIfPlain(bytes, to: out + 1) else { return 0 }
-                plain = true
-                out[0] = UInt8(ascii: "\"")
-                out[count &+ 1] = UInt8(ascii: "\"")
-                return count &+ 2
-            }
-            return plain
-        }
-        if copied == true { return }
-        var escaped: [UInt8] = []
-        JSONWriter.writeString(value, into: &escaped)
-        sink.append(escaped)
+        JSONWriter.writeString(value, into: &sink)
     }
 
     /// Writes an integer member.

@@ -47,41 +47,24 @@ enum JSONWriter {
 
     /// Writes `value`, which lies inside `depth` arrays and objects; throws, having
     /// written part of it, where an array or object would lie deeper than
-    /// ``JSONReader/maxDepth`` levels.
+    /// ``JSONReader/maxDepth`` levels. An array or object is written into a
+    /// ``JSONByteSink`` on scratch memory and appended once; a scalar (the tree encoder's
+    /// leaves) straight into `out`, where scratch memory and a copy would cost more than
+    /// they save.
     static func write(_ value: JSONValue, into out: inout [UInt8], depth: Int) throws(TooDeep) {
         switch value {
         case .null:
-            out.append(contentsOf: "null".utf8)
+            return out.append(contentsOf: "null".utf8)
         case .bool(let flag):
-            out.append(contentsOf: (flag ? "true" : "false").utf8)
+            return out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            writeNumber(number, into: &out)
+            return writeNumber(number, into: &out)
         case .string(let text):
-            writeString(text, into: &out)
-        case .array(let elements):
-            guard depth < JSONReader.maxDepth else { throw TooDeep() }
-            out.append(UInt8(ascii: "["))
-            for index in elements.indices {
-                if index > 0 { writeComma(into: &out) }
-                try write(elements[index], into: &out, depth: depth + 1)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            guard depth < JSONReader.maxDepth else { throw TooDeep() }
-            out.append(UInt8(ascii: "{"))
-            // Sorted by UTF-8 bytes, as Python's sort_keys orders str keys (by code point).
-            // The members themselves are sorted: sorting the keys and then looking each
-            // one up hashed every key a second time.
-            var sorted = Array(members)
-            sorted.sort { keyPrecedes($0.key, $1.key) }
-            for index in sorted.indices {
-                if index > 0 { writeComma(into: &out) }
-                writeString(sorted[index].key, into: &out)
-                writeColon(into: &out)
-                try write(sorted[index].value, into: &out, depth: depth + 1)
-            }
-            out.append(UInt8(ascii: "}"))
+            return writeString(text, into: &out)
+        case .array, .object:
+            break
         }
+        try writeThroughSink(value, into: &out, depth: depth)
     }
 
     /// Whether `a` sorts before `b` by their UTF-8 bytes (code point order), compared in

@@ -91,6 +91,15 @@ enum MessageCodec {
     /// failure its contents are unspecified.
     static func pushCommand<T: Encodable>(head: [UInt8], message: T, into bytes: inout [UInt8]) throws(RedisChannelError) {
         if let writing = memberWriting(of: T.self), writing.pushCommand(head: head, of: message, into: &bytes) { return }
+        if T.self == JSONValue.self {
+            // Written on scratch memory and copied once, as a message that writes its own members.
+            let value = castToOwnType(message, as: JSONValue.self)
+            do throws(JSONWriter.TooDeep) {
+                return try JSONWriter.withJSON(of: value) { pushCommand(head: head, json: $0, into: &bytes) }
+            } catch {
+                throw .unencodable(type: String(describing: T.self), underlying: JSONWriter.tooDeep(value, codingPath: []))
+            }
+        }
         if bytes.capacity == 0 {
             // A new buffer: `head`'s storage, copied once by the reservation.
             bytes = head

@@ -1,0 +1,90 @@
+import RedisUtil
+import Testing
+import TestSupport
+
+/// The `JSONValue` writer against a plain reference of what Python's
+/// `json.dumps(value, ensure_ascii=False, sort_keys=True)` writes for the same value.
+@Suite struct JSONValueWriterTests {
+    /// Random objects of 0 to 40 members (the writer sorts up to 16 on the stack and more
+    /// in an array), nested, with keys and strings of 0 to 12 characters among escapes,
+    /// control characters and non-ASCII ones (a string of at most eight bytes is checked
+    /// and stored as one word, a longer one sixteen bytes a step).
+    @Test(arguments: 0..<4)
+    func writesRandomValuesAsTheReference(seed: Int) {
+        var generator = SeededGenerator(seed: UInt64(seed))
+        for _ in 0..<200 {
+            let value = Self.randomValue(depth: 0, using: &generator)
+            let written = String(decoding: value.jsonBytes, as: UTF8.self)
+            #expect(written == Self.reference(value), "seed \(seed)")
+        }
+    }
+
+    /// Keys that differ only past a shared prefix, in length, or in bytes above ASCII
+    /// sort by their UTF-8 bytes (code point order), as Python's `sort_keys` sorts.
+    @Test func sortsKeysByTheirBytes() {
+        let keys = ["b", "a", "ab", "aa", "a\u{7f}", "é", "z", "", "A", "我", "a\u{01}"]
+        let value = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.null) }))
+        let sorted = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        #expect(String(decoding: value.jsonBytes, as: UTF8.self) == "{" + sorted.map { Self.quoted($0) + ": null" }.joined(separator: ", ") + "}")
+    }
+
+    static let characters: [String] = ["a", "b", "z", "A", "0", " ", "é", "我", "\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}"]
+
+    static func randomText(using generator: inout SeededGenerator) -> String {
+        // Plain text most of the time, so that the fast paths see their usual input.
+        let plain = Bool.random(using: &generator)
+        let alphabet = plain ? Array(characters.prefix(8)) : characters
+        return (0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }.joined()
+    }
+
+    static func randomValue(depth: Int, using generator: inout SeededGenerator) -> JSONValue {
+        let kind = depth == 0 ? 5 : Int.random(in: 0...(depth > 2 ? 3 : 5), using: &generator)
+        switch kind {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &generator))
+        case 2: return .number(Double(Int.random(in: -1_000_000...1_000_000, using: &generator)))
+        case 3: return .string(randomText(using: &generator))
+        case 4: return .array((0..<Int.random(in: 0...5, using: &generator)).map { _ in randomValue(depth: depth + 1, using: &generator) })
+        default:
+            var members: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...40, using: &generator) {
+                members[randomText(using: &generator)] = randomValue(depth: depth + 1, using: &generator)
+            }
+            return .object(members)
+        }
+    }
+
+    /// Python's `json.dumps(value, ensure_ascii=False, sort_keys=True)` for the values above.
+    static func reference(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let flag): flag ? "true" : "false"
+        case .number(let number): String(Int64(number))
+        case .string(let text): quoted(text)
+        case .array(let elements): "[" + elements.map(reference).joined(separator: ", ") + "]"
+        case .object(let members):
+            "{" + members.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+                .map { quoted($0.key) + ": " + reference($0.value) }.joined(separator: ", ") + "}"
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
