@@ -1,6 +1,12 @@
 /// ``JSONWriter`` for a ``JSONValue``'s arrays and objects: written into a ``JSONByteSink``
 /// (stores through a pointer after one reservation per piece, where an `[UInt8]` checked
 /// its uniqueness and capacity at every append) on scratch memory, then copied once.
+///
+/// The unsafe part of this file: the stores in ``writeString(_:into:)`` go through the
+/// sink's `write(upTo:_:)`, inside the room it reserved and checks the count against (a
+/// short string's word: 10 bytes reserved, quote, eight bytes, quote at most), and read
+/// only the string's own contiguous bytes. `JSONValueWriterTests` checks the output
+/// against a reference of Python's `json.dumps`.
 extension JSONWriter {
     /// What a value's JSON is written on before it is copied: the common message's fits.
     private static let scratchBytes = 1024
