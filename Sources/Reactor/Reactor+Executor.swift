@@ -39,6 +39,13 @@ extension Reactor: SerialExecutor, TaskExecutor {
 }
 
 /// The reactor's serial-executor role: jobs of actors whose executor is the reactor.
+///
+/// Once the reactor has shut down, an actor's jobs run one at a time, in order, on a
+/// serial queue of the reactor's (``Reactor/afterShutdown``), each only once the
+/// reactor's thread has ended: the reactor may still be running the jobs it accepted
+/// before, and none may run beside them. An actor that outlives its reactor (a late
+/// call during an application's shutdown) goes on working, off the reactor thread; its
+/// jobs are neither dropped (its tasks would hang) nor run concurrently.
 final class ReactorSerialExecutor: SerialExecutor {
     unowned let reactor: Reactor
 
@@ -47,8 +54,15 @@ final class ReactorSerialExecutor: SerialExecutor {
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        guard reactor.submit(.actorJob(UnownedJob(job))) else {
-            preconditionFailure("Swift concurrency job enqueued on reactor '\(reactor.name)' after it shut down")
+        let job = UnownedJob(job)
+        guard reactor.submit(.actorJob(job)) else {
+            // The reactor, held by the block, keeps this facet alive until the job has run.
+            let reactor = self.reactor
+            reactor.afterShutdown.async {
+                reactor.waitUntilStopped()
+                job.runSynchronously(on: reactor.asUnownedSerialExecutor())
+            }
+            return
         }
     }
 

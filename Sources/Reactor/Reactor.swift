@@ -83,6 +83,7 @@ public final class Reactor: @unchecked Sendable {
     /// Creates a reactor; its thread begins with ``start()``.
     public init(name: String = "reactor") throws(ReactorError) {
         self.name = name
+        self.afterShutdown = DispatchQueue(label: "reactor.\(name).after-shutdown")
         self.wakeup = try Wakeup()
         guard let config = event_config_new() else { throw ReactorError("event_config_new") }
         defer { event_config_free(config) }
@@ -159,6 +160,25 @@ public final class Reactor: @unchecked Sendable {
         }
         threadID.store(UInt(thread), ordering: .releasing)
         enter(.running(thread))
+    }
+
+    /// Where the jobs of an actor whose executor is this reactor run once it has shut
+    /// down (``ReactorSerialExecutor``): one after another, in order.
+    let afterShutdown: DispatchQueue
+
+    /// Returns once the reactor has stopped (its thread joined). Any thread but the
+    /// reactor's; at once when it has stopped already.
+    func waitUntilStopped() {
+        while true {
+            let waiter = lifecycle.withLock { state -> DispatchSemaphore? in
+                if case .stopped = state.phase { return nil }
+                let waiter = DispatchSemaphore(value: 0)
+                state.waiters.append(waiter)
+                return waiter
+            }
+            guard let waiter else { return }
+            waiter.wait()
+        }
     }
 
     /// Moves the lifecycle to `phase` and wakes the callers waiting for it to move.

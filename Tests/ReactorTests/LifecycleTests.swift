@@ -214,6 +214,55 @@ struct LifecycleTests {
         }
     }
 
+    @Test("an actor whose executor is a reactor goes on running, in order, after the reactor shut down")
+    func actorAfterShutdown() async throws {
+        let reactor = try Reactor(name: "after-shutdown")
+        try reactor.start()
+        let log = ReactorLog(reactor: reactor)
+        #expect(await log.append(1) == (onReactor: true, count: 1))
+        reactor.shutdown()
+        // Before the fix: a precondition failure ("enqueued on reactor … after it shut down").
+        #expect(await log.append(2) == (onReactor: false, count: 2))
+        #expect(await log.append(3) == (onReactor: false, count: 3))
+        #expect(await log.entries == [1, 2, 3])
+    }
+
+    @Test("an actor's calls racing its reactor's shutdown each run once, never two at a time")
+    func actorCallsRacingShutdown() async throws {
+        let reactor = try Reactor(name: "racing-shutdown")
+        try reactor.start()
+        let log = ReactorLog(reactor: reactor)
+        let callers = 8, calls = 500
+        let progress = CallCount()
+        await withTaskGroup(of: Void.self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    for call in 0..<calls {
+                        _ = await log.append(caller * calls + call)
+                        progress.done.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+            // Shut down with about a quarter of the calls made, on a thread of its own
+            // (shutdown blocks until the reactor's thread ends).
+            let stopped = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                while progress.done.load(ordering: .relaxed) < callers * calls / 4 { usleep(100) }
+                reactor.shutdown()
+                stopped.signal()
+            }
+            await group.waitForAll()
+            await withCheckedContinuation { (resumed: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async { stopped.wait(); resumed.resume() }
+            }
+        }
+        #expect(progress.done.load(ordering: .relaxed) == callers * calls)
+        let entries = await log.entries
+        #expect(entries.count == callers * calls)
+        #expect(Set(entries).count == callers * calls, "a call ran twice or was lost")
+        #expect(await log.overlaps == 0, "two of the actor's jobs ran at once")
+    }
+
     @Test("a group hands out its reactors round robin and shuts them all down")
     func group() throws {
         let group = try ReactorGroup(count: 3)
@@ -233,5 +282,31 @@ struct LifecycleTests {
             reactor.execute { reactor.shutdown() }
             sleep(5)
         }
+    }
+}
+
+/// Calls made so far, shared with the thread that shuts the reactor down.
+private final class CallCount: Sendable {
+    let done = Atomic<Int>(0)
+}
+
+/// An actor whose executor is a reactor, recording its calls and whether two of its jobs
+/// ever ran at once (a plain flag: only a serial executor keeps it consistent).
+private actor ReactorLog {
+    let reactor: Reactor
+    private(set) var entries: [Int] = []
+    private(set) var overlaps = 0
+    private var running = false
+
+    init(reactor: Reactor) { self.reactor = reactor }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { reactor.asUnownedSerialExecutor() }
+
+    /// Records `entry`: whether it ran on the reactor thread, and how many entries there are.
+    func append(_ entry: Int) -> (onReactor: Bool, count: Int) {
+        if running { overlaps += 1 }
+        running = true
+        defer { running = false }
+        entries.append(entry)
+        return (reactor.inReactor, entries.count)
     }
 }
