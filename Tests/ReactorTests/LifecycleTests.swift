@@ -2,6 +2,7 @@ import Foundation
 import Reactor
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Reactor lifecycle, end of iteration, executors, groups")
 struct LifecycleTests {
@@ -245,15 +246,11 @@ struct LifecycleTests {
             }
             // Shut down with about a quarter of the calls made, on a thread of its own
             // (shutdown blocks until the reactor's thread ends).
-            let stopped = DispatchSemaphore(value: 0)
-            Thread.detachNewThread {
-                while progress.done.load(ordering: .relaxed) < callers * calls / 4 { usleep(100) }
-                reactor.shutdown()
-                stopped.signal()
-            }
-            await group.waitForAll()
-            await withCheckedContinuation { (resumed: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().async { stopped.wait(); resumed.resume() }
+            group.addTask {
+                await onOwnThread {
+                    while progress.done.load(ordering: .relaxed) < callers * calls / 4 { usleep(100) }
+                    reactor.shutdown()
+                }
             }
         }
         #expect(progress.done.load(ordering: .relaxed) == callers * calls)
