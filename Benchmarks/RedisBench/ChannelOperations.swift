@@ -98,44 +98,36 @@ enum ChannelOperations {
     /// channel-send's operation: a message of `kind` made and sent on channel `i % count`.
     private static func sendOperation(_ kind: MessageKind, clients: [RedisChannel], padding: String) -> Operation {
         switch kind {
-        case .members:
-            Operation(
-                callback: { index, lane in clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].send(BenchMessage.make(seq: index, padding: padding)); return true } }
-            )
-        case .codable:
-            Operation(
-                callback: { index, lane in clients[index % clients.count].send(BenchCodableMessage.make(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].send(BenchCodableMessage.make(seq: index, padding: padding)); return true } }
-            )
-        case .json:
-            Operation(
-                callback: { index, lane in clients[index % clients.count].send(JSONValue.benchMessage(seq: index, padding: padding)) { lane.finished(Outcome($0)) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].send(JSONValue.benchMessage(seq: index, padding: padding)); return true } }
-            )
+        case .members: sendOperation(clients: clients) { BenchMessage.make(seq: $0, padding: padding) }
+        case .codable: sendOperation(clients: clients) { BenchCodableMessage.make(seq: $0, padding: padding) }
+        case .json: sendOperation(clients: clients) { JSONValue.benchMessage(seq: $0, padding: padding) }
         }
+    }
+
+    /// channel-send's operation for one message type: `make(i)` sent on channel `i % count`.
+    private static func sendOperation<Message: Encodable & Sendable>(clients: [RedisChannel], _ make: @escaping @Sendable (Int) -> Message) -> Operation {
+        Operation(
+            callback: { index, lane in clients[index % clients.count].send(make(index)) { lane.finished(Outcome($0)) } },
+            async: { index, _ in await Outcome { try await clients[index % clients.count].send(make(index)); return true } }
+        )
     }
 
     /// channel-recv's operation: a message received as `kind` from channel `i % count`
     /// (an empty list is an error: the lists were filled for every receive).
     private static func receiveOperation(_ kind: MessageKind, clients: [RedisChannel]) -> Operation {
         switch kind {
-        case .members:
-            Operation(
-                callback: { index, lane in clients[index % clients.count].recv(as: BenchMessage.self) { lane.finished(Outcome($0) { $0 != nil }) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchMessage.self) != nil } }
-            )
-        case .codable:
-            Operation(
-                callback: { index, lane in clients[index % clients.count].recv(as: BenchCodableMessage.self) { lane.finished(Outcome($0) { $0 != nil }) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: BenchCodableMessage.self) != nil } }
-            )
-        case .json:
-            Operation(
-                callback: { index, lane in clients[index % clients.count].recv(as: JSONValue.self) { lane.finished(Outcome($0) { $0 != nil }) } },
-                async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: JSONValue.self) != nil } }
-            )
+        case .members: receiveOperation(BenchMessage.self, clients: clients)
+        case .codable: receiveOperation(BenchCodableMessage.self, clients: clients)
+        case .json: receiveOperation(JSONValue.self, clients: clients)
         }
+    }
+
+    /// channel-recv's operation for one message type.
+    private static func receiveOperation<Message: Decodable & Sendable>(_ type: Message.Type, clients: [RedisChannel]) -> Operation {
+        Operation(
+            callback: { index, lane in clients[index % clients.count].recv(as: type) { lane.finished(Outcome($0) { $0 != nil }) } },
+            async: { index, _ in await Outcome { try await clients[index % clients.count].recv(as: type) != nil } }
+        )
     }
 
     /// The JSON size of one benchmark message, as stored: `--size` is a target, and a
