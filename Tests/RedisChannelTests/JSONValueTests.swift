@@ -31,6 +31,27 @@ import Testing
         #expect(value.jsonBytes == expected.jsonBytes)
     }
 
+    /// Every object read starts from the same empty dictionary (copied, for its room):
+    /// each must come out with its own members only, nested or side by side, past that
+    /// room too, and changing one must leave the others and later reads alone.
+    @Test func objectsReadAreIndependent() throws {
+        let wide = (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ",")
+        let text = #"[{"a": 1, "b": {"c": 2}}, {}, {"d": {"e": {}}}, {"# + wide + "}]"
+        guard case .array(var objects) = try JSONValue(json: Array(text.utf8)), objects.count == 4,
+              case .object(var first) = objects[0], case .object(let empty) = objects[1],
+              case .object(let third) = objects[2], case .object(let fourth) = objects[3]
+        else { Issue.record("not four objects"); return }
+        #expect(Set(first.keys) == ["a", "b"] && first["b"] == ["c": 2])
+        #expect(empty.isEmpty)
+        #expect(Set(third.keys) == ["d"] && third["d"] == ["e": [:]])
+        #expect(fourth.count == 40 && (0..<40).allSatisfy { fourth["k\($0)"] == .number(Double($0)) })
+        first["z"] = 9
+        objects[0] = .object(first)
+        #expect(objects[1] == [:])
+        #expect(try JSONValue(json: Array("{}".utf8)) == [:])
+        #expect(try JSONValue(json: Array(#"{"y": 1}"#.utf8)) == ["y": 1])
+    }
+
     @Test(arguments: ["", "[1,]", "{1: 2}", "01", "\"\\ud800\"", "[1] x", "\"a\nb\"", "tru", String(repeating: "[", count: 600)])
     func rejectsWhatPythonRejects(text: String) {
         #expect(throws: JSONSyntaxError.self) { try JSONValue(json: Array(text.utf8)) }
