@@ -28,7 +28,28 @@ import TestSupport
         #expect(String(decoding: value.jsonBytes, as: UTF8.self) == "{" + sorted.map { Self.quoted($0) + ": null" }.joined(separator: ", ") + "}")
     }
 
-    static let characters: [String] = ["a", "b", "z", "A", "0", " ", "é", "我", "\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}"]
+    /// Keys that share their first eight bytes (the writer sorts by those as a number and
+    /// compares whole keys only on a tie), that are a prefix of another with NUL bytes
+    /// after it, or of eight bytes exactly, among 12 members (sorted on the stack) and
+    /// among 40 (in an array), against the bytes' order.
+    @Test(arguments: [12, 40])
+    func sortsKeysSharingTheirFirstEightBytes(members: Int) {
+        let crafted = ["abcdefgh", "abcdefghi", "abcdefgha", "abcdefgh\u{0}", "abcdefg", "abcdefg\u{0}", "abcdefg\u{0}\u{0}x",
+                       "abcdefghijklmnop", "abcdefghijklmnoo", "abcdefghé", "abcdefgh我", "a\u{0}", "a", "\u{0}", ""]
+        var keys = Array(crafted.prefix(members))
+        var generator = SeededGenerator(seed: UInt64(members))
+        while keys.count < members {
+            let key = "abcdefg" + Self.randomText(using: &generator)
+            if !keys.contains(key) { keys.append(key) }
+        }
+        keys.shuffle(using: &generator)
+        let value = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, JSONValue.number(Double($0))) }))
+        let sorted = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        #expect(String(decoding: value.jsonBytes, as: UTF8.self) == Self.reference(value))
+        #expect(Self.reference(value).hasPrefix("{" + Self.quoted(sorted[0]) + ": "))
+    }
+
+    static let characters: [String] = ["a", "b", "z", "A", "0", " ", "é", "我", "\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}", "\u{0}"]
 
     static func randomText(using generator: inout SeededGenerator) -> String {
         // Plain text most of the time, so that the fast paths see their usual input.
