@@ -161,12 +161,15 @@ struct ClusterClientTests {
         await client.close()
     }
 
-    @Test func aSlotMigratedBackAndForthWhileSixteenTasksSendLosesNothing() async throws {
+    /// Two slots, 32 keys each, each migrated to another primary and back in turn while
+    /// 64 tasks push to their own keys, one after another.
+    @Test func twoSlotsMigratedBackAndForthWhileSixtyFourTasksSendLoseNothing() async throws {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
         let client = try clusterClient(cluster)
-        let keys = (0..<16).map { "{moving}:\($0)" }
-        let slot = HashSlot.of("moving")
+        let tags = ["moving", "shifting"]
+        #expect(HashSlot.of(tags[0]) != HashSlot.of(tags[1]))
+        let keys = tags.flatMap { tag in (0..<32).map { "{\(tag)}:\($0)" } }
         // Every key exists before the migration starts, so that the source has it to move.
         for key in keys { try await client.send("RPUSH", key, "0") }
 
@@ -195,7 +198,9 @@ struct ClusterClientTests {
                 return await group.compactMap { $0 }.reduce(into: []) { $0.append($1) }
             }
         }
-        try await migrateThereAndBack(cluster, slot: slot, keys: keys)
+        for tag in tags {
+            try await migrateThereAndBack(cluster, slot: HashSlot.of(tag), keys: keys.filter { $0.hasPrefix("{\(tag)}") })
+        }
         sending.withLock { $0 = false }
         let errors = await senders.value
         #expect(errors.isEmpty, "\(errors.prefix(3))")
