@@ -67,6 +67,10 @@ extension ClusterRouter {
             return list
         }
         var failures: [String] = []
+        // A node that refused the handshake (a wrong password, a user without the right
+        // to a command of it) refuses the client, not just its connection: the cluster
+        // shares one ACL. That error is the one to act on, typed as on one server.
+        var refusal: RedisError?
         for address in candidates {
             guard !isClosed.load(ordering: .acquiring) else { break }
             switch node(at: address) {
@@ -81,10 +85,11 @@ extension ClusterRouter {
                     return
                 } catch {
                     failures.append("\(address): \(error)")
+                    if refusal == nil, let error = error as? RedisError, case .handshakeFailed = error { refusal = error }
                 }
             }
         }
-        let error = RedisError.connectionFailed(
+        let error = refusal ?? RedisError.connectionFailed(
             endpoint: endpoint.description,
             reason: "no node gave the cluster's slot map (" + (failures.isEmpty ? "the client is closed" : failures.joined(separator: "; ")) + ")")
         let waiters = state.withLock { state in state.closed ? [] : state.refresh.failed(now: monotonicNanoseconds()) }

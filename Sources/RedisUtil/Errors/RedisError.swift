@@ -59,7 +59,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// decoded; every one of them was removed from `list`, so all are handed back.
     case undecodableBatch(raw: [[UInt8]], list: String, index: Int, reason: String)
     /// The handshake (HELLO, AUTH, SELECT, CLIENT SETNAME) was refused (a wrong
-    /// password, `max number of clients reached` …); the command was never sent.
+    /// password, `max number of clients reached` …); the command was never sent. A
+    /// cluster client reports it too when no node gave the slot map and one of them
+    /// refused the handshake (the nodes share one ACL).
     case handshakeFailed(step: String, message: String)
     /// TLS failed with `endpoint`: the handshake (a certificate that does not verify, a
     /// name that does not match, a server that asked for a client certificate, a port
