@@ -1,4 +1,3 @@
-/// The configuration's limits on a cluster: `maxPendingCommands` per node, `commandTimeout`.
 import LocalRedis
 @testable import RedisUtil
 import RESP
