@@ -67,9 +67,9 @@ extension ClusterRouter {
             return list
         }
         var failures: [String] = []
-        // A node that refused the handshake (a wrong password, a user without the right
-        // to a command of it) refuses the client, not just its connection: the cluster
-        // shares one ACL. That error is the one to act on, typed as on one server.
+        // When no node gave the map, a refused handshake (a wrong password, a user without
+        // the right to one of its commands, a node out of connections) is the error to act
+        // on, not the list of failures: typed as on one server (the nodes share one ACL).
         var refusal: RedisError?
         for address in candidates {
             guard !isClosed.load(ordering: .acquiring) else { break }
