@@ -3,9 +3,11 @@ import Glibc
 #endif
 import Foundation
 import LocalRedis
+import Reactor
 import RedisUtil
 import RESP
 import Testing
+import TestSupport
 
 @Suite("Client features: URL edge cases, handshake under ACLs, shared after close, waitServe bounds, typed helpers", .timeLimit(.minutes(4)))
 struct ClientFeatureEdgeCaseTests {
@@ -128,17 +130,32 @@ struct ClientFeatureEdgeCaseTests {
         // HELLO is answered; the reply to PING stops half-way, as from a server that stalls.
         let fake = try FakeServer(scripts: [["%1\r\n$5\r\nproto\r\n:3\r\n", "$10\r\nPON"]])
         defer { fake.stop() }
-        let waiting = Task {
-            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: fake.port), timeout: .milliseconds(500))
+        // waitServe in a task preferring a reactor of its own and the hang guard on a
+        // thread of its own: the suites running beside this one can keep Swift's global
+        // pool (two threads) busy for many seconds, which is not what this measures (with
+        // both on that pool, this test took 10 to 30 s, and failed once under TSan).
+        let group = try ReactorGroup(count: 1)
+        defer { group.shutdown() }
+        let ended = DispatchSemaphore(value: 0)
+        let outcome = Locked<Result<Void, RedisError>?>(nil)
+        let waiting = Task(executorPreference: group.reactors[0]) {
+            let result: Result<Void, RedisError>
+            do {
+                try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: fake.port), timeout: .milliseconds(500))
+                result = .success(())
+            } catch {
+                result = .failure(error as? RedisError ?? .cancelled)
+            }
+            outcome.withLock { $0 = result }
+            ended.signal()
         }
         // A hang guard 20 times the timeout asked for, not a speed bound.
-        let guardTask = Task { try await Task.sleep(for: .seconds(10)); waiting.cancel() }
-        let outcome = await waiting.result
-        let timedOut = !guardTask.isCancelled && waiting.isCancelled
-        guardTask.cancel()
-        #expect(!timedOut, "waitServe(timeout: 500 ms) still waiting after 10 s (it waits for the 30 s liveness timeout)")
-        guard case .failure(RedisError.connectionFailed) = outcome else {
-            Issue.record("expected connectionFailed, got \(outcome)")
+        let endedInTime = await onOwnThread { ended.wait(timeout: .now() + 10) == .success }
+        if !endedInTime { waiting.cancel() }
+        #expect(endedInTime, "waitServe(timeout: 500 ms) still waiting after 10 s (it waits for the 30 s liveness timeout)")
+        await waiting.value
+        guard case .failure(RedisError.connectionFailed)? = outcome.withLock({ $0 }) else {
+            Issue.record("expected connectionFailed, got \(String(describing: outcome.withLock { $0 }))")
             return
         }
     }
