@@ -20,10 +20,23 @@ enum JSONEscapeScan {
     /// the padding's zeros would read as control characters.
     @inline(__always)
     static func shortPlainWord(_ bytes: UnsafeBufferPointer<UInt8>) -> (word: UInt64, own: UInt64)? {
-        let count = bytes.count
-        precondition(count <= 8, "a short key is at most eight bytes")
+        plainWord(shortWord(bytes), count: bytes.count)
+    }
+
+    /// The bytes of a string of at most eight bytes as one little-endian word, the bytes
+    /// past its end zeros.
+    @inline(__always)
+    static func shortWord(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        precondition(bytes.count <= 8, "a short string is at most eight bytes")
         var word: UInt64 = 0
-        for index in 0..<count { word |= UInt64(bytes[index]) &<< UInt64(index &* 8) }
+        for index in 0..<bytes.count { word |= UInt64(bytes[index]) &<< UInt64(index &* 8) }
+        return word
+    }
+
+    /// `word` (a ``shortWord(_:)`` of `count` bytes) with the mask of its own bytes, or
+    /// `nil` when one of them needs an escape.
+    @inline(__always)
+    static func plainWord(_ word: UInt64, count: Int) -> (word: UInt64, own: UInt64)? {
         let own: UInt64 = count == 8 ? .max : (1 &<< UInt64(count &* 8)) &- 1
         return escapeMask(word) & own == 0 ? (word, own) : nil
     }

@@ -141,22 +141,18 @@ extension JSONWriter {
         }
 
         private static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-            guard let base = bytes.baseAddress else { return 0 }
-            if bytes.count >= 8 { return UInt64(bigEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)) }
-            var word: UInt64 = 0
-            for index in 0..<bytes.count { word |= UInt64(bytes[index]) &<< UInt64(56 &- index &* 8) }
-            return word
+            if bytes.count >= 8, let base = bytes.baseAddress {
+                return UInt64(bigEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self))
+            }
+            return JSONEscapeScan.shortWord(bytes).byteSwapped
         }
 
         /// Writes the key, quoted, when its prefix is all of it (eight bytes or fewer)
         /// and none of them needs an escape; `false`, writing nothing, otherwise.
         func writeWhole(into sink: inout JSONByteSink) -> Bool {
-            guard count <= 8 else { return false }
-            // The key's bytes in memory order, in the low `count` bytes of the word.
-            let word = prefix.byteSwapped
-            let own: UInt64 = count == 8 ? .max : (1 &<< UInt64(count &* 8)) &- 1
-            guard JSONEscapeScan.escapeMask(word) & own == 0 else { return false }
-            writeQuoted(word: word, count: count, into: &sink)
+            // The prefix byte-swapped is the key's ``JSONEscapeScan/shortWord(_:)``.
+            guard count <= 8, let plain = JSONEscapeScan.plainWord(prefix.byteSwapped, count: count) else { return false }
+            writeQuoted(word: plain.word, count: count, into: &sink)
             return true
         }
     }
