@@ -24,7 +24,7 @@ import TestSupport
     @Test func sortsKeysByTheirBytes() {
         let keys = ["b", "a", "ab", "aa", "a\u{7f}", "é", "z", "", "A", "我", "a\u{01}"]
         let value = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.null) }))
-        let sorted = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let sorted = keys.sorted(by: Self.precedesByBytes)
         #expect(String(decoding: value.jsonBytes, as: UTF8.self) == "{" + sorted.map { Self.quoted($0) + ": null" }.joined(separator: ", ") + "}")
     }
 
@@ -44,7 +44,7 @@ import TestSupport
         }
         keys.shuffle(using: &generator)
         let value = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, JSONValue.number(Double($0))) }))
-        let sorted = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let sorted = keys.sorted(by: Self.precedesByBytes)
         #expect(String(decoding: value.jsonBytes, as: UTF8.self) == Self.reference(value))
         #expect(Self.reference(value).hasPrefix("{" + Self.quoted(sorted[0]) + ": "))
     }
@@ -84,9 +84,14 @@ import TestSupport
         case .string(let text): quoted(text)
         case .array(let elements): "[" + elements.map(reference).joined(separator: ", ") + "]"
         case .object(let members):
-            "{" + members.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            "{" + members.sorted { precedesByBytes($0.key, $1.key) }
                 .map { quoted($0.key) + ": " + reference($0.value) }.joined(separator: ", ") + "}"
         }
+    }
+
+    /// Python's `sort_keys` order: by UTF-8 bytes, which is code point order.
+    static func precedesByBytes(_ a: String, _ b: String) -> Bool {
+        Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
     }
 
     static func quoted(_ text: String) -> String {
