@@ -59,6 +59,20 @@ struct BenchCluster {
         throw lastError ?? BenchError("a cluster endpoint without seeds")
     }
 
+    /// The CPU seconds the private cluster's running nodes have used so far, summed from
+    /// each one's `INFO cpu` (the replicas' included: they apply every write too); nil for
+    /// an existing cluster, whose nodes serve other clients as well, or when a node does
+    /// not answer (a partial sum would read low).
+    func cpuSeconds() -> Double? {
+        guard let local else { return nil }
+        var total = 0.0
+        for node in local.nodes where node.isRunning {
+            guard let info = try? local.command(["INFO", "cpu"], on: node).string else { return nil }
+            total += Runner.cpuSeconds(info: info)
+        }
+        return total
+    }
+
     /// The header's description: the private cluster's shape, or the seeds.
     var summary: String {
         if let local {

@@ -205,8 +205,9 @@ struct RedisBench: AsyncParsableCommand {
         let interactive = !quiet && !json && isatty(2) == 1
         // Only a run that shows the live view pays for metrics: without it no backend exists.
         let liveView = (live ?? interactive) ? LiveView(metrics: LiveMetrics(), inPlace: isatty(2) == 1) : nil
-        // A cluster's CPU is spread over its nodes and their replication: not reported.
         var runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil, live: liveView)
+        // A private cluster's CPU is its nodes', replicas included.
+        if let cluster = benchCluster, cluster.local != nil { runner.clusterCPUSeconds = { cluster.cpuSeconds() } }
         let onCluster = target.isCluster
         if onCluster {
             do { runner.clusterPrimaries = try await BenchCluster.primaryCount(target, group: group) } catch {

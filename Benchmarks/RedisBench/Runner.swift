@@ -18,6 +18,9 @@ struct Runner: Sendable {
     /// On a cluster, its primaries: a plan's connections are then the total, spread over
     /// them as `redis-benchmark --cluster` spreads its clients (see ``connectionsPerNode(_:)``).
     var clusterPrimaries: Int? = nil
+    /// On a private cluster, its nodes' CPU seconds so far (``BenchCluster/cpuSeconds()``),
+    /// reported as the server's; nil elsewhere.
+    var clusterCPUSeconds: (@Sendable () -> Double?)? = nil
 
     /// The client's connections per node for `plan`: on a cluster, the plan's total spread
     /// over the primaries, rounded up (never fewer sockets than redis-benchmark's); the
@@ -85,7 +88,7 @@ struct Runner: Sendable {
         let counters = RunCounters(limit: limit)
         // The latest 4M samples of a --duration run (the log keeps the most recent ones).
         let log = LatencyLog(capacity: plan.duration == nil ? min(plan.messages, 4_000_000) : 4_000_000)
-        let serverBefore = measuresServerCPU ? try? await serverCPUSeconds(client) : nil
+        let serverBefore = await serverCPUSeconds(client)
         let cpuBefore = processCPUSeconds()
         let startNanoseconds = monotonicNanoseconds()
         let start = monotonicSeconds()
@@ -110,7 +113,7 @@ struct Runner: Sendable {
         let lastCompletion = counters.lastCompletion.load(ordering: .relaxed)
         let seconds = lastCompletion > startNanoseconds ? Double(lastCompletion - startNanoseconds) / 1e9 : monotonicSeconds() - start
         let cpu = processCPUSeconds() - cpuBefore
-        let serverAfter = measuresServerCPU ? try? await serverCPUSeconds(client) : nil
+        let serverAfter = await serverCPUSeconds(client)
         try? await cleanUp(plan, client: client)
         let completed = counters.completed.load(ordering: .relaxed)
         let errors = counters.errors.load(ordering: .relaxed)
@@ -227,9 +230,16 @@ struct Runner: Sendable {
         }
     }
 
-    /// The server's own CPU seconds (user + sys) from `INFO cpu`.
-    private func serverCPUSeconds(_ client: RedisClient) async throws -> Double {
-        let info = try await client.send("INFO", "cpu").string ?? ""
+    /// The server's CPU seconds so far: the private cluster's nodes', or the private
+    /// server's; nil for an external server.
+    private func serverCPUSeconds(_ client: RedisClient) async -> Double? {
+        if let clusterCPUSeconds { return clusterCPUSeconds() }
+        guard measuresServerCPU, let info = try? await client.send("INFO", "cpu").string else { return nil }
+        return Self.cpuSeconds(info: info)
+    }
+
+    /// A server's own CPU seconds (user + sys) in its `INFO cpu` reply.
+    static func cpuSeconds(info: String) -> Double {
         var total = 0.0
         for line in info.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: ":")
