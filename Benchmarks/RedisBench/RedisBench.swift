@@ -249,12 +249,17 @@ struct RedisBench: AsyncParsableCommand {
                     if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, !spread || plan.workload == .rpush,
                        case .tcp(let host, let port) = target.address {
                         if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single, count: result.messages) }
-                        let theirs = RedisBenchmarkComparison.opsPerSecond(
+                        let serverBefore = await runner.serverCPUSecondsBeside()
+                        let theirs = RedisBenchmarkComparison.run(
                             test: test, host: host, port: port, connections: single.connections,
                             pipeline: single.pipeline, requests: result.messages, size: single.size,
                             keys: single.keys, cluster: onCluster, tls: benchTLS?.redisBenchmarkArguments ?? [])
-                        result.redisBenchmarkOpsPerSec = theirs
-                        result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0 }
+                        result.redisBenchmarkOpsPerSec = theirs?.opsPerSecond
+                        result.redisBenchmarkCpuUsPerOp = theirs?.cpuMicrosecondsPerOp
+                        if let theirs, let serverBefore, let serverAfter = await runner.serverCPUSecondsBeside() {
+                            result.redisBenchmarkServerCpuUsPerOp = (serverAfter - serverBefore) * 1e6 / Double(theirs.requests)
+                        }
+                        result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0.opsPerSecond }
                         try? await runner.removeRedisBenchmarkKeys(single)
                     }
                     if let plainRunner, plan.workload == .rpush {

@@ -13,18 +13,29 @@ enum RedisBenchmarkComparison {
         return nil
     }
 
-    /// redis-benchmark's requests per second for `test`, or `nil` when it could not run.
+    /// What one run of redis-benchmark measured.
+    struct Figures {
+        /// Its requests per second, as it reports them.
+        var opsPerSecond: Double
+        /// Its own CPU time (user + system, all its threads) per request, from the
+        /// kernel's account of the reaped child.
+        var cpuMicrosecondsPerOp: Double
+        /// How many requests it made (on a cluster, more than ours: ``clusterRequests``).
+        var requests: Int
+    }
+
+    /// redis-benchmark's figures for `test`, or `nil` when it could not run.
     /// `tls`: its TLS flags (`--tls --cacert …`), the same as the client's; empty for plaintext.
     /// `keys` > 1 or `cluster`: see ``spreadArguments(test:keys:cluster:size:)``.
-    static func opsPerSecond(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int,
-                             keys: Int = 1, cluster: Bool = false, tls: [String] = []) -> Double? {
+    static func run(test: String, host: String, port: Int, connections: Int, pipeline: Int, requests: Int, size: Int,
+                    keys: Int = 1, cluster: Bool = false, tls: [String] = []) -> Figures? {
         guard let executable else { return nil }
+        let theirRequests = cluster ? max(requests, min(clusterRequests, requests * 8)) : requests
         var arguments = [
             "-h", host, "-p", String(port), "-c", String(connections), "-P", String(pipeline),
-            "-n", String(cluster ? max(requests, min(clusterRequests, requests * 8)) : requests), "--csv",
+            "-n", String(theirRequests), "--csv",
         ] + tls
-        // `-t ping` runs PING_INLINE and PING_MBULK; ours sends the multi-bulk form.
-        var row = test == "ping" ? "PING_MBULK" : test.uppercased()
+        var row = test.uppercased()
         if keys > 1 || cluster {
             guard let spread = spreadArguments(test: test, keys: keys, cluster: cluster, size: size) else { return nil }
             arguments += spread.options + spread.command
@@ -33,11 +44,16 @@ enum RedisBenchmarkComparison {
         } else {
             arguments += ["-d", String(size), "-t", test]
         }
+        // The bench runs its children one at a time: none other ends in between.
+        let cpuBefore = reapedChildrenCPUSeconds()
         guard let output = runToCompletion(executable, arguments) else { return nil }
+        let cpu = reapedChildrenCPUSeconds() - cpuBefore
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             // A run too short to time reports "inf": not a figure to compare against.
-            if fields.count >= 2, fields[0] == row, let rps = Double(fields[1]) { return rps.isFinite && rps > 0 ? rps : nil }
+            if fields.count >= 2, fields[0] == row, let rps = Double(fields[1]) {
+                return rps.isFinite && rps > 0 ? Figures(opsPerSecond: rps, cpuMicrosecondsPerOp: cpu * 1e6 / Double(theirRequests), requests: theirRequests) : nil
+            }
         }
         return nil
     }

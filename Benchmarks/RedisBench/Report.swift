@@ -22,6 +22,11 @@ struct RunResult: Encodable, Sendable {
     var clientCpuUsPerOp: Double
     var serverCpuSeconds: Double?
     var redisBenchmarkOpsPerSec: Double?
+    /// redis-benchmark's own CPU per request in the same round: its client's cost beside ours.
+    var redisBenchmarkCpuUsPerOp: Double? = nil
+    /// The server's CPU per request during redis-benchmark's run (where ``serverCpuSeconds``
+    /// is reported for ours): what its load costs the server beside what ours does.
+    var redisBenchmarkServerCpuUsPerOp: Double? = nil
     var ratioVsRedisBenchmark: Double?
     /// With `--tls` on the private server: the same run in plaintext, and ours ÷ it.
     var plaintextOpsPerSec: Double?
@@ -38,6 +43,8 @@ struct RunResult: Encodable, Sendable {
         case clientCpuUsPerOp = "client_cpu_us_per_op"
         case serverCpuSeconds = "server_cpu_seconds"
         case redisBenchmarkOpsPerSec = "redis_benchmark_ops_per_sec"
+        case redisBenchmarkCpuUsPerOp = "redis_benchmark_cpu_us_per_op"
+        case redisBenchmarkServerCpuUsPerOp = "redis_benchmark_server_cpu_us_per_op"
         case ratioVsRedisBenchmark = "ratio_vs_redis_benchmark"
         case plaintextOpsPerSec = "plaintext_ops_per_sec"
         case ratioVsPlaintext = "ratio_vs_plaintext"
@@ -63,6 +70,8 @@ struct RunResult: Encodable, Sendable {
         try c.encode(clientCpuUsPerOp, forKey: .clientCpuUsPerOp)
         try c.encode(serverCpuSeconds, forKey: .serverCpuSeconds)
         try c.encode(redisBenchmarkOpsPerSec, forKey: .redisBenchmarkOpsPerSec)
+        try c.encode(redisBenchmarkCpuUsPerOp, forKey: .redisBenchmarkCpuUsPerOp)
+        try c.encode(redisBenchmarkServerCpuUsPerOp, forKey: .redisBenchmarkServerCpuUsPerOp)
         try c.encode(ratioVsRedisBenchmark, forKey: .ratioVsRedisBenchmark)
         try c.encode(plaintextOpsPerSec, forKey: .plaintextOpsPerSec)
         try c.encode(ratioVsPlaintext, forKey: .ratioVsPlaintext)
@@ -81,24 +90,26 @@ enum Report {
 
     static func table(_ results: [RunResult]) -> String {
         var header = ["workload", "api", "conn", "pipe", "size", "keys", "messages", "ops/s", "MB/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs",
-                      "cpu µs/op", "server cpu s", "redis-benchmark ops/s", "ratio", "errors"]
+                      "cpu µs/op", "server cpu s", "redis-benchmark ops/s", "its cpu µs/op", "its server µs/op", "ratio", "errors"]
         // The TLS cost columns only when a plaintext twin ran (`--tls`).
         let showsPlaintext = results.contains { $0.plaintextOpsPerSec != nil }
         if showsPlaintext { header += ["plaintext ops/s", "tls÷plain"] }
         var rows = [header]
         for r in results {
-            let plaintext = [r.plaintextOpsPerSec.map(grouped) ?? "–", r.ratioVsPlaintext.map { String(format: "%.2f", $0) } ?? "–"]
-            rows.append([
+            func hundredths(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
+            let plaintext = [r.plaintextOpsPerSec.map(grouped) ?? "–", hundredths(r.ratioVsPlaintext)]
+            let run: [String] = [
                 r.message.map { $0 == MessageKind.members.rawValue ? r.workload : "\(r.workload):\($0)" } ?? r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", r.keyLayout == KeyLayout.spread.rawValue ? "\(r.keys)" : "\(r.keys) \(r.keyLayout)", "\(r.messages)",
                 grouped(r.opsPerSec), String(format: "%.1f", r.mbPerSec),
                 String(format: "%.0f", r.latencyUs.p50), String(format: "%.0f", r.latencyUs.p90),
                 String(format: "%.0f", r.latencyUs.p99), String(format: "%.0f", r.latencyUs.p999),
-                String(format: "%.0f", r.latencyUs.max), String(format: "%.2f", r.clientCpuUsPerOp),
-                r.serverCpuSeconds.map { String(format: "%.2f", $0) } ?? "–",
-                r.redisBenchmarkOpsPerSec.map(grouped) ?? "–",
-                r.ratioVsRedisBenchmark.map { String(format: "%.2f", $0) } ?? "–",
-                "\(r.errors)",
-            ] + (showsPlaintext ? plaintext : []))
+                String(format: "%.0f", r.latencyUs.max), hundredths(r.clientCpuUsPerOp), hundredths(r.serverCpuSeconds),
+            ]
+            let comparison: [String] = [
+                r.redisBenchmarkOpsPerSec.map(grouped) ?? "–", hundredths(r.redisBenchmarkCpuUsPerOp),
+                hundredths(r.redisBenchmarkServerCpuUsPerOp), hundredths(r.ratioVsRedisBenchmark), "\(r.errors)",
+            ]
+            rows.append(run + comparison + (showsPlaintext ? plaintext : []))
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in

@@ -238,6 +238,16 @@ struct Runner: Sendable {
         return Self.cpuSeconds(info: info)
     }
 
+    /// ``serverCPUSeconds(_:)`` read through a client of its own, beside a run that is
+    /// not ours (redis-benchmark's).
+    func serverCPUSecondsBeside() async -> Double? {
+        if let clusterCPUSeconds { return clusterCPUSeconds() }
+        guard measuresServerCPU else { return nil }
+        var seconds: Double?
+        try? await withSideClient { seconds = await serverCPUSeconds($0) }
+        return seconds
+    }
+
     /// A server's own CPU seconds (user + sys) in its `INFO cpu` reply.
     static func cpuSeconds(info: String) -> Double {
         var total = 0.0

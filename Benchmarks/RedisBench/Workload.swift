@@ -40,7 +40,9 @@ enum Workload: String, CaseIterable, ExpressibleByArgument, Sendable {
         switch self {
         case .rpush: "rpush"
         case .lpop: "lpop"
-        case .ping: "ping"
+        // Ours sends the multi-bulk form; `-t ping` would also run PING_INLINE (and its
+        // CPU would count both).
+        case .ping: "ping_mbulk"
         default: nil
         }
     }

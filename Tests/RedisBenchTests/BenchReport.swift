@@ -8,7 +8,7 @@ enum BenchReport {
     static let keys: Set<String> = [
         "workload", "api", "connections", "pipeline", "size", "keys", "key_layout", "message", "messages", "seconds", "ops_per_sec", "mb_per_sec",
         "latency_us", "client_cpu_us_per_op", "server_cpu_seconds", "redis_benchmark_ops_per_sec",
-        "ratio_vs_redis_benchmark", "plaintext_ops_per_sec", "ratio_vs_plaintext", "errors",
+        "redis_benchmark_cpu_us_per_op", "redis_benchmark_server_cpu_us_per_op", "ratio_vs_redis_benchmark", "plaintext_ops_per_sec", "ratio_vs_plaintext", "errors",
     ]
     static let latencyKeys: Set<String> = ["p50", "p90", "p99", "p999", "max"]
 

@@ -30,6 +30,9 @@ struct ClusterBenchTests {
             let comparedHere = run["workload"] as? String == "rpush" && RedisBenchmarkTool.isInstalled
             #expect(BenchReport.isNull(run["ratio_vs_redis_benchmark"]) != comparedHere,
                     "\(run["workload"] ?? "?"): ratio_vs_redis_benchmark \(run["ratio_vs_redis_benchmark"] ?? "missing")")
+            for key in ["redis_benchmark_cpu_us_per_op", "redis_benchmark_server_cpu_us_per_op"] {
+                #expect(BenchReport.isNull(run[key]) != comparedHere, "\(run["workload"] ?? "?"): \(key) \(run[key] ?? "missing")")
+            }
         }
     }
 
