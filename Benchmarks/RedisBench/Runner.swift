@@ -241,8 +241,8 @@ struct Runner: Sendable {
     /// ``serverCPUSeconds(_:)`` read through a client of its own, beside a run that is
     /// not ours (redis-benchmark's).
     func serverCPUSecondsBeside() async -> Double? {
-        if let clusterCPUSeconds { return clusterCPUSeconds() }
-        guard measuresServerCPU else { return nil }
+        // The cluster's and an external server's need no client of ours.
+        guard clusterCPUSeconds == nil, measuresServerCPU else { return clusterCPUSeconds?() }
         var seconds: Double?
         try? await withSideClient { seconds = await serverCPUSeconds($0) }
         return seconds
