@@ -11,6 +11,10 @@ enum BenchReport {
         "redis_benchmark_cpu_us_per_op", "redis_benchmark_server_cpu_us_per_op", "ratio_vs_redis_benchmark", "plaintext_ops_per_sec", "ratio_vs_plaintext", "errors",
     ]
     static let latencyKeys: Set<String> = ["p50", "p90", "p99", "p999", "max"]
+    /// The keys redis-benchmark's comparison fills, null where it did not run.
+    static let comparisonKeys = [
+        "redis_benchmark_ops_per_sec", "redis_benchmark_cpu_us_per_op", "redis_benchmark_server_cpu_us_per_op", "ratio_vs_redis_benchmark",
+    ]
 
     struct Malformed: Error, CustomStringConvertible {
         let description: String

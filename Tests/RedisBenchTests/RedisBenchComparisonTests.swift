@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// Guards `--compare-redis-benchmark`: redis-benchmark really runs beside ours and its
-/// figures (its rate and its CPU per request) and the ratio reach the JSON, and its list does not stay on the server.
+/// Guards `--compare-redis-benchmark`: redis-benchmark really runs beside ours, its
+/// figures (its rate, its CPU per request and the server's under it) and the ratio reach
+/// the JSON, and its list does not stay on the server.
 // A condition trait, not an early return: without redis-benchmark the test is reported
 // as skipped, with the reason, never as passed.
 @Suite("redis-bench --compare-redis-benchmark", .timeLimit(.minutes(4)),
