@@ -1,6 +1,7 @@
 import LocalRedis
 @testable import RedisUtil
 import Testing
+import TestSupport
 
 /// The user names of the client connections `node` lists (`CLIENT LIST`), its own
 /// replication link and the harness's connection included.
@@ -35,10 +36,10 @@ extension ClusterClientTests {
             for key in keys { try await client.send("SET", key, "\(name) \(key)") }
             for key in keys {
                 // A replica may lag its primary by a moment: read until the value is there.
-                var value = try await client.send("GET", key).string
-                for _ in 0..<200 where value != "\(name) \(key)" {
-                    try await Task.sleep(for: .milliseconds(10))
+                var value: String?
+                _ = try await waitUntil(limit: .seconds(2)) {
                     value = try await client.send("GET", key).string
+                    return value == "\(name) \(key)"
                 }
                 #expect(value == "\(name) \(key)", "\(name): GET \(key)")
             }

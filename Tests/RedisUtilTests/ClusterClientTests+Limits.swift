@@ -14,21 +14,16 @@ private func withAHeldPrimary(
 ) async throws {
     let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
     defer { cluster.stop() }
-    let client = try clusterClient(cluster, configuration: configuration)
     let held = "{held}:list"
     let heldNode = try await blocking { try cluster.owner(ofKey: held) }
     let free = try await blocking {
         try #require(try (0..<100).map { "{free\($0)}:list" }.first { try cluster.owner(ofKey: $0).id != heldNode.id })
     }
-    #expect(try await client.send("PING").string == "PONG")
-    try await blocking { _ = try cluster.command(["CLIENT", "PAUSE", "60000", "WRITE"], on: heldNode) }
-    do {
+    try await withClient(clusterEndpoint(cluster), configuration: configuration) { client in
+        #expect(try await client.send("PING").string == "PONG")
+        try await blocking { _ = try cluster.command(["CLIENT", "PAUSE", "60000", "WRITE"], on: heldNode) }
         try await body(client, held, free) { try await blocking { _ = try cluster.command(["CLIENT", "UNPAUSE"], on: heldNode) } }
-    } catch {
-        await client.close()
-        throw error
     }
-    await client.close()
 }
 
 extension ClusterClientTests {
@@ -103,13 +98,12 @@ extension ClusterClientTests {
             try await release()
             // The primary ran each held write once when it let go; the client sent neither again.
             var list: [String] = []
-            for _ in 0..<100 where list.count < 2 {
+            _ = try await waitUntil(limit: .seconds(2)) {
                 list = try await client.lrange(held, 0, -1)
-                if list.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
+                return list.count >= 2
             }
             #expect(list == ["awaited", "callback"])
             #expect(try await client.send("RPUSH", held, "after").int == 3)
         }
     }
-
 }

@@ -10,7 +10,7 @@ extension ClusterClientTests {
     @Test func sharedClientsAndChannelsMadeOnAClusterEndpoint() async throws {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 3, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
-        let endpoint = RedisEndpoint.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) })
+        let endpoint = clusterEndpoint(cluster)
         let url = try RedisEndpoint(url: "redis+cluster://" + cluster.seeds.map { "\($0.host):\($0.port)" }.joined(separator: ","))
         let shared = try RedisClient.shared(endpoint)
         #expect(try RedisClient.shared(endpoint) === shared)

@@ -53,7 +53,7 @@ extension ClusterClientTests {
         await client.close()
 
         // Plaintext against the TLS-only nodes: a clear error within the connect timeout.
-        let plain = try RedisClient(.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) }),
+        let plain = try RedisClient(clusterEndpoint(cluster),
                                     configuration: RedisConfiguration(connectTimeout: .seconds(2)))
         await #expect(throws: RedisError.self) { try await plain.send("PING") }
         await plain.close()

@@ -504,7 +504,7 @@ struct ClusterClientTests {
     @Test func commandsForEveryNodeAreCombinedAndChannelsAndBlockingCommandsWork() async throws {
         let cluster = try await blocking { try LocalRedisCluster() }
         defer { cluster.stop() }
-        let endpoint = RedisEndpoint.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) })
+        let endpoint = clusterEndpoint(cluster)
         try await RedisClient.waitServe(endpoint)
         let client = try RedisClient(endpoint)
         #expect(try await client.ping() == "PONG")

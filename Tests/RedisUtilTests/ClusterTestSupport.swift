@@ -15,9 +15,14 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     try await onOwnThread { Result { try body() } }.get()
 }
 
+/// The cluster endpoint seeded with every running node of `cluster`.
+func clusterEndpoint(_ cluster: LocalRedisCluster) -> RedisEndpoint {
+    .cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) })
+}
+
 /// A cluster client seeded with every node of `cluster`.
 func clusterClient(_ cluster: LocalRedisCluster, configuration: RedisConfiguration = .init()) throws -> RedisClient {
-    try RedisClient(.cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) }), configuration: configuration)
+    try RedisClient(clusterEndpoint(cluster), configuration: configuration)
 }
 
 /// Moves `slot` (holding `keys`) to another primary and back, each time key by key with
