@@ -205,16 +205,17 @@ struct RedisBench: AsyncParsableCommand {
         let interactive = !quiet && !json && isatty(2) == 1
         // Only a run that shows the live view pays for metrics: without it no backend exists.
         let liveView = (live ?? interactive) ? LiveView(metrics: LiveMetrics(), inPlace: isatty(2) == 1) : nil
-        var runner = Runner(endpoint: target, group: group, progress: interactive, measuresServerCPU: server != nil, live: liveView)
-        // A private cluster's CPU is its nodes', replicas included.
-        if let cluster = benchCluster, cluster.local != nil { runner.clusterCPUSeconds = { cluster.cpuSeconds() } }
+        let serverCPU: ServerCPUSource = if let cluster = benchCluster, cluster.local != nil {
+            .privateCluster { cluster.cpuSeconds() }
+        } else if server != nil { .privateServer } else { .unmeasured }
+        var runner = Runner(endpoint: target, group: group, progress: interactive, serverCPU: serverCPU, live: liveView)
         let onCluster = target.isCluster
         if onCluster {
             do { runner.clusterPrimaries = try await BenchCluster.primaryCount(target, group: group) } catch {
                 throw Self.failure("cannot read the cluster's nodes: \(error)")
             }
         }
-        let plainRunner = plainServer.map { Runner(endpoint: .tcp(host: $0.host, port: $0.port), group: group, progress: interactive, measuresServerCPU: true, live: liveView) }
+        let plainRunner = plainServer.map { Runner(endpoint: .tcp(host: $0.host, port: $0.port), group: group, progress: interactive, serverCPU: .privateServer, live: liveView) }
         var results: [RunResult] = []
         var hiredisLines: [String] = []
         // The C harness pushes 64-byte values only.

@@ -4,24 +4,31 @@ import RedisUtil
 import RESP
 import Synchronization
 
+/// Where a run's `server cpu s` comes from.
+enum ServerCPUSource: Sendable {
+    /// An external server or cluster: its `INFO cpu` counts every other client too, so
+    /// none is reported.
+    case unmeasured
+    /// The private server: its `INFO cpu`, whose CPU time is all this benchmark's.
+    case privateServer
+    /// The private cluster: its nodes' CPU seconds so far, replicas included
+    /// (``BenchCluster/cpuSeconds()``; it blocks, and runs outside a measured window).
+    case privateCluster(@Sendable () -> Double?)
+}
+
 /// Runs one plan: a fresh client, warm-up, the measured run, the figures.
 struct Runner: Sendable {
     let endpoint: RedisEndpoint
     let group: ReactorGroup
     let progress: Bool
-    /// Whether the server is our private process, whose CPU time is its own; an
-    /// external server's `INFO cpu` counts every other client too.
-    let measuresServerCPU: Bool
+    /// Where the server's CPU time comes from, if anywhere (``ServerCPUSource``).
+    let serverCPU: ServerCPUSource
     /// The live view, which replaces the progress line; nil leaves the client's metrics
     /// off, so that a run without it costs what it always did.
     var live: LiveView? = nil
     /// On a cluster, its primaries: a plan's connections are then the total, spread over
     /// them as `redis-benchmark --cluster` spreads its clients (see ``connectionsPerNode(_:)``).
     var clusterPrimaries: Int? = nil
-    /// On a private cluster, its nodes' CPU seconds so far (``BenchCluster/cpuSeconds()``),
-    /// reported as the server's; nil elsewhere.
-    var clusterCPUSeconds: (@Sendable () -> Double?)? = nil
-
     /// The client's connections per node for `plan`: on a cluster, the plan's total spread
     /// over the primaries, rounded up (never fewer sockets than redis-benchmark's); the
     /// client's ``RedisConfiguration/connections`` counts per node, and three times as many
@@ -230,22 +237,29 @@ struct Runner: Sendable {
         }
     }
 
-    /// The server's CPU seconds so far: the private cluster's nodes', or the private
-    /// server's; nil for an external server.
+    /// The server's CPU seconds so far, as ``serverCPU`` says; nil for an external server.
+    /// `client`: one to send the private server's `INFO` on.
     private func serverCPUSeconds(_ client: RedisClient) async -> Double? {
-        if let clusterCPUSeconds { return clusterCPUSeconds() }
-        guard measuresServerCPU, let info = try? await client.send("INFO", "cpu").string else { return nil }
-        return Self.cpuSeconds(info: info)
+        switch serverCPU {
+        case .unmeasured: return nil
+        case .privateCluster(let read): return read()
+        case .privateServer:
+            guard let info = try? await client.send("INFO", "cpu").string else { return nil }
+            return Self.cpuSeconds(info: info)
+        }
     }
 
-    /// ``serverCPUSeconds(_:)`` read through a client of its own, beside a run that is
-    /// not ours (redis-benchmark's).
+    /// ``serverCPUSeconds(_:)`` beside a run that is not ours (redis-benchmark's): the
+    /// private server's through a client of its own; the cluster's needs none.
     func serverCPUSecondsBeside() async -> Double? {
-        // The cluster's and an external server's need no client of ours.
-        guard clusterCPUSeconds == nil, measuresServerCPU else { return clusterCPUSeconds?() }
-        var seconds: Double?
-        try? await withSideClient { seconds = await serverCPUSeconds($0) }
-        return seconds
+        switch serverCPU {
+        case .unmeasured: return nil
+        case .privateCluster(let read): return read()
+        case .privateServer:
+            var seconds: Double?
+            try? await withSideClient { seconds = await serverCPUSeconds($0) }
+            return seconds
+        }
     }
 
     /// A server's own CPU seconds (user + sys) in its `INFO cpu` reply.
