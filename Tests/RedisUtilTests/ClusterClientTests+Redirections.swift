@@ -5,9 +5,10 @@ import RESP
 import Testing
 import TestSupport
 
-// The redirection bound, TRYAGAIN's retry and a dead first seed on a real cluster
-// (ClusterRedirectionBoundTests and ClusterRetryTimingTests hold the same bounds on a
-// fake node, where every reply is chosen; here the nodes make them).
+// The redirection bound, TRYAGAIN's retry, a dead first seed and a node that refuses
+// `CLUSTER SHARDS`, on a real cluster (ClusterRedirectionBoundTests and
+// ClusterRetryTimingTests hold the same bounds on a fake node, where every reply is
+// chosen; here the nodes make them).
 extension ClusterClientTests {
     /// Two real nodes that disagree about a slot: its owner marks it migrating to another
     /// primary that was never told to import it, so the owner answers `ASK` for a key it
@@ -102,5 +103,41 @@ extension ClusterClientTests {
         let owners = try await blocking { Set(try keys.map { try cluster.owner(ofKey: $0).id }) }
         #expect(owners.count == 2)
         await client.close()
+    }
+
+    /// A user who may not run `CLUSTER SHARDS` (`NOPERM`) but may run `CLUSTER SLOTS`, as
+    /// a managed service's user may be: the client learns the map from the latter, and
+    /// routes by it to every primary.
+    @Test func aUserRefusedClusterShardsFindsTheMapThroughClusterSlots() async throws {
+        let cluster = try await blocking {
+            try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0,
+                                                       extraConfig: ["user slotsonly on >pw ~* &* +@all -cluster|shards"]))
+        }
+        defer { cluster.stop() }
+        let client = try clusterClient(cluster, configuration: .init(username: "slotsonly", password: "pw"))
+        let keys = (0..<20).map { "slots:\($0)" }
+        for key in keys { try await client.send("SET", key, key) }
+        for key in keys { #expect(try await client.send("GET", key).string == key) }
+        let owners = try await blocking { Set(try keys.map { try cluster.owner(ofKey: $0).id }) }
+        #expect(owners.count == 2)
+        // Every node's CLUSTER SHARDS was refused; the map came from CLUSTER SLOTS.
+        #expect(try await blocking { try statSum(cluster, section: "errorstats", line: "errorstat_NOPERM", field: "count") } >= 1)
+        #expect(try await blocking { try statSum(cluster, section: "commandstats", line: "cmdstat_cluster|slots", field: "calls") } >= 1)
+        await client.close()
+    }
+
+    /// A cluster client seeded with a server that is no cluster: both map commands are
+    /// refused, and the command fails with the first refusal, which says why.
+    @Test func aServerWithoutClusterSupportIsReportedAsSuch() async throws {
+        try await withServer { server async throws in
+            let client = try RedisClient(.cluster(seeds: [.tcp(host: server.host, port: server.port)]))
+            do {
+                _ = try await client.send("GET", "k")
+                Issue.record("a GET on a server without cluster support succeeded")
+            } catch let error as RedisError {
+                #expect(error.description.contains("cluster support disabled"), "\(error)")
+            }
+            await client.close()
+        }
     }
 }

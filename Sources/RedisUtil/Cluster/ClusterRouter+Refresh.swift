@@ -96,22 +96,32 @@ extension ClusterRouter {
         for waiter in waiters { waiter.resume(.failure(error)) }
     }
 
-    /// The map as `node` sees it: `CLUSTER SHARDS`, or `CLUSTER SLOTS` from a server
-    /// before 7.0, which does not know the former.
+    /// The map as `node` sees it: `CLUSTER SHARDS`, or `CLUSTER SLOTS` from a node that
+    /// refuses the former. Any refusal, not only an unknown subcommand's, whose wording
+    /// varies (`ERR unknown subcommand` from 5.0 on, `ERR Wrong CLUSTER subcommand or number
+    /// of arguments` before): an ACL user may lack `cluster|shards` (`NOPERM`) and have
+    /// `cluster|slots`, as on a managed service. When `CLUSTER SLOTS` is refused too, the
+    /// first refusal is the error (a node without cluster support says so to both).
     nonisolated(nonsending) private func fetchTopology(from node: ClusterNode) async throws -> ClusterTopology {
         let preferTLS = configuration.tls != nil
         let connection = if let ready = node.client.connectionIfRoom() { ready } else { try await node.client.connectionWithCapacity() }
+        let topology: ClusterTopology
+        var source = "CLUSTER SHARDS"
         do {
             let reply = try await connection.perform(Self.clusterShards, timeout: .after(Self.fetchTimeout))
-            let topology = try ClusterTopology(shardsReply: reply, answeredBy: node.address.host, preferTLS: preferTLS)
-            guard topology.coveredSlotCount > 0 else { throw RedisError.server(message: "CLUSTER SHARDS lists no slot owner") }
-            return topology
-        } catch RedisError.server(let message) where Self.isUnknownCommand(message) {
-            let reply = try await connection.perform(Self.clusterSlots, timeout: .after(Self.fetchTimeout))
-            let topology = try ClusterTopology(slotsReply: reply, answeredBy: node.address.host, preferTLS: preferTLS)
-            guard topology.coveredSlotCount > 0 else { throw RedisError.server(message: "CLUSTER SLOTS lists no slot owner") }
-            return topology
+            topology = try ClusterTopology(shardsReply: reply, answeredBy: node.address.host, preferTLS: preferTLS)
+        } catch RedisError.server(let refusal) {
+            source = "CLUSTER SLOTS"
+            let reply: RESPValue
+            do {
+                reply = try await connection.perform(Self.clusterSlots, timeout: .after(Self.fetchTimeout))
+            } catch RedisError.server {
+                throw RedisError.server(message: refusal)
+            }
+            topology = try ClusterTopology(slotsReply: reply, answeredBy: node.address.host, preferTLS: preferTLS)
         }
+        guard topology.coveredSlotCount > 0 else { throw RedisError.server(message: "\(source) lists no slot owner") }
+        return topology
     }
 
     /// Installs a fetched map: a new route table when it differs from the one held
@@ -192,12 +202,6 @@ extension ClusterRouter {
         RESPEncoder.encodeCommand(into: &bytes, "COMMAND")
         return bytes
     }()
-
-    /// Whether an error reply says the server does not know a command or subcommand.
-    private static func isUnknownCommand(_ message: String) -> Bool {
-        let lowered = message.lowercased()
-        return lowered.hasPrefix("err unknown subcommand") || lowered.hasPrefix("err unknown command")
-    }
 
     static let clusterShards: [UInt8] = {
         var bytes: [UInt8] = []
