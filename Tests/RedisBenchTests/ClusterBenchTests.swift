@@ -34,6 +34,25 @@ struct ClusterBenchTests {
         }
     }
 
+    /// `--cluster-primaries 2`: a private cluster of two primaries with a replica each (the
+    /// header says so and names its four nodes), the default 64 keys, and the nodes' CPU
+    /// reported (a figure, not the external cluster's "–").
+    @Test func privateClusterOfTwoPrimaries() async throws {
+        let finished = try await BenchProcess.run([
+            "--cluster", "--cluster-primaries", "2", "--workload", "rpush", "--api", "callback", "--messages", "2000", "--quiet",
+        ], hangGuard: .seconds(120))
+        try #require(finished.exitedNormally && finished.status == 0 && !finished.hung, "\(finished)")
+        let lines = finished.stdout.split(separator: "\n")
+        let header = try #require(lines.first { $0.hasPrefix("redis-bench:") })
+        #expect(header.contains("private cluster 2 primaries × 1 replica"), "\(header)")
+        #expect(header.components(separatedBy: "127.0.0.1:").count - 1 == 4, "\(header)")
+        let rows = lines.filter { $0.hasPrefix("rpush ") }.map { $0.split(separator: " ") }
+        try #require(rows.count == 1, "\(finished.stdout)")
+        // Columns: workload api conn pipe size keys messages …; keys the 6th, messages the 7th, server cpu s the 15th.
+        #expect(rows[0][5] == "64" && rows[0][6] == "2000", "\(rows[0])")
+        #expect(Double(rows[0][14]) != nil, "server cpu s: \(rows[0])")
+    }
+
     /// A private cluster over TLS (`--cluster --tls`: TLS-only nodes, the throw-away CA),
     /// both facades, and `redis-benchmark --cluster --tls` beside rpush.
     @Test func privateClusterOverTLS() async throws {
