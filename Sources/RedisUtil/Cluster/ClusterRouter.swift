@@ -143,7 +143,7 @@ final class ClusterRouteTable: Sendable {
 /// the primary that serves its keys' slot, following the cluster as its slots move.
 ///
 /// It learns the slot map from any seed that answers (`CLUSTER SHARDS`, or `CLUSTER
-/// SLOTS` on servers before 7.0), keeps one ``ClusterNode`` (connection set) per node it
+/// SLOTS` from a node that refuses it: before 7.0, or to a user without the right), keeps one ``ClusterNode`` (connection set) per node it
 /// has talked to, and decides each command's fate with ``ClusterRetryMachine``: `MOVED`
 /// patches the slot, re-sends to the new owner and refreshes the map in the background;
 /// `ASK` sends `ASKING` and the command in one write to the target; `TRYAGAIN`,

@@ -1,8 +1,8 @@
 import RESP
 
 extension ClusterTopology {
-    /// The slot map of a `CLUSTER SLOTS` reply, for servers before 7.0 that have no
-    /// `CLUSTER SHARDS`, in RESP3 or RESP2.
+    /// The slot map of a `CLUSTER SLOTS` reply, from a node that refuses `CLUSTER SHARDS`
+    /// (a server before 7.0, which has none, or a user without the right), in RESP3 or RESP2.
     ///
     /// Each entry is `[start, end, primary, replica …]` and each node `[host, port, id,
     /// metadata]`: the host is the preferred endpoint (null, empty or `?` when unknown, see

@@ -1,8 +1,8 @@
 /// The slot map of a Redis Cluster: its shards (a primary and its replicas each) and which
 /// shard owns each of the 16384 slots, looked up in O(1).
 ///
-/// Built from `CLUSTER SHARDS` (``init(shardsReply:answeredBy:preferTLS:)``) or, on servers
-/// before 7.0, `CLUSTER SLOTS` (``init(slotsReply:answeredBy:preferTLS:)``); patched one
+/// Built from `CLUSTER SHARDS` (``init(shardsReply:answeredBy:preferTLS:)``) or, from a node
+/// that refuses it (before 7.0, or to a user without the right), `CLUSTER SLOTS` (``init(slotsReply:answeredBy:preferTLS:)``); patched one
 /// slot at a time by `MOVED` (``applyMoved(slot:to:)``). A value: a refresh compares the new
 /// map with the old one (`==`) to tell whether anything changed, whichever node answered and
 /// in whatever order it listed its shards.
