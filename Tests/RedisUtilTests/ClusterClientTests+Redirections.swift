@@ -24,6 +24,7 @@ extension ClusterClientTests {
         let owner = try await blocking { try cluster.owner(ofSlot: slot) }
         let other = try #require(cluster.primaries.first { $0.id != owner.id })
         let client = try clusterClient(cluster)
+        // The client has its map, and the owner no key: it will answer ASK for it.
         try await client.send("SET", key, "before")
         _ = try await client.send("DEL", key)
 
