@@ -88,7 +88,9 @@ extension ClusterClientTests {
     }
 
     /// The first seed refuses connections (nothing listens on its port); the client finds
-    /// the cluster through the next one, and every command works.
+    /// the cluster through the next one, and every command works. A client whose one seed
+    /// refuses fails at the refusal, not at the end of the map fetch's timeout (the
+    /// connection retries meanwhile, which held the fetch for its 2 s).
     @Test func aClusterIsFoundThroughTheSeedsThatAnswer() async throws {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
@@ -104,6 +106,15 @@ extension ClusterClientTests {
         let owners = try await blocking { Set(try keys.map { try cluster.owner(ofKey: $0).id }) }
         #expect(owners.count == 2)
         await client.close()
+
+        let alone = try RedisClient(.cluster(seeds: [.tcp(host: "127.0.0.1", port: refusing.port)]))
+        do {
+            _ = try await alone.send("GET", "k")
+            Issue.record("a GET through a refusing seed succeeded")
+        } catch let error as RedisError {
+            #expect(error.description.contains("its attempt to connect failed"), "\(error)")
+        }
+        await alone.close()
     }
 
     /// A user who may not run `CLUSTER SHARDS` (`NOPERM`) but may run `CLUSTER SLOTS`, as

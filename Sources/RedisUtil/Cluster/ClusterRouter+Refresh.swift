@@ -108,13 +108,13 @@ extension ClusterRouter {
         let topology: ClusterTopology
         var source = "CLUSTER SHARDS"
         do {
-            let reply = try await connection.perform(Self.clusterShards, timeout: .after(Self.fetchTimeout))
+            let reply = try await mapReply(Self.clusterShards, on: connection, of: node)
             topology = try ClusterTopology(shardsReply: reply, answeredBy: node.address.host, preferTLS: preferTLS)
         } catch RedisError.server(let refusal) {
             source = "CLUSTER SLOTS"
             let reply: RESPValue
             do {
-                reply = try await connection.perform(Self.clusterSlots, timeout: .after(Self.fetchTimeout))
+                reply = try await mapReply(Self.clusterSlots, on: connection, of: node)
             } catch RedisError.server {
                 throw RedisError.server(message: refusal)
             }
@@ -123,6 +123,32 @@ extension ClusterRouter {
         guard topology.coveredSlotCount > 0 else { throw RedisError.server(message: "\(source) lists no slot owner") }
         return topology
     }
+
+    /// The reply to a map command (`bytes`) sent on `connection` of `node`, within the
+    /// fetch's timeout; or, as soon as the connection's attempt to connect fails, that
+    /// failure: a seed that refuses connections (a node gone, a stale seed list) would
+    /// otherwise hold the discovery for the whole timeout while its connection retries,
+    /// and the next candidate may answer at once. A watcher polls the connection's flag
+    /// while the command waits (a fetch is rare: at a change, and every refresh interval).
+    nonisolated(nonsending) private func mapReply(_ bytes: [UInt8], on connection: RedisConnection, of node: ClusterNode) async throws -> RESPValue {
+        let unreachable = RedisError.connectionFailed(endpoint: node.address.description, reason: "its attempt to connect failed")
+        if connection.attemptFailed.load(ordering: .relaxed) { throw unreachable }
+        return try await withThrowingTaskGroup(of: RESPValue?.self) { group in
+            group.addTask { try await connection.perform(bytes, timeout: .after(Self.fetchTimeout)) }
+            group.addTask {
+                while !connection.attemptFailed.load(ordering: .relaxed) { try await Task.sleep(for: Self.attemptPollInterval) }
+                return nil
+            }
+            // The other child is cancelled, whichever finished first: a cancelled map
+            // command completes at once (under the default cancellation policy).
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let reply = first else { throw unreachable }
+            return reply
+        }
+    }
+
+    /// How often ``mapReply(_:on:of:)`` looks at the connection's failed attempt.
+    static let attemptPollInterval: Duration = .milliseconds(10)
 
     /// Installs a fetched map: a new route table when it differs from the one held
     /// (connection sets made for new primaries), and the connection sets of nodes no
