@@ -152,4 +152,22 @@ extension ClusterClientTests {
             await client.close()
         }
     }
+
+    /// A client's only seed is down: its command fails at the refusal. Once the node is
+    /// back, the same client's next command finds the map through it: the refusals seen
+    /// before do not mark the node for good (only failures after a fetch's command was
+    /// queued end that fetch early).
+    @Test func aSeedRefusedOnceIsAskedAgainOnceItServes() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let seed = cluster.primaries[0]
+        try await blocking { try cluster.stopNode(seed) }
+        // One connection a node: the fetch after the restart uses the one that was refused.
+        let client = try RedisClient(.cluster(seeds: [.tcp(host: seed.host, port: seed.port)]), configuration: .init(connections: 1))
+        await #expect(throws: RedisError.self) { try await client.send("SET", "back", "1") }
+        try await blocking { try cluster.restartNode(seed) }
+        try await client.send("SET", "back", "2")
+        #expect(try await client.send("GET", "back").string == "2")
+        await client.close()
+    }
 }

@@ -125,29 +125,32 @@ extension ClusterRouter {
     }
 
     /// The reply to a map command (`bytes`) sent on `connection` of `node`, within the
-    /// fetch's timeout; or, as soon as the connection's attempt to connect fails, that
-    /// failure: a seed that refuses connections (a node gone, a stale seed list) would
-    /// otherwise hold the discovery for the whole timeout while its connection retries,
-    /// and the next candidate may answer at once. A watcher polls the connection's flag
-    /// while the command waits (a fetch is rare: at a change, and every refresh interval).
+    /// fetch's timeout; or, as soon as an attempt of the connection to connect fails
+    /// after the command was queued, that failure: a seed that refuses connections (a
+    /// node gone, a stale seed list) would otherwise hold the discovery for the whole
+    /// timeout while its connection retries, and the next candidate may answer at once.
+    /// Only attempts made for this command count, not earlier ones: a node refused
+    /// once and up again is asked. A watcher polls the connection's count while the
+    /// command waits (a fetch is rare: at a change, and every refresh interval).
     nonisolated(nonsending) private func mapReply(_ bytes: [UInt8], on connection: RedisConnection, of node: ClusterNode) async throws -> RESPValue {
-        let unreachable = RedisError.connectionFailed(endpoint: node.address.description, reason: "its attempt to connect failed")
-        if connection.attemptFailed.load(ordering: .relaxed) { throw unreachable }
+        let failuresBefore = connection.failedAttempts.load(ordering: .relaxed)
         return try await withThrowingTaskGroup(of: RESPValue?.self) { group in
             group.addTask { try await connection.perform(bytes, timeout: .after(Self.fetchTimeout)) }
             group.addTask {
-                while !connection.attemptFailed.load(ordering: .relaxed) { try await Task.sleep(for: Self.attemptPollInterval) }
+                while connection.failedAttempts.load(ordering: .relaxed) == failuresBefore { try await Task.sleep(for: Self.attemptPollInterval) }
                 return nil
             }
             // The other child is cancelled, whichever finished first: a cancelled map
             // command completes at once (under the default cancellation policy).
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let reply = first else { throw unreachable }
+            guard let first = try await group.next(), let reply = first else {
+                throw RedisError.connectionFailed(endpoint: node.address.description, reason: "its attempt to connect failed")
+            }
             return reply
         }
     }
 
-    /// How often ``mapReply(_:on:of:)`` looks at the connection's failed attempt.
+    /// How often ``mapReply(_:on:of:)`` looks at the connection's failed attempts.
     static let attemptPollInterval: Duration = .milliseconds(10)
 
     /// Installs a fetched map: a new route table when it differs from the one held

@@ -49,12 +49,12 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     /// (``DescriptorBudget``); cleared when a socket connects. The client sends new
     /// commands to other connections while it is set. Any thread reads it.
     let lacksDescriptor = Atomic<Bool>(false)
-    /// The last attempt to connect failed (refused, unreachable, a handshake that broke
-    /// off) and left the queued commands waiting for the next one; cleared when the
-    /// connection becomes ready. A cluster's map fetch reads it to leave an unreachable
-    /// seed at once rather than wait out its timeout while the connection retries. Any
-    /// thread reads it.
-    let attemptFailed = Atomic<Bool>(false)
+    /// Attempts to connect that failed (refused, unreachable, a handshake that broke off)
+    /// and left the queued commands waiting for the next one, so far. A cluster's map
+    /// fetch reads it before and while its command waits, to leave an unreachable seed at
+    /// once rather than wait out its timeout while the connection retries. Any thread
+    /// reads it.
+    let failedAttempts = Atomic<Int>(0)
     /// Encoded bytes accepted and not yet written. Any thread reads it for backpressure.
     let unsentBytes = Atomic<Int>(0)
     /// ``Phase``'s raw value, for the metrics' connection gauges. Any thread reads it.
@@ -401,7 +401,6 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
 
     private func becameReady() {
         lacksDescriptor.store(false, ordering: .relaxed)
-        attemptFailed.store(false, ordering: .relaxed)
         phase.store(Phase.open.rawValue, ordering: .relaxed)
         if wasReady { counters?.reconnects.add(1, ordering: .relaxed) }
         wasReady = true
@@ -670,7 +669,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         guard let decision = decide(monotonicNanoseconds(), !outbound.pending.isEmpty, Double.random(in: 0...1)) else { return }
         // Only where the queue is kept waiting for the next attempt: a refusal (a handshake
         // refused, no descriptor) fails what is queued itself, with the error to report.
-        if !decision.wasReady && decision.failQueued == nil { attemptFailed.store(true, ordering: .relaxed) }
+        if !decision.wasReady && decision.failQueued == nil { failedAttempts.wrappingAdd(1, ordering: .relaxed) }
         if decision.wasReady {
             logger.info("connection lost", metadata: ["endpoint": "\(endpoint)", "reason": "\(machine.lastError)"])
             onLoss?()
