@@ -250,14 +250,14 @@ struct RedisBench: AsyncParsableCommand {
                     if compareRedisBenchmark, let test = plan.workload.redisBenchmarkTest, !spread || plan.workload == .rpush,
                        case .tcp(let host, let port) = target.address {
                         if plan.workload == .lpop { try await runner.fillForRedisBenchmark(single, count: result.messages) }
-                        let serverBefore = await runner.serverCPUSecondsBeside()
+                        let serverBefore = await runner.serverCPUSeconds()
                         let theirs = RedisBenchmarkComparison.run(
                             test: test, host: host, port: port, connections: single.connections,
                             pipeline: single.pipeline, requests: result.messages, size: single.size,
                             keys: single.keys, cluster: onCluster, tls: benchTLS?.redisBenchmarkArguments ?? [])
                         result.redisBenchmarkOpsPerSec = theirs?.opsPerSecond
                         result.redisBenchmarkCpuUsPerOp = theirs?.cpuMicrosecondsPerOp
-                        if let theirs, let serverBefore, let serverAfter = await runner.serverCPUSecondsBeside() {
+                        if let theirs, let serverBefore, let serverAfter = await runner.serverCPUSeconds() {
                             result.redisBenchmarkServerCpuUsPerOp = (serverAfter - serverBefore) * 1e6 / Double(theirs.requests)
                         }
                         result.ratioVsRedisBenchmark = theirs.map { result.opsPerSec / $0.opsPerSecond }

@@ -95,7 +95,7 @@ struct Runner: Sendable {
         let counters = RunCounters(limit: limit)
         // The latest 4M samples of a --duration run (the log keeps the most recent ones).
         let log = LatencyLog(capacity: plan.duration == nil ? min(plan.messages, 4_000_000) : 4_000_000)
-        let serverBefore = await serverCPUSeconds(client)
+        let serverBefore = await serverCPUSeconds(on: client)
         let cpuBefore = processCPUSeconds()
         let startNanoseconds = monotonicNanoseconds()
         let start = monotonicSeconds()
@@ -120,7 +120,7 @@ struct Runner: Sendable {
         let lastCompletion = counters.lastCompletion.load(ordering: .relaxed)
         let seconds = lastCompletion > startNanoseconds ? Double(lastCompletion - startNanoseconds) / 1e9 : monotonicSeconds() - start
         let cpu = processCPUSeconds() - cpuBefore
-        let serverAfter = await serverCPUSeconds(client)
+        let serverAfter = await serverCPUSeconds(on: client)
         try? await cleanUp(plan, client: client)
         let completed = counters.completed.load(ordering: .relaxed)
         let errors = counters.errors.load(ordering: .relaxed)
@@ -238,27 +238,21 @@ struct Runner: Sendable {
     }
 
     /// The server's CPU seconds so far, as ``serverCPU`` says; nil for an external server.
-    /// `client`: one to send the private server's `INFO` on.
-    private func serverCPUSeconds(_ client: RedisClient) async -> Double? {
+    /// The private server's `INFO` goes on `client` (our run's), or without one (beside a
+    /// run that is not ours, redis-benchmark's) on a side client of its own; the cluster's
+    /// read needs none.
+    func serverCPUSeconds(on client: RedisClient? = nil) async -> Double? {
         switch serverCPU {
         case .unmeasured: return nil
         case .privateCluster(let read): return read()
         case .privateServer:
+            guard let client else {
+                var seconds: Double?
+                try? await withSideClient { seconds = await serverCPUSeconds(on: $0) }
+                return seconds
+            }
             guard let info = try? await client.send("INFO", "cpu").string else { return nil }
             return Self.cpuSeconds(info: info)
-        }
-    }
-
-    /// ``serverCPUSeconds(_:)`` beside a run that is not ours (redis-benchmark's): the
-    /// private server's through a client of its own; the cluster's needs none.
-    func serverCPUSecondsBeside() async -> Double? {
-        switch serverCPU {
-        case .unmeasured: return nil
-        case .privateCluster(let read): return read()
-        case .privateServer:
-            var seconds: Double?
-            try? await withSideClient { seconds = await serverCPUSeconds($0) }
-            return seconds
         }
     }
 
