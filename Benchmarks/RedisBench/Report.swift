@@ -96,7 +96,6 @@ enum Report {
         if showsPlaintext { header += ["plaintext ops/s", "tls÷plain"] }
         var rows = [header]
         for r in results {
-            func hundredths(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
             let plaintext = [r.plaintextOpsPerSec.map(grouped) ?? "–", hundredths(r.ratioVsPlaintext)]
             let run: [String] = [
                 r.message.map { $0 == MessageKind.members.rawValue ? r.workload : "\(r.workload):\($0)" } ?? r.workload, r.api, "\(r.connections)", "\(r.pipeline)", "\(r.size)", r.keyLayout == KeyLayout.spread.rawValue ? "\(r.keys)" : "\(r.keys) \(r.keyLayout)", "\(r.messages)",
@@ -119,6 +118,11 @@ enum Report {
                 return column < 2 ? cell + pad : pad + cell
             }.joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+
+    /// `value` to two decimals, or "–" when there is none.
+    static func hundredths(_ value: Double?) -> String {
+        value.map { String(format: "%.2f", $0) } ?? "–"
     }
 
     static func grouped(_ value: Double) -> String {
