@@ -19,7 +19,7 @@ extension ClusterClientTests {
         // Bound and not listening: a connection is refused, and no one else takes the port.
         let refusing = try ReservedPort()
         defer { withExtendedLifetime(refusing) {} }
-        let seeds: [RedisEndpoint] = [.tcp(host: "127.0.0.1", port: refusing.port)] + cluster.seeds.map { .tcp(host: $0.host, port: $0.port) }
+        let seeds: [RedisEndpoint] = [.tcp(host: "127.0.0.1", port: refusing.port)] + clusterSeeds(cluster)
         let client = try RedisClient(.cluster(seeds: seeds))
         let keys = (0..<20).map { "seeded:\($0)" }
         for key in keys { try await client.send("RPUSH", key, "1") }

@@ -15,9 +15,14 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     try await onOwnThread { Result { try body() } }.get()
 }
 
+/// Every running node of `cluster`, as seeds.
+func clusterSeeds(_ cluster: LocalRedisCluster) -> [RedisEndpoint] {
+    cluster.seeds.map { .tcp(host: $0.host, port: $0.port) }
+}
+
 /// The cluster endpoint seeded with every running node of `cluster`.
 func clusterEndpoint(_ cluster: LocalRedisCluster) -> RedisEndpoint {
-    .cluster(seeds: cluster.seeds.map { .tcp(host: $0.host, port: $0.port) })
+    .cluster(seeds: clusterSeeds(cluster))
 }
 
 /// A cluster client seeded with every node of `cluster`.
