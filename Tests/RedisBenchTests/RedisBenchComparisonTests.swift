@@ -26,10 +26,8 @@ struct RedisBenchComparisonTests {
             let ratio = BenchReport.number(run["ratio_vs_redis_benchmark"])
             #expect((theirs ?? 0) > 0, "redis_benchmark_ops_per_sec: \(run["redis_benchmark_ops_per_sec"] ?? "missing")")
             #expect((ratio ?? 0) > 0, "ratio_vs_redis_benchmark: \(run["ratio_vs_redis_benchmark"] ?? "missing")")
-            // Its own CPU per request, from the kernel's account of the child: some, and not
-            // a whole second (what a misread clock or a sum over other processes would give).
-            let theirCPU = BenchReport.number(run["redis_benchmark_cpu_us_per_op"])
-            #expect(theirCPU.map { $0 > 0 && $0 < 1_000_000 } == true, "redis_benchmark_cpu_us_per_op: \(run["redis_benchmark_cpu_us_per_op"] ?? "missing")")
+            // Its own CPU per request, from the kernel's account of the child.
+            expectSomeCPU(run, "redis_benchmark_cpu_us_per_op")
             // An external server's CPU counts every other client too: not reported for
             // either run.
             #expect(BenchReport.isNull(run["server_cpu_seconds"]) && BenchReport.isNull(run["redis_benchmark_server_cpu_us_per_op"]))
@@ -54,14 +52,19 @@ struct RedisBenchComparisonTests {
         for run in runs {
             BenchReport.expectWellFormed(run, messages: 20000)
             #expect((BenchReport.number(run["redis_benchmark_ops_per_sec"]) ?? 0) > 0, "\(run["workload"] ?? "?"): \(run)")
-            // Some CPU, and less than a second per request (a misread clock, or a sum over
-            // other processes, would not be).
             for key in ["server_cpu_seconds", "redis_benchmark_cpu_us_per_op", "redis_benchmark_server_cpu_us_per_op"] {
-                let figure = BenchReport.number(run[key])
-                #expect(figure.map { $0 > 0 && $0 < 1_000_000 } == true, "\(run["workload"] ?? "?"): \(key) \(run[key] ?? "missing")")
+                expectSomeCPU(run, key)
             }
         }
     }
+}
+
+/// `run[key]` is some CPU, and less than a second (per request where the figure is per
+/// request): a misread clock, or a sum over other processes, would not be.
+private func expectSomeCPU(_ run: [String: Any], _ key: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let figure = BenchReport.number(run[key])
+    #expect(figure.map { $0 > 0 && $0 < 1_000_000 } == true, "\(run["workload"] ?? "?"): \(key) \(run[key] ?? "missing")",
+            sourceLocation: sourceLocation)
 }
 
 /// redis-benchmark, looked up on PATH as redis-bench looks it up (it inherits our environment).
