@@ -59,8 +59,8 @@ struct BenchCodableMessage: Codable, Sendable {
 
 extension JSONValue {
     /// ``BenchMessage`` as a `JSONValue` object (`--message json`), built per message as code
-    /// that sends messages of any shape builds them. The same bytes but for the members'
-    /// order: a `JSONValue` object is written with its keys sorted.
+    /// that sends messages of any shape builds them. The same bytes: an object's members
+    /// are written in the order they were given.
     static func benchMessage(seq: Int, padding: String) -> JSONValue {
         .object(["t": .number(Double(monotonicNanoseconds())), "seq": .number(Double(seq)), "kind": .string("bench"), "data": .string(padding)])
     }

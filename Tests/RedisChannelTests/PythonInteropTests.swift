@@ -60,6 +60,25 @@ struct PythonInteropTests {
         }
     }
 
+    /// A Python `dict` keeps its insertion order, and so does a `JSONValue`: a message a
+    /// Python peer sends, received by Swift and sent back unchanged, reaches Python with
+    /// its members in their order at every depth (byte for byte what Python sent).
+    @Test func aMessageRelayedBySwiftKeepsItsMembersOrder() async throws {
+        try await withRedis { server, client in
+            // Python builds the dict from this text, in its order (none of it sorted).
+            let text = #"{"zeta": 1, "alpha": {"y": 2, "b": [{"q": 1, "a": 2}]}, "mid": "中"}"#
+            _ = try await PythonPeer.call(port: server.port, channel: "/relay", peer: "client", op: "send_text", args: [.string(text)])
+            let sent = try await rawList(client, "/relay/client")
+            let swift = RedisChannel(client: client, "/relay", peer: .server)
+            let received = try #require(try await swift.recv(as: JSONValue.self))
+            #expect(received.objectValue?.keys == ["zeta", "alpha", "mid"])
+            try await swift.send(received)
+            #expect(try await rawList(client, "/relay/server") == sent)
+            let relayed = try await PythonPeer.call(port: server.port, channel: "/relay", peer: "client", op: "recv_dumps")
+            #expect(relayed == .string(text))
+        }
+    }
+
     @Test func expiryIsRefreshedOnSendAsPythonDoes() async throws {
         try await withRedis { server, client in
             _ = try await PythonPeer.call(port: server.port, channel: "/ttl/py", peer: "client", timeout: 100, op: "send_msg", args: [1])

@@ -85,6 +85,13 @@ elif op == "exchange":
         if reply is None:
             break
         result.append(reply)
+elif op == "send_text":
+    # A message built by Python from JSON text, its dict in the text's order.
+    ch.send_msg(json.loads(args[0]))
+    result = None
+elif op == "recv_dumps":
+    # The message received, as Python itself writes it (its dicts' order kept).
+    result = json.dumps(ch.recv_msg(), ensure_ascii=False)
 elif op == "dumps":
     result = [json.dumps(m, ensure_ascii=False) for m in args[0]]
 else:

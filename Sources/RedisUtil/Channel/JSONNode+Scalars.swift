@@ -118,10 +118,7 @@ extension JSONNode {
         case .nonFinite(let number): return .number(number)
         case .array(let elements): return .array(elements.map(\.jsonValue))
         case .object(let object):
-            var members: [String: JSONValue] = [:]
-            members.reserveCapacity(object.members.count)
-            for member in object.members { members[member.key] = member.value.jsonValue }
-            return .object(members)
+            return .object(JSONObject(object.members.lazy.map { ($0.key, $0.value.jsonValue) }))
         }
     }
 

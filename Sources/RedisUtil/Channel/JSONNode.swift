@@ -25,48 +25,7 @@ enum JSONNode {
 
 /// An object's members in the order their keys first appear, each with its last value
 /// (as a Python `dict` built by `json.loads`).
-struct JSONNodeObject {
-    /// Past this many members a key is found by hashing rather than by comparing it with
-    /// each key in turn: message-sized objects are scanned, big ones (a dictionary of
-    /// thousands of entries) are neither quadratic to read nor to decode.
-    static let indexedFrom = 16
-
-    /// One key and its value.
-    struct Member {
-        let key: String
-        var value: JSONNode
-    }
-
-    /// Each key once, where it first appeared, with the value it last had.
-    private(set) var members: [Member] = []
-    /// Each key's place in `members`, for objects of ``indexedFrom`` members or more.
-    private var index: [String: Int]?
-
-    /// The position of `key` in `members`. Keys compare as Swift strings (canonical
-    /// equivalence), as a `Dictionary` and the `CodingKey`s looking them up do.
-    func position(of key: String) -> Int? {
-        if let index { return index[key] }
-        return members.firstIndex { $0.key == key }
-    }
-
-    /// The value of `key`, or `nil` when the object has no such member.
-    func value(of key: String) -> JSONNode? {
-        position(of: key).map { members[$0].value }
-    }
-
-    /// Adds a member, or gives a key already there its new value (the last one wins).
-    mutating func set(_ key: String, _ value: JSONNode) {
-        if let position = position(of: key) {
-            members[position].value = value
-            return
-        }
-        if index != nil { index![key] = members.count }
-        members.append(Member(key: key, value: value))
-        if members.count == Self.indexedFrom {
-            index = Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].key, $0) })
-        }
-    }
-}
+typealias JSONNodeObject = JSONMembers<JSONNode>
 
 extension JSONNode: JSONTree {
     static func makeNull() -> JSONNode { .null }

@@ -16,7 +16,9 @@ extension JSONValue {
         } else if let elements = try? container.decode([JSONValue].self) {
             self = .array(elements)
         } else if let members = try? container.decode([String: JSONValue].self) {
-            self = .object(members)
+            // A decoder's keyed container gives its keys in no set order (Foundation's
+            // from a dictionary), so the members are sorted, as a dictionary's are.
+            self = .object(JSONObject(members))
         } else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
         }
@@ -37,7 +39,7 @@ extension JSONValue {
             }
         case .string(let text): try container.encode(text)
         case .array(let elements): try container.encode(elements)
-        case .object(let members): try container.encode(members)
+        case .object(let object): try container.encode(object)
         }
     }
 }

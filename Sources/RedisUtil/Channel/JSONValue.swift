@@ -30,9 +30,9 @@ public enum JSONValue: Codable, Equatable, Hashable, Sendable {
     case string(String)
     /// An array (Python `list`).
     case array([JSONValue])
-    /// An object (Python `dict`). Written with its keys sorted, so the same value always
-    /// gives the same bytes.
-    case object([String: JSONValue])
+    /// An object (Python `dict`), its members in the order they were read or added in,
+    /// which is the order they are written in (``JSONObject``).
+    case object(JSONObject)
 }
 
 extension JSONValue {
@@ -74,7 +74,7 @@ extension JSONValue {
     }
 
     /// The members, or `nil` for any other kind.
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let value) = self { return value }
         return nil
     }
@@ -106,9 +106,10 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     public init(stringLiteral value: String) { self = .string(value) }
     /// An array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    /// An object; a repeated key keeps its last value, as in Python.
+    /// An object, its members in the literal's order; a repeated key keeps its first
+    /// place and takes its last value, as in Python.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(elements))
     }
 }
 

@@ -122,7 +122,10 @@ private final class Slot {
 
     var value: JSONValue {
         if let elements { return .array(elements.map(\.value)) }
-        if let members { return .object(members.mapValues(\.value)) }
+        if let members {
+            let keys = sortsMembers ? members.keys.sorted(by: JSONWriter.keyPrecedes) : memberOrder
+            return .object(JSONObject(keys.lazy.map { ($0, members[$0]!.value) }))
+        }
         if let integer { return .number(Double(integer)) }
         if let float { return .number(float) }
         return leaf ?? .null
@@ -144,7 +147,7 @@ private final class Slot {
             guard depth < JSONReader.maxDepth else { throw JSONWriter.TooDeep() }
             out.append(UInt8(ascii: "{"))
             if sortsMembers {
-                // As ``JSONWriter`` does: the members sorted, not the keys looked up again.
+                // The members sorted with their values, not each key looked up again.
                 let sorted = members.sorted { JSONWriter.keyPrecedes($0.key, $1.key) }
                 for index in sorted.indices {
                     if index > 0 { JSONWriter.writeComma(into: &out) }

@@ -5,8 +5,7 @@
 /// The unsafe part of this file: the stores in ``writeString(_:into:)`` and
 /// `writeQuoted(word:count:into:)` go through the sink's `write(upTo:_:)`, inside the room
 /// it reserved and checks the count against (a short string's word: 10 bytes reserved,
-/// quote, eight bytes, quote at most), and read only the string's own contiguous bytes;
-/// ``SortKey`` loads eight bytes at once only from a key of at least eight.
+/// quote, eight bytes, quote at most), and read only the string's own contiguous bytes.
 /// `JSONValueWriterTests` checks the output against a reference of Python's `json.dumps`.
 extension JSONWriter {
     /// What a value's JSON is written on before it is copied: the common message's fits.
@@ -35,7 +34,8 @@ extension JSONWriter {
 
     /// ``write(_:into:depth:)`` into a sink (callgrind, a channel's callback send of a
     /// four-member `JSONValue`, the value built per message: 10,865 instructions before,
-    /// about 8,300–8,550 since; about 7,800 with ``SortKey``).
+    /// about 8,300–8,550 since; 6,700 once objects kept their order, where sorting them
+    /// and building a `Dictionary` cost 7,800).
     static func write(_ value: JSONValue, into sink: inout JSONByteSink, depth: Int) throws(TooDeep) {
         switch value {
         case .null:
@@ -60,100 +60,17 @@ extension JSONWriter {
                 try write(elements[index], into: &sink, depth: depth + 1)
             }
             sink.append(UInt8(ascii: "]"))
-        case .object(let members):
+        case .object(let object):
             guard depth < JSONReader.maxDepth else { throw TooDeep() }
             sink.append(UInt8(ascii: "{"))
-            var first = true
-            try forEachMemberInKeyOrder(members) { (key, index) throws(TooDeep) in
-                if !first { append(", ", to: &sink) }
-                first = false
-                if !key.writeWhole(into: &sink) { writeString(members.keys[index], into: &sink) }
+            let members = object.members
+            for index in members.indices {
+                if index > 0 { append(", ", to: &sink) }
+                writeString(members[index].key, into: &sink)
                 append(": ", to: &sink)
-                try write(members.values[index], into: &sink, depth: depth + 1)
+                try write(members[index].value, into: &sink, depth: depth + 1)
             }
             sink.append(UInt8(ascii: "}"))
-        }
-    }
-
-    /// Calls `body` with each member's position in `members`, in the order Python's
-    /// `sort_keys` writes them (their keys' UTF-8 bytes, code point order), and its key's
-    /// ``SortKey``. Each key is read once, for its first eight bytes: the members are
-    /// sorted by those as a number, whole keys compared only when two share them, and a
-    /// key of eight bytes or fewer is written from them without being read again. Up to
-    /// 16 members are sorted on the stack, by insertion; more in an array. (Sorting the
-    /// members' positions by comparing their keys, read through the dictionary at each
-    /// comparison, cost a four-member message about 1,100 instructions; copying the
-    /// members into an array to sort, about 750 more.)
-    static func forEachMemberInKeyOrder(
-        _ members: [String: JSONValue], _ body: (SortKey, Dictionary<String, JSONValue>.Index) throws(TooDeep) -> Void
-    ) throws(TooDeep) {
-        typealias Ranked = (key: SortKey, index: Dictionary<String, JSONValue>.Index)
-        func precedes(_ a: Ranked, _ b: Ranked) -> Bool {
-            a.key.prefix != b.key.prefix ? a.key.prefix < b.key.prefix
-                : a.key.count <= 8 || b.key.count <= 8 ? a.key.count < b.key.count
-                : keyPrecedes(members.keys[a.index], members.keys[b.index])
-        }
-        guard members.count <= 16 else {
-            for ranked in members.indices.map({ (key: SortKey(members.keys[$0]), index: $0) }).sorted(by: precedes) {
-                try body(ranked.key, ranked.index)
-            }
-            return
-        }
-        var order = InlineArray<16, Ranked>(repeating: (SortKey(prefix: 0, count: 0), members.startIndex))
-        var filled = 0
-        for index in members.indices {
-            let ranked = (key: SortKey(members.keys[index]), index: index)
-            var position = filled
-            while position > 0, precedes(ranked, order[position - 1]) {
-                order[position] = order[position - 1]
-                position -= 1
-            }
-            order[position] = ranked
-            filled += 1
-        }
-        for position in 0..<filled {
-            try body(order[position].key, order[position].index)
-        }
-    }
-
-    /// What a key is sorted by: its first eight UTF-8 bytes as a big-endian number (so
-    /// that comparing numbers compares bytes; a shorter key's missing bytes are zeros,
-    /// the length then deciding between a key and its prefix), and its length.
-    struct SortKey {
-        let prefix: UInt64
-        let count: Int
-
-        init(prefix: UInt64, count: Int) {
-            self.prefix = prefix
-            self.count = count
-        }
-
-        init(_ key: String) {
-            let read = key.utf8.withContiguousStorageIfAvailable { bytes in
-                SortKey(prefix: Self.prefix(of: bytes), count: bytes.count)
-            }
-            if let read {
-                self = read
-            } else {
-                let bytes = Array(key.utf8)
-                self = bytes.withUnsafeBufferPointer { SortKey(prefix: Self.prefix(of: $0), count: $0.count) }
-            }
-        }
-
-        private static func prefix(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-            if bytes.count >= 8, let base = bytes.baseAddress {
-                return UInt64(bigEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self))
-            }
-            return JSONEscapeScan.shortWord(bytes).byteSwapped
-        }
-
-        /// Writes the key, quoted, when its prefix is all of it (eight bytes or fewer)
-        /// and none of them needs an escape; `false`, writing nothing, otherwise.
-        func writeWhole(into sink: inout JSONByteSink) -> Bool {
-            // The prefix byte-swapped is the key's ``JSONEscapeScan/shortWord(_:)``.
-            guard count <= 8, let plain = JSONEscapeScan.plainWord(prefix.byteSwapped, count: count) else { return false }
-            writeQuoted(word: plain.word, count: count, into: &sink)
-            return true
         }
     }
 

@@ -5,16 +5,16 @@ import Foundation
 /// with `"message_base64"` in place of `"message"` when the bytes are not UTF-8.
 enum DeadLetterEntry {
     static func encode(raw: [UInt8], reason: String, deliveries: Int) -> [UInt8] {
-        var object: [String: JSONValue] = [
-            "reason": .string(reason),
-            "deliveries": .number(Double(deliveries)),
-            "failed_at_ms": .number((Date().timeIntervalSince1970 * 1000).rounded()),
-        ]
+        // In the order the comment above shows them, the message first.
+        var object = JSONObject()
         if let text = String(validating: raw, as: UTF8.self) {
             object["message"] = .string(text)
         } else {
             object["message_base64"] = .string(Data(raw).base64EncodedString())
         }
+        object["reason"] = .string(reason)
+        object["deliveries"] = .number(Double(deliveries))
+        object["failed_at_ms"] = .number((Date().timeIntervalSince1970 * 1000).rounded())
         // Strings and whole numbers only: always encodable.
         return (try? MessageCodec.encode(JSONValue.object(object))) ?? Array(#"{"reason":"unencodable dead letter"}"#.utf8)
     }

@@ -1,0 +1,87 @@
+/// A JSON object's members in the order their keys first appeared, each with its last
+/// value: what a Python `dict` is after `json.loads` or after its keys were assigned in
+/// turn. The storage of ``JSONObject`` (a ``JSONValue``'s object) and of the object a typed
+/// decode reads (``JSONNodeObject``).
+///
+/// Message-sized objects find a key by comparing it with each key in turn, which costs
+/// less than hashing it once (a four-member message read into a `Dictionary` spent about
+/// 1,500 instructions hashing and storing its keys); past ``indexedFrom`` members a key's
+/// place is hashed, so a big object (a dictionary of thousands of entries) is neither
+/// quadratic to build nor to look up.
+struct JSONMembers<Value> {
+    /// Past this many members keys are looked up through an index.
+    static var indexedFrom: Int { 16 }
+
+    /// One key and its value.
+    struct Member {
+        let key: String
+        var value: Value
+    }
+
+    /// Each key once, where it first appeared, with the value it last had.
+    private(set) var members: [Member] = []
+    /// Each key's place in `members`, for objects of ``indexedFrom`` members or more.
+    private var index: [String: Int]?
+
+    init() {}
+
+    /// The members of `sequence` in its order, a repeated key keeping its first place and
+    /// taking its last value.
+    init(_ sequence: some Sequence<(String, Value)>) {
+        members.reserveCapacity(sequence.underestimatedCount)
+        for (key, value) in sequence { set(key, value) }
+    }
+
+    /// The position of `key` in `members`. Keys compare as Swift strings (canonical
+    /// equivalence), as a `Dictionary` and the `CodingKey`s looking them up do.
+    func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        for position in members.indices where members[position].key == key { return position }
+        return nil
+    }
+
+    /// The value of `key`, or `nil` when the object has no such member.
+    func value(of key: String) -> Value? {
+        position(of: key).map { members[$0].value }
+    }
+
+    /// Adds a member at the end, or gives a key already there its new value in its
+    /// place (the last one wins); returns the value replaced.
+    @discardableResult
+    mutating func set(_ key: String, _ value: Value) -> Value? {
+        if let position = position(of: key) {
+            let old = members[position].value
+            members[position].value = value
+            return old
+        }
+        if index != nil { index![key] = members.count }
+        // Room for a message's members at once, where growing from empty allocated three
+        // times for four members.
+        if members.capacity == 0 { members.reserveCapacity(8) }
+        members.append(Member(key: key, value: value))
+        if members.count == Self.indexedFrom { rebuildIndex() }
+        return nil
+    }
+
+    /// Removes the member `key`, the later ones moving up a place; returns its value.
+    @discardableResult
+    mutating func remove(_ key: String) -> Value? {
+        guard let position = position(of: key) else { return nil }
+        let removed = members.remove(at: position)
+        if index != nil { rebuildIndex() }
+        return removed.value
+    }
+
+    /// Sets the value at `position`, whose key stays.
+    mutating func setValue(_ value: Value, at position: Int) {
+        members[position].value = value
+    }
+
+    private mutating func rebuildIndex() {
+        index = members.count < Self.indexedFrom ? nil
+            : Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].key, $0) })
+    }
+}
+
+extension JSONMembers: Sendable where Value: Sendable {}
+extension JSONMembers.Member: Sendable where Value: Sendable {}

@@ -1,0 +1,154 @@
+/// A JSON object's members, in order: what a Python `dict` is. A ``JSONValue/object(_:)``
+/// holds one.
+///
+/// The members keep the order they were read in or added in, and are written in it, as
+/// Python's `json` reads and writes a `dict` (insertion order), so a message passed on
+/// unchanged keeps its bytes, and an object written from a literal keeps the literal's order:
+/// ```swift
+/// let job: JSONObject = ["op": "resize", "size": [640, 480]]   // {"op": "resize", "size": [640, 480]}
+/// job["urgent"] = true                                           // added last
+/// ```
+/// A key already present keeps its place when it is given a new value (a repeated key
+/// in a message or a literal takes its last value), and removing a member moves the later
+/// ones up. An object made from a Swift `Dictionary`, whose order changes from process to
+/// process, has its members sorted by their keys' UTF-8 bytes (what Python's `sort_keys`
+/// writes), so the same dictionary always gives the same bytes.
+///
+/// Two objects are equal when they have the same members, in whatever order, as two
+/// Python `dict`s are; `Hashable` agrees. Keys compare as Swift strings.
+public struct JSONObject: Sendable {
+    private var storage: JSONMembers<JSONValue>
+
+    /// An empty object.
+    public init() { storage = JSONMembers() }
+
+    /// The members of `members` in its order; a repeated key keeps its first place and
+    /// takes its last value.
+    public init(_ members: some Sequence<(String, JSONValue)>) {
+        storage = JSONMembers(members)
+    }
+
+    /// The members of `dictionary`, sorted by their keys' UTF-8 bytes.
+    public init(_ dictionary: [String: JSONValue]) {
+        storage = JSONMembers(dictionary.sorted { JSONWriter.keyPrecedes($0.key, $1.key) }.lazy.map { ($0.key, $0.value) })
+    }
+
+    init(storage: JSONMembers<JSONValue>) { self.storage = storage }
+
+    /// The members in order, for the writers.
+    var members: [JSONMembers<JSONValue>.Member] { storage.members }
+
+    /// The value of the member `key`, or `nil` when there is none. Setting a value to a
+    /// new key adds the member last, to a key already there replaces its value in place;
+    /// setting `nil` removes the member.
+    public subscript(key: String) -> JSONValue? {
+        get { storage.value(of: key) }
+        set {
+            if let newValue { storage.set(key, newValue) } else { storage.remove(key) }
+        }
+    }
+
+    /// Sets the value of `key` as the subscript does and returns the value it replaced,
+    /// or `nil` when the member is new.
+    @discardableResult
+    public mutating func updateValue(_ value: JSONValue, forKey key: String) -> JSONValue? {
+        storage.set(key, value)
+    }
+
+    /// Removes the member `key` and returns its value, or `nil` when there is none.
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> JSONValue? {
+        storage.remove(key)
+    }
+
+    /// The keys, in order.
+    public var keys: [String] { storage.members.map(\.key) }
+
+    /// The values, in the order of their keys.
+    public var values: [JSONValue] { storage.members.map(\.value) }
+
+    /// The members as a `Dictionary` (which has no order).
+    public var dictionary: [String: JSONValue] {
+        Dictionary(storage.members.lazy.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+}
+
+extension JSONObject: RandomAccessCollection {
+    /// A member: its key and its value.
+    public typealias Element = (key: String, value: JSONValue)
+
+    /// The first member's position, 0.
+    public var startIndex: Int { 0 }
+
+    /// One past the last member's position: the number of members.
+    public var endIndex: Int { storage.members.count }
+
+    /// The member at `position`, in order.
+    public subscript(position: Int) -> Element {
+        let member = storage.members[position]
+        return (member.key, member.value)
+    }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    /// The literal's members in its order; a repeated key keeps its first place and takes
+    /// its last value.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements)
+    }
+}
+
+extension JSONObject: Hashable {
+    /// Whether both have the same members, in any order.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.storage.members.allSatisfy { rhs.storage.value(of: $0.key) == $0.value }
+    }
+
+    /// Hashes the members without their order, as `==` compares them: each member's own
+    /// hash, summed (a sum does not depend on the order of its terms).
+    public func hash(into hasher: inout Hasher) {
+        var sum = 0
+        for member in storage.members {
+            var own = Hasher()
+            own.combine(member.key)
+            own.combine(member.value)
+            sum &+= own.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(sum)
+    }
+}
+
+extension JSONObject: CustomStringConvertible {
+    /// The JSON text of the object, as a channel sends it.
+    public var description: String { JSONValue.object(self).description }
+}
+
+extension JSONObject: Codable {
+    /// Reads a JSON object from any decoder (through ``JSONValue/init(from:)``).
+    public init(from decoder: any Decoder) throws {
+        guard case .object(let object) = try JSONValue(from: decoder) else {
+            throw DecodingError.typeMismatch(
+                JSONObject.self, .init(codingPath: decoder.codingPath, debugDescription: "not a JSON object"))
+        }
+        self = object
+    }
+
+    /// Writes the members, in order, through any encoder.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: MemberKey.self)
+        for member in storage.members {
+            try container.encode(member.value, forKey: MemberKey(member.key))
+        }
+    }
+
+    /// A member's key, any string.
+    private struct MemberKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ key: String) { stringValue = key }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+@testable import RedisUtil
+import Testing
+import TestSupport
+
+/// A ``JSONObject`` is a Python `dict`: members in insertion order (read, literal or
+/// added), a repeated key in its first place with its last value, equality without order.
+@Suite struct JSONObjectTests {
+    @Test func membersKeepTheOrderTheyWereGivenIn() {
+        let object: JSONObject = ["zeta": 1, "alpha": "a", "mid": [true]]
+        #expect(object.keys == ["zeta", "alpha", "mid"])
+        #expect(object.values == [1, "a", [true]])
+        #expect(object.map(\.key) == ["zeta", "alpha", "mid"])
+        #expect(object[1].key == "alpha" && object[1].value == "a")
+        #expect(object.description == #"{"zeta": 1, "alpha": "a", "mid": [true]}"#)
+        // A JSONValue literal too, nested ones included, as Python writes a dict literal.
+        let value: JSONValue = ["b": ["y": 1, "x": 2], "a": nil]
+        #expect(String(decoding: value.jsonBytes, as: UTF8.self) == #"{"b": {"y": 1, "x": 2}, "a": null}"#)
+    }
+
+    @Test func aRepeatedKeyKeepsItsFirstPlaceAndTakesItsLastValue() throws {
+        let object: JSONObject = ["a": 1, "b": 2, "a": 3]
+        #expect(object.keys == ["a", "b"] && object["a"] == 3)
+        #expect(JSONObject([("k", 1), ("j", 2), ("k", 3), ("k", 4)]).description == #"{"k": 4, "j": 2}"#)
+        // Python: json.dumps(json.loads('{"a": 1, "b": 2, "a": 3}')) == '{"a": 3, "b": 2}'
+        let read = try JSONValue(json: Array(#"{"a": 1, "b": 2, "a": 3}"#.utf8))
+        #expect(String(decoding: read.jsonBytes, as: UTF8.self) == #"{"a": 3, "b": 2}"#)
+    }
+
+    @Test func settingAndRemovingMembers() {
+        var object: JSONObject = ["a": 1, "b": 2, "c": 3]
+        object["d"] = 4
+        object["b"] = 20
+        #expect(object.description == #"{"a": 1, "b": 20, "c": 3, "d": 4}"#)
+        #expect(object.updateValue(30, forKey: "c") == 3)
+        #expect(object.updateValue(5, forKey: "e") == nil)
+        object["a"] = nil
+        #expect(object.removeValue(forKey: "d") == 4)
+        #expect(object.removeValue(forKey: "missing") == nil)
+        #expect(object.description == #"{"b": 20, "c": 30, "e": 5}"#)
+        #expect(object["a"] == nil && object["b"] == 20 && object.count == 3)
+        object["a"] = 1
+        #expect(object.keys == ["b", "c", "e", "a"])
+    }
+
+    /// Random sets, removals and look-ups over 60 keys against a plain list of pairs, so
+    /// that objects grow past the 16 members where keys start to be found through an
+    /// index, shrink below it again, and have members removed while indexed.
+    @Test(arguments: 0..<3)
+    func bigObjectsBehaveAsSmallOnes(seed: Int) {
+        var generator = SeededGenerator(seed: UInt64(0x0B1E_C700 + seed))
+        var object = JSONObject()
+        var model: [(key: String, value: Int)] = []
+        for step in 0..<4000 {
+            let key = "k\(Int.random(in: 0..<60, using: &generator))"
+            // Grow for a while, then mostly shrink, then grow again.
+            let removing = Int.random(in: 0..<10, using: &generator) < ((step / 1000) % 2 == 0 ? 3 : 7)
+            if removing {
+                let expected = model.firstIndex { $0.key == key }.map { model.remove(at: $0).value }
+                #expect(object.removeValue(forKey: key)?.intValue == expected, "step \(step)")
+            } else if let position = model.firstIndex(where: { $0.key == key }) {
+                model[position].value = step
+                object[key] = .number(Double(step))
+            } else {
+                model.append((key, step))
+                object[key] = .number(Double(step))
+            }
+            let probe = "k\(Int.random(in: 0..<60, using: &generator))"
+            #expect(object[probe]?.intValue == model.first { $0.key == probe }?.value, "step \(step)")
+        }
+        #expect(object.keys == model.map(\.key))
+        #expect(object.values == model.map { .number(Double($0.value)) })
+        #expect(model.allSatisfy { object[$0.key]?.intValue == $0.value })
+    }
+
+    @Test func equalityAndHashingIgnoreOrder() {
+        let one: JSONValue = ["a": 1, "b": ["x": nil, "y": [1, 2]]]
+        let other: JSONValue = ["b": ["y": [1, 2], "x": nil], "a": 1]
+        #expect(one == other)
+        #expect(one.hashValue == other.hashValue)
+        #expect(Set([one, other]).count == 1)
+        #expect(one != ["a": 1, "b": ["x": nil, "y": [2, 1]]])
+        #expect(one != ["a": 1])
+        #expect(["a": 1] as JSONObject != ["a": 1, "b": 1])
+        #expect(["a": 1, "b": 2] as JSONObject != ["a": 1, "c": 2])
+        // Past the index threshold as well.
+        let pairs = (0..<40).map { ("k\($0)", JSONValue.number(Double($0))) }
+        #expect(JSONObject(pairs) == JSONObject(pairs.reversed()))
+        #expect(JSONObject(pairs).hashValue == JSONObject(pairs.reversed()).hashValue)
+    }
+
+    @Test func anObjectFromADictionaryIsSortedAndGivesItBack() {
+        let dictionary: [String: JSONValue] = ["b": 1, "a": 2, "é": 3, "Z": 4, "aa": 5]
+        let object = JSONObject(dictionary)
+        #expect(object.keys == ["Z", "a", "aa", "b", "é"])
+        #expect(object.dictionary == dictionary)
+    }
+
+    /// A message read keeps its members' order at every depth, so a value received and
+    /// sent on unchanged is sent as it came (what Python's `json` does with a `dict`).
+    @Test func messagesReadKeepTheirMembersOrder() throws {
+        let text = #"{"zeta": 1, "alpha": {"y": 2, "b": [{"q": 1, "a": 2}]}, "mid": "m"}"#
+        let value = try JSONValue(json: Array(text.utf8))
+        #expect(value.objectValue?.keys == ["zeta", "alpha", "mid"])
+        #expect(String(decoding: value.jsonBytes, as: UTF8.self) == text)
+        #expect(try MessageCodec.decode(JSONValue.self, from: Array(text.utf8), list: "l").jsonBytes == Array(text.utf8))
+        // A JSONValue field of a typed message is read the same way.
+        struct WithAny: Decodable { var any: JSONValue }
+        let typed = try MessageCodec.decode(WithAny.self, from: Array(#"{"any": \#(text)}"#.utf8), list: "l")
+        #expect(typed.any.jsonBytes == Array(text.utf8))
+    }
+
+    /// A value encoded into a ``JSONValue`` keeps the order `encode(to:)` wrote (a struct's
+    /// declaration order), and sorts a dictionary's: the bytes the channel sends for it.
+    @Test func encodingKeepsDeclarationOrderAndSortsDictionaries() throws {
+        struct Zebra: Encodable { var zeta = 1, alpha = 2, inner = ["y": 1, "b": 2] }
+        let value = try JSONValue(encoding: Zebra())
+        #expect(value.objectValue?.keys == ["zeta", "alpha", "inner"])
+        #expect(value["inner"]?.objectValue?.keys == ["b", "y"])
+        #expect(value.jsonBytes == (try MessageCodec.encode(Zebra())))
+    }
+
+    @Test func throughFoundationCodable() throws {
+        let object: JSONObject = ["n": 3, "list": [true, nil], "o": ["k": "v"]]
+        let data = try JSONEncoder().encode(object)
+        #expect(try JSONDecoder().decode(JSONObject.self, from: data) == object)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(JSONObject.self, from: Data("[1]".utf8)) }
+    }
+}
