@@ -27,6 +27,19 @@ import TestSupport
         #expect(String(decoding: read.jsonBytes, as: UTF8.self) == #"{"a": 3, "b": 2}"#)
     }
 
+    /// A literal's members are taken as they are when no key repeats: past 16 members
+    /// with an index, and a repeated key still found, at any size.
+    @Test func literalsOfAnySizeFindTheirKeysAndTheirRepeatedKeys() {
+        let wide: JSONObject = ["k0": 0, "k1": 1, "k2": 2, "k3": 3, "k4": 4, "k5": 5, "k6": 6, "k7": 7, "k8": 8, "k9": 9, "k10": 10, "k11": 11, "k12": 12, "k13": 13, "k14": 14, "k15": 15, "k16": 16]
+        #expect(wide.keys == (0...16).map { "k\($0)" })
+        #expect((0...16).allSatisfy { wide["k\($0)"] == .number(Double($0)) })
+        #expect(wide["k17"] == nil)
+        let repeated: JSONObject = ["k0": 0, "k1": 1, "k2": 2, "k3": 3, "k4": 4, "k5": 5, "k6": 6, "k7": 7, "k8": 8, "k9": 9, "k10": 10, "k11": 11, "k12": 12, "k13": 13, "k14": 14, "k15": 15, "k3": 33]
+        #expect(repeated.count == 16 && repeated["k3"] == 33 && repeated.keys[3] == "k3")
+        let small: JSONValue = ["a": 1, "b": 2, "c": 3, "b": 4]
+        #expect(small.description == #"{"a": 1, "b": 4, "c": 3}"#)
+    }
+
     @Test func settingAndRemovingMembers() {
         var object: JSONObject = ["a": 1, "b": 2, "c": 3]
         object["d"] = 4

@@ -12,11 +12,11 @@ struct JSONMembers<Value> {
     /// Past this many members keys are looked up through an index.
     static var indexedFrom: Int { 16 }
 
-    /// One key and its value.
-    struct Member {
-        let key: String
-        var value: Value
-    }
+    /// One key and its value: an unlabelled tuple, the element type of a dictionary
+    /// literal, so that a literal's members are taken as they are (``init(adopting:)``; a
+    /// labelled one went through the runtime's dynamic cast, about 1,200 instructions
+    /// for four members).
+    typealias Member = (String, Value)
 
     /// Each key once, where it first appeared, with the value it last had.
     private(set) var members: [Member] = []
@@ -32,33 +32,67 @@ struct JSONMembers<Value> {
         for (key, value) in sequence { set(key, value) }
     }
 
+    /// `members` themselves as the storage when no key repeats in them (a literal's, the
+    /// usual case: no member copied, where adding them one by one copied each, about 600
+    /// instructions for a four-member message); otherwise as ``init(_:)`` takes them.
+    init(adopting members: [Member]) {
+        switch Self.uniqueness(of: members) {
+        case .unique(let index): self.init(members: members, index: index)
+        case .repeated: self.init(members)
+        }
+    }
+
+    private init(members: [Member], index: [String: Int]?) {
+        self.members = members
+        self.index = index
+    }
+
+    /// Whether a key repeats in members that are to be adopted.
+    private enum Uniqueness {
+        /// Each key once; the index they need, `nil` below ``indexedFrom`` members.
+        case unique(index: [String: Int]?)
+        case repeated
+    }
+
+    private static func uniqueness(of members: [Member]) -> Uniqueness {
+        guard members.count >= indexedFrom else {
+            for later in members.indices.dropFirst() {
+                for earlier in 0..<later where members[earlier].0 == members[later].0 { return .repeated }
+            }
+            return .unique(index: nil)
+        }
+        let index = Dictionary(members.indices.lazy.map { (members[$0].0, $0) }, uniquingKeysWith: { first, _ in first })
+        return index.count == members.count ? .unique(index: index) : .repeated
+    }
+
     /// The position of `key` in `members`. Keys compare as Swift strings (canonical
     /// equivalence), as a `Dictionary` and the `CodingKey`s looking them up do.
+    @inline(__always)
     func position(of key: String) -> Int? {
         if let index { return index[key] }
-        for position in members.indices where members[position].key == key { return position }
+        for position in members.indices where members[position].0 == key { return position }
         return nil
     }
 
     /// The value of `key`, or `nil` when the object has no such member.
     func value(of key: String) -> Value? {
-        position(of: key).map { members[$0].value }
+        position(of: key).map { members[$0].1 }
     }
 
     /// Adds a member at the end, or gives a key already there its new value in its
     /// place (the last one wins); returns the value replaced.
-    @discardableResult
+    @discardableResult @inline(__always)
     mutating func set(_ key: String, _ value: Value) -> Value? {
         if let position = position(of: key) {
-            let old = members[position].value
-            members[position].value = value
+            let old = members[position].1
+            members[position].1 = value
             return old
         }
         if index != nil { index![key] = members.count }
         // Room for a message's members at once, where growing from empty allocated three
         // times for four members.
         if members.capacity == 0 { members.reserveCapacity(8) }
-        members.append(Member(key: key, value: value))
+        members.append((key, value))
         if members.count == Self.indexedFrom { rebuildIndex() }
         return nil
     }
@@ -69,19 +103,18 @@ struct JSONMembers<Value> {
         guard let position = position(of: key) else { return nil }
         let removed = members.remove(at: position)
         if index != nil { rebuildIndex() }
-        return removed.value
+        return removed.1
     }
 
     /// Sets the value at `position`, whose key stays.
     mutating func setValue(_ value: Value, at position: Int) {
-        members[position].value = value
+        members[position].1 = value
     }
 
     private mutating func rebuildIndex() {
         index = members.count < Self.indexedFrom ? nil
-            : Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].key, $0) })
+            : Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].0, $0) })
     }
 }
 
 extension JSONMembers: Sendable where Value: Sendable {}
-extension JSONMembers.Member: Sendable where Value: Sendable {}

@@ -118,7 +118,7 @@ extension JSONNode {
         case .nonFinite(let number): return .number(number)
         case .array(let elements): return .array(elements.map(\.jsonValue))
         case .object(let object):
-            return .object(JSONObject(object.members.lazy.map { ($0.key, $0.value.jsonValue) }))
+            return .object(JSONObject(object.members.lazy.map { key, value in (key, value.jsonValue) }))
         }
     }
 

@@ -7,7 +7,7 @@ struct JSONNodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     var codingPath: [any CodingKey] { path.keys }
 
     var allKeys: [Key] {
-        object.members.compactMap { Key(stringValue: $0.key) }
+        object.members.compactMap { key, _ in Key(stringValue: key) }
     }
 
     func contains(_ key: Key) -> Bool {

@@ -62,14 +62,14 @@ public struct JSONObject: Sendable {
     }
 
     /// The keys, in order.
-    public var keys: [String] { storage.members.map(\.key) }
+    public var keys: [String] { storage.members.map(\.0) }
 
     /// The values, in the order of their keys.
-    public var values: [JSONValue] { storage.members.map(\.value) }
+    public var values: [JSONValue] { storage.members.map(\.1) }
 
     /// The members as a `Dictionary` (which has no order).
     public var dictionary: [String: JSONValue] {
-        Dictionary(storage.members.lazy.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        Dictionary(storage.members, uniquingKeysWith: { _, last in last })
     }
 }
 
@@ -85,8 +85,8 @@ extension JSONObject: RandomAccessCollection {
 
     /// The member at `position`, in order.
     public subscript(position: Int) -> Element {
-        let member = storage.members[position]
-        return (member.key, member.value)
+        let (key, value) = storage.members[position]
+        return (key, value)
     }
 }
 
@@ -94,7 +94,7 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
     /// The literal's members in its order; a repeated key keeps its first place and takes
     /// its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self.init(elements)
+        storage = JSONMembers(adopting: elements)
     }
 }
 
@@ -102,17 +102,17 @@ extension JSONObject: Hashable {
     /// Whether both have the same members, in any order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return lhs.storage.members.allSatisfy { rhs.storage.value(of: $0.key) == $0.value }
+        return lhs.storage.members.allSatisfy { key, value in rhs.storage.value(of: key) == value }
     }
 
     /// Hashes the members without their order, as `==` compares them: each member's own
     /// hash, summed (a sum does not depend on the order of its terms).
     public func hash(into hasher: inout Hasher) {
         var sum = 0
-        for member in storage.members {
+        for (key, value) in storage.members {
             var own = Hasher()
-            own.combine(member.key)
-            own.combine(member.value)
+            own.combine(key)
+            own.combine(value)
             sum &+= own.finalize()
         }
         hasher.combine(count)
@@ -138,8 +138,8 @@ extension JSONObject: Codable {
     /// Writes the members, in order, through any encoder.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: MemberKey.self)
-        for member in storage.members {
-            try container.encode(member.value, forKey: MemberKey(member.key))
+        for (key, value) in storage.members {
+            try container.encode(value, forKey: MemberKey(key))
         }
     }
 

@@ -109,7 +109,7 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     /// An object, its members in the literal's order; a repeated key keeps its first
     /// place and takes its last value, as in Python.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(JSONObject(elements))
+        self = .object(JSONObject(storage: JSONMembers(adopting: elements)))
     }
 }
 
