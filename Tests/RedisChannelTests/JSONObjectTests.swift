@@ -121,6 +121,15 @@ import TestSupport
         struct WithAny: Decodable { var any: JSONValue }
         let typed = try MessageCodec.decode(WithAny.self, from: Array(#"{"any": \#(text)}"#.utf8), list: "l")
         #expect(typed.any.jsonBytes == Array(text.utf8))
+        // A JSONObject, as the message or as a field, flat or nested.
+        let flat = #"{"z": 1, "a": "x", "m": null}"#
+        for text in [text, flat] {
+            #expect(try MessageCodec.decode(JSONObject.self, from: Array(text.utf8), list: "l").description == text)
+            struct WithObject: Decodable { var object: JSONObject }
+            let field = try MessageCodec.decode(WithObject.self, from: Array(#"{"object": \#(text)}"#.utf8), list: "l")
+            #expect(field.object.description == text)
+        }
+        #expect(throws: RedisChannelError.self) { try MessageCodec.decode(JSONObject.self, from: Array("[1]".utf8), list: "l") }
     }
 
     /// A value encoded into a ``JSONValue`` keeps the order `encode(to:)` wrote (a struct's

@@ -126,9 +126,13 @@ extension JSONObject: CustomStringConvertible {
 }
 
 extension JSONObject: Codable {
-    /// Reads a JSON object from any decoder (through ``JSONValue/init(from:)``).
+    /// Reads a JSON object from any decoder, as a ``JSONValue`` is read there: a
+    /// channel's keeps the message's order; another decoder's keyed container gives its
+    /// keys in no set order, and they are sorted.
     public init(from decoder: any Decoder) throws {
-        guard case .object(let object) = try JSONValue(from: decoder) else {
+        // Through the container, not `JSONValue(from:)`, so that a decoder that reads a
+        // JSONValue its own way (the channel's) is asked to.
+        guard case .object(let object) = try decoder.singleValueContainer().decode(JSONValue.self) else {
             throw DecodingError.typeMismatch(
                 JSONObject.self, .init(codingPath: decoder.codingPath, debugDescription: "not a JSON object"))
         }
