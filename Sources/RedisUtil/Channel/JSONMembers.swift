@@ -106,11 +106,6 @@ struct JSONMembers<Value> {
         return removed.1
     }
 
-    /// Sets the value at `position`, whose key stays.
-    mutating func setValue(_ value: Value, at position: Int) {
-        members[position].1 = value
-    }
-
     private mutating func rebuildIndex() {
         index = members.count < Self.indexedFrom ? nil
             : Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].0, $0) })

@@ -5,8 +5,8 @@
 /// Python's `json` reads and writes a `dict` (insertion order), so a message passed on
 /// unchanged keeps its bytes, and an object written from a literal keeps the literal's order:
 /// ```swift
-/// let job: JSONObject = ["op": "resize", "size": [640, 480]]   // {"op": "resize", "size": [640, 480]}
-/// job["urgent"] = true                                           // added last
+/// var job: JSONObject = ["op": "resize", "size": [640, 480]]   // {"op": "resize", "size": [640, 480]}
+/// job["urgent"] = true                                           // added last: {…, "urgent": true}
 /// ```
 /// A key already present keeps its place when it is given a new value (a repeated key
 /// in a message or a literal takes its last value), and removing a member moves the later
