@@ -82,13 +82,13 @@ struct JSONMembers<Value> {
     /// Adds a member at the end, or gives a key already there its new value in its
     /// place (the last one wins); returns the value replaced.
     @discardableResult @inline(__always)
-    mutating func set(_ key: String, _ value: Value) -> Value? {
+    mutating func set(_ key: consuming String, _ value: consuming Value) -> Value? {
         if let position = position(of: key) {
             let old = members[position].1
             members[position].1 = value
             return old
         }
-        if index != nil { index![key] = members.count }
+        if index != nil { index![copy key] = members.count }
         // Room for a message's members at once, where growing from empty allocated three
         // times for four members.
         if members.capacity == 0 { members.reserveCapacity(8) }

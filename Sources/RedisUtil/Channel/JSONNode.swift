@@ -30,13 +30,13 @@ typealias JSONNodeObject = JSONMembers<JSONNode>
 extension JSONNode: JSONTree {
     static func makeNull() -> JSONNode { .null }
     static func makeBool(_ flag: Bool) -> JSONNode { .bool(flag) }
-    static func makeString(_ text: String) -> JSONNode { .string(text) }
+    static func makeString(_ text: consuming String) -> JSONNode { .string(text) }
     static func makeNonFinite(_ number: Double) -> JSONNode { .nonFinite(number) }
     static func makeArray(_ elements: [JSONNode]) -> JSONNode { .array(elements) }
     static func makeMembers() -> JSONNodeObject { JSONNodeObject() }
     static func makeObject(_ members: JSONNodeObject) -> JSONNode { .object(members) }
 
-    static func add(_ key: String, _ value: JSONNode, to members: inout JSONNodeObject) {
+    static func add(_ key: consuming String, _ value: consuming JSONNode, to members: inout JSONNodeObject) {
         members.set(key, value)
     }
 

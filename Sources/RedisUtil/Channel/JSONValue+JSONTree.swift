@@ -3,13 +3,13 @@
 extension JSONValue: JSONTree {
     static func makeNull() -> JSONValue { .null }
     static func makeBool(_ flag: Bool) -> JSONValue { .bool(flag) }
-    static func makeString(_ text: String) -> JSONValue { .string(text) }
+    static func makeString(_ text: consuming String) -> JSONValue { .string(text) }
     static func makeNonFinite(_ number: Double) -> JSONValue { .number(number) }
     static func makeArray(_ elements: [JSONValue]) -> JSONValue { .array(elements) }
     static func makeMembers() -> JSONMembers<JSONValue> { JSONMembers() }
     static func makeObject(_ members: JSONMembers<JSONValue>) -> JSONValue { .object(JSONObject(storage: members)) }
 
-    static func add(_ key: String, _ value: JSONValue, to members: inout JSONMembers<JSONValue>) {
+    static func add(_ key: consuming String, _ value: consuming JSONValue, to members: inout JSONMembers<JSONValue>) {
         members.set(key, value)
     }
 
