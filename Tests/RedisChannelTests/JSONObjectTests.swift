@@ -140,6 +140,12 @@ import TestSupport
         #expect(value.objectValue?.keys == ["zeta", "alpha", "inner"])
         #expect(value["inner"]?.objectValue?.keys == ["b", "y"])
         #expect(value.jsonBytes == (try MessageCodec.encode(Zebra())))
+        // A JSONObject or JSONValue field is written in its own order, through either encoder.
+        struct Holder: Encodable { var object: JSONObject = ["z": 1, "a": 2]; var any: JSONValue = ["y": [], "b": nil] }
+        let expected = #"{"object": {"z": 1, "a": 2}, "any": {"y": [], "b": null}}"#
+        #expect(String(decoding: try MessageCodec.encode(Holder()), as: UTF8.self) == expected)
+        #expect(String(decoding: try JSONValueEncoder.encodeJSONTree(Holder()), as: UTF8.self) == expected)
+        #expect(try JSONValue(encoding: Holder()).description == expected)
     }
 
     @Test func throughFoundationCodable() throws {
