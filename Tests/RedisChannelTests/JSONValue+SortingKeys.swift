@@ -6,7 +6,7 @@ extension JSONValue {
     var sortingKeys: JSONValue {
         switch self {
         case .array(let elements): .array(elements.map(\.sortingKeys))
-        case .object(let object): .object(JSONObject(object.dictionary.mapValues(\.sortingKeys)))
+        case .object(let object): .object(JSONObject(sortingKeysOf: object.dictionary.mapValues(\.sortingKeys)))
         default: self
         }
     }

@@ -25,7 +25,7 @@ import TestSupport
     /// point order), as Python's `sort_keys` sorts.
     @Test func anObjectFromADictionarySortsKeysByTheirBytes() {
         let keys = ["b", "a", "ab", "aa", "a\u{7f}", "é", "z", "", "A", "我", "a\u{01}"]
-        let value = JSONValue.object(JSONObject(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.null) })))
+        let value = JSONValue.object(JSONObject(sortingKeysOf: Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.null) })))
         let sorted = keys.sorted(by: Self.precedesByBytes)
         #expect(String(decoding: value.jsonBytes, as: UTF8.self) == "{" + sorted.map { Self.quoted($0) + ": null" }.joined(separator: ", ") + "}")
     }
@@ -46,7 +46,7 @@ import TestSupport
         }
         keys.shuffle(using: &generator)
         let numbered = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, JSONValue.number(Double($0))) })
-        let value = JSONValue.object(JSONObject(numbered))
+        let value = JSONValue.object(JSONObject(sortingKeysOf: numbered))
         let sorted = keys.sorted(by: Self.precedesByBytes)
         let expected = "{" + sorted.map { Self.quoted($0) + ": " + Self.reference(numbered[$0]!) }.joined(separator: ", ") + "}"
         #expect(String(decoding: value.jsonBytes, as: UTF8.self) == expected)

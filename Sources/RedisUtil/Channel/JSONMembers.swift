@@ -5,11 +5,11 @@
 ///
 /// Message-sized objects find a key by comparing it with each key in turn, which costs
 /// less than hashing it once (a four-member message read into a `Dictionary` spent about
-/// 1,500 instructions hashing and storing its keys); past ``indexedFrom`` members a key's
+/// 1,500 instructions hashing and storing its keys); from ``indexedFrom`` members on a key's
 /// place is hashed, so a big object (a dictionary of thousands of entries) is neither
 /// quadratic to build nor to look up.
 struct JSONMembers<Value> {
-    /// Past this many members keys are looked up through an index.
+    /// From this many members on, keys are looked up through an index.
     static var indexedFrom: Int { 16 }
 
     /// One key and its value: an unlabelled tuple, the element type of a dictionary
@@ -98,11 +98,20 @@ struct JSONMembers<Value> {
     }
 
     /// Removes the member `key`, the later ones moving up a place; returns its value.
+    /// Takes time in proportion to the members after it (their places in the index
+    /// change), as removing from an array does.
     @discardableResult
     mutating func remove(_ key: String) -> Value? {
         guard let position = position(of: key) else { return nil }
         let removed = members.remove(at: position)
-        if index != nil { rebuildIndex() }
+        if index != nil {
+            if members.count < Self.indexedFrom {
+                index = nil
+            } else {
+                index!.removeValue(forKey: removed.0)
+                for later in position..<members.count { index![members[later].0] = later }
+            }
+        }
         return removed.1
     }
 

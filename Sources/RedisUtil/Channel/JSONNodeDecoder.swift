@@ -40,6 +40,7 @@ final class JSONNodeDecoder: Decoder {
     /// `T` from `node`, which lies at `path`.
     func decode<T: Decodable>(_ node: JSONNode, as type: T.Type, at path: CodingPath) throws -> T {
         if T.self == JSONValue.self { return node.jsonValue as! T }
+        if T.self == JSONObject.self, case .object(let object) = node.jsonValue { return object as! T }
         if T.self == Data.self || T.self == URL.self || T.self == Decimal.self {
             return try decodeByFoundationsRules(node, as: T.self, at: path)
         }

@@ -3,19 +3,22 @@
 ///
 /// The members keep the order they were read in or added in, and are written in it, as
 /// Python's `json` reads and writes a `dict` (insertion order), so a message passed on
-/// unchanged keeps its bytes, and an object written from a literal keeps the literal's order:
+/// unchanged keeps its members' order, and an object written from a literal keeps the
+/// literal's:
 /// ```swift
 /// var job: JSONObject = ["op": "resize", "size": [640, 480]]   // {"op": "resize", "size": [640, 480]}
 /// job["urgent"] = true                                           // added last: {…, "urgent": true}
 /// ```
 /// A key already present keeps its place when it is given a new value (a repeated key
 /// in a message or a literal takes its last value), and removing a member moves the later
-/// ones up. An object made from a Swift `Dictionary`, whose order changes from process to
-/// process, has its members sorted by their keys' UTF-8 bytes (what Python's `sort_keys`
-/// writes), so the same dictionary always gives the same bytes.
+/// ones up. An object made from a Swift `Dictionary` (``init(sortingKeysOf:)``), whose order
+/// changes from process to process, has its members sorted by their keys' UTF-8 bytes (what
+/// Python's `sort_keys` writes), so the same dictionary always gives the same bytes.
 ///
 /// Two objects are equal when they have the same members, in whatever order, as two
-/// Python `dict`s are; `Hashable` agrees. Keys compare as Swift strings.
+/// Python `dict`s are; `Hashable` agrees. Keys compare as Swift strings, by canonical
+/// equivalence: two keys that differ only in their Unicode normalisation (a composed and a
+/// decomposed "é") are one key here and two to Python, whose keys compare by code point.
 public struct JSONObject: Sendable {
     private var storage: JSONMembers<JSONValue>
 
@@ -28,8 +31,11 @@ public struct JSONObject: Sendable {
         storage = JSONMembers(members)
     }
 
-    /// The members of `dictionary`, sorted by their keys' UTF-8 bytes.
-    public init(_ dictionary: [String: JSONValue]) {
+    /// The members of `dictionary`, sorted by their keys' UTF-8 bytes. Named for what it
+    /// does to the order: a dictionary literal passed to an unnamed argument would have
+    /// been read as a `Dictionary` (sorted, a repeated key a crash), where one written as
+    /// a `JSONObject` (`let object: JSONObject = [...]`) keeps its order.
+    public init(sortingKeysOf dictionary: [String: JSONValue]) {
         storage = JSONMembers(dictionary.sorted { JSONWriter.keyPrecedes($0.key, $1.key) }.lazy.map { ($0.key, $0.value) })
     }
 
@@ -55,16 +61,17 @@ public struct JSONObject: Sendable {
         storage.set(key, value)
     }
 
-    /// Removes the member `key` and returns its value, or `nil` when there is none.
+    /// Removes the member `key` and returns its value, or `nil` when there is none; the
+    /// later members move up a place, in time proportional to their number.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         storage.remove(key)
     }
 
-    /// The keys, in order.
+    /// The keys, in order (an array made at each call).
     public var keys: [String] { storage.members.map(\.0) }
 
-    /// The values, in the order of their keys.
+    /// The values, in the order of their keys (an array made at each call).
     public var values: [JSONValue] { storage.members.map(\.1) }
 
     /// The members as a `Dictionary` (which has no order).
@@ -139,7 +146,8 @@ extension JSONObject: Codable {
         self = object
     }
 
-    /// Writes the members, in order, through any encoder.
+    /// Writes the members through any encoder, in order (a channel's encoders keep it;
+    /// Foundation's `JSONEncoder` writes an object's keys in an order of its own).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: MemberKey.self)
         for (key, value) in storage.members {

@@ -189,6 +189,10 @@ final class JSONStreamEncoder: Encoder {
             RESPDecimal.append(value as! Int64, to: &out)
         } else if T.self == JSONValue.self {
             try writeJSONValue(value as! JSONValue)
+        } else if T.self == JSONObject.self {
+            // As a JSONValue: its `encode(to:)` would have its members' order checked for
+            // repeated keys, pair by pair, where it has none.
+            try writeJSONValue(.object(value as! JSONObject))
         } else if T.self == Float.self {
             JSONWriter.writeDouble(Double(value as! Float), into: &out)
         } else if T.self == Int32.self {

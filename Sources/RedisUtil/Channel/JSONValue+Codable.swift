@@ -18,7 +18,7 @@ extension JSONValue {
         } else if let members = try? container.decode([String: JSONValue].self) {
             // A decoder's keyed container gives its keys in no set order (Foundation's
             // from a dictionary), so the members are sorted, as a dictionary's are.
-            self = .object(JSONObject(members))
+            self = .object(JSONObject(sortingKeysOf: members))
         } else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
         }

@@ -11,7 +11,8 @@ extension JSONValue {
     }
 
     /// The JSON text exactly as a channel sends it, the bytes Python's
-    /// `json.dumps(value, ensure_ascii=False)` produces (object keys sorted). A value
+    /// `json.dumps(value, ensure_ascii=False)` produces (each object's members in their
+    /// order, as Python writes a `dict`'s). A value
     /// nested deeper than 1000 levels, which a channel refuses to send and no receiver
     /// reads, is written down to that depth and cut off there with `…` (not JSON).
     public var jsonBytes: [UInt8] {

@@ -223,6 +223,7 @@ private func encodeValue<T: Encodable>(_ value: T, path: [any CodingKey]) throws
 private func leafSlot<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> Slot? {
     switch value {
     case let json as JSONValue: return Slot(leaf: json)
+    case let object as JSONObject: return Slot(leaf: .object(object))
     case let text as String: return Slot(leaf: .string(text))
     case let flag as Bool: return Slot(leaf: .bool(flag))
     case let number as Double: return Slot(float: number)

@@ -165,6 +165,12 @@ enum MessageCodec {
             if T.self == Optional<JSONValue>.self {
                 return Optional(try JSONReader.read(raw)) as! T
             }
+            if T.self == JSONObject.self {
+                guard case .object(let object) = try JSONReader.read(raw) else {
+                    throw DecodingError.typeMismatch(JSONObject.self, .init(codingPath: [], debugDescription: "not a JSON object"))
+                }
+                return object as! T
+            }
             // A type that reads its own members, unless its reader declines the message.
             if decodableOnly.mayConform(T.self) {
                 if let reading = lastReading.conformance(of: T.self, lookUp: { $0 as? any JSONMemberDecodable.Type }) {
