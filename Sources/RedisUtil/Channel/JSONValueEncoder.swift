@@ -122,9 +122,10 @@ private final class Slot {
 
     var value: JSONValue {
         if let elements { return .array(elements.map(\.value)) }
-        if let members {
-            let keys = sortsMembers ? members.keys.sorted(by: JSONWriter.keyPrecedes) : memberOrder
-            return .object(JSONObject(keys.lazy.map { ($0, members[$0]!.value) }))
+        if members != nil {
+            var object = JSONObject()
+            forEachMember { key, slot in object[key] = slot.value }
+            return .object(object)
         }
         if let integer { return .number(Double(integer)) }
         if let float { return .number(float) }
@@ -143,21 +144,14 @@ private final class Slot {
                 try element.write(into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "]"))
-        } else if let members {
+        } else if members != nil {
             guard depth < JSONReader.maxDepth else { throw JSONWriter.TooDeep() }
             out.append(UInt8(ascii: "{"))
-            if sortsMembers {
-                // The members sorted with their values, not each key looked up again.
-                let sorted = members.sorted { JSONWriter.keyPrecedes($0.key, $1.key) }
-                for index in sorted.indices {
-                    if index > 0 { JSONWriter.writeComma(into: &out) }
-                    try Self.writeMember(sorted[index].key, sorted[index].value, into: &out, depth: depth)
-                }
-            } else {
-                for (index, key) in memberOrder.enumerated() {
-                    if index > 0 { JSONWriter.writeComma(into: &out) }
-                    try Self.writeMember(key, members[key]!, into: &out, depth: depth)
-                }
+            var first = true
+            try forEachMember { (key, slot) throws(JSONWriter.TooDeep) in
+                if !first { JSONWriter.writeComma(into: &out) }
+                first = false
+                try Self.writeMember(key, slot, into: &out, depth: depth)
             }
             out.append(UInt8(ascii: "}"))
         } else if let integer {
@@ -166,6 +160,19 @@ private final class Slot {
             JSONWriter.writeDouble(float, into: &out)
         } else {
             try JSONWriter.write(leaf ?? .null, into: &out, depth: depth)
+        }
+    }
+
+    /// Calls `body` with each member of this object in the order it is written (and
+    /// frozen into a ``JSONValue``): a dictionary's sorted by key, the members sorted with
+    /// their values rather than each key looked up again; any other object's in the order
+    /// of its keys' first writes.
+    private func forEachMember<Failure: Error>(_ body: (String, Slot) throws(Failure) -> Void) throws(Failure) {
+        guard let members else { return }
+        if sortsMembers {
+            for (key, slot) in members.sorted(by: { JSONWriter.keyPrecedes($0.key, $1.key) }) { try body(key, slot) }
+        } else {
+            for key in memberOrder { try body(key, members[key]!) }
         }
     }
 
