@@ -61,7 +61,7 @@ struct JSONMembers<Value> {
             }
             return .unique(index: nil)
         }
-        let index = Dictionary(members.indices.lazy.map { (members[$0].0, $0) }, uniquingKeysWith: { first, _ in first })
+        let index = positions(of: members)
         return index.count == members.count ? .unique(index: index) : .repeated
     }
 
@@ -93,7 +93,7 @@ struct JSONMembers<Value> {
         // times for four members.
         if members.capacity == 0 { members.reserveCapacity(8) }
         members.append((key, value))
-        if members.count == Self.indexedFrom { rebuildIndex() }
+        if members.count == Self.indexedFrom { index = Self.positions(of: members) }
         return nil
     }
 
@@ -115,9 +115,9 @@ struct JSONMembers<Value> {
         return removed.1
     }
 
-    private mutating func rebuildIndex() {
-        index = members.count < Self.indexedFrom ? nil
-            : Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].0, $0) })
+    /// Each key's place in `members`, its first where it repeats: the index.
+    private static func positions(of members: [Member]) -> [String: Int] {
+        Dictionary(members.indices.lazy.map { (members[$0].0, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }
 
