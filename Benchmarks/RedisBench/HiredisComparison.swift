@@ -1,11 +1,13 @@
 import Foundation
 
 /// Builds and runs the C reference (`Benchmarks/CReference/hiredis_bench.c`: hiredis'
-/// async API on libevent) against the same server, for the rpush workload.
+/// async API on libevent) against the same server, for the rpush and ping workloads.
 enum HiredisComparison {
     struct Figures {
         var opsPerSecond: Double
         var cpuMicrosecondsPerOp: Double
+        /// Its throughput over redis-benchmark's in the same round, when that ran.
+        var ratioVsRedisBenchmark: Double?
     }
 
     /// The source beside this file's folder; `nil` when the tree is not there (an installed binary).
@@ -24,9 +26,19 @@ enum HiredisComparison {
         return binary
     }
 
-    /// hiredis' figures for `requests` RPUSH of 64-byte values with `connections` × `pipeline` in flight.
-    static func rpush(binary: String, port: Int, connections: Int, pipeline: Int, requests: Int) -> Figures? {
-        guard let output = runToCompletion(binary, [String(connections), String(pipeline), String(requests), String(port), "argv"]),
+    /// What the harness sends: 64-byte `RPUSH`es (through `redisAsyncCommandArgv`, as our
+    /// client takes its arguments) or `PING`s.
+    enum Command: String {
+        case rpush = "argv"
+        case ping
+
+        /// The name the report prints.
+        var name: String { self == .rpush ? "rpush" : "ping" }
+    }
+
+    /// hiredis' figures for `requests` of `command` with `connections` × `pipeline` in flight.
+    static func run(_ command: Command, binary: String, port: Int, connections: Int, pipeline: Int, requests: Int) -> Figures? {
+        guard let output = runToCompletion(binary, [String(connections), String(pipeline), String(requests), String(port), command.rawValue]),
               let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESULT") }) else { return nil }
         var fields: [String: Double] = [:]
         for pair in line.split(separator: " ") {
@@ -34,6 +46,6 @@ enum HiredisComparison {
             if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
         }
         guard let ops = fields["ops_s"], let cpu = fields["cpu_us_op"] else { return nil }
-        return Figures(opsPerSecond: ops, cpuMicrosecondsPerOp: cpu)
+        return Figures(opsPerSecond: ops, cpuMicrosecondsPerOp: cpu, ratioVsRedisBenchmark: nil)
     }
 }

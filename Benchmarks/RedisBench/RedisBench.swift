@@ -112,7 +112,7 @@ struct RedisBench: AsyncParsableCommand {
     @Flag(help: "Also run redis-benchmark with the same parameters for rpush, lpop and ping, and print the ratio.")
     var compareRedisBenchmark = false
 
-    @Flag(help: "Also build and run the C reference (hiredis async + libevent) for rpush; printed under the table.")
+    @Flag(help: "Also build and run the C reference (hiredis async + libevent) for rpush and ping; printed under the table.")
     var compareHiredis = false
 
     func validate() throws {
@@ -236,7 +236,12 @@ struct RedisBench: AsyncParsableCommand {
             for concrete in plan.api.concrete {
                 var single = plan
                 single.api = concrete
-                let withHiredis = concrete == plan.api.concrete.first && plan.workload == .rpush ? hiredis : nil
+                let hiredisCommand: HiredisComparison.Command? = switch plan.workload {
+                case .rpush: .rpush
+                case .ping: .ping
+                default: nil
+                }
+                let withHiredis = concrete == plan.api.concrete.first ? hiredisCommand.flatMap { command in hiredis.map { (binary: $0, command: command) } } : nil
                 var measured: [(result: RunResult, hiredis: HiredisComparison.Figures?)] = []
                 for round in 1...rounds {
                     // Ours and theirs back to back within each round, so that a drift of the
@@ -271,8 +276,10 @@ struct RedisBench: AsyncParsableCommand {
                     }
                     var figures: HiredisComparison.Figures?
                     if let withHiredis, case .tcp(_, let port) = target.address {
-                        figures = HiredisComparison.rpush(binary: withHiredis, port: port, connections: single.connections,
-                                                          pipeline: single.pipeline, requests: result.messages)
+                        figures = HiredisComparison.run(withHiredis.command, binary: withHiredis.binary, port: port, connections: single.connections,
+                                                        pipeline: single.pipeline, requests: result.messages)
+                        // Beside redis-benchmark's run of the same round, as ours is.
+                        if let ops = figures?.opsPerSecond, let theirs = result.redisBenchmarkOpsPerSec { figures?.ratioVsRedisBenchmark = ops / theirs }
                     }
                     measured.append((result, figures))
                 }
@@ -282,9 +289,11 @@ struct RedisBench: AsyncParsableCommand {
                 let hiredisFigures = measured.compactMap(\.hiredis).sorted { $0.cpuMicrosecondsPerOp < $1.cpuMicrosecondsPerOp }
                 if !hiredisFigures.isEmpty {
                     let figures = hiredisFigures[hiredisFigures.count / 2]
+                    let ratio = figures.ratioVsRedisBenchmark.map { String(format: ", %.2f of redis-benchmark's ops/s in its round", $0) } ?? ""
                     hiredisLines.append(String(
-                        format: "hiredis (C, async + libevent) rpush %d×%d: %@ ops/s, %.2f client cpu µs/op",
-                        single.connections, single.pipeline, Report.grouped(figures.opsPerSecond), figures.cpuMicrosecondsPerOp))
+                        format: "hiredis (C, async + libevent) %@ %d×%d: %@ ops/s, %.2f client cpu µs/op%@",
+                        withHiredis?.command.name ?? "", single.connections, single.pipeline, Report.grouped(figures.opsPerSecond),
+                        figures.cpuMicrosecondsPerOp, ratio))
                 }
                 results.append(result)
                 if interactive { FileHandle.standardError.write(Data("done: \(result.workload) \(result.api) \(Report.grouped(result.opsPerSec)) ops/s\n".utf8)) }
