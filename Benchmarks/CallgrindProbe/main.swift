@@ -31,7 +31,9 @@ import Synchronization
 //   the receive's baseline, what it costs beyond the pop),
 //   channel-serve (a RedisChannelServer of 8 answering COUNT waiting requests: lease,
 //   handler, reply and ack), channel-respond (8 tasks doing what channel-pingpong's
-//   responders do: a blocking receive, then a send)
+//   responders do: a blocking receive, then a send), await-reactor (no command: tasks as
+//   rpush-async-reactor's awaiting continuations that their reactor resumes, the Swift
+//   runtime's floor under an awaited command; `ParkedContinuations`)
 // Four connections, 128 operations in flight on each, 64-byte payloads: the
 // `make bench` deep-pipeline row (PROBE_CONNECTIONS and PROBE_IN_FLIGHT change the first two).
 
@@ -327,6 +329,25 @@ case "rpush-async", "rpush-typed-async", "rpush-async-reactor", "ping-async", "p
                     tasks.addTask(executorPreference: reactor) { await lane(index) }
                 } else {
                     tasks.addTask { await lane(index) }
+                }
+            }
+        }
+        done.signal()
+    }
+    done.wait()
+case "await-reactor":
+    // The runtime's floor under an awaited command (`ParkedContinuations`): tasks as
+    // rpush-async-reactor's, each awaiting a continuation the reactor resumes.
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        await withTaskGroup(of: Void.self) { tasks in
+            let parked = group.reactors.map(ParkedContinuations.init)
+            for lane in 0..<inFlight {
+                let reactor = lane % group.reactors.count
+                tasks.addTask(executorPreference: group.reactors[reactor]) {
+                    for _ in stride(from: lane, to: count, by: inFlight) {
+                        await _unsafeInheritExecutor_withUnsafeContinuation { parked[reactor].park($0) }
+                    }
                 }
             }
         }
