@@ -155,7 +155,10 @@ enum MessageCodec {
     /// Every path gives the answer Python's `json.loads` gives: a repeated key keeps its
     /// last value, and a bare `NaN` or `Infinity` is a number (which only a floating-point
     /// field or a ``JSONValue`` takes), never a string.
-    static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8], list: @autoclosure () -> String) throws(RedisChannelError) -> T {
+    ///
+    /// `membersDeclined`: the caller has tried `T`'s member reader already
+    /// (``RedisChannel/decodeMembers(_:as:list:)``) and it declined the message.
+    static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8], list: @autoclosure () -> String, membersDeclined: Bool = false) throws(RedisChannelError) -> T {
         do {
             // JSONValue is read by our own reader, which reads Python's NaN and Infinity
             // and never copies the bytes into Data.
@@ -172,7 +175,7 @@ enum MessageCodec {
                 return object as! T
             }
             // A type that reads its own members, unless its reader declines the message.
-            if decodableOnly.mayConform(T.self) {
+            if !membersDeclined, decodableOnly.mayConform(T.self) {
                 if let reading = lastReading.conformance(of: T.self, lookUp: { $0 as? any JSONMemberDecodable.Type }) {
                     do throws(JSONMemberReader.Declined) {
                         return try reading.readMembers(from: raw, as: T.self)

@@ -69,17 +69,33 @@ extension RedisChannel {
     /// code each such value cost a run-time lookup of its type (about 450 instructions).
     @inlinable
     public func recv<T: Decodable & SendableMetatype>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
-        // The same steps as ``decoding(_:_:)``, written out: through it (inlined too) the
-        // nested closure cost about 950 instructions a receive.
-        //
-        // Nothing of the channel's is kept for the reply: its list's name, wanted only
-        // when a message does not decode, is read back from the command's own bytes.
-        // Memory shared by every reactor thread and written at each receive (the
-        // reference counts of the name's string, of the channel's `LPOP` bytes, of the
-        // client) moved cache lines between the cores, which callgrind does not count:
-        // `redis-bench --workload channel-recv --api callback` spent 0.87 µs of CPU a
-        // message on two reactors, 0.60 on one (`--reactors 1`); 0.78 and 0.58 without
-        // those writes (medians of five runs each, interleaved).
+        receiveOne(DecodedMessage<T>.self, completion: completion)
+    }
+
+    /// ``recv(as:completion:)`` for a message that reads its own members, which overload
+    /// resolution picks where the type is known to: its reader is called as `T`'s own,
+    /// where the general form finds the conformance at run time and casts the message
+    /// back to `T` (about 200 instructions a receive). The same messages, the same errors.
+    @inlinable
+    public func recv<T: JSONMemberDecodable>(as type: T.Type = T.self, completion: @escaping Completion<T?>) {
+        receiveOne(MemberReadMessage<T>.self, completion: completion)
+    }
+
+    /// Pops one message and completes with it decoded by `Decoder`, or with `nil` or the
+    /// failure: the same steps as ``decoding(_:_:)``, written out (through it, inlined
+    /// too, the nested closure cost about 950 instructions a receive), the decoder a type
+    /// rather than a closure, which the receive's closure would capture and call indirectly.
+    ///
+    /// Nothing of the channel's is kept for the reply: its list's name, wanted only
+    /// when a message does not decode, is read back from the command's own bytes.
+    /// Memory shared by every reactor thread and written at each receive (the
+    /// reference counts of the name's string, of the channel's `LPOP` bytes, of the
+    /// client) moved cache lines between the cores, which callgrind does not count:
+    /// `redis-bench --workload channel-recv --api callback` spent 0.87 µs of CPU a
+    /// message on two reactors, 0.60 on one (`--reactors 1`); 0.78 and 0.58 without
+    /// those writes (medians of five runs each, interleaved).
+    @inlinable @inline(__always)
+    func receiveOne<Decoder: PoppedMessageDecoder>(_ decoder: Decoder.Type, completion: @escaping Completion<Decoder.Message?>) {
         receiveRaw { raw, command in
             switch raw {
             case .failure(let error):
@@ -88,7 +104,7 @@ extension RedisChannel {
                 completion(.success(nil))
             case .success(let raw?):
                 do throws(RedisChannelError) {
-                    completion(.success(try Self.decodeMessage(raw, as: T.self, list: Self.list(poppedBy: command))))
+                    completion(.success(try Decoder.decode(raw, list: Self.list(poppedBy: command))))
                 } catch {
                     completion(.failure(error.redisError))
                 }

@@ -219,7 +219,16 @@ public struct RedisChannel: Sendable {
     @inlinable
     nonisolated(nonsending) public func recv<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
         guard let raw = try await receiveRaw() else { return nil }
-        return try Self.decodeMessage(raw, as: T.self, list: receiveKey)
+        return try DecodedMessage<T>.decode(raw, list: receiveKey)
+    }
+
+    /// ``recv(as:)`` for a message that reads its own members, which overload resolution
+    /// picks where the type is known to: its reader is called as `T`'s own, as in the
+    /// callback form's overload. The same messages, the same errors.
+    @inlinable
+    nonisolated(nonsending) public func recv<T: JSONMemberDecodable>(as type: T.Type = T.self) async throws -> T? {
+        guard let raw = try await receiveRaw() else { return nil }
+        return try MemberReadMessage<T>.decode(raw, list: receiveKey)
     }
 
     /// What ``recv(as:)`` pops, undecoded.
@@ -425,16 +434,9 @@ extension RedisChannel {
         .single("LINDEX", receiveKey, index, read: ChannelReply.optionalBytes)
     }
 
-    /// One message popped from `list`, decoded (``MessageCodec/decode(_:from:list:)``);
-    /// `list` is evaluated only when the message does not decode.
-    @usableFromInline
-    static func decodeMessage<T: Decodable>(_ raw: [UInt8], as type: T.Type, list: @autoclosure () -> String) throws(RedisChannelError) -> T {
-        try MessageCodec.decode(T.self, from: raw, list: list())
-    }
-
     func decodeIfPresent<T: Decodable>(_ type: T.Type, _ raw: [UInt8]?) throws(RedisChannelError) -> T? {
         guard let raw else { return nil }
-        return try Self.decodeMessage(raw, as: T.self, list: receiveKey)
+        return try DecodedMessage<T>.decode(raw, list: receiveKey)
     }
 
     func decodeAll<T: Decodable>(_ type: T.Type, _ raws: [[UInt8]]) throws(RedisChannelError) -> [T] {
