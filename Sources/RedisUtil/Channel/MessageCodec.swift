@@ -88,9 +88,10 @@ enum MessageCodec {
 
     /// ``pushCommand(head:message:)`` written over what `bytes` holds (a reused buffer's,
     /// ``CommandScratch/withBuffer(_:)``): `bytes` ends up exactly the command. On a
-    /// failure its contents are unspecified.
-    static func pushCommand<T: Encodable>(head: [UInt8], message: T, into bytes: inout [UInt8]) throws(RedisChannelError) {
-        if let writing = memberWriting(of: T.self), writing.pushCommand(head: head, of: message, into: &bytes) { return }
+    /// failure its contents are unspecified. `membersDeclined`: the caller has tried `T`'s
+    /// member writer already (``MemberWrittenPush``) and it declined the message.
+    static func pushCommand<T: Encodable>(head: [UInt8], message: T, into bytes: inout [UInt8], membersDeclined: Bool = false) throws(RedisChannelError) {
+        if !membersDeclined, let writing = memberWriting(of: T.self), writing.pushCommand(head: head, of: message, into: &bytes) { return }
         if T.self == JSONValue.self {
             // Written on scratch memory and copied once, as a message that writes its own members.
             let value = castToOwnType(message, as: JSONValue.self)

@@ -20,6 +20,20 @@ extension RedisChannel {
 
     /// Sends one message; see ``send(_:)``.
     public func send<T: Encodable>(_ message: T, completion: @escaping Completion<Void>) {
+        send(message, writtenBy: EncodedPush<T>.self, completion: completion)
+    }
+
+    /// ``send(_:completion:)`` for a message that writes its own members, which overload
+    /// resolution picks where the type is known to: its writer is called as `T`'s own,
+    /// where the general form finds the conformance at run time and casts the message to
+    /// it. The same bytes, the same errors.
+    public func send<T: JSONMemberEncodable>(_ message: T, completion: @escaping Completion<Void>) {
+        send(message, writtenBy: MemberWrittenPush<T>.self, completion: completion)
+    }
+
+    /// One message's `RPUSH`, written by `Encoder`.
+    @inline(__always)
+    private func send<Encoder: PushedMessageEncoder>(_ message: Encoder.Message, writtenBy encoder: Encoder.Type, completion: @escaping Completion<Void>) {
         guard timeout == nil else {
             return run(completion) { () throws(RedisChannelError) in try sendRequest(message: message) }
         }
@@ -33,7 +47,7 @@ extension RedisChannel {
                 // Checked in the order ``run(_:_:)`` checks: the name, the message, the client.
                 do throws(RedisChannelError) {
                     try validateName()
-                    try MessageCodec.pushCommand(head: pushHead, message: message, into: &bytes)
+                    try Encoder.pushCommand(head: pushHead, message: message, into: &bytes)
                 } catch {
                     throw error.redisError
                 }

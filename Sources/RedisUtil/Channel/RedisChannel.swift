@@ -184,12 +184,26 @@ public struct RedisChannel: Sendable {
     /// with `EVAL`, so the server must allow scripting), so one round trip, never a list
     /// left without its expiry, and no expiry when the push fails.
     nonisolated(nonsending) public func send<T: Encodable>(_ message: T) async throws {
+        try await send(message, writtenBy: EncodedPush<T>.self)
+    }
+
+    /// ``send(_:)`` for a message that writes its own members, which overload resolution
+    /// picks where the type is known to: its writer is called as `T`'s own (as in the
+    /// callback form's overload). The same bytes, the same errors.
+    nonisolated(nonsending) public func send<T: JSONMemberEncodable>(_ message: T) async throws {
+        try await send(message, writtenBy: MemberWrittenPush<T>.self)
+    }
+
+    /// One message's `RPUSH`, written by `Encoder`. Inlined into both: an async call of
+    /// its own would cost a frame of the task's allocator and a hop back.
+    @inline(__always)
+    nonisolated(nonsending) private func send<Encoder: PushedMessageEncoder>(_ message: Encoder.Message, writtenBy encoder: Encoder.Type) async throws {
         guard timeout == nil else { return try await sendRequest(message: message).run(on: checkedClient()) }
         // The usual send straight to the client, as the callback facade does, written
         // over the thread's spare buffer and handed back once answered, as an awaited
         // command's (``RedisClient/send(recycling:route:)``).
         var bytes = CommandScratch.spareBuffer()
-        try MessageCodec.pushCommand(head: pushHead, message: message, into: &bytes)
+        try Encoder.pushCommand(head: pushHead, message: message, into: &bytes)
         let client = try checkedClient()
         try ChannelRequest<Void>.pushed(.success(try await client.send(recycling: bytes, route: Self.pushRoute)), on: client).get()
     }
