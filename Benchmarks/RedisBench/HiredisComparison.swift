@@ -38,8 +38,9 @@ enum HiredisComparison {
 
     /// hiredis' figures for `requests` of `command` with `connections` × `pipeline` in flight.
     static func run(_ command: Command, binary: String, port: Int, connections: Int, pipeline: Int, requests: Int) -> Figures? {
+        // The line names the mode the harness ran: a harness that took another is no figure for this one.
         guard let output = runToCompletion(binary, [String(connections), String(pipeline), String(requests), String(port), command.rawValue]),
-              let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESULT") }) else { return nil }
+              let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESULT client=hiredis-\(command.rawValue) ") }) else { return nil }
         var fields: [String: Double] = [:]
         for pair in line.split(separator: " ") {
             let parts = pair.split(separator: "=")

@@ -284,14 +284,14 @@ struct RedisBench: AsyncParsableCommand {
                     measured.append((result, figures))
                 }
                 // The median round by ratio when there is one, else by throughput: one real
-                // run's figures, not a mix of several.
-                let result = measured.map(\.result).sorted { ($0.ratioVsRedisBenchmark ?? $0.opsPerSec) < ($1.ratioVsRedisBenchmark ?? $1.opsPerSec) }[rounds / 2]
-                let hiredisFigures = measured.compactMap(\.hiredis).sorted { $0.cpuMicrosecondsPerOp < $1.cpuMicrosecondsPerOp }
-                if !hiredisFigures.isEmpty {
-                    let figures = hiredisFigures[hiredisFigures.count / 2]
-                    let ratio = figures.ratioVsRedisBenchmark.map { String(format: ", %.2f of redis-benchmark's ops/s in its round", $0) } ?? ""
+                // run's figures, not a mix of several; hiredis' from that same round, so that
+                // ours and its stand beside the same redis-benchmark run.
+                let median = measured.sorted { ($0.result.ratioVsRedisBenchmark ?? $0.result.opsPerSec) < ($1.result.ratioVsRedisBenchmark ?? $1.result.opsPerSec) }[rounds / 2]
+                let result = median.result
+                if let figures = median.hiredis {
+                    let ratio = figures.ratioVsRedisBenchmark.map { String(format: ", %.2f of redis-benchmark's ops/s", $0) } ?? ""
                     hiredisLines.append(String(
-                        format: "hiredis (C, async + libevent) %@ %d×%d: %@ ops/s, %.2f client cpu µs/op%@",
+                        format: "hiredis (C, async + libevent) %@ %d×%d, in the table's round: %@ ops/s, %.2f client cpu µs/op%@",
                         withHiredis?.command.name ?? "", single.connections, single.pipeline, Report.grouped(figures.opsPerSecond),
                         figures.cpuMicrosecondsPerOp, ratio))
                 }
