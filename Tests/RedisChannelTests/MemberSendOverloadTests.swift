@@ -47,9 +47,11 @@ import Testing
         return String(decoding: pushed.first ?? [], as: UTF8.self)
     }
 
-    @Test func theOverloadAndTheGeneralFormPushTheSameBytes() async throws {
+    @Test(arguments: [nil, .seconds(60)] as [Duration?])
+    func theOverloadAndTheGeneralFormPushTheSameBytes(timeout: Duration?) async throws {
         try await withRedis { _, client in
-            let (sender, _) = channelPair(client)
+            // With a timeout the push goes through the channel's script (`EVAL`).
+            let (sender, _) = channelPair(client, timeout: timeout)
             let notes = [
                 // The writer writes these.
                 Note(id: 1, text: "plain", key: nil),
@@ -67,6 +69,11 @@ import Testing
             #expect(outcomes[0][0] == #"{"id": 1, "text": "plain"}"#)
             #expect(outcomes[1][0] == #"{"id": 2, "text": "图像 \"quoted\"\n", "key": "k"}"#)
             #expect(outcomes[2][0].hasPrefix("error: "))
+            if timeout != nil {
+                // The script set the list's expiry, through the overload as through the general form.
+                try await sender.send(notes[0])
+                #expect((try await client.send("TTL", sender.sendKey).int ?? -9) > 0)
+            }
         }
     }
 }

@@ -51,6 +51,10 @@ import Testing
         let operations: [(String, () async throws -> Void)] = [
             ("send", { try await channel.send(1) }),
             ("send(contentsOf:)", { try await channel.send(contentsOf: [1, 2]) }),
+            // The member overloads check the name first too, before a message the writer
+            // declines (and `encode(to:)` refuses) could fail otherwise.
+            ("send, a member type", { try await channel.send(BigID(id: .max)) }),
+            ("recv, a member type", { _ = try await channel.recv(as: BigID.self) }),
             ("recv", { _ = try await channel.recv(as: Int.self) }),
             ("recv(max:)", { _ = try await channel.recv(as: Int.self, max: 0) }),
             ("brecv", { _ = try await channel.brecv(as: Int.self, timeout: .milliseconds(10)) }),
@@ -70,6 +74,8 @@ import Testing
             }
         }
         expectInvalidArgument(await callbackResult { channel.send(1, completion: $0) }, sourceLocation: sourceLocation)
+        expectInvalidArgument(await callbackResult { channel.send(BigID(id: .max), completion: $0) }, sourceLocation: sourceLocation)
+        expectInvalidArgument(await callbackResult { channel.recv(as: BigID.self, completion: $0) }, sourceLocation: sourceLocation)
         expectInvalidArgument(await callbackResult { channel.send(contentsOf: [1], completion: $0) }, sourceLocation: sourceLocation)
         expectInvalidArgument(await callbackResult { channel.recv(as: Int.self, completion: $0) }, sourceLocation: sourceLocation)
         expectInvalidArgument(await callbackResult { channel.recv(as: Int.self, max: 0, completion: $0) }, sourceLocation: sourceLocation)
@@ -77,4 +83,13 @@ import Testing
         expectInvalidArgument(await callbackResult { channel.peek(as: Int.self, completion: $0) }, sourceLocation: sourceLocation)
         expectInvalidArgument(await callbackResult { channel.listChannels(prefix: "/", completion: $0) }, sourceLocation: sourceLocation)
     }
+}
+
+/// A message that writes and reads its own members; an `id` beyond `Int64` is one its
+/// writer declines and its `encode(to:)` refuses.
+private struct BigID: Codable, Sendable, JSONMemberEncodable, JSONMemberDecodable {
+    var id: UInt64
+    init(id: UInt64) { self.id = id }
+    func writeMembers(to members: inout JSONMemberWriter) { members.write("id", id) }
+    init(members: inout JSONMemberReader) throws { id = try members.read("id") }
 }

@@ -250,6 +250,18 @@ extension JSONMemberEncodable {
     /// declined it.
     static func pushCommand<Value: Encodable>(head: [UInt8], of value: Value, into command: inout [UInt8]) -> Bool {
         guard Value.self == Self.self else { return false }
-        return JSONMemberWriter.withJSON(of: castToOwnType(value, as: Self.self)) { MessageCodec.pushCommand(head: head, json: $0, into: &command) }
+        return JSONMemberWriter.pushCommand(head: head, of: castToOwnType(value, as: Self.self), into: &command)
+    }
+}
+
+extension JSONMemberWriter {
+    /// `RPUSH` of `message` after `head` (``MessageCodec/pushCommand(head:message:into:membersDeclined:)``),
+    /// its JSON written by its members on scratch memory and copied once into `command`,
+    /// over what it held; `false`, `command` untouched, when the writer declined it. For
+    /// both the run-time path (``JSONMemberEncodable/pushCommand(head:of:into:)``) and the
+    /// overload's (``MemberWrittenPush``).
+    @inline(__always)
+    static func pushCommand<Message: JSONMemberEncodable>(head: [UInt8], of message: Message, into command: inout [UInt8]) -> Bool {
+        withJSON(of: message) { MessageCodec.pushCommand(head: head, json: $0, into: &command) }
     }
 }

@@ -158,7 +158,7 @@ enum MessageCodec {
     /// field or a ``JSONValue`` takes), never a string.
     ///
     /// `membersDeclined`: the caller has tried `T`'s member reader already
-    /// (``RedisChannel/decodeMembers(_:as:list:)``) and it declined the message.
+    /// (``MemberReadMessage``) and it declined the message.
     static func decode<T: Decodable>(_ type: T.Type, from raw: [UInt8], list: @autoclosure () -> String, membersDeclined: Bool = false) throws(RedisChannelError) -> T {
         do {
             // JSONValue is read by our own reader, which reads Python's NaN and Infinity

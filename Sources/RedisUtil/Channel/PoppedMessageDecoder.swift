@@ -11,7 +11,9 @@ protocol PoppedMessageDecoder: SendableMetatype {
 }
 
 /// Any `Decodable` message, through ``MessageCodec/decode(_:from:list:membersDeclined:)``,
-/// which finds at run time whether the type reads its own members.
+/// which finds at run time whether the type reads its own members. (Its metatype is
+/// `Sendable` whatever `Message` is: it is only ever handed to a closure that crosses
+/// threads by the callback receive, whose `T` is `SendableMetatype`.)
 @usableFromInline
 enum DecodedMessage<Message: Decodable>: PoppedMessageDecoder {
     @usableFromInline

@@ -21,7 +21,7 @@ enum EncodedPush<Message: Encodable>: PushedMessageEncoder {
 /// when the writer declines it, the general encoder without the writer.
 enum MemberWrittenPush<Message: JSONMemberEncodable>: PushedMessageEncoder {
     static func pushCommand(head: [UInt8], message: Message, into bytes: inout [UInt8]) throws(RedisChannelError) {
-        if JSONMemberWriter.withJSON(of: message, { MessageCodec.pushCommand(head: head, json: $0, into: &bytes) }) { return }
+        if JSONMemberWriter.pushCommand(head: head, of: message, into: &bytes) { return }
         try MessageCodec.pushCommand(head: head, message: message, into: &bytes, membersDeclined: true)
     }
 }

@@ -31,9 +31,9 @@ extension RedisChannel {
         send(message, writtenBy: MemberWrittenPush<T>.self, completion: completion)
     }
 
-    /// One message's `RPUSH`, written by `Encoder`.
+    /// One message's `RPUSH`, written by `Writing`.
     @inline(__always)
-    private func send<Encoder: PushedMessageEncoder>(_ message: Encoder.Message, writtenBy encoder: Encoder.Type, completion: @escaping Completion<Void>) {
+    private func send<Writing: PushedMessageEncoder>(_ message: Writing.Message, writtenBy writing: Writing.Type, completion: @escaping Completion<Void>) {
         guard timeout == nil else {
             return run(completion) { () throws(RedisChannelError) in try sendRequest(message: message) }
         }
@@ -47,11 +47,11 @@ extension RedisChannel {
                 // Checked in the order ``run(_:_:)`` checks: the name, the message, the client.
                 do throws(RedisChannelError) {
                     try validateName()
-                    try Encoder.pushCommand(head: pushHead, message: message, into: &bytes)
+                    try Writing.pushCommand(head: pushHead, message: message, into: &bytes)
                 } catch {
                     throw error.redisError
                 }
-                // The client lent, not retained (see ``recv(as:completion:)``).
+                // The client lent, not retained (see ``receiveOne(_:completion:)``).
                 try withClient { client in client.sendPush(bytes, completion: completion) }
             }
         } catch {
@@ -95,7 +95,7 @@ extension RedisChannel {
         receiveOne(MemberReadMessage<T>.self, completion: completion)
     }
 
-    /// Pops one message and completes with it decoded by `Decoder`, or with `nil` or the
+    /// Pops one message and completes with it decoded by `Reading`, or with `nil` or the
     /// failure: the same steps as ``decoding(_:_:)``, written out (through it, inlined
     /// too, the nested closure cost about 950 instructions a receive), the decoder a type
     /// rather than a closure, which the receive's closure would capture and call indirectly.
@@ -109,7 +109,7 @@ extension RedisChannel {
     /// message on two reactors, 0.60 on one (`--reactors 1`); 0.78 and 0.58 without
     /// those writes (medians of five runs each, interleaved).
     @inlinable @inline(__always)
-    func receiveOne<Decoder: PoppedMessageDecoder>(_ decoder: Decoder.Type, completion: @escaping Completion<Decoder.Message?>) {
+    func receiveOne<Reading: PoppedMessageDecoder>(_ reading: Reading.Type, completion: @escaping Completion<Reading.Message?>) {
         receiveRaw { raw, command in
             switch raw {
             case .failure(let error):
@@ -118,7 +118,7 @@ extension RedisChannel {
                 completion(.success(nil))
             case .success(let raw?):
                 do throws(RedisChannelError) {
-                    completion(.success(try Decoder.decode(raw, list: Self.list(poppedBy: command))))
+                    completion(.success(try Reading.decode(raw, list: Self.list(poppedBy: command))))
                 } catch {
                     completion(.failure(error.redisError))
                 }

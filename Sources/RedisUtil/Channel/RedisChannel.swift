@@ -189,22 +189,25 @@ public struct RedisChannel: Sendable {
 
     /// ``send(_:)`` for a message that writes its own members, which overload resolution
     /// picks where the type is known to: its writer is called as `T`'s own (as in the
-    /// callback form's overload). The same bytes, the same errors.
+    /// callback form's overload). The same bytes, the same errors. (With a ``timeout`` the
+    /// message goes into the script's arguments through the general encoder, as before.)
     nonisolated(nonsending) public func send<T: JSONMemberEncodable>(_ message: T) async throws {
         try await send(message, writtenBy: MemberWrittenPush<T>.self)
     }
 
-    /// One message's `RPUSH`, written by `Encoder`. Inlined into both: an async call of
+    /// One message's `RPUSH`, written by `Writing`. Inlined into both: an async call of
     /// its own would cost a frame of the task's allocator and a hop back.
     @inline(__always)
-    nonisolated(nonsending) private func send<Encoder: PushedMessageEncoder>(_ message: Encoder.Message, writtenBy encoder: Encoder.Type) async throws {
-        guard timeout == nil else { return try await sendRequest(message: message).run(on: checkedClient()) }
+    nonisolated(nonsending) private func send<Writing: PushedMessageEncoder>(_ message: Writing.Message, writtenBy writing: Writing.Type) async throws {
+        // Checked in the order the callback form checks: the name, the message, the client.
+        try validateName()
+        guard timeout == nil else { return try await sendRequest(message: message).run(on: client()) }
         // The usual send straight to the client, as the callback facade does, written
         // over the thread's spare buffer and handed back once answered, as an awaited
         // command's (``RedisClient/send(recycling:route:)``).
         var bytes = CommandScratch.spareBuffer()
-        try Encoder.pushCommand(head: pushHead, message: message, into: &bytes)
-        let client = try checkedClient()
+        try Writing.pushCommand(head: pushHead, message: message, into: &bytes)
+        let client = try client()
         try ChannelRequest<Void>.pushed(.success(try await client.send(recycling: bytes, route: Self.pushRoute)), on: client).get()
     }
 
@@ -229,11 +232,10 @@ public struct RedisChannel: Sendable {
     /// ``RedisChannelError/undecodable(raw:list:type:underlying:)`` with its raw bytes and
     /// ``receiveKey``: it has left Redis, and the error is its only copy.
     ///
-    /// Inlined into the caller, where `T` is known (see ``recv(as:completion:)``).
+    /// Inlined into the caller, where `T` is known (why: ``receiveOne(_:completion:)``).
     @inlinable
     nonisolated(nonsending) public func recv<T: Decodable>(as type: T.Type = T.self) async throws -> T? {
-        guard let raw = try await receiveRaw() else { return nil }
-        return try DecodedMessage<T>.decode(raw, list: receiveKey)
+        try await receiveOne(DecodedMessage<T>.self)
     }
 
     /// ``recv(as:)`` for a message that reads its own members, which overload resolution
@@ -241,8 +243,15 @@ public struct RedisChannel: Sendable {
     /// callback form's overload. The same messages, the same errors.
     @inlinable
     nonisolated(nonsending) public func recv<T: JSONMemberDecodable>(as type: T.Type = T.self) async throws -> T? {
+        try await receiveOne(MemberReadMessage<T>.self)
+    }
+
+    /// Pops one message and decodes it with `Reading`; `nil` when there is none. Inlined
+    /// into both receives: an async call of its own would cost a frame and a hop back.
+    @inlinable @inline(__always)
+    nonisolated(nonsending) func receiveOne<Reading: PoppedMessageDecoder>(_ reading: Reading.Type) async throws -> Reading.Message? {
         guard let raw = try await receiveRaw() else { return nil }
-        return try MemberReadMessage<T>.decode(raw, list: receiveKey)
+        return try Reading.decode(raw, list: receiveKey)
     }
 
     /// What ``recv(as:)`` pops, undecoded.
@@ -258,7 +267,7 @@ public struct RedisChannel: Sendable {
     /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends. A copy of the
     /// channel's bytes, on memory of the calling thread's own: a command holds its bytes
     /// until answered, and a shared buffer's reference count written by every reactor
-    /// thread at each receive cost more than the copy (see ``recv(as:completion:)``).
+    /// thread at each receive cost more than the copy (see ``receiveOne(_:completion:)``).
     /// Written over the thread's spare buffer (``CommandScratch/spareBuffer()``), handed
     /// back once the receive is answered (a callback receive's after its completion has
     /// run, ``ReplyHandler/popped(_:command:)``; an awaited one's as it resumes,
@@ -275,7 +284,7 @@ public struct RedisChannel: Sendable {
 
     /// The list a command made by ``popCommand()`` pops from (its last argument): what a
     /// callback receive's decoding failure names, read back from the bytes the receive
-    /// holds anyway rather than kept as a string of the channel's (see ``recv(as:completion:)``).
+    /// holds anyway rather than kept as a string of the channel's (see ``receiveOne(_:completion:)``).
     @usableFromInline
     static func list(poppedBy command: [UInt8]) -> String {
         EncodedCommand.arguments(command)?.last.map { String(decoding: $0, as: UTF8.self) } ?? ""
