@@ -5,14 +5,7 @@ import RESP
 /// Connection failures say whether the command concerned reached the socket:
 /// ``CommandDelivery/notSent`` is always safe to retry, ``CommandDelivery/written``
 /// means the server may or may not have executed it.
-///
-/// `indirect`: each case's payload lives in a box of its own, so a `RedisError` is one
-/// word, and so is the failure side of every `Result` a command completes with. Unboxed,
-/// its largest cases (two strings, an array and an integer) made every `Result` about 50 bytes, handed
-/// to completions in memory and destroyed through the type's value witnesses: about 170
-/// instructions a channel receive, 30 a raw command, under callgrind. Errors are rare; the
-/// box is made only when one is.
-public indirect enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether a failed command had been written to the server.
     public enum CommandDelivery: Sendable, Equatable, CustomStringConvertible {
         /// Never written: the server cannot have executed it; retrying is safe.
