@@ -6,8 +6,6 @@ enum HiredisComparison {
     struct Figures {
         var opsPerSecond: Double
         var cpuMicrosecondsPerOp: Double
-        /// Its throughput over redis-benchmark's in the same round, when that ran.
-        var ratioVsRedisBenchmark: Double?
     }
 
     /// The source beside this file's folder; `nil` when the tree is not there (an installed binary).
@@ -47,6 +45,6 @@ enum HiredisComparison {
             if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
         }
         guard let ops = fields["ops_s"], let cpu = fields["cpu_us_op"] else { return nil }
-        return Figures(opsPerSecond: ops, cpuMicrosecondsPerOp: cpu, ratioVsRedisBenchmark: nil)
+        return Figures(opsPerSecond: ops, cpuMicrosecondsPerOp: cpu)
     }
 }

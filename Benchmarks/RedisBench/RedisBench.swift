@@ -278,8 +278,6 @@ struct RedisBench: AsyncParsableCommand {
                     if let withHiredis, case .tcp(_, let port) = target.address {
                         figures = HiredisComparison.run(withHiredis.command, binary: withHiredis.binary, port: port, connections: single.connections,
                                                         pipeline: single.pipeline, requests: result.messages)
-                        // Beside redis-benchmark's run of the same round, as ours is.
-                        if let ops = figures?.opsPerSecond, let theirs = result.redisBenchmarkOpsPerSec { figures?.ratioVsRedisBenchmark = ops / theirs }
                     }
                     measured.append((result, figures))
                 }
@@ -289,7 +287,8 @@ struct RedisBench: AsyncParsableCommand {
                 let median = measured.sorted { ($0.result.ratioVsRedisBenchmark ?? $0.result.opsPerSec) < ($1.result.ratioVsRedisBenchmark ?? $1.result.opsPerSec) }[rounds / 2]
                 let result = median.result
                 if let figures = median.hiredis {
-                    let ratio = figures.ratioVsRedisBenchmark.map { String(format: ", %.2f of redis-benchmark's ops/s", $0) } ?? ""
+                    // Over the same redis-benchmark run as ours.
+                    let ratio = result.redisBenchmarkOpsPerSec.map { String(format: ", %.2f of redis-benchmark's ops/s", figures.opsPerSecond / $0) } ?? ""
                     hiredisLines.append(String(
                         format: "hiredis (C, async + libevent) %@ %d×%d, in the table's round: %@ ops/s, %.2f client cpu µs/op%@",
                         withHiredis?.command.name ?? "", single.connections, single.pipeline, Report.grouped(figures.opsPerSecond),
