@@ -10,7 +10,7 @@ import Testing
     /// Two connected non-blocking stream sockets.
     static func pair() throws -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]
-        let result = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &fds)
+        let result = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
         try #require(result == 0, "socketpair: errno \(errno)")
         return (fds[0], fds[1])
     }
@@ -48,6 +48,11 @@ import Testing
         let (a, b) = try Self.pair()
         let left = PlainTransport(descriptor: a, inProgress: false)
         Socket.close(b)
+        // The peer's end is closed when every copy of it is: a child that another test spawns
+        // right now holds a copy from its fork until it closes its inherited descriptors, so
+        // end of file is awaited (a poll), not assumed the instant after our close.
+        var readiness = pollfd(fd: a, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&readiness, 1, 10_000) == 1, "end of file within 10 s")
         var buffer = [UInt8](repeating: 0, count: 16)
         #expect(buffer.withUnsafeMutableBytes { left.receive(into: $0) } == .endOfFile)
         let sent = [UInt8](repeating: 1, count: 4).withUnsafeBytes { left.send($0) }
