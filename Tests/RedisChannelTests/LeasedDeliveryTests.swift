@@ -82,13 +82,14 @@ struct LeasedDeliveryTests {
         try await withRedis { _, client in
             let (sender, worker) = channelPair(client)
             try await sender.send(LeaseJob(id: 7))
-            // A lease of a second, so that the extension reaches the server before it ends
-            // even on a loaded machine (one of 200 ms did not, once, in CI); the wait runs
-            // from before the receive, so the first lease has surely ended by then.
+            // A lease of three seconds, so that the extension reaches the server before it
+            // ends even on a loaded machine (one of 200 ms did not, once, in CI, and the
+            // parallel run has stalled a task for over two seconds); the wait runs from
+            // before the receive, so the first lease has surely ended by then.
             let leased = ContinuousClock.now
-            let delivery = try #require(try await worker.receiveLeased(as: LeaseJob.self, lease: .seconds(1)))
-            try await delivery.extend(by: .seconds(10))
-            try await Task.sleep(until: leased + .milliseconds(1_500))
+            let delivery = try #require(try await worker.receiveLeased(as: LeaseJob.self, lease: .seconds(3)))
+            try await delivery.extend(by: .seconds(30))
+            try await Task.sleep(until: leased + .milliseconds(3_500))
             #expect(try await worker.receiveLeased(as: LeaseJob.self) == nil, "an extended lease must not be handed back")
             try await delivery.ack()
         }

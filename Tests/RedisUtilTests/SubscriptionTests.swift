@@ -133,7 +133,9 @@ struct SubscriptionTests {
     @Test("a server that stops answering ends an onConnectionLoss: .end subscription through the liveness PING")
     func silentServer() async throws {
         try await withServer { server async throws in
-            try await withClient(server, configuration: .init(livenessTimeout: .milliseconds(200))) { client async throws in
+            // A second: at 200 ms, a SUBSCRIBE answered late on a loaded machine would end the
+            // connection before the test's pause does.
+            try await withClient(server, configuration: .init(livenessTimeout: .seconds(1))) { client async throws in
                 let subscription = try await client.subscribe(channels: ["quiet"], onConnectionLoss: .end)
                 try server.pause()
                 defer { try? server.resume() }
