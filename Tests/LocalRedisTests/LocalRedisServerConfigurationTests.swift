@@ -123,7 +123,7 @@ struct Listener {
     let descriptor: Int32
 
     init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(Self.bind(descriptor, port: port) == 0)
         try #require(listen(descriptor, 1) == 0)
     }
@@ -133,7 +133,7 @@ struct Listener {
     /// Whether a listener could bind `port` now (closed again at once), without
     /// recording an issue when it cannot.
     static func canBind(port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { _ = Glibc.close(descriptor) }
         return bind(descriptor, port: port) == 0
     }

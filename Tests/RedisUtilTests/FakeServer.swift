@@ -24,7 +24,7 @@ final class FakeServer: Sendable {
 
     /// Scripts that may name the server's own port (a cluster node redirecting to itself).
     init(scriptsForPort makeScripts: (Int) -> [[String]]) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ProbeError(message: "socket: \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
