@@ -223,9 +223,9 @@ struct ClientFeatureEdgeCaseTests {
         do {
             // Long enough for a PING's LOADING to come back on a loaded machine and under
             // the thread sanitizer (at 300 ms, in a clean-clone run of the parallel
-            // suites and under the sanitizer, the PING itself timed out first; 3 s was
-            // within the two-second stalls the parallel run has shown).
-            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: stillLoading.port), timeout: .seconds(10))
+            // suites and under the sanitizer, the PING itself timed out first). A later
+            // PING that times out in a stall keeps the LOADING in the reason (the test below).
+            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: stillLoading.port), timeout: .seconds(3))
             Issue.record("waitServe returned while LOADING")
         } catch RedisError.connectionFailed(_, let reason) {
             #expect(reason.contains("LOADING"), "\(reason)")
@@ -233,6 +233,21 @@ struct ClientFeatureEdgeCaseTests {
         let recovering = try FakeServer(scripts: [[hello, loading, loading, loading, "+PONG\r\n"]])
         defer { recovering.stop() }
         try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: recovering.port), timeout: .seconds(30))
+    }
+
+    @Test("waitServe's error keeps the server's LOADING answer when the PINGs after it time out")
+    func waitServeKeepsTheLastAnswer() async throws {
+        let hello = "%1\r\n$5\r\nproto\r\n:3\r\n"
+        // LOADING to the first PING, then silence (an empty reply to every later input).
+        let thenSilent = try FakeServer(scripts: [[hello, "-LOADING Redis is loading the dataset in memory\r\n", ""]])
+        defer { thenSilent.stop() }
+        do {
+            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: thenSilent.port), timeout: .seconds(3))
+            Issue.record("waitServe returned for a server that never answered PONG")
+        } catch RedisError.connectionFailed(_, let reason) {
+            #expect(reason.contains("LOADING"), "\(reason)")
+            #expect(reason.contains("PING"), "the last attempt's own failure is named too: \(reason)")
+        }
     }
 
     @Test("RedisClient.shared from many threads with different endpoints: one instance per endpoint")

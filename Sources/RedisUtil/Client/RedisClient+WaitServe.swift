@@ -5,7 +5,9 @@ import Synchronization
 extension RedisClient {
     /// Returns once the server at `endpoint` answers `PING` (the Python
     /// `redisutil.wait_serve`); throws ``RedisError/connectionFailed(endpoint:reason:)``
-    /// naming the endpoint and the last error once `timeout` has passed.
+    /// naming the endpoint and the last error once `timeout` has passed. When the server
+    /// answered `LOADING` and a later attempt failed otherwise (a `PING` that timed out on
+    /// a server busy loading), the reason names both: the answer says more.
     public static func waitServe(_ endpoint: RedisEndpoint, timeout: Duration = .seconds(5)) async throws {
         let deadline = ContinuousClock.now + timeout
         // Every step bounded by a second at most: a server that accepts and then stalls
@@ -16,6 +18,8 @@ extension RedisClient {
         let client = try RedisClient(endpoint, configuration: configuration)
         defer { Task { await client.close(gracePeriod: .zero) } }
         var lastError = "no attempt made"
+        // The server's last answer (LOADING), kept when a later attempt fails without one.
+        var lastAnswer: String?
         while true {
             do {
                 try await client.ping()
@@ -35,12 +39,18 @@ extension RedisClient {
                 case .connectionFailed(_, let reason):
                     // The endpoint is named once, by the error thrown below.
                     lastError = reason
+                case .server, .handshakeFailed:
+                    // LOADING: the server answers, not yet serving.
+                    lastError = error.description
+                    lastAnswer = lastError
                 default:
                     lastError = error.description
                 }
             }
             guard ContinuousClock.now < deadline else {
-                throw RedisError.connectionFailed(endpoint: endpoint.description, reason: "not serving after \(timeout): \(lastError)")
+                var reason = lastError
+                if let lastAnswer, lastAnswer != lastError { reason += " (it had answered: \(lastAnswer))" }
+                throw RedisError.connectionFailed(endpoint: endpoint.description, reason: "not serving after \(timeout): \(reason)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
