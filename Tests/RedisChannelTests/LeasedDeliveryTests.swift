@@ -85,11 +85,11 @@ struct LeasedDeliveryTests {
             // A lease of three seconds, so that the extension reaches the server before it
             // ends even on a loaded machine (one of 200 ms did not, once, in CI, and the
             // parallel run has stalled a task for over two seconds); the wait runs from
-            // before the receive, so the first lease has surely ended by then.
-            let leased = ContinuousClock.now
+            // after the receive returned, so the first lease has surely ended by then.
             let delivery = try #require(try await worker.receiveLeased(as: LeaseJob.self, lease: .seconds(3)))
+            let received = ContinuousClock.now
             try await delivery.extend(by: .seconds(30))
-            try await Task.sleep(until: leased + .milliseconds(3_500))
+            try await Task.sleep(until: received + .milliseconds(3_500))
             #expect(try await worker.receiveLeased(as: LeaseJob.self) == nil, "an extended lease must not be handed back")
             try await delivery.ack()
         }
