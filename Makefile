@@ -27,8 +27,8 @@ build: bootstrap
 # not beside them: their redis-bench drives a second cluster at full speed, which could
 # stretch the client's two-second bounds (a promoted shard served again, an idle
 # client's first command after a crash). Suites named *TimingTests hold the few
-# wall-clock bounds the issues ask for,
-# and scenarios that race a server-side timeout; they run afterwards, alone, so that the
+# wall-clock bounds the issues ask for, and scenarios that race a server-side timeout;
+# they run afterwards, together but apart from every other suite, so that the
 # million-command tests cannot starve them of the two cores. GlobalPoolIndependenceTests
 # hold every thread of Swift's global pool for a moment on purpose (the client must not
 # need it): they run last, alone, as every other test's tasks would stall meanwhile.
@@ -38,15 +38,17 @@ build: bootstrap
 # measure, and about 5 s here (its build adds about 80 s to a clean `make test`). The
 # binary is run directly: `swift run` adds almost a second.
 PURE_TESTS = ^(RESPTests|RedisUtilUnitTests|ReactorTests)\.|^RedisChannelTests\.(FlatJSONDecoderTests|JSONStreamEncoderTests|JSONMemberWriterTests|JSONMemberReaderTests|JSONEscapeScanTests|JSONValueTests|JSONValueWriterTests|JSONObjectTests|PythonReadingTests)/
-CLUSTER_SUITES = ClusterClientTests|ClusterBenchTests|ClusterPythonInteropTests
+CLUSTER_CLIENT = ClusterClientTests
+CLUSTER_PEERS = ClusterBenchTests|ClusterPythonInteropTests
+CLUSTER_SUITES = $(CLUSTER_CLIENT)|$(CLUSTER_PEERS)
 ALONE_TESTS = TimingTests|GlobalPoolIndependenceTests|$(CLUSTER_SUITES)
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(PURE_TESTS)'
 	$(SWIFT) test --skip-build --filter '^LocalRedisTests\.' --skip '$(ALONE_TESTS)'
 	$(SWIFT) test --skip-build --parallel --skip '$(PURE_TESTS)|^LocalRedisTests\.|$(ALONE_TESTS)'
-	$(SWIFT) test --skip-build --filter 'ClusterClientTests'
-	$(SWIFT) test --skip-build --filter 'ClusterBenchTests|ClusterPythonInteropTests'
+	$(SWIFT) test --skip-build --filter '$(CLUSTER_CLIENT)'
+	$(SWIFT) test --skip-build --filter '$(CLUSTER_PEERS)'
 	$(SWIFT) test --skip-build --filter TimingTests
 	$(SWIFT) test --skip-build --filter GlobalPoolIndependenceTests
 	$(SWIFT) build -c release --product redis-bench

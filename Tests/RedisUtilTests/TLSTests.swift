@@ -271,8 +271,9 @@ struct TLSTests {
 }
 
 extension SerialTests {
-    /// The TLS tests that load one reactor with a thousand handshakes or move 64 MiB: one
-    /// at a time, so that they measure the client, not the tests beside them.
+    /// The TLS tests that load one reactor with a thousand handshakes or move 64 MiB: in
+    /// the serialized tree, one after the other and after its other heavy tests (other
+    /// suites still run beside them; the timed test is in ``TLSTimingTests``).
     @Suite("TLS, heavy: large values, 1,000 handshakes on one reactor")
     struct TLSHeavyTests {
         @Test("1 MiB and 64 MiB values both ways (partial SSL_writes, reads across records), and 10,000 small replies")

@@ -1,11 +1,13 @@
+import LocalRedis
 import RedisUtil
 import Testing
 import TestSupport
 
 /// The TLS test with a wall-clock bound: a protocol mismatch fails within its connect
-/// timeout. A suite named *TimingTests, so that `make test` runs it with the others of its
-/// kind, alone: in the parallel run, stalls of two seconds have been seen (the
-/// `.serialized` trait orders only a suite's own tests, not the suites beside it).
+/// timeout. A suite named *TimingTests, so that `make test` runs it in the step of the
+/// timed suites, apart from the parallel run of the others, where stalls of two seconds
+/// have been seen (the `.serialized` trait orders only a suite's own tests, not the
+/// suites beside it).
 @Suite("TLS, timed: protocol mismatches fail within the connect timeout")
 struct TLSTimingTests {
     @Test("plaintext against a TLS port and TLS against a plaintext port fail clearly within the connect timeout")
