@@ -59,6 +59,15 @@ extension ClusterClientTests {
             #expect(overloadedEarly > 0, "no callback was refused while the primary held every write: \(callbacks.withLock { $0.map(\.0) })")
             #expect(callbacks.withLock { $0.allSatisfy { if case .success = $0.0 { false } else { true } } }, "a write answered while held")
 
+            // A refusal's completion runs on a reactor after the refusal was decided (the
+            // router's hops included): two passes through every reactor's queue run those
+            // already decided, so that `late` below tells a refusal decided after the
+            // release, not one that a busy reactor delivered after it.
+            for _ in 0..<2 {
+                for reactor in client.reactors {
+                    await withCheckedContinuation { (passed: CheckedContinuation<Void, Never>) in reactor.execute { passed.resume() } }
+                }
+            }
             released.withLock { $0 = true }
             try await release()
             var pushed = 0

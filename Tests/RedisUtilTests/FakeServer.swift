@@ -54,6 +54,8 @@ final class FakeServer: Sendable {
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
+            // accept4 is not in the Glibc module: close-on-exec set after, as early as we can.
+            if client >= 0 { _ = fcntl(client, F_SETFD, FD_CLOEXEC) }
             if client < 0 {
                 // stop() shut the listener down; it is ours to close.
                 close(listener)
