@@ -238,15 +238,16 @@ struct ClientFeatureEdgeCaseTests {
     @Test("waitServe's error keeps the server's LOADING answer when the PINGs after it time out")
     func waitServeKeepsTheLastAnswer() async throws {
         let hello = "%1\r\n$5\r\nproto\r\n:3\r\n"
-        // LOADING to the first PING, then silence (an empty reply to every later input).
-        let thenSilent = try FakeServer(scripts: [[hello, "-LOADING Redis is loading the dataset in memory\r\n", ""]])
+        // LOADING to the first connection's first PING, then silence (an empty reply to
+        // every later input, and on every later connection): whatever the timing, the
+        // last attempt fails without an answer, so only a kept answer names LOADING.
+        let thenSilent = try FakeServer(scripts: [[hello, "-LOADING Redis is loading the dataset in memory\r\n", ""], [""]])
         defer { thenSilent.stop() }
         do {
             try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: thenSilent.port), timeout: .seconds(3))
             Issue.record("waitServe returned for a server that never answered PONG")
         } catch RedisError.connectionFailed(_, let reason) {
             #expect(reason.contains("LOADING"), "\(reason)")
-            #expect(reason.contains("PING"), "the last attempt's own failure is named too: \(reason)")
         }
     }
 
