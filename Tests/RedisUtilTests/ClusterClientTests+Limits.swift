@@ -55,19 +55,19 @@ extension ClusterClientTests {
                 client.send("RPUSH", free, "b") { continuation.resume(with: $0) }
             }
             #expect(freeByCallback.int == 2)
-            let overloadedEarly = callbacks.withLock { $0.filter { if case .failure(.overloaded) = $0.0 { !$0.1 } else { false } }.count }
-            #expect(overloadedEarly > 0, "no callback was refused while the primary held every write: \(callbacks.withLock { $0.map(\.0) })")
-            #expect(callbacks.withLock { $0.allSatisfy { if case .success = $0.0 { false } else { true } } }, "a write answered while held")
-
-            // A refusal's completion runs on a reactor after the refusal was decided (the
-            // router's hops included): two passes through every reactor's queue run those
-            // already decided, so that `late` below tells a refusal decided after the
-            // release, not one that a busy reactor delivered after it.
+            // A refusal's completion runs on a reactor after the refusal was decided (one
+            // hop; a second pass for margin): two passes through every reactor's queue run
+            // those already decided, so that the counts below see them and `late` tells a
+            // refusal decided after the release, not one a busy reactor delivered after it.
             for _ in 0..<2 {
                 for reactor in client.reactors {
                     await withCheckedContinuation { (passed: CheckedContinuation<Void, Never>) in reactor.execute { passed.resume() } }
                 }
             }
+            let overloadedEarly = callbacks.withLock { $0.filter { if case .failure(.overloaded) = $0.0 { !$0.1 } else { false } }.count }
+            #expect(overloadedEarly > 0, "no callback was refused while the primary held every write: \(callbacks.withLock { $0.map(\.0) })")
+            #expect(callbacks.withLock { $0.allSatisfy { if case .success = $0.0 { false } else { true } } }, "a write answered while held")
+
             released.withLock { $0 = true }
             try await release()
             var pushed = 0

@@ -18,7 +18,8 @@ extension RedisClient {
         let client = try RedisClient(endpoint, configuration: configuration)
         defer { Task { await client.close(gracePeriod: .zero) } }
         var lastError = "no attempt made"
-        // The server's last answer (LOADING), kept when a later attempt fails without one.
+        // The server's last answer (its LOADING message), kept when a later attempt fails
+        // without one.
         var lastAnswer: String?
         while true {
             do {
@@ -39,17 +40,18 @@ extension RedisClient {
                 case .connectionFailed(_, let reason):
                     // The endpoint is named once, by the error thrown below.
                     lastError = reason
-                case .server, .handshakeFailed:
+                case .server(let message), .handshakeFailed(_, let message):
                     // LOADING: the server answers, not yet serving.
                     lastError = error.description
-                    lastAnswer = lastError
+                    lastAnswer = message
                 default:
                     lastError = error.description
                 }
             }
             guard ContinuousClock.now < deadline else {
                 var reason = lastError
-                if let lastAnswer, lastAnswer != lastError { reason += " (it had answered: \(lastAnswer))" }
+                // Unless the last error says it already (a handshake's LOADING, then a timeout).
+                if let lastAnswer, !lastError.contains(lastAnswer) { reason += " (the server had answered: \(lastAnswer))" }
                 throw RedisError.connectionFailed(endpoint: endpoint.description, reason: "not serving after \(timeout): \(reason)")
             }
             try await Task.sleep(for: .milliseconds(20))
