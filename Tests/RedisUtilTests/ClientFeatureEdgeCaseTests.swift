@@ -11,6 +11,20 @@ import TestSupport
 
 @Suite("Client features: URL edge cases, handshake under ACLs, shared after close, waitServe bounds, typed helpers", .timeLimit(.minutes(4)))
 struct ClientFeatureEdgeCaseTests {
+    /// A RESP3 `HELLO` reply, as the fake servers below answer the handshake.
+    static let hello = "%1\r\n$5\r\nproto\r\n:3\r\n"
+    /// A loading server's reply to `PING`.
+    static let loading = "-LOADING Redis is loading the dataset in memory\r\n"
+
+    /// `waitServe` against `server` for 3 s must fail, its reason naming LOADING.
+    static func expectNotServingWhileLoading(_ server: FakeServer) async throws {
+        do {
+            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: server.port), timeout: .seconds(3))
+            Issue.record("waitServe returned while the server answered LOADING")
+        } catch RedisError.connectionFailed(_, let reason) {
+            #expect(reason.contains("LOADING"), "\(reason)")
+        }
+    }
     static let protocols: [RedisConfiguration.ProtocolVersion] = [.resp3, .resp2]
 
     // MARK: Findings
@@ -128,7 +142,7 @@ struct ClientFeatureEdgeCaseTests {
     @Test("waitServe honours its timeout when the handshake is answered but PING never completes")
     func waitServeStalledPing() async throws {
         // HELLO is answered; the reply to PING stops half-way, as from a server that stalls.
-        let fake = try FakeServer(scripts: [["%1\r\n$5\r\nproto\r\n:3\r\n", "$10\r\nPON"]])
+        let fake = try FakeServer(scripts: [[Self.hello, "$10\r\nPON"]])
         defer { fake.stop() }
         // waitServe in a task preferring a reactor of its own and the hang guard on a
         // thread of its own: the suites running beside this one can keep Swift's global
@@ -216,41 +230,28 @@ struct ClientFeatureEdgeCaseTests {
 
     @Test("waitServe keeps waiting while the server answers LOADING, and returns once it answers PONG")
     func waitServeLoading() async throws {
-        let hello = "%1\r\n$5\r\nproto\r\n:3\r\n"
-        let loading = "-LOADING Redis is loading the dataset in memory\r\n"
-        let stillLoading = try FakeServer(scripts: [[hello, loading]])
+        let stillLoading = try FakeServer(scripts: [[Self.hello, Self.loading]])
         defer { stillLoading.stop() }
-        do {
-            // Long enough for a PING's LOADING to come back on a loaded machine and under
-            // the thread sanitizer (at 300 ms, in a clean-clone run of the parallel
-            // suites and under the sanitizer, the PING itself timed out first). A later
-            // PING that times out in a stall keeps the LOADING in the reason (the test below).
-            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: stillLoading.port), timeout: .seconds(3))
-            Issue.record("waitServe returned while LOADING")
-        } catch RedisError.connectionFailed(_, let reason) {
-            #expect(reason.contains("LOADING"), "\(reason)")
-        }
-        let recovering = try FakeServer(scripts: [[hello, loading, loading, loading, "+PONG\r\n"]])
+        // 3 s: long enough for a PING's LOADING to come back on a loaded machine and under
+        // the thread sanitizer (at 300 ms, in a clean-clone run of the parallel suites and
+        // under the sanitizer, the PING itself timed out first). A later PING that times
+        // out in a stall keeps the LOADING in the reason (the test below).
+        try await Self.expectNotServingWhileLoading(stillLoading)
+        let recovering = try FakeServer(scripts: [[Self.hello, Self.loading, Self.loading, Self.loading, "+PONG\r\n"]])
         defer { recovering.stop() }
         try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: recovering.port), timeout: .seconds(30))
     }
 
     @Test("waitServe's error keeps the server's LOADING answer when the PINGs after it time out")
     func waitServeKeepsTheLastAnswer() async throws {
-        let hello = "%1\r\n$5\r\nproto\r\n:3\r\n"
         // On every connection, LOADING to the first PING, then silence (an empty reply to
         // every later input). A LOADING comes back at once and a silent attempt takes its
         // whole second, so the deadline falls on a silent attempt (almost always: after a
         // long stall the one attempt may be a LOADING one, and the test then shows less);
         // and each reconnection gets a LOADING again, so a stall cannot keep every answer away.
-        let thenSilent = try FakeServer(scripts: [[hello, "-LOADING Redis is loading the dataset in memory\r\n", ""]])
+        let thenSilent = try FakeServer(scripts: [[Self.hello, Self.loading, ""]])
         defer { thenSilent.stop() }
-        do {
-            try await RedisClient.waitServe(.tcp(host: "127.0.0.1", port: thenSilent.port), timeout: .seconds(3))
-            Issue.record("waitServe returned for a server that never answered PONG")
-        } catch RedisError.connectionFailed(_, let reason) {
-            #expect(reason.contains("LOADING"), "\(reason)")
-        }
+        try await Self.expectNotServingWhileLoading(thenSilent)
     }
 
     @Test("RedisClient.shared from many threads with different endpoints: one instance per endpoint")
