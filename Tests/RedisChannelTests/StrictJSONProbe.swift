@@ -11,7 +11,7 @@ struct StrictJSONProbe: JSONTree {
     static func makeNull() -> StrictJSONProbe { .init(isStrict: true) }
     static func makeBool(_ flag: Bool) -> StrictJSONProbe { .init(isStrict: true) }
     static func makeString(_ text: String) -> StrictJSONProbe { .init(isStrict: true) }
-    static func makeNumber(_ bytes: [UInt8], _ start: Int, _ end: Int, isInteger: Bool) -> StrictJSONProbe? { .init(isStrict: true) }
+    static func makeNumber(_ bytes: [UInt8], _ number: JSONScanner.Number) -> StrictJSONProbe? { .init(isStrict: true) }
     static func makeNonFinite(_ number: Double) -> StrictJSONProbe { .init(isStrict: false) }
     static func makeArray(_ elements: [StrictJSONProbe]) -> StrictJSONProbe { .init(isStrict: elements.allSatisfy(\.isStrict)) }
     static func makeMembers() -> (keys: Set<String>, isStrict: Bool) { ([], true) }

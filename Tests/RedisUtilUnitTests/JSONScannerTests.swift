@@ -29,6 +29,7 @@ import Testing
         let number = try scanner.scanNumber()
         #expect(number.range == 0..<end)
         #expect(number.isInteger == isInteger)
+        #expect((number.magnitude != nil) == isInteger, "an integer's digits are read as they are scanned, no other number's")
         #expect(scanner.position == end)
     }
 
@@ -43,7 +44,7 @@ import Testing
         #expect(Self.readerError(Array(text.utf8)) == expected)
     }
 
-    @Test func integersConvertExactlyOrNotAtAll() {
+    @Test func integersConvertExactlyOrNotAtAll() throws {
         func integer<I: FixedWidthInteger>(_ text: String, _ type: I.Type) -> I? {
             JSONScanner.integer(Array(text.utf8), in: 0..<text.utf8.count, as: I.self)
         }
@@ -62,7 +63,8 @@ import Testing
         #expect(integer("128", Int8.self) == nil)
         #expect(integer("-128", Int8.self) == -128)
         #expect(integer("-1", UInt8.self) == nil)
-        #expect(JSONReader.shortInteger(Array("-12345678901234567".utf8), 0, 18) == -12_345_678_901_234_567)
+        var longest = Self.scanner("-12345678901234567")
+        #expect(try JSONReader.shortInteger(longest.bytes, longest.scanNumber()) == -12_345_678_901_234_567)
         // Nineteen digits are read without overflow checks, the rest with them.
         #expect(integer("9999999999999999999", UInt64.self) == 9_999_999_999_999_999_999)
         #expect(integer("99999999999999999999", UInt64.self) == nil)
@@ -81,6 +83,16 @@ import Testing
             #expect(JSONScanner.integer(buffer, in: range, as: Int64.self) == Int64(text), "\(text)")
             #expect(JSONScanner.integer(buffer, in: range, as: UInt64.self) == (text == "-0" ? 0 : UInt64(text)), "\(text)")
             #expect(JSONScanner.integer(buffer, in: range, as: Int32.self) == Int32(text), "\(text)")
+            // The digits the scan reads as it goes: up to 19 of them, the same value.
+            var scanner = JSONScanner(buffer)
+            scanner.position = 1
+            let number = try scanner.scanNumber()
+            #expect(number.range == range && number.isInteger)
+            #expect(number.magnitude == (digits.count <= 19 ? UInt64(digits) : nil), "\(text)")
+            if let magnitude = number.magnitude {
+                #expect(JSONScanner.integer(magnitude: magnitude, negative: negative, as: Int64.self) == Int64(text), "\(text)")
+                #expect(JSONScanner.integer(magnitude: magnitude, negative: negative, as: UInt64.self) == (text == "-0" ? 0 : UInt64(text)), "\(text)")
+            }
         }
     }
 
@@ -107,9 +119,20 @@ import Testing
         #expect(try root("0").1.kind == .integer)
         #expect(try root("-12").1.kind == .integer)
         #expect(try root("1e2").1.kind == .fraction)
+        #expect(try root("-12").1.integer(in: root("-12").0.bytes, as: Int8.self) == -12)
         let (huge, scalar) = try root("123456789012345678901234567890")
-        #expect(scalar.kind == .integer)
+        #expect(scalar.kind == .longInteger)
         #expect(scalar.integer(in: huge.bytes, as: Int64.self) == nil)
+        // Nineteen digits are read as they are scanned, twenty again from the bytes.
+        let (nineteen, nineteenDigits) = try root("9999999999999999999")
+        #expect(nineteenDigits.kind == .integer)
+        #expect(nineteenDigits.integer(in: nineteen.bytes, as: UInt64.self) == 9_999_999_999_999_999_999)
+        let (twenty, twentyDigits) = try root("-10000000000000000000")
+        #expect(twentyDigits.kind == .longInteger)
+        #expect(twentyDigits.integer(in: twenty.bytes, as: Int64.self) == nil)
+        #expect(twentyDigits.double(in: twenty.bytes) == nil, "beyond 17 significant digits: the slow path's")
+        let (wide, wideDigits) = try root("18446744073709551615")
+        #expect(wideDigits.integer(in: wide.bytes, as: UInt64.self) == .max)
         #expect(scalar.double(in: huge.bytes) == nil)
         // Beyond 17 significant digits, or out of Double's normal range: the slow path's.
         #expect(try root("0.123456789012345678").1.double(in: root("0.123456789012345678").0.bytes) == nil)

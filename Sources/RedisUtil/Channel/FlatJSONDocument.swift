@@ -12,8 +12,11 @@ struct FlatJSONDocument {
         enum Kind: UInt8 {
             /// `start..<end` are the bytes between the quotes.
             case string, escapedString
-            /// `start..<end` are the digits (and sign); exact as any integer type.
+            /// `start..<end` are the digits (and sign), at most 19 of them, whose value
+            /// is `magnitude`; exact as any integer type.
             case integer
+            /// An integer of more than 19 digits, read again from its bytes.
+            case longInteger
             /// Fraction or exponent, or `-0`: only a `Double` reads these here.
             case fraction
             case `true`, `false`, null
@@ -21,6 +24,9 @@ struct FlatJSONDocument {
         var kind: Kind
         var start: Int
         var end: Int
+        /// An ``Kind/integer``'s digits as the scan read them (``JSONScanner/Number/magnitude``;
+        /// not optional, which made each scalar a word longer to move).
+        var magnitude: UInt64 = 0
     }
 
     /// One member of the root object: its key's bytes (between the quotes) and value.
@@ -227,7 +233,9 @@ extension JSONScanner {
             // "-0" is an integer to JSON but -0.0 to a Double, which the slow path keeps
             // apart: leave it to Double or to the slow path.
             let isMinusZero = byte == UInt8(ascii: "-") && bytes[start + 1] == 0x30
-            kind = number.isInteger && !isMinusZero ? .integer : .fraction
+            guard number.isInteger && !isMinusZero else { return FlatJSONDocument.Scalar(kind: .fraction, start: start, end: position) }
+            guard let magnitude = number.magnitude else { return FlatJSONDocument.Scalar(kind: .longInteger, start: start, end: position) }
+            return FlatJSONDocument.Scalar(kind: .integer, start: start, end: position, magnitude: magnitude)
         default: return nil
         }
         return FlatJSONDocument.Scalar(kind: kind, start: start, end: position)
@@ -257,12 +265,15 @@ extension FlatJSONDocument.Scalar {
     }
 
     func integer<Integer: FixedWidthInteger>(in bytes: [UInt8], as type: Integer.Type) -> Integer? {
-        guard kind == .integer else { return nil }
-        return JSONScanner.integer(bytes, in: start..<end, as: Integer.self)
+        switch kind {
+        case .integer: JSONScanner.integer(magnitude: magnitude, negative: bytes[start] == UInt8(ascii: "-"), as: Integer.self)
+        case .longInteger: JSONScanner.integer(bytes, in: start..<end, as: Integer.self)
+        default: nil
+        }
     }
 
     func double(in bytes: [UInt8]) -> Double? {
-        guard kind == .integer || kind == .fraction else { return nil }
+        guard kind == .integer || kind == .longInteger || kind == .fraction else { return nil }
         // Up to 17 significant digits (every Double's shortest form fits, and Python
         // writes no more): beyond that, rounding subtleties are left to the slow path.
         var digits = 0

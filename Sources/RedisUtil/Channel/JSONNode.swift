@@ -40,11 +40,12 @@ extension JSONNode: JSONTree {
         members.set(key, value)
     }
 
-    static func makeNumber(_ bytes: [UInt8], _ start: Int, _ end: Int, isInteger: Bool) -> JSONNode? {
+    static func makeNumber(_ bytes: [UInt8], _ number: JSONScanner.Number) -> JSONNode? {
         // At most 18 digits always fit in an Int64; "-0" stays text.
-        if isInteger, end - start <= 18, !(bytes[start] == UInt8(ascii: "-") && bytes[start + 1] == 0x30) {
-            return .integer(JSONReader.shortInteger(bytes, start, end))
+        let start = number.range.lowerBound
+        if number.isInteger, number.range.count <= 18, !(bytes[start] == UInt8(ascii: "-") && bytes[start + 1] == 0x30) {
+            return .integer(JSONReader.shortInteger(bytes, number))
         }
-        return .number(String(decoding: bytes[start..<end], as: UTF8.self))
+        return .number(String(decoding: bytes[number.range], as: UTF8.self))
     }
 }

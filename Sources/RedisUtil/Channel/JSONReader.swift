@@ -102,11 +102,11 @@ struct JSONReader {
     }
 
     private mutating func readNumber<Tree: JSONTree>() throws(SyntaxError) -> Tree {
-        let (range, isInteger) = try scanner.scanNumber()
-        guard let number = Tree.makeNumber(scanner.bytes, range.lowerBound, range.upperBound, isInteger: isInteger) else {
-            throw SyntaxError(offset: range.lowerBound, message: "unreadable number \(String(decoding: scanner.bytes[range], as: UTF8.self))")
+        let number = try scanner.scanNumber()
+        guard let value = Tree.makeNumber(scanner.bytes, number) else {
+            throw SyntaxError(offset: number.range.lowerBound, message: "unreadable number \(String(decoding: scanner.bytes[number.range], as: UTF8.self))")
         }
-        return number
+        return value
     }
 
     private mutating func readString() throws(SyntaxError) -> String {
@@ -114,11 +114,12 @@ struct JSONReader {
         return JSONScanner.string(scanner.bytes, in: range, hasEscapes: hasEscapes)
     }
 
-    /// The integer `bytes[start..<end]`, a JSON integer of at most 18 characters (sign
-    /// included), so that it fits in an `Int64`; `-0` is 0. What the trees' `makeNumber`
-    /// call for their common case.
-    static func shortInteger(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Int64 {
-        JSONScanner.integer(bytes, in: start..<end, as: Int64.self)!
+    /// The integer `number` (an integer of at most 18 characters, sign included, so
+    /// that it fits in an `Int64`; `-0` is 0). What the trees' `makeNumber` call for their
+    /// common case: its digits as the scan read them.
+    static func shortInteger(_ bytes: [UInt8], _ number: JSONScanner.Number) -> Int64 {
+        let negative = bytes[number.range.lowerBound] == UInt8(ascii: "-")
+        return JSONScanner.integer(magnitude: number.magnitude!, negative: negative, as: Int64.self)!
     }
 }
 

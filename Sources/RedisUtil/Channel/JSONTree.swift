@@ -12,9 +12,9 @@ protocol JSONTree {
     static func makeBool(_ flag: Bool) -> Self
     /// A string, its escapes resolved.
     static func makeString(_ text: consuming String) -> Self
-    /// The number `bytes[start..<end]`, valid JSON; `isInteger` when it has neither a
-    /// fraction nor an exponent. `nil` only if the tree cannot represent it.
-    static func makeNumber(_ bytes: [UInt8], _ start: Int, _ end: Int, isInteger: Bool) -> Self?
+    /// The number `bytes[number.range]`, valid JSON, as the scanner found it. `nil`
+    /// only if the tree cannot represent it.
+    static func makeNumber(_ bytes: [UInt8], _ number: JSONScanner.Number) -> Self?
     /// Python's bare `NaN`, `Infinity` and `-Infinity`.
     static func makeNonFinite(_ number: Double) -> Self
     /// An array of the values read.

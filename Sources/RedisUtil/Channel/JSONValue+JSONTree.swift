@@ -13,12 +13,12 @@ extension JSONValue: JSONTree {
         members.set(key, value)
     }
 
-    static func makeNumber(_ bytes: [UInt8], _ start: Int, _ end: Int, isInteger: Bool) -> JSONValue? {
+    static func makeNumber(_ bytes: [UInt8], _ number: JSONScanner.Number) -> JSONValue? {
         // Up to 15 digits an integer is exact in a Double and needs no text conversion,
         // the common case (ids, counts, sizes). `-0` is Python's int 0, so it reads as 0.
-        if isInteger, end - start <= 15 {
-            return .number(Double(JSONReader.shortInteger(bytes, start, end)))
+        if number.isInteger, number.range.count <= 15 {
+            return .number(Double(JSONReader.shortInteger(bytes, number)))
         }
-        return Double(String(decoding: bytes[start..<end], as: UTF8.self)).map(JSONValue.number)
+        return Double(String(decoding: bytes[number.range], as: UTF8.self)).map(JSONValue.number)
     }
 }
