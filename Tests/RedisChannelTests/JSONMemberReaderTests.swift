@@ -148,6 +148,29 @@ import Testing
         }
     }
 
+    /// A message of one wide unsigned integer.
+    struct Wide: Codable, Equatable, JSONMemberDecodable {
+        var big: UInt64
+        init(big: UInt64) { self.big = big }
+        init(members: inout JSONMemberReader) throws { big = try members.read("big") }
+    }
+
+    /// Integers of 19 digits read as they are scanned; of 20 and more from their bytes,
+    /// in range or not (a wrapped reading of their digits would give another value).
+    @Test func integersOfTwentyDigitsReadFromTheirBytes() throws {
+        for (text, value) in [("9999999999999999999", UInt64(9_999_999_999_999_999_999)), ("18446744073709551615", .max),
+                              ("10000000000000000000", 10_000_000_000_000_000_000)] {
+            let bytes = Array("{\"big\": \(text)}".utf8)
+            #expect(JSONMemberReader.message(Wide.self, from: bytes) == Wide(big: value), "\(text)")
+            #expect(try MessageCodec.decode(Wide.self, from: bytes, list: "l") == Wide(big: value), "\(text)")
+        }
+        for text in ["18446744073709551616", "20000000000000000000", "-1"] {
+            let bytes = Array("{\"big\": \(text)}".utf8)
+            #expect(JSONMemberReader.message(Wide.self, from: bytes) == nil, "\(text)")
+            #expect(throws: RedisChannelError.self, "\(text)") { try MessageCodec.decode(Wide.self, from: bytes, list: "l") }
+        }
+    }
+
     @Test func aKeyBeyondASCIIMatchesAsASwiftString() throws {
         for spelling in ["café", "cafe\u{301}"] {
             let bytes = Array("{\"\(spelling)\": 7}".utf8)

@@ -41,7 +41,7 @@ extension JSONNode: JSONTree {
     }
 
     static func makeNumber(_ bytes: [UInt8], _ number: JSONScanner.Number) -> JSONNode? {
-        // At most 18 digits always fit in an Int64; "-0" stays text.
+        // At most 18 characters (sign included) always fit in an Int64; "-0" stays text.
         let start = number.range.lowerBound
         if number.isInteger, number.range.count <= 18, !(bytes[start] == UInt8(ascii: "-") && bytes[start + 1] == 0x30) {
             return .integer(JSONReader.shortInteger(bytes, number))

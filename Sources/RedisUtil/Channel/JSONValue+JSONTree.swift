@@ -14,7 +14,7 @@ extension JSONValue: JSONTree {
     }
 
     static func makeNumber(_ bytes: [UInt8], _ number: JSONScanner.Number) -> JSONValue? {
-        // Up to 15 digits an integer is exact in a Double and needs no text conversion,
+        // Up to 15 characters an integer is exact in a Double and needs no text conversion,
         // the common case (ids, counts, sizes). `-0` is Python's int 0, so it reads as 0.
         if number.isInteger, number.range.count <= 15 {
             return .number(Double(JSONReader.shortInteger(bytes, number)))
