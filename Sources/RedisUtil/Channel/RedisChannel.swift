@@ -208,7 +208,7 @@ public struct RedisChannel: Sendable {
         var bytes = CommandScratch.spareBuffer()
         try Writing.pushCommand(head: pushHead, message: message, into: &bytes)
         let client = try client()
-        try ChannelRequest<Void>.pushed(.success(try await client.send(recycling: bytes, route: Self.pushRoute)), on: client).get()
+        try ChannelReply.pushed(await client.send(recycling: bytes, route: Self.pushRoute), counters: client.configuration.observer?.counters)
     }
 
     /// Sends messages in order with one `RPUSH` (one round trip); a receiver sees exactly
@@ -261,7 +261,7 @@ public struct RedisChannel: Sendable {
         // ``ChannelRequest``; the `LPOP` is awaited despite a cancellation once sent (the
         // client routes it as removing).
         let client = try checkedClient()
-        return try ChannelRequest<[UInt8]?>.popped(.success(try await client.send(recycling: popCommand(), route: Self.popRoute)), on: client).get()
+        return try ChannelReply.popped(await client.send(recycling: popCommand(), route: Self.popRoute), counters: client.configuration.observer?.counters)
     }
 
     /// `LPOP <receiveKey>` in RESP: what both facades' plain receive sends. A copy of the

@@ -58,20 +58,36 @@ enum ReplyHandler: Sendable {
         }
     }
 
-    /// ``complete(_:failures:)`` for ``pushed(_:)``, out of the reply loop.
+    /// ``complete(_:failures:)`` for ``pushed(_:)``, out of the reply loop, each outcome
+    /// handed on as it is made (why: ``ChannelReply/pushed(_:counters:)``).
     @inline(never)
     private static func completePush(_ callback: @Sendable (Result<Void, RedisError>) -> Void, _ result: Result<RESPValue, RedisError>) {
-        callback(ChannelRequest<Void>.pushed(result, counters: nil))
+        do throws(RedisError) {
+            try ChannelReply.pushed(result.get(), counters: nil)
+        } catch {
+            callback(.failure(error))
+            return
+        }
+        callback(.success(()))
     }
 
     /// ``complete(_:failures:)`` for ``popped(_:command:)``, out of the reply loop. The
     /// command's buffer then becomes the thread's spare (``CommandScratch/recycle(_:)``),
     /// for the next receive's (``RedisChannel/popCommand()``): after the callback,
-    /// which reads the command on a decoding failure.
+    /// which reads the command on a decoding failure. The outcome is handed on as it is
+    /// made (why: ``ChannelReply/pushed(_:counters:)``).
     @inline(never)
     private static func completePop(_ callback: @Sendable (Result<[UInt8]?, RedisError>, [UInt8]) -> Void, _ command: consuming [UInt8],
                                     _ result: Result<RESPValue, RedisError>) {
-        callback(ChannelRequest<[UInt8]?>.popped(result, counters: nil), command)
+        let bytes: [UInt8]?
+        do throws(RedisError) {
+            bytes = try ChannelReply.popped(result.get(), counters: nil)
+        } catch {
+            callback(.failure(error), command)
+            CommandScratch.recycle(command)
+            return
+        }
+        callback(.success(bytes), command)
         CommandScratch.recycle(command)
     }
 }
