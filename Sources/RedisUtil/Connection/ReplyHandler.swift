@@ -18,12 +18,12 @@ enum ReplyHandler: Sendable {
     /// the retains of what it captured.
     case routed(ReplyCallback, bytes: [UInt8])
     /// A channel's `RPUSH` of one message (``RedisClient/sendPush(_:completion:)``):
-    /// the reply read as the channel's send reads it (``ChannelRequest/pushed(_:counters:)``)
+    /// the reply read as the channel's send reads it (``ChannelReply/pushed(_:counters:)``)
     /// and handed to the channel's callback, without a wrapper closure per message.
     case pushed(@Sendable (Result<Void, RedisError>) -> Void)
     /// A channel's `LPOP` of one message (``RedisClient/sendPop(_:completion:)``), the
     /// same way: the reply read as the channel's receive reads it
-    /// (``ChannelRequest/popped(_:counters:)``) and handed, with the command, to the
+    /// (``ChannelReply/popped(_:counters:)``) and handed, with the command, to the
     /// channel's callback.
     case popped(@Sendable (Result<[UInt8]?, RedisError>, _ command: [UInt8]) -> Void, command: [UInt8])
 
