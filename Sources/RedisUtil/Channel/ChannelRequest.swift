@@ -42,18 +42,6 @@ struct ChannelRequest<Output>: Sendable {
         counters.count(counted.event, counted.messages(output))
     }
 
-    /// The outcome of a one-message `RPUSH` from its reply, counted as one message sent
-    /// (``ChannelReply/pushed(_:counters:)``).
-    static func pushed(_ reply: Result<RESPValue, RedisError>, counters: ClientCounters?) -> Result<Void, RedisError> where Output == Void {
-        Result { () throws(RedisError) in try ChannelReply.pushed(reply.get(), counters: counters) }
-    }
-
-    /// The outcome of an `LPOP` of one message from its reply, counted as received when
-    /// it took one (``ChannelReply/popped(_:counters:)``).
-    static func popped(_ reply: Result<RESPValue, RedisError>, counters: ClientCounters?) -> Result<[UInt8]?, RedisError> where Output == [UInt8]? {
-        Result { () throws(RedisError) in try ChannelReply.popped(reply.get(), counters: counters) }
-    }
-
     /// One command of two or three arguments (the fixed-arity encoder: no array of
     /// existentials, no parameter pack).
     static func single(_ a0: some RESPArgument, _ a1: some RESPArgument, read: @escaping @Sendable (RESPValue) throws(RedisError) -> Output) -> ChannelRequest {
@@ -164,11 +152,10 @@ struct ChannelRequest<Output>: Sendable {
 /// The replies every channel operation reads.
 enum ChannelReply {
     /// The reply to a one-message `RPUSH`, counted as one message sent. A throwing
-    /// function, not a `Result`: each caller hands the outcome on as it is made. A `Result`
-    /// returned to the reply handler (``ChannelRequest/pushed(_:counters:)``, the form the
-    /// callback paths of an observed client still take) was kept in memory and destroyed
-    /// after the caller's callback through its type's value witnesses: about 60
-    /// instructions a send and 110 a receive (callgrind).
+    /// function, not a `Result`: each caller hands the outcome on as it is made
+    /// (``deliverPushed(_:counters:to:)`` for a callback). A `Result` returned to the reply
+    /// handler was kept in memory and destroyed after the caller's callback through its
+    /// type's value witnesses: about 60 instructions a send and 110 a receive (callgrind).
     static func pushed(_ value: RESPValue, counters: ClientCounters?) throws(RedisError) {
         try ignore(value)
         counters?.count(.sent, 1)
@@ -180,6 +167,33 @@ enum ChannelReply {
         let bytes = try optionalBytes(value)
         if bytes != nil { counters?.count(.received, 1) }
         return bytes
+    }
+
+    /// Hands `completion` the outcome of a one-message `RPUSH` whose reply (or failure) is
+    /// `reply`, as ``pushed(_:counters:)`` reads it, once.
+    @inline(__always)
+    static func deliverPushed(_ reply: Result<RESPValue, RedisError>, counters: ClientCounters?, to completion: (Result<Void, RedisError>) -> Void) {
+        do throws(RedisError) {
+            try pushed(reply.get(), counters: counters)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        completion(.success(()))
+    }
+
+    /// Hands `completion` the outcome of an `LPOP` of one message whose reply (or failure)
+    /// is `reply`, as ``popped(_:counters:)`` reads it, once.
+    @inline(__always)
+    static func deliverPopped(_ reply: Result<RESPValue, RedisError>, counters: ClientCounters?, to completion: (Result<[UInt8]?, RedisError>) -> Void) {
+        let bytes: [UInt8]?
+        do throws(RedisError) {
+            bytes = try popped(reply.get(), counters: counters)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        completion(.success(bytes))
     }
 
     /// A bulk string's bytes; `nil` for a null (empty list, out of range).

@@ -11,7 +11,7 @@ extension RedisClient {
     func sendPush(_ bytes: [UInt8], completion: @escaping @Sendable (Result<Void, RedisError>) -> Void) {
         guard isSingleServer, configuration.observer == nil else {
             let counters = configuration.observer?.counters
-            return send(encoded: bytes, route: RedisChannel.pushRoute) { reply in completion(ChannelRequest<Void>.pushed(reply, counters: counters)) }
+            return send(encoded: bytes, route: RedisChannel.pushRoute) { reply in ChannelReply.deliverPushed(reply, counters: counters, to: completion) }
         }
         if let refusal = submitForCallback(bytes, .pushed(completion)) { completeLater(completion, .failure(refusal)) }
     }
@@ -24,7 +24,7 @@ extension RedisClient {
         guard isSingleServer, configuration.observer == nil else {
             let counters = configuration.observer?.counters
             return send(encoded: command, route: RedisChannel.popRoute) { reply in
-                completion(ChannelRequest<[UInt8]?>.popped(reply, counters: counters), command)
+                ChannelReply.deliverPopped(reply, counters: counters) { completion($0, command) }
             }
         }
         if let refusal = submitForCallback(command, .popped(completion, command: command)) {

@@ -58,17 +58,11 @@ enum ReplyHandler: Sendable {
         }
     }
 
-    /// ``complete(_:failures:)`` for ``pushed(_:)``, out of the reply loop, each outcome
+    /// ``complete(_:failures:)`` for ``pushed(_:)``, out of the reply loop, the outcome
     /// handed on as it is made (why: ``ChannelReply/pushed(_:counters:)``).
     @inline(never)
     private static func completePush(_ callback: @Sendable (Result<Void, RedisError>) -> Void, _ result: Result<RESPValue, RedisError>) {
-        do throws(RedisError) {
-            try ChannelReply.pushed(result.get(), counters: nil)
-        } catch {
-            callback(.failure(error))
-            return
-        }
-        callback(.success(()))
+        ChannelReply.deliverPushed(result, counters: nil, to: callback)
     }
 
     /// ``complete(_:failures:)`` for ``popped(_:command:)``, out of the reply loop. The
@@ -79,15 +73,7 @@ enum ReplyHandler: Sendable {
     @inline(never)
     private static func completePop(_ callback: @Sendable (Result<[UInt8]?, RedisError>, [UInt8]) -> Void, _ command: consuming [UInt8],
                                     _ result: Result<RESPValue, RedisError>) {
-        let bytes: [UInt8]?
-        do throws(RedisError) {
-            bytes = try ChannelReply.popped(result.get(), counters: nil)
-        } catch {
-            callback(.failure(error), command)
-            CommandScratch.recycle(command)
-            return
-        }
-        callback(.success(bytes), command)
+        ChannelReply.deliverPopped(result, counters: nil) { callback($0, command) }
         CommandScratch.recycle(command)
     }
 }
