@@ -143,6 +143,63 @@ import Testing
         #expect(streamed.values == Array(0..<24))
     }
 
+    /// The typed reads (``JSONMemberStream/nextString(_:)``, ``JSONMemberStream/nextInteger(_:as:)``)
+    /// answer exactly as the scalar and its conversion do (``JSONMemberStream/next(_:)``
+    /// then ``FlatJSONDocument/Scalar``'s readers), for every kind of value, in and out of
+    /// each type's range, well formed or not, followed by the object's end, another
+    /// member or something else; where they answer, as Foundation decodes the member.
+    @Test func typedReadsAnswerAsTheScalarsDo() {
+        let values = [#""""#, #""plain""#, #""q\"uote\\""#, #""\u00e9""#, #""é我""#, #""\ud83c\udf89""#,
+                      "\"" + String(repeating: "x", count: 70) + "\"", #""bad\q""#, "\"tab\t\"", #""open"#,
+                      "0", "-0", "-1", "42", "127", "128", "-128", "-129", "255", "256", "65535", "65536",
+                      "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                      "18446744073709551615", "18446744073709551616", "99999999999999999999", "-00", "01",
+                      "1.5", "1e3", "-0.0", "2E-1", "-", "1.", "true", "false", "null", "nul", "[1]", "{}", ""]
+        func check<T: FixedWidthInteger & Decodable>(_ type: T.Type, _ bytes: [UInt8], _ text: String) {
+            var typed = JSONMemberStream(bytes)
+            var scalar = JSONMemberStream(bytes)
+            let read = typed.nextInteger("v", as: T.self)
+            #expect(read == scalar.next("v")?.integer(in: bytes, as: T.self), "\(T.self) \(text)")
+            if let read {
+                let (typedFinished, scalarFinished) = (typed.finished(), scalar.finished())
+                #expect(typedFinished == scalarFinished, "\(T.self) \(text)")
+                #expect(read == (try? JSONDecoder().decode(Member<T>.self, from: Data(bytes)))?.v, "\(T.self) \(text)")
+            }
+        }
+        for value in values {
+            for rest in ["}", #", "w": 1}"#, " \n}", " x}", ""] {
+                let text = #"{"v": "# + value + rest
+                let bytes = Array(text.utf8)
+                var typed = JSONMemberStream(bytes)
+                var scalar = JSONMemberStream(bytes)
+                let string = typed.nextString("v")
+                #expect(string == scalar.next("v")?.string(in: bytes), "\(text)")
+                if let string {
+                    let (typedFinished, scalarFinished) = (typed.finished(), scalar.finished())
+                    #expect(typedFinished == scalarFinished, "\(text)")
+                    #expect(string == (try? JSONDecoder().decode(Member<String>.self, from: Data(bytes)))?.v, "\(text)")
+                }
+                check(Int.self, bytes, text)
+                check(Int64.self, bytes, text)
+                check(UInt64.self, bytes, text)
+                check(Int8.self, bytes, text)
+                check(UInt16.self, bytes, text)
+                check(Int32.self, bytes, text)
+            }
+        }
+        // Another key, or one after the object closed: no answer from either.
+        var other = JSONMemberStream(Array(#"{"w": 1}"#.utf8))
+        #expect(other.nextInteger("v", as: Int.self) == nil)
+        var closed = JSONMemberStream(Array(#"{"v": "a"}"#.utf8))
+        #expect(closed.nextString("v") == "a")
+        #expect(closed.nextString("v") == nil)
+        let finished = closed.finished()
+        #expect(!finished)
+    }
+
+    /// A message of one member `v`, for Foundation's answer.
+    struct Member<Value: Decodable>: Decodable { var v: Value }
+
     /// The key comparison, the one place the stream reads through pointers: a match only
     /// of `"key"` exactly, never past either buffer's end.
     @Test func keyMatchingStaysInBoundsAndWantsPlainASCII() {

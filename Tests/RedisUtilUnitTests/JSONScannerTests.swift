@@ -64,7 +64,14 @@ import Testing
         #expect(integer("-128", Int8.self) == -128)
         #expect(integer("-1", UInt8.self) == nil)
         var longest = Self.scanner("-12345678901234567")
-        #expect(try JSONReader.shortInteger(longest.bytes, longest.scanNumber()) == -12_345_678_901_234_567)
+        #expect(try JSONReader.shortInteger(longest.scanNumber()) == -12_345_678_901_234_567)
+        // The sign as scanned, and `-0` told from every other number.
+        for (text, negative, minusZero) in [("-0", true, true), ("0", false, false), ("-5", true, false), ("-0.0", true, false),
+                                            ("-0e1", true, false), ("-00", true, true), ("-10", true, false), ("5", false, false)] {
+            var scanner = Self.scanner(text)
+            let number = try scanner.scanNumber()
+            #expect(number.isNegative == negative && number.isMinusZero == minusZero, "\(text)")
+        }
         // Nineteen digits are read without overflow checks, the rest with them.
         #expect(integer("9999999999999999999", UInt64.self) == 9_999_999_999_999_999_999)
         #expect(integer("99999999999999999999", UInt64.self) == nil)

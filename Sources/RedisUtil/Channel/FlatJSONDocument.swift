@@ -197,19 +197,33 @@ extension JSONScanner {
     /// replaced in each was (a call cost the stream's receive about 75 instructions).
     @inline(__always)
     mutating func flatMemberRest() -> (value: FlatJSONDocument.Scalar, closed: Bool)? {
+        guard flatMemberColon(), let value = flatScalar(), let closed = flatMemberEnd() else { return nil }
+        return (value, closed)
+    }
+
+    /// The colon after a member's key, with the whitespace around it: whether the
+    /// member's value starts at `position` now.
+    @inline(__always)
+    mutating func flatMemberColon() -> Bool {
         skipWhitespace()
-        guard current == UInt8(ascii: ":") else { return nil }
+        guard current == UInt8(ascii: ":") else { return false }
         position += 1
         skipWhitespace()
-        guard let value = flatScalar() else { return nil }
+        return true
+    }
+
+    /// The `,` or `}` after a member's value, after optional whitespace: whether the
+    /// object closed there, or `nil` where neither comes.
+    @inline(__always)
+    mutating func flatMemberEnd() -> Bool? {
         skipWhitespace()
         switch current {
         case UInt8(ascii: ","):
             position += 1
-            return (value, false)
+            return false
         case UInt8(ascii: "}"):
             position += 1
-            return (value, true)
+            return true
         default:
             return nil
         }
@@ -232,8 +246,7 @@ extension JSONScanner {
             guard let number = try? scanNumber() else { return nil }
             // "-0" is an integer to JSON but -0.0 to a Double, which the slow path keeps
             // apart: leave it to Double or to the slow path.
-            let isMinusZero = byte == UInt8(ascii: "-") && bytes[start + 1] == 0x30
-            guard number.isInteger && !isMinusZero else { return FlatJSONDocument.Scalar(kind: .fraction, start: start, end: position) }
+            guard number.isInteger && !number.isMinusZero else { return FlatJSONDocument.Scalar(kind: .fraction, start: start, end: position) }
             guard let magnitude = number.magnitude else { return FlatJSONDocument.Scalar(kind: .longInteger, start: start, end: position) }
             return FlatJSONDocument.Scalar(kind: .integer, start: start, end: position, magnitude: magnitude)
         default: return nil

@@ -101,28 +101,37 @@ public struct JSONMemberReader: ~Copyable {
 
     /// A string member.
     public mutating func read(_ key: StaticString) throws(Declined) -> String {
-        try answer(required(key).string(in: bytes))
+        if stream != nil { return try answer(stream!.nextString(key)) }
+        return try answer(required(key).string(in: bytes))
     }
 
     /// An integer member.
     public mutating func read(_ key: StaticString) throws(Declined) -> Int {
-        try answer(required(key).integer(in: bytes, as: Int.self))
+        try readInteger(key, as: Int.self)
     }
 
     /// An integer member.
     public mutating func read(_ key: StaticString) throws(Declined) -> Int64 {
-        try answer(required(key).integer(in: bytes, as: Int64.self))
+        try readInteger(key, as: Int64.self)
     }
 
     /// An integer member.
     public mutating func read(_ key: StaticString) throws(Declined) -> UInt64 {
-        try answer(required(key).integer(in: bytes, as: UInt64.self))
+        try readInteger(key, as: UInt64.self)
     }
 
     /// An integer member of any other width (`Int32`, `UInt8`, …): one that does not fit
     /// is `init(from:)`'s to report, never a trap.
     public mutating func read<Integer: FixedWidthInteger>(_ key: StaticString) throws(Declined) -> Integer {
-        try answer(required(key).integer(in: bytes, as: Integer.self))
+        try readInteger(key, as: Integer.self)
+    }
+
+    /// An integer member as `Integer`: read where it lies while streaming
+    /// (``JSONMemberStream/nextInteger(_:as:)``), else looked up.
+    @inline(__always)
+    private mutating func readInteger<Integer: FixedWidthInteger>(_ key: StaticString, as type: Integer.Type) throws(Declined) -> Integer {
+        if stream != nil { return try answer(stream!.nextInteger(key, as: Integer.self)) }
+        return try answer(required(key).integer(in: bytes, as: Integer.self))
     }
 
     /// A number member.

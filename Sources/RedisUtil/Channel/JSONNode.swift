@@ -42,9 +42,8 @@ extension JSONNode: JSONTree {
 
     static func makeNumber(_ bytes: [UInt8], _ number: JSONScanner.Number) -> JSONNode? {
         // At most 18 characters (sign included) always fit in an Int64; "-0" stays text.
-        let start = number.range.lowerBound
-        if number.isInteger, number.range.count <= 18, !(bytes[start] == UInt8(ascii: "-") && bytes[start + 1] == 0x30) {
-            return .integer(JSONReader.shortInteger(bytes, number))
+        if number.isInteger, number.range.count <= 18, !number.isMinusZero {
+            return .integer(JSONReader.shortInteger(number))
         }
         return .number(String(decoding: bytes[number.range], as: UTF8.self))
     }

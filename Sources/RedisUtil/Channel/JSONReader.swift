@@ -117,9 +117,8 @@ struct JSONReader {
     /// The integer `number` (an integer of at most 18 characters, sign included, so
     /// that it fits in an `Int64`; `-0` is 0). What the trees' `makeNumber` call for their
     /// common case: its digits as the scan read them.
-    static func shortInteger(_ bytes: [UInt8], _ number: JSONScanner.Number) -> Int64 {
-        let negative = bytes[number.range.lowerBound] == UInt8(ascii: "-")
-        return JSONScanner.integer(magnitude: number.magnitude!, negative: negative, as: Int64.self)!
+    static func shortInteger(_ number: JSONScanner.Number) -> Int64 {
+        JSONScanner.integer(magnitude: number.magnitude!, negative: number.isNegative, as: Int64.self)!
     }
 }
 

@@ -17,7 +17,7 @@ extension JSONValue: JSONTree {
         // Up to 15 characters an integer is exact in a Double and needs no text conversion,
         // the common case (ids, counts, sizes). `-0` is Python's int 0, so it reads as 0.
         if number.isInteger, number.range.count <= 15 {
-            return .number(Double(JSONReader.shortInteger(bytes, number)))
+            return .number(Double(JSONReader.shortInteger(number)))
         }
         return Double(String(decoding: bytes[number.range], as: UTF8.self)).map(JSONValue.number)
     }
