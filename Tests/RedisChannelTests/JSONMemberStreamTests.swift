@@ -153,13 +153,17 @@ import Testing
                       "\"" + String(repeating: "x", count: 70) + "\"", #""bad\q""#, "\"tab\t\"", #""open"#,
                       "0", "-0", "-1", "42", "127", "128", "-128", "-129", "255", "256", "65535", "65536",
                       "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
-                      "18446744073709551615", "18446744073709551616", "99999999999999999999", "-00", "01",
+                      "18446744073709551615", "18446744073709551616", "99999999999999999999", "-10000000000000000000",
+                      "-00", "01",
                       "1.5", "1e3", "-0.0", "2E-1", "-", "1.", "true", "false", "null", "nul", "[1]", "{}", ""]
         func check<T: FixedWidthInteger & Decodable>(_ type: T.Type, _ bytes: [UInt8], _ text: String) {
             var typed = JSONMemberStream(bytes)
             var scalar = JSONMemberStream(bytes)
             let read = typed.nextInteger("v", as: T.self)
-            #expect(read == scalar.next("v")?.integer(in: bytes, as: T.self), "\(T.self) \(text)")
+            let value = scalar.next("v")
+            #expect(read == value?.integer(in: bytes, as: T.self), "\(T.self) \(text)")
+            // No answer leaves the stream, but for an integer that does not fit.
+            if read == nil { #expect(typed.left == !(value?.kind == .integer || value?.kind == .longInteger), "\(T.self) \(text)") }
             if let read {
                 let (typedFinished, scalarFinished) = (typed.finished(), scalar.finished())
                 #expect(typedFinished == scalarFinished, "\(T.self) \(text)")
@@ -174,6 +178,7 @@ import Testing
                 var scalar = JSONMemberStream(bytes)
                 let string = typed.nextString("v")
                 #expect(string == scalar.next("v")?.string(in: bytes), "\(text)")
+                if string == nil { #expect(typed.left, "\(text)") }
                 if let string {
                     let (typedFinished, scalarFinished) = (typed.finished(), scalar.finished())
                     #expect(typedFinished == scalarFinished, "\(text)")
@@ -186,6 +191,12 @@ import Testing
                 check(UInt16.self, bytes, text)
                 check(Int32.self, bytes, text)
             }
+        }
+        // Bytes that are not UTF-8 inside a string: no answer from either.
+        for bytes in [Array(#"{"v": ""#.utf8) + [0xFF] + Array(#""}"#.utf8), Array(#"{"v": ""#.utf8) + [0xC3] + Array(#""}"#.utf8)] {
+            var typed = JSONMemberStream(bytes)
+            var scalar = JSONMemberStream(bytes)
+            #expect(typed.nextString("v") == nil && scalar.next("v") == nil)
         }
         // Another key, or one after the object closed: no answer from either.
         var other = JSONMemberStream(Array(#"{"w": 1}"#.utf8))

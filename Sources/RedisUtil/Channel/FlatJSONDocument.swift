@@ -193,8 +193,9 @@ extension JSONScanner {
     /// What follows a member's key in a flat object: the colon, the scalar value and the
     /// `,` or `}` after it, each after optional whitespace; the value and whether the
     /// object closed, or `nil` where the document leaves that shape or strict JSON.
-    /// Shared by ``FlatJSONDocument`` and ``JSONMemberStream``; inlined, as the code it
-    /// replaced in each was (a call cost the stream's receive about 75 instructions).
+    /// Shared by ``FlatJSONDocument`` and ``JSONMemberStream/next(_:)``, whose typed reads
+    /// use its colon and end in turn; inlined (a call cost the stream's receive about 75
+    /// instructions).
     @inline(__always)
     mutating func flatMemberRest() -> (value: FlatJSONDocument.Scalar, closed: Bool)? {
         guard flatMemberColon(), let value = flatScalar(), let closed = flatMemberEnd() else { return nil }

@@ -11,7 +11,9 @@
 /// member not read, a missing key, a key read twice, a key beyond ASCII or with an
 /// escape) makes it *leave*, and ``JSONMemberReader`` reads the message again through
 /// ``FlatJSONDocument``, which answers those cases. Values are scanned by the same
-/// ``JSONScanner`` as there, so the two cannot disagree on one.
+/// ``JSONScanner`` as there, so the two cannot disagree on a token; the string and
+/// integer reads, which convert as they scan (``nextString(_:)``, ``nextInteger(_:as:)``),
+/// follow the rules of the document's scalars, a test comparing the two.
 struct JSONMemberStream {
     private var scanner: JSONScanner
     /// Whether the message left the order this reads in (then nothing more is read).
@@ -52,7 +54,7 @@ struct JSONMemberStream {
     /// its value a string; otherwise the stream leaves and this returns `nil`. What
     /// ``next(_:)`` and ``FlatJSONDocument/Scalar/string(in:)`` answer together, without
     /// the scalar between them (its kind stored, then switched on again: with the same
-    /// for integers, about 330 instructions of the benchmark's four-member receive,
+    /// for integers, about 320 instructions of the benchmark's four-member receive,
     /// callgrind).
     mutating func nextString(_ key: StaticString) -> String? {
         guard valueStarts(key), scanner.current == UInt8(ascii: "\""),
