@@ -68,9 +68,8 @@ struct JSONMemberStream {
     /// ``FlatJSONDocument/Scalar/integer(in:as:)`` answer together (see ``nextString(_:)``):
     /// a fraction, an exponent and `-0` are not integers here either.
     mutating func nextInteger<Integer: FixedWidthInteger>(_ key: StaticString, as type: Integer.Type) -> Integer? {
-        guard valueStarts(key), let first = scanner.current,
-              first == UInt8(ascii: "-") || first &- 0x30 < 10,
-              let number = try? scanner.scanNumber(), number.isInteger, ended() else { return leave() }
+        // `scanNumber` refuses a value that does not start as a number.
+        guard valueStarts(key), let number = try? scanner.scanNumber(), number.isInteger, ended() else { return leave() }
         guard let magnitude = number.magnitude else { return JSONScanner.integer(scanner.bytes, in: number.range, as: Integer.self) }
         if number.isMinusZero { return leave() }
         return JSONScanner.integer(magnitude: magnitude, negative: number.isNegative, as: Integer.self)
