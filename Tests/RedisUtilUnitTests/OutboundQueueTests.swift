@@ -168,7 +168,7 @@ struct OutboundQueueTests {
         #expect(log.tags(of: queue.expire(now: 300).map(\.handler)) == [2])
     }
 
-    @Test("connectionLost rebases placeholders too: a never-sent timed-out command keeps a slot for its reply")
+    @Test("connectionLost rebases placeholders too: a never-sent timed-out command keeps its slot until dropUnwanted")
     func lostWithPlaceholders() {
         let log = CompletionLog()
         var queue = OutboundQueue()
@@ -178,7 +178,8 @@ struct OutboundQueueTests {
         write(&queue, 10)
         #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [1, 2])
         // 1 was written (placeholder dropped, its handler already completed); 2 is a
-        // never-sent placeholder whose bytes still go out, so its slot must stay.
+        // never-sent placeholder: connectionLost keeps it, with its bytes (the connection
+        // then takes it out with dropUnwanted, below), so that its reply has a slot.
         #expect(queue.connectionLost().isEmpty)
         #expect(queue.pending.count == 2)
         #expect(queue.pending.map(\.start) == [0, 10])
@@ -214,5 +215,134 @@ struct OutboundQueueTests {
         write(&queue, ping.count - 1)
         #expect(log.tags(of: queue.connectionLost()) == [1])
         #expect(write(&queue, 0) == Array("*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n".utf8))
+    }
+
+    // MARK: Commands never written that nobody waits for
+
+    @Test("dropUnwanted takes out a never-written timed-out command and its bytes; a partly written one stays")
+    func dropTimedOutUnwritten() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        append(&queue, log, tag: 1, deadline: 500)
+        append(&queue, log, tag: 2, deadline: 100)
+        append(&queue, log, tag: 3, deadline: 100)
+        append(&queue, log, tag: 4, deadline: 500)
+        // 1 whole, 2 half: 2 may have reached the server, 3 and 4 did not.
+        write(&queue, 15)
+        #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [2, 3])
+        let dropped = queue.dropUnwanted()
+        #expect(dropped.slots == 1 && dropped.bytes == 10)
+        #expect(queue.pending.count == 3)
+        #expect(queue.pending.map(\.start) == [0, 10, 20])
+        #expect(queue.queued == 30 && queue.written == 15)
+        #expect(queue.liveCount == 2)
+        // What goes out next: the rest of 2 (it was started), then 4; never 3.
+        #expect(write(&queue, 0) == Array(repeating: 2, count: 5) + Array(repeating: 4, count: 10))
+        write(&queue, 15)
+        guard case .some(.some(let first)) = queue.popForReply() else { Issue.record("expected 1"); return }
+        guard case .some(.none) = queue.popForReply() else { Issue.record("expected 2's placeholder"); return }
+        guard case .some(.some(let fourth)) = queue.popForReply() else { Issue.record("expected 4"); return }
+        #expect(log.tags(of: [first, fourth]) == [1, 4])
+        #expect(queue.popForReply() == nil)
+        #expect(queue.dropUnwanted() == (0, 0))
+    }
+
+    @Test("dropUnwanted takes out a never-written awaited command whose task was cancelled, not a written one")
+    func dropCancelledUnwritten() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        let writtenCancelled = AsyncReply<RESPValue>()
+        let cancelled = AsyncReply<RESPValue>()
+        let awaited = AsyncReply<RESPValue>()
+        queue.append(Array(repeating: 1, count: 10), handlers: [.awaited(writtenCancelled)], deadline: .max)
+        append(&queue, log, tag: 2)
+        queue.append(Array(repeating: 3, count: 7), handlers: [.awaited(cancelled)], deadline: .max)
+        queue.append(Array(repeating: 4, count: 5), handlers: [.awaited(awaited)], deadline: .max)
+        append(&queue, log, tag: 5)
+        write(&queue, 10)
+        writtenCancelled.cancel()
+        cancelled.cancel()
+        #expect(cancelled.isAbandoned && !awaited.isAbandoned)
+        #expect(queue.liveCount == 5)
+        let dropped = queue.dropUnwanted()
+        #expect(dropped.slots == 1 && dropped.bytes == 7)
+        #expect(queue.liveCount == 4)
+        #expect(queue.pending.map(\.start) == [0, 10, 20, 25])
+        #expect(write(&queue, 0) == Array(repeating: 2, count: 10) + Array(repeating: 4, count: 5) + Array(repeating: 5, count: 10))
+        // The written one keeps its slot (its reply will come); 4 is still waited for.
+        #expect(queue.pending[0].handler?.isAbandoned == true)
+        #expect(queue.pending[2].handler?.isAbandoned == false)
+    }
+
+    @Test("a batch goes only when none of its commands is waited for")
+    func dropBatches() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        // Two batches of two commands, 12 bytes each, both timed out whole; then a single
+        // command that cannot time out.
+        queue.append(Array(repeating: 1, count: 12), handlers: [log.handler(11), log.handler(12)], deadline: 100)
+        queue.append(Array(repeating: 2, count: 12), handlers: [log.handler(21), log.handler(22)], deadline: 100)
+        append(&queue, log, tag: 3, deadline: .max)
+        #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [11, 12, 21, 22])
+        let dropped = queue.dropUnwanted()
+        #expect(dropped.slots == 4 && dropped.bytes == 24)
+        #expect(queue.pending.map(\.start) == [0])
+        #expect(write(&queue, 0) == Array(repeating: 3, count: 10))
+    }
+
+    @Test("a batch kept behind dropped commands keeps its commands together, moved to the front")
+    func keepBatchBehindDropped() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        append(&queue, log, tag: 1, deadline: 100)
+        // Two timed-out commands, then a batch that waits for ever: its two commands share
+        // their first byte, before and after the drop.
+        queue.append(Array(repeating: 2, count: 12), handlers: [log.handler(21)], deadline: 100)
+        queue.append(Array(repeating: 3, count: 8), handlers: [log.handler(31), log.handler(32)], deadline: .max)
+        #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [1, 21])
+        let dropped = queue.dropUnwanted()
+        #expect(dropped.slots == 2 && dropped.bytes == 22)
+        #expect(queue.pending.map(\.start) == [0, 0])
+        #expect(queue.liveCount == 2)
+        #expect(write(&queue, 0) == Array(repeating: 3, count: 8))
+    }
+
+    @Test("after dropUnwanted the timeout cursor still finds the deadlines of commands kept and appended")
+    func expireAfterDrop() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        append(&queue, log, tag: 1, deadline: 100)
+        append(&queue, log, tag: 2, deadline: 200)
+        append(&queue, log, tag: 3, deadline: 300)
+        #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [1])
+        _ = queue.connectionLost()
+        #expect(queue.dropUnwanted() == (1, 10))
+        #expect(queue.pending.map(\.start) == [0, 10])
+        append(&queue, log, tag: 4, deadline: 400)
+        #expect(log.tags(of: queue.expire(now: 250).map(\.handler)) == [2])
+        #expect(queue.dropUnwanted() == (1, 10))
+        #expect(log.tags(of: queue.expire(now: 400).map(\.handler)) == [3, 4])
+        #expect(queue.dropUnwanted() == (2, 20))
+        #expect(queue.pending.isEmpty && !queue.hasUnsent && queue.queued == 0)
+        #expect(queue.nextCommandDeadline == nil)
+    }
+
+    @Test("an awaited pipeline whose task was cancelled goes whole when none of it was written")
+    func dropCancelledPipeline() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        let cancelled = AsyncReply<[Result<RESPValue, RedisError>]>()
+        let awaited = AsyncReply<[Result<RESPValue, RedisError>]>()
+        let dropped = PipelineCollector(count: 2, waiter: cancelled) { _ in }
+        let kept = PipelineCollector(count: 2, waiter: awaited) { _ in }
+        append(&queue, log, tag: 1)
+        queue.append(Array(repeating: 2, count: 12), handlers: dropped.handlers(count: 2), deadline: .max)
+        queue.append(Array(repeating: 3, count: 12), handlers: kept.handlers(count: 2), deadline: .max)
+        cancelled.cancel()
+        #expect(dropped.isAbandoned && !kept.isAbandoned)
+        #expect(queue.dropUnwanted() == (2, 12))
+        #expect(queue.liveCount == 3)
+        #expect(queue.pending.map(\.start) == [0, 10, 10])
+        #expect(write(&queue, 0) == Array(repeating: 1, count: 10) + Array(repeating: 3, count: 12))
     }
 }

@@ -45,6 +45,15 @@ final class AsyncReply<Value: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Whether the wait ended without the outcome: the task was cancelled (before or
+    /// after arming). Once armed and submitted, a reply can only be finished by its
+    /// outcome, which for a command never written has not come, or by a cancellation.
+    /// Any thread.
+    var isAbandoned: Bool {
+        let phase = phase.load(ordering: .acquiring)
+        return phase == Self.finished || phase == Self.cancelledBeforeArmed
+    }
+
     /// From the task's cancellation handler. Returns whether this cancelled a waiting call.
     @discardableResult
     func cancel() -> Bool {
@@ -77,6 +86,15 @@ extension AsyncReply {
         }
     }
 }
+
+/// A wait that can say whether its caller stopped waiting: what lets a connection leave
+/// a command unsent whose task was cancelled before it was written.
+protocol AbandonableWait: AnyObject, Sendable {
+    /// Whether the wait ended without the outcome (the task was cancelled). Any thread.
+    var isAbandoned: Bool { get }
+}
+
+extension AsyncReply: AbandonableWait {}
 
 extension AsyncReply: CancellableWait {
     func cancelWait() {

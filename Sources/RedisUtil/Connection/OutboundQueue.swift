@@ -8,8 +8,9 @@ import RESP
 /// connected. A pending command whose first byte lies before `written` may have
 /// reached the server; any other was never sent.
 struct OutboundQueue {
-    /// A reply slot. It stays in the FIFO after a timeout or cancellation (handler
-    /// `nil`) so that the late reply is swallowed instead of going to the next command.
+    /// A reply slot. It stays in the FIFO after a timeout (handler `nil`) so that the
+    /// late reply is swallowed instead of going to the next command; a slot of a
+    /// command never written, with no reply coming, is taken out (``dropUnwanted()``).
     struct Pending {
         var handler: ReplyHandler?
         /// Stream offset of the command's first byte.
@@ -174,6 +175,71 @@ struct OutboundQueue {
         return first.start
     }
 
+    /// Takes out of the queue, bytes and all, the commands never written that nobody
+    /// waits for: a slot a timeout emptied, or one whose handler is abandoned (an awaited
+    /// command whose task was cancelled, ``ReplyHandler/isAbandoned``). They would
+    /// otherwise go out when the connection can write (after a reconnect: a command
+    /// its caller was told had failed, run later; an `LPOP`'s element popped into a
+    /// slot that only swallows it), and hold their place meanwhile. A batch (its
+    /// commands share their first byte) goes only when none of its commands is waited
+    /// for. Returns the slots and bytes removed, for the connection's load and gauges.
+    /// Only the sweeps of the connection's slower paths call it (a reconnect, the timer,
+    /// a close), never the reply loop.
+    mutating func dropUnwanted() -> (slots: Int, bytes: Int) {
+        // The never-written commands are the FIFO's tail.
+        var first = pending.endIndex
+        while first > pending.startIndex, pending[first - 1].start >= written { first -= 1 }
+        var anyUnwanted = false
+        for index in first..<pending.endIndex {
+            if pending[index].handler == nil {
+                anyUnwanted = true
+            } else if pending[index].handler!.isAbandoned {
+                pending[index].handler = nil
+                liveCount -= 1
+                anyUnwanted = true
+            }
+        }
+        guard anyUnwanted else { return (0, 0) }
+        // Rebuilt in one pass: a mass expiry while disconnected must not cost a move of
+        // the whole tail per command. The bytes kept start with the unwritten end of a
+        // partly written command (it may have reached the server: it stays).
+        var keptSlots: [Pending] = []
+        var keptBytes: [UInt8] = []
+        keptBytes.reserveCapacity(unsentByteCount)
+        keptBytes.append(contentsOf: unsent[head..<head + Int((pending[first].start) - written)])
+        var removedBytes: UInt64 = 0
+        var removedSlots = 0
+        var index = first
+        while index < pending.endIndex {
+            let start = pending[index].start
+            var end = index + 1
+            while end < pending.endIndex, pending[end].start == start { end += 1 }
+            let stop = end < pending.endIndex ? pending[end].start : queued
+            if pending[index..<end].allSatisfy({ $0.handler == nil }) {
+                removedBytes += stop - start
+                removedSlots += end - index
+            } else {
+                for kept in index..<end {
+                    var slot = pending[kept]
+                    slot.start -= removedBytes
+                    keptSlots.append(slot)
+                }
+                keptBytes.append(contentsOf: unsent[head + Int(start - written)..<head + Int(stop - written)])
+            }
+            index = end
+        }
+        pending.removeLast(pending.count - first)
+        pending.append(contentsOf: keptSlots)
+        unsent = keptBytes
+        head = 0
+        queued -= removedBytes
+        // Every slot before the cursor had run out; the ones kept keep their order, so
+        // looking again from the first slot rebuilt only re-reads emptied slots.
+        timeoutCursor = min(timeoutCursor, first)
+        if pending.isEmpty { resetDeadlineOrder() }
+        return (removedSlots, Int(removedBytes))
+    }
+
     /// The connection broke: returns the handlers of commands that may have reached
     /// the server (to fail with "outcome unknown") and keeps the never-sent ones, with
     /// their bytes, rebased for the next connection.
@@ -199,8 +265,8 @@ struct OutboundQueue {
         written = 0
         timeoutCursor = 0
         if pending.isEmpty { resetDeadlineOrder() }
-        // Placeholders of never-sent commands have no reply coming: drop them and their bytes
-        // would still go out, so keep them as slots that swallow the reply.
+        // Slots of never-sent commands emptied by a timeout stay here, with their bytes;
+        // the connection takes them out with ``dropUnwanted()``.
         return maybeExecuted
     }
 

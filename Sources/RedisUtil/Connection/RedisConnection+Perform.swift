@@ -30,7 +30,10 @@ import RESP
 /// the function that installed it, as `withTaskCancellationHandler` removes its own.
 extension RedisConnection {
     /// Submits and awaits, with task cancellation failing only this caller: the
-    /// command's reply slot stays in the FIFO and swallows the late reply. When the reply
+    /// command's reply slot stays in the FIFO and swallows the late reply, or, when the
+    /// command was not yet written (no socket up), the command leaves the queue unsent at
+    /// the connection's next reconnect, timer or close (``OutboundQueue/dropUnwanted()``,
+    /// through its handler, ``ReplyHandler/awaited(_:)``). When the reply
     /// must be kept (`keepsReply`: it is the only copy of what the command removes) or
     /// under ``RedisConfiguration/CancellationPolicy/afterReply``, as
     /// ``performToCompletion(_:timeout:)`` instead.
@@ -39,7 +42,7 @@ extension RedisConnection {
             return try await performToCompletion(bytes, timeout: timeout)
         }
         return try await AsyncReply<RESPValue>.wait { reply in
-            submit(Submission(bytes: bytes, handlers: .one(.single { reply.finish($0) }), timeout: timeout))
+            submit(Submission(bytes: bytes, handlers: .one(.awaited(reply)), timeout: timeout))
         }
     }
 
@@ -77,7 +80,7 @@ extension RedisConnection {
     nonisolated(nonsending) func perform(batch bytes: [UInt8], count: Int, keepsReplies: Bool = false) async throws -> [Result<RESPValue, RedisError>] {
         if keepsReplies || configuration.cancellation == .afterReply { return try await performToCompletion(batch: bytes, count: count) }
         return try await AsyncReply<[Result<RESPValue, RedisError>]>.wait { reply in
-            let collector = PipelineCollector(count: count) { reply.finish(.success($0)) }
+            let collector = PipelineCollector(count: count, waiter: reply) { reply.finish(.success($0)) }
             submit(Submission(bytes: bytes, handlers: collector.handlers(count: count), timeout: .configured))
         }
     }

@@ -405,6 +405,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         if wasReady { counters?.reconnects.add(1, ordering: .relaxed) }
         wasReady = true
         logger.debug("connected", metadata: ["endpoint": "\(endpoint)", "protocol": "\(machine.negotiated)"])
+        dropUnwanted()
         flush()
         setTimer()
     }
@@ -663,6 +664,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         let slotsBefore = outbound.pending.count
         let unsentBefore = outbound.unsentByteCount
         let written = outbound.connectionLost()
+        _ = outbound.dropUnwanted()
         releaseSlots(slotsBefore - outbound.pending.count)
         // Subtract rather than store: submissions still in the inbox are already counted.
         unsentBytes.subtract(unsentBefore - outbound.unsentByteCount, ordering: .relaxed)
@@ -742,6 +744,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         for expired in outbound.expire(now: now) {
             complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
         }
+        dropUnwanted()
         switch machine.deadlinePassed(now: now, hasWrittenPending: outbound.oldestWrittenStart != nil) {
         case .none: break
         case .lose(let reason): connectionLost(reason)
@@ -752,6 +755,19 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         }
         closeIfDrained()
         setTimer()
+    }
+
+    /// Takes the commands never written that nobody waits for out of the queue, unsent
+    /// (``OutboundQueue/dropUnwanted()``), with their load and bytes. On the paths where
+    /// a queue can wait unwritten (a reconnect about to write it, the timer, a close),
+    /// not per command: a task cancelled while its command waits for a socket leaves it
+    /// queued until one of these comes.
+    private func dropUnwanted() {
+        let dropped = outbound.dropUnwanted()
+        guard dropped.slots > 0 else { return }
+        releaseSlots(dropped.slots)
+        unsentBytes.subtract(dropped.bytes, ordering: .relaxed)
+        if outbound.pending.isEmpty { machine.queueEmptied() }
     }
 
     // MARK: Closing
@@ -771,6 +787,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     func close(gracePeriod: Duration, completion: @escaping () -> Void) {
         reactor.preconditionInReactor()
         drainInbox()
+        dropUnwanted()
         closeCompletions.append(completion)
         switch machine.closeRequested(now: monotonicNanoseconds(), gracePeriod: gracePeriod, liveCommands: outbound.liveCount) {
         case .finish: finishClose()

@@ -1,0 +1,154 @@
+import Foundation
+import LocalRedis
+@testable import RedisUtil
+import RESP
+import Testing
+import TestSupport
+
+/// Commands whose callers stopped waiting before they were written (a cancelled task, a
+/// timeout while no socket was up): the connection takes them out of its queue, and a
+/// server that comes back never runs them. Before, they stayed queued, held their reply
+/// slot until their timeout, and went out with the reconnect: an `INCR` its caller was
+/// told had failed ran later, an `LPOP` popped into a slot that only swallowed it.
+@Suite("Commands given up before they were written are never sent")
+struct UnwrittenCommandTests {
+    @Test("a task cancelled while its command waits for a socket: the command leaves the queue and never runs")
+    func cancelledWhileDisconnected() async throws {
+        try await whileDown(Self.onlyCancellationEnds) { client async throws in
+            let cancelled = Task { try await client.send("INCR", "cancelled") }
+            // On the connection (its reply slot taken) before the cancellation.
+            let queued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 1 }
+            #expect(queued)
+            cancelled.cancel()
+            await #expect(throws: RedisError.cancelled) { try await cancelled.value }
+            // Out of the queue at the connection's next failed attempt, with the
+            // server still down; not held until its timeout ten minutes on.
+            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
+            #expect(takenOut)
+            #expect(client.gaugeSource.sample().unsentBytes == 0)
+        } then: { client, _ async throws in
+            // The same connection, back: the cancelled INCR was not written before this.
+            #expect(try await client.send("GET", "cancelled").isNull)
+            #expect(try await client.send("INCR", "kept").int == 1)
+        }
+    }
+
+    @Test("a command sent beside a cancelled one while the server is down still runs, once")
+    func keptBesideCancelled() async throws {
+        var kept: [Task<RESPValue, any Error>] = []
+        try await whileDown(Self.onlyCancellationEnds) { client async throws in
+            kept.append(Task { try await client.send("INCR", "kept") })
+            let cancelled = Task { try await client.send("INCR", "cancelled") }
+            let queued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 2 }
+            #expect(queued)
+            kept.append(Task { try await client.send("INCR", "kept") })
+            let allQueued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 3 }
+            #expect(allQueued)
+            cancelled.cancel()
+            await #expect(throws: RedisError.cancelled) { try await cancelled.value }
+            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 2 }
+            #expect(takenOut)
+        } then: { client, _ async throws in
+            // Both kept commands ran once, in order; the cancelled one, queued between
+            // them, not at all.
+            #expect(try await kept[0].value.int == 1)
+            #expect(try await kept[1].value.int == 2)
+            #expect(try await client.send("GET", "cancelled").isNull)
+        }
+    }
+
+    @Test("a pipeline and a transaction cancelled while they wait for a socket never run")
+    func cancelledPipelineWhileDisconnected() async throws {
+        try await whileDown(Self.onlyCancellationEnds) { client async throws in
+            let pipeline = Task {
+                try await client.pipeline { pipeline in
+                    pipeline.send("INCR", "cancelled")
+                    pipeline.send("INCR", "cancelled")
+                }
+            }
+            let transaction = Task {
+                try await client.transaction { transaction in
+                    transaction.send("INCR", "cancelled")
+                }
+            }
+            // The pipeline's two and the transaction's MULTI, INCR and EXEC.
+            let queued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 5 }
+            #expect(queued)
+            pipeline.cancel()
+            transaction.cancel()
+            await #expect(throws: RedisError.cancelled) { try await pipeline.value }
+            await #expect(throws: RedisError.cancelled) { try await transaction.value }
+            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
+            #expect(takenOut)
+        } then: { client, _ async throws in
+            #expect(try await client.send("GET", "cancelled").isNull)
+        }
+    }
+
+    @Test("a command that timed out waiting for a socket is not run when the server comes back")
+    func timedOutWhileDisconnected() async throws {
+        // The probe client: its commands time out while the server is down.
+        try await whileDown(RedisConfiguration(connectTimeout: .seconds(600), commandTimeout: .milliseconds(300), connections: 1)) { client async throws in
+            await #expect(throws: RedisError.self) { try await client.send("INCR", "timed-out") }
+            let failed = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
+                client.send("INCR", "timed-out") { result in
+                    if case .failure = result { continuation.resume(returning: true) } else { continuation.resume(returning: false) }
+                }
+            }
+            #expect(failed)
+            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
+            #expect(takenOut)
+        } then: { client, server async throws in
+            // The probe's connection up again (an ECHO answered after whatever it still
+            // had queued), then the key read by a client of its own.
+            #expect(try await answersEcho(client), "no ECHO answered after the restart")
+            try await withClient(server) { reader async throws in
+                #expect(try await reader.send("GET", "timed-out").isNull)
+        }
+        }
+    }
+
+    /// One connection whose commands wait for a socket for ten minutes: only a
+    /// cancellation ends their wait during a test.
+    private static let onlyCancellationEnds = RedisConfiguration(connectTimeout: .seconds(600), commandTimeout: .seconds(600), connections: 1)
+
+    /// A private server and a client of it (`configuration`); the server is restarted and
+    /// held down while `body` runs: `body` starts once the client has seen its connection
+    /// end and the port refuses connections, and the server comes back (empty: no
+    /// persistence) only after it returns; then `after`.
+    private func whileDown(_ configuration: RedisConfiguration, _ body: (RedisClient) async throws -> Void,
+                           then after: (RedisClient, LocalRedisServer) async throws -> Void) async throws {
+        try await withServer { server async throws in
+            try await withClient(server, configuration: configuration) { client async throws in
+                try await client.ping()
+                try await holdingDown(server, client) { try await body(client) }
+                try await after(client, server)
+            }
+        }
+    }
+
+    private func holdingDown(_ server: LocalRedisServer, _ client: RedisClient, _ body: () async throws -> Void) async throws {
+        let released = Counter()
+        let restarted = Counter()
+        let failure = Locked<String?>(nil)
+        Thread.detachNewThread {
+            do { try server.restart(downtime: .milliseconds(100)) { released.value == 0 } }
+            catch { failure.withLock { $0 = "\(error)" } }
+            restarted.add()
+        }
+        var thrown: (any Error)?
+        do {
+            let sawLoss = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().open == 0 }
+            #expect(sawLoss, "the client never saw its connection end")
+            #expect(!server.ping(timeout: .milliseconds(50)), "the server must be down for this test to mean anything")
+            try await body()
+        } catch {
+            thrown = error
+        }
+        released.add()
+        let cameBack = try await waitUntil(limit: .seconds(60)) { restarted.value == 1 }
+        #expect(cameBack, "the server did not come back")
+        #expect(failure.withLock { $0 } == nil)
+        if let thrown { throw thrown }
+    }
+}
