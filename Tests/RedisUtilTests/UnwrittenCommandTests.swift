@@ -38,6 +38,8 @@ struct UnwrittenCommandTests {
         var kept: [Task<RESPValue, any Error>] = []
         try await whileDown(Self.onlyCancellationEnds) { client async throws in
             kept.append(Task { try await client.send("INCR", "kept") })
+            let first = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 1 }
+            #expect(first)
             let cancelled = Task { try await client.send("INCR", "cancelled") }
             let queued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 2 }
             #expect(queued)

@@ -345,4 +345,25 @@ struct OutboundQueueTests {
         #expect(queue.pending.map(\.start) == [0, 10, 10])
         #expect(write(&queue, 0) == Array(repeating: 1, count: 10) + Array(repeating: 3, count: 12))
     }
+
+    @Test("the reply of a task cancelled while it waits (armed, then cancelled by the task) is abandoned")
+    func armedReplyCancelledByItsTask() async throws {
+        let armed = Locked<AsyncReply<RESPValue>?>(nil)
+        // `start` runs once the reply is armed with the task's continuation.
+        let waiting = Task { try await AsyncReply<RESPValue>.wait { reply in armed.withLock { $0 = reply } } }
+        var reply: AsyncReply<RESPValue>?
+        while reply == nil {
+            await Task.yield()
+            reply = armed.withLock { $0 }
+        }
+        let handler = ReplyHandler.awaited(reply!)
+        #expect(!handler.isAbandoned)
+        var queue = OutboundQueue()
+        queue.append(Array(repeating: 1, count: 10), handlers: [handler], deadline: .max)
+        waiting.cancel()
+        await #expect(throws: RedisError.cancelled) { try await waiting.value }
+        #expect(handler.isAbandoned)
+        #expect(queue.dropUnwanted() == (1, 10))
+        #expect(queue.pending.isEmpty && !queue.hasUnsent && queue.liveCount == 0)
+    }
 }

@@ -405,7 +405,12 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         if wasReady { counters?.reconnects.add(1, ordering: .relaxed) }
         wasReady = true
         logger.debug("connected", metadata: ["endpoint": "\(endpoint)", "protocol": "\(machine.negotiated)"])
+        // Before the queue's first write on this socket: nothing of it is in the transport yet.
         dropUnwanted()
+        if machine.closeMayFinish(liveCommands: outbound.liveCount) {
+            finishClose()
+            return
+        }
         flush()
         setTimer()
     }
@@ -665,9 +670,12 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         let unsentBefore = outbound.unsentByteCount
         let written = outbound.connectionLost()
         _ = outbound.dropUnwanted()
-        releaseSlots(slotsBefore - outbound.pending.count)
         // Subtract rather than store: submissions still in the inbox are already counted.
-        unsentBytes.subtract(unsentBefore - outbound.unsentByteCount, ordering: .relaxed)
+        // Before the slots' release wakes the callers waiting for room (see `dropUnwanted()`).
+        let unsentDropped = unsentBefore - outbound.unsentByteCount
+        unsentBytes.subtract(unsentDropped, ordering: .sequentiallyConsistent)
+        releaseSlots(slotsBefore - outbound.pending.count)
+        if unsentDropped > 0 { capacityWaiters?.roomFreed(.max) }
         guard let decision = decide(monotonicNanoseconds(), !outbound.pending.isEmpty, Double.random(in: 0...1)) else { return }
         // Only where the queue is kept waiting for the next attempt: a refusal (a handshake
         // refused, no descriptor) fails what is queued itself, with the error to report.
@@ -744,7 +752,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         for expired in outbound.expire(now: now) {
             complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
         }
-        dropUnwanted()
+        if machine.state != .ready { dropUnwanted() }
         switch machine.deadlinePassed(now: now, hasWrittenPending: outbound.oldestWrittenStart != nil) {
         case .none: break
         case .lose(let reason): connectionLost(reason)
@@ -759,14 +767,23 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
 
     /// Takes the commands never written that nobody waits for out of the queue, unsent
     /// (``OutboundQueue/dropUnwanted()``), with their load and bytes. On the paths where
-    /// a queue can wait unwritten (a reconnect about to write it, the timer, a close),
-    /// not per command: a task cancelled while its command waits for a socket leaves it
-    /// queued until one of these comes.
+    /// a queue waits for a socket (a connection about to write its queue for the first
+    /// time, the timer and a close while none is up), not per command: a task cancelled
+    /// while its command waits for a socket leaves it queued until one of these comes.
+    /// Never while a socket is writing the queue: a TLS write that wanted the socket has
+    /// encrypted up to a record of the unsent bytes already, and must be retried with
+    /// the same bytes (``TLSContext``); a command there may be on its way. (A command
+    /// given up while a ready connection's socket is full goes out, its reply swallowed,
+    /// as one given up after its write.)
     private func dropUnwanted() {
         let dropped = outbound.dropUnwanted()
         guard dropped.slots > 0 else { return }
+        // Bytes first, then the slots, whose release wakes the callers waiting for room
+        // (``CapacityWaiters``): a caller held back by the unsent bytes must find them
+        // lowered when it looks again.
+        unsentBytes.subtract(dropped.bytes, ordering: .sequentiallyConsistent)
         releaseSlots(dropped.slots)
-        unsentBytes.subtract(dropped.bytes, ordering: .relaxed)
+        capacityWaiters?.roomFreed(.max)
         if outbound.pending.isEmpty { machine.queueEmptied() }
     }
 
@@ -787,7 +804,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     func close(gracePeriod: Duration, completion: @escaping () -> Void) {
         reactor.preconditionInReactor()
         drainInbox()
-        dropUnwanted()
+        if machine.state != .ready { dropUnwanted() }
         closeCompletions.append(completion)
         switch machine.closeRequested(now: monotonicNanoseconds(), gracePeriod: gracePeriod, liveCommands: outbound.liveCount) {
         case .finish: finishClose()
