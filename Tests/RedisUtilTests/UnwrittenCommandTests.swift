@@ -110,6 +110,44 @@ struct UnwrittenCommandTests {
         }
     }
 
+    @Test("commands that timed out behind a full socket (a stalled server) leave the queue, and do not run when it resumes")
+    func timedOutBehindFullSocket() async throws {
+        try await withServer { server async throws in
+            // No liveness timeout: a connection declared dead would take its
+            // unwritten commands out on its own.
+            let configuration = RedisConfiguration(commandTimeout: .seconds(1), livenessTimeout: nil, connections: 1)
+            try await withClient(server, configuration: configuration) { client async throws in
+                try await client.ping()
+                try server.pause()
+                var resumed = false
+                defer { if !resumed { try? server.resume() } }
+                // More than the kernel's buffers between the two hold (a few megabytes on
+                // loopback): the last commands stay in the client's queue, unwritten.
+                let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+                let failed = Counter()
+                for index in 0..<24 {
+                    client.send("SET", "big:\(index)", payload) { if case .failure = $0 { failed.add() } }
+                }
+                client.send("INCR", "marker") { if case .failure = $0 { failed.add() } }
+                let allTimedOut = try await waitUntil(limit: .seconds(60)) { failed.value == 25 }
+                #expect(allTimedOut)
+                // The unwritten ones went with their bytes: what is left unsent is at most
+                // the rest of a command the kernel took part of.
+                let takenOut = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().unsentBytes < 2 << 20 }
+                #expect(takenOut, "\(client.gaugeSource.sample().unsentBytes) bytes still unsent")
+                try server.resume()
+                resumed = true
+                // Every slot gone (the written commands' replies swallowed): nothing more of
+                // this client's is on its way to the server.
+                let drained = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
+                #expect(drained)
+                try await withClient(server) { reader async throws in
+                    #expect(try await reader.send("GET", "marker").isNull)
+                }
+            }
+        }
+    }
+
     /// One connection whose commands wait for a socket for ten minutes: only a
     /// cancellation ends their wait during a test.
     private static let onlyCancellationEnds = RedisConfiguration(connectTimeout: .seconds(600), commandTimeout: .seconds(600), connections: 1)

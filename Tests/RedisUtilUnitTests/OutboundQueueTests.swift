@@ -366,4 +366,22 @@ struct OutboundQueueTests {
         #expect(queue.dropUnwanted() == (1, 10))
         #expect(queue.pending.isEmpty && !queue.hasUnsent && queue.liveCount == 0)
     }
+
+    @Test("bytes the transport may hold for a retried write count as written: a command starting among them stays")
+    func heldBytesStay() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        for tag in 1...4 { append(&queue, log, tag: tag, deadline: 100) }
+        write(&queue, 5)
+        #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [1, 2, 3, 4])
+        // 1 is partly written; the transport holds 1's rest and the first byte of 3 (it
+        // was offered 21 bytes): 2 and 3 may reach the server, 4 cannot.
+        #expect(queue.dropUnwanted(held: 21) == (1, 10))
+        #expect(queue.pending.map(\.start) == [0, 10, 20])
+        #expect(write(&queue, 0) == Array(repeating: 1, count: 5) + Array(repeating: 2, count: 10) + Array(repeating: 3, count: 10))
+        // Held bytes beyond what is unsent count only up to it.
+        #expect(queue.dropUnwanted(held: 1 << 20) == (0, 0))
+        #expect(queue.dropUnwanted() == (2, 20))
+        #expect(write(&queue, 0) == Array(repeating: 1, count: 5))
+    }
 }

@@ -182,13 +182,17 @@ struct OutboundQueue {
     /// its caller was told had failed, run later; an `LPOP`'s element popped into a
     /// slot that only swallows it), and hold their place meanwhile. A batch (its
     /// commands share their first byte) goes only when none of its commands is waited
-    /// for. Returns the slots and bytes removed, for the connection's load and gauges.
-    /// Only the sweeps of the connection's slower paths call it (a reconnect, the timer,
-    /// a close), never the reply loop.
-    mutating func dropUnwanted() -> (slots: Int, bytes: Int) {
-        // The never-written commands are the FIFO's tail.
+    /// for. `held`: unsent bytes, from the first, that the transport may hold already (a
+    /// TLS write that wanted the socket has encrypted them into a record, and is retried
+    /// with the same bytes): a command that starts among them stays, as if written.
+    /// Returns the slots and bytes removed, for the connection's load and gauges. Only the
+    /// sweeps of the connection's slower paths call it (a reconnect, the timer, a close),
+    /// never the reply loop.
+    mutating func dropUnwanted(held: Int = 0) -> (slots: Int, bytes: Int) {
+        // The never-written commands are the FIFO's tail; the held bytes count as written.
+        let kept = written + UInt64(min(max(held, 0), unsentByteCount))
         var first = pending.endIndex
-        while first > pending.startIndex, pending[first - 1].start >= written { first -= 1 }
+        while first > pending.startIndex, pending[first - 1].start >= kept { first -= 1 }
         var anyUnwanted = false
         for index in first..<pending.endIndex {
             if pending[index].handler == nil {
@@ -201,8 +205,9 @@ struct OutboundQueue {
         }
         guard anyUnwanted else { return (0, 0) }
         // Rebuilt in one pass: a mass expiry while disconnected must not cost a move of
-        // the whole tail per command. The bytes kept start with the unwritten end of a
-        // partly written command (it may have reached the server: it stays).
+        // the whole tail per command. The bytes kept start with every byte before the
+        // first command that may go: the unwritten end of a partly written command and
+        // the commands the transport may hold (they may reach the server: they stay).
         var keptSlots: [Pending] = []
         var keptBytes: [UInt8] = []
         keptBytes.reserveCapacity(unsentByteCount)

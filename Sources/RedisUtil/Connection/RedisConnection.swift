@@ -752,7 +752,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         for expired in outbound.expire(now: now) {
             complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
         }
-        if machine.state != .ready { dropUnwanted() }
+        dropUnwanted()
         switch machine.deadlinePassed(now: now, hasWrittenPending: outbound.oldestWrittenStart != nil) {
         case .none: break
         case .lose(let reason): connectionLost(reason)
@@ -766,17 +766,15 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     }
 
     /// Takes the commands never written that nobody waits for out of the queue, unsent
-    /// (``OutboundQueue/dropUnwanted()``), with their load and bytes. On the paths where
-    /// a queue waits for a socket (a connection about to write its queue for the first
-    /// time, the timer and a close while none is up), not per command: a task cancelled
-    /// while its command waits for a socket leaves it queued until one of these comes.
-    /// Never while a socket is writing the queue: a TLS write that wanted the socket has
-    /// encrypted up to a record of the unsent bytes already, and must be retried with
-    /// the same bytes (``TLSContext``); a command there may be on its way. (A command
-    /// given up while a ready connection's socket is full goes out, its reply swallowed,
-    /// as one given up after its write.)
+    /// (``OutboundQueue/dropUnwanted(held:)``), with their load and bytes. On the paths
+    /// where a queue waits unwritten (for a socket, or for a full one to drain): a
+    /// connection about to write its queue for the first time, the timer, a close; not
+    /// per command, so a task cancelled while its command waits leaves it queued until
+    /// one of these comes. What the transport may hold already of a write that wanted the
+    /// socket (a TLS record, ``Transport/heldForRetry``) stays: it is on its way.
     private func dropUnwanted() {
-        let dropped = outbound.dropUnwanted()
+        let held = machine.state == .ready ? transport?.heldForRetry ?? 0 : 0
+        let dropped = outbound.dropUnwanted(held: held)
         guard dropped.slots > 0 else { return }
         // Bytes first, then the slots, whose release wakes the callers waiting for room
         // (``CapacityWaiters``): a caller held back by the unsent bytes must find them
@@ -804,7 +802,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     func close(gracePeriod: Duration, completion: @escaping () -> Void) {
         reactor.preconditionInReactor()
         drainInbox()
-        if machine.state != .ready { dropUnwanted() }
+        dropUnwanted()
         closeCompletions.append(completion)
         switch machine.closeRequested(now: monotonicNanoseconds(), gracePeriod: gracePeriod, liveCommands: outbound.liveCount) {
         case .finish: finishClose()

@@ -28,6 +28,13 @@ protocol Transport: AnyObject {
     /// Writes from `bytes`; one call per coalesced batch.
     func send(_ bytes: UnsafeRawBufferPointer) -> IOResult
 
+    /// How many bytes, from the first, of the last write that would have blocked the
+    /// transport may have taken in already, so that the next write must offer them again,
+    /// unchanged: a command among them may reach the server (``OutboundQueue/dropUnwanted(held:)``
+    /// keeps it). 0 after a write that went through, and for a plain socket, whose
+    /// kernel takes bytes only when it says so.
+    var heldForRetry: Int { get }
+
     /// Whether input is buffered inside the transport (decrypted TLS records): read it
     /// before waiting for the socket.
     var hasBufferedInput: Bool { get }
@@ -78,6 +85,8 @@ final class PlainTransport: Transport {
     func send(_ bytes: UnsafeRawBufferPointer) -> IOResult {
         Socket.send(descriptor, bytes)
     }
+
+    var heldForRetry: Int { 0 }
 
     var hasBufferedInput: Bool { false }
 

@@ -17,6 +17,8 @@ final class TLSTransport: Transport {
     /// Whether the kernel has yet to say how the TCP connect went.
     private var connectPending: Bool
     private var closed = false
+    /// See ``heldForRetry``.
+    private(set) var heldForRetry = 0
 
     /// A session on `descriptor` (whose TCP connect may be `inProgress`) that will
     /// verify the server as `host` (an IP literal or a name) unless the configuration
@@ -88,9 +90,19 @@ final class TLSTransport: Transport {
         return count > 0 ? .transferred(Int(count)) : outcome(afterFailed: count)
     }
 
+    /// A write that wants the socket has made (part of) the bytes into a record already,
+    /// which OpenSSL sends first when the write is retried (with the same bytes: see
+    /// ``TLSContext``), so all it was offered counts as held until one goes through.
     func send(_ bytes: UnsafeRawBufferPointer) -> IOResult {
-        let count = SSL_write(session, bytes.baseAddress, Int32(clamping: bytes.count))
-        return count > 0 ? .transferred(Int(count)) : outcome(afterFailed: count)
+        let length = Int32(clamping: bytes.count)
+        let count = SSL_write(session, bytes.baseAddress, length)
+        if count > 0 {
+            heldForRetry = 0
+            return .transferred(Int(count))
+        }
+        let result = outcome(afterFailed: count)
+        if case .wouldBlock = result { heldForRetry = max(heldForRetry, Int(length)) }
+        return result
     }
 
     /// What a read or write that returned `result` means, when the queue was not emptied
