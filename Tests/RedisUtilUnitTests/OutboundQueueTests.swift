@@ -381,7 +381,22 @@ struct OutboundQueueTests {
         #expect(write(&queue, 0) == Array(repeating: 1, count: 5) + Array(repeating: 2, count: 10) + Array(repeating: 3, count: 10))
         // Held bytes beyond what is unsent count only up to it.
         #expect(queue.dropUnwanted(held: 1 << 20) == (0, 0))
-        #expect(queue.dropUnwanted() == (2, 20))
+        // A command starting exactly where the held bytes end was not offered: it goes.
+        #expect(queue.dropUnwanted(held: 15) == (1, 10))
+        #expect(queue.dropUnwanted() == (1, 10))
         #expect(write(&queue, 0) == Array(repeating: 1, count: 5))
+    }
+
+    @Test("a lost connection counts the commands among the held bytes as maybe executed, the next one as never sent")
+    func heldBytesOnLoss() {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        for tag in 1...4 { append(&queue, log, tag: tag) }
+        write(&queue, 5)
+        // The transport held 1's rest and all of 2 (15 bytes offered): 3 starts where they end.
+        #expect(log.tags(of: queue.connectionLost(held: 15)) == [1, 2])
+        #expect(queue.pending.map(\.start) == [0, 10])
+        #expect(queue.liveCount == 2)
+        #expect(write(&queue, 0) == Array(repeating: 3, count: 10) + Array(repeating: 4, count: 10))
     }
 }

@@ -247,17 +247,22 @@ struct OutboundQueue {
 
     /// The connection broke: returns the handlers of commands that may have reached
     /// the server (to fail with "outcome unknown") and keeps the never-sent ones, with
-    /// their bytes, rebased for the next connection.
-    mutating func connectionLost() -> [ReplyHandler] {
+    /// their bytes, rebased for the next connection. `held`: unsent bytes, from the first,
+    /// that the transport may have sent without saying so (a TLS write that wanted the
+    /// socket: see ``dropUnwanted(held:)``); a command starting among them may have
+    /// reached the server too.
+    mutating func connectionLost(held: Int = 0) -> [ReplyHandler] {
+        let reached = written + UInt64(min(max(held, 0), unsentByteCount))
         var maybeExecuted: [ReplyHandler] = []
-        while let first = pending.first, first.start < written {
+        while let first = pending.first, first.start < reached {
             pending.removeFirst()
             if let handler = first.handler {
                 maybeExecuted.append(handler)
                 liveCount -= 1
             }
         }
-        // Drop the unwritten tail of a partially written command, then restart offsets at 0.
+        // Drop the unwritten (or held) tail of a partially written command, then restart
+        // offsets at 0.
         let keepFrom = pending.first?.start ?? queued
         let skip = Int(keepFrom - written)
         head += skip

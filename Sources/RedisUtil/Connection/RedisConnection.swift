@@ -160,8 +160,9 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     /// runs on touches it alone: the socket is closed and every command still owed an
     /// answer gets one, as ``close(gracePeriod:completion:)`` would have given it.
     deinit {
+        let held = heldByTransport
         transport?.close()
-        let written = outbound.connectionLost()
+        let written = outbound.connectionLost(held: held)
         let neverSent = outbound.removeAll()
         let reason = "the reactor stopped before the connection was closed"
         for handler in written {
@@ -664,11 +665,12 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     /// the queue, and performs what `decide` (the machine, given the time, whether
     /// commands remain queued and a random draw for the jitter) says of the loss.
     private func lose(_ decide: (_ now: UInt64, _ queueRemains: Bool, _ random: Double) -> ConnectionStateMachine.LossDecision?) {
+        let held = heldByTransport
         closeSocket()
         guard machine.state != .closed else { return }
         let slotsBefore = outbound.pending.count
         let unsentBefore = outbound.unsentByteCount
-        let written = outbound.connectionLost()
+        let written = outbound.connectionLost(held: held)
         _ = outbound.dropUnwanted()
         // Subtract rather than store: submissions still in the inbox are already counted.
         // Before the slots' release wakes the callers waiting for room (see `dropUnwanted()`).
@@ -773,8 +775,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     /// one of these comes. What the transport may hold already of a write that wanted the
     /// socket (a TLS record, ``Transport/heldForRetry``) stays: it is on its way.
     private func dropUnwanted() {
-        let held = machine.state == .ready ? transport?.heldForRetry ?? 0 : 0
-        let dropped = outbound.dropUnwanted(held: held)
+        let dropped = outbound.dropUnwanted(held: heldByTransport)
         guard dropped.slots > 0 else { return }
         // Bytes first, then the slots, whose release wakes the callers waiting for room
         // (``CapacityWaiters``): a caller held back by the unsent bytes must find them
@@ -783,6 +784,13 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         releaseSlots(dropped.slots)
         capacityWaiters?.roomFreed(.max)
         if outbound.pending.isEmpty { machine.queueEmptied() }
+    }
+
+    /// The unsent bytes, from the first, that the transport may hold or have sent
+    /// without saying so (``Transport/heldForRetry``): only the queue's writes count, and
+    /// the queue is written only while the connection is ready.
+    private var heldByTransport: Int {
+        machine.state == .ready ? transport?.heldForRetry ?? 0 : 0
     }
 
     // MARK: Closing
@@ -818,11 +826,12 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     private func finishClose() {
         let completions = closeCompletions
         closeCompletions.removeAll()
+        let held = heldByTransport
         machine.close()
         closeSocket()
         cancelTimer()
         let slotsBefore = outbound.pending.count
-        let written = outbound.connectionLost()
+        let written = outbound.connectionLost(held: held)
         releaseSlots(slotsBefore - outbound.pending.count)
         for handler in written {
             complete(handler, .failure(.connectionLost(endpoint: endpoint.description, reason: "the client was closed", delivery: .written)))

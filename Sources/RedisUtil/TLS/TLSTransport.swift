@@ -90,20 +90,26 @@ final class TLSTransport: Transport {
         return count > 0 ? .transferred(Int(count)) : outcome(afterFailed: count)
     }
 
-    /// A write that wants the socket has made (part of) the bytes into a record already,
-    /// which OpenSSL sends first when the write is retried (with the same bytes: see
-    /// ``TLSContext``), so all it was offered counts as held until one goes through.
+    /// A write that does not go through may have made the bytes into records already,
+    /// some of them sent (OpenSSL reports none until the write is retried, with the same
+    /// bytes: see ``TLSContext``), so all it was offered counts as held until one goes
+    /// through; then every record it made has been sent. Each write is offered at most
+    /// ``maxWrite`` bytes, which bounds what a stalled connection holds.
     func send(_ bytes: UnsafeRawBufferPointer) -> IOResult {
-        let length = Int32(clamping: bytes.count)
+        let length = Int32(min(bytes.count, Self.maxWrite))
         let count = SSL_write(session, bytes.baseAddress, length)
         if count > 0 {
             heldForRetry = 0
             return .transferred(Int(count))
         }
-        let result = outcome(afterFailed: count)
-        if case .wouldBlock = result { heldForRetry = max(heldForRetry, Int(length)) }
-        return result
+        heldForRetry = max(heldForRetry, Int(length))
+        return outcome(afterFailed: count)
     }
+
+    /// The most one write is offered: sixteen records of 16 KB, more than OpenSSL
+    /// encrypts at once (eight, multi-block) and than it returns after with partial
+    /// writes on (one), so no throughput is lost to it.
+    static let maxWrite = 16 * 16_384
 
     /// What a read or write that returned `result` means, when the queue was not emptied
     /// before it. `SSL_get_error` reports any error in the queue before it looks at the
