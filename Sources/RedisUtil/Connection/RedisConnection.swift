@@ -831,7 +831,11 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         closeSocket()
         cancelTimer()
         let slotsBefore = outbound.pending.count
+        let unsentBefore = outbound.unsentByteCount
         let written = outbound.connectionLost(held: held)
+        // The bytes that left with the commands that may have run (a partly written one's
+        // rest, what the transport held): `failQueued` accounts only for what is left.
+        unsentBytes.subtract(unsentBefore - outbound.unsentByteCount, ordering: .sequentiallyConsistent)
         releaseSlots(slotsBefore - outbound.pending.count)
         for handler in written {
             complete(handler, .failure(.connectionLost(endpoint: endpoint.description, reason: "the client was closed", delivery: .written)))

@@ -25,10 +25,11 @@ protocol Transport: AnyObject {
     /// Reads into `buffer`.
     func receive(into buffer: UnsafeMutableRawBufferPointer) -> IOResult
 
-    /// Writes from `bytes`; one call per coalesced batch.
+    /// Writes from `bytes` (as many as it takes: over TLS at most a bounded share); one
+    /// call per coalesced batch, again for what is left while bytes go through.
     func send(_ bytes: UnsafeRawBufferPointer) -> IOResult
 
-    /// How many bytes, from the first, of the last write that would have blocked the
+    /// How many bytes, from the first, of the last write that did not go through the
     /// transport may have taken in already, so that the next write must offer them again,
     /// unchanged: a command among them may reach the server (``OutboundQueue/dropUnwanted(held:)``
     /// keeps it). 0 after a write that went through, and for a plain socket, whose

@@ -6,7 +6,8 @@ import SystemCall
 /// TLS on the connection's own non-blocking socket, as hiredis' `ssl.c` drives it:
 /// OpenSSL reads and writes the socket through a small BIO of ours (`MSG_NOSIGNAL`,
 /// EINTR retried), and every `WANT_READ` / `WANT_WRITE` becomes the interest the
-/// connection sets on the reactor. One `SSL_write` per coalesced batch, `SSL_read`
+/// connection sets on the reactor. One `SSL_write` per coalesced batch (of at most
+/// ``maxWrite`` bytes), `SSL_read`
 /// until it wants more (records already read but not yet returned are
 /// ``hasBufferedInput``), `close_notify` on close.
 ///
