@@ -22,9 +22,9 @@ struct UnblockPollerTimingTests {
     /// The client has a 20 ms `commandTimeout` and has not used its one shared connection
     /// yet. While the server is paused (`CLIENT PAUSE 3000 ALL`: it accepts the connection
     /// but postpones its HELLO), the first BLPOP is cancelled: the poller's CLIENT UNBLOCKs
-    /// wait unsent behind the handshake and time out. A timed-out, never-sent command keeps
-    /// its bytes (OutboundQueue.connectionLost: "their bytes would still go out"), yet its
-    /// completion has run, so the poller counts it as answered. The UNBLOCK once the pause
+    /// wait unsent behind the handshake and time out. A timed-out, never-sent command
+    /// becomes a filler of its length (OutboundQueue.expire) and is taken out before the
+    /// socket's first write, yet its completion has run, so the poller counts it as answered. The UNBLOCK once the pause
     /// ends (or the BLPOP's own timeout) ends it as .cancelled, the call returns, and the second BLPOP, sent
     /// on the same connection while the pause lasts, is the one those UNBLOCKs hit once
     /// the handshake completes.

@@ -178,8 +178,9 @@ struct OutboundQueueTests {
         write(&queue, 10)
         #expect(log.tags(of: queue.expire(now: 100).map(\.handler)) == [1, 2])
         // 1 was written (placeholder dropped, its handler already completed); 2 is a
-        // never-sent placeholder: connectionLost keeps it, with its bytes (the connection
-        // then takes it out with dropUnwanted, below), so that its reply has a slot.
+        // never-sent placeholder: connectionLost alone keeps it, with its bytes, rebased
+        // (the connection then takes it out with dropUnwanted before the next socket's
+        // first write: `dropTimedOutUnwritten` and `expireAfterDrop` below).
         #expect(queue.connectionLost().isEmpty)
         #expect(queue.pending.count == 2)
         #expect(queue.pending.map(\.start) == [0, 10])
@@ -398,5 +399,48 @@ struct OutboundQueueTests {
         #expect(queue.pending.map(\.start) == [0, 10])
         #expect(queue.liveCount == 2)
         #expect(write(&queue, 0) == Array(repeating: 3, count: 10) + Array(repeating: 4, count: 10))
+    }
+
+    @Test("an expired command never written becomes fillers of its length where it lies; a written or held one stays")
+    func expiredUnwrittenBecomesFiller() throws {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        var commands: [[UInt8]] = []
+        for (tag, value) in ["a", "bb", "ccc", "dddd"].enumerated() {
+            var bytes: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &bytes, "SET", "key", value)
+            commands.append(bytes)
+            queue.append(bytes, handlers: [log.handler(tag + 1)], deadline: tag == 3 ? 500 : 100)
+        }
+        // The first half written, the second held by the transport; the third and fourth not.
+        let firstLength = commands[0].count
+        write(&queue, firstLength / 2)
+        let expired = queue.expire(now: 100, held: firstLength - firstLength / 2 + commands[1].count)
+        #expect(log.tags(of: expired.map(\.handler)) == [1, 2, 3])
+        let third = try #require(FillerCommands.encode(count: 1, length: commands[2].count))
+        #expect(write(&queue, 0) == Array(commands[0][(firstLength / 2)...]) + commands[1] + third + commands[3])
+        // Nothing moved: the slots, their offsets, the live count.
+        #expect(queue.pending.count == 4 && queue.liveCount == 1)
+        #expect(queue.unsentByteCount == commands.map(\.count).reduce(0, +) - firstLength / 2)
+    }
+
+    @Test("an expired batch never written becomes one filler per command, the same bytes in all")
+    func expiredBatchBecomesFillers() throws {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        var batch: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &batch, "INCR", "a")
+        RESPEncoder.encodeCommand(into: &batch, "INCR", "b")
+        RESPEncoder.encodeCommand(into: &batch, "GET", "c")
+        queue.append(batch, handlers: [log.handler(1), log.handler(2), log.handler(3)], deadline: 100)
+        #expect(queue.expire(now: 100).count == 3)
+        let fillers = try #require(FillerCommands.encode(count: 3, length: batch.count))
+        #expect(write(&queue, 0) == fillers)
+        // The three late replies land on the three slots that swallow them.
+        write(&queue, batch.count)
+        for _ in 1...3 {
+            guard case .some(.none) = queue.popForReply() else { Issue.record("expected a placeholder"); return }
+        }
+        #expect(queue.popForReply() == nil)
     }
 }

@@ -126,23 +126,58 @@ struct OutboundQueue {
     }
 
     /// Takes every live command whose deadline has passed (the slots stay, to swallow
-    /// late replies), for the caller to fail.
-    mutating func expire(now: UInt64) -> [Expired] {
+    /// late replies), for the caller to fail. A command among them never written (nor
+    /// among the `held` bytes: see ``dropUnwanted(held:)``) is made harmless where it
+    /// lies, its bytes replaced by fillers of the same length, one per command
+    /// (``FillerCommands``): a stalled server that starts reading again, or the next
+    /// socket, does not run what its caller was told had failed, and nothing moves
+    /// (costs in proportion to what expired, however long the queue behind it).
+    mutating func expire(now: UInt64, held: Int = 0) -> [Expired] {
         var expired: [Expired] = []
+        var emptied: [Int] = []
         if deadlinesOutOfOrder {
             // Rare and short (a dedicated connection): look at every slot.
             for index in pending.indices where pending[index].deadline <= now && pending[index].handler != nil {
                 expired.append(take(at: index))
+                emptied.append(index)
             }
-            return expired
+        } else {
+            while timeoutCursor < pending.count {
+                // Deadlines only increase along the FIFO while they are queued in order.
+                guard pending[timeoutCursor].deadline <= now else { break }
+                if pending[timeoutCursor].handler != nil {
+                    expired.append(take(at: timeoutCursor))
+                    emptied.append(timeoutCursor)
+                }
+                timeoutCursor += 1
+            }
         }
-        while timeoutCursor < pending.count {
-            // Deadlines only increase along the FIFO while they are queued in order.
-            guard pending[timeoutCursor].deadline <= now else { break }
-            if pending[timeoutCursor].handler != nil { expired.append(take(at: timeoutCursor)) }
-            timeoutCursor += 1
-        }
+        neutralizeUnwritten(emptied, held: held)
         return expired
+    }
+
+    /// Replaces with fillers the bytes of each command at `indices` (slots just emptied,
+    /// in queue order) that lies wholly beyond the written and `held` bytes, once its
+    /// whole batch (the slots sharing its first byte) is empty.
+    private mutating func neutralizeUnwritten(_ indices: [Int], held: Int) {
+        let reached = written + UInt64(min(max(held, 0), unsentByteCount))
+        var lastStart: UInt64?
+        for index in indices where pending[index].start >= reached && pending[index].start != lastStart {
+            let start = pending[index].start
+            lastStart = start
+            var first = index
+            while first > pending.startIndex, pending[first - 1].start == start { first -= 1 }
+            var end = index + 1
+            while end < pending.endIndex, pending[end].start == start { end += 1 }
+            guard pending[first..<end].allSatisfy({ $0.handler == nil }) else { continue }
+            let stop = end < pending.endIndex ? pending[end].start : queued
+            let range = head + Int(start - written)..<head + Int(stop - written)
+            // Already fillers (a batch whose slots ran out in two sweeps) or too short to
+            // hold one a command: left as they are.
+            guard let filler = FillerCommands.encode(count: end - first, length: range.count),
+                  !unsent[range].elementsEqual(filler) else { continue }
+            unsent.replaceSubrange(range, with: filler)
+        }
     }
 
     /// Empties the slot at `index` (it stays, to swallow the late reply) for its handler to fail.

@@ -745,16 +745,17 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     }
 
     /// A deadline passed: commands past their own fail (the slots stay, to swallow late
-    /// replies), and the machine says what else is due.
+    /// replies; those never written become fillers), and the machine says what else is due.
     private func timerFired() {
         // Done with this timer: what cancelling it does (a cancel of a fired one-shot
         // timer changes nothing else).
         cancelTimer()
         let now = monotonicNanoseconds()
-        for expired in outbound.expire(now: now) {
+        // The queue's unwritten expired commands are made harmless before any handler runs
+        // (a callback's next command could flush the queue).
+        for expired in outbound.expire(now: now, held: heldByTransport) {
             complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
         }
-        dropUnwanted()
         switch machine.deadlinePassed(now: now, hasWrittenPending: outbound.oldestWrittenStart != nil) {
         case .none: break
         case .lose(let reason): connectionLost(reason)
@@ -768,12 +769,15 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     }
 
     /// Takes the commands never written that nobody waits for out of the queue, unsent
-    /// (``OutboundQueue/dropUnwanted(held:)``), with their load and bytes. On the paths
-    /// where a queue waits unwritten (for a socket, or for a full one to drain): a
-    /// connection about to write its queue for the first time, the timer, a close; not
-    /// per command, so a task cancelled while its command waits leaves it queued until
-    /// one of these comes. What the transport may hold already of a write that wanted the
-    /// socket (a TLS record, ``Transport/heldForRetry``) stays: it is on its way.
+    /// (``OutboundQueue/dropUnwanted(held:)``), with their load and bytes: before a new
+    /// socket's first write of the queue, and at a close. One-off points, each a walk of
+    /// the queue: not the timer, which can fire at every deadline of a long queue (a
+    /// timed-out command is made harmless there instead, in place: ``OutboundQueue/expire(now:held:)``).
+    /// So a task cancelled while its command waits for a socket leaves it queued until
+    /// the next connect or close, and one cancelled while a ready connection's socket is
+    /// full sends it when the server reads again, as a command cancelled after its write.
+    /// What the transport may hold already of a write that did not go through (a TLS
+    /// record, ``Transport/heldForRetry``) stays: it is on its way.
     private func dropUnwanted() {
         let dropped = outbound.dropUnwanted(held: heldByTransport)
         guard dropped.slots > 0 else { return }

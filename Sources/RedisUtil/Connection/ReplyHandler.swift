@@ -2,7 +2,9 @@ import Reactor
 import RESP
 import Synchronization
 
-/// What receives a command's reply. Called exactly once, on the connection's reactor thread.
+/// What receives a command's reply. Called exactly once, on the connection's reactor
+/// thread (an awaited command's whose task was cancelled: at most once, the task having
+/// had its answer, ``ReplyHandler/isAbandoned``).
 typealias ReplyCallback = @Sendable (Result<RESPValue, RedisError>) -> Void
 
 /// Where one pending reply goes.
