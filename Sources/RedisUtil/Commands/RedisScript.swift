@@ -27,12 +27,15 @@ extension RedisClient {
     /// Runs `script` with `EVALSHA`, loading it first when the server does not know it.
     @discardableResult
     nonisolated(nonsending) public func eval(_ script: RedisScript, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
-        for _ in 0..<2 {
-            let digest = try await script.loadedSHA(on: self)
+        var digest = try await script.loadedSHA(on: self)
+        for attempt in 0..<2 {
             do {
                 return try await send(arguments: ["EVALSHA", digest, keys.count] + keys + arguments)
-            } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
-                script.forget()
+            } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") && attempt == 0 {
+                // Loaded here, not taken from the cache again: the digest is the same on
+                // every server, and another client's load (another server's) may have
+                // cached it meanwhile, which says nothing of this one.
+                digest = try await script.load(on: self)
             }
         }
         throw RedisError.server(message: "NOSCRIPT persisted after SCRIPT LOAD")
@@ -46,11 +49,14 @@ extension RedisClient {
 }
 
 extension RedisScript {
-    func forget() { sha.withLock { $0 = nil } }
-
     /// The script's SHA-1 in the server's cache, loading it when not known yet.
     nonisolated(nonsending) func loadedSHA(on client: RedisClient) async throws -> String {
         if let digest = cachedSHA() { return digest }
+        return try await load(on: client)
+    }
+
+    /// `SCRIPT LOAD` on `client`'s server (on a cluster, every primary), remembered.
+    nonisolated(nonsending) func load(on client: RedisClient) async throws -> String {
         let digest = try await client.send("SCRIPT", "LOAD", source).asString()
         remember(digest)
         return digest
