@@ -4,53 +4,53 @@
 /// reply slot of the queue stays as it was (the filler's replies land in the slots the
 /// command left, which swallow them).
 ///
-/// The fillers are `ECHO` with one argument too many, which the server refuses with an
-/// arity error and nothing else (a short reply however long the filler: the argument is
-/// read, not sent back; inside a `MULTI` the transaction is then refused at `EXEC`, as a
-/// transaction missing a command should be), or, for the lengths those cannot take,
-/// `PING`, `ECHO` with its argument, or a one-word unknown command.
+/// A filler is a command whose name is only `#`s, which no server or module defines: the
+/// server reads it whole and refuses it as unknown, a short error whatever its length,
+/// before any permission check or cluster redirection, and inside a `MULTI` the
+/// transaction is then refused at `EXEC`, as a transaction missing a command should be.
+/// Up to ``longest`` bytes: a longer command stays as it is (a filler's one long name
+/// could exceed a server's `proto-max-bulk-len` where the command's own arguments did not).
 enum FillerCommands {
-    /// The shortest command the client encodes, `PING`: no command is shorter.
+    /// The shortest filler, and the shortest command the client encodes (`PING`, 14
+    /// bytes, is the shortest it has a reason to send); a raw shorter one stays as it is.
     static let shortest = 14
+    /// The longest filler: far under the smallest `proto-max-bulk-len` a server allows (1 MB).
+    static let longest = 256 << 10
 
-    /// `count` commands taking exactly `length` bytes, or `nil` when they cannot
-    /// (fewer than ``shortest`` bytes a command).
+    /// `count` commands taking exactly `length` bytes, or `nil` when they cannot (fewer
+    /// than ``shortest`` bytes a command, or more than ``longest`` for the last).
     static func encode(count: Int, length: Int) -> [UInt8]? {
         guard count >= 1, length >= shortest * count else { return nil }
+        guard let last = one(length - shortest * (count - 1)) else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)
-        for _ in 1..<count { bytes += ping }
-        guard let last = one(length - shortest * (count - 1)) else { return nil }
+        for _ in 1..<count { bytes += shortestFiller }
         bytes += last
         return bytes
     }
 
-    private static let ping = Array("*1\r\n$4\r\nPING\r\n".utf8)
+    private static let shortestFiller = Array("*1\r\n$4\r\n####\r\n".utf8)
 
-    /// One command of exactly `length` bytes (at least ``shortest``).
+    /// One command of exactly `length` bytes, from ``shortest`` to ``longest``.
     static func one(_ length: Int) -> [UInt8]? {
-        if length == shortest { return ping }
-        // The head, then `$<k>\r\n`, `k` bytes and `\r\n`: head + 5 + digits(k) + k bytes.
-        // Each head serves the lengths where some `k` has the digits that make it fit;
-        // at the few lengths where a decimal width changes, the next one does.
-        let heads = ["*3\r\n$4\r\nECHO\r\n$0\r\n\r\n", "*4\r\n$4\r\nECHO\r\n$0\r\n\r\n$0\r\n\r\n", "*2\r\n$4\r\nECHO\r\n"]
-        for head in heads {
-            let fixed = head.utf8.count + 5
-            for digits in 1...19 {
-                let argument = length - fixed - digits
-                guard argument >= 0 else { break }
-                guard String(argument).utf8.count == digits else { continue }
+        guard (shortest...longest).contains(length) else { return nil }
+        // `*1\r\n$<k>\r\n` and a name of k `#`s (9 + digits(k) + k bytes), or the same with
+        // an empty argument after it (6 bytes more) for the few lengths where a decimal
+        // width changes and the first cannot fit.
+        for (head, tail) in [("*1\r\n", ""), ("*2\r\n", "$0\r\n\r\n")] {
+            let fixed = head.utf8.count + 5 + tail.utf8.count
+            for digits in 1...7 {
+                let name = length - fixed - digits
+                guard name >= 1 else { break }
+                guard String(name).utf8.count == digits else { continue }
                 var bytes = Array(head.utf8)
                 bytes.reserveCapacity(length)
-                bytes += Array("$\(argument)\r\n".utf8)
-                bytes += Array(repeating: UInt8(ascii: "x"), count: argument)
-                bytes += [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+                bytes += Array("$\(name)\r\n".utf8)
+                bytes += Array(repeating: UInt8(ascii: "#"), count: name)
+                bytes += Array("\r\n\(tail)".utf8)
                 return bytes
             }
         }
-        // 15 to 19 bytes: `*1\r\n$<k>\r\n` and a name of k = 5…9 letters the server does not know.
-        let name = length - 10
-        guard (5...9).contains(name) else { return nil }
-        return Array("*1\r\n$\(name)\r\n".utf8) + Array(repeating: UInt8(ascii: "X"), count: name) + [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+        return nil
     }
 }
