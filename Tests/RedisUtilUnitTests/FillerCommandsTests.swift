@@ -30,12 +30,14 @@ struct FillerCommandsTests {
         #expect(FillerCommands.one(FillerCommands.shortest - 1) == nil)
         #expect(FillerCommands.one(FillerCommands.longest + 1) == nil)
         #expect(FillerCommands.encode(count: 2, length: 27) == nil)
+        #expect(FillerCommands.encode(count: 2, length: 2 * FillerCommands.longest + 1) == nil)
         #expect(FillerCommands.encode(count: 0, length: 100) == nil)
     }
 
-    @Test("a batch's fillers: one command each, the lengths adding up")
+    @Test("a batch's fillers: one command each, the lengths adding up, shared out so that long batches fit")
     func batches() throws {
-        for (count, length) in [(1, 14), (2, 28), (3, 100), (5, 4_096), (2, 29)] {
+        let longest = FillerCommands.longest
+        for (count, length) in [(1, 14), (2, 28), (3, 100), (5, 4_096), (2, 29), (1_000, 1_000 * 1_040), (2, 2 * longest), (3, 2 * longest + 5)] {
             let bytes = try #require(FillerCommands.encode(count: count, length: length))
             #expect(bytes.count == length)
             var parser = RESPParser()

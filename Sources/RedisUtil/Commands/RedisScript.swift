@@ -27,18 +27,17 @@ extension RedisClient {
     /// Runs `script` with `EVALSHA`, loading it first when the server does not know it.
     @discardableResult
     nonisolated(nonsending) public func eval(_ script: RedisScript, keys: [any RESPArgument] = [], arguments: [any RESPArgument] = []) async throws -> RESPValue {
-        var digest = try await script.loadedSHA(on: self)
-        for attempt in 0..<2 {
-            do {
-                return try await send(arguments: ["EVALSHA", digest, keys.count] + keys + arguments)
-            } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") && attempt == 0 {
-                // Loaded here, not taken from the cache again: the digest is the same on
-                // every server, and another client's load (another server's) may have
-                // cached it meanwhile, which says nothing of this one.
-                digest = try await script.load(on: self)
-            }
+        let digest = try await script.loadedSHA(on: self)
+        do {
+            return try await send(arguments: ["EVALSHA", digest, keys.count] + keys + arguments)
+        } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
+            // Loaded here, not taken from the cache again: the digest is the same on every
+            // server, and another client's load (another server's) may have cached it
+            // meanwhile, which says nothing of this one. A second NOSCRIPT (a flush
+            // between the load and the call) is the caller's error, as the server gives it.
+            let loaded = try await script.load(on: self)
+            return try await send(arguments: ["EVALSHA", loaded, keys.count] + keys + arguments)
         }
-        throw RedisError.server(message: "NOSCRIPT persisted after SCRIPT LOAD")
     }
 
     /// `EVAL script numkeys key… arg…`: sends the whole source every time; prefer ``eval(_:keys:arguments:)``.
@@ -55,7 +54,7 @@ extension RedisScript {
         return try await load(on: client)
     }
 
-    /// `SCRIPT LOAD` on `client`'s server (on a cluster, every primary), remembered.
+    /// `SCRIPT LOAD` on `client`'s server (on a cluster, every node), remembered.
     nonisolated(nonsending) func load(on client: RedisClient) async throws -> String {
         let digest = try await client.send("SCRIPT", "LOAD", source).asString()
         remember(digest)

@@ -8,8 +8,9 @@
 /// server reads it whole and refuses it as unknown, a short error whatever its length,
 /// before any permission check or cluster redirection, and inside a `MULTI` the
 /// transaction is then refused at `EXEC`, as a transaction missing a command should be.
-/// Up to ``longest`` bytes: a longer command stays as it is (a filler's one long name
-/// could exceed a server's `proto-max-bulk-len` where the command's own arguments did not).
+/// Up to ``longest`` bytes a command: a longer command (or batch, on average) stays as it
+/// is (a filler's one long name could exceed a server's `proto-max-bulk-len` where the
+/// command's own arguments did not).
 enum FillerCommands {
     /// The shortest filler, and the shortest command the client encodes (`PING`, 14
     /// bytes, is the shortest it has a reason to send); a raw shorter one stays as it is.
@@ -17,19 +18,20 @@ enum FillerCommands {
     /// The longest filler: far under the smallest `proto-max-bulk-len` a server allows (1 MB).
     static let longest = 256 << 10
 
-    /// `count` commands taking exactly `length` bytes, or `nil` when they cannot (fewer
-    /// than ``shortest`` bytes a command, or more than ``longest`` for the last).
+    /// `count` commands taking exactly `length` bytes, the bytes shared out evenly (a
+    /// batch's commands may each be long), or `nil` when they cannot (fewer than
+    /// ``shortest`` or more than ``longest`` bytes a command).
     static func encode(count: Int, length: Int) -> [UInt8]? {
-        guard count >= 1, length >= shortest * count else { return nil }
-        guard let last = one(length - shortest * (count - 1)) else { return nil }
+        guard count >= 1, length >= shortest * count, length <= longest * count else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)
-        for _ in 1..<count { bytes += shortestFiller }
-        bytes += last
+        for index in 0..<count {
+            let share = length / count + (index < length % count ? 1 : 0)
+            guard let filler = one(share) else { return nil }
+            bytes += filler
+        }
         return bytes
     }
-
-    private static let shortestFiller = Array("*1\r\n$4\r\n####\r\n".utf8)
 
     /// One command of exactly `length` bytes, from ``shortest`` to ``longest``.
     static func one(_ length: Int) -> [UInt8]? {
