@@ -160,24 +160,41 @@ struct OutboundQueue {
     /// in queue order) that lies wholly beyond the written and `held` bytes, once its
     /// whole batch (the slots sharing its first byte) is empty.
     private mutating func neutralizeUnwritten(_ indices: [Int], held: Int) {
-        let reached = written + UInt64(min(max(held, 0), unsentByteCount))
+        let reached = reached(held: held)
         var lastStart: UInt64?
         for index in indices where pending[index].start >= reached && pending[index].start != lastStart {
             let start = pending[index].start
             lastStart = start
             var first = index
             while first > pending.startIndex, pending[first - 1].start == start { first -= 1 }
-            var end = index + 1
-            while end < pending.endIndex, pending[end].start == start { end += 1 }
+            let (end, stop) = batchEnd(from: first)
             guard pending[first..<end].allSatisfy({ $0.handler == nil }) else { continue }
-            let stop = end < pending.endIndex ? pending[end].start : queued
-            let range = head + Int(start - written)..<head + Int(stop - written)
-            // Already fillers (a batch whose slots ran out in two sweeps) or too short to
-            // hold one a command: left as they are.
-            guard let filler = FillerCommands.encode(count: end - first, length: range.count),
-                  !unsent[range].elementsEqual(filler) else { continue }
+            // A batch's slots run out together (they share a deadline), so each becomes
+            // fillers once; one too short or too long for them stays as it is.
+            let range = unsentRange(start..<stop)
+            guard let filler = FillerCommands.encode(count: end - first, length: range.count) else { continue }
             unsent.replaceSubrange(range, with: filler)
         }
+    }
+
+    /// Where the bytes that may reach the server end: past those written, and the `held`
+    /// ones a transport may have taken (at most what is unsent).
+    private func reached(held: Int) -> UInt64 {
+        written + UInt64(min(max(held, 0), unsentByteCount))
+    }
+
+    /// The batch whose first slot is `first` (its commands share their first byte): the
+    /// index past its last slot, and the stream offset past its last byte.
+    private func batchEnd(from first: Int) -> (end: Int, stop: UInt64) {
+        let start = pending[first].start
+        var end = first + 1
+        while end < pending.endIndex, pending[end].start == start { end += 1 }
+        return (end, end < pending.endIndex ? pending[end].start : queued)
+    }
+
+    /// Where the stream's unwritten bytes `offsets` lie in `unsent`.
+    private func unsentRange(_ offsets: Range<UInt64>) -> Range<Int> {
+        head + Int(offsets.lowerBound - written)..<head + Int(offsets.upperBound - written)
     }
 
     /// Empties the slot at `index` (it stays, to swallow the late reply) for its handler to fail.
@@ -220,12 +237,12 @@ struct OutboundQueue {
     /// for. `held`: unsent bytes, from the first, that the transport may hold already (a
     /// TLS write that wanted the socket has encrypted them into a record, and is retried
     /// with the same bytes): a command that starts among them stays, as if written.
-    /// Returns the slots and bytes removed, for the connection's load and gauges. Only the
-    /// sweeps of the connection's slower paths call it (a reconnect, the timer, a close),
-    /// never the reply loop.
+    /// Returns the slots and bytes removed, for the connection's load and gauges. A walk of
+    /// the queue: only the connection's one-off points call it (before a new socket's
+    /// first write, a loss, a close), never the reply loop or the timer.
     mutating func dropUnwanted(held: Int = 0) -> (slots: Int, bytes: Int) {
         // The never-written commands are the FIFO's tail; the held bytes count as written.
-        let kept = written + UInt64(min(max(held, 0), unsentByteCount))
+        let kept = reached(held: held)
         var first = pending.endIndex
         while first > pending.startIndex, pending[first - 1].start >= kept { first -= 1 }
         var anyUnwanted = false
@@ -246,15 +263,13 @@ struct OutboundQueue {
         var keptSlots: [Pending] = []
         var keptBytes: [UInt8] = []
         keptBytes.reserveCapacity(unsentByteCount)
-        keptBytes.append(contentsOf: unsent[head..<head + Int((pending[first].start) - written)])
+        keptBytes.append(contentsOf: unsent[unsentRange(written..<pending[first].start)])
         var removedBytes: UInt64 = 0
         var removedSlots = 0
         var index = first
         while index < pending.endIndex {
             let start = pending[index].start
-            var end = index + 1
-            while end < pending.endIndex, pending[end].start == start { end += 1 }
-            let stop = end < pending.endIndex ? pending[end].start : queued
+            let (end, stop) = batchEnd(from: index)
             if pending[index..<end].allSatisfy({ $0.handler == nil }) {
                 removedBytes += stop - start
                 removedSlots += end - index
@@ -264,7 +279,7 @@ struct OutboundQueue {
                     slot.start -= removedBytes
                     keptSlots.append(slot)
                 }
-                keptBytes.append(contentsOf: unsent[head + Int(start - written)..<head + Int(stop - written)])
+                keptBytes.append(contentsOf: unsent[unsentRange(start..<stop)])
             }
             index = end
         }
@@ -287,7 +302,7 @@ struct OutboundQueue {
     /// socket: see ``dropUnwanted(held:)``); a command starting among them may have
     /// reached the server too.
     mutating func connectionLost(held: Int = 0) -> [ReplyHandler] {
-        let reached = written + UInt64(min(max(held, 0), unsentByteCount))
+        let reached = reached(held: held)
         var maybeExecuted: [ReplyHandler] = []
         while let first = pending.first, first.start < reached {
             pending.removeFirst()

@@ -668,16 +668,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         let held = heldByTransport
         closeSocket()
         guard machine.state != .closed else { return }
-        let slotsBefore = outbound.pending.count
-        let unsentBefore = outbound.unsentByteCount
-        let written = outbound.connectionLost(held: held)
-        _ = outbound.dropUnwanted()
-        // Subtract rather than store: submissions still in the inbox are already counted.
-        // Before the slots' release wakes the callers waiting for room (see `dropUnwanted()`).
-        let unsentDropped = unsentBefore - outbound.unsentByteCount
-        unsentBytes.subtract(unsentDropped, ordering: .sequentiallyConsistent)
-        releaseSlots(slotsBefore - outbound.pending.count)
-        if unsentDropped > 0 { capacityWaiters?.roomFreed(.max) }
+        let written = takeOutOfLostQueue(held: held)
         guard let decision = decide(monotonicNanoseconds(), !outbound.pending.isEmpty, Double.random(in: 0...1)) else { return }
         // Only where the queue is kept waiting for the next attempt: a refusal (a handshake
         // refused, no descriptor) fails what is queued itself, with the error to report.
@@ -707,9 +698,9 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
 
     private func failQueued(_ error: RedisError) {
         let slots = outbound.pending.count
-        unsentBytes.subtract(outbound.unsentByteCount, ordering: .relaxed)
+        let bytes = outbound.unsentByteCount
         let handlers = outbound.removeAll()
-        releaseSlots(slots)
+        queueShrank(slots: slots, bytes: bytes)
         for handler in handlers { complete(handler, .failure(error)) }
         machine.queueEmptied()
         closeIfDrained()
@@ -781,13 +772,32 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     private func dropUnwanted() {
         let dropped = outbound.dropUnwanted(held: heldByTransport)
         guard dropped.slots > 0 else { return }
-        // Bytes first, then the slots, whose release wakes the callers waiting for room
-        // (``CapacityWaiters``): a caller held back by the unsent bytes must find them
-        // lowered when it looks again.
-        unsentBytes.subtract(dropped.bytes, ordering: .sequentiallyConsistent)
-        releaseSlots(dropped.slots)
-        capacityWaiters?.roomFreed(.max)
+        queueShrank(slots: dropped.slots, bytes: dropped.bytes)
         if outbound.pending.isEmpty { machine.queueEmptied() }
+    }
+
+    /// The socket is gone: takes out of the queue the commands that may have reached the
+    /// server (returned, to fail as written; ``OutboundQueue/connectionLost(held:)``, `held`
+    /// read before the socket closed) and those never written that nobody waits for, and
+    /// lowers the counters for every slot and byte that left (a partly written command's
+    /// rest, what the transport held). Submissions still in the inbox stay counted.
+    private func takeOutOfLostQueue(held: Int) -> [ReplyHandler] {
+        let slotsBefore = outbound.pending.count
+        let unsentBefore = outbound.unsentByteCount
+        let written = outbound.connectionLost(held: held)
+        _ = outbound.dropUnwanted()
+        queueShrank(slots: slotsBefore - outbound.pending.count, bytes: unsentBefore - outbound.unsentByteCount)
+        return written
+    }
+
+    /// The queue gave up `slots` reply slots and `bytes` unsent bytes other than by a
+    /// write or a reply. Bytes first, then the slots, whose release wakes callers waiting
+    /// for room (``CapacityWaiters``): a caller held back by the unsent bytes must find
+    /// them lowered when it looks again; and every waiter once bytes went, as a write wakes them.
+    private func queueShrank(slots: Int, bytes: Int) {
+        unsentBytes.subtract(bytes, ordering: .sequentiallyConsistent)
+        releaseSlots(slots)
+        if bytes > 0 { capacityWaiters?.roomFreed(.max) }
     }
 
     /// The unsent bytes, from the first, that the transport may hold or have sent
@@ -834,13 +844,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         machine.close()
         closeSocket()
         cancelTimer()
-        let slotsBefore = outbound.pending.count
-        let unsentBefore = outbound.unsentByteCount
-        let written = outbound.connectionLost(held: held)
-        // The bytes that left with the commands that may have run (a partly written one's
-        // rest, what the transport held): `failQueued` accounts only for what is left.
-        unsentBytes.subtract(unsentBefore - outbound.unsentByteCount, ordering: .sequentiallyConsistent)
-        releaseSlots(slotsBefore - outbound.pending.count)
+        let written = takeOutOfLostQueue(held: held)
         for handler in written {
             complete(handler, .failure(.connectionLost(endpoint: endpoint.description, reason: "the client was closed", delivery: .written)))
         }
