@@ -17,14 +17,12 @@ struct UnwrittenCommandTests {
         try await whileDown(Self.onlyCancellationEnds) { client async throws in
             let cancelled = Task { try await client.send("INCR", "cancelled") }
             // On the connection (its reply slot taken) before the cancellation.
-            let queued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 1 }
-            #expect(queued)
+            try await expectPending(client, 1)
             cancelled.cancel()
             await #expect(throws: RedisError.cancelled) { try await cancelled.value }
             // Out of the queue at the connection's next failed attempt, with the
             // server still down; not held until its timeout ten minutes on.
-            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
-            #expect(takenOut)
+            try await expectPending(client, 0, within: .seconds(60))
             #expect(client.gaugeSource.sample().unsentBytes == 0)
         } then: { client, _ async throws in
             // The same connection, back: the cancelled INCR was not written before this.
@@ -38,18 +36,14 @@ struct UnwrittenCommandTests {
         var kept: [Task<RESPValue, any Error>] = []
         try await whileDown(Self.onlyCancellationEnds) { client async throws in
             kept.append(Task { try await client.send("INCR", "kept") })
-            let first = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 1 }
-            #expect(first)
+            try await expectPending(client, 1)
             let cancelled = Task { try await client.send("INCR", "cancelled") }
-            let queued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 2 }
-            #expect(queued)
+            try await expectPending(client, 2)
             kept.append(Task { try await client.send("INCR", "kept") })
-            let allQueued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 3 }
-            #expect(allQueued)
+            try await expectPending(client, 3)
             cancelled.cancel()
             await #expect(throws: RedisError.cancelled) { try await cancelled.value }
-            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 2 }
-            #expect(takenOut)
+            try await expectPending(client, 2, within: .seconds(60))
         } then: { client, _ async throws in
             // Both kept commands ran once, in order; the cancelled one, queued between
             // them, not at all.
@@ -74,14 +68,12 @@ struct UnwrittenCommandTests {
                 }
             }
             // The pipeline's two and the transaction's MULTI, INCR and EXEC.
-            let queued = try await waitUntil(limit: .seconds(30)) { client.gaugeSource.sample().pending == 5 }
-            #expect(queued)
+            try await expectPending(client, 5)
             pipeline.cancel()
             transaction.cancel()
             await #expect(throws: RedisError.cancelled) { try await pipeline.value }
             await #expect(throws: RedisError.cancelled) { try await transaction.value }
-            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
-            #expect(takenOut)
+            try await expectPending(client, 0, within: .seconds(60))
         } then: { client, _ async throws in
             #expect(try await client.send("GET", "cancelled").isNull)
         }
@@ -98,8 +90,7 @@ struct UnwrittenCommandTests {
                 }
             }
             #expect(failed)
-            let takenOut = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
-            #expect(takenOut)
+            try await expectPending(client, 0, within: .seconds(60))
         } then: { client, server async throws in
             // The probe's connection up again (an ECHO answered after whatever it still
             // had queued), then the key read by a client of its own.
@@ -142,8 +133,7 @@ struct UnwrittenCommandTests {
                 resumed = true
                 // Every slot gone (the written commands' replies swallowed): nothing more of
                 // this client's is on its way to the server.
-                let drained = try await waitUntil(limit: .seconds(60)) { client.gaugeSource.sample().pending == 0 }
-                #expect(drained)
+                try await expectPending(client, 0, within: .seconds(60))
                 try await withClient(server, configuration: RedisConfiguration(tls: configuration.tls)) { reader async throws in
                     #expect(try await reader.send("GET", "marker").isNull)
                     // The SETs the kernel took ran; the others, never written, did not.
@@ -152,6 +142,14 @@ struct UnwrittenCommandTests {
                 }
             }
         }
+    }
+
+    /// Waits (up to `limit`) until `client`'s reply slots number `count`; an issue where
+    /// they never do.
+    private func expectPending(_ client: RedisClient, _ count: Int, within limit: Duration = .seconds(30),
+                               sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let reached = try await waitUntil(limit: limit) { client.gaugeSource.sample().pending == count }
+        #expect(reached, "\(client.gaugeSource.sample().pending) reply slots, not \(count)", sourceLocation: sourceLocation)
     }
 
     /// One connection whose commands wait for a socket for ten minutes: only a
