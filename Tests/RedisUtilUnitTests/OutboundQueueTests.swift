@@ -443,4 +443,16 @@ struct OutboundQueueTests {
         }
         #expect(queue.popForReply() == nil)
     }
+
+    @Test("an expired command longer than a filler's longest part becomes a filler too, of parts within it")
+    func expiredLongCommandBecomesFiller() throws {
+        let log = CompletionLog()
+        var queue = OutboundQueue()
+        var bytes: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &bytes, "SET", "key", String(repeating: "v", count: 1 << 20))
+        queue.append(bytes, handlers: [log.handler(1)], deadline: 100)
+        #expect(queue.expire(now: 100).count == 1)
+        let filler = try #require(FillerCommands.one(bytes.count))
+        #expect(write(&queue, 0) == filler)
+    }
 }

@@ -8,21 +8,27 @@
 /// server reads it whole and refuses it as unknown, a short error whatever its length,
 /// before any permission check or cluster redirection, and inside a `MULTI` the
 /// transaction is then refused at `EXEC`, as a transaction missing a command should be.
-/// Up to ``longest`` bytes a command: a longer command (or batch, on average) stays as it
-/// is (a filler's one long name could exceed a server's `proto-max-bulk-len` where the
-/// command's own arguments did not).
+/// A filler's bulk strings are at most ``longestPart`` bytes each, so that none exceeds a
+/// server's `proto-max-bulk-len` however long the command it replaces: a long filler is
+/// a name and arguments of `#`s, each at most that long.
 enum FillerCommands {
     /// The shortest filler, and the shortest command the client encodes (`PING`, 14
     /// bytes, is the shortest it has a reason to send); a raw shorter one stays as it is.
     static let shortest = 14
-    /// The longest filler: far under the smallest `proto-max-bulk-len` a server allows (1 MB).
-    static let longest = 256 << 10
+    /// The longest bulk string in a filler: far under the smallest `proto-max-bulk-len` a
+    /// server allows (1 MB).
+    static let longestPart = 256 << 10
+    /// The arguments a filler longer than ``longestPart`` adds after its name: 65,536
+    /// `#`s each (`$65536\r\n`, the `#`s, `\r\n`: 65,546 bytes), as many as leave the
+    /// name at most ``longestPart``.
+    static let argumentPart = 64 << 10
+    private static let argumentBytes = 8 + argumentPart + 2
 
     /// `count` commands taking exactly `length` bytes, the bytes shared out evenly (a
     /// batch's commands may each be long), or `nil` when they cannot (fewer than
-    /// ``shortest`` or more than ``longest`` bytes a command).
+    /// ``shortest`` bytes a command).
     static func encode(count: Int, length: Int) -> [UInt8]? {
-        guard count >= 1, length >= shortest * count, length <= longest * count else { return nil }
+        guard count >= 1, length >= shortest * count else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)
         for index in 0..<count {
@@ -33,23 +39,32 @@ enum FillerCommands {
         return bytes
     }
 
-    /// One command of exactly `length` bytes, from ``shortest`` to ``longest``.
+    /// One command of exactly `length` bytes, ``shortest`` or more.
     static func one(_ length: Int) -> [UInt8]? {
-        guard (shortest...longest).contains(length) else { return nil }
-        // `*1\r\n$<k>\r\n` and a name of k `#`s (9 + digits(k) + k bytes), or the same with
-        // an empty argument after it (6 bytes more) for the few lengths where a decimal
-        // width changes and the first cannot fit.
-        for (head, tail) in [("*1\r\n", ""), ("*2\r\n", "$0\r\n\r\n")] {
-            let fixed = head.utf8.count + 5 + tail.utf8.count
+        guard length >= shortest else { return nil }
+        let arguments = length > longestPart ? (length - longestPart + argumentBytes - 1) / argumentBytes : 0
+        // `*<n>\r\n$<k>\r\n`, a name of k `#`s and its `\r\n` (8 + digits(n) + digits(k) + k
+        // bytes), then the arguments of `#`s, or the same with an empty argument at the end
+        // (6 bytes more) for the few lengths where a decimal width changes and the first
+        // cannot fit.
+        for empty in [false, true] {
+            let head = Array("*\(1 + arguments + (empty ? 1 : 0))\r\n".utf8)
+            let tail = empty ? Array("$0\r\n\r\n".utf8) : []
+            let fixed = head.count + 5 + arguments * argumentBytes + tail.count
             for digits in 1...7 {
                 let name = length - fixed - digits
                 guard name >= 1 else { break }
                 guard String(name).utf8.count == digits else { continue }
-                var bytes = Array(head.utf8)
+                var bytes = head
                 bytes.reserveCapacity(length)
                 bytes += Array("$\(name)\r\n".utf8)
                 bytes += Array(repeating: UInt8(ascii: "#"), count: name)
-                bytes += Array("\r\n\(tail)".utf8)
+                bytes += Array("\r\n".utf8)
+                if arguments > 0 {
+                    let argument = Array("$\(argumentPart)\r\n".utf8) + Array(repeating: UInt8(ascii: "#"), count: argumentPart) + Array("\r\n".utf8)
+                    for _ in 0..<arguments { bytes += argument }
+                }
+                bytes += tail
                 return bytes
             }
         }

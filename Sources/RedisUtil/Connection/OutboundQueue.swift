@@ -170,7 +170,7 @@ struct OutboundQueue {
             let (end, stop) = batchEnd(from: first)
             guard pending[first..<end].allSatisfy({ $0.handler == nil }) else { continue }
             // A batch's slots run out together (they share a deadline), so each becomes
-            // fillers once; one too short or too long for them stays as it is.
+            // fillers once; one too short for them (a raw command under 14 bytes) stays as it is.
             let range = unsentRange(start..<stop)
             guard let filler = FillerCommands.encode(count: end - first, length: range.count) else { continue }
             unsent.replaceSubrange(range, with: filler)
