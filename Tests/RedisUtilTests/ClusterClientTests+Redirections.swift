@@ -85,4 +85,105 @@ extension ClusterClientTests {
         #expect(try await blocking { try cluster.owner(ofSlot: slot).id } == target.id)
         await client.close()
     }
+
+    /// A blocking command on a slot mid-migration, its key on neither node: the source
+    /// answers `ASK`, and the command goes to the target with `ASKING` before it in one
+    /// write on a leased connection, where it blocks (an importing node serves an asking
+    /// client's single-key command). A push of the key, itself sent on by `ASK`, wakes it
+    /// there before the migration ends, with both facades. Retried on the source instead
+    /// (as before: the `ASK` taken for a `TRYAGAIN`), the command never blocked on the
+    /// target and failed after five `ASK`s with ``RedisError/tooManyRedirections(command:redirections:last:)``.
+    @Test(arguments: [false, true]) func aBlockingCommandSentAnAskBlocksOnTheImportingNode(callbacks: Bool) async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let key = "{asked-to-block}:queue"
+        let slot = HashSlot.of(key)
+        let client = try clusterClient(cluster)
+        // The client has its map; the key exists nowhere.
+        _ = try await client.send("DEL", key)
+        let source = try await blocking { try cluster.owner(ofSlot: slot) }
+        let target = try #require(cluster.primaries.first { $0.id != source.id })
+        let migration = try await blocking { try cluster.beginMigration(ofSlot: slot, to: target) }
+        try await blocking { try resetStats(cluster) }
+
+        let popped = Task {
+            if callbacks {
+                try await withCheckedThrowingContinuation { done in client.send("BLPOP", key, 10) { done.resume(with: $0) } }
+            } else {
+                try await client.send("BLPOP", key, 10)
+            }
+        }
+        let blockedOnTarget = try await waitUntil(limit: .seconds(5)) {
+            (try? await blocking { try blockedClients(cluster, node: target) }) == 1
+        }
+        #expect(blockedOnTarget, "the BLPOP never blocked on the importing node")
+        #expect(try await blocking { try statSum(cluster, node: source, section: "errorstats", line: "errorstat_ASK", field: "count") } >= 1)
+        #expect(try await blocking { try blockedClients(cluster, node: source) } == 0)
+
+        try await client.send("RPUSH", key, "job")
+        let reply = try await popped.value
+        #expect(reply.array?.map(\.string) == [key, "job"])
+        // Still mid-migration: the slot is the source's until the migration ends. The
+        // target's one leased connection, back in its pool, carries no `ASKING` into its
+        // next command: a `BLPOP` sent there without one is sent back to the source (with
+        // the flag left over, the importing target would have served it and blocked).
+        #expect(try await blocking { try cluster.owner(ofSlot: slot).id } == source.id)
+        let router = try #require(client.router)
+        let targetClient = try router.node(at: ClusterNodeAddress(host: target.host, port: target.port)).get().client
+        #expect(targetClient.blocking.connectionsOpen.count == 1)
+        var again: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &again, "BLPOP", key, 1)
+        await #expect(throws: RedisError.server(message: "MOVED \(slot) \(source.host):\(source.port)")) {
+            try await targetClient.sendBlocking(again, deadline: .seconds(1))
+        }
+        #expect(targetClient.blocking.connectionsOpen.count == 1)
+        _ = try await blocking { try cluster.finishMigration(migration) }
+        try await client.send("RPUSH", key, "next")
+        #expect(try await client.send("BLPOP", key, 1).array?.map(\.string) == [key, "next"])
+        await client.close()
+    }
+
+    /// A blocking command on two keys of a slot mid-migration, neither on either node: the
+    /// source answers `ASK`, and the target, asked, `TRYAGAIN` (an importing node serves a
+    /// command on several keys only when it has them all). The client waits, retrying
+    /// with its backoff past five `ASK`s (where it failed with
+    /// ``RedisError/tooManyRedirections(command:redirections:last:)`` before a pause started
+    /// the count again); once the migration ends it follows `MOVED`, blocks on the new
+    /// owner, and a push wakes it there.
+    @Test func aBlockingCommandOnTwoKeysWaitsForItsSlotToFinishMoving() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let (from, to) = ("{moving}:from", "{moving}:to")
+        let slot = HashSlot.of(from)
+        let client = try clusterClient(cluster)
+        _ = try await client.send("DEL", from, to)
+        let source = try await blocking { try cluster.owner(ofSlot: slot) }
+        let target = try #require(cluster.primaries.first { $0.id != source.id })
+        let migration = try await blocking { try cluster.beginMigration(ofSlot: slot, to: target) }
+        try await blocking { try resetStats(cluster) }
+
+        let moved = Task { try await client.send("BLMOVE", from, to, "LEFT", "RIGHT", 10) }
+        let askedOften = try await waitUntil(limit: .seconds(8)) {
+            let asks = try? await blocking { try statSum(cluster, node: source, section: "errorstats", line: "errorstat_ASK", field: "count") }
+            return (asks ?? 0) > ClusterRetryMachine.maxRedirections
+        }
+        #expect(askedOften, "the source answered ASK no more than five times")
+        #expect(try await blocking { try statSum(cluster, node: target, section: "errorstats", line: "errorstat_TRYAGAIN", field: "count") } >= 1)
+        _ = try await blocking { try cluster.finishMigration(migration) }
+        let blockedOnTarget = try await waitUntil(limit: .seconds(5)) {
+            (try? await blocking { try blockedClients(cluster, node: target) }) == 1
+        }
+        #expect(blockedOnTarget, "the BLMOVE never blocked on the slot's new owner")
+        try await client.send("RPUSH", from, "job")
+        #expect(try await moved.value.string == "job")
+        #expect(try await client.lrange(to, 0, -1) == ["job"])
+        await client.close()
+    }
+}
+
+/// `blocked_clients` of `node`'s `INFO clients`.
+private func blockedClients(_ cluster: LocalRedisCluster, node: LocalRedisCluster.Node) throws -> Int {
+    let info = try cluster.command(["INFO", "clients"], on: node).string ?? ""
+    let line = info.split(separator: "\r\n").first { $0.hasPrefix("blocked_clients:") }
+    return line.flatMap { Int($0.dropFirst("blocked_clients:".count)) } ?? 0
 }

@@ -66,6 +66,30 @@ struct ClusterRetryMachineTests {
         }
     }
 
+    /// A slot mid-migration and a command on two of its keys, neither on the source: the
+    /// source answers `ASK`, the target `TRYAGAIN`, over and over until the slot has moved.
+    /// The pauses start the redirection count again, so the command goes on until the
+    /// budget ends, not after five `ASK`s; five redirections in a row still end it.
+    @Test func aRetryAfterAPauseStartsTheRedirectionCountAgain() {
+        var machine = ClusterRetryMachine(budget: 10_000 * ms)
+        var now: UInt64 = 0
+        for round in 0..<20 {
+            let asked = machine.replied(server("ASK 3999 127.0.0.1:7003"), now: now) { "BLMOVE" }
+            guard case .follow = asked else { Issue.record("round \(round): \(asked)"); return }
+            let refused = machine.replied(server("TRYAGAIN Multiple keys request during rehashing of slot"), now: now) { "BLMOVE" }
+            guard case .retry(let pause, _) = refused else { Issue.record("round \(round): \(refused)"); return }
+            now += pause
+        }
+        #expect(machine.retries == 20)
+        for _ in 0..<ClusterRetryMachine.maxRedirections {
+            guard case .follow = machine.replied(server("MOVED 3999 127.0.0.1:7002"), now: now, command: { "BLMOVE" }) else {
+                Issue.record("a redirection was not followed"); return
+            }
+        }
+        let last = machine.replied(server("MOVED 3999 127.0.0.1:7002"), now: now) { "BLMOVE" }
+        guard case .complete(.failure(.tooManyRedirections(_, 5, _))) = last else { Issue.record("\(last)"); return }
+    }
+
     @Test func neverSentFailuresAreRetriedAfterARefreshAndWrittenOnesAreNot() {
         var machine = ClusterRetryMachine(budget: 1000 * ms)
         let refused = machine.replied(.failure(.connectionFailed(endpoint: "127.0.0.1:7000", reason: "refused")), now: 0) { "SET" }

@@ -1,4 +1,5 @@
 import Reactor
+import RESP
 import Synchronization
 
 /// One blocking command on a leased connection: the thin shell around
@@ -10,7 +11,8 @@ import Synchronization
 /// own handler runs (it is submitted without a connection-side timeout, which would
 /// complete the handler early and leave the slot behind; the deadline is the machine's
 /// instead), so the handler is the event the machine waits for, not the connection's
-/// `load`. The only repeated timer is the `CLIENT UNBLOCK` retry at
+/// `load`; with a ``prefix`` (`ASKING`), the command's slot is the batch's last, and the
+/// handler runs once both have drained. The only repeated timer is the `CLIENT UNBLOCK` retry at
 /// ``unblockCadence``, which the protocol needs.
 ///
 /// Everything runs on reactor threads (the timer on the blocked connection's reactor,
@@ -35,6 +37,10 @@ final class BlockingCall: Sendable {
 
     private let state: Mutex<State>
     private let connection: RedisConnection
+    /// A command written just before the blocking one, in the same write, whose reply
+    /// only precedes the command's (a cluster's `ASKING`, for a command an `ASK` sent to
+    /// the slot's importing node); `nil` for none.
+    private let prefix: [UInt8]?
     /// Sends `CLIENT UNBLOCK id ERROR` for the leased connection from another one, and
     /// calls `answered` once that has been answered or failed for good; `false` when it
     /// cannot be sent (the client is closing).
@@ -43,11 +49,12 @@ final class BlockingCall: Sendable {
     private let lease: @Sendable (LeaseAction) -> Void
 
     init(
-        on connection: RedisConnection, settings: BlockingCallMachine.Settings,
+        on connection: RedisConnection, settings: BlockingCallMachine.Settings, prefix: [UInt8]? = nil,
         unblock: @escaping @Sendable (_ answered: @escaping @Sendable () -> Void) -> Bool,
         lease: @escaping @Sendable (LeaseAction) -> Void
     ) {
         self.connection = connection
+        self.prefix = prefix
         self.unblock = unblock
         self.lease = lease
         state = Mutex(State(machine: BlockingCallMachine(settings: settings)))
@@ -86,9 +93,18 @@ final class BlockingCall: Sendable {
             return (step, answer)
         }
         if step.submit {
-            connection.submit(Submission(bytes: bytes, handlers: .one(.single { [self] result in
+            let replied: @Sendable (Result<RESPValue, RedisError>) -> Void = { [self] result in
                 handle { machine, now in machine.replied(result, now: now) }
-            }), timeout: .never))
+            }
+            if let prefix {
+                // One batch, so that nothing comes between the two on the wire; the
+                // prefix's reply is passed over (the command's own says how it went: a
+                // node that refused `ASKING` answers it with a redirection or an error).
+                let collector = PipelineCollector(count: 2) { replied($0[1]) }
+                connection.submit(Submission(bytes: prefix + bytes, handlers: collector.handlers(count: 2), timeout: .never))
+            } else {
+                connection.submit(Submission(bytes: bytes, handlers: .one(.single(replied)), timeout: .never))
+            }
         }
         if step.sendUnblock {
             let sent = unblock { [self] in

@@ -8,13 +8,15 @@ extension RedisClient {
     /// Runs a blocking command on a leased connection. On cancellation the server is
     /// told `CLIENT UNBLOCK` from another connection, and the call returns the command's
     /// reply: what a `BLPOP` cancelled just as it popped took is returned, not lost.
-    nonisolated(nonsending) func sendBlocking(_ bytes: [UInt8], deadline: Duration?) async throws -> RESPValue {
+    /// `asking`: `ASKING` goes first, in the same write (a cluster's command that an `ASK`
+    /// sent to the node importing its slot, where it may then block).
+    nonisolated(nonsending) func sendBlocking(_ bytes: [UInt8], deadline: Duration?, asking: Bool = false) async throws -> RESPValue {
         // A pooled connection can die while idle and be found out only when the command
         // reaches it; that failure is `.notSent`, so one retry on a fresh lease is safe.
         for attempt in 0..<2 {
             guard !isClosed else { throw RedisError.closed }
             let lease = try await blocking.lease(for: Self.commandName(bytes), within: deadline)
-            let outcome = await blockingCall(on: lease, deadline: deadline, pooled: true).run(bytes)
+            let outcome = await blockingCall(on: lease, deadline: deadline, pooled: true, asking: asking).run(bytes)
             if attempt == 0, Self.wasNeverSent(outcome) { continue }
             return try Self.value(of: outcome, bytes, deadline: deadline)
         }
@@ -32,17 +34,17 @@ extension RedisClient {
 
     /// A blocking command from the callback facade: straight onto an idle leased
     /// connection when there is one (no task, no thread hop), else through the async
-    /// path, which may open a connection or wait for one.
-    func sendBlocking(_ bytes: [UInt8], deadline: Duration?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+    /// path, which may open a connection or wait for one. `asking` as for the async form.
+    func sendBlocking(_ bytes: [UInt8], deadline: Duration?, asking: Bool = false, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         guard !isClosed, let lease = blocking.leaseIdle() else {
-            sendBlockingInTask(bytes, deadline: deadline, completion: completion)
+            sendBlockingInTask(bytes, deadline: deadline, asking: asking, completion: completion)
             return
         }
-        blockingCall(on: lease, deadline: deadline, pooled: true).start(bytes) { [self] outcome in
+        blockingCall(on: lease, deadline: deadline, pooled: true, asking: asking).start(bytes) { [self] outcome in
             if Self.wasNeverSent(outcome) {
                 // The idle connection had died unnoticed; as in the async path, one
                 // retry on a fresh lease is safe because nothing was sent.
-                sendBlockingInTask(bytes, deadline: deadline, completion: completion)
+                sendBlockingInTask(bytes, deadline: deadline, asking: asking, completion: completion)
             } else {
                 completion(Self.result(of: outcome, bytes, deadline: deadline))
             }
@@ -51,9 +53,9 @@ extension RedisClient {
 
     /// On a reactor: the completion then runs on a reactor thread, as every callback
     /// does, and a callback user's blocking command never waits for Swift's global pool.
-    private func sendBlockingInTask(_ bytes: [UInt8], deadline: Duration?, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
+    private func sendBlockingInTask(_ bytes: [UInt8], deadline: Duration?, asking: Bool, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         Task(executorPreference: ownExecutor) { [self] in
-            do { completion(.success(try await sendBlocking(bytes, deadline: deadline))) }
+            do { completion(.success(try await sendBlocking(bytes, deadline: deadline, asking: asking))) }
             catch let error as RedisError { completion(.failure(error)) }
             catch { completion(.failure(.cancelled)) }
         }
@@ -61,13 +63,13 @@ extension RedisClient {
 
     /// A call for `lease`: a pooled lease goes back to the pool (or settles there) when
     /// the machine says; a dedicated one stays with its scope unless it must be dropped.
-    private func blockingCall(on lease: BlockingConnectionPool.Lease, deadline: Duration?, pooled: Bool) -> BlockingCall {
+    private func blockingCall(on lease: BlockingConnectionPool.Lease, deadline: Duration?, pooled: Bool, asking: Bool = false) -> BlockingCall {
         let settings = BlockingCallMachine.Settings(
             deadline: deadline?.nanosecondsClamped,
             cadence: BlockingCall.unblockCadence.nanosecondsClamped,
             patience: (configuration.livenessTimeout ?? .seconds(30)).nanosecondsClamped,
             answersAtDeadline: pooled)
-        return BlockingCall(on: lease.connection, settings: settings, unblock: { [self] answered in
+        return BlockingCall(on: lease.connection, settings: settings, prefix: asking ? ClusterRouter.asking : nil, unblock: { [self] answered in
             unblockIfOpen(lease.clientID, answered: answered)
         }, lease: { [blocking] action in
             switch action {

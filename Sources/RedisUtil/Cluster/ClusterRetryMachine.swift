@@ -8,8 +8,11 @@ import RESP
 /// the time and do what it says, so both facades follow the same rules and tests drive
 /// it with plain values.
 ///
-/// Bounds: at most ``maxRedirections`` redirections, after which the command fails with
-/// ``RedisError/tooManyRedirections(command:redirections:last:)``; retries go on with
+/// Bounds: at most ``maxRedirections`` redirections in a row, after which the command fails
+/// with ``RedisError/tooManyRedirections(command:redirections:last:)``; a retry after a pause
+/// starts the count again (an `ASK` whose target answers `TRYAGAIN`, a command on several
+/// keys of a slot mid-migration, is the cluster saying to wait, not two nodes that
+/// disagree, and may come again until the slot has moved); retries go on with
 /// exponential backoff only while the retry budget lasts (the command timeout), counted
 /// from the first outcome that asked for one, after which the last error goes to the
 /// caller as it came. Nothing is retried that may have run: a redirection or a
@@ -48,7 +51,7 @@ struct ClusterRetryMachine: Sendable {
 
     /// How long retries may go on, in nanoseconds.
     let budget: UInt64
-    /// Redirections followed so far.
+    /// Redirections followed since the last retry after a pause.
     private(set) var redirections = 0
     /// Retries after a pause so far.
     private(set) var retries = 0
@@ -121,6 +124,7 @@ struct ClusterRetryMachine: Sendable {
         let pause = min(Self.initialBackoff << UInt64(min(retries, 16)), Self.maximumBackoff)
         guard now &+ pause < deadline else { return .complete(.failure(error)) }
         retries += 1
+        redirections = 0
         return .retry(after: pause, refreshFirst: refreshFirst)
     }
 }

@@ -156,12 +156,7 @@ extension ClusterRouter {
             failed(result, call, machine: machine, on: node.address, seen: generation)
         }
         if let wait = call.command.blocking {
-            if asking {
-                onReactor { handle(Self.askedToBlock) }
-            } else {
-                node.client.sendBlocking(call.command.bytes, deadline: wait.limit, completion: handle)
-            }
-            return
+            return node.client.sendBlocking(call.command.bytes, deadline: wait.limit, asking: asking, completion: handle)
         }
         switch node.client.connectionForCallback() {
         case .ready(let connection):

@@ -370,8 +370,7 @@ extension ClusterRouter {
     nonisolated(nonsending) private func attempt(_ command: ClusterCommand, on node: ClusterNode, asking: Bool) async -> Result<RESPValue, RedisError> {
         do {
             if let wait = command.blocking {
-                if asking { return Self.askedToBlock }
-                return .success(try await node.client.sendBlocking(command.bytes, deadline: wait.limit))
+                return .success(try await node.client.sendBlocking(command.bytes, deadline: wait.limit, asking: asking))
             }
             let client = node.client
             let connection = if let ready = client.connectionIfRoom() { ready } else { try await client.connectionWithCapacity() }
@@ -386,9 +385,4 @@ extension ClusterRouter {
             return .failure(.cancelled)
         }
     }
-
-    /// The outcome of a blocking command sent an `ASK`: a leased connection carries one
-    /// command and its one reply, so rather than `ASKING` there the command waits for
-    /// the migration to end and is retried, as the cluster's own `TRYAGAIN` would have it.
-    static let askedToBlock: Result<RESPValue, RedisError> = .failure(.server(message: "TRYAGAIN a blocking command met its slot mid-migration"))
 }
