@@ -19,7 +19,8 @@ import RESP
 /// `TRYAGAIN`-like error means the node did not run the command, and a connection
 /// failure is retried only when the command was never written.
 struct ClusterRetryMachine: Sendable {
-    /// The most times one command follows `MOVED` or `ASK`. A slot moves once per
+    /// The most times one command follows `MOVED` or `ASK` in a row, with no pause for a
+    /// retry between them. A slot moves once per
     /// resharding step, and a failover adds one more hop: five is plenty for a healthy
     /// cluster and ends a loop between two nodes that disagree quickly.
     static let maxRedirections = 5
@@ -114,6 +115,13 @@ struct ClusterRetryMachine: Sendable {
     /// is still empty): retry after a fresh map, or fail with `error` once out of time.
     mutating func unrouted(_ error: RedisError, now: UInt64) -> Action {
         retry(or: error, now: now, refreshFirst: true)
+    }
+
+    /// The command waited out a pause that another command asked for (a cluster pipeline's
+    /// next round waits for its slowest unit's): as after a retry of its own, its count of
+    /// redirections in a row starts again.
+    mutating func waitedOutAPause() {
+        redirections = 0
     }
 
     /// A retry after the next pause, or `error` to the caller when that pause would end

@@ -425,6 +425,12 @@ extension ClusterRouter {
         for position in run.pending where run.units[position].slot.map(round.pausedSlots.contains) == true {
             run.setHop(.route, position)
         }
+        // Every unit left waits out the pause: as after a retry of its own, its count of
+        // redirections in a row starts again (one that followed an `ASK`, held back with
+        // its slot's, meets that `ASK` again).
+        if round.pause > 0 {
+            for position in run.pending { run.withMachine(position) { $0.waitedOutAPause() } }
+        }
     }
 
     /// What decides a unit's fate: a command's own outcome; for a transaction, the first

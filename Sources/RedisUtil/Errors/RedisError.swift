@@ -83,8 +83,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// order. Nothing was sent. Keys meant to be used together share a slot when they
     /// share a hash tag: `{user1000}.following` and `{user1000}.followers`.
     case crossSlot(keys: [String], slots: [Int])
-    /// A cluster client's command was redirected (`MOVED`, `ASK`) `redirections` times
-    /// without being answered, the most a command is redirected; `last` is the final
+    /// A cluster client's command was redirected (`MOVED`, `ASK`) `redirections` times in
+    /// a row without being answered (with no pause for a retry between them), the most a
+    /// command is; `last` is the final
     /// redirection (`MOVED slot 3999 to 127.0.0.1:7002`). A redirection means the node
     /// did not run the command, so none of the nodes did: retrying is safe, once the
     /// cluster's slots stop moving.
