@@ -6,9 +6,9 @@ import Testing
 struct FillerCommandsTests {
     /// Every length from the shortest command to past the second change of a length's
     /// decimal width, and each side of the next two changes; then, for long fillers (a
-    /// name and arguments of 64 KB), each side of the first argument's arrival, of a second
-    /// and of a tenth one, around a megabyte (where the argument count's width changes
-    /// too: 10 parts) and at 8 MB.
+    /// name and arguments of 64 KB), each side of the first argument's arrival, of the
+    /// second's, the eighth's and the ninth's (where the part count's width changes: 10
+    /// parts), around a megabyte and at 8 MB.
     static let lengths: [Int] = {
         let (part, argument) = (FillerCommands.longestPart, 8 + FillerCommands.argumentPart + 2)
         let arrivals = [part, part + argument, part + 8 * argument, part + 9 * argument]

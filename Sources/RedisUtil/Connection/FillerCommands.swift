@@ -29,6 +29,8 @@ enum FillerCommands {
     /// ``shortest`` bytes a command).
     static func encode(count: Int, length: Int) -> [UInt8]? {
         guard count >= 1, length >= shortest * count else { return nil }
+        // One command (the usual case, however long) without a copy into a second buffer.
+        if count == 1 { return one(length) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(length)
         for index in 0..<count {
