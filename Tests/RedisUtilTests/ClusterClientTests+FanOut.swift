@@ -5,6 +5,7 @@ import Reactor
 import RESP
 import SystemCall
 import Testing
+import TestSupport
 
 extension ClusterClientTests {
     /// Commands for every primary with the callback facade: each primary gets the command
@@ -86,6 +87,41 @@ extension ClusterClientTests {
         }
         // The connections are still good: the late replies were taken off the line.
         #expect(try await client.send("PING").string == "PONG")
+        await client.close()
+    }
+
+    /// An awaited command for every primary that a task cancels while one primary is down:
+    /// its copy for that node, never written, is taken out of the node's queue, so the node
+    /// does not run it when it comes back (a `SCRIPT LOAD`: a restart empties the script
+    /// cache, so the script is there afterwards only if the copy ran). The other primary
+    /// ran its copy before the cancellation. (The copies went through the node clients'
+    /// callback path before, which carries no waiter: the node that came back loaded it.)
+    @Test func aCancelledCommandForEveryPrimaryDoesNotReachANodeThatComesBack() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        // Only the cancellation ends the down node's copy's wait for a socket.
+        let client = try clusterClient(cluster, configuration: .init(connectTimeout: .seconds(600), commandTimeout: .seconds(600)))
+        #expect(try await client.send("DBSIZE").int == 0)
+        let (up, down) = (cluster.primaries[0], cluster.primaries[1])
+        let script = "return 'fanned out'"
+        let digest = try await blocking {
+            let digest = try cluster.command(["SCRIPT", "LOAD", script], on: up).string ?? ""
+            _ = try cluster.command(["SCRIPT", "FLUSH"], on: up)
+            return digest
+        }
+        try await blocking { try cluster.stopNode(down) }
+        let load = Task { try await client.send("SCRIPT", "LOAD", script) }
+        let loadedOnUp = try await waitUntil(limit: .seconds(10)) {
+            (try? await blocking { try cluster.command(["SCRIPT", "EXISTS", digest], on: up).array?.first?.integer }) == 1
+        }
+        #expect(loadedOnUp)
+        load.cancel()
+        await #expect(throws: RedisError.cancelled) { try await load.value }
+        try await blocking { try cluster.restartNode(down) }
+        // A command for every primary reaches the node again: its queue was swept on the way.
+        #expect(try await client.send("DBSIZE").int == 0)
+        let loadedOnDown = try await blocking { try cluster.command(["SCRIPT", "EXISTS", digest], on: down).array?.first?.integer }
+        #expect(loadedOnDown == 0, "the cancelled SCRIPT LOAD ran on the node that came back")
         await client.close()
     }
 }

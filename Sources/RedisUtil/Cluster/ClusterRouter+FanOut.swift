@@ -24,9 +24,10 @@ extension ClusterRouter {
     /// collector (through a task group, `PING` on a one-node cluster cost 15 times a
     /// single server's under callgrind). A task cancelled while it waits gets
     /// ``RedisError/cancelled`` at once, as for any command (the nodes' late replies are
-    /// dropped), unless ``RedisConfiguration/CancellationPolicy/afterReply`` says to wait.
-    /// A blocking one (`WAIT`) runs in child tasks instead, so that a cancellation
-    /// unblocks it on every node rather than leaving it there to its timeout.
+    /// dropped), unless ``RedisConfiguration/CancellationPolicy/afterReply`` says to wait;
+    /// its copies not yet written (a node unreachable) are then taken out unsent, as an
+    /// awaited command's are. A blocking one (`WAIT`) runs in child tasks instead, so that
+    /// a cancellation unblocks it on every node rather than leaving it there to its timeout.
     nonisolated(nonsending) func send(_ command: ClusterCommand, toEvery fanOut: ClusterFanOut) async throws -> RESPValue {
         if command.blocking != nil { return try await sendInChildTasks(command, toEvery: fanOut) }
         if configuration.cancellation == .afterReply {
@@ -35,19 +36,21 @@ extension ClusterRouter {
                 send(command, toEvery: fanOut) { continuation.resume(with: $0.mapError { $0 as any Error }) }
             }
         }
-        return try await AsyncReply<RESPValue>.wait { reply in send(command, toEvery: fanOut) { reply.finish($0) } }
+        return try await AsyncReply<RESPValue>.wait { reply in send(command, toEvery: fanOut, waiter: reply) { reply.finish($0) } }
     }
 
     /// The callback form of ``send(_:toEvery:)``: `completion` runs once, on a reactor
     /// thread, with the combined reply. `refreshed`: a first map was fetched for this
-    /// command already (none still means the client closed meanwhile).
-    func send(_ command: ClusterCommand, toEvery fanOut: ClusterFanOut, refreshed: Bool = false,
+    /// command already (none still means the client closed meanwhile). `waiter`: the
+    /// awaiting task's wait, whose cancellation leaves the copies still unwritten to be
+    /// taken out of their nodes' queues (``OutboundQueue/dropUnwanted(held:)``).
+    func send(_ command: ClusterCommand, toEvery fanOut: ClusterFanOut, refreshed: Bool = false, waiter: (any AbandonableWait)? = nil,
               completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         guard let table = snapshot() else {
             if refreshed { return completeLater(completion, .failure(.closed)) }
             return refresh(.initial, seen: 0) { [self] result in
                 switch result {
-                case .success: onReactor { self.send(command, toEvery: fanOut, refreshed: true, completion: completion) }
+                case .success: onReactor { self.send(command, toEvery: fanOut, refreshed: true, waiter: waiter, completion: completion) }
                 case .failure(let error): completeLater(completion, .failure(error))
                 }
             }
@@ -63,13 +66,25 @@ extension ClusterRouter {
         switch nodes.count {
         case 0:
             completeLater(completion, Self.combine([], by: policy, command: Self.commandName(bytes)))
-        case 1:
+        case 1 where waiter == nil:
             // One node (a cluster of one shard): its reply combined alone, no collector.
             nodes[0].client.send(encoded: bytes, blocking: command.blocking) { completion(Self.combine([$0], by: policy, command: Self.commandName(bytes))) }
         default:
-            let collector = PipelineCollector(count: nodes.count) { completion(Self.combine($0, by: policy, command: Self.commandName(bytes))) }
+            let collector = PipelineCollector(count: nodes.count, waiter: waiter) { completion(Self.combine($0, by: policy, command: Self.commandName(bytes))) }
+            // Awaited, each copy goes straight to a connection with the collector's
+            // handler, which tells the connection when nobody waits any more (a node client
+            // observes no command itself, so its callback path would add only the route,
+            // read here once); any other way, through that path.
+            let direct = if waiter != nil, case .shared = CommandRoute.of(bytes) { true } else { false }
             for (index, node) in nodes.enumerated() {
-                node.client.send(encoded: bytes, blocking: command.blocking) { collector.deliver($0, at: index) }
+                guard direct else {
+                    node.client.send(encoded: bytes, blocking: command.blocking) { collector.deliver($0, at: index) }
+                    continue
+                }
+                if let refusal = node.client.submitForCallback(bytes, .batch(collector, index: index)) {
+                    // Overloaded or closed: failed on a reactor, never inline in the caller's send.
+                    onReactor { collector.deliver(.failure(refusal), at: index) }
+                }
             }
         }
     }
