@@ -118,7 +118,10 @@ struct SubscriptionReconnectTests {
     @Test("a server that stops answering the liveness PING: resubscribed once it answers again, with the PING named in the gap")
     func silentServer() async throws {
         try await withServer { server async throws in
-            let configuration = RedisConfiguration(connectTimeout: .seconds(1), livenessTimeout: .milliseconds(200))
+            // The subscribe request's own bound is the command timeout, else the liveness
+            // timeout: 5 s, so that a loaded machine (the parallel suites) does not fail
+            // the first request within the 200 ms that the liveness PING is given.
+            let configuration = RedisConfiguration(connectTimeout: .seconds(1), commandTimeout: .seconds(5), livenessTimeout: .milliseconds(200))
             try await withClient(server, configuration: configuration) { client async throws in
                 let subscription = try await client.subscribe(channels: ["quiet"])
                 try server.pause()
