@@ -99,10 +99,12 @@ extension ClusterClientTests {
     @Test func aCancelledCommandForEveryPrimaryDoesNotReachANodeThatComesBack() async throws {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
-        // Only the cancellation ends the down node's copy's wait for a socket.
-        let client = try clusterClient(cluster, configuration: .init(connectTimeout: .seconds(600), commandTimeout: .seconds(600)))
+        // Only the cancellation ends the down node's copy's wait for a socket; one
+        // connection a node, so that the copy's connection is the one watched below.
+        let client = try clusterClient(cluster, configuration: .init(connectTimeout: .seconds(600), commandTimeout: .seconds(600), connections: 1))
         #expect(try await client.send("DBSIZE").int == 0)
         let (up, down) = (cluster.primaries[0], cluster.primaries[1])
+        let downClient = try client.router.map { try $0.node(at: ClusterNodeAddress(host: down.host, port: down.port)).get().client }
         let script = "return 'fanned out'"
         let digest = try await blocking {
             let digest = try cluster.command(["SCRIPT", "LOAD", script], on: up).string ?? ""
@@ -110,6 +112,9 @@ extension ClusterClientTests {
             return digest
         }
         try await blocking { try cluster.stopNode(down) }
+        // The copy must meet a connection known to be down, not the closing one (where it
+        // could be written, its outcome then unknown).
+        #expect(try await waitUntil(limit: .seconds(10)) { downClient?.gaugeSource.sample().open == 0 })
         let load = Task { try await client.send("SCRIPT", "LOAD", script) }
         let loadedOnUp = try await waitUntil(limit: .seconds(10)) {
             (try? await blocking { try cluster.command(["SCRIPT", "EXISTS", digest], on: up).array?.first?.integer }) == 1
@@ -117,8 +122,14 @@ extension ClusterClientTests {
         #expect(loadedOnUp)
         load.cancel()
         await #expect(throws: RedisError.cancelled) { try await load.value }
+        #expect(downClient?.gaugeSource.sample().pending == 1, "the copy waits for the node")
         try await blocking { try cluster.restartNode(down) }
-        // A command for every primary reaches the node again: its queue was swept on the way.
+        // The node's connection is back and owes nothing: the copy was answered, or taken
+        // out before the first write.
+        let settled = try await waitUntil(limit: .seconds(20)) {
+            downClient.map { $0.gaugeSource.sample().open == 1 && $0.gaugeSource.sample().pending == 0 } ?? false
+        }
+        #expect(settled)
         #expect(try await client.send("DBSIZE").int == 0)
         let loadedOnDown = try await blocking { try cluster.command(["SCRIPT", "EXISTS", digest], on: down).array?.first?.integer }
         #expect(loadedOnDown == 0, "the cancelled SCRIPT LOAD ran on the node that came back")

@@ -19,7 +19,7 @@ extension ClusterRouter {
     }
 
     /// Sends `command` to every node `fanOut` names and combines the replies: each node
-    /// gets it on its own connections through the callback facade, and the last reply to
+    /// gets it on its own connections, its reply into one collector, and the last reply to
     /// arrive combines them, so a fan-out costs its nodes' commands and one small
     /// collector (through a task group, `PING` on a one-node cluster cost 15 times a
     /// single server's under callgrind). A task cancelled while it waits gets
@@ -50,7 +50,10 @@ extension ClusterRouter {
             if refreshed { return completeLater(completion, .failure(.closed)) }
             return refresh(.initial, seen: 0) { [self] result in
                 switch result {
-                case .success: onReactor { self.send(command, toEvery: fanOut, refreshed: true, waiter: waiter, completion: completion) }
+                case .success:
+                    // A task cancelled while the map came has its answer: nothing is sent.
+                    if waiter?.isAbandoned == true { return }
+                    onReactor { self.send(command, toEvery: fanOut, refreshed: true, waiter: waiter, completion: completion) }
                 case .failure(let error): completeLater(completion, .failure(error))
                 }
             }

@@ -16,7 +16,8 @@ enum ReplyHandler: Sendable {
     /// reply, so that the connection can tell a command whose task was cancelled before
     /// it was written (``isAbandoned``) and leave it unsent.
     case awaited(AsyncReply<RESPValue>)
-    /// One command of an explicit pipeline; the collector completes the batch.
+    /// One command of an explicit pipeline, or one node's copy of a cluster command for
+    /// every primary; the collector completes the batch.
     case batch(PipelineCollector, index: Int)
     /// A cluster command's first attempt (`bytes`, the command): a success goes to the
     /// callback, a failure to the connection's ``RoutedFailureHandler`` (its node's, for
@@ -51,7 +52,7 @@ enum ReplyHandler: Sendable {
     }
 
     /// Whether nobody waits for this reply any more: an awaited command, or a command of
-    /// an awaited pipeline, whose task was cancelled (its caller already has
+    /// an awaited pipeline (or a node's copy of an awaited command for every primary), whose task was cancelled (its caller already has
     /// ``RedisError/cancelled``). Such a command, when
     /// it was never written, is taken out of the queue unsent
     /// (``OutboundQueue/dropUnwanted()``). Other handlers are always waited for.
