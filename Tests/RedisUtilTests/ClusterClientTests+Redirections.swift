@@ -202,6 +202,35 @@ extension ClusterClientTests {
         #expect(try results[1].get().array?.map(\.string) == ["va", "vb"])
         await client.close()
     }
+
+    /// A pipeline is awaited to its end despite a cancellation, and so are the pauses
+    /// between its retries: cancelled while its `MGET` meets `TRYAGAIN` on a half-migrated
+    /// slot, it goes on retrying at its backoff's pace (a pause of 200 ms by then), not at
+    /// round-trip speed (a cancelled task's sleep ends at once: thousands of retries a
+    /// second before), and answers once the migration ends.
+    @Test func aCancelledPipelineKeepsThePaceOfItsRetries() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let (client, keys, migration) = try await halfMigrated(cluster, tag: "paced", moving: 1)
+        let tryAgains = { try await blocking { try statSum(cluster, node: migration.source, section: "errorstats", line: "errorstat_TRYAGAIN", field: "count") } }
+        var pipeline = RedisPipeline()
+        pipeline.send("MGET", keys[0], keys[1])
+        let replies = Task { try await client.pipeline(pipeline) }
+        // Six refusals: the pauses (10, 20, 40, 80, 160 ms) have reached their longest.
+        #expect(try await waitUntil(limit: .seconds(5)) { try await tryAgains() >= 6 })
+        replies.cancel()
+        let before = try await tryAgains()
+        try await Task.sleep(for: .seconds(1))
+        let inASecond = try await tryAgains() - before
+        #expect(inASecond <= 10, "\(inASecond) retries in the second after the cancellation")
+        _ = try await blocking {
+            try cluster.moveKeys([keys[0]], of: migration)
+            return try cluster.finishMigration(migration)
+        }
+        let results = try await replies.value
+        #expect(try results[0].get().array?.map(\.string) == ["va", "vb"])
+        await client.close()
+    }
 }
 
 /// `blocked_clients` of `node`'s `INFO clients`.

@@ -317,10 +317,18 @@ extension ClusterRouter {
         return run.outcomes
     }
 
-    /// Waits as `round` asked before its units are sent again.
+    /// Waits as `round` asked before its units are sent again. A pipeline is awaited to
+    /// its end despite a cancellation (``pipeline(_:count:)``), and so are its pauses: a
+    /// cancelled task's sleep ends at once, which sent its retries again at round-trip
+    /// speed for their whole budget, so a cancelled one sleeps in a task of its own.
     nonisolated(nonsending) private func pause(after round: PipelineRound, pending: [Int]) async {
         guard round.pause > 0, !pending.isEmpty else { return }
-        try? await Task.sleep(for: .nanoseconds(Int64(clamping: round.pause)))
+        let pause = Duration.nanoseconds(Int64(clamping: round.pause))
+        do {
+            try await Task.sleep(for: pause)
+        } catch {
+            await Task { try? await Task.sleep(for: pause) }.value
+        }
         if round.refreshFirst { try? await awaitRefresh(.connectionLost, seen: round.seen) }
     }
 
