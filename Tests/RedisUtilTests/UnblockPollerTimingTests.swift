@@ -19,15 +19,21 @@ struct UnblockPollerTimingTests {
     /// The scenario both entry points share. `blpop` runs a BLPOP on one and the same
     /// connection each time (a pool of one, or a dedicated connection).
     ///
-    /// The client has a 20 ms `commandTimeout` and has not used its one shared connection
-    /// yet. While the server is paused (`CLIENT PAUSE 3000 ALL`: it accepts the connection
-    /// but postpones its HELLO), the first BLPOP is cancelled: the poller's CLIENT UNBLOCKs
-    /// wait unsent behind the handshake and time out. A timed-out, never-sent command
-    /// becomes a filler of its length (OutboundQueue.expire) and is taken out before the
-    /// socket's first write, yet its completion has run, so the poller counts it as answered. The UNBLOCK once the pause
-    /// ends (or the BLPOP's own timeout) ends it as .cancelled, the call returns, and the second BLPOP, sent
-    /// on the same connection while the pause lasts, is the one those UNBLOCKs hit once
-    /// the handshake completes.
+    /// The client (a 20 ms `commandTimeout` in the first two tests) has not used its one
+    /// shared connection yet. While the server is paused (`CLIENT PAUSE 3000 ALL`: it
+    /// accepts the connection but postpones its HELLO), the first BLPOP is cancelled: its
+    /// `CLIENT UNBLOCK`s wait unsent behind the handshake. The reviewed poller sent them
+    /// with the command timeout, counted one that timed out unsent as answered, and let
+    /// the connection go back to the pool while its bytes were still queued: once the
+    /// handshake completed they unblocked the second BLPOP, sent on the same connection.
+    /// Three things now keep them off it, each enough here: `BlockingCall` sends its
+    /// UNBLOCKs with no timeout and reuses the connection only once none of them is on its
+    /// way (so the first call returns only after the pause, when one has been answered);
+    /// a command that times out unwritten becomes a filler of its length
+    /// (OutboundQueue.expire); and one given up before its socket's first write is taken
+    /// out there (OutboundQueue.dropUnwanted: with the UNBLOCKs sent with the command
+    /// timeout and no fillers, these tests still pass, 2026-12-07). The second BLPOP, never
+    /// cancelled, must stay blocked until an element comes.
     static func staleUnblockScenario(
         _ probe: ServerProbe,
         blpop: @escaping @Sendable (String, Int) async throws -> RESPValue,
@@ -41,8 +47,7 @@ struct UnblockPollerTimingTests {
         first.cancel()
         await #expect(throws: RedisError.cancelled) { try await first.value }
 
-        // Nobody cancels this one; timeout 0 waits for an element. Postponed by the pause
-        // until the server also answers the shared connection's HELLO.
+        // Nobody cancels this one; timeout 0 waits for an element.
         let second = Task { try await blpop("second", 0) }
         // The probe's PING waits out the pause.
         try await probe.client.send("PING")
