@@ -115,21 +115,23 @@ struct UnwrittenCommandTests {
                 try server.pause()
                 var resumed = false
                 defer { if !resumed { try? server.resume() } }
-                // More than the kernel's buffers between the two hold (a few megabytes on
-                // loopback): the last commands stay in the client's queue, unwritten.
-                // 30 of 800 KB: each longer than a filler's longest part, so each filler
-                // is a name and arguments of `#`s.
+                // More than the kernel's buffers between the two can hold (at most the
+                // largest send and receive buffers this host allows, with half as much
+                // again; 24 MB at least): the last commands stay in the client's queue,
+                // unwritten. Of 800 KB each: longer than a filler's longest part, so each
+                // filler is a name and arguments of `#`s.
                 let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 800 << 10)
+                let count = max(30, (Self.largestSocketBuffers() * 3 / 2) / payload.count + 1)
                 let failed = Counter()
-                for index in 0..<30 {
+                for index in 0..<count {
                     client.send("SET", "big:\(index)", payload) { if case .failure = $0 { failed.add() } }
                 }
                 client.send("INCR", "marker") { if case .failure = $0 { failed.add() } }
-                let allTimedOut = try await waitUntil(limit: .seconds(60)) { failed.value == 31 }
+                let allTimedOut = try await waitUntil(limit: .seconds(60)) { failed.value == count + 1 }
                 #expect(allTimedOut)
                 // The unwritten ones stay in the queue as fillers of their length (slots
                 // and bytes kept: the stalled server still holds callers back).
-                #expect(client.gaugeSource.sample().pending == 31)
+                #expect(client.gaugeSource.sample().pending == count + 1)
                 try server.resume()
                 resumed = true
                 // Every slot gone (the written commands' replies swallowed): nothing more of
@@ -139,10 +141,19 @@ struct UnwrittenCommandTests {
                     #expect(try await reader.send("GET", "marker").isNull)
                     // The SETs the kernel took ran; the others, never written, did not.
                     let keys = try await reader.send("DBSIZE").int ?? -1
-                    #expect((1..<30).contains(keys), "\(keys) keys")
+                    #expect((1..<count).contains(keys), "\(keys) keys of \(count)")
                 }
             }
         }
+    }
+
+    /// The largest send buffer plus the largest receive buffer a TCP socket may grow to on
+    /// this host (the third field of `tcp_wmem` and `tcp_rmem`), or 16 MB where unreadable.
+    private static func largestSocketBuffers() -> Int {
+        let limits = ["/proc/sys/net/ipv4/tcp_wmem", "/proc/sys/net/ipv4/tcp_rmem"].compactMap { path in
+            (try? String(contentsOfFile: path, encoding: .utf8))?.split(whereSeparator: \.isWhitespace).last.flatMap { Int($0) }
+        }
+        return limits.count == 2 ? limits.reduce(0, +) : 16 << 20
     }
 
     /// Waits (up to `limit`) until `client`'s reply slots number `count`; an issue where
