@@ -66,7 +66,9 @@ struct UnblockPollerTimingTests {
     /// Before the fix: `UnblockPoller.answered` runs from the UNBLOCK's completion, which also runs when
     /// the UNBLOCK timed out locally (`commandTimeout`) without ever being written; its
     /// bytes go out later and unblock the connection's next command.
-    @Test("an UNBLOCK timed out before it was sent does not unblock the next BLPOP (RedisClient.send)")
+    /// Now regression coverage: UNBLOCKs carry no timeout (see the scenario), so the 20 ms
+    /// command timeout no longer reaches them.
+    @Test("a cancelled BLPOP's UNBLOCKs held behind a postponed handshake do not unblock the next BLPOP (RedisClient.send)")
     func timedOutUnsentUnblockOnClient() async throws {
         try await withServer { server async throws in
             try await withProbe(server) { probe async throws in
@@ -82,7 +84,7 @@ struct UnblockPollerTimingTests {
     }
 
     /// Before the fix: as above, through `RedisDedicatedConnection.send`.
-    @Test("an UNBLOCK timed out before it was sent does not unblock the next BLPOP (dedicated connection)")
+    @Test("a cancelled BLPOP's UNBLOCKs held behind a postponed handshake do not unblock the next BLPOP (dedicated connection)")
     func timedOutUnsentUnblockOnDedicatedConnection() async throws {
         try await withServer { server async throws in
             try await withProbe(server) { probe async throws in

@@ -63,6 +63,7 @@ extension RedisClient {
 
     /// A call for `lease`: a pooled lease goes back to the pool (or settles there) when
     /// the machine says; a dedicated one stays with its scope unless it must be dropped.
+    /// `asking`: `ASKING` is written before the command, in the same batch.
     private func blockingCall(on lease: BlockingConnectionPool.Lease, deadline: Duration?, pooled: Bool, asking: Bool = false) -> BlockingCall {
         let settings = BlockingCallMachine.Settings(
             deadline: deadline?.nanosecondsClamped,

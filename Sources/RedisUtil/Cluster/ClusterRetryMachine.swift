@@ -20,9 +20,9 @@ import RESP
 /// failure is retried only when the command was never written.
 struct ClusterRetryMachine: Sendable {
     /// The most times one command follows `MOVED` or `ASK` in a row, with no pause for a
-    /// retry between them. A slot moves once per
-    /// resharding step, and a failover adds one more hop: five is plenty for a healthy
-    /// cluster and ends a loop between two nodes that disagree quickly.
+    /// retry between them. A slot moves once per resharding step, and a failover adds one
+    /// more hop: five is plenty for a healthy cluster and ends a loop between two nodes
+    /// that disagree quickly.
     static let maxRedirections = 5
     /// The first pause before a retry; it doubles up to ``maximumBackoff``.
     static let initialBackoff: UInt64 = 10_000_000

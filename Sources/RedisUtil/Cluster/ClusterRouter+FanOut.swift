@@ -43,7 +43,9 @@ extension ClusterRouter {
     /// thread, with the combined reply. `refreshed`: a first map was fetched for this
     /// command already (none still means the client closed meanwhile). `waiter`: the
     /// awaiting task's wait, whose cancellation leaves the copies still unwritten to be
-    /// taken out of their nodes' queues (``OutboundQueue/dropUnwanted(held:)``).
+    /// taken out of their nodes' queues (``OutboundQueue/dropUnwanted(held:)``); once it
+    /// is abandoned, `completion` may never run (nothing waits for it: the task has its
+    /// ``RedisError/cancelled``).
     func send(_ command: ClusterCommand, toEvery fanOut: ClusterFanOut, refreshed: Bool = false, waiter: (any AbandonableWait)? = nil,
               completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void) {
         guard let table = snapshot() else {
@@ -51,9 +53,11 @@ extension ClusterRouter {
             return refresh(.initial, seen: 0) { [self] result in
                 switch result {
                 case .success:
-                    // A task cancelled while the map came has its answer: nothing is sent.
-                    if waiter?.isAbandoned == true { return }
-                    onReactor { self.send(command, toEvery: fanOut, refreshed: true, waiter: waiter, completion: completion) }
+                    onReactor {
+                        // A task cancelled while the map came has its answer: nothing is sent.
+                        if waiter?.isAbandoned == true { return }
+                        self.send(command, toEvery: fanOut, refreshed: true, waiter: waiter, completion: completion)
+                    }
                 case .failure(let error): completeLater(completion, .failure(error))
                 }
             }

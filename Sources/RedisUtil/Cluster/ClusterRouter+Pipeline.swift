@@ -324,10 +324,16 @@ extension ClusterRouter {
     nonisolated(nonsending) private func pause(after round: PipelineRound, pending: [Int]) async {
         guard round.pause > 0, !pending.isEmpty else { return }
         let pause = Duration.nanoseconds(Int64(clamping: round.pause))
+        let started = ContinuousClock.now
         do {
             try await Task.sleep(for: pause)
         } catch {
-            await Task { try? await Task.sleep(for: pause) }.value
+            // What is left of it, on a reactor as the pipeline's tasks run (not a reactor's
+            // timer: a reactor that stops drops its timers, and the pipeline would never wake).
+            let left = pause - (ContinuousClock.now - started)
+            if left > .zero {
+                await Task(executorPreference: Reactor.current ?? group.next()) { try? await Task.sleep(for: left) }.value
+            }
         }
         if round.refreshFirst { try? await awaitRefresh(.connectionLost, seen: round.seen) }
     }
@@ -433,11 +439,12 @@ extension ClusterRouter {
         for position in run.pending where run.units[position].slot.map(round.pausedSlots.contains) == true {
             run.setHop(.route, position)
         }
-        // Every unit left waits out the pause: as after a retry of its own, its count of
-        // redirections in a row starts again (one that followed an `ASK`, held back with
-        // its slot's, meets that `ASK` again).
-        if round.pause > 0 {
-            for position in run.pending { run.withMachine(position) { $0.waitedOutAPause() } }
+        // A unit held back with a paused unit of its slot waits out the pause as after a
+        // retry of its own: its count of redirections in a row starts again (one that
+        // followed an `ASK` meets that `ASK` again). A unit of another slot keeps its count:
+        // a loop of its own between two nodes that disagree still ends at the bound.
+        for position in run.pending where run.units[position].slot.map(round.pausedSlots.contains) == true {
+            run.withMachine(position) { $0.waitedOutAPause() }
         }
     }
 

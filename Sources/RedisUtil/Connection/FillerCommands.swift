@@ -22,6 +22,7 @@ enum FillerCommands {
     /// `#`s each (`$65536\r\n`, the `#`s, `\r\n`: 65,546 bytes), as many as leave the
     /// name at most ``longestPart``.
     static let argumentPart = 64 << 10
+    /// One such argument on the wire.
     private static let argumentBytes = 8 + argumentPart + 2
 
     /// `count` commands taking exactly `length` bytes, the bytes shared out evenly (a

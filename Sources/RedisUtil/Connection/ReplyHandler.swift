@@ -51,10 +51,10 @@ enum ReplyHandler: Sendable {
         }
     }
 
-    /// Whether nobody waits for this reply any more: an awaited command, or a command of
-    /// an awaited pipeline (or a node's copy of an awaited command for every primary), whose task was cancelled (its caller already has
-    /// ``RedisError/cancelled``). Such a command, when
-    /// it was never written, is taken out of the queue unsent
+    /// Whether nobody waits for this reply any more: an awaited command, a command of an
+    /// awaited pipeline, or a node's copy of an awaited command for every primary, whose
+    /// task was cancelled (its caller already has ``RedisError/cancelled``). Such a
+    /// command, when it was never written, is taken out of the queue unsent
     /// (``OutboundQueue/dropUnwanted()``). Other handlers are always waited for.
     var isAbandoned: Bool {
         switch self {
