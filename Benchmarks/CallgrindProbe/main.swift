@@ -98,7 +98,11 @@ let payload = String(repeating: "x", count: 64)
 if environment["PROBE_METRICS"] == "1" { MetricsSystem.bootstrap(CountingMetrics()) }
 // The client's reactors, which rpush-async-reactor's tasks prefer as their executor.
 let group = try ReactorGroup(count: ReactorGroup.activeProcessorCount, name: "probe")
-let client = try RedisClient(endpoint, configuration: RedisConfiguration(connections: connections), group: group)
+// PROBE_CANCELLATION=after-reply: awaited commands without a cancellation record (the
+// policy's cost, against the default's prompt cancellation).
+var configuration = RedisConfiguration(connections: connections)
+if environment["PROBE_CANCELLATION"] == "after-reply" { configuration.cancellation = .afterReply }
+let client = try RedisClient(endpoint, configuration: configuration, group: group)
 let channel = RedisChannel(client: client, "/callgrind-probe", peer: .client)
 /// The JSON a Python peer sends for a message: its members in declaration order (a
 /// `dict`'s insertion order), as the channel's own send writes them and as redis-bench
