@@ -135,6 +135,34 @@ extension ClusterClientTests {
         #expect(loadedOnDown == 0, "the cancelled SCRIPT LOAD ran on the node that came back")
         await client.close()
     }
+
+    /// An awaited command for every primary from a client that has no slot map yet, its
+    /// task cancelled while the map is fetched (every node paused, so the fetch waits):
+    /// the task gets `.cancelled`, and once the map comes nothing is sent (its copies went
+    /// to every node before `718e31b`). A `DBSIZE` for every primary afterwards, on the
+    /// same one connection a node, shows what was queued before it has been answered.
+    @Test func aCommandForEveryPrimaryCancelledWhileTheMapLoadsIsNotSent() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let script = "return 'before the map'"
+        let digest = try await blocking {
+            let digest = try cluster.command(["SCRIPT", "LOAD", script], on: cluster.primaries[0]).string ?? ""
+            _ = try cluster.command(["SCRIPT", "FLUSH"], on: cluster.primaries[0])
+            for node in cluster.primaries { _ = try cluster.command(["CLIENT", "PAUSE", "1500", "ALL"], on: node) }
+            return digest
+        }
+        let client = try clusterClient(cluster, configuration: .init(connections: 1))
+        let load = Task { try await client.send("SCRIPT", "LOAD", script) }
+        try await Task.sleep(for: .milliseconds(300))
+        load.cancel()
+        await #expect(throws: RedisError.cancelled) { try await load.value }
+        #expect(try await client.send("DBSIZE").int == 0)
+        let loaded = try await blocking {
+            try cluster.primaries.map { try cluster.command(["SCRIPT", "EXISTS", digest], on: $0).array?.first?.integer }
+        }
+        #expect(loaded == [0, 0], "the cancelled SCRIPT LOAD ran")
+        await client.close()
+    }
 }
 
 /// A callback's outcome and whether it ran on a reactor thread.
