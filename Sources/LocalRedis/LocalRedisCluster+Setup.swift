@@ -57,10 +57,23 @@ extension LocalRedisCluster {
         let check = ClusterSettledCheck(
             ports: Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0.server.port) }), running: Set(members.map(\.id))
         )
+        var lastMeets = ContinuousClock.now
         try waitUntil("every node to know every other node", timeout: max(deadline - ContinuousClock.now, .zero)) { () -> Look<Void> in
             switch observe(members) {
-            case let .notYet(obstacle): .notYet(obstacle)
-            case let .done(observations): check.membershipObstacle(observations).map { .notYet($0) } ?? .done(())
+            case let .notYet(obstacle):
+                return .notYet(obstacle)
+            case let .done(observations):
+                guard let obstacle = check.membershipObstacle(observations) else { return .done(()) }
+                // A meeting whose handshake failed (its bus port not listening yet, a
+                // packet lost on a loaded machine) is dropped at the handshake timeout, and
+                // gossip may take long to bring the node back (a clean-clone CI once waited
+                // 30 s for one of six): every second, whoever still misses a node meets it
+                // again (Redis ignores a meeting already under way).
+                if ContinuousClock.now - lastMeets >= .seconds(1) {
+                    lastMeets = ContinuousClock.now
+                    meetAgain(members, missingFrom: observations)
+                }
+                return .notYet(obstacle)
             }
         }
         for (index, member) in members.enumerated() where index >= configuration.primaries {
@@ -72,6 +85,18 @@ extension LocalRedisCluster {
                                  timeout: max(deadline - ContinuousClock.now, .zero))
         }
         return members
+    }
+
+    /// Sends `CLUSTER MEET` from each member to every member its observation does not list
+    /// (failures ignored: the next look tells).
+    private static func meetAgain(_ members: [Member], missingFrom observations: [String: ClusterObservation]) {
+        for member in members {
+            guard let known = observations[member.id].map({ Set($0.table.map(\.id)) }) else { continue }
+            let meets = members.filter { !known.contains($0.id) }.map { other in
+                ["CLUSTER", "MEET", other.server.host, "\(other.server.port)", "\(other.busPort)"]
+            }
+            if !meets.isEmpty { try? expectOK(meets, on: member) }
+        }
     }
 
     /// Redis leaves a replica out of CLUSTER SLOTS (and calls it `loading` in CLUSTER SHARDS)
