@@ -49,9 +49,7 @@ extension LocalRedisCluster {
         for (index, member) in members.enumerated() {
             // Everyone meets everyone directly rather than through gossip: every link is
             // made in the first cron tick.
-            let meets = members[(index + 1)...].map { other in
-                ["CLUSTER", "MEET", other.server.host, "\(other.server.port)", "\(other.busPort)"]
-            }
+            let meets = members[(index + 1)...].map(meet)
             if !meets.isEmpty { try expectOK(meets, on: member) }
         }
         let check = ClusterSettledCheck(
@@ -92,11 +90,14 @@ extension LocalRedisCluster {
     private static func meetAgain(_ members: [Member], missingFrom observations: [String: ClusterObservation]) {
         for member in members {
             guard let known = observations[member.id].map({ Set($0.table.map(\.id)) }) else { continue }
-            let meets = members.filter { !known.contains($0.id) }.map { other in
-                ["CLUSTER", "MEET", other.server.host, "\(other.server.port)", "\(other.busPort)"]
-            }
+            let meets = members.filter { !known.contains($0.id) }.map(meet)
             if !meets.isEmpty { try? expectOK(meets, on: member) }
         }
+    }
+
+    /// `CLUSTER MEET` for `other`, its client and bus ports.
+    private static func meet(_ other: Member) -> [String] {
+        ["CLUSTER", "MEET", other.server.host, "\(other.server.port)", "\(other.busPort)"]
     }
 
     /// Redis leaves a replica out of CLUSTER SLOTS (and calls it `loading` in CLUSTER SHARDS)

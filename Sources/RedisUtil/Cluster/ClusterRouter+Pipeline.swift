@@ -435,15 +435,13 @@ extension ClusterRouter {
         }
         let pending = run.units.indices.filter { !run.isDecided($0) }
         run.pending = pending
-        // Keep a slot's re-sent units together: if one waits, all go after the pause, by the map.
+        // Keep a slot's re-sent units together: if one waits, all go after the pause, by the
+        // map. Each waits it out as after a retry of its own: its count of redirections in a
+        // row starts again (one that followed an `ASK` meets that `ASK` again). A unit of
+        // another slot keeps its count: a loop of its own between two nodes that disagree
+        // still ends at the bound.
         for position in run.pending where run.units[position].slot.map(round.pausedSlots.contains) == true {
             run.setHop(.route, position)
-        }
-        // A unit held back with a paused unit of its slot waits out the pause as after a
-        // retry of its own: its count of redirections in a row starts again (one that
-        // followed an `ASK` meets that `ASK` again). A unit of another slot keeps its count:
-        // a loop of its own between two nodes that disagree still ends at the bound.
-        for position in run.pending where run.units[position].slot.map(round.pausedSlots.contains) == true {
             run.withMachine(position) { $0.waitedOutAPause() }
         }
     }
