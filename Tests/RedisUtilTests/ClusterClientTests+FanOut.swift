@@ -106,11 +106,7 @@ extension ClusterClientTests {
         let (up, down) = (cluster.primaries[0], cluster.primaries[1])
         let downClient = try client.router.map { try $0.node(at: ClusterNodeAddress(host: down.host, port: down.port)).get().client }
         let script = "return 'fanned out'"
-        let digest = try await blocking {
-            let digest = try cluster.command(["SCRIPT", "LOAD", script], on: up).string ?? ""
-            _ = try cluster.command(["SCRIPT", "FLUSH"], on: up)
-            return digest
-        }
+        let digest = try await blocking { try unloadedDigest(of: script, on: cluster) }
         try await blocking { try cluster.stopNode(down) }
         // The copy must meet a connection known to be down, not the closing one (where it
         // could be written, its outcome then unknown).
@@ -146,8 +142,7 @@ extension ClusterClientTests {
         defer { cluster.stop() }
         let script = "return 'before the map'"
         let digest = try await blocking {
-            let digest = try cluster.command(["SCRIPT", "LOAD", script], on: cluster.primaries[0]).string ?? ""
-            _ = try cluster.command(["SCRIPT", "FLUSH"], on: cluster.primaries[0])
+            let digest = try unloadedDigest(of: script, on: cluster)
             for node in cluster.primaries { _ = try cluster.command(["CLIENT", "PAUSE", "1500", "ALL"], on: node) }
             return digest
         }
@@ -163,6 +158,14 @@ extension ClusterClientTests {
         #expect(loaded == [0, 0], "the cancelled SCRIPT LOAD ran")
         await client.close()
     }
+}
+
+/// The SHA-1 digest `SCRIPT LOAD` gives `script`, the script flushed again from the node
+/// that loaded it (the first primary): no node of `cluster` has it afterwards.
+private func unloadedDigest(of script: String, on cluster: LocalRedisCluster) throws -> String {
+    let digest = try cluster.command(["SCRIPT", "LOAD", script], on: cluster.primaries[0]).string ?? ""
+    _ = try cluster.command(["SCRIPT", "FLUSH"], on: cluster.primaries[0])
+    return digest
 }
 
 /// A callback's outcome and whether it ran on a reactor thread.

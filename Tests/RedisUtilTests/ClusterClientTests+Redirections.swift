@@ -155,10 +155,7 @@ extension ClusterClientTests {
         let moved = Task { try await client.send("BLMOVE", from, to, "LEFT", "RIGHT", 10) }
         // More `ASK`s than the bound lets one command follow in a row and the one that
         // ended it then: five followed and a sixth read.
-        let askedOften = try await waitUntil(limit: .seconds(8)) {
-            let asks = try? await blocking { try statSum(cluster, node: source, section: "errorstats", line: "errorstat_ASK", field: "count") }
-            return (asks ?? 0) > ClusterRetryMachine.maxRedirections + 1
-        }
+        let askedOften = try await askedPastTheBound(cluster, by: source)
         #expect(askedOften, "the source answered ASK no more than six times")
         #expect(try await blocking { try statSum(cluster, node: target, section: "errorstats", line: "errorstat_TRYAGAIN", field: "count") } >= 1)
         _ = try await blocking { try cluster.finishMigration(migration) }
@@ -188,10 +185,7 @@ extension ClusterClientTests {
         pipeline.send("MGET", keys[0], keys[1])
         let replies = Task { try await client.pipeline(pipeline) }
         // More rounds than the GET's five redirections in a row would have lasted.
-        let heldLong = try await waitUntil(limit: .seconds(8)) {
-            let asks = try? await blocking { try statSum(cluster, node: source, section: "errorstats", line: "errorstat_ASK", field: "count") }
-            return (asks ?? 0) > ClusterRetryMachine.maxRedirections + 1
-        }
+        let heldLong = try await askedPastTheBound(cluster, by: source)
         #expect(heldLong, "the source answered ASK no more than six times")
         _ = try await blocking {
             try cluster.moveKeys([keys[1]], of: migration)
@@ -230,6 +224,15 @@ extension ClusterClientTests {
         let results = try await replies.value
         #expect(try results[0].get().array?.map(\.string) == ["va", "vb"])
         await client.close()
+    }
+}
+
+/// Whether `node` answers `ASK` more often than a command could meet it before the
+/// redirection bound ended it (five followed, a sixth read), within 8 s.
+private func askedPastTheBound(_ cluster: LocalRedisCluster, by node: LocalRedisCluster.Node) async throws -> Bool {
+    try await waitUntil(limit: .seconds(8)) {
+        let asks = try? await blocking { try statSum(cluster, node: node, section: "errorstats", line: "errorstat_ASK", field: "count") }
+        return (asks ?? 0) > ClusterRetryMachine.maxRedirections + 1
     }
 }
 
