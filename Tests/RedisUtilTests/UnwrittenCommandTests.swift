@@ -134,16 +134,71 @@ struct UnwrittenCommandTests {
                 #expect(client.gaugeSource.sample().pending == count + 1)
                 try server.resume()
                 resumed = true
-                // Every slot gone (the written commands' replies swallowed): nothing more of
-                // this client's is on its way to the server.
-                try await expectPending(client, 0, within: .seconds(60))
-                try await withClient(server, configuration: RedisConfiguration(tls: configuration.tls)) { reader async throws in
-                    #expect(try await reader.send("GET", "marker").isNull)
-                    // The SETs the kernel took ran; the others, never written, did not.
-                    let keys = try await reader.send("DBSIZE").int ?? -1
-                    #expect((1..<count).contains(keys), "\(keys) keys of \(count)")
-                }
+                try await expectOnlyTheWrittenRan(server, client, tls: configuration.tls, of: count)
             }
+        }
+    }
+
+    @Test("commands whose tasks were cancelled behind a full socket (a stalled server) do not run when it resumes",
+          arguments: [false, true])
+    func cancelledBehindFullSocket(tls: Bool) async throws {
+        try await withServer(.init(tls: tls ? .init() : nil)) { server async throws in
+            // No command or liveness timeout: only the cancellation ends the commands' wait.
+            var configuration = RedisConfiguration(commandTimeout: nil, livenessTimeout: nil, connections: 1)
+            if tls { configuration.tls = trusting(try #require(server.tlsFiles)) }
+            try await withClient(server, configuration: configuration) { client async throws in
+                try await client.ping()
+                let connection = client.pickConnection()
+                try server.pause()
+                var resumed = false
+                defer { if !resumed { try? server.resume() } }
+                // More than the kernel's buffers can hold, as in the test above.
+                let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 800 << 10)
+                let count = max(30, (Self.largestSocketBuffers() * 3 / 2) / payload.count + 1)
+                var tasks: [Task<RESPValue, any Error>] = []
+                for index in 0..<count {
+                    tasks.append(Task { try await client.send("SET", "big:\(index)", payload) })
+                }
+                try await expectPending(client, count)
+                // Last in the queue, surely unwritten.
+                tasks.append(Task { try await client.send("INCR", "marker") })
+                try await expectPending(client, count + 1)
+                for task in tasks { task.cancel() }
+                for task in tasks {
+                    await #expect(throws: RedisError.cancelled) { try await task.value }
+                }
+                // Each unwritten one made harmless where it lies, by the connection's sweep
+                // while its socket is full (without it, they stay as they are).
+                let swept = try await waitUntil(limit: .seconds(30)) {
+                    await Self.onReactor(of: connection) { connection.abandonedUnwrittenCount } == 0
+                }
+                #expect(swept, "cancelled commands still queued as they were behind the full socket")
+                #expect(client.gaugeSource.sample().pending == count + 1, "the slots stay, to swallow the replies")
+                try server.resume()
+                resumed = true
+                try await expectOnlyTheWrittenRan(server, client, tls: configuration.tls, of: count)
+            }
+        }
+    }
+
+    /// Once a stalled `server` has resumed: waits until every slot of `client`'s is gone
+    /// (the written commands' replies swallowed: nothing more of the client's is on its
+    /// way to the server), then checks with a client of its own that the `marker` never
+    /// ran and that of the `count` SETs only those the kernel took did.
+    private func expectOnlyTheWrittenRan(_ server: LocalRedisServer, _ client: RedisClient, tls: RedisTLSConfiguration?, of count: Int,
+                                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await expectPending(client, 0, within: .seconds(60), sourceLocation: sourceLocation)
+        try await withClient(server, configuration: RedisConfiguration(tls: tls)) { reader async throws in
+            #expect(try await reader.send("GET", "marker").isNull, sourceLocation: sourceLocation)
+            let keys = try await reader.send("DBSIZE").int ?? -1
+            #expect((1..<count).contains(keys), "\(keys) keys of \(count)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// `read` run on `connection`'s reactor thread.
+    private static func onReactor<T: Sendable>(of connection: RedisConnection, _ read: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            connection.reactor.execute { continuation.resume(returning: read()) }
         }
     }
 

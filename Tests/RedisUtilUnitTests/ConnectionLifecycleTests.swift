@@ -228,6 +228,34 @@ struct ConnectionLifecycleTests {
         #expect(m.nextDeadline(commandDeadline: nil, hasPending: false) == nil)
     }
 
+    /// A full socket sets off sweeps for commands cancelled behind it, every 50 ms until
+    /// the queue is written out; never while not ready, and not after a loss or close.
+    @Test func aFullSocketSetsOffSweepsUntilTheQueueIsWritten() {
+        let interval = ConnectionStateMachine.abandonedSweepInterval
+        var m = Self.machine { $0.livenessTimeout = nil }
+        #expect(m.writeBlocked(now: 0) == false, "not ready: nothing is written")
+        Self.ready(&m, at: 0)
+        #expect(m.nextDeadline(commandDeadline: nil, hasPending: true) == nil)
+        #expect(m.writeBlocked(now: 10) == true)
+        #expect(m.writeBlocked(now: 20) == false, "one sweep due at a time")
+        #expect(m.nextDeadline(commandDeadline: nil, hasPending: true) == 10 + interval)
+        #expect(m.sweepDue(now: 9 + interval, queueUnwritten: true) == false, "not yet")
+        #expect(m.sweepDue(now: 10 + interval, queueUnwritten: true) == true)
+        #expect(m.nextDeadline(commandDeadline: nil, hasPending: true) == 10 + 2 * interval, "the next, while the socket pushes back")
+        #expect(m.sweepDue(now: 10 + 2 * interval, queueUnwritten: false) == true)
+        #expect(m.nextDeadline(commandDeadline: nil, hasPending: true) == nil, "the queue went out: no more")
+        #expect(m.sweepDue(now: 10 + 3 * interval, queueUnwritten: true) == false)
+        // A loss and a close end them: the queue's unwritten commands are taken out there.
+        #expect(m.writeBlocked(now: 1000) == true)
+        _ = m.connectionLost(reason: "x", now: 1001, queueRemains: true, random: 0.5)
+        #expect(m.abandonedSweepAt == nil)
+        Self.ready(&m, at: 2000)
+        #expect(m.writeBlocked(now: 2000) == true)
+        m.close()
+        #expect(m.abandonedSweepAt == nil)
+        #expect(m.sweepDue(now: 2000 + interval, queueUnwritten: true) == false)
+    }
+
     /// A command that runs out of its timeout while the connection keeps failing was
     /// never sent: its error says why the connection fails.
     @Test func anExpiredCommandSaysWhyItWasNotSent() {

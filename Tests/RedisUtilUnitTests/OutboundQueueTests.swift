@@ -424,6 +424,41 @@ struct OutboundQueueTests {
         #expect(queue.unsentByteCount == commands.map(\.count).reduce(0, +) - firstLength / 2)
     }
 
+    @Test("a cancelled command never written becomes fillers where it lies; a written, held or waited-for one stays")
+    func abandonedUnwrittenBecomesFiller() throws {
+        var queue = OutboundQueue()
+        var commands: [[UInt8]] = []
+        let replies = (0..<5).map { _ in AsyncReply<RESPValue>() }
+        for (index, value) in ["a", "bb", "ccc", "dddd"].enumerated() {
+            var bytes: [UInt8] = []
+            RESPEncoder.encodeCommand(into: &bytes, "SET", "key", value)
+            commands.append(bytes)
+            queue.append(bytes, handlers: [.awaited(replies[index])], deadline: .max)
+        }
+        // A pipeline of two, cancelled whole.
+        var batch: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &batch, "INCR", "a")
+        RESPEncoder.encodeCommand(into: &batch, "INCR", "b")
+        let collector = PipelineCollector(count: 2, waiter: replies[4]) { _ in }
+        queue.append(batch, handlers: collector.handlers(count: 2), deadline: .max)
+        // The first half written, the second held by the transport; the third cancelled,
+        // the fourth still waited for; the pipeline cancelled.
+        let firstLength = commands[0].count
+        write(&queue, firstLength / 2)
+        let held = firstLength - firstLength / 2 + commands[1].count
+        for index in [0, 1, 2, 4] { _ = replies[index].cancel() }
+        #expect(queue.abandonedUnwrittenCount(held: held) == 3)
+        #expect(queue.neutralizeAbandoned(held: held) == 3)
+        #expect(queue.abandonedUnwrittenCount(held: held) == 0)
+        let third = try #require(FillerCommands.encode(count: 1, length: commands[2].count))
+        let fillers = try #require(FillerCommands.encode(count: 2, length: batch.count))
+        #expect(write(&queue, 0) == Array(commands[0][(firstLength / 2)...]) + commands[1] + third + commands[3] + fillers)
+        // Nothing moved; the written and held ones stay live (their replies may come).
+        #expect(queue.pending.count == 6 && queue.liveCount == 3)
+        #expect(queue.neutralizeAbandoned(held: held) == 0, "each once")
+        #expect(queue.unsentByteCount == commands.map(\.count).reduce(0, +) + batch.count - firstLength / 2)
+    }
+
     @Test("an expired batch never written becomes one filler per command, the same bytes in all")
     func expiredBatchBecomesFillers() throws {
         let log = CompletionLog()

@@ -15,8 +15,11 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// What cancelling a task does to an async command it has already sent. A command
-    /// not yet sent is never sent once its task is cancelled, whatever the policy, and a
-    /// blocking command is unblocked (`CLIENT UNBLOCK`) and returns what it took.
+    /// whose task is cancelled before it reaches a connection is never sent, whatever the
+    /// policy; under ``prompt``, nor is one the connection has not written yet (one behind
+    /// a full socket, a stalled server's, is made harmless at the connection's next look,
+    /// within 50 ms, unless the server reads it first). A blocking command is unblocked
+    /// (`CLIENT UNBLOCK`) and returns what it took.
     public enum CancellationPolicy: Sendable, Equatable {
         /// The call throws ``RedisError/cancelled`` at once; the command's reply slot
         /// swallows the late reply. Commands whose reply is the only copy of what they

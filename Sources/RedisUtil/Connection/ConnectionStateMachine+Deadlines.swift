@@ -17,6 +17,7 @@ extension ConnectionStateMachine {
         if let connectDeadline { next = min(next, connectDeadline) }
         if let reconnectAt { next = min(next, reconnectAt) }
         if let closeDeadline { next = min(next, closeDeadline) }
+        if let abandonedSweepAt { next = min(next, abandonedSweepAt) }
         if let liveness = livenessDeadline(hasPending: hasPending) { next = min(next, liveness) }
         return next == .max ? nil : next
     }
@@ -63,6 +64,35 @@ extension ConnectionStateMachine {
             return .connect
         }
         return .none
+    }
+
+    /// How often the queue is looked through for commands abandoned behind a full
+    /// socket (``writeBlocked(now:)``): 50 ms, the pace of a blocking command's
+    /// `CLIENT UNBLOCK`; a walk of the unwritten commands each time, while the socket
+    /// pushes back, never on the path of a command that is written at once.
+    static var abandonedSweepInterval: UInt64 { 50_000_000 }
+
+    /// A write of the queue found the socket full at `now` (a server that reads slower
+    /// than the client writes, or has stopped): the commands left behind may be
+    /// abandoned by their tasks' cancellation before the socket takes them, and the
+    /// shell must then make them harmless (``OutboundQueue/neutralizeAbandoned(held:)``),
+    /// or a stalled server that reads again runs what its caller was told had been
+    /// cancelled. A cancellation comes from any thread and does not reach the
+    /// connection; so from now on, every ``abandonedSweepInterval`` until the queue is
+    /// written out, a sweep is due (``sweepDue(now:queueUnwritten:)``). Returns whether
+    /// this set the first one (the shell then sets its timer).
+    mutating func writeBlocked(now: UInt64) -> Bool {
+        guard state == .ready, abandonedSweepAt == nil else { return false }
+        abandonedSweepAt = now &+ Self.abandonedSweepInterval
+        return true
+    }
+
+    /// Whether the queue's unwritten commands are to be looked through at `now`. The next
+    /// look is set while some remain unwritten (`queueUnwritten`), else none.
+    mutating func sweepDue(now: UInt64, queueUnwritten: Bool) -> Bool {
+        guard let abandonedSweepAt, now >= abandonedSweepAt else { return false }
+        self.abandonedSweepAt = state == .ready && queueUnwritten ? now &+ Self.abandonedSweepInterval : nil
+        return state == .ready
     }
 
     /// The error for a command that ran out of its own timeout. While connecting keeps

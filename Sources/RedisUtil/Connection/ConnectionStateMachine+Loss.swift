@@ -31,6 +31,7 @@ extension ConnectionStateMachine {
         state = .disconnected
         awaiting.removeAll()
         connectDeadline = nil
+        abandonedSweepAt = nil
         lastError = reason
         var decision = LossDecision(
             writtenError: protocolError.map { .protocolError($0) }

@@ -14,8 +14,10 @@ import RESP
 /// (``commandsQueued(now:wasIdle:)``), what a lost connection fails and whether it
 /// reconnects (``connectionLost(reason:protocolError:now:queueRemains:random:)``), which
 /// deadline comes next and what passing it means (``nextDeadline(commandDeadline:hasWrittenPending:)``,
-/// ``deadlinePassed(now:hasWrittenPending:)``, ``expiryError(command:timeout:)``), and
-/// how a close drains (``closeRequested(now:gracePeriod:liveCommands:)``).
+/// ``deadlinePassed(now:hasWrittenPending:)``, ``expiryError(command:timeout:)``), when
+/// the commands behind a full socket are looked through for cancelled ones
+/// (``writeBlocked(now:)``, ``sweepDue(now:queueUnwritten:)``), and how a close drains
+/// (``closeRequested(now:gracePeriod:liveCommands:)``).
 /// ``RedisConnection`` only performs what they decide.
 struct ConnectionStateMachine {
     enum State: Equatable {
@@ -121,6 +123,10 @@ struct ConnectionStateMachine {
     var lastProgress: UInt64 = 0
     /// When a close waiting for replies gives up on them; `nil` when not closing.
     var closeDeadline: UInt64?
+    /// When the shell next looks behind a full socket for commands whose tasks were
+    /// cancelled before they were written (``writeBlocked(now:)``); `nil` while the
+    /// socket takes what the queue offers.
+    var abandonedSweepAt: UInt64?
 
     init(settings: Settings) {
         self.settings = settings
@@ -254,6 +260,7 @@ struct ConnectionStateMachine {
     /// Closed by its owner; no reconnect follows.
     mutating func close() {
         state = .closed
+        abandonedSweepAt = nil
         awaiting.removeAll()
         closeDeadline = nil
         connectDeadline = nil

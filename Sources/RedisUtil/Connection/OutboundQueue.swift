@@ -227,6 +227,40 @@ struct OutboundQueue {
         return first.start
     }
 
+    /// Makes harmless where they lie the commands never written (nor among the `held`
+    /// bytes) whose caller stopped waiting (``ReplyHandler/isAbandoned``: a task
+    /// cancelled while its command waited behind a full socket): their slots emptied, to
+    /// swallow the fillers' replies, and their bytes replaced by fillers of the same length,
+    /// as ``expire(now:held:)`` does for a timed-out one; nothing moves, the queue's
+    /// order and the bytes already offered to the socket stay. Returns how many were
+    /// emptied. A walk of the unwritten tail: the connection calls it only while the
+    /// socket pushes back (``ConnectionStateMachine/abandonedSweepAt``).
+    mutating func neutralizeAbandoned(held: Int) -> Int {
+        var emptied: [Int] = []
+        for index in firstUnwritten(held: held)..<pending.endIndex where pending[index].handler?.isAbandoned == true {
+            pending[index].handler = nil
+            liveCount -= 1
+            emptied.append(index)
+        }
+        neutralizeUnwritten(emptied, held: held)
+        return emptied.count
+    }
+
+    /// The never-written commands still waited for whose caller stopped waiting: what
+    /// ``neutralizeAbandoned(held:)`` would empty. For tests.
+    func abandonedUnwrittenCount(held: Int) -> Int {
+        (firstUnwritten(held: held)..<pending.endIndex).count { pending[$0].handler?.isAbandoned == true }
+    }
+
+    /// The first slot of the FIFO's tail of commands never written: those that start
+    /// past the written bytes and the `held` ones, which count as written.
+    private func firstUnwritten(held: Int) -> Int {
+        let reached = reached(held: held)
+        var first = pending.endIndex
+        while first > pending.startIndex, pending[first - 1].start >= reached { first -= 1 }
+        return first
+    }
+
     /// Takes out of the queue, bytes and all, the commands never written that nobody
     /// waits for: a slot a timeout emptied, or one whose handler is abandoned (an awaited
     /// command whose task was cancelled, ``ReplyHandler/isAbandoned``). They would
@@ -241,10 +275,7 @@ struct OutboundQueue {
     /// the queue: only the connection's one-off points call it (before a new socket's
     /// first write, a loss, a close), never the reply loop or the timer.
     mutating func dropUnwanted(held: Int = 0) -> (slots: Int, bytes: Int) {
-        // The never-written commands are the FIFO's tail; the held bytes count as written.
-        let kept = reached(held: held)
-        var first = pending.endIndex
-        while first > pending.startIndex, pending[first - 1].start >= kept { first -= 1 }
+        let first = firstUnwritten(held: held)
         var anyUnwanted = false
         for index in first..<pending.endIndex {
             if pending[index].handler == nil {

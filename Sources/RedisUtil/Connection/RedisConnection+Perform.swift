@@ -32,8 +32,9 @@ extension RedisConnection {
     /// Submits and awaits, with task cancellation failing only this caller: the
     /// command's reply slot stays in the FIFO and swallows the late reply, or, when the
     /// command was not yet written (no socket up), the command leaves the queue unsent at
-    /// the connection's next reconnect, timer or close (``OutboundQueue/dropUnwanted()``,
-    /// through its handler, ``ReplyHandler/awaited(_:)``). When the reply
+    /// the connection's next reconnect or close (``OutboundQueue/dropUnwanted()``,
+    /// through its handler, ``ReplyHandler/awaited(_:)``), and one behind a full socket
+    /// becomes a filler at the connection's next sweep (``OutboundQueue/neutralizeAbandoned(held:)``). When the reply
     /// must be kept (`keepsReply`: it is the only copy of what the command removes) or
     /// under ``RedisConfiguration/CancellationPolicy/afterReply``, as
     /// ``performToCompletion(_:timeout:)`` instead.

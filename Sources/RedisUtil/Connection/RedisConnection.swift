@@ -202,6 +202,14 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         return outbound.pending.count
     }
 
+    /// The commands never written whose tasks were cancelled and which are still queued
+    /// as they were (not yet made harmless). Reactor thread only; for tests of the
+    /// sweep behind a full socket.
+    var abandonedUnwrittenCount: Int {
+        reactor.preconditionInReactor()
+        return outbound.abandonedUnwrittenCount(held: heldByTransport)
+    }
+
     private func drainInbox() {
         drainScheduled.store(false, ordering: .releasing)
         let now = monotonicNanoseconds()
@@ -492,6 +500,9 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
                 // A TLS write may need a record read first; the next readable retries it.
                 if interest.contains(.read) { writeWaitsForRead = true }
                 watcher?.setInterest(interest.union(.read))
+                // What waits behind the full socket is looked through for cancelled
+                // commands until it is written (`writeBlocked(now:)`).
+                if machine.abandonedSweepAt == nil, machine.writeBlocked(now: monotonicNanoseconds()) { setTimer() }
                 return
             case .endOfFile:
                 watcher?.setInterest([.read, .write])
@@ -747,6 +758,9 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         for expired in outbound.expire(now: now, held: heldByTransport) {
             complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
         }
+        if machine.sweepDue(now: now, queueUnwritten: outbound.hasUnsent) {
+            _ = outbound.neutralizeAbandoned(held: heldByTransport)
+        }
         switch machine.deadlinePassed(now: now, hasWrittenPending: outbound.oldestWrittenStart != nil) {
         case .none: break
         case .lose(let reason): connectionLost(reason)
@@ -765,8 +779,10 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
     /// the queue: not the timer, which can fire at every deadline of a long queue (a
     /// timed-out command is made harmless there instead, in place: ``OutboundQueue/expire(now:held:)``).
     /// So a task cancelled while its command waits for a socket leaves it queued until
-    /// the next connect or close, and one cancelled while a ready connection's socket is
-    /// full sends it when the server reads again, as a command cancelled after its write.
+    /// the next connect or close; one cancelled while a ready connection's socket is
+    /// full is made harmless in place by the timer's next sweep instead (every 50 ms
+    /// while the socket pushes back, ``ConnectionStateMachine/writeBlocked(now:)``),
+    /// unless the server reads it first.
     /// What the transport may hold already of a write that did not go through (a TLS
     /// record, ``Transport/heldForRetry``) stays: it is on its way.
     private func dropUnwanted() {
