@@ -144,7 +144,10 @@ struct UnwrittenCommandTests {
     func cancelledBehindFullSocket(tls: Bool) async throws {
         try await withServer(.init(tls: tls ? .init() : nil)) { server async throws in
             // No command or liveness timeout: only the cancellation ends the commands' wait.
-            var configuration = RedisConfiguration(commandTimeout: nil, livenessTimeout: nil, connections: 1)
+            // Room for all of them (a host with larger TCP buffers queues more than the
+            // default 64 MB, past which async callers wait, unqueued).
+            var configuration = RedisConfiguration(commandTimeout: nil, livenessTimeout: nil, connections: 1,
+                                                   maxPendingCommands: 1 << 20, maxUnsentBytes: 1 << 30)
             if tls { configuration.tls = trusting(try #require(server.tlsFiles)) }
             try await withClient(server, configuration: configuration) { client async throws in
                 try await client.ping()
@@ -160,36 +163,48 @@ struct UnwrittenCommandTests {
                     tasks.append(Task { try await client.send("SET", "big:\(index)", payload) })
                 }
                 try await expectPending(client, count)
-                // Last in the queue, surely unwritten.
+                // Last in the queue, surely unwritten: a command and a pipeline.
                 tasks.append(Task { try await client.send("INCR", "marker") })
                 try await expectPending(client, count + 1)
+                let pipeline = Task {
+                    try await client.pipeline { pipeline in
+                        pipeline.send("INCR", "piped")
+                        pipeline.send("INCR", "piped")
+                    }
+                }
+                try await expectPending(client, count + 3)
                 for task in tasks { task.cancel() }
+                pipeline.cancel()
                 for task in tasks {
                     await #expect(throws: RedisError.cancelled) { try await task.value }
                 }
+                await #expect(throws: RedisError.cancelled) { try await pipeline.value }
                 // Each unwritten one made harmless where it lies, by the connection's sweep
                 // while its socket is full (without it, they stay as they are).
                 let swept = try await waitUntil(limit: .seconds(30)) {
                     await Self.onReactor(of: connection) { connection.abandonedUnwrittenCount } == 0
                 }
                 #expect(swept, "cancelled commands still queued as they were behind the full socket")
-                #expect(client.gaugeSource.sample().pending == count + 1, "the slots stay, to swallow the replies")
+                #expect(client.gaugeSource.sample().pending == count + 3, "the slots stay, to swallow the replies")
                 try server.resume()
                 resumed = true
-                try await expectOnlyTheWrittenRan(server, client, tls: configuration.tls, of: count)
+                try await expectOnlyTheWrittenRan(server, client, tls: configuration.tls, of: count, never: ["marker", "piped"])
             }
         }
     }
 
     /// Once a stalled `server` has resumed: waits until every slot of `client`'s is gone
     /// (the written commands' replies swallowed: nothing more of the client's is on its
-    /// way to the server), then checks with a client of its own that the `marker` never
-    /// ran and that of the `count` SETs only those the kernel took did.
+    /// way to the server), then checks with a client of its own that the keys `never`
+    /// were never written (the INCRs queued last did not run) and that of the `count`
+    /// SETs only those the kernel took ran.
     private func expectOnlyTheWrittenRan(_ server: LocalRedisServer, _ client: RedisClient, tls: RedisTLSConfiguration?, of count: Int,
-                                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
+                                         never: [String] = ["marker"], sourceLocation: SourceLocation = #_sourceLocation) async throws {
         try await expectPending(client, 0, within: .seconds(60), sourceLocation: sourceLocation)
         try await withClient(server, configuration: RedisConfiguration(tls: tls)) { reader async throws in
-            #expect(try await reader.send("GET", "marker").isNull, sourceLocation: sourceLocation)
+            for key in never {
+                #expect(try await reader.send("GET", key).isNull, "\(key) was written", sourceLocation: sourceLocation)
+            }
             let keys = try await reader.send("DBSIZE").int ?? -1
             #expect((1..<count).contains(keys), "\(keys) keys of \(count)", sourceLocation: sourceLocation)
         }

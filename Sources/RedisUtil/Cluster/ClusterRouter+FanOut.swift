@@ -25,8 +25,8 @@ extension ClusterRouter {
     /// single server's under callgrind). A task cancelled while it waits gets
     /// ``RedisError/cancelled`` at once, as for any command (the nodes' late replies are
     /// dropped), unless ``RedisConfiguration/CancellationPolicy/afterReply`` says to wait;
-    /// its copies not yet written (a node unreachable) are then taken out unsent, as an
-    /// awaited command's are. A blocking one (`WAIT`) runs in child tasks instead, so that
+    /// its copies not yet written (a node unreachable, or its socket full) are then taken
+    /// out unsent or made harmless, as an awaited command's are. A blocking one (`WAIT`) runs in child tasks instead, so that
     /// a cancellation unblocks it on every node rather than leaving it there to its timeout.
     nonisolated(nonsending) func send(_ command: ClusterCommand, toEvery fanOut: ClusterFanOut) async throws -> RESPValue {
         if command.blocking != nil { return try await sendInChildTasks(command, toEvery: fanOut) }
@@ -43,7 +43,8 @@ extension ClusterRouter {
     /// thread, with the combined reply. `refreshed`: a first map was fetched for this
     /// command already (none still means the client closed meanwhile). `waiter`: the
     /// awaiting task's wait, whose cancellation leaves the copies still unwritten to be
-    /// taken out of their nodes' queues (``OutboundQueue/dropUnwanted(held:)``); once it
+    /// taken out of their nodes' queues (``OutboundQueue/dropUnwanted(held:)``, or made
+    /// harmless behind a full socket, ``OutboundQueue/neutralizeAbandoned(held:)``); once it
     /// is abandoned, `completion` may never run (nothing waits for it: the task has its
     /// ``RedisError/cancelled``).
     func send(_ command: ClusterCommand, toEvery fanOut: ClusterFanOut, refreshed: Bool = false, waiter: (any AbandonableWait)? = nil,

@@ -18,8 +18,10 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     /// whose task is cancelled before it reaches a connection is never sent, whatever the
     /// policy; under ``prompt``, nor is one the connection has not written yet (one behind
     /// a full socket, a stalled server's, is made harmless at the connection's next look,
-    /// within 50 ms, unless the server reads it first). A blocking command is unblocked
-    /// (`CLIENT UNBLOCK`) and returns what it took.
+    /// within 50 ms, unless the server reads it first), except what a TLS write already
+    /// took (at most 256 KB), a command whose reply is the only copy of what it removes
+    /// (`LPOP` …, sent despite the cancellation) and a cluster pipeline (awaited to its
+    /// end). A blocking command is unblocked (`CLIENT UNBLOCK`) and returns what it took.
     public enum CancellationPolicy: Sendable, Equatable {
         /// The call throws ``RedisError/cancelled`` at once; the command's reply slot
         /// swallows the late reply. Commands whose reply is the only copy of what they

@@ -753,13 +753,14 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
         // timer changes nothing else).
         cancelTimer()
         let now = monotonicNanoseconds()
-        // The queue's unwritten expired commands are made harmless before any handler runs
-        // (a callback's next command could flush the queue).
-        for expired in outbound.expire(now: now, held: heldByTransport) {
-            complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
-        }
+        // The queue's unwritten expired and abandoned commands are made harmless before
+        // any handler runs (a callback's next command could flush the queue).
+        let expired = outbound.expire(now: now, held: heldByTransport)
         if machine.sweepDue(now: now, queueUnwritten: outbound.hasUnsent) {
             _ = outbound.neutralizeAbandoned(held: heldByTransport)
+        }
+        for expired in expired {
+            complete(expired.handler, .failure(machine.expiryError(command: expired.name, timeout: expired.timeout)))
         }
         switch machine.deadlinePassed(now: now, hasWrittenPending: outbound.oldestWrittenStart != nil) {
         case .none: break

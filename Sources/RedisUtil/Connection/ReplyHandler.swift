@@ -55,7 +55,8 @@ enum ReplyHandler: Sendable {
     /// awaited pipeline, or a node's copy of an awaited command for every primary, whose
     /// task was cancelled (its caller already has ``RedisError/cancelled``). Such a
     /// command, when it was never written, is taken out of the queue unsent
-    /// (``OutboundQueue/dropUnwanted()``). Other handlers are always waited for.
+    /// (``OutboundQueue/dropUnwanted()``), or behind a full socket made harmless where it
+    /// lies (``OutboundQueue/neutralizeAbandoned(held:)``). Other handlers are always waited for.
     var isAbandoned: Bool {
         switch self {
         case .awaited(let reply): reply.isAbandoned
