@@ -87,26 +87,12 @@ extension ClusterClientTests {
         let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
         defer { cluster.stop() }
         let key = "{asked-to-block}:queue"
-        let slot = HashSlot.of(key)
-        let client = try clusterClient(cluster)
-        // The client has its map; the key exists nowhere.
-        _ = try await client.send("DEL", key)
-        let source = try await blocking { try cluster.owner(ofSlot: slot) }
-        let target = try #require(cluster.primaries.first { $0.id != source.id })
+        let (client, slot, source, target) = try await absentKey(key, of: cluster)
         let migration = try await blocking { try cluster.beginMigration(ofSlot: slot, to: target) }
         try await blocking { try resetStats(cluster) }
 
-        let popped = Task {
-            if callbacks {
-                try await withCheckedThrowingContinuation { done in client.send("BLPOP", key, 10) { done.resume(with: $0) } }
-            } else {
-                try await client.send("BLPOP", key, 10)
-            }
-        }
-        let blockedOnTarget = try await waitUntil(limit: .seconds(5)) {
-            (try? await blocking { try blockedClients(cluster, node: target) }) == 1
-        }
-        #expect(blockedOnTarget, "the BLPOP never blocked on the importing node")
+        let popped = blpop(client, key, timeout: 10, callbacks: callbacks)
+        #expect(try await blocksOne(cluster, on: target, within: .seconds(5)), "the BLPOP never blocked on the importing node")
         #expect(try await blocking { try statSum(cluster, node: source, section: "errorstats", line: "errorstat_ASK", field: "count") } >= 1)
         #expect(try await blocking { try blockedClients(cluster, node: source) } == 0)
 
@@ -130,6 +116,33 @@ extension ClusterClientTests {
         _ = try await blocking { try cluster.finishMigration(migration) }
         try await client.send("RPUSH", key, "next")
         #expect(try await client.send("BLPOP", key, 1).array?.map(\.string) == [key, "next"])
+        await client.close()
+    }
+
+    /// A blocking command whose slot moves while it blocks: the source answers it `MOVED`,
+    /// and the client sends it to the new owner with what is left of its timeout (its
+    /// argument rewritten), so a `BLPOP k 4` whose slot moved after 2.5 s times out about
+    /// 4 s after it was sent, with both facades. Sent again as it was, it blocked its whole
+    /// 4 s again on the new owner and returned after about 6.5 s.
+    @Test(arguments: [false, true]) func aBlockingCommandMovedMidWaitKeepsItsTimeout(callbacks: Bool) async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let key = "{moved-mid-wait}:queue"
+        let (client, slot, source, target) = try await absentKey(key, of: cluster)
+
+        let clock = ContinuousClock()
+        let sent = clock.now
+        let popped = blpop(client, key, timeout: 4, callbacks: callbacks)
+        #expect(try await blocksOne(cluster, on: source, within: .seconds(3)), "the BLPOP never blocked on the slot's owner")
+        try await Task.sleep(until: sent + .milliseconds(2500), clock: clock)
+        _ = try await blocking { try cluster.migrate(slot: slot, to: target) }
+        let movedAt = clock.now - sent
+        #expect(try await popped.value.isNull, "timed out, nothing popped")
+        let elapsed = clock.now - sent
+        // About 4 s; sent again with its whole timeout, 4 s after the move (6.5 s or more).
+        #expect(elapsed >= .milliseconds(3900) && elapsed < movedAt + .milliseconds(2500),
+                "returned after \(elapsed), the slot moved after \(movedAt)")
+        #expect(try await blocking { try statSum(cluster, node: source, section: "errorstats", line: "errorstat_MOVED", field: "count") } >= 1)
         await client.close()
     }
 
@@ -234,6 +247,34 @@ private func askedPastTheBound(_ cluster: LocalRedisCluster, by node: LocalRedis
         let asks = try? await blocking { try statSum(cluster, node: node, section: "errorstats", line: "errorstat_ASK", field: "count") }
         return (asks ?? 0) > ClusterRetryMachine.maxRedirections + 1
     }
+}
+
+/// A client of a two-primary `cluster` that has its map, `key` deleted, the key's slot,
+/// its owner and the other primary.
+private func absentKey(_ key: String, of cluster: LocalRedisCluster) async throws
+    -> (client: RedisClient, slot: Int, source: LocalRedisCluster.Node, target: LocalRedisCluster.Node) {
+    let slot = HashSlot.of(key)
+    let client = try clusterClient(cluster)
+    _ = try await client.send("DEL", key)
+    let source = try await blocking { try cluster.owner(ofSlot: slot) }
+    let target = try #require(cluster.primaries.first { $0.id != source.id })
+    return (client, slot, source, target)
+}
+
+/// A `BLPOP key timeout` of `client`'s, through its callback or its async facade, in a task.
+private func blpop(_ client: RedisClient, _ key: String, timeout: Int, callbacks: Bool) -> Task<RESPValue, any Error> {
+    Task {
+        if callbacks {
+            try await withCheckedThrowingContinuation { done in client.send("BLPOP", key, timeout) { done.resume(with: $0) } }
+        } else {
+            try await client.send("BLPOP", key, timeout)
+        }
+    }
+}
+
+/// Whether one client blocks on `node` within `limit`.
+private func blocksOne(_ cluster: LocalRedisCluster, on node: LocalRedisCluster.Node, within limit: Duration) async throws -> Bool {
+    try await waitUntil(limit: limit) { (try? await blocking { try blockedClients(cluster, node: node) }) == 1 }
 }
 
 /// `blocked_clients` of `node`'s `INFO clients`.

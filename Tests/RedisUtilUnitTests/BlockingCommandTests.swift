@@ -29,6 +29,47 @@ struct BlockingCommandTests {
         #expect(wait(["XREAD", "BLOCK", 0, "STREAMS", "s", "$"]) == .forever)
     }
 
+    @Test("a timeout past what milliseconds hold (inf, 1e300) waits forever, where converting it trapped")
+    func hugeTimeouts() {
+        #expect(wait(["BLPOP", "a", "inf"]) == .forever)
+        #expect(wait(["BLPOP", "a", "1e300"]) == .forever)
+        #expect(wait(["BLMPOP", "1e30", 1, "k", "LEFT"]) == .forever)
+        #expect(wait(["BLPOP", "a", "-inf"]) == .forever)
+        #expect(wait(["BLPOP", "a", "nan"]) == .forever)
+        #expect(wait(["BLPOP", "a", "9e15"]) == .within(.seconds(9_000_000_000_000_000) + BlockingCommand.grace))
+    }
+
+    @Test("a command sent again blocks for the time left: its timeout argument rewritten in its own unit, the rest as it was")
+    func resending() throws {
+        let grace = BlockingCommand.grace
+        func resent(_ arguments: [any RESPArgument], _ left: Duration) -> (arguments: [String], wait: BlockingWait)? {
+            BlockingCommand.resending(encoded(arguments), timeLeft: left).map { resent in
+                (EncodedCommand.arguments(resent.bytes)!.map { String(decoding: $0, as: UTF8.self) }, resent.wait)
+            }
+        }
+        let blpop = try #require(resent(["BLPOP", "a", "b", 3], .milliseconds(1500)))
+        #expect(blpop.arguments == ["BLPOP", "a", "b", "1.500"])
+        #expect(blpop.wait == .within(.milliseconds(1500) + grace))
+        // Milliseconds rounded up, and at least one: 0 would block forever.
+        #expect(resent(["brpop", "a", "0.25"], .microseconds(1))?.arguments == ["brpop", "a", "0.001"])
+        #expect(resent(["BLPOP", "a", 3], .zero)?.arguments == ["BLPOP", "a", "0.001"])
+        #expect(resent(["BLPOP", "a", 3], .milliseconds(-20))?.wait == .within(.milliseconds(1) + grace))
+        #expect(resent(["BLPOP", "a", 30], .seconds(12) + .microseconds(1))?.arguments == ["BLPOP", "a", "12.001"])
+        #expect(resent(["BLMOVE", "s", "d", "LEFT", "RIGHT", 2], .milliseconds(40))?.arguments == ["BLMOVE", "s", "d", "LEFT", "RIGHT", "0.040"])
+        #expect(resent(["BLMPOP", 2, 1, "k", "LEFT"], .milliseconds(1999))?.arguments == ["BLMPOP", "1.999", "1", "k", "LEFT"])
+        #expect(resent(["BZMPOP", 2, 1, "k", "MIN"], .seconds(1))?.arguments == ["BZMPOP", "1.000", "1", "k", "MIN"])
+        #expect(resent(["XREAD", "COUNT", 1, "BLOCK", 1500, "STREAMS", "s", "$"], .milliseconds(700))?.arguments
+            == ["XREAD", "COUNT", "1", "BLOCK", "700", "STREAMS", "s", "$"])
+        #expect(resent(["XREADGROUP", "GROUP", "g", "block", "BLOCK", 900, "STREAMS", "s", ">"], .milliseconds(10))?.arguments
+            == ["XREADGROUP", "GROUP", "g", "block", "BLOCK", "10", "STREAMS", "s", ">"])
+        #expect(resent(["WAIT", 1, 3000], .milliseconds(2500))?.arguments == ["WAIT", "1", "2500"])
+        // Blocking forever, not blocking, or not a blocking command: nothing to rewrite.
+        #expect(resent(["BLPOP", "a", 0], .seconds(1)) == nil)
+        #expect(resent(["XREAD", "STREAMS", "s", "$"], .seconds(1)) == nil)
+        #expect(resent(["GET", "a"], .seconds(1)) == nil)
+        #expect(resent(["BLPOP"], .seconds(1)) == nil)
+    }
+
     @Test("ordinary commands, including B/W/X look-alikes, are not blocking")
     func notBlocking() {
         #expect(wait(["GET", "k"]) == nil)

@@ -1,3 +1,5 @@
+import RESP
+
 /// The commands that block, each with where its timeout argument lies: the one list
 /// routing (``SpecialCommand``, which recognises them by these names) and the
 /// client-side deadline both read, so a command cannot be recognised as blocking and
@@ -50,31 +52,37 @@ enum BlockingCommand: CaseIterable, Sendable {
     /// How long the client waits for this command with `arguments` (the name first);
     /// `nil` when these arguments do not block (an `XREAD` without `BLOCK`).
     func wait(arguments: [[UInt8]]) -> BlockingWait? {
-        func text(at index: Int) -> String? {
-            arguments.indices.contains(index) ? String(decoding: arguments[index], as: UTF8.self) : nil
-        }
-        func seconds(at index: Int) -> BlockingWait {
-            guard let value = text(at: index).flatMap({ Double($0) }), value > 0 else { return .forever }
+        guard let index = timeoutIndex(arguments: arguments) else { return nil }
+        let text = arguments.indices.contains(index) ? String(decoding: arguments[index], as: UTF8.self) : nil
+        switch entry.timeout {
+        case .secondsLast, .secondsFirst:
+            guard let value = text.flatMap({ Double($0) }), value > 0 else { return .forever }
+            // Past Int64's milliseconds (`inf`, `1e300`, which converted would trap) no
+            // deadline: the server refuses such a timeout as out of range anyway.
+            guard value * 1000 < 9.2e18 else { return .forever }
             return .within(.milliseconds(Int64(value * 1000)) + Self.grace)
-        }
-        func milliseconds(at index: Int) -> BlockingWait {
-            guard let value = text(at: index).flatMap({ Int64($0) }), value > 0 else { return .forever }
+        case .millisecondsLast, .blockOption:
+            guard let value = text.flatMap({ Int64($0) }), value > 0 else { return .forever }
             return .within(.milliseconds(value) + Self.grace)
         }
+    }
+
+    /// Where the server-side timeout lies among `arguments` (the name first; the index
+    /// may lie past them, for a command missing it, which the server refuses); `nil` when
+    /// these arguments do not block (an `XREAD` without `BLOCK`).
+    private func timeoutIndex(arguments: [[UInt8]]) -> Int? {
         switch entry.timeout {
-        case .secondsLast:
-            return seconds(at: arguments.count - 1)
+        case .secondsLast, .millisecondsLast:
+            return arguments.count - 1
         case .secondsFirst:
-            return seconds(at: 1)
-        case .millisecondsLast:
-            return milliseconds(at: arguments.count - 1)
+            return 1
         case .blockOption(let groupOption):
             // Options come before STREAMS, and only there is BLOCK an option: a stream
             // key, ID, group or consumer may be called "block" too.
             var index = 1
-            while let option = text(at: index)?.uppercased() {
-                switch option {
-                case "BLOCK": return milliseconds(at: index + 1)
+            while arguments.indices.contains(index) {
+                switch String(decoding: arguments[index], as: UTF8.self).uppercased() {
+                case "BLOCK": return index + 1
                 case "STREAMS": return nil
                 case "GROUP" where groupOption: index += 3
                 case "COUNT": index += 2
@@ -83,6 +91,36 @@ enum BlockingCommand: CaseIterable, Sendable {
             }
             return nil
         }
+    }
+
+    /// The blocking command `bytes` with its server-side timeout set to `left` instead,
+    /// for a command sent again after part of its wait went by (a cluster's `MOVED` or
+    /// `ASK` mid-wait, a pause for `TRYAGAIN`): else a `BLPOP k 3` whose slot moved after
+    /// 2 s would block 3 s more on the new owner. The time left in the argument's own
+    /// unit, milliseconds rounded up and at least one (`0` blocks forever): seconds as a
+    /// decimal with three places, which Redis takes since 6.0 (as the channel's timeouts
+    /// do, ``ChannelTimeout/blocking(_:)``). With it, how long the client then waits.
+    /// `nil` when `bytes` is not one blocking command with a positive timeout (one that
+    /// blocks forever is sent again as it is).
+    static func resending(_ bytes: [UInt8], timeLeft left: Duration) -> (bytes: [UInt8], wait: BlockingWait)? {
+        guard var arguments = EncodedCommand.arguments(bytes), let name = arguments.first,
+              let command = allCases.first(where: { $0.name.description.utf8.elementsEqual(String(decoding: name, as: UTF8.self).uppercased().utf8) }),
+              case .within = command.wait(arguments: arguments),
+              let index = command.timeoutIndex(arguments: arguments), index > 0, arguments.indices.contains(index)
+        else { return nil }
+        // `left` is at most the command's own timeout, which fits in Int64 milliseconds.
+        let (seconds, attoseconds) = max(left, .zero).components
+        let milliseconds = max(1, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        switch command.entry.timeout {
+        case .secondsLast, .secondsFirst:
+            let fraction = String(milliseconds % 1000)
+            arguments[index] = Array("\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)".utf8)
+        case .millisecondsLast, .blockOption:
+            arguments[index] = Array(String(milliseconds).utf8)
+        }
+        var rewritten: [UInt8] = []
+        RESPEncoder.encodeCommand(into: &rewritten, arguments: arguments)
+        return (rewritten, .within(.milliseconds(milliseconds) + grace))
     }
 
     /// How long the client waits for the first command in `bytes` (see

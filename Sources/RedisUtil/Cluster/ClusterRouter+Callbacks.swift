@@ -156,7 +156,8 @@ extension ClusterRouter {
             failed(result, call, machine: machine, on: node.address, seen: generation)
         }
         if let wait = call.command.blocking {
-            return node.client.sendBlocking(call.command.bytes, deadline: wait.limit, asking: asking, completion: handle)
+            let (bytes, limit) = call.command.blockingAttempt(wait, first: machine == nil)
+            return node.client.sendBlocking(bytes, deadline: limit, asking: asking, completion: handle)
         }
         switch node.client.connectionForCallback() {
         case .ready(let connection):

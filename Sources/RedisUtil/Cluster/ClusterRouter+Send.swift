@@ -25,6 +25,10 @@ struct ClusterCommand: Sendable {
     var walksShards = false
     /// Only reads, and ``RedisConfiguration/readFrom`` lets reads go to replicas.
     var readsFromReplicas = false
+    /// For a blocking command, when it was handed to the router (monotonic
+    /// nanoseconds): an attempt after the first blocks for what is left of its timeout
+    /// (``blockingAttempt(_:first:)``).
+    var blockingSince: UInt64 = 0
 
     /// The command `bytes` as `reading` found it, or the error that keeps it from being
     /// sent: a command that runs on every node in a way this client does not combine
@@ -38,13 +42,17 @@ struct ClusterCommand: Sendable {
         case .removing: keepsReply = true
         case .blocking(let found): wait = found
         }
+        let since: UInt64 = wait == nil ? 0 : monotonicNanoseconds()
         switch reading.keys {
         case .slot(let slot):
             var command = ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait)
             command.readsFromReplicas = reading.readsFromReplicas
+            command.blockingSince = since
             return .success(command)
         case .keyless, .unknownCommand:
-            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait))
+            var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait)
+            command.blockingSince = since
+            return .success(command)
         case .fanOut(let fanOut):
             if fanOut.request == .special, let name = EncodedCommand.firstName(bytes), EncodedCommand.equalsIgnoringCase(bytes, name, "SCAN") {
                 var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait)
@@ -58,6 +66,19 @@ struct ClusterCommand: Sendable {
 
     /// What a caller is told when the command's slot has no owner until its retries end.
     var noOwnerError: RedisError { ClusterRouter.noOwnerError(slot: slot) }
+
+    /// What an attempt of this blocking command (`wait`, its ``blocking``) sends, and the
+    /// client-side deadline it gets: the first attempt, the command as it is; a later one
+    /// (a `MOVED` or `ASK` mid-wait, a pause for `TRYAGAIN`), the command with its
+    /// server-side timeout set to what is left of it since ``blockingSince``
+    /// (``BlockingCommand/resending(_:timeLeft:)``), so that the caller's timeout holds
+    /// across a resharding step; a command that blocks forever, as it is.
+    func blockingAttempt(_ wait: BlockingWait, first: Bool) -> (bytes: [UInt8], limit: Duration?) {
+        guard !first, let limit = wait.limit else { return (bytes, wait.limit) }
+        let elapsed = Duration.nanoseconds(Int64(clamping: monotonicNanoseconds() &- blockingSince))
+        guard let resent = BlockingCommand.resending(bytes, timeLeft: limit - BlockingCommand.grace - elapsed) else { return (bytes, wait.limit) }
+        return (resent.bytes, resent.wait.limit)
+    }
 }
 
 /// What routing reads of a command's bytes, once, whichever way the command then goes
@@ -323,7 +344,7 @@ extension ClusterRouter {
             case .failed(let error):
                 throw error
             }
-            let result = await attempt(command, on: node, asking: asking)
+            let result = await attempt(command, on: node, asking: asking, first: machine == nil)
             if case .success(let value) = result { return value }
             failed = ClusterFailedAttempt(result: result, node: node.address, generation: generation)
         }
@@ -365,12 +386,14 @@ extension ClusterRouter {
         return .node(address, asking: true)
     }
 
-    /// One attempt on `node`: the command's outcome, never a thrown error.
+    /// One attempt on `node`: the command's outcome, never a thrown error. `first`: no attempt
+    /// went before it (a later one of a blocking command blocks for what is left of its timeout).
     @inline(__always)
-    nonisolated(nonsending) private func attempt(_ command: ClusterCommand, on node: ClusterNode, asking: Bool) async -> Result<RESPValue, RedisError> {
+    nonisolated(nonsending) private func attempt(_ command: ClusterCommand, on node: ClusterNode, asking: Bool, first: Bool) async -> Result<RESPValue, RedisError> {
         do {
             if let wait = command.blocking {
-                return .success(try await node.client.sendBlocking(command.bytes, deadline: wait.limit, asking: asking))
+                let (bytes, limit) = command.blockingAttempt(wait, first: first)
+                return .success(try await node.client.sendBlocking(bytes, deadline: limit, asking: asking))
             }
             let client = node.client
             let connection = if let ready = client.connectionIfRoom() { ready } else { try await client.connectionWithCapacity() }
