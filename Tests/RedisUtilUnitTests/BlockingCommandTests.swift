@@ -1,4 +1,5 @@
 @testable import RedisUtil
+import Reactor
 import RESP
 import Testing
 
@@ -47,17 +48,25 @@ struct BlockingCommandTests {
                 (EncodedCommand.arguments(resent.bytes)!.map { String(decoding: $0, as: UTF8.self) }, resent.wait)
             }
         }
-        let blpop = try #require(resent(["BLPOP", "a", "b", 3], .milliseconds(1500)))
+        // Decimal seconds: milliseconds rounded up, and at least one (0 would block forever).
+        let blpop = try #require(resent(["BLPOP", "a", "b", "3.0"], .milliseconds(1500)))
         #expect(blpop.arguments == ["BLPOP", "a", "b", "1.500"])
         #expect(blpop.wait == .within(.milliseconds(1500) + grace))
-        // Milliseconds rounded up, and at least one: 0 would block forever.
         #expect(resent(["brpop", "a", "0.25"], .microseconds(1))?.arguments == ["brpop", "a", "0.001"])
-        #expect(resent(["BLPOP", "a", 3], .zero)?.arguments == ["BLPOP", "a", "0.001"])
-        #expect(resent(["BLPOP", "a", 3], .milliseconds(-20))?.wait == .within(.milliseconds(1) + grace))
-        #expect(resent(["BLPOP", "a", 30], .seconds(12) + .microseconds(1))?.arguments == ["BLPOP", "a", "12.001"])
-        #expect(resent(["BLMOVE", "s", "d", "LEFT", "RIGHT", 2], .milliseconds(40))?.arguments == ["BLMOVE", "s", "d", "LEFT", "RIGHT", "0.040"])
-        #expect(resent(["BLMPOP", 2, 1, "k", "LEFT"], .milliseconds(1999))?.arguments == ["BLMPOP", "1.999", "1", "k", "LEFT"])
-        #expect(resent(["BZMPOP", 2, 1, "k", "MIN"], .seconds(1))?.arguments == ["BZMPOP", "1.000", "1", "k", "MIN"])
+        #expect(resent(["BLPOP", "a", "3.5"], .zero)?.arguments == ["BLPOP", "a", "0.001"])
+        #expect(resent(["BLPOP", "a", "3.5"], .milliseconds(-20))?.wait == .within(.milliseconds(1) + grace))
+        #expect(resent(["BLPOP", "a", "30.5"], .seconds(12) + .microseconds(1))?.arguments == ["BLPOP", "a", "12.001"])
+        #expect(resent(["BLMOVE", "s", "d", "LEFT", "RIGHT", "2.0"], .milliseconds(40))?.arguments == ["BLMOVE", "s", "d", "LEFT", "RIGHT", "0.040"])
+        #expect(resent(["BLMPOP", "2.5", 1, "k", "LEFT"], .milliseconds(1999))?.arguments == ["BLMPOP", "1.999", "1", "k", "LEFT"])
+        // Whole seconds stay whole (a server before 6.0 takes nothing else), rounded up, at least one.
+        let whole = try #require(resent(["BLPOP", "a", "b", 3], .milliseconds(1500)))
+        #expect(whole.arguments == ["BLPOP", "a", "b", "2"])
+        #expect(whole.wait == .within(.seconds(2) + grace))
+        #expect(resent(["BLPOP", "a", 3], .zero)?.arguments == ["BLPOP", "a", "1"])
+        #expect(resent(["BLPOP", "a", 3], .milliseconds(-20))?.wait == .within(.seconds(1) + grace))
+        #expect(resent(["BLPOP", "a", 30], .seconds(12) + .microseconds(1))?.arguments == ["BLPOP", "a", "13"])
+        #expect(resent(["BLPOP", "a", 30], .seconds(12))?.arguments == ["BLPOP", "a", "12"])
+        #expect(resent(["BZMPOP", 2, 1, "k", "MIN"], .milliseconds(999))?.arguments == ["BZMPOP", "1", "1", "k", "MIN"])
         #expect(resent(["XREAD", "COUNT", 1, "BLOCK", 1500, "STREAMS", "s", "$"], .milliseconds(700))?.arguments
             == ["XREAD", "COUNT", "1", "BLOCK", "700", "STREAMS", "s", "$"])
         #expect(resent(["XREADGROUP", "GROUP", "g", "block", "BLOCK", 900, "STREAMS", "s", ">"], .milliseconds(10))?.arguments
@@ -68,6 +77,30 @@ struct BlockingCommandTests {
         #expect(resent(["XREAD", "STREAMS", "s", "$"], .seconds(1)) == nil)
         #expect(resent(["GET", "a"], .seconds(1)) == nil)
         #expect(resent(["BLPOP"], .seconds(1)) == nil)
+    }
+
+    @Test("a cluster command's first attempt is sent as it is; a later one blocks for the time left since the call")
+    func clusterAttempts() throws {
+        let bytes = encoded(["BLPOP", "k", "4.0"])
+        let wait = try #require(BlockingCommand.blpop.wait(encoded: bytes))
+        var command = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        command.blockingSince = monotonicNanoseconds() - 1_500_000_000
+        let first = command.blockingAttempt(wait, first: true)
+        #expect(first.bytes == bytes && first.limit == .seconds(4) + BlockingCommand.grace)
+        let later = command.blockingAttempt(wait, first: false)
+        let left = try #require(EncodedCommand.arguments(later.bytes)?.last.flatMap { Double(String(decoding: $0, as: UTF8.self)) })
+        // 2.5 s left when it was computed (and less by the time it was read here).
+        #expect(left > 2.0 && left <= 2.5, "\(left) s left")
+        #expect(later.limit == .milliseconds(Int64((left * 1000).rounded())) + BlockingCommand.grace)
+        // Nothing left: the shortest wait, still sent.
+        command.blockingSince = monotonicNanoseconds() - 9_000_000_000
+        #expect(EncodedCommand.arguments(command.blockingAttempt(wait, first: false).bytes)?.last == Array("0.001".utf8))
+        // Forever, or without a start (not made by the router): as it is.
+        let forever = encoded(["BLPOP", "k", 0])
+        let blocksForever = ClusterCommand(bytes: forever, slot: 0, keepsReply: false, blocking: .forever)
+        #expect(blocksForever.blockingAttempt(.forever, first: false).bytes == forever)
+        let unstarted = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        #expect(unstarted.blockingAttempt(wait, first: false).bytes == bytes)
     }
 
     @Test("ordinary commands, including B/W/X look-alikes, are not blocking")

@@ -58,7 +58,8 @@ enum BlockingCommand: CaseIterable, Sendable {
         case .secondsLast, .secondsFirst:
             guard let value = text.flatMap({ Double($0) }), value > 0 else { return .forever }
             // Past Int64's milliseconds (`inf`, `1e300`, which converted would trap) no
-            // deadline: the server refuses such a timeout as out of range anyway.
+            // deadline: the server refuses such a timeout as out of range, or holds the
+            // command longer than anyone waits.
             guard value * 1000 < 9.2e18 else { return .forever }
             return .within(.milliseconds(Int64(value * 1000)) + Self.grace)
         case .millisecondsLast, .blockOption:
@@ -94,27 +95,37 @@ enum BlockingCommand: CaseIterable, Sendable {
     }
 
     /// The blocking command `bytes` with its server-side timeout set to `left` instead,
-    /// for a command sent again after part of its wait went by (a cluster's `MOVED` or
-    /// `ASK` mid-wait, a pause for `TRYAGAIN`): else a `BLPOP k 3` whose slot moved after
-    /// 2 s would block 3 s more on the new owner. The time left in the argument's own
-    /// unit, milliseconds rounded up and at least one (`0` blocks forever): seconds as a
-    /// decimal with three places, which Redis takes since 6.0 (as the channel's timeouts
-    /// do, ``ChannelTimeout/blocking(_:)``). With it, how long the client then waits.
+    /// for a command sent again after part of its wait went by (on a cluster: the
+    /// server's `MOVED` to a client blocked on a slot that moved, a `CLUSTERDOWN`, a
+    /// retry after `ASK` or a pause for `TRYAGAIN`): else a `BLPOP k 4` whose slot moved
+    /// after 2.5 s would block 4 s more on the new owner. The time left in the argument's
+    /// own form, rounded up (a short wait, not an early end): milliseconds, at least one
+    /// (`0` blocks forever), for a timeout in milliseconds (`WAIT`, `XREAD … BLOCK`) or in
+    /// decimal seconds (written with three places, as Redis takes them since 6.0, and as
+    /// the channel's own are, ``ChannelTimeout/blocking(_:)``); whole seconds, at least
+    /// one, for one given in whole seconds, which is all a server before 6.0 takes (up
+    /// to a second longer than the time left). With it, how long the client then waits.
     /// `nil` when `bytes` is not one blocking command with a positive timeout (one that
     /// blocks forever is sent again as it is).
     static func resending(_ bytes: [UInt8], timeLeft left: Duration) -> (bytes: [UInt8], wait: BlockingWait)? {
-        guard var arguments = EncodedCommand.arguments(bytes), let name = arguments.first,
-              let command = allCases.first(where: { $0.name.description.utf8.elementsEqual(String(decoding: name, as: UTF8.self).uppercased().utf8) }),
+        guard var arguments = EncodedCommand.arguments(bytes), let name = arguments.first else { return nil }
+        let spelled = String(decoding: name, as: UTF8.self).uppercased()
+        guard let command = allCases.first(where: { $0.name.description == spelled }),
               case .within = command.wait(arguments: arguments),
               let index = command.timeoutIndex(arguments: arguments), index > 0, arguments.indices.contains(index)
         else { return nil }
         // `left` is at most the command's own timeout, which fits in Int64 milliseconds.
         let (seconds, attoseconds) = max(left, .zero).components
-        let milliseconds = max(1, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        var milliseconds = max(1, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
         switch command.entry.timeout {
         case .secondsLast, .secondsFirst:
-            let fraction = String(milliseconds % 1000)
-            arguments[index] = Array("\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)".utf8)
+            if arguments[index].allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) {
+                milliseconds = (milliseconds + 999) / 1000 * 1000
+                arguments[index] = Array(String(milliseconds / 1000).utf8)
+            } else {
+                let fraction = String(milliseconds % 1000)
+                arguments[index] = Array("\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)".utf8)
+            }
         case .millisecondsLast, .blockOption:
             arguments[index] = Array(String(milliseconds).utf8)
         }

@@ -60,7 +60,9 @@ struct ClusterCommand: Sendable {
                 return .success(command)
             }
             guard ClusterRouter.combines(fanOut) else { return .failure(ClusterRouter.fanOutRefusal(bytes)) }
-            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait, fanOut: fanOut))
+            var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait, fanOut: fanOut)
+            command.blockingSince = since
+            return .success(command)
         }
     }
 
@@ -69,12 +71,15 @@ struct ClusterCommand: Sendable {
 
     /// What an attempt of this blocking command (`wait`, its ``blocking``) sends, and the
     /// client-side deadline it gets: the first attempt, the command as it is; a later one
-    /// (a `MOVED` or `ASK` mid-wait, a pause for `TRYAGAIN`), the command with its
-    /// server-side timeout set to what is left of it since ``blockingSince``
+    /// (after the server's `MOVED` to a client blocked on a slot that moved, a
+    /// `CLUSTERDOWN`, an `ASK`, a pause for `TRYAGAIN`), the command with its server-side
+    /// timeout set to what is left of it since ``blockingSince``, the call
     /// (``BlockingCommand/resending(_:timeLeft:)``), so that the caller's timeout holds
-    /// across a resharding step; a command that blocks forever, as it is.
+    /// across a resharding step; a command that blocks forever, as it is. Once nothing is
+    /// left, an attempt still goes, with the shortest timeout: the server's own answer
+    /// to a timed-out command, not one made up here.
     func blockingAttempt(_ wait: BlockingWait, first: Bool) -> (bytes: [UInt8], limit: Duration?) {
-        guard !first, let limit = wait.limit else { return (bytes, wait.limit) }
+        guard !first, blockingSince != 0, let limit = wait.limit else { return (bytes, wait.limit) }
         let elapsed = Duration.nanoseconds(Int64(clamping: monotonicNanoseconds() &- blockingSince))
         guard let resent = BlockingCommand.resending(bytes, timeLeft: limit - BlockingCommand.grace - elapsed) else { return (bytes, wait.limit) }
         return (resent.bytes, resent.wait.limit)
