@@ -28,6 +28,10 @@ struct BlockingCommandTests {
         #expect(wait(["BLMPOP", 2, 1, "k", "LEFT"]) == .within(.seconds(2) + grace))
         #expect(wait(["XREAD", "COUNT", 1, "BLOCK", 1500, "STREAMS", "s", "$"]) == .within(.milliseconds(1500) + grace))
         #expect(wait(["XREAD", "BLOCK", 0, "STREAMS", "s", "$"]) == .forever)
+        // The last BLOCK counts, as the server reads it; none after STREAMS.
+        #expect(wait(["XREAD", "BLOCK", 100, "COUNT", 2, "BLOCK", 5000, "STREAMS", "s", "$"]) == .within(.milliseconds(5000) + grace))
+        #expect(wait(["XREAD", "BLOCK", 5000, "BLOCK", 0, "STREAMS", "s", "$"]) == .forever)
+        #expect(wait(["XREAD", "BLOCK", 100, "STREAMS", "BLOCK", "$"]) == .within(.milliseconds(100) + grace))
     }
 
     @Test("a timeout past what milliseconds hold (inf, 1e300) waits forever, where converting it trapped")
@@ -72,6 +76,8 @@ struct BlockingCommandTests {
         #expect(resent(["XREADGROUP", "GROUP", "g", "block", "BLOCK", 900, "STREAMS", "s", ">"], .milliseconds(10))?.arguments
             == ["XREADGROUP", "GROUP", "g", "block", "BLOCK", "10", "STREAMS", "s", ">"])
         #expect(resent(["WAIT", 1, 3000], .milliseconds(2500))?.arguments == ["WAIT", "1", "2500"])
+        #expect(resent(["XREAD", "BLOCK", 100, "BLOCK", 5000, "STREAMS", "s", "$"], .milliseconds(700))?.arguments
+            == ["XREAD", "BLOCK", "100", "BLOCK", "700", "STREAMS", "s", "$"])
         // Blocking forever, not blocking, or not a blocking command: nothing to rewrite.
         #expect(resent(["BLPOP", "a", 0], .seconds(1)) == nil)
         #expect(resent(["XREAD", "STREAMS", "s", "$"], .seconds(1)) == nil)

@@ -79,18 +79,22 @@ enum BlockingCommand: CaseIterable, Sendable {
             return 1
         case .blockOption(let groupOption):
             // Options come before STREAMS, and only there is BLOCK an option: a stream
-            // key, ID, group or consumer may be called "block" too.
+            // key, ID, group or consumer may be called "block" too. The server reads
+            // them all, a later BLOCK replacing an earlier one: so does this.
+            var found: Int?
             var index = 1
             while arguments.indices.contains(index) {
                 switch String(decoding: arguments[index], as: UTF8.self).uppercased() {
-                case "BLOCK": return index + 1
-                case "STREAMS": return nil
+                case "BLOCK":
+                    found = index + 1
+                    index += 2
+                case "STREAMS": return found
                 case "GROUP" where groupOption: index += 3
                 case "COUNT": index += 2
                 default: index += 1
                 }
             }
-            return nil
+            return found
         }
     }
 
