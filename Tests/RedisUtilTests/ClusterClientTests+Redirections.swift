@@ -212,6 +212,51 @@ extension ClusterClientTests {
         await client.close()
     }
 
+    /// A pipeline whose `MGET` waits out `TRYAGAIN` on a half-migrated slot, round after
+    /// round, beside a `GET` on another slot caught between two nodes that redirect to
+    /// each other (its owner marked migrating to a node that was never told to import it:
+    /// `ASK` one way, `MOVED` back). Only the units held back with a paused unit of their
+    /// own slot start their count of redirections again: the `GET` ends at the bound, after
+    /// three `ASK`s, with ``RedisError/tooManyRedirections(command:redirections:last:)``,
+    /// while the `MGET` goes on waiting and is answered once the migration ends. (With
+    /// every waiting unit's count restarted at each pause, as `129e9ac` had it before
+    /// `a64956a`, the `GET` went past the bound: a fourth `ASK` here, in one run.)
+    @Test func aPipelineUnitOfAnotherSlotStillEndsAtTheRedirectionBoundWhileOneWaitsOutAPause() async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let (client, keys, migration) = try await halfMigrated(cluster, tag: "waiting", moving: 1)
+        let looping = "looping-beside"
+        let loopSlot = HashSlot.of(looping)
+        #expect(loopSlot != migration.slot)
+        let owner = try await blocking { try cluster.owner(ofSlot: loopSlot) }
+        let other = try #require(cluster.primaries.first { $0.id != owner.id })
+        _ = try await client.send("DEL", looping)
+        _ = try await blocking { try cluster.command(["CLUSTER", "SETSLOT", "\(loopSlot)", "MIGRATING", other.id], on: owner) }
+        try await blocking { try resetStats(cluster) }
+        let stat = { (node: LocalRedisCluster.Node, line: String) in
+            try await blocking { try statSum(cluster, node: node, section: "errorstats", line: line, field: "count") }
+        }
+
+        var pipeline = RedisPipeline()
+        pipeline.send("MGET", keys[0], keys[1])
+        pipeline.send("GET", looping)
+        let replies = Task { try await client.pipeline(pipeline) }
+        // Rounds enough for the GET to have met an ASK in each, had its count restarted.
+        #expect(try await waitUntil(limit: .seconds(8)) { try await stat(migration.source, "errorstat_TRYAGAIN") >= 8 })
+        let asks = try await stat(owner, "errorstat_ASK")
+        #expect(asks == 3, "the GET's owner answered ASK \(asks) times (three before the bound ends it)")
+        _ = try await blocking {
+            try cluster.moveKeys([keys[0]], of: migration)
+            return try cluster.finishMigration(migration)
+        }
+        let results = try await replies.value
+        #expect(try results[0].get().array?.map(\.string) == ["va", "vb"])
+        let last = "ASK slot \(loopSlot) to \(other.host):\(other.port)"
+        #expect(results[1] == .failure(.tooManyRedirections(command: "GET", redirections: 5, last: last)))
+        _ = try await blocking { try cluster.command(["CLUSTER", "SETSLOT", "\(loopSlot)", "STABLE"], on: owner) }
+        await client.close()
+    }
+
     /// A pipeline is awaited to its end despite a cancellation, and so are the pauses
     /// between its retries: cancelled while its `MGET` meets `TRYAGAIN` on a half-migrated
     /// slot, it goes on retrying at its backoff's pace (a pause of 200 ms by then), not at
