@@ -184,6 +184,37 @@ extension ClusterClientTests {
         await client.close()
     }
 
+    /// The same `BLMOVE` with a timeout of 1 s, on a slot whose migration does not end:
+    /// its retries stop with its wait (its 1 s and the client's 2 s of grace since the
+    /// call), and the caller gets the target's `TRYAGAIN` about 3 s after the call, with
+    /// both facades; with the client's retry budget (10 s without a command timeout) it
+    /// came after about 10 s.
+    @Test(arguments: [false, true]) func aBlockingCommandsRetriesEndWithItsWait(callbacks: Bool) async throws {
+        let cluster = try await blocking { try LocalRedisCluster(configuration: .init(primaries: 2, replicasPerPrimary: 0)) }
+        defer { cluster.stop() }
+        let (from, to) = ("{unfinished}:from", "{unfinished}:to")
+        let (client, slot, _, target) = try await absentKey(from, of: cluster)
+        _ = try await client.send("DEL", to)
+        _ = try await blocking { try cluster.beginMigration(ofSlot: slot, to: target) }
+
+        let clock = ContinuousClock()
+        let sent = clock.now
+        let result: Result<RESPValue, RedisError>
+        if callbacks {
+            result = await withCheckedContinuation { done in client.send("BLMOVE", from, to, "LEFT", "RIGHT", 1) { done.resume(returning: $0) } }
+        } else {
+            do { result = .success(try await client.send("BLMOVE", from, to, "LEFT", "RIGHT", 1)) } catch { result = .failure(error as? RedisError ?? .cancelled) }
+        }
+        let elapsed = clock.now - sent
+        guard case .failure(.server(let message)) = result else {
+            Issue.record("expected the target's TRYAGAIN, got \(result)")
+            return
+        }
+        #expect(message.hasPrefix("TRYAGAIN"), "\(message)")
+        #expect(elapsed > .milliseconds(2500) && elapsed < .milliseconds(6000), "ended after \(elapsed)")
+        await client.close()
+    }
+
     /// A pipeline on a half-migrated slot: its `GET` of the key already moved meets `ASK`,
     /// its `MGET` of both keys `TRYAGAIN` (the source has one of them), round after round,
     /// the `GET` held back with its slot's `MGET` at every pause. Each pause starts the

@@ -109,6 +109,26 @@ struct BlockingCommandTests {
         #expect(unstarted.blockingAttempt(wait, first: false).bytes == bytes)
     }
 
+    @Test("a blocking cluster command's retries end with its wait, or with the client's budget if that is shorter")
+    func clusterRetryBudget() throws {
+        let bytes = encoded(["BLPOP", "k", 4])
+        let wait = try #require(BlockingCommand.blpop.wait(encoded: bytes))
+        var command = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        command.blockingSince = monotonicNanoseconds() - 1_500_000_000
+        // 4 s and the 2 s grace, 1.5 s of them gone (and a little more by now).
+        let budget = command.retryMachine(commandTimeout: nil).budget
+        #expect(budget > 4_000_000_000 && budget <= 4_500_000_000, "\(budget) ns")
+        #expect(command.retryMachine(commandTimeout: .seconds(1)).budget == 1_000_000_000)
+        command.blockingSince = monotonicNanoseconds() - 60_000_000_000
+        #expect(command.retryMachine(commandTimeout: nil).budget == 1, "its wait is over")
+        // Forever, not blocking, not started: the client's budget.
+        let forever = ClusterCommand(bytes: encoded(["BLPOP", "k", 0]), slot: 0, keepsReply: false, blocking: .forever)
+        #expect(forever.retryMachine(commandTimeout: nil).budget == ClusterRetryMachine.defaultBudget)
+        let get = ClusterCommand(bytes: encoded(["GET", "k"]), slot: 0, keepsReply: false, blocking: nil)
+        #expect(get.retryMachine(commandTimeout: nil).budget == ClusterRetryMachine.defaultBudget)
+        #expect(get.retryMachine(commandTimeout: .seconds(3)).budget == 3_000_000_000)
+    }
+
     @Test("ordinary commands, including B/W/X look-alikes, are not blocking")
     func notBlocking() {
         #expect(wait(["GET", "k"]) == nil)

@@ -116,7 +116,7 @@ extension ClusterRouter {
     private func failed(_ result: Result<RESPValue, RedisError>, _ call: CallbackCommand, machine: ClusterRetryMachine?,
                         on node: ClusterNodeAddress, seen: UInt64) {
         noteFailure(result, on: node)
-        var machine = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+        var machine = machine ?? call.command.retryMachine(commandTimeout: configuration.commandTimeout)
         let action = machine.replied(result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
             Self.commandName(call.command.bytes)
         }
@@ -142,7 +142,7 @@ extension ClusterRouter {
             }
             return
         case .noOwner(let seen):
-            var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+            var retrying = machine ?? call.command.retryMachine(commandTimeout: configuration.commandTimeout)
             let action = retrying.unrouted(call.command.noOwnerError, now: monotonicNanoseconds())
             // Not inline: this may be the caller's own `send`, where a completion must not run.
             onReactor { [retrying] in self.perform(action, call, machine: retrying, seen: seen, from: nil) }

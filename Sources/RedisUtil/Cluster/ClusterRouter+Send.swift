@@ -69,6 +69,20 @@ struct ClusterCommand: Sendable {
     /// What a caller is told when the command's slot has no owner until its retries end.
     var noOwnerError: RedisError { ClusterRouter.noOwnerError(slot: slot) }
 
+    /// The retry machine for this command's first failure, with the client's retry budget
+    /// (`commandTimeout`, ``ClusterRetryMachine/defaultBudget`` without one); for a
+    /// blocking command with a timeout, no longer than what is left of its wait at its
+    /// first failure (its timeout and ``BlockingCommand/grace`` since the call; counted,
+    /// as every budget, from the first outcome that asks for a retry), so that a
+    /// `BLMOVE … 1` that meets `TRYAGAIN` on a slot that does not finish moving ends with
+    /// that error about when its wait would have ended, not the client's whole budget later.
+    func retryMachine(commandTimeout: Duration?) -> ClusterRetryMachine {
+        let machine = ClusterRetryMachine(commandTimeout: commandTimeout)
+        guard blockingSince != 0, let limit = blocking?.limit?.nanosecondsClamped else { return machine }
+        let left = limit &- min(limit, monotonicNanoseconds() &- blockingSince)
+        return ClusterRetryMachine(budget: max(1, min(machine.budget, left)))
+    }
+
     /// What an attempt of this blocking command (`wait`, its ``blocking``) sends, and the
     /// client-side deadline it gets: the first attempt, the command as it is; a later one
     /// (after the server's `MOVED` to a client blocked on a slot that moved, a
@@ -318,7 +332,7 @@ extension ClusterRouter {
             if let judged = failed {
                 failed = nil
                 noteFailure(judged.result, on: judged.node)
-                var deciding = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                var deciding = machine ?? command.retryMachine(commandTimeout: configuration.commandTimeout)
                 let action = deciding.replied(judged.result, now: monotonicNanoseconds(), clientClosed: isClosed.load(ordering: .relaxed)) {
                     Self.commandName(bytes)
                 }
@@ -338,7 +352,7 @@ extension ClusterRouter {
                 try await awaitRefresh(.initial, seen: 0)
                 continue
             case .noOwner(let seen):
-                var retrying = machine ?? ClusterRetryMachine(commandTimeout: configuration.commandTimeout)
+                var retrying = machine ?? command.retryMachine(commandTimeout: configuration.commandTimeout)
                 let action = retrying.unrouted(command.noOwnerError, now: monotonicNanoseconds())
                 machine = retrying
                 switch await next(after: action, seen: seen, from: nil) {
