@@ -70,7 +70,10 @@ struct BlockingCommandTests {
         #expect(resent(["BLPOP", "a", 3], .milliseconds(-20))?.wait == .within(.seconds(1) + grace))
         #expect(resent(["BLPOP", "a", 30], .seconds(12) + .microseconds(1))?.arguments == ["BLPOP", "a", "13"])
         #expect(resent(["BLPOP", "a", 30], .seconds(12))?.arguments == ["BLPOP", "a", "12"])
-        #expect(resent(["BZMPOP", 2, 1, "k", "MIN"], .milliseconds(999))?.arguments == ["BZMPOP", "1", "1", "k", "MIN"])
+        #expect(resent(["BZPOPMIN", "k", 2], .milliseconds(999))?.arguments == ["BZPOPMIN", "k", "1"])
+        // Commands newer than 6.0 take decimals on every server that has them.
+        #expect(resent(["BZMPOP", 2, 1, "k", "MIN"], .milliseconds(999))?.arguments == ["BZMPOP", "0.999", "1", "k", "MIN"])
+        #expect(resent(["BLMOVE", "s", "d", "LEFT", "RIGHT", 2], .milliseconds(40))?.arguments == ["BLMOVE", "s", "d", "LEFT", "RIGHT", "0.040"])
         #expect(resent(["XREAD", "COUNT", 1, "BLOCK", 1500, "STREAMS", "s", "$"], .milliseconds(700))?.arguments
             == ["XREAD", "COUNT", "1", "BLOCK", "700", "STREAMS", "s", "$"])
         #expect(resent(["XREADGROUP", "GROUP", "g", "block", "BLOCK", 900, "STREAMS", "s", ">"], .milliseconds(10))?.arguments
@@ -109,24 +112,40 @@ struct BlockingCommandTests {
         #expect(unstarted.blockingAttempt(wait, first: false).bytes == bytes)
     }
 
-    @Test("a blocking cluster command's retries end with its wait, or with the client's budget if that is shorter")
+    @Test("a blocking cluster command's retries end with its wait, whenever the first came, or with the client's budget if that is shorter")
     func clusterRetryBudget() throws {
         let bytes = encoded(["BLPOP", "k", 4])
         let wait = try #require(BlockingCommand.blpop.wait(encoded: bytes))
         var command = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
-        command.blockingSince = monotonicNanoseconds() - 1_500_000_000
-        // 4 s and the 2 s grace, 1.5 s of them gone (and a little more by now).
-        let budget = command.retryMachine(commandTimeout: nil).budget
-        #expect(budget > 4_000_000_000 && budget <= 4_500_000_000, "\(budget) ns")
-        #expect(command.retryMachine(commandTimeout: .seconds(1)).budget == 1_000_000_000)
-        command.blockingSince = monotonicNanoseconds() - 60_000_000_000
-        #expect(command.retryMachine(commandTimeout: nil).budget == 1, "its wait is over")
-        // Forever, not blocking, not started: the client's budget.
+        command.blockingSince = 1_000
+        // 4 s and the 2 s grace from the call.
+        let limit: UInt64 = 6_000_000_000
+        var machine = command.retryMachine(commandTimeout: nil)
+        #expect(machine.endsBy == 1_000 + limit && machine.budget == ClusterRetryMachine.defaultBudget)
+        // A MOVED first (no retry), then TRYAGAIN late in the wait: retried only while a pause ends before the wait's end.
+        let tryAgain = Result<RESPValue, RedisError>.failure(.server(message: "TRYAGAIN Multiple keys request during rehashing of slot"))
+        guard case .follow = machine.replied(.failure(.server(message: "MOVED 0 127.0.0.1:7000")), now: 1_000, command: { "BLPOP" }) else {
+            Issue.record("MOVED not followed"); return
+        }
+        guard case .retry = machine.replied(tryAgain, now: 1_000 + limit - 500_000_000, command: { "BLPOP" }) else {
+            Issue.record("TRYAGAIN half a second before the end not retried"); return
+        }
+        #expect(machine.deadline == 1_000 + limit)
+        guard case .complete(tryAgain) = machine.replied(tryAgain, now: 1_000 + limit - 5_000_000, command: { "BLPOP" }) else {
+            Issue.record("retried past the wait's end"); return
+        }
+        // The client's budget, when it ends first.
+        var short = command.retryMachine(commandTimeout: .seconds(1))
+        guard case .retry = short.replied(tryAgain, now: 2_000, command: { "BLPOP" }) else { Issue.record("not retried"); return }
+        #expect(short.deadline == 2_000 + 1_000_000_000)
+        // Forever, not blocking, not started: the client's budget alone.
         let forever = ClusterCommand(bytes: encoded(["BLPOP", "k", 0]), slot: 0, keepsReply: false, blocking: .forever)
-        #expect(forever.retryMachine(commandTimeout: nil).budget == ClusterRetryMachine.defaultBudget)
+        #expect(forever.retryMachine(commandTimeout: nil).endsBy == nil)
         let get = ClusterCommand(bytes: encoded(["GET", "k"]), slot: 0, keepsReply: false, blocking: nil)
-        #expect(get.retryMachine(commandTimeout: nil).budget == ClusterRetryMachine.defaultBudget)
+        #expect(get.retryMachine(commandTimeout: nil).endsBy == nil)
         #expect(get.retryMachine(commandTimeout: .seconds(3)).budget == 3_000_000_000)
+        let unstarted = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        #expect(unstarted.retryMachine(commandTimeout: nil).endsBy == nil)
     }
 
     @Test("ordinary commands, including B/W/X look-alikes, are not blocking")

@@ -49,6 +49,15 @@ enum BlockingCommand: CaseIterable, Sendable {
     /// The command's name, upper case, as the recogniser compares it.
     var name: StaticString { entry.name }
 
+    /// A command older than Redis 6.0, whose servers before it take its timeout only in
+    /// whole seconds (the newer ones, `BLMOVE` 6.2, `BLMPOP` and `BZMPOP` 7.0, take decimals).
+    var takesWholeSecondsBefore6: Bool {
+        switch self {
+        case .blpop, .brpop, .brpoplpush, .bzpopmin, .bzpopmax: true
+        default: false
+        }
+    }
+
     /// How long the client waits for this command with `arguments` (the name first);
     /// `nil` when these arguments do not block (an `XREAD` without `BLOCK`).
     func wait(arguments: [[UInt8]]) -> BlockingWait? {
@@ -107,8 +116,8 @@ enum BlockingCommand: CaseIterable, Sendable {
     /// (`0` blocks forever), for a timeout in milliseconds (`WAIT`, `XREAD … BLOCK`) or in
     /// decimal seconds (written with three places, as Redis takes them since 6.0, and as
     /// the channel's own are, ``ChannelTimeout/blocking(_:)``); whole seconds, at least
-    /// one, for one given in whole seconds, which is all a server before 6.0 takes (up
-    /// to a second longer than the time left). With it, how long the client then waits.
+    /// one, for a command older than 6.0 given whole seconds, which is all a server
+    /// before 6.0 takes (up to a second longer than the time left). With it, how long the client then waits.
     /// `nil` when `bytes` is not one blocking command with a positive timeout (one that
     /// blocks forever is sent again as it is).
     static func resending(_ bytes: [UInt8], timeLeft left: Duration) -> (bytes: [UInt8], wait: BlockingWait)? {
@@ -123,7 +132,7 @@ enum BlockingCommand: CaseIterable, Sendable {
         var milliseconds = max(1, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
         switch command.entry.timeout {
         case .secondsLast, .secondsFirst:
-            if arguments[index].allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) {
+            if command.takesWholeSecondsBefore6, arguments[index].allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) {
                 milliseconds = (milliseconds + 999) / 1000 * 1000
                 arguments[index] = Array(String(milliseconds / 1000).utf8)
             } else {

@@ -60,10 +60,15 @@ struct ClusterRetryMachine: Sendable {
     private(set) var lastRedirection: ClusterRedirection?
     /// When retries stop, set by the first outcome that asks for one.
     private(set) var deadline: UInt64?
+    /// A moment past which no retry goes, whenever the first one came: a blocking
+    /// command's wait's end (``ClusterCommand/retryMachine(commandTimeout:)``).
+    let endsBy: UInt64?
 
-    /// A machine whose retries stop `budget` nanoseconds after the first of them.
-    init(budget: UInt64) {
+    /// A machine whose retries stop `budget` nanoseconds after the first of them, and
+    /// in any case by `endsBy`.
+    init(budget: UInt64, endsBy: UInt64? = nil) {
         self.budget = budget
+        self.endsBy = endsBy
     }
 
     /// A machine for a client with `commandTimeout` (nil: ``defaultBudget``).
@@ -127,7 +132,7 @@ struct ClusterRetryMachine: Sendable {
     /// A retry after the next pause, or `error` to the caller when that pause would end
     /// past the deadline.
     private mutating func retry(or error: RedisError, now: UInt64, refreshFirst: Bool) -> Action {
-        let deadline = self.deadline ?? now &+ budget
+        let deadline = self.deadline ?? min(now &+ budget, endsBy ?? .max)
         self.deadline = deadline
         let pause = min(Self.initialBackoff << UInt64(min(retries, 16)), Self.maximumBackoff)
         guard now &+ pause < deadline else { return .complete(.failure(error)) }

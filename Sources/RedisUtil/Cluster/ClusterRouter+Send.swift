@@ -71,16 +71,16 @@ struct ClusterCommand: Sendable {
 
     /// The retry machine for this command's first failure, with the client's retry budget
     /// (`commandTimeout`, ``ClusterRetryMachine/defaultBudget`` without one); for a
-    /// blocking command with a timeout, no longer than what is left of its wait at its
-    /// first failure (its timeout and ``BlockingCommand/grace`` since the call; counted,
-    /// as every budget, from the first outcome that asks for a retry), so that a
+    /// blocking command with a timeout, retries end with its wait too (its timeout and
+    /// ``BlockingCommand/grace`` since the call, ``ClusterRetryMachine/endsBy``), so that a
     /// `BLMOVE … 1` that meets `TRYAGAIN` on a slot that does not finish moving ends with
-    /// that error about when its wait would have ended, not the client's whole budget later.
+    /// that error about when its wait would have, not the client's whole budget later;
+    /// whenever its first retry comes (a `MOVED` first, then a `CLUSTERDOWN` to the
+    /// blocked command, say).
     func retryMachine(commandTimeout: Duration?) -> ClusterRetryMachine {
         let machine = ClusterRetryMachine(commandTimeout: commandTimeout)
         guard blockingSince != 0, let limit = blocking?.limit?.nanosecondsClamped else { return machine }
-        let left = limit &- min(limit, monotonicNanoseconds() &- blockingSince)
-        return ClusterRetryMachine(budget: max(1, min(machine.budget, left)))
+        return ClusterRetryMachine(budget: machine.budget, endsBy: blockingSince &+ limit)
     }
 
     /// What an attempt of this blocking command (`wait`, its ``blocking``) sends, and the
