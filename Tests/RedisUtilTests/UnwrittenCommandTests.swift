@@ -151,6 +151,7 @@ struct UnwrittenCommandTests {
             if tls { configuration.tls = trusting(try #require(server.tlsFiles)) }
             try await withClient(server, configuration: configuration) { client async throws in
                 try await client.ping()
+                #expect(try await client.send("RPUSH", "jobs", "job").int == 1)
                 let connection = client.pickConnection()
                 try server.pause()
                 var resumed = false
@@ -173,8 +174,13 @@ struct UnwrittenCommandTests {
                     }
                 }
                 try await expectPending(client, count + 3)
+                // And an LPOP, whose reply is the only copy of what it removes: it stays and
+                // runs despite the cancellation, and its task gets the element.
+                let pop = Task { try await client.send("LPOP", "jobs") }
+                try await expectPending(client, count + 4)
                 for task in tasks { task.cancel() }
                 pipeline.cancel()
+                pop.cancel()
                 for task in tasks {
                     await #expect(throws: RedisError.cancelled) { try await task.value }
                 }
@@ -185,10 +191,11 @@ struct UnwrittenCommandTests {
                     await Self.onReactor(of: connection) { connection.abandonedUnwrittenCount } == 0
                 }
                 #expect(swept, "cancelled commands still queued as they were behind the full socket")
-                #expect(client.gaugeSource.sample().pending == count + 3, "the slots stay, to swallow the replies")
+                #expect(client.gaugeSource.sample().pending == count + 4, "the slots stay, to swallow the replies")
                 try server.resume()
                 resumed = true
-                try await expectOnlyTheWrittenRan(server, client, tls: configuration.tls, of: count, never: ["marker", "piped"])
+                #expect(try await pop.value.string == "job", "the LPOP's element, returned despite the cancellation")
+                try await expectOnlyTheWrittenRan(server, client, tls: configuration.tls, of: count, never: ["marker", "piped", "jobs"])
             }
         }
     }
