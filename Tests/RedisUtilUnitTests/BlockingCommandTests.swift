@@ -104,11 +104,15 @@ struct BlockingCommandTests {
         // Nothing left: the shortest wait, still sent.
         command.blockingSince = monotonicNanoseconds() - 9_000_000_000
         #expect(EncodedCommand.arguments(command.blockingAttempt(wait, first: false).bytes)?.last == Array("0.001".utf8))
-        // Forever, or without a start (not made by the router): as it is.
+        // Forever, or without a start: as it is. A blocking command's clock starts when it
+        // is made; any other has none.
         let forever = encoded(["BLPOP", "k", 0])
         let blocksForever = ClusterCommand(bytes: forever, slot: 0, keepsReply: false, blocking: .forever)
         #expect(blocksForever.blockingAttempt(.forever, first: false).bytes == forever)
-        let unstarted = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        var unstarted = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        #expect(unstarted.blockingSince > 0)
+        #expect(ClusterCommand(bytes: encoded(["GET", "k"]), slot: 0, keepsReply: false, blocking: nil).blockingSince == 0)
+        unstarted.blockingSince = 0
         #expect(unstarted.blockingAttempt(wait, first: false).bytes == bytes)
     }
 
@@ -144,7 +148,8 @@ struct BlockingCommandTests {
         let get = ClusterCommand(bytes: encoded(["GET", "k"]), slot: 0, keepsReply: false, blocking: nil)
         #expect(get.retryMachine(commandTimeout: nil).endsBy == nil)
         #expect(get.retryMachine(commandTimeout: .seconds(3)).budget == 3_000_000_000)
-        let unstarted = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        var unstarted = ClusterCommand(bytes: bytes, slot: 0, keepsReply: false, blocking: wait)
+        unstarted.blockingSince = 0
         #expect(unstarted.retryMachine(commandTimeout: nil).endsBy == nil)
     }
 

@@ -61,7 +61,11 @@ enum BlockingCommand: CaseIterable, Sendable {
     /// How long the client waits for this command with `arguments` (the name first);
     /// `nil` when these arguments do not block (an `XREAD` without `BLOCK`).
     func wait(arguments: [[UInt8]]) -> BlockingWait? {
-        guard let index = timeoutIndex(arguments: arguments) else { return nil }
+        timeoutIndex(arguments: arguments).map { wait(timeoutAt: $0, in: arguments) }
+    }
+
+    /// How long the client waits for this command, its timeout at `index` of `arguments`.
+    private func wait(timeoutAt index: Int, in arguments: [[UInt8]]) -> BlockingWait {
         let text = arguments.indices.contains(index) ? String(decoding: arguments[index], as: UTF8.self) : nil
         switch entry.timeout {
         case .secondsLast, .secondsFirst:
@@ -121,11 +125,10 @@ enum BlockingCommand: CaseIterable, Sendable {
     /// `nil` when `bytes` is not one blocking command with a positive timeout (one that
     /// blocks forever is sent again as it is).
     static func resending(_ bytes: [UInt8], timeLeft left: Duration) -> (bytes: [UInt8], wait: BlockingWait)? {
-        guard var arguments = EncodedCommand.arguments(bytes), let name = arguments.first else { return nil }
-        let spelled = String(decoding: name, as: UTF8.self).uppercased()
-        guard let command = allCases.first(where: { $0.name.description == spelled }),
-              case .within = command.wait(arguments: arguments),
-              let index = command.timeoutIndex(arguments: arguments), index > 0, arguments.indices.contains(index)
+        guard let name = EncodedCommand.firstName(bytes), case .blocking(let command)? = SpecialCommand.named(name, in: bytes),
+              var arguments = EncodedCommand.arguments(bytes),
+              let index = command.timeoutIndex(arguments: arguments), index > 0, arguments.indices.contains(index),
+              case .within = command.wait(timeoutAt: index, in: arguments)
         else { return nil }
         // `left` is at most the command's own timeout, which fits in Int64 milliseconds.
         let (seconds, attoseconds) = max(left, .zero).components

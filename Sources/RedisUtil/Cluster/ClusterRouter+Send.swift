@@ -26,9 +26,15 @@ struct ClusterCommand: Sendable {
     /// Only reads, and ``RedisConfiguration/readFrom`` lets reads go to replicas.
     var readsFromReplicas = false
     /// For a blocking command, when it was handed to the router (monotonic
-    /// nanoseconds): an attempt after the first blocks for what is left of its timeout
-    /// (``blockingAttempt(_:first:)``).
-    var blockingSince: UInt64 = 0
+    /// nanoseconds; 0 for any other): an attempt after the first blocks for what is left
+    /// of its timeout (``blockingAttempt(_:first:)``).
+    var blockingSince: UInt64
+
+    /// A command as routing read it; a blocking one's clock starts here.
+    init(bytes: [UInt8], slot: Int?, keepsReply: Bool, blocking: BlockingWait?, fanOut: ClusterFanOut? = nil) {
+        (self.bytes, self.slot, self.keepsReply, self.blocking, self.fanOut) = (bytes, slot, keepsReply, blocking, fanOut)
+        blockingSince = blocking == nil ? 0 : monotonicNanoseconds()
+    }
 
     /// The command `bytes` as `reading` found it, or the error that keeps it from being
     /// sent: a command that runs on every node in a way this client does not combine
@@ -42,17 +48,13 @@ struct ClusterCommand: Sendable {
         case .removing: keepsReply = true
         case .blocking(let found): wait = found
         }
-        let since: UInt64 = wait == nil ? 0 : monotonicNanoseconds()
         switch reading.keys {
         case .slot(let slot):
             var command = ClusterCommand(bytes: bytes, slot: slot, keepsReply: keepsReply, blocking: wait)
             command.readsFromReplicas = reading.readsFromReplicas
-            command.blockingSince = since
             return .success(command)
         case .keyless, .unknownCommand:
-            var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait)
-            command.blockingSince = since
-            return .success(command)
+            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait))
         case .fanOut(let fanOut):
             if fanOut.request == .special, let name = EncodedCommand.firstName(bytes), EncodedCommand.equalsIgnoringCase(bytes, name, "SCAN") {
                 var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait)
@@ -60,9 +62,7 @@ struct ClusterCommand: Sendable {
                 return .success(command)
             }
             guard ClusterRouter.combines(fanOut) else { return .failure(ClusterRouter.fanOutRefusal(bytes)) }
-            var command = ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait, fanOut: fanOut)
-            command.blockingSince = since
-            return .success(command)
+            return .success(ClusterCommand(bytes: bytes, slot: nil, keepsReply: keepsReply, blocking: wait, fanOut: fanOut))
         }
     }
 

@@ -83,10 +83,11 @@ extension ConnectionStateMachine {
     /// cancelled. A cancellation comes from any thread and does not reach the
     /// connection; so from now on, every ``abandonedSweepInterval`` until the queue is
     /// written out, a sweep is due (``sweepDue(now:queueUnwritten:)``). Returns whether
-    /// this set the first one (the shell then sets its timer).
-    mutating func writeBlocked(now: UInt64) -> Bool {
+    /// this set the first one (the shell then sets its timer). `now` is read only then:
+    /// a connection whose socket keeps pushing back reads no clock per write.
+    mutating func writeBlocked(now: @autoclosure () -> UInt64) -> Bool {
         guard state == .ready, abandonedSweepAt == nil else { return false }
-        abandonedSweepAt = now &+ Self.abandonedSweepInterval
+        abandonedSweepAt = now() &+ Self.abandonedSweepInterval
         return true
     }
 

@@ -502,7 +502,7 @@ final class RedisConnection: @unchecked Sendable, EndOfIterationWork {
                 watcher?.setInterest(interest.union(.read))
                 // What waits behind the full socket is looked through for cancelled
                 // commands until it is written (`writeBlocked(now:)`).
-                if machine.abandonedSweepAt == nil, machine.writeBlocked(now: monotonicNanoseconds()) { setTimer() }
+                if machine.writeBlocked(now: monotonicNanoseconds()) { setTimer() }
                 return
             case .endOfFile:
                 watcher?.setInterest([.read, .write])
